@@ -1,0 +1,277 @@
+//! Wiring: opens the store, starts the receiver, journal writer, pipeline, relay and archive,
+//! and stops them in order on one shutdown signal.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::journal::Journal;
+use crate::pipeline::{self, Doorbell};
+use crate::store::{Store, StoreError};
+use crate::token::TokenKey;
+use crate::{archive, inbound, relay};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{}: {source}", .path.display())]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", .path.display())]
+    Secret {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{what} listener on {addr}: {source}")]
+    Bind {
+        what: &'static str,
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("store {}: {source}", .path.display())]
+    Store { path: PathBuf, source: StoreError },
+    #[error("starting a worker: {0}")]
+    Spawn(std::io::Error),
+}
+
+/// The store's file inside `data_dir`.
+pub fn store_path(config: &Config) -> PathBuf {
+    config.data_dir.join("nonono.sqlite3")
+}
+
+/// Opens the store for writing (creating `data_dir` and running migrations).
+pub fn open_store(config: &Config) -> Result<Store, AppError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| AppError::DataDir {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let path = store_path(config);
+    Store::open(&path).map_err(|source| AppError::Store { path, source })
+}
+
+/// The token secret from `data_dir/token.key`, created with fresh random bytes on first start.
+pub fn token_key(config: &Config) -> Result<TokenKey, AppError> {
+    let path = config.data_dir.join("token.key");
+    let err = |source| AppError::Secret {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read(&path) {
+        Ok(secret) if secret.len() >= 32 => Ok(TokenKey::new(&secret)),
+        Ok(_) => Err(err(std::io::Error::other(
+            "the secret is shorter than 32 bytes",
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut secret = [0u8; 32];
+            aws_lc_rs::rand::fill(&mut secret)
+                .map_err(|_| err(std::io::Error::other("no system randomness")))?;
+            write_private(&path, &secret).map_err(err)?;
+            Ok(TokenKey::new(&secret))
+        }
+        Err(e) => Err(err(e)),
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// A running service.
+pub struct Running {
+    /// Where the SMTP receiver listens.
+    pub smtp_addr: SocketAddr,
+    /// Where the web archive listens.
+    pub http_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    inbound: JoinHandle<()>,
+    relay: JoinHandle<()>,
+    http: JoinHandle<()>,
+    journal: std::thread::JoinHandle<()>,
+    pipeline: std::thread::JoinHandle<()>,
+    pipeline_stop: Arc<AtomicBool>,
+    doorbell: Arc<Doorbell>,
+}
+
+/// Starts every part of the service on the configured listeners.
+pub async fn start(config: Config) -> Result<Running, AppError> {
+    let config = Arc::new(config);
+    // Opening for writing first creates data_dir and the file, and runs migrations.
+    let journal_store = open_store(&config)?;
+    let key = token_key(&config)?;
+    let path = store_path(&config);
+    let store_err = |source| AppError::Store {
+        path: path.clone(),
+        source,
+    };
+    let pipeline_store = Store::open(&path).map_err(store_err)?;
+    let relay_store = Store::open(&path).map_err(store_err)?;
+    let archive_store = Store::open_readonly(&path).map_err(store_err)?;
+    let transport = relay::Transport::from_config(&config).map_err(|source| AppError::DataDir {
+        path: config.outbound_dir(),
+        source,
+    })?;
+
+    let bind = |what: &'static str, addr: &str| {
+        let addr = addr.to_owned();
+        async move {
+            TcpListener::bind(&addr)
+                .await
+                .map_err(|source| AppError::Bind { what, addr, source })
+        }
+    };
+    let smtp_listener = bind("smtp", &config.smtp.listen).await?;
+    let http_listener = bind("http", &config.http.listen).await?;
+    let smtp_addr = smtp_listener.local_addr().map_err(AppError::Spawn)?;
+    let http_addr = http_listener.local_addr().map_err(AppError::Spawn)?;
+
+    let (stop, stopped) = watch::channel(false);
+    let doorbell = Arc::new(Doorbell::default());
+    let relay_wake = Arc::new(Notify::new());
+
+    let ring = doorbell.clone();
+    let (journal, journal_thread) =
+        Journal::start(journal_store, move || ring.ring()).map_err(AppError::Spawn)?;
+
+    let pipeline_stop = Arc::new(AtomicBool::new(false));
+    let pipeline_thread = {
+        let (config, key, doorbell, wake, stop) = (
+            config.clone(),
+            key.clone(),
+            doorbell.clone(),
+            relay_wake.clone(),
+            pipeline_stop.clone(),
+        );
+        std::thread::Builder::new()
+            .name("pipeline".into())
+            .spawn(move || {
+                pipeline::run(
+                    pipeline_store,
+                    config,
+                    key,
+                    doorbell,
+                    move || wake.notify_one(),
+                    stop,
+                )
+            })
+            .map_err(AppError::Spawn)?
+    };
+
+    let receiver = Arc::new(inbound::Receiver {
+        config: config.clone(),
+        key,
+        journal,
+    });
+    let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
+    let relay = tokio::spawn(relay::run(
+        Arc::new(Mutex::new(relay_store)),
+        transport,
+        relay_wake,
+        stopped.clone(),
+    ));
+    let app = archive::router(archive::Archive::new(archive_store, config.clone()));
+    let mut http_stop = stopped;
+    let http = tokio::spawn(async move {
+        let served = axum::serve(http_listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!("http: {e}");
+        }
+    });
+
+    tracing::info!("smtp listening on {smtp_addr} for @{}", config.domain);
+    tracing::info!(
+        "http listening on {http_addr}, public at {}",
+        config.http.public_url
+    );
+    Ok(Running {
+        smtp_addr,
+        http_addr,
+        stop,
+        inbound,
+        relay,
+        http,
+        journal: journal_thread,
+        pipeline: pipeline_thread,
+        pipeline_stop,
+        doorbell,
+    })
+}
+
+impl Running {
+    /// Stops accepting, lets sessions in flight finish or answer 421, commits what was accepted,
+    /// lets the pipeline process it and the relay finish its delivery in hand.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.inbound.await;
+        let (journal, pipeline, pipeline_stop, doorbell) = (
+            self.journal,
+            self.pipeline,
+            self.pipeline_stop,
+            self.doorbell,
+        );
+        // The receiver's journal handles are gone with it, so the writer drains and ends.
+        let threads = tokio::task::spawn_blocking(move || {
+            let _ = journal.join();
+            pipeline_stop.store(true, Ordering::SeqCst);
+            doorbell.ring();
+            let _ = pipeline.join();
+        });
+        let _ = tokio::time::timeout(Duration::from_secs(30), threads).await;
+        let _ = self.relay.await;
+        let _ = self.http.await;
+        tracing::info!("stopped");
+    }
+}
+
+/// Runs the service until `shutdown` completes, then stops it cleanly.
+pub async fn serve(
+    config: Config,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), AppError> {
+    let running = start(config).await?;
+    shutdown.await;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(())
+}
+
+/// Completes on SIGINT (ctrl-c) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

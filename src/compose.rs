@@ -1,0 +1,330 @@
+//! The mail nonono writes: texts in Finnish and English from `templates/mail/`, and the RFC 5322
+//! message around them.
+//!
+//! Headers are built by lettre, which encodes display names and subjects, so a pseudonym or a
+//! subject can never inject a header. From is always one of our own addresses (DMARC-safe
+//! "via"); every message carries our loop marker, and automatic ones say so (RFC 3834).
+
+use askama::Template;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message};
+
+use crate::config::{Config, Language};
+use crate::mail::parse::LOOP_HEADER;
+use crate::mail::reply::{MARKER_EN, MARKER_FI};
+
+/// Why a message could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("address {0:?} cannot be written in a mail header")]
+    Address(String),
+    #[error("template: {0}")]
+    Template(#[from] askama::Error),
+    #[error("message: {0}")]
+    Message(#[from] lettre::error::Error),
+}
+
+/// Whether a message is written by a person (relayed) or by the gateway itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Carries a person's words (a forward or a relay).
+    Person,
+    /// Our automatic answer to a message (acknowledgement, help): `Auto-Submitted: auto-replied`.
+    AutoReplied,
+}
+
+/// One message to write.
+#[derive(Debug, Clone)]
+pub struct Letter {
+    /// Display name of the sender, such as "Matti M. via nonono".
+    pub from_name: String,
+    /// Our own address it comes from (a token address, or `palaute@`).
+    pub from_address: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    /// Message-IDs (without brackets) this message follows, oldest first.
+    pub references: Vec<String>,
+    pub origin: Origin,
+}
+
+/// A built message.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// Without angle brackets.
+    pub message_id: String,
+    pub raw: Vec<u8>,
+}
+
+/// Builds the RFC 5322 message for a letter.
+pub fn build(letter: &Letter, config: &Config, now: i64) -> Result<Built, ComposeError> {
+    let message_id = new_message_id(&config.domain);
+    let from = mailbox(Some(&letter.from_name), &letter.from_address)?;
+    let mut b = Message::builder()
+        .from(from.clone())
+        .reply_to(from)
+        .to(mailbox(None, &letter.to)?)
+        .subject(one_line(&letter.subject))
+        .message_id(Some(format!("<{message_id}>")))
+        .date(crate::clock::system_time(now))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str(LOOP_HEADER),
+            config.domain.clone(),
+        ));
+    if let Some(last) = letter.references.last() {
+        b = b.in_reply_to(format!("<{last}>")).references(
+            letter
+                .references
+                .iter()
+                .rev()
+                .take(20)
+                .rev()
+                .map(|r| format!("<{r}>"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+    }
+    if letter.origin == Origin::AutoReplied {
+        b = b
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Auto-Submitted"),
+                "auto-replied".into(),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
+                "All".into(),
+            ));
+    }
+    let msg = b
+        .header(ContentType::TEXT_PLAIN)
+        .body(letter.body.replace("\r\n", "\n"))?;
+    Ok(Built {
+        message_id,
+        raw: msg.formatted(),
+    })
+}
+
+fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, ComposeError> {
+    let addr = address
+        .parse()
+        .map_err(|_| ComposeError::Address(address.to_owned()))?;
+    Ok(Mailbox::new(name.map(one_line), addr))
+}
+
+/// Control characters and line breaks removed: header text is always one line.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A fresh, unguessable Message-ID at our domain, without brackets.
+pub fn new_message_id(domain: &str) -> String {
+    let mut bytes = [0u8; 15];
+    aws_lc_rs::rand::fill(&mut bytes).expect("system randomness");
+    format!("{}@{domain}", crate::token::base32(&bytes))
+}
+
+fn marker(lang: Language) -> &'static str {
+    match lang {
+        Language::Fi => MARKER_FI,
+        Language::En => MARKER_EN,
+    }
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/ack.fi.txt" %}{% else %}{% include "mail/ack.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct AckText<'a> {
+    fi: bool,
+    marker: &'a str,
+    pseudonym: &'a str,
+    url: &'a str,
+    company: &'a str,
+    route_label: Option<&'a str>,
+    response_days: u32,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/forward.fi.txt" %}{% else %}{% include "mail/forward.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct ForwardText<'a> {
+    fi: bool,
+    marker: &'a str,
+    company: &'a str,
+    title: &'a str,
+    pseudonym: &'a str,
+    body: &'a str,
+    url: &'a str,
+    full: bool,
+    official_hint: bool,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/relay.fi.txt" %}{% else %}{% include "mail/relay.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct RelayText<'a> {
+    fi: bool,
+    marker: &'a str,
+    author: &'a str,
+    official: bool,
+    title: &'a str,
+    body: &'a str,
+    url: &'a str,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/help.fi.txt" %}{% else %}{% include "mail/help.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct HelpText<'a> {
+    fi: bool,
+    unknown_tag: Option<&'a str>,
+    example_address: &'a str,
+    providers: Vec<&'a str>,
+}
+
+/// What the consumer is told after new feedback.
+pub struct Ack<'a> {
+    pub pseudonym: &'a str,
+    pub url: &'a str,
+    pub company: &'a str,
+    pub route_label: Option<&'a str>,
+    pub response_days: u32,
+    pub title: &'a str,
+}
+
+/// Subject and body of the acknowledgement.
+pub fn ack_text(a: &Ack<'_>, lang: Language) -> Result<(String, String), ComposeError> {
+    let body = AckText {
+        fi: lang == Language::Fi,
+        marker: marker(lang),
+        pseudonym: a.pseudonym,
+        url: a.url,
+        company: a.company,
+        route_label: a.route_label,
+        response_days: a.response_days,
+    }
+    .render()?;
+    let subject = match lang {
+        Language::Fi => format!("Palautteesi on julkaistu: {}", a.title),
+        Language::En => format!("Your feedback is public: {}", a.title),
+    };
+    Ok((subject, body))
+}
+
+/// What the provider's route gets for new feedback.
+pub struct Forward<'a> {
+    pub company: &'a str,
+    pub title: &'a str,
+    pub pseudonym: &'a str,
+    pub body: &'a str,
+    pub url: &'a str,
+    pub full: bool,
+    pub has_representatives: bool,
+}
+
+/// Subject and body of a forward.
+pub fn forward_text(f: &Forward<'_>, lang: Language) -> Result<(String, String), ComposeError> {
+    let body = ForwardText {
+        fi: lang == Language::Fi,
+        marker: marker(lang),
+        company: f.company,
+        title: f.title,
+        pseudonym: f.pseudonym,
+        body: f.body,
+        url: f.url,
+        full: f.full,
+        official_hint: f.has_representatives,
+    }
+    .render()?;
+    let subject = match lang {
+        Language::Fi => format!("Palaute: {}", f.title),
+        Language::En => format!("Feedback: {}", f.title),
+    };
+    Ok((subject, body))
+}
+
+/// A post passed on to the other side of a thread.
+pub struct Relay<'a> {
+    pub author: &'a str,
+    pub official: bool,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub url: &'a str,
+}
+
+/// Subject and body of a relayed post.
+pub fn relay_text(r: &Relay<'_>, lang: Language) -> Result<(String, String), ComposeError> {
+    let body = RelayText {
+        fi: lang == Language::Fi,
+        marker: marker(lang),
+        author: r.author,
+        official: r.official,
+        title: r.title,
+        body: r.body,
+        url: r.url,
+    }
+    .render()?;
+    Ok((format!("Re: {}", r.title), body))
+}
+
+/// Subject and body of the help reply to feedback with no known company.
+pub fn help_text(
+    unknown_tag: Option<&str>,
+    config: &Config,
+    subject: &str,
+) -> Result<(String, String), ComposeError> {
+    let example_address = match config.providers.first() {
+        Some(p) => format!("{}@{}", p.slug, config.domain),
+        None => format!("yritys@{}", config.domain),
+    };
+    let body = HelpText {
+        fi: config.language == Language::Fi,
+        unknown_tag,
+        example_address: &example_address,
+        providers: config.providers.iter().map(|p| p.name.as_str()).collect(),
+    }
+    .render()?;
+    let prefix = match config.language {
+        Language::Fi => "Palautetta ei voitu välittää",
+        Language::En => "Feedback could not be passed on",
+    };
+    Ok((format!("{prefix}: {subject}"), body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_injection_through_names_and_subjects_is_impossible() {
+        let config = Config::default();
+        let letter = Letter {
+            from_name: "Evil\r\nBcc: victim@example.com via nonono".into(),
+            from_address: "t+abc@nonono.localhost".into(),
+            to: "someone@example.com".into(),
+            subject: "Hi\r\nBcc: victim@example.com".into(),
+            body: "text".into(),
+            references: vec!["a@b".into()],
+            origin: Origin::AutoReplied,
+        };
+        let built = build(&letter, &config, 0).unwrap();
+        let text = String::from_utf8(built.raw).unwrap();
+        let headers = text.split("\r\n\r\n").next().unwrap();
+        assert!(!headers.lines().any(|l| l.starts_with("Bcc:")), "{headers}");
+        assert!(headers.contains("Auto-Submitted: auto-replied"));
+        assert!(headers.contains("In-Reply-To: <a@b>"));
+        assert!(headers.contains(&format!("{LOOP_HEADER}: nonono.localhost")));
+    }
+}

@@ -1,0 +1,379 @@
+//! The SMTP receiver: a tokio accept loop and one session task per connection, over smtp-proto.
+//!
+//! Recipients are checked at `RCPT` time (only our domain, only addresses that exist, tokens
+//! with a valid HMAC: never an open relay). Lines are bounded by smtp-proto, message size by
+//! `SIZE`, and sessions by idle and total timeouts. At the end of `DATA` the raw message and its
+//! envelope are committed to the journal, and only then is `250` answered; if the commit fails
+//! the answer is `451` and the client keeps the message and retries.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
+use smtp_proto::{EhloResponse, Error as ProtoError, Request};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::{Instant, timeout_at};
+
+use crate::config::Config;
+use crate::journal::Journal;
+use crate::mail::{Envelope, normalize_address};
+use crate::route::{self, Refusal};
+use crate::token::TokenKey;
+
+/// Most simultaneous sessions; more connections are told to come back later.
+const MAX_SESSIONS: usize = 512;
+
+/// What every session needs.
+pub struct Receiver {
+    pub config: Arc<Config>,
+    pub key: TokenKey,
+    pub journal: Journal,
+}
+
+/// Accepts connections until `shutdown` turns true, then tells sessions in flight to finish
+/// (each answers `421` unless it is committing a message) and waits for them.
+pub async fn run(
+    listener: TcpListener,
+    receiver: Arc<Receiver>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(MAX_SESSIONS));
+    let mut sessions = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!("smtp: accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    sessions.spawn(async move {
+                        let mut stream = stream;
+                        let _ = stream.write_all(b"421 4.3.2 Too many connections, try again later\r\n").await;
+                    });
+                    continue;
+                };
+                let receiver = receiver.clone();
+                let shutdown = shutdown.clone();
+                sessions.spawn(async move {
+                    let _slot = slot;
+                    if let Err(e) = Session::new(receiver, peer).run(stream, shutdown).await {
+                        tracing::debug!("smtp: session from {peer} ended: {e}");
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+        }
+    }
+    drop(listener);
+    while sessions.join_next().await.is_some() {}
+}
+
+enum State {
+    Command,
+    Data {
+        receiver: DataReceiver,
+        message: Vec<u8>,
+        too_big: bool,
+    },
+}
+
+struct Session {
+    receiver: Arc<Receiver>,
+    peer: SocketAddr,
+    helo: Option<String>,
+    mail_from: Option<String>,
+    rcpt_to: Vec<String>,
+}
+
+/// What to do after handling input.
+enum Next {
+    Continue,
+    Close,
+}
+
+impl Session {
+    fn new(receiver: Arc<Receiver>, peer: SocketAddr) -> Self {
+        Session {
+            receiver,
+            peer,
+            helo: None,
+            mail_from: None,
+            rcpt_to: Vec::new(),
+        }
+    }
+
+    fn config(&self) -> &Config {
+        &self.receiver.config
+    }
+
+    fn reset(&mut self) {
+        self.mail_from = None;
+        self.rcpt_to.clear();
+    }
+
+    async fn run(
+        mut self,
+        mut stream: TcpStream,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> std::io::Result<()> {
+        let smtp = &self.config().smtp;
+        let idle = Duration::from_secs(smtp.idle_timeout_secs);
+        let deadline = Instant::now() + Duration::from_secs(smtp.session_timeout_secs);
+        let greeting = format!("220 {} ESMTP nonono ready\r\n", self.config().domain);
+        stream.write_all(greeting.as_bytes()).await?;
+
+        let mut requests = RequestReceiver::default();
+        let mut state = State::Command;
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let read_by = (Instant::now() + idle).min(deadline);
+            let n = tokio::select! {
+                r = timeout_at(read_by, stream.read(&mut buf)) => match r {
+                    Ok(r) => r?,
+                    Err(_) => {
+                        let text = if Instant::now() >= deadline {
+                            "421 4.4.2 Session too long, closing\r\n"
+                        } else {
+                            "421 4.4.2 Idle too long, closing\r\n"
+                        };
+                        stream.write_all(text.as_bytes()).await?;
+                        return Ok(());
+                    }
+                },
+                _ = shutdown.changed() => {
+                    stream.write_all(b"421 4.3.2 Service shutting down, try again later\r\n").await?;
+                    return Ok(());
+                }
+            };
+            if n == 0 {
+                return Ok(());
+            }
+            let mut out = Vec::new();
+            let mut bytes = buf[..n].iter();
+            loop {
+                match &mut state {
+                    State::Command => match requests.ingest(&mut bytes) {
+                        Ok(request) => {
+                            let request = request.into_owned();
+                            match self.command(request, &mut out, &mut state) {
+                                Next::Continue => {}
+                                Next::Close => {
+                                    stream.write_all(&out).await?;
+                                    return Ok(());
+                                }
+                            }
+                        }
+                        Err(ProtoError::NeedsMoreData { .. }) => break,
+                        Err(e) => out.extend_from_slice(protocol_error(&e).as_bytes()),
+                    },
+                    State::Data {
+                        receiver,
+                        message,
+                        too_big,
+                    } => {
+                        let done = receiver.ingest(&mut bytes, message);
+                        if message.len() > self.config().smtp.max_message_bytes {
+                            // Keep reading to the end of DATA, but hold nothing more.
+                            *too_big = true;
+                            message.clear();
+                        }
+                        if !done {
+                            break;
+                        }
+                        let (message, too_big) = (std::mem::take(message), *too_big);
+                        state = State::Command;
+                        // Answers to pipelined commands go out before the commit waits.
+                        stream.write_all(&out).await?;
+                        out.clear();
+                        let reply = if too_big {
+                            format!(
+                                "552 5.3.4 Message too big: the limit is {} bytes\r\n",
+                                self.config().smtp.max_message_bytes
+                            )
+                        } else {
+                            self.commit(message).await
+                        };
+                        self.reset();
+                        out.extend_from_slice(reply.as_bytes());
+                    }
+                }
+                if bytes.len() == 0 {
+                    break;
+                }
+            }
+            if !out.is_empty() {
+                stream.write_all(&out).await?;
+            }
+        }
+    }
+
+    fn command(&mut self, request: Request<String>, out: &mut Vec<u8>, state: &mut State) -> Next {
+        let reply: String = match request {
+            Request::Ehlo { host } => {
+                self.helo = Some(host);
+                self.reset();
+                let mut ehlo = EhloResponse::new(self.config().domain.as_str());
+                ehlo.capabilities = smtp_proto::EXT_SIZE
+                    | smtp_proto::EXT_8BIT_MIME
+                    | smtp_proto::EXT_SMTP_UTF8
+                    | smtp_proto::EXT_PIPELINING
+                    | smtp_proto::EXT_ENHANCED_STATUS_CODES;
+                ehlo.size = self.config().smtp.max_message_bytes;
+                let _ = ehlo.write(&mut *out);
+                return Next::Continue;
+            }
+            Request::Helo { host } => {
+                self.helo = Some(host);
+                self.reset();
+                format!("250 {}\r\n", self.config().domain)
+            }
+            Request::Lhlo { .. } => "502 5.5.1 This is SMTP, not LMTP\r\n".into(),
+            Request::Mail { from } => {
+                if self.mail_from.is_some() {
+                    "503 5.5.1 Sender already given; send RSET to start over\r\n".into()
+                } else if from.size > self.config().smtp.max_message_bytes {
+                    format!(
+                        "552 5.3.4 Message too big: the limit is {} bytes\r\n",
+                        self.config().smtp.max_message_bytes
+                    )
+                } else {
+                    self.mail_from = Some(normalize_address(&from.address));
+                    "250 2.1.0 Sender OK\r\n".into()
+                }
+            }
+            Request::Rcpt { to } => self.recipient(&to.address),
+            Request::Data => {
+                if self.mail_from.is_none() {
+                    "503 5.5.1 Send MAIL FROM first\r\n".into()
+                } else if self.rcpt_to.is_empty() {
+                    "554 5.5.1 No valid recipients\r\n".into()
+                } else {
+                    *state = State::Data {
+                        receiver: DataReceiver::new(),
+                        message: Vec::new(),
+                        too_big: false,
+                    };
+                    "354 Start mail input; end with <CRLF>.<CRLF>\r\n".into()
+                }
+            }
+            Request::Rset => {
+                self.reset();
+                "250 2.0.0 OK\r\n".into()
+            }
+            Request::Noop { .. } => "250 2.0.0 OK\r\n".into(),
+            Request::Quit => {
+                out.extend_from_slice(b"221 2.0.0 Bye\r\n");
+                return Next::Close;
+            }
+            Request::Vrfy { .. } => {
+                "252 2.5.2 Cannot verify addresses; send the mail and we will try\r\n".into()
+            }
+            Request::Help { .. } => {
+                "214 2.0.0 Write to palaute@ with [Company] in the subject\r\n".into()
+            }
+            Request::StartTls => "502 5.5.1 STARTTLS is not offered here\r\n".into(),
+            Request::Auth { .. } => {
+                "502 5.5.1 No authentication: this server only receives mail\r\n".into()
+            }
+            Request::Bdat { .. } => "502 5.5.1 CHUNKING is not offered; use DATA\r\n".into(),
+            other => format!("502 5.5.1 {} is not implemented\r\n", other.name()),
+        };
+        out.extend_from_slice(reply.as_bytes());
+        Next::Continue
+    }
+
+    fn recipient(&mut self, address: &str) -> String {
+        if self.mail_from.is_none() {
+            return "503 5.5.1 Send MAIL FROM first\r\n".into();
+        }
+        if self.rcpt_to.len() >= self.config().smtp.max_recipients {
+            return "452 4.5.3 Too many recipients; send the rest in another message\r\n".into();
+        }
+        let mut address = normalize_address(address);
+        // RFC 5321 4.5.1: the bare "postmaster" must be accepted.
+        if address == "postmaster" {
+            address = format!("postmaster@{}", self.config().domain);
+        }
+        match route::recipient(&address, self.config(), &self.receiver.key) {
+            Ok(_) => {
+                if !self.rcpt_to.contains(&address) {
+                    self.rcpt_to.push(address);
+                }
+                "250 2.1.5 Recipient OK\r\n".into()
+            }
+            Err(refusal @ Refusal::OtherDomain) => {
+                format!("550 5.7.1 Relaying denied: {refusal}\r\n")
+            }
+            Err(refusal) => format!(
+                "550 5.1.1 {}{refusal}\r\n",
+                upper_first(&refusal.to_string())
+            ),
+        }
+    }
+
+    async fn commit(&mut self, message: Vec<u8>) -> String {
+        let now = crate::clock::now();
+        let helo = self.helo.clone().unwrap_or_default();
+        let envelope = Envelope {
+            mail_from: self.mail_from.clone().unwrap_or_default(),
+            rcpt_to: self.rcpt_to.clone(),
+            peer: self.peer.ip().to_string(),
+            helo: helo.clone(),
+        };
+        let mut raw = format!(
+            "Received: from {} ([{}])\r\n\tby {} (nonono) with ESMTP;\r\n\t{}\r\n",
+            crate::compose::one_line(&helo),
+            self.peer.ip(),
+            self.config().domain,
+            crate::clock::rfc3339(now)
+        )
+        .into_bytes();
+        raw.extend_from_slice(&message);
+        let size = raw.len();
+        match self.receiver.journal.commit(envelope, raw, now).await {
+            Ok(id) => {
+                tracing::info!(journal = id, size, "smtp: message accepted");
+                format!("250 2.0.0 Message accepted as {id}\r\n")
+            }
+            Err(e) => {
+                tracing::error!("smtp: {e}");
+                "451 4.3.0 Could not store the message; please try again later\r\n".into()
+            }
+        }
+    }
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn protocol_error(e: &ProtoError) -> String {
+    match e {
+        ProtoError::ResponseTooLong => "500 5.5.2 Line too long\r\n".into(),
+        ProtoError::UnknownCommand => "500 5.5.1 Unknown command\r\n".into(),
+        ProtoError::InvalidSenderAddress => "501 5.1.7 Bad sender address syntax\r\n".into(),
+        ProtoError::InvalidRecipientAddress => "501 5.1.3 Bad recipient address syntax\r\n".into(),
+        ProtoError::SyntaxError { syntax } => format!("501 5.5.4 Syntax: {syntax}\r\n"),
+        ProtoError::InvalidParameter { param } => {
+            format!("501 5.5.4 Invalid parameter {param}\r\n")
+        }
+        ProtoError::UnsupportedParameter { param } => {
+            format!("555 5.5.4 Unsupported parameter {param}\r\n")
+        }
+        _ => "500 5.5.0 Command not understood\r\n".into(),
+    }
+}

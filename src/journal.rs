@@ -1,0 +1,101 @@
+//! The journal writer: one thread that commits received messages to the store.
+//!
+//! Sessions hand over a message and wait; the writer takes everything that has arrived meanwhile
+//! and commits it in one transaction (group commit), so concurrent sessions share the cost of a
+//! durable commit. Only after the commit does a session answer `250`.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use crate::mail::Envelope;
+use crate::store::Store;
+
+/// Most messages committed in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// Why a message could not be committed; the session answers 451 and the client retries.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("the store could not take the message: {0}")]
+    Store(String),
+    #[error("the journal writer has stopped")]
+    Stopped,
+}
+
+struct Job {
+    envelope: Envelope,
+    raw: Vec<u8>,
+    received_at: i64,
+    reply: oneshot::Sender<Result<i64, JournalError>>,
+}
+
+/// A handle for committing messages; cheap to clone. The writer thread ends when every handle
+/// is dropped, after committing what it holds.
+#[derive(Clone)]
+pub struct Journal {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Journal {
+    /// Starts the writer thread on its own store connection. `committed` is called after each
+    /// commit (to wake the pipeline).
+    pub fn start(
+        mut store: Store,
+        committed: impl Fn() + Send + 'static,
+    ) -> std::io::Result<(Journal, JoinHandle<()>)> {
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let handle = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    let rows: Vec<_> = batch
+                        .iter()
+                        .map(|j| (&j.envelope, j.raw.as_slice(), j.received_at))
+                        .collect();
+                    match store.journal_append(&rows) {
+                        Ok(ids) => {
+                            for (job, id) in batch.into_iter().zip(ids) {
+                                let _ = job.reply.send(Ok(id));
+                            }
+                            committed();
+                        }
+                        Err(e) => {
+                            tracing::error!("journal: commit failed: {e}");
+                            for job in batch {
+                                let _ = job.reply.send(Err(JournalError::Store(e.to_string())));
+                            }
+                        }
+                    }
+                }
+            })?;
+        Ok((Journal { jobs }, handle))
+    }
+
+    /// Commits one message durably and returns its journal id.
+    pub async fn commit(
+        &self,
+        envelope: Envelope,
+        raw: Vec<u8>,
+        received_at: i64,
+    ) -> Result<i64, JournalError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                envelope,
+                raw,
+                received_at,
+                reply,
+            })
+            .map_err(|_| JournalError::Stopped)?;
+        answer.await.map_err(|_| JournalError::Stopped)?
+    }
+}

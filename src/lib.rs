@@ -1,0 +1,37 @@
+//! nonono: an email-first public feedback gateway.
+//!
+//! A consumer mails feedback about a company; it becomes a public thread and is relayed to the
+//! company, whose answer by mail is published and relayed back. Email addresses are never
+//! published, and nothing accepted is ever lost.
+//!
+//! # Layout
+//!
+//! ```text
+//! app        wiring: starts everything below, owns shutdown
+//! inbound    SMTP receiver (tokio + smtp-proto): RCPT checks, bounded DATA, 250 after commit
+//! journal    group-commit writer: raw messages and envelopes into the store
+//! pipeline   journal -> classify, parse, route -> threads, posts, outbox in one transaction
+//! relay      outbox worker: file or SMTP transport, retries with backoff (relay::retry)
+//! archive    read-only web archive (axum + askama)
+//! compose    the mail we write, Finnish and English
+//! store      SQLite: the only module with SQL
+//! mail       domain core: parse, classify, answer extraction
+//! route      domain core: recipients, company tags, topic rules, representatives
+//! token      reply-address tokens with an HMAC
+//! config     the TOML configuration
+//! clock      the one place that reads the time
+//! ```
+
+pub mod app;
+pub mod archive;
+pub mod clock;
+pub mod compose;
+pub mod config;
+pub mod inbound;
+pub mod journal;
+pub mod mail;
+pub mod pipeline;
+pub mod relay;
+pub mod route;
+pub mod store;
+pub mod token;

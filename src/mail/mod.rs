@@ -1,0 +1,111 @@
+//! Domain core for mail as it arrives: parsing, classification and answer extraction.
+//!
+//! Nothing here does I/O or reads a clock: every function takes bytes or text and returns plain
+//! values, so the rules are tested with unit tests over `fixtures/*.eml`.
+
+pub mod classify;
+pub mod parse;
+pub mod reply;
+
+pub use classify::{Class, classify};
+pub use parse::{Mailbox, ParsedMail, parse};
+
+/// The envelope of one SMTP transaction, as the receiver saw it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Envelope {
+    /// `MAIL FROM`; empty for the null sender `<>` that bounces use.
+    pub mail_from: String,
+    /// Every accepted `RCPT TO`, lower-cased.
+    pub rcpt_to: Vec<String>,
+    /// The client's IP address.
+    pub peer: String,
+    /// The name the client gave in EHLO/HELO.
+    pub helo: String,
+}
+
+/// An address in its canonical form for comparisons: trimmed, lower-cased.
+pub fn normalize_address(address: &str) -> String {
+    address
+        .trim()
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_lowercase()
+}
+
+/// How a writer appears in public, and their text without a pseudonym line.
+///
+/// A first line `Nimimerkki: X` or `Pseudonym: X` sets it; otherwise the From display name
+/// shortened to first name and initial ("Matti M."); otherwise `neutral`.
+pub fn pseudonym(text: &str, display_name: Option<&str>, neutral: &str) -> (String, String) {
+    let trimmed = text.trim_start();
+    if let Some((first, rest)) = trimmed.split_once('\n').or(Some((trimmed, ""))) {
+        let first = first.trim();
+        for prefix in ["nimimerkki:", "pseudonym:"] {
+            if first.len() > prefix.len()
+                && first.is_char_boundary(prefix.len())
+                && first[..prefix.len()].eq_ignore_ascii_case(prefix)
+            {
+                let name = first[prefix.len()..].trim();
+                if !name.is_empty() {
+                    let name: String = name.chars().filter(|c| !c.is_control()).take(40).collect();
+                    return (name, rest.trim_start_matches(['\r', '\n']).to_owned());
+                }
+            }
+        }
+    }
+    let from_name = display_name.and_then(|n| {
+        let words: Vec<&str> = n
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|w| !w.is_empty() && !w.contains('@'))
+            .collect();
+        let (&first, rest) = words.split_first()?;
+        let first: String = first
+            .chars()
+            .filter(|c| c.is_alphabetic() || *c == '-')
+            .collect();
+        if first.is_empty() {
+            return None;
+        }
+        Some(
+            match rest
+                .last()
+                .and_then(|w| w.chars().find(|c| c.is_alphabetic()))
+            {
+                Some(initial) => format!("{first} {}.", initial.to_uppercase()),
+                None => first,
+            },
+        )
+    });
+    (
+        from_name.unwrap_or_else(|| neutral.to_owned()),
+        text.to_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudonym_line_wins_then_display_name_then_neutral() {
+        let (name, body) = pseudonym(
+            "Nimimerkki: Tyytymätön\nLasku tuli kahdesti.",
+            Some("Matti Meikäläinen"),
+            "Nimetön",
+        );
+        assert_eq!(
+            (name.as_str(), body.as_str()),
+            ("Tyytymätön", "Lasku tuli kahdesti.")
+        );
+        assert_eq!(
+            pseudonym("x", Some("Matti Meikäläinen"), "Nimetön").0,
+            "Matti M."
+        );
+        assert_eq!(pseudonym("x", Some("Matti"), "Nimetön").0, "Matti");
+        assert_eq!(
+            pseudonym("x", Some("\"Virtanen, Liisa\""), "Nimetön").0,
+            "Virtanen L."
+        );
+        assert_eq!(pseudonym("x", None, "Nimetön").0, "Nimetön");
+        assert_eq!(pseudonym("x", Some("a@b.fi"), "Nimetön").0, "Nimetön");
+    }
+}

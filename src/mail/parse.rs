@@ -1,0 +1,158 @@
+//! Bytes to the fields nonono needs, leniently: any input yields a [`ParsedMail`], never a panic.
+
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+
+/// A display name and an address, as in `From:`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    /// Lower-cased.
+    pub address: String,
+}
+
+/// What the pipeline reads from a message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedMail {
+    pub from: Option<Mailbox>,
+    pub subject: String,
+    /// Without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    /// The readable text of the message (HTML turned to text when there is no plain part).
+    pub text: String,
+    /// Attachments that are not published; they stay in the raw message.
+    pub attachments: usize,
+    /// Header fields that tell automatic mail apart, lower-cased names, raw values.
+    pub auto_headers: Vec<(String, String)>,
+    /// `Content-Type` of the top part, lower-cased, such as `multipart/report`.
+    pub content_type: String,
+    /// Our own loop marker, present when this message is one we sent.
+    pub loop_marker: Option<String>,
+}
+
+/// Header fields that say a message was written by a program.
+const AUTO_HEADERS: &[&str] = &[
+    "auto-submitted",
+    "x-autoreply",
+    "x-autorespond",
+    "x-auto-response-suppress",
+    "precedence",
+    "x-precedence",
+    "list-id",
+    "list-unsubscribe",
+    "x-failed-recipients",
+    "feedback-id",
+];
+
+/// The header nonono puts on every message it sends, to recognise its own mail coming back.
+pub const LOOP_HEADER: &str = "X-Nonono-Loop";
+
+/// Parses a raw message. Never fails: a message with no headers has empty fields.
+pub fn parse(raw: &[u8]) -> ParsedMail {
+    let Some(msg) = MessageParser::default().parse(raw) else {
+        return ParsedMail {
+            text: String::from_utf8_lossy(raw).into_owned(),
+            ..ParsedMail::default()
+        };
+    };
+    let from = msg.from().and_then(|a| a.first()).and_then(|addr| {
+        let address = addr.address()?.trim().to_lowercase();
+        let name = addr
+            .name()
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty() && n.to_lowercase() != address);
+        Some(Mailbox { name, address })
+    });
+    let auto_headers = msg
+        .headers_raw()
+        .filter_map(|(name, value)| {
+            let name = name.to_ascii_lowercase();
+            AUTO_HEADERS
+                .contains(&name.as_str())
+                .then(|| (name, value.trim().to_owned()))
+        })
+        .collect();
+    let loop_marker = msg
+        .headers_raw()
+        .find(|(name, _)| name.eq_ignore_ascii_case(LOOP_HEADER))
+        .map(|(_, v)| v.trim().to_owned());
+    let content_type = msg
+        .root_part()
+        .content_type()
+        .map(|ct| match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub),
+            None => ct.ctype().to_owned(),
+        })
+        .unwrap_or_else(|| "text/plain".into())
+        .to_ascii_lowercase();
+    let text = msg
+        .body_text(0)
+        .map(|t| normalize_newlines(&t))
+        .unwrap_or_default();
+    ParsedMail {
+        from,
+        subject: msg.subject().unwrap_or_default().trim().to_owned(),
+        message_id: msg.message_id().map(str::to_owned),
+        in_reply_to: id_list(msg.in_reply_to()),
+        references: id_list(msg.references()),
+        text,
+        attachments: msg.attachment_count(),
+        auto_headers,
+        content_type,
+        loop_marker,
+    }
+}
+
+fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(t) => vec![t.to_string()],
+        HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn normalize_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_never_panics() {
+        for raw in [
+            &b""[..],
+            b"\xff\xfe\x00",
+            b"no headers at all",
+            b"Subject: =?x?Q?",
+            b"\r\n\r\n",
+        ] {
+            let _ = parse(raw);
+        }
+    }
+
+    #[test]
+    fn fields_are_read_and_rfc2047_decoded() {
+        let raw = b"From: =?utf-8?q?Matti_M=C3=A4kel=C3=A4?= <Matti@Example.FI>\r\n\
+Subject: =?utf-8?q?=5BElisa=5D_Lasku_tuli_kahdesti?=\r\n\
+Message-ID: <abc@example.fi>\r\n\
+References: <a@x> <b@x>\r\n\
+Auto-Submitted: no\r\n\
+\r\n\
+Hei,\r\nlasku tuli kahdesti.\r\n";
+        let m = parse(raw);
+        let from = m.from.unwrap();
+        assert_eq!(from.address, "matti@example.fi");
+        assert_eq!(from.name.as_deref(), Some("Matti Mäkelä"));
+        assert_eq!(m.subject, "[Elisa] Lasku tuli kahdesti");
+        assert_eq!(m.message_id.as_deref(), Some("abc@example.fi"));
+        assert_eq!(m.references, vec!["a@x", "b@x"]);
+        assert_eq!(m.text, "Hei,\nlasku tuli kahdesti.\n");
+        assert_eq!(
+            m.auto_headers,
+            vec![("auto-submitted".to_owned(), "no".to_owned())]
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! The `nonono` command: parses the command line, loads the config, runs a subcommand and turns
+//! errors into a message and an exit code.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use nonono::config::Config;
+
+/// nonono: public feedback by email.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, default_value = "config/default.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the SMTP receiver, web archive, pipeline and outbound worker until SIGTERM or ctrl-c.
+    Serve,
+    /// Check the configuration and name every key that is wrong.
+    CheckConfig,
+    /// List the providers (companies) feedback can be routed to.
+    Providers,
+    /// Write the public archive as JSON Lines, one post a line, to standard output.
+    Export,
+    /// Show outbound mail not yet delivered, and failed deliveries with their last error.
+    Queue,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nonono: {}", describe(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes, each cause only when the message before did not already say it.
+fn describe(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(&cli.config)?;
+    match cli.command {
+        Command::Serve => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the runtime")?;
+            runtime.block_on(nonono::app::serve(config, nonono::app::shutdown_signal()))?;
+        }
+        Command::CheckConfig => {
+            println!(
+                "{}: ok ({} providers, domain {})",
+                cli.config.display(),
+                config.providers.len(),
+                config.domain
+            );
+        }
+        Command::Providers => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{:<20} {:<30} {:>5}  routes", "slug", "name", "days")?;
+            for p in &config.providers {
+                writeln!(
+                    out,
+                    "{:<20} {:<30} {:>5}  {}",
+                    p.slug,
+                    p.name,
+                    p.response_days,
+                    p.routes.join(", ")
+                )?;
+            }
+        }
+        Command::Export => {
+            let store = open_readonly(&config)?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            store.export(|row| {
+                serde_json::to_writer(&mut out, &row)?;
+                out.write_all(b"\n")
+            })?;
+            out.flush()?;
+        }
+        Command::Queue => {
+            let store = open_readonly(&config)?;
+            let rows = store.queue_listing()?;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "{:>6} {:<9} {:<8} {:>8}  {:<20}  last error",
+                "id", "purpose", "state", "attempts", "next attempt"
+            )?;
+            for r in &rows {
+                writeln!(
+                    out,
+                    "{:>6} {:<9} {:<8} {:>8}  {:<20}  {}",
+                    r.id,
+                    r.purpose,
+                    r.state,
+                    r.attempts,
+                    nonono::clock::rfc3339(r.next_attempt_at),
+                    r.last_error.as_deref().unwrap_or("")
+                )?;
+            }
+            if rows.is_empty() {
+                writeln!(out, "(nothing waiting)")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn open_readonly(config: &Config) -> anyhow::Result<nonono::store::Store> {
+    let path = nonono::app::store_path(config);
+    if !path.exists() {
+        anyhow::bail!(
+            "{}: no store yet; run `nonono serve` once first",
+            path.display()
+        );
+    }
+    nonono::store::Store::open_readonly(&path).with_context(|| path.display().to_string())
+}

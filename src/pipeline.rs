@@ -1,0 +1,614 @@
+//! The pipeline: from a committed raw message to threads, posts and outbox rows.
+//!
+//! It runs after `250`, from the journal: classify, parse, route, then apply everything in one
+//! transaction that also marks the journal entry done. A crash anywhere leaves the entry pending,
+//! and it is processed again from the start, so the pipeline is idempotent and resumes on restart.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use crate::compose::{self, Letter, Origin};
+use crate::config::{Config, Language, ProviderConfig};
+use crate::mail::{self, Class, ParsedMail};
+use crate::route::{self, Recipient, Tag};
+use crate::store::{
+    JournalEntry, NewPost, NewThread, Outbound, Participant, PostKind, Role, Store, StoreError, Tx,
+};
+use crate::token::TokenKey;
+
+/// Why a message could not be processed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Compose(#[from] compose::ComposeError),
+}
+
+impl PipelineError {
+    /// Whether trying again later may succeed (the database was busy), as opposed to a problem
+    /// with this message that needs a code fix and `reprocess`.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            PipelineError::Store(StoreError::Sqlite(e)) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// What the pipeline needs besides the store.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub key: &'a TokenKey,
+    pub now: i64,
+}
+
+/// Processes one journal entry completely, in one transaction. Returns what was done, in words
+/// without addresses (it is logged).
+pub fn process(
+    store: &mut Store,
+    ctx: &Context<'_>,
+    entry: &JournalEntry,
+) -> Result<String, PipelineError> {
+    let mail = mail::parse(&entry.raw);
+    let class = mail::classify(&mail, &entry.envelope);
+    let tx = store.begin()?;
+    let mut outcomes = Vec::new();
+    let mut new_feedback_done = false;
+    let mut seen = Vec::new();
+    for rcpt in &entry.envelope.rcpt_to {
+        let recipient = match route::recipient(rcpt, ctx.config, ctx.key) {
+            Ok(r) => r,
+            Err(refusal) => {
+                outcomes.push(format!("recipient no longer valid: {refusal}"));
+                continue;
+            }
+        };
+        if seen.contains(&recipient) {
+            continue;
+        }
+        seen.push(recipient.clone());
+        let msg = Message {
+            entry,
+            mail: &mail,
+            class,
+        };
+        let outcome = match recipient {
+            Recipient::Feedback | Recipient::Provider(_) if new_feedback_done => {
+                "second feedback address in the same message: ignored".to_owned()
+            }
+            Recipient::Feedback => {
+                new_feedback_done = true;
+                new_feedback(&tx, ctx, &msg, None)?
+            }
+            Recipient::Provider(slug) => {
+                new_feedback_done = true;
+                new_feedback(&tx, ctx, &msg, Some(&slug))?
+            }
+            Recipient::Reply(participant) => reply(&tx, ctx, &msg, participant)?,
+            Recipient::Operator => to_operator(&tx, ctx, &msg)?,
+            Recipient::Bounce => format!("{} to the bounce address: kept", class.as_str()),
+        };
+        outcomes.push(outcome);
+    }
+    if outcomes.is_empty() {
+        outcomes.push("no recipients".into());
+    }
+    let outcome = outcomes.join("; ");
+    tx.finish_journal(entry.id, class.as_str(), &outcome, ctx.now)?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+struct Message<'a> {
+    entry: &'a JournalEntry,
+    mail: &'a ParsedMail,
+    class: Class,
+}
+
+impl Message<'_> {
+    /// The writer's address: From, else the envelope sender.
+    fn sender(&self) -> Option<String> {
+        self.mail
+            .from
+            .as_ref()
+            .map(|m| m.address.clone())
+            .or_else(|| {
+                Some(mail::normalize_address(&self.entry.envelope.mail_from))
+                    .filter(|a| !a.is_empty())
+            })
+    }
+
+    /// Why this message must not be answered or passed on, if it must not.
+    fn hold_reason(&self, ctx: &Context<'_>) -> Option<&'static str> {
+        if self.class != Class::Human {
+            return Some("automatic mail");
+        }
+        if self.mail.loop_marker.as_deref() == Some(ctx.config.domain.as_str()) {
+            return Some("our own mail came back (loop marker)");
+        }
+        let own_domain = format!("@{}", ctx.config.domain);
+        match self.sender() {
+            None => Some("no sender address"),
+            Some(s) if s.ends_with(&own_domain) => Some("sent from our own domain"),
+            Some(_) => None,
+        }
+    }
+}
+
+fn public_url(config: &Config, thread_id: i64) -> String {
+    format!(
+        "{}/t/{thread_id}",
+        config.http.public_url.trim_end_matches('/')
+    )
+}
+
+fn token_address(ctx: &Context<'_>, participant_id: i64) -> String {
+    format!("t+{}@{}", ctx.key.issue(participant_id), ctx.config.domain)
+}
+
+fn bounce_address(config: &Config) -> String {
+    format!("bounce@{}", config.domain)
+}
+
+fn via(name: &str) -> String {
+    format!("{name} via nonono")
+}
+
+fn neutral_name(lang: Language) -> &'static str {
+    match lang {
+        Language::Fi => "Nimetön kirjoittaja",
+        Language::En => "Anonymous writer",
+    }
+}
+
+fn untitled(lang: Language) -> &'static str {
+    match lang {
+        Language::Fi => "(ei otsikkoa)",
+        Language::En => "(no subject)",
+    }
+}
+
+/// Builds a letter and queues it in the same transaction.
+fn send(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    letter: &Letter,
+    purpose: &'static str,
+    thread_id: Option<i64>,
+    participant_id: Option<i64>,
+    journal_id: i64,
+) -> Result<(), PipelineError> {
+    let built = compose::build(letter, ctx.config, ctx.now)?;
+    tx.queue(
+        &Outbound {
+            thread_id,
+            participant_id,
+            journal_id: Some(journal_id),
+            purpose,
+            mail_from: bounce_address(ctx.config),
+            rcpt_to: letter.to.clone(),
+            message_id: built.message_id,
+            raw: built.raw,
+        },
+        ctx.now,
+    )?;
+    Ok(())
+}
+
+fn new_feedback(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    addressed_to: Option<&str>,
+) -> Result<String, PipelineError> {
+    if let Some(reason) = msg.hold_reason(ctx) {
+        return Ok(format!("new feedback held: {reason}"));
+    }
+    let sender = msg.sender().expect("hold_reason checked the sender");
+    let config = ctx.config;
+    let tag = route::find_tag(&msg.mail.subject, &config.providers);
+    let (provider, title) = match (addressed_to, tag) {
+        (
+            Some(slug),
+            Tag::Known {
+                slug: tagged,
+                title,
+            },
+        ) if tagged == slug => (config.provider(slug), title),
+        (Some(slug), _) => (config.provider(slug), msg.mail.subject.clone()),
+        (None, Tag::Known { slug, title }) => (config.provider(&slug), title),
+        (None, Tag::Unknown { tag, .. }) => {
+            help(tx, ctx, msg, &sender, Some(&tag))?;
+            return Ok("unknown company tag: kept, help sent".into());
+        }
+        (None, Tag::Missing) => {
+            help(tx, ctx, msg, &sender, None)?;
+            return Ok("no company tag: kept, help sent".into());
+        }
+    };
+    let provider = provider.expect("routing only names configured providers");
+    let title = compose::one_line(&title);
+    let title = if title.is_empty() {
+        untitled(config.language).to_owned()
+    } else {
+        title
+    };
+    let (pseudonym, body) = mail::pseudonym(
+        &msg.mail.text,
+        msg.mail.from.as_ref().and_then(|m| m.name.as_deref()),
+        neutral_name(config.language),
+    );
+    let body = body.trim().to_owned();
+    let choice = route::choose_route(provider, &title, &body);
+    let now = ctx.now;
+    let journal_id = msg.entry.id;
+
+    let person = tx.person(&sender, now)?;
+    let thread_id = tx.create_thread(&NewThread {
+        provider: Some(&provider.slug),
+        company: &provider.name,
+        title: &title,
+        route: Some(&choice.address),
+        route_label: choice.label.as_deref(),
+        journal_id,
+        created_at: now,
+    })?;
+    let consumer = tx.add_participant(
+        thread_id,
+        Role::Consumer,
+        &sender,
+        &pseudonym,
+        Some(person),
+        now,
+    )?;
+    let company = tx.add_participant(
+        thread_id,
+        Role::Provider,
+        &choice.address,
+        &provider.name,
+        None,
+        now,
+    )?;
+    tx.add_post(&NewPost {
+        thread_id,
+        participant_id: Some(consumer),
+        journal_id: Some(journal_id),
+        kind: PostKind::Consumer,
+        author: &pseudonym,
+        body: &body,
+        trimmed: "",
+        attachments: msg.mail.attachments,
+        message_id: msg.mail.message_id.as_deref(),
+        created_at: now,
+    })?;
+    let url = public_url(config, thread_id);
+
+    let (subject, text) = compose::forward_text(
+        &compose::Forward {
+            company: &provider.name,
+            title: &title,
+            pseudonym: &pseudonym,
+            body: &body,
+            url: &url,
+            full: provider.plan == crate::config::Plan::Full,
+            has_representatives: !provider.representatives.is_empty(),
+        },
+        config.language,
+    )?;
+    let forward = Letter {
+        from_name: via(&pseudonym),
+        from_address: token_address(ctx, company),
+        to: choice.address.clone(),
+        subject,
+        body: text,
+        references: Vec::new(),
+        origin: Origin::Person,
+    };
+    send(
+        tx,
+        ctx,
+        &forward,
+        "forward",
+        Some(thread_id),
+        Some(company),
+        journal_id,
+    )?;
+
+    let (subject, text) = compose::ack_text(
+        &compose::Ack {
+            pseudonym: &pseudonym,
+            url: &url,
+            company: &provider.name,
+            route_label: choice.label.as_deref(),
+            response_days: provider.response_days,
+            title: &title,
+        },
+        config.language,
+    )?;
+    let ack = Letter {
+        from_name: via(&provider.name),
+        from_address: token_address(ctx, consumer),
+        to: sender,
+        subject,
+        body: text,
+        references: tx.references(consumer)?,
+        origin: Origin::AutoReplied,
+    };
+    send(
+        tx,
+        ctx,
+        &ack,
+        "ack",
+        Some(thread_id),
+        Some(consumer),
+        journal_id,
+    )?;
+    Ok(format!(
+        "new thread {thread_id} for {}, forwarded and acknowledged",
+        provider.slug
+    ))
+}
+
+fn help(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    sender: &str,
+    unknown_tag: Option<&str>,
+) -> Result<(), PipelineError> {
+    let (subject, body) = compose::help_text(unknown_tag, ctx.config, &msg.mail.subject)?;
+    let letter = Letter {
+        from_name: "nonono".into(),
+        from_address: format!("palaute@{}", ctx.config.domain),
+        to: sender.to_owned(),
+        subject,
+        body,
+        references: msg.mail.message_id.iter().cloned().collect(),
+        origin: Origin::AutoReplied,
+    };
+    send(tx, ctx, &letter, "help", None, None, msg.entry.id)
+}
+
+fn reply(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    participant_id: i64,
+) -> Result<String, PipelineError> {
+    let Some(author) = tx.participant(participant_id)? else {
+        return Ok("reply to a participant that no longer exists: kept".into());
+    };
+    let thread = tx.thread(author.thread_id)?;
+    let now = ctx.now;
+    let journal_id = Some(msg.entry.id);
+    match msg.class {
+        Class::AutoReply => {
+            let after = tx
+                .last_sent_to(author.id)?
+                .map(|sent| (now - sent).max(0))
+                .unwrap_or(0);
+            tx.add_event(thread.id, journal_id, "auto-reply", &after.to_string(), now)?;
+            return Ok(format!(
+                "automatic reply in thread {}: recorded, not relayed",
+                thread.id
+            ));
+        }
+        Class::Bounce => {
+            tx.add_event(thread.id, journal_id, "bounce", author_role(&author), now)?;
+            return Ok(format!(
+                "bounce in thread {}: recorded, not relayed",
+                thread.id
+            ));
+        }
+        Class::Human => {}
+    }
+    if let Some(reason) = msg.hold_reason(ctx) {
+        tx.add_event(thread.id, journal_id, "held", reason, now)?;
+        return Ok(format!("reply in thread {} held: {reason}", thread.id));
+    }
+    let sender = msg.sender().expect("hold_reason checked the sender");
+    let answer = mail::reply::extract_answer(&msg.mail.text);
+    let provider = thread
+        .provider
+        .as_deref()
+        .and_then(|s| ctx.config.provider(s));
+    let (kind, post_author, others) = match author.role {
+        Role::Provider => {
+            let kind = if is_official(provider, &sender, ctx.config) {
+                PostKind::Official
+            } else {
+                PostKind::Unverified
+            };
+            (kind, thread.company.clone(), Role::Consumer)
+        }
+        Role::Consumer => {
+            if sender != author.address {
+                tx.add_event(
+                    thread.id,
+                    journal_id,
+                    "held",
+                    "sender is not the writer",
+                    now,
+                )?;
+                return Ok(format!(
+                    "reply in thread {} held: sender is not the writer",
+                    thread.id
+                ));
+            }
+            (
+                PostKind::Consumer,
+                author.public_name.clone(),
+                Role::Provider,
+            )
+        }
+    };
+    tx.add_post(&NewPost {
+        thread_id: thread.id,
+        participant_id: Some(author.id),
+        journal_id,
+        kind,
+        author: &post_author,
+        body: &answer.text,
+        trimmed: &answer.trimmed,
+        attachments: msg.mail.attachments,
+        message_id: msg.mail.message_id.as_deref(),
+        created_at: now,
+    })?;
+    let url = public_url(ctx.config, thread.id);
+    let recipients = tx.participants(thread.id, others)?;
+    for to in &recipients {
+        let (subject, body) = compose::relay_text(
+            &compose::Relay {
+                author: &post_author,
+                official: kind == PostKind::Official,
+                title: &thread.title,
+                body: &answer.text,
+                url: &url,
+            },
+            ctx.config.language,
+        )?;
+        let letter = Letter {
+            from_name: via(&post_author),
+            from_address: token_address(ctx, to.id),
+            to: to.address.clone(),
+            subject,
+            body,
+            references: tx.references(to.id)?,
+            origin: Origin::Person,
+        };
+        send(
+            tx,
+            ctx,
+            &letter,
+            "relay",
+            Some(thread.id),
+            Some(to.id),
+            msg.entry.id,
+        )?;
+    }
+    Ok(format!(
+        "{} post in thread {}, relayed to {}",
+        kind.as_str(),
+        thread.id,
+        recipients.len()
+    ))
+}
+
+/// Whether an answer counts as the provider's own. With `verify_sender_auth`, an answer also
+/// needs authentication results we do not evaluate yet, so it stays unverified rather than
+/// trusting a From header that anyone can write.
+fn is_official(provider: Option<&ProviderConfig>, sender: &str, config: &Config) -> bool {
+    provider.is_some_and(|p| route::is_representative(p, sender))
+        && !config.trust.verify_sender_auth
+}
+
+fn author_role(p: &Participant) -> &'static str {
+    match p.role {
+        Role::Consumer => "consumer",
+        Role::Provider => "provider",
+    }
+}
+
+fn to_operator(tx: &Tx<'_>, ctx: &Context<'_>, msg: &Message<'_>) -> Result<String, PipelineError> {
+    let Some(operator) = &ctx.config.operator_address else {
+        return Ok("mail for the operator: kept in the journal".into());
+    };
+    if msg.hold_reason(ctx).is_some() && msg.class != Class::Bounce {
+        return Ok("automatic mail for the operator: kept in the journal".into());
+    }
+    tx.queue(
+        &Outbound {
+            thread_id: None,
+            participant_id: None,
+            journal_id: Some(msg.entry.id),
+            purpose: "operator",
+            mail_from: bounce_address(ctx.config),
+            rcpt_to: operator.clone(),
+            message_id: msg.mail.message_id.clone().unwrap_or_default(),
+            raw: msg.entry.raw.clone(),
+        },
+        ctx.now,
+    )?;
+    Ok("mail for the operator: forwarded".into())
+}
+
+/// Wakes a worker thread when there is new work; a missed ring is caught by the timeout.
+#[derive(Default)]
+pub struct Doorbell {
+    rung: Mutex<bool>,
+    cond: Condvar,
+}
+
+impl Doorbell {
+    /// Tells the waiting worker there is work.
+    pub fn ring(&self) {
+        *self.rung.lock().expect("doorbell lock") = true;
+        self.cond.notify_all();
+    }
+
+    /// Waits for a ring or the timeout.
+    pub fn wait(&self, timeout: Duration) {
+        let guard = self.rung.lock().expect("doorbell lock");
+        let (mut guard, _) = self
+            .cond
+            .wait_timeout_while(guard, timeout, |rung| !*rung)
+            .expect("doorbell lock");
+        *guard = false;
+    }
+}
+
+/// The pipeline worker: processes pending journal entries until `stop` is set and nothing is
+/// pending. Runs on its own thread with its own store connection.
+pub fn run(
+    mut store: Store,
+    config: Arc<Config>,
+    key: TokenKey,
+    doorbell: Arc<Doorbell>,
+    processed: impl Fn(),
+    stop: Arc<AtomicBool>,
+) {
+    loop {
+        let batch = match store.pending_journal(64) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("pipeline: reading the journal: {e}");
+                std::thread::sleep(Duration::from_secs(1));
+                continue;
+            }
+        };
+        if batch.is_empty() {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            doorbell.wait(Duration::from_secs(5));
+            continue;
+        }
+        for entry in &batch {
+            let ctx = Context {
+                config: &config,
+                key: &key,
+                now: crate::clock::now(),
+            };
+            match process(&mut store, &ctx, entry) {
+                Ok(outcome) => tracing::info!(journal = entry.id, "{outcome}"),
+                Err(e) if e.is_transient() => {
+                    tracing::warn!(journal = entry.id, "pipeline: {e}; will retry");
+                    std::thread::sleep(Duration::from_millis(200));
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(journal = entry.id, "pipeline: {e}; raw message kept");
+                    if let Err(e) = store.journal_failed(entry.id, &e.to_string(), ctx.now) {
+                        tracing::error!(journal = entry.id, "pipeline: {e}");
+                    }
+                }
+            }
+        }
+        processed();
+    }
+}

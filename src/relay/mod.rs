@@ -1,0 +1,182 @@
+//! The relay: a tokio task that delivers due outbox rows and records each outcome.
+//!
+//! It talks to the pipeline only through the store (outbox rows) and a wake-up signal. Rows that
+//! fail temporarily are retried with backoff across restarts; permanent failures are recorded.
+
+pub mod retry;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{AsyncTransport, Tokio1Executor};
+use tokio::sync::{Notify, watch};
+
+use crate::config::{Config, Transport as TransportKind};
+use crate::store::{OutboundRow, Store};
+pub use retry::Delivery;
+
+/// Where outbound mail goes.
+pub enum Transport {
+    /// Writes each message as `<dir>/<id>.eml`.
+    File(PathBuf),
+    /// Delivers to a smarthost.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl Transport {
+    /// The transport the config asks for.
+    pub fn from_config(config: &Config) -> std::io::Result<Transport> {
+        Ok(match config.outbound.transport {
+            TransportKind::File => {
+                let dir = config.outbound_dir();
+                std::fs::create_dir_all(&dir)?;
+                Transport::File(dir)
+            }
+            TransportKind::Smtp => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.outbound.smtp_host)
+                    .port(config.outbound.smtp_port)
+                    .hello_name(ClientId::Domain(config.domain.clone()))
+                    .timeout(Some(Duration::from_secs(60)))
+                    .build(),
+            ),
+        })
+    }
+
+    /// One delivery attempt.
+    pub async fn deliver(&self, row: &OutboundRow) -> Delivery {
+        match self {
+            Transport::File(dir) => {
+                let path = dir.join(format!("{:08}.eml", row.id));
+                let tmp = dir.join(format!(".{:08}.eml.tmp", row.id));
+                let written = async {
+                    tokio::fs::write(&tmp, &row.raw).await?;
+                    tokio::fs::rename(&tmp, &path).await
+                };
+                match written.await {
+                    Ok(()) => Delivery::Sent,
+                    Err(e) => Delivery::Temporary(format!("{}: {e}", path.display())),
+                }
+            }
+            Transport::Smtp(smtp) => {
+                let envelope = match envelope(row) {
+                    Ok(e) => e,
+                    Err(e) => return Delivery::Permanent(e),
+                };
+                match smtp.send_raw(&envelope, &row.raw).await {
+                    Ok(_) => Delivery::Sent,
+                    Err(e) if e.is_permanent() => Delivery::Permanent(e.to_string()),
+                    Err(e) => Delivery::Temporary(e.to_string()),
+                }
+            }
+        }
+    }
+}
+
+fn envelope(row: &OutboundRow) -> Result<lettre::address::Envelope, String> {
+    let from = row
+        .mail_from
+        .parse()
+        .map_err(|e| format!("sender address: {e}"))?;
+    let to = row
+        .rcpt_to
+        .parse()
+        .map_err(|e| format!("recipient address: {e}"))?;
+    lettre::address::Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())
+}
+
+/// Delivers due rows until `shutdown` turns true; finishes the delivery in hand first.
+pub async fn run(
+    store: Arc<Mutex<Store>>,
+    transport: Transport,
+    wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let now = crate::clock::now();
+        let due = blocking(&store, move |s| s.due_outbound(now, 32)).await;
+        let due = match due {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::error!("relay: reading the outbox: {e}");
+                Vec::new()
+            }
+        };
+        for row in &due {
+            if *shutdown.borrow() {
+                return;
+            }
+            let outcome = transport.deliver(row).await;
+            record(&store, row, outcome).await;
+        }
+        if !due.is_empty() {
+            continue;
+        }
+        let next = blocking(&store, |s| s.next_outbound_due())
+            .await
+            .ok()
+            .flatten();
+        let wait = next
+            .map(|at| (at - crate::clock::now()).clamp(1, 30))
+            .unwrap_or(30);
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(wait as u64)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+async fn record(store: &Arc<Mutex<Store>>, row: &OutboundRow, outcome: Delivery) {
+    let (id, attempts, created_at) = (row.id, row.attempts + 1, row.created_at);
+    let result = blocking(store, move |s| {
+        let now = crate::clock::now();
+        match outcome {
+            Delivery::Sent => {
+                tracing::info!(outbox = id, "relay: delivered");
+                s.outbound_sent(id, now)
+            }
+            Delivery::Temporary(e) => match retry::next_attempt(attempts, created_at, now) {
+                Some(at) => {
+                    tracing::warn!(
+                        outbox = id,
+                        attempts,
+                        "relay: temporary failure, retry in {} s: {e}",
+                        at - now
+                    );
+                    s.outbound_retry(id, at, &e)
+                }
+                None => {
+                    tracing::error!(
+                        outbox = id,
+                        "relay: giving up after {attempts} attempts: {e}"
+                    );
+                    s.outbound_failed(id, &e)
+                }
+            },
+            Delivery::Permanent(e) => {
+                tracing::error!(outbox = id, "relay: permanent failure: {e}");
+                s.outbound_failed(id, &e)
+            }
+        }
+    })
+    .await;
+    if let Err(e) = result {
+        tracing::error!(outbox = id, "relay: recording the outcome: {e}");
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    store: &Arc<Mutex<Store>>,
+    f: impl FnOnce(&Store) -> crate::store::Result<T> + Send + 'static,
+) -> crate::store::Result<T> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(&store.lock().expect("store lock")))
+        .await
+        .expect("store task")
+}

@@ -1,0 +1,347 @@
+//! Domain core for routing: which recipient addresses exist, which company a message is about,
+//! and which of the company's routes gets it.
+//!
+//! Pure functions over the config and the message; no I/O.
+
+use crate::config::{Config, ProviderConfig};
+use crate::token::TokenKey;
+
+/// What a recipient address at our domain stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    /// `palaute@` / `feedback@`: new feedback routed by its subject tag.
+    Feedback,
+    /// `SLUG@`: new feedback to this provider.
+    Provider(String),
+    /// `t+TOKEN@`: a reply into a thread, from the participant with this id.
+    Reply(i64),
+    /// `postmaster@` / `abuse@`: for the operator.
+    Operator,
+    /// `bounce@`: the envelope sender of our own mail, where delivery reports arrive.
+    Bounce,
+}
+
+/// Why a recipient is refused at `RCPT TO`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("we only accept mail for our own domain; this is not an open relay")]
+    OtherDomain,
+    #[error("no such address here; write to palaute@ with the company in brackets in the subject")]
+    UnknownLocalPart,
+    #[error("this reply address is not valid; reply to the latest mail you received from us")]
+    BadToken,
+}
+
+/// Decides what a recipient address is, or why it is refused.
+pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recipient, Refusal> {
+    let address = crate::mail::normalize_address(address);
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return Err(Refusal::UnknownLocalPart);
+    };
+    if !domain.eq_ignore_ascii_case(&config.domain) {
+        return Err(Refusal::OtherDomain);
+    }
+    if let Some(token) = local.strip_prefix("t+") {
+        return key
+            .verify(token)
+            .map(Recipient::Reply)
+            .ok_or(Refusal::BadToken);
+    }
+    match local {
+        "palaute" | "feedback" => Ok(Recipient::Feedback),
+        "postmaster" | "abuse" => Ok(Recipient::Operator),
+        "bounce" => Ok(Recipient::Bounce),
+        slug => config
+            .provider(slug)
+            .map(|p| Recipient::Provider(p.slug.clone()))
+            .ok_or(Refusal::UnknownLocalPart),
+    }
+}
+
+/// The company a subject names, and the subject with the tag removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tag {
+    /// A registered provider; `title` is the subject without the tag.
+    Known { slug: String, title: String },
+    /// A tag that names no registered provider.
+    Unknown { tag: String, title: String },
+    /// No tag at all.
+    Missing,
+}
+
+/// Finds the company tag in a subject: `[Elisa] ...` or `#elisa`.
+pub fn find_tag(subject: &str, providers: &[ProviderConfig]) -> Tag {
+    let candidates = tag_candidates(subject);
+    for (tag, span) in &candidates {
+        if let Some(p) = provider_by_name(tag, providers) {
+            return Tag::Known {
+                slug: p.slug.clone(),
+                title: title_without(subject, span.clone()),
+            };
+        }
+    }
+    match candidates.into_iter().next() {
+        Some((tag, span)) => Tag::Unknown {
+            title: title_without(subject, span),
+            tag,
+        },
+        None => Tag::Missing,
+    }
+}
+
+/// The provider whose slug, name or alias matches, ignoring case, spacing and diacritics.
+pub fn provider_by_name<'a>(
+    name: &str,
+    providers: &'a [ProviderConfig],
+) -> Option<&'a ProviderConfig> {
+    let wanted = fold(name);
+    if wanted.is_empty() {
+        return None;
+    }
+    providers.iter().find(|p| {
+        fold(&p.slug) == wanted
+            || fold(&p.name) == wanted
+            || p.aliases.iter().any(|a| fold(a) == wanted)
+    })
+}
+
+/// Every `[tag]` and `#tag` in the subject with its byte span, in order.
+fn tag_candidates(subject: &str) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    let mut rest = 0;
+    while let Some(open) = subject[rest..].find('[') {
+        let open = rest + open;
+        let Some(close) = subject[open..].find(']') else {
+            break;
+        };
+        let close = open + close;
+        let inner = subject[open + 1..close].trim();
+        if !inner.is_empty() {
+            out.push((inner.to_owned(), open..close + 1));
+        }
+        rest = close + 1;
+    }
+    for (i, _) in subject.match_indices('#') {
+        let word_end = subject[i + 1..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
+            .map_or(subject.len(), |n| i + 1 + n);
+        let at_word_start = i == 0 || subject[..i].ends_with(char::is_whitespace);
+        if at_word_start && word_end > i + 1 {
+            out.push((subject[i + 1..word_end].to_owned(), i..word_end));
+        }
+    }
+    out.sort_by_key(|(_, span)| span.start);
+    out
+}
+
+fn title_without(subject: &str, span: std::ops::Range<usize>) -> String {
+    let joined = format!("{} {}", &subject[..span.start], &subject[span.end..]);
+    joined.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Lower-cased, diacritics removed, only letters and digits kept: `Kierrätys-keskus` → `kierratyskeskus`.
+pub fn fold(s: &str) -> String {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .filter_map(|c| {
+            let base = match c {
+                'ä' | 'à' | 'á' | 'â' | 'ã' | 'å' | 'ā' => 'a',
+                'ö' | 'ò' | 'ó' | 'ô' | 'õ' | 'ø' => 'o',
+                'ü' | 'ù' | 'ú' | 'û' => 'u',
+                'é' | 'è' | 'ê' | 'ë' => 'e',
+                'í' | 'ì' | 'î' | 'ï' => 'i',
+                'š' => 's',
+                'ž' => 'z',
+                'ç' => 'c',
+                'ñ' => 'n',
+                c => c,
+            };
+            base.is_alphanumeric().then_some(base)
+        })
+        .collect()
+}
+
+/// Where a provider's feedback goes, and the public label of who handles it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteChoice {
+    pub address: String,
+    pub label: Option<String>,
+}
+
+/// Picks the route: the first topic rule whose pattern matches subject or body, else the
+/// provider's first route.
+pub fn choose_route(provider: &ProviderConfig, subject: &str, body: &str) -> RouteChoice {
+    for rule in &provider.rules {
+        let Ok(re) = regex::RegexBuilder::new(&rule.pattern)
+            .case_insensitive(true)
+            .build()
+        else {
+            continue;
+        };
+        if re.is_match(subject) || re.is_match(body) {
+            return RouteChoice {
+                address: rule.route.to_lowercase(),
+                label: Some(rule.label.clone()),
+            };
+        }
+    }
+    RouteChoice {
+        address: provider
+            .routes
+            .first()
+            .cloned()
+            .unwrap_or_default()
+            .to_lowercase(),
+        label: None,
+    }
+}
+
+/// Whether a sender address belongs to one of the provider's representatives
+/// (an address listed exactly, or any address at a listed domain).
+pub fn is_representative(provider: &ProviderConfig, sender: &str) -> bool {
+    let sender = sender.to_lowercase();
+    let domain = sender.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    provider.representatives.iter().any(|r| {
+        let r = r.to_lowercase();
+        if r.contains('@') {
+            r == sender
+        } else {
+            r == domain
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::parse(
+            r#"
+            domain = "nonono.localhost"
+            [[providers]]
+            slug = "elisa"
+            name = "Elisa"
+            aliases = ["Elisa Oyj"]
+            routes = ["asiakaspalvelu@elisa.example"]
+            representatives = ["elisa.example", "pr@agency.example"]
+            [[providers.rules]]
+            pattern = "lasku|laskutus"
+            route = "laskutus@elisa.example"
+            label = "Laskutus"
+            [[providers]]
+            slug = "kierratyskeskus"
+            name = "Kierrätyskeskus"
+            routes = ["info@kierratys.example"]
+            "#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn recipients_are_recognised_or_refused() {
+        let c = config();
+        let key = TokenKey::new(b"k");
+        assert_eq!(
+            recipient("Palaute@Nonono.Localhost", &c, &key),
+            Ok(Recipient::Feedback)
+        );
+        assert_eq!(
+            recipient("feedback@nonono.localhost", &c, &key),
+            Ok(Recipient::Feedback)
+        );
+        assert_eq!(
+            recipient("<elisa@nonono.localhost>", &c, &key),
+            Ok(Recipient::Provider("elisa".into()))
+        );
+        let t = key.issue(7);
+        assert_eq!(
+            recipient(&format!("t+{t}@nonono.localhost"), &c, &key),
+            Ok(Recipient::Reply(7))
+        );
+        assert_eq!(
+            recipient("t+abc@nonono.localhost", &c, &key),
+            Err(Refusal::BadToken)
+        );
+        assert_eq!(
+            recipient("nobody@nonono.localhost", &c, &key),
+            Err(Refusal::UnknownLocalPart)
+        );
+        assert_eq!(
+            recipient("palaute@gmail.com", &c, &key),
+            Err(Refusal::OtherDomain)
+        );
+    }
+
+    #[test]
+    fn tags_match_ignoring_case_spacing_and_diacritics() {
+        let c = config();
+        assert_eq!(
+            find_tag("[Elisa] Lasku tuli kahdesti", &c.providers),
+            Tag::Known {
+                slug: "elisa".into(),
+                title: "Lasku tuli kahdesti".into()
+            }
+        );
+        assert_eq!(
+            find_tag("Re: [kierratyskeskus] Hyvä palvelu", &c.providers),
+            Tag::Known {
+                slug: "kierratyskeskus".into(),
+                title: "Re: Hyvä palvelu".into()
+            }
+        );
+        assert_eq!(
+            find_tag("Lasku tuli kahdesti #elisa", &c.providers),
+            Tag::Known {
+                slug: "elisa".into(),
+                title: "Lasku tuli kahdesti".into()
+            }
+        );
+        assert_eq!(
+            find_tag("[ELISA OYJ] x", &c.providers),
+            Tag::Known {
+                slug: "elisa".into(),
+                title: "x".into()
+            }
+        );
+        assert_eq!(
+            find_tag("[Tilausnro 123] [Kierrätys Keskus] kiitos", &c.providers),
+            Tag::Known {
+                slug: "kierratyskeskus".into(),
+                title: "[Tilausnro 123] kiitos".into()
+            }
+        );
+        assert_eq!(
+            find_tag("[Acme] huono", &c.providers),
+            Tag::Unknown {
+                tag: "Acme".into(),
+                title: "huono".into()
+            }
+        );
+        assert_eq!(find_tag("Hei vaan", &c.providers), Tag::Missing);
+        assert_eq!(find_tag("C# ja [ ] ", &c.providers), Tag::Missing);
+    }
+
+    #[test]
+    fn topic_rules_pick_the_route() {
+        let c = config();
+        let p = c.provider("elisa").unwrap();
+        let r = choose_route(p, "Laskutusvirhe", "");
+        assert_eq!(r.address, "laskutus@elisa.example");
+        assert_eq!(r.label.as_deref(), Some("Laskutus"));
+        assert_eq!(
+            choose_route(p, "Verkko ei toimi", "").address,
+            "asiakaspalvelu@elisa.example"
+        );
+    }
+
+    #[test]
+    fn representatives_by_address_or_domain() {
+        let c = config();
+        let p = c.provider("elisa").unwrap();
+        assert!(is_representative(p, "Anna@Elisa.Example"));
+        assert!(is_representative(p, "pr@agency.example"));
+        assert!(!is_representative(p, "other@agency.example"));
+        assert!(!is_representative(p, "x@notelisa.example"));
+    }
+}

@@ -1,0 +1,95 @@
+//! The store's schema, as an append-only list of migrations tracked by `PRAGMA user_version`.
+//!
+//! Never edit or remove an entry once it has shipped: add a new one.
+
+/// Each entry moves the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE journal (
+    id INTEGER PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    peer TEXT NOT NULL,
+    helo TEXT NOT NULL,
+    mail_from TEXT NOT NULL,
+    rcpt_to TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+    class TEXT,
+    outcome TEXT,
+    processed_at INTEGER
+);
+CREATE INDEX journal_pending ON journal(id) WHERE state = 'pending';
+
+CREATE TABLE people (
+    id INTEGER PRIMARY KEY,
+    address TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE threads (
+    id INTEGER PRIMARY KEY,
+    provider TEXT,
+    company TEXT NOT NULL,
+    title TEXT NOT NULL,
+    route TEXT,
+    route_label TEXT,
+    journal_id INTEGER NOT NULL REFERENCES journal(id),
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX threads_provider ON threads(provider, id);
+
+CREATE TABLE participants (
+    id INTEGER PRIMARY KEY,
+    thread_id INTEGER NOT NULL REFERENCES threads(id),
+    role TEXT NOT NULL CHECK (role IN ('consumer', 'provider')),
+    address TEXT NOT NULL,
+    public_name TEXT NOT NULL,
+    person_id INTEGER REFERENCES people(id),
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX participants_thread ON participants(thread_id);
+
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    thread_id INTEGER NOT NULL REFERENCES threads(id),
+    participant_id INTEGER REFERENCES participants(id),
+    journal_id INTEGER REFERENCES journal(id),
+    kind TEXT NOT NULL,
+    author TEXT NOT NULL,
+    body TEXT NOT NULL,
+    trimmed TEXT NOT NULL DEFAULT '',
+    attachments INTEGER NOT NULL DEFAULT 0,
+    message_id TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX posts_thread ON posts(thread_id, id);
+
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    thread_id INTEGER NOT NULL REFERENCES threads(id),
+    journal_id INTEGER REFERENCES journal(id),
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX events_thread ON events(thread_id, id);
+
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    thread_id INTEGER REFERENCES threads(id),
+    participant_id INTEGER REFERENCES participants(id),
+    journal_id INTEGER REFERENCES journal(id),
+    purpose TEXT NOT NULL,
+    mail_from TEXT NOT NULL,
+    rcpt_to TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_participant ON outbox(participant_id);
+"#];

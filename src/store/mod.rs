@@ -1,0 +1,606 @@
+//! The store: SQLite in WAL mode, the only module that speaks SQL.
+//!
+//! Callers get typed functions. Writes that belong together (a thread, its posts and its outbox
+//! rows) go through one [`Tx`], so the pipeline applies a message completely or not at all.
+//! Keeping SQL here is what lets the store move to a server database as one module's work.
+
+mod migrations;
+pub mod outbox;
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::mail::Envelope;
+pub use outbox::{Outbound, OutboundRow, QueueRow};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "the database has schema version {found} but this program knows only up to {known}; run a newer nonono"
+    )]
+    TooNew { found: usize, known: usize },
+    #[error("{what} {id} does not exist")]
+    Missing { what: &'static str, id: i64 },
+}
+
+/// Result of store calls.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// One connection to the store.
+pub struct Store {
+    conn: Connection,
+}
+
+/// A message committed by the receiver, waiting for (or done with) the pipeline.
+#[derive(Debug, Clone)]
+pub struct JournalEntry {
+    pub id: i64,
+    pub received_at: i64,
+    pub envelope: Envelope,
+    pub raw: Vec<u8>,
+}
+
+/// Whose side of a thread a participant is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Consumer,
+    Provider,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Consumer => "consumer",
+            Role::Provider => "provider",
+        }
+    }
+    fn parse(s: &str) -> Role {
+        if s == "provider" {
+            Role::Provider
+        } else {
+            Role::Consumer
+        }
+    }
+}
+
+/// A party in a thread, reachable through its own token address.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    pub id: i64,
+    pub thread_id: i64,
+    pub role: Role,
+    /// Where mail to this participant goes. Private: never published.
+    pub address: String,
+    /// How this participant appears in public.
+    pub public_name: String,
+}
+
+/// A public thread.
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub id: i64,
+    /// Provider slug, when the company is registered.
+    pub provider: Option<String>,
+    /// The company's name as shown.
+    pub company: String,
+    pub title: String,
+    /// The public label of the route that got it.
+    pub route_label: Option<String>,
+    pub created_at: i64,
+}
+
+/// The public kind of a post (`data-kind` in pages, `kind` in the export).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostKind {
+    Consumer,
+    Official,
+    Unverified,
+    Community,
+    Auto,
+    System,
+}
+
+impl PostKind {
+    /// The name used in pages and the export.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostKind::Consumer => "consumer",
+            PostKind::Official => "official",
+            PostKind::Unverified => "unverified",
+            PostKind::Community => "community",
+            PostKind::Auto => "auto",
+            PostKind::System => "system",
+        }
+    }
+    fn parse(s: &str) -> PostKind {
+        match s {
+            "official" => PostKind::Official,
+            "unverified" => PostKind::Unverified,
+            "community" => PostKind::Community,
+            "auto" => PostKind::Auto,
+            "system" => PostKind::System,
+            _ => PostKind::Consumer,
+        }
+    }
+}
+
+/// A post to add to a thread.
+#[derive(Debug, Clone)]
+pub struct NewPost<'a> {
+    pub thread_id: i64,
+    pub participant_id: Option<i64>,
+    pub journal_id: Option<i64>,
+    pub kind: PostKind,
+    pub author: &'a str,
+    pub body: &'a str,
+    pub trimmed: &'a str,
+    pub attachments: usize,
+    pub message_id: Option<&'a str>,
+    pub created_at: i64,
+}
+
+/// A published post.
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub id: i64,
+    pub thread_id: i64,
+    pub kind: PostKind,
+    pub author: String,
+    pub body: String,
+    pub trimmed: String,
+    pub attachments: usize,
+    pub created_at: i64,
+}
+
+/// One line of the open-data export: a public post with its thread.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExportRow {
+    pub thread: i64,
+    pub post: i64,
+    pub provider: Option<String>,
+    pub company: String,
+    pub kind: &'static str,
+    pub author: String,
+    pub title: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+/// A thread event that is not a post: an automatic reply, a bounce, a refusal.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub kind: String,
+    pub detail: String,
+    pub created_at: i64,
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed) the store for writing, and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a commit is on disk before `250` is answered, even across power loss.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// Opens an existing store for reading only (the web archive and the export).
+    pub fn open_readonly(path: &Path) -> Result<Store> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        Ok(Store { conn })
+    }
+
+    /// Checks that the store answers a query.
+    pub fn ping(&self) -> Result<()> {
+        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Commits received messages to the journal in one transaction and returns their ids.
+    /// Only after this returns may the receiver answer `250`.
+    pub fn journal_append(&mut self, messages: &[(&Envelope, &[u8], i64)]) -> Result<Vec<i64>> {
+        let tx = self.conn.transaction()?;
+        let mut ids = Vec::with_capacity(messages.len());
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO journal (received_at, peer, helo, mail_from, rcpt_to, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (env, raw, now) in messages {
+                stmt.execute(params![
+                    now,
+                    env.peer,
+                    env.helo,
+                    env.mail_from,
+                    env.rcpt_to.join("\n"),
+                    raw
+                ])?;
+                ids.push(tx.last_insert_rowid());
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// The oldest journal entries the pipeline has not finished.
+    pub fn pending_journal(&self, limit: usize) -> Result<Vec<JournalEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, received_at, peer, helo, mail_from, rcpt_to, raw FROM journal
+             WHERE state = 'pending' ORDER BY id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            let rcpt: String = r.get(5)?;
+            Ok(JournalEntry {
+                id: r.get(0)?,
+                received_at: r.get(1)?,
+                envelope: Envelope {
+                    peer: r.get(2)?,
+                    helo: r.get(3)?,
+                    mail_from: r.get(4)?,
+                    rcpt_to: rcpt.lines().map(str::to_owned).collect(),
+                },
+                raw: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records that the pipeline could not process a journal entry; the raw message stays.
+    pub fn journal_failed(&mut self, id: i64, error: &str, now: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE journal SET state = 'failed', outcome = ?2, processed_at = ?3 WHERE id = ?1",
+            params![id, error, now],
+        )?;
+        Ok(())
+    }
+
+    /// Starts a transaction for the pipeline.
+    pub fn begin(&mut self) -> Result<Tx<'_>> {
+        Ok(Tx {
+            tx: self.conn.transaction()?,
+        })
+    }
+
+    /// A thread by id.
+    pub fn thread(&self, id: i64) -> Result<Option<Thread>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, provider, company, title, route_label, created_at FROM threads WHERE id = ?1",
+                [id],
+                thread_from_row,
+            )
+            .optional()?)
+    }
+
+    /// A thread's posts, oldest first.
+    pub fn posts(&self, thread_id: i64) -> Result<Vec<Post>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, thread_id, kind, author, body, trimmed, attachments, created_at
+             FROM posts WHERE thread_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([thread_id], |r| {
+            Ok(Post {
+                id: r.get(0)?,
+                thread_id: r.get(1)?,
+                kind: PostKind::parse(&r.get::<_, String>(2)?),
+                author: r.get(3)?,
+                body: r.get(4)?,
+                trimmed: r.get(5)?,
+                attachments: r.get::<_, i64>(6)? as usize,
+                created_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A thread's events, oldest first.
+    pub fn events(&self, thread_id: i64) -> Result<Vec<Event>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT kind, detail, created_at FROM events WHERE thread_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([thread_id], |r| {
+            Ok(Event {
+                kind: r.get(0)?,
+                detail: r.get(1)?,
+                created_at: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The newest threads.
+    pub fn latest_threads(&self, limit: usize) -> Result<Vec<Thread>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, provider, company, title, route_label, created_at FROM threads
+             ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], thread_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Calls `each` with every public post, oldest first, for the open-data export.
+    pub fn export(
+        &self,
+        mut each: impl FnMut(ExportRow) -> std::io::Result<()>,
+    ) -> std::result::Result<(), ExportError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT t.id, p.id, t.provider, t.company, p.kind, p.author, t.title, p.body, p.created_at
+             FROM posts p JOIN threads t ON t.id = p.thread_id ORDER BY p.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            each(ExportRow {
+                thread: r.get(0)?,
+                post: r.get(1)?,
+                provider: r.get(2)?,
+                company: r.get(3)?,
+                kind: PostKind::parse(&r.get::<_, String>(4)?).as_str(),
+                author: r.get(5)?,
+                title: r.get(6)?,
+                body: r.get(7)?,
+                created_at: crate::clock::rfc3339(r.get(8)?),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Counts of journal entries by state, for tests and the operator.
+    pub fn journal_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, count(*) FROM journal GROUP BY state ORDER BY state")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// What the pipeline did with a journal entry: (state, class, outcome).
+    pub fn journal_outcome(
+        &self,
+        id: i64,
+    ) -> Result<Option<(String, Option<String>, Option<String>)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT state, class, outcome FROM journal WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+    }
+}
+
+/// Why an export stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("writing: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn thread_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Thread> {
+    Ok(Thread {
+        id: r.get(0)?,
+        provider: r.get(1)?,
+        company: r.get(2)?,
+        title: r.get(3)?,
+        route_label: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
+fn participant_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Participant> {
+    Ok(Participant {
+        id: r.get(0)?,
+        thread_id: r.get(1)?,
+        role: Role::parse(&r.get::<_, String>(2)?),
+        address: r.get(3)?,
+        public_name: r.get(4)?,
+    })
+}
+
+/// Brings the schema up to date in one exclusive transaction; refuses a newer schema.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
+    let version = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    let known = migrations::MIGRATIONS.len();
+    if version > known {
+        return Err(StoreError::TooNew {
+            found: version,
+            known,
+        });
+    }
+    for (i, sql) in migrations::MIGRATIONS.iter().enumerate().skip(version) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// A write transaction: everything the pipeline does for one message.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+/// A thread to create.
+#[derive(Debug, Clone)]
+pub struct NewThread<'a> {
+    pub provider: Option<&'a str>,
+    pub company: &'a str,
+    pub title: &'a str,
+    pub route: Option<&'a str>,
+    pub route_label: Option<&'a str>,
+    pub journal_id: i64,
+    pub created_at: i64,
+}
+
+impl Tx<'_> {
+    /// Makes everything done in this transaction durable.
+    pub fn commit(self) -> Result<()> {
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    /// Marks a journal entry processed, with its class and a sentence on what was done.
+    pub fn finish_journal(&self, id: i64, class: &str, outcome: &str, now: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE journal SET state = 'done', class = ?2, outcome = ?3, processed_at = ?4 WHERE id = ?1",
+            params![id, class, outcome, now],
+        )?;
+        Ok(())
+    }
+
+    /// The person with this address, created on first sight.
+    pub fn person(&self, address: &str, now: i64) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO people (address, created_at) VALUES (?1, ?2) ON CONFLICT(address) DO NOTHING",
+            params![address, now],
+        )?;
+        Ok(self
+            .tx
+            .query_row("SELECT id FROM people WHERE address = ?1", [address], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Creates a thread.
+    pub fn create_thread(&self, t: &NewThread<'_>) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO threads (provider, company, title, route, route_label, journal_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![t.provider, t.company, t.title, t.route, t.route_label, t.journal_id, t.created_at],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// A thread by id.
+    pub fn thread(&self, id: i64) -> Result<Thread> {
+        self.tx
+            .query_row(
+                "SELECT id, provider, company, title, route_label, created_at FROM threads WHERE id = ?1",
+                [id],
+                thread_from_row,
+            )
+            .optional()?
+            .ok_or(StoreError::Missing { what: "thread", id })
+    }
+
+    /// Adds a participant to a thread.
+    pub fn add_participant(
+        &self,
+        thread_id: i64,
+        role: Role,
+        address: &str,
+        public_name: &str,
+        person_id: Option<i64>,
+        now: i64,
+    ) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO participants (thread_id, role, address, public_name, person_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![thread_id, role.as_str(), address, public_name, person_id, now],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// A participant by id.
+    pub fn participant(&self, id: i64) -> Result<Option<Participant>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT id, thread_id, role, address, public_name FROM participants WHERE id = ?1",
+                [id],
+                participant_from_row,
+            )
+            .optional()?)
+    }
+
+    /// The participants of a thread on one side.
+    pub fn participants(&self, thread_id: i64, role: Role) -> Result<Vec<Participant>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, thread_id, role, address, public_name FROM participants
+             WHERE thread_id = ?1 AND role = ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![thread_id, role.as_str()], participant_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Publishes a post.
+    pub fn add_post(&self, p: &NewPost<'_>) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO posts (thread_id, participant_id, journal_id, kind, author, body, trimmed,
+                                attachments, message_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                p.thread_id,
+                p.participant_id,
+                p.journal_id,
+                p.kind.as_str(),
+                p.author,
+                p.body,
+                p.trimmed,
+                p.attachments as i64,
+                p.message_id,
+                p.created_at
+            ],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Records an event on a thread.
+    pub fn add_event(
+        &self,
+        thread_id: i64,
+        journal_id: Option<i64>,
+        kind: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO events (thread_id, journal_id, kind, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![thread_id, journal_id, kind, detail, now],
+        )?;
+        Ok(())
+    }
+
+    /// Message-IDs a participant has seen in a thread, oldest first: what we sent them and what
+    /// they wrote. Used for `In-Reply-To`/`References` so their mail client threads our mail.
+    pub fn references(&self, participant_id: i64) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT message_id, created_at, 0 AS o, id FROM outbox WHERE participant_id = ?1
+             UNION ALL
+             SELECT message_id, created_at, 1 AS o, id FROM posts
+               WHERE participant_id = ?1 AND message_id IS NOT NULL
+             ORDER BY 2, 3, 4",
+        )?;
+        let rows = stmt.query_map([participant_id], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// When we last sent mail to a participant.
+    pub fn last_sent_to(&self, participant_id: i64) -> Result<Option<i64>> {
+        Ok(self.tx.query_row(
+            "SELECT max(created_at) FROM outbox WHERE participant_id = ?1",
+            [participant_id],
+            |r| r.get(0),
+        )?)
+    }
+}

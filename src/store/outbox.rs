@@ -1,0 +1,149 @@
+//! The outbox: mail waiting to leave, durable across restarts.
+//!
+//! The pipeline queues rows in the same transaction that publishes a post; the relay worker takes
+//! due rows, delivers them and records the outcome. A row is `pending` until delivered (`sent`) or
+//! given up on (`failed`).
+
+use rusqlite::params;
+
+use super::{Result, Store, Tx};
+
+/// A message to queue.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    pub thread_id: Option<i64>,
+    /// The participant it is addressed to (its references and clock depend on it).
+    pub participant_id: Option<i64>,
+    pub journal_id: Option<i64>,
+    /// Why it is sent: `ack`, `forward`, `relay`, `help`, `operator`.
+    pub purpose: &'static str,
+    /// Envelope sender.
+    pub mail_from: String,
+    /// Envelope recipient.
+    pub rcpt_to: String,
+    /// Without angle brackets.
+    pub message_id: String,
+    pub raw: Vec<u8>,
+}
+
+/// A row the relay worker should deliver now.
+#[derive(Debug, Clone)]
+pub struct OutboundRow {
+    pub id: i64,
+    pub mail_from: String,
+    pub rcpt_to: String,
+    pub raw: Vec<u8>,
+    pub attempts: u32,
+    pub created_at: i64,
+}
+
+/// A row as the operator sees it in the queue listing.
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    pub id: i64,
+    pub purpose: String,
+    pub state: String,
+    pub attempts: u32,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+}
+
+impl Tx<'_> {
+    /// Queues a message for delivery as soon as the transaction commits.
+    pub fn queue(&self, m: &Outbound, now: i64) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO outbox (thread_id, participant_id, journal_id, purpose, mail_from, rcpt_to,
+                                 message_id, raw, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![
+                m.thread_id,
+                m.participant_id,
+                m.journal_id,
+                m.purpose,
+                m.mail_from,
+                m.rcpt_to,
+                m.message_id,
+                m.raw,
+                now
+            ],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+}
+
+impl Store {
+    /// Pending rows whose time has come, oldest first.
+    pub fn due_outbound(&self, now: i64, limit: usize) -> Result<Vec<OutboundRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, mail_from, rcpt_to, raw, attempts, created_at FROM outbox
+             WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now, limit as i64], |r| {
+            Ok(OutboundRow {
+                id: r.get(0)?,
+                mail_from: r.get(1)?,
+                rcpt_to: r.get(2)?,
+                raw: r.get(3)?,
+                attempts: r.get(4)?,
+                created_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// When the next pending row is due, if any.
+    pub fn next_outbound_due(&self) -> Result<Option<i64>> {
+        Ok(self.conn.query_row(
+            "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Records a delivery.
+    pub fn outbound_sent(&self, id: i64, now: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?2, last_error = NULL
+             WHERE id = ?1",
+            params![id, now],
+        )?;
+        Ok(())
+    }
+
+    /// Records a temporary failure and when to try again.
+    pub fn outbound_retry(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
+            params![id, next_attempt_at, error],
+        )?;
+        Ok(())
+    }
+
+    /// Records a permanent failure: the row is not tried again.
+    pub fn outbound_failed(&self, id: i64, error: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+            params![id, error],
+        )?;
+        Ok(())
+    }
+
+    /// Every row not yet delivered, and failed ones, for the operator.
+    pub fn queue_listing(&self) -> Result<Vec<QueueRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, purpose, state, attempts, next_attempt_at, last_error FROM outbox
+             WHERE state != 'sent' ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(QueueRow {
+                id: r.get(0)?,
+                purpose: r.get(1)?,
+                state: r.get(2)?,
+                attempts: r.get(3)?,
+                next_attempt_at: r.get(4)?,
+                last_error: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,128 @@
+//! Reply tokens: the `TOKEN` in `t+TOKEN@DOMAIN`.
+//!
+//! A token names one participant of one thread (the participant row knows its thread) and carries
+//! an HMAC so nobody can guess or alter one. Tokens use lowercase letters and digits only, because
+//! some MTAs lower-case local parts: the participant id in base 36, then a fixed-length MAC in
+//! base 32.
+
+use aws_lc_rs::{constant_time, hmac};
+
+/// Characters of MAC at the end of every token (16 × 5 = 80 bits).
+const MAC_CHARS: usize = 16;
+const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+
+/// The secret that signs tokens; created once per installation and kept in `data_dir`.
+#[derive(Clone)]
+pub struct TokenKey(hmac::Key);
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(..)")
+    }
+}
+
+impl TokenKey {
+    /// A key from secret bytes.
+    pub fn new(secret: &[u8]) -> Self {
+        TokenKey(hmac::Key::new(hmac::HMAC_SHA256, secret))
+    }
+
+    /// The token issued to participant `id`.
+    pub fn issue(&self, id: i64) -> String {
+        let mut token = to_base36(id as u64);
+        token.push_str(&self.mac(&token));
+        token
+    }
+
+    /// The participant a token was issued to, or `None` when it was not issued by this key.
+    pub fn verify(&self, token: &str) -> Option<i64> {
+        let token = token.to_ascii_lowercase();
+        if token.len() <= MAC_CHARS || token.len() > MAC_CHARS + 13 {
+            return None;
+        }
+        let (id, mac) = token.split_at(token.len() - MAC_CHARS);
+        constant_time::verify_slices_are_equal(self.mac(id).as_bytes(), mac.as_bytes()).ok()?;
+        let id = u64::from_str_radix(id, 36).ok()?;
+        i64::try_from(id).ok()
+    }
+
+    fn mac(&self, id: &str) -> String {
+        let tag = hmac::sign(&self.0, format!("participant:{id}").as_bytes());
+        base32(&tag.as_ref()[..10])
+    }
+}
+
+fn to_base36(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ascii")
+}
+
+/// Lowercase RFC 4648 base 32 without padding.
+pub fn base32(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 8 / 5 + 1);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &b in bytes {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(BASE32[((acc >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(BASE32[((acc << (5 - bits)) & 31) as usize] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_tokens_verify_and_name_their_participant() {
+        let key = TokenKey::new(b"secret");
+        for id in [1, 35, 36, 123_456_789, i64::MAX] {
+            let t = key.issue(id);
+            assert!(
+                t.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+                "{t}"
+            );
+            assert_eq!(key.verify(&t), Some(id));
+            assert_eq!(
+                key.verify(&t.to_ascii_uppercase()),
+                Some(id),
+                "MTAs may change case"
+            );
+        }
+    }
+
+    #[test]
+    fn altered_or_foreign_tokens_fail() {
+        let key = TokenKey::new(b"secret");
+        let t = key.issue(42);
+        let mut altered = t.clone().into_bytes();
+        altered[0] = b'7';
+        assert_eq!(key.verify(std::str::from_utf8(&altered).unwrap()), None);
+        assert_eq!(TokenKey::new(b"other").verify(&t), None);
+        assert_eq!(key.verify(""), None);
+        assert_eq!(key.verify("abc"), None);
+        assert_eq!(key.verify(&"z".repeat(40)), None);
+    }
+
+    #[test]
+    fn base32_matches_rfc4648() {
+        assert_eq!(base32(b"foobar"), "mzxw6ytboi");
+        assert_eq!(base32(b"f"), "my");
+    }
+}
