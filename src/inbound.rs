@@ -135,6 +135,8 @@ impl Session {
         let mut requests = RequestReceiver::default();
         let mut state = State::Command;
         let mut buf = vec![0u8; 16 * 1024];
+        // After a line that was too long, the rest of it up to LF is thrown away.
+        let mut discarding = false;
         loop {
             let read_by = (Instant::now() + idle).min(deadline);
             let n = tokio::select! {
@@ -161,6 +163,16 @@ impl Session {
             let mut out = Vec::new();
             let mut bytes = buf[..n].iter();
             loop {
+                if discarding {
+                    let rest = bytes.as_slice();
+                    match rest.iter().position(|&b| b == b'\n') {
+                        Some(lf) => {
+                            bytes = rest[lf + 1..].iter();
+                            discarding = false;
+                        }
+                        None => break,
+                    }
+                }
                 match &mut state {
                     State::Command => match requests.ingest(&mut bytes) {
                         Ok(request) => {
@@ -174,7 +186,10 @@ impl Session {
                             }
                         }
                         Err(ProtoError::NeedsMoreData { .. }) => break,
-                        Err(e) => out.extend_from_slice(protocol_error(&e).as_bytes()),
+                        Err(e) => {
+                            discarding = e == ProtoError::ResponseTooLong;
+                            out.extend_from_slice(protocol_error(&e).as_bytes());
+                        }
                     },
                     State::Data {
                         receiver,
@@ -300,8 +315,8 @@ impl Session {
             return "452 4.5.3 Too many recipients; send the rest in another message\r\n".into();
         }
         let mut address = normalize_address(address);
-        // RFC 5321 4.5.1: the bare "postmaster" must be accepted.
-        if address == "postmaster" {
+        // RFC 5321 4.5.1: the bare "postmaster" must be accepted (smtp-proto gives it as "").
+        if address.is_empty() || address == "postmaster" {
             address = format!("postmaster@{}", self.config().domain);
         }
         match route::recipient(&address, self.config(), &self.receiver.key) {

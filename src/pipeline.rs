@@ -166,6 +166,13 @@ fn neutral_name(lang: Language) -> &'static str {
     }
 }
 
+fn address_removed(lang: Language) -> &'static str {
+    match lang {
+        Language::Fi => "[osoite poistettu]",
+        Language::En => "[address removed]",
+    }
+}
+
 fn untitled(lang: Language) -> &'static str {
     match lang {
         Language::Fi => "(ei otsikkoa)",
@@ -243,7 +250,8 @@ fn new_feedback(
         msg.mail.from.as_ref().and_then(|m| m.name.as_deref()),
         neutral_name(config.language),
     );
-    let body = body.trim().to_owned();
+    let body = mail::redact_addresses(body.trim(), address_removed(config.language));
+    let title = mail::redact_addresses(&title, address_removed(config.language));
     let choice = route::choose_route(provider, &title, &body);
     let now = ctx.now;
     let journal_id = msg.entry.id;
@@ -413,6 +421,11 @@ fn reply(
     }
     let sender = msg.sender().expect("hold_reason checked the sender");
     let answer = mail::reply::extract_answer(&msg.mail.text);
+    let removed = address_removed(ctx.config.language);
+    let (text, trimmed) = (
+        mail::redact_addresses(&answer.text, removed),
+        mail::redact_addresses(&answer.trimmed, removed),
+    );
     let provider = thread
         .provider
         .as_deref()
@@ -453,8 +466,8 @@ fn reply(
         journal_id,
         kind,
         author: &post_author,
-        body: &answer.text,
-        trimmed: &answer.trimmed,
+        body: &text,
+        trimmed: &trimmed,
         attachments: msg.mail.attachments,
         message_id: msg.mail.message_id.as_deref(),
         created_at: now,
@@ -467,7 +480,7 @@ fn reply(
                 author: &post_author,
                 official: kind == PostKind::Official,
                 title: &thread.title,
-                body: &answer.text,
+                body: &text,
                 url: &url,
             },
             ctx.config.language,

@@ -109,3 +109,31 @@ mod tests {
         assert_eq!(pseudonym("x", Some("a@b.fi"), "Nimetön").0, "Nimetön");
     }
 }
+
+/// Replaces every email address in a text with `replacement`: addresses are never published
+/// and never shown to the other side, even when a writer or a quote contains one.
+pub fn redact_addresses(text: &str, replacement: &str) -> String {
+    static ADDRESS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)(mailto:)?[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(\.[\w-]+)+")
+            .expect("address regex")
+    });
+    ADDRESS.replace_all(text, replacement).into_owned()
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact_addresses;
+
+    #[test]
+    fn addresses_are_removed_wherever_they_stand() {
+        let text = "Soita tai kirjoita: matti.m+x@example.fi, <t+abc123@nonono.localhost> tai mailto:Äiti@posti.fi.";
+        assert_eq!(
+            redact_addresses(text, "[osoite poistettu]"),
+            "Soita tai kirjoita: [osoite poistettu], <[osoite poistettu]> tai [osoite poistettu]."
+        );
+        assert_eq!(
+            redact_addresses("ei osoitetta @ tässä", "x"),
+            "ei osoitetta @ tässä"
+        );
+    }
+}

@@ -44,6 +44,17 @@ pub struct JournalEntry {
     pub raw: Vec<u8>,
 }
 
+/// What became of a journal entry.
+#[derive(Debug, Clone)]
+pub struct JournalOutcome {
+    /// `pending`, `done` or `failed`.
+    pub state: String,
+    /// `human`, `auto` or `bounce`, once processed.
+    pub class: Option<String>,
+    /// What the pipeline did, in words.
+    pub outcome: Option<String>,
+}
+
 /// Whose side of a thread a participant is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -370,17 +381,20 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// What the pipeline did with a journal entry: (state, class, outcome).
-    pub fn journal_outcome(
-        &self,
-        id: i64,
-    ) -> Result<Option<(String, Option<String>, Option<String>)>> {
+    /// What the pipeline did with a journal entry.
+    pub fn journal_outcome(&self, id: i64) -> Result<Option<JournalOutcome>> {
         Ok(self
             .conn
             .query_row(
                 "SELECT state, class, outcome FROM journal WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| {
+                    Ok(JournalOutcome {
+                        state: r.get(0)?,
+                        class: r.get(1)?,
+                        outcome: r.get(2)?,
+                    })
+                },
             )
             .optional()?)
     }
@@ -583,11 +597,12 @@ impl Tx<'_> {
 
     /// Message-IDs a participant has seen in a thread, oldest first: what we sent them and what
     /// they wrote. Used for `In-Reply-To`/`References` so their mail client threads our mail.
+    /// Ordered by the incoming message that caused each, a post before our mail about it.
     pub fn references(&self, participant_id: i64) -> Result<Vec<String>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT message_id, created_at, 0 AS o, id FROM outbox WHERE participant_id = ?1
+            "SELECT message_id, journal_id, 1 AS o, id FROM outbox WHERE participant_id = ?1
              UNION ALL
-             SELECT message_id, created_at, 1 AS o, id FROM posts
+             SELECT message_id, journal_id, 0 AS o, id FROM posts
                WHERE participant_id = ?1 AND message_id IS NOT NULL
              ORDER BY 2, 3, 4",
         )?;

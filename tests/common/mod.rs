@@ -1,0 +1,319 @@
+//! Test harness: starts the real service on ephemeral ports with a temporary data folder, talks
+//! real SMTP and HTTP to it, and reads the outbound mail the `file` transport writes.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use nonono::app::{self, Running};
+use nonono::config::Config;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// The repository's root, where `config/` and `fixtures/` are.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture from `fixtures/inbound/`, with `{{name}}` placeholders filled in.
+pub fn fixture(name: &str, fill: &[(&str, &str)]) -> Vec<u8> {
+    let path = root().join("fixtures/inbound").join(name);
+    let mut text =
+        String::from_utf8(std::fs::read(&path).expect("fixture")).expect("utf-8 fixture");
+    for (key, value) in fill {
+        text = text.replace(&format!("{{{{{key}}}}}"), value);
+    }
+    text.into_bytes()
+}
+
+/// The embedded default config, moved onto ephemeral ports and a temporary folder.
+pub fn test_config(data_dir: &Path) -> Config {
+    let mut config = Config::load(&root().join("config/default.toml")).expect("default config");
+    config.data_dir = data_dir.to_owned();
+    config.smtp.listen = "127.0.0.1:0".into();
+    config.http.listen = "127.0.0.1:0".into();
+    config.http.public_url = "https://nonono.test".into();
+    config
+}
+
+/// A running service and its temporary data folder.
+pub struct TestApp {
+    pub running: Option<Running>,
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+}
+
+impl TestApp {
+    /// Starts the service on the default config.
+    pub async fn start() -> TestApp {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts the service after `adjust` has changed the test config.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        let running = app::start(config.clone()).await.expect("service starts");
+        TestApp {
+            running: Some(running),
+            dir,
+            config,
+        }
+    }
+
+    /// Stops the service and starts it again on the same data folder (new ports).
+    pub async fn restart(&mut self, adjust: impl FnOnce(&mut Config)) {
+        self.stop().await;
+        adjust(&mut self.config);
+        self.running = Some(
+            app::start(self.config.clone())
+                .await
+                .expect("service restarts"),
+        );
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+
+    fn running(&self) -> &Running {
+        self.running.as_ref().expect("running")
+    }
+
+    pub fn smtp_port(&self) -> u16 {
+        self.running().smtp_addr.port()
+    }
+
+    pub fn http_base(&self) -> String {
+        format!("http://{}", self.running().http_addr)
+    }
+
+    /// Sends a raw message over SMTP with lettre, as any mail client would.
+    pub async fn send(
+        &self,
+        from: &str,
+        to: &str,
+        raw: &[u8],
+    ) -> Result<(), lettre::transport::smtp::Error> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+            .port(self.smtp_port())
+            .timeout(Some(Duration::from_secs(10)))
+            .build();
+        let envelope =
+            Envelope::new(Some(from.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
+        transport.send_raw(&envelope, raw).await.map(|_| ())
+    }
+
+    /// A raw SMTP conversation, for what lettre will not send.
+    pub async fn conversation(&self) -> Conversation {
+        Conversation::connect(self.smtp_port()).await
+    }
+
+    /// The folder the `file` transport writes to.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.config.outbound_dir()
+    }
+
+    /// Waits until the outbox folder holds at least `n` messages, and returns them all, in order.
+    pub async fn wait_outbound(&self, n: usize) -> Vec<Outbound> {
+        for _ in 0..200 {
+            let found = self.outbound();
+            if found.len() >= n {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!(
+            "expected {n} outbound messages, found {}",
+            self.outbound().len()
+        );
+    }
+
+    /// Every message the file transport has written so far, in order.
+    pub fn outbound(&self) -> Vec<Outbound> {
+        let mut paths: Vec<_> = match std::fs::read_dir(self.outbox_dir()) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        paths.sort();
+        paths.iter().map(|p| Outbound::read(p)).collect()
+    }
+
+    /// Waits until the pipeline has finished every journal entry.
+    pub async fn wait_processed(&self) {
+        let store = nonono::store::Store::open_readonly(&app::store_path(&self.config)).unwrap();
+        for _ in 0..200 {
+            let counts = store.journal_counts().unwrap();
+            if !counts.iter().any(|(state, _)| state == "pending") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the pipeline did not finish");
+    }
+
+    pub fn store(&self) -> nonono::store::Store {
+        nonono::store::Store::open_readonly(&app::store_path(&self.config)).unwrap()
+    }
+
+    /// GET a path on the archive: status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let (status, _, body) = http_get(&self.http_base(), path).await;
+        (status, body)
+    }
+}
+
+/// A minimal HTTP/1.1 GET over a real socket: status, headers (lower-cased names), body.
+pub async fn http_get(base: &str, path: &str) -> (u16, Vec<(String, String)>, String) {
+    let host = base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).await.expect("http connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut raw)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
+        .collect();
+    let body = if head.to_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    (status, headers, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// An outbound message as written by the file transport.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    pub raw: String,
+    pub from: String,
+    pub from_name: String,
+    pub reply_to: String,
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    pub in_reply_to: Vec<String>,
+    pub auto_submitted: Option<String>,
+    pub text: String,
+}
+
+impl Outbound {
+    fn read(path: &Path) -> Outbound {
+        let raw = std::fs::read(path).unwrap();
+        let msg = mail_parser::MessageParser::default()
+            .parse(&raw)
+            .expect("outbound parses");
+        let first = |a: Option<&mail_parser::Address<'_>>| {
+            a.and_then(|a| a.first())
+                .map(|a| {
+                    (
+                        a.name().unwrap_or("").to_owned(),
+                        a.address().unwrap_or("").to_owned(),
+                    )
+                })
+                .unwrap_or_default()
+        };
+        let (from_name, from) = first(msg.from());
+        let in_reply_to = match msg.in_reply_to() {
+            mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
+            mail_parser::HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+            _ => Vec::new(),
+        };
+        Outbound {
+            from_name,
+            from,
+            reply_to: first(msg.reply_to()).1,
+            to: first(msg.to()).1,
+            subject: msg.subject().unwrap_or("").to_owned(),
+            message_id: msg.message_id().unwrap_or("").to_owned(),
+            in_reply_to,
+            auto_submitted: msg
+                .header_raw("Auto-Submitted")
+                .map(|v| v.trim().to_owned()),
+            text: msg.body_text(0).unwrap_or_default().replace("\r\n", "\n"),
+            raw: String::from_utf8_lossy(&raw).into_owned(),
+        }
+    }
+}
+
+/// A line-by-line SMTP client.
+pub struct Conversation {
+    reader: BufReader<TcpStream>,
+}
+
+impl Conversation {
+    pub async fn connect(port: u16) -> Conversation {
+        let stream = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("smtp connect");
+        let mut c = Conversation {
+            reader: BufReader::new(stream),
+        };
+        let greeting = c.reply().await;
+        assert!(greeting.starts_with("220 "), "{greeting}");
+        c
+    }
+
+    /// Sends raw bytes without waiting.
+    pub async fn write(&mut self, bytes: &[u8]) {
+        self.reader.get_mut().write_all(bytes).await.unwrap();
+    }
+
+    /// Sends one command line and returns the whole (possibly multi-line) reply.
+    pub async fn command(&mut self, line: &str) -> String {
+        self.write(format!("{line}\r\n").as_bytes()).await;
+        self.reply().await
+    }
+
+    /// Reads one whole reply.
+    pub async fn reply(&mut self) -> String {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            let n = tokio::time::timeout(Duration::from_secs(10), self.reader.read_line(&mut line))
+                .await
+                .expect("reply in time")
+                .unwrap();
+            if n == 0 {
+                return all;
+            }
+            all.push_str(&line);
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return all;
+            }
+        }
+    }
+}

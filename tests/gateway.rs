@@ -1,0 +1,481 @@
+//! The whole loop over real SMTP and HTTP: consumer → company → consumer → company, and the
+//! refusals that keep the gateway from being an open relay.
+
+mod common;
+
+use common::{Outbound, TestApp, fixture};
+
+const CONSUMER: &str = "matti.meikalainen@example.fi";
+
+/// Sends the tagged feedback and returns (forward to the company, acknowledgement to the consumer).
+async fn new_thread(app: &TestApp) -> (Outbound, Outbound) {
+    app.send(
+        CONSUMER,
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-tagged.eml", &[]),
+    )
+    .await
+    .expect("250 for new feedback");
+    let out = app.wait_outbound(2).await;
+    let forward = out
+        .iter()
+        .find(|m| m.to.ends_with("@elisa.example"))
+        .expect("forward")
+        .clone();
+    let ack = out.iter().find(|m| m.to == CONSUMER).expect("ack").clone();
+    (forward, ack)
+}
+
+fn assert_token_address(addr: &str) {
+    let local = addr.strip_suffix("@nonono.localhost").expect("our domain");
+    let token = local.strip_prefix("t+").expect("token address");
+    assert!(
+        !token.is_empty()
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+        "{addr}"
+    );
+}
+
+#[tokio::test]
+async fn feedback_reaches_the_company_and_the_consumer_gets_a_public_link() {
+    let mut app = TestApp::start().await;
+    let (forward, ack) = new_thread(&app).await;
+
+    // The company's route (the billing rule matches "lasku") gets the feedback, from a token
+    // address of ours, never with the consumer's address anywhere.
+    assert_eq!(forward.to, "laskutus@elisa.example");
+    assert_eq!(forward.from_name, "Matti M. via nonono");
+    assert_token_address(&forward.from);
+    assert_eq!(forward.reply_to, forward.from);
+    assert!(forward.message_id.ends_with("@nonono.localhost"));
+    assert!(forward.text.contains("sain marraskuun laskun kahdesti"));
+    assert!(forward.text.contains("https://nonono.test/t/1"));
+    assert!(
+        !forward.raw.to_lowercase().contains("meikalainen"),
+        "consumer address leaked:\n{}",
+        forward.raw
+    );
+    assert!(
+        forward.auto_submitted.is_none(),
+        "a forward carries a person's words"
+    );
+
+    // The consumer hears, in Finnish, where it is public and which company and route got it.
+    assert!(ack.text.contains("https://nonono.test/t/1"), "{}", ack.text);
+    assert!(ack.text.contains("Elisa (Laskutus)"), "{}", ack.text);
+    assert!(ack.text.contains("3 arkipäivän"));
+    assert_eq!(ack.in_reply_to, vec!["feedback-1@example.fi"]);
+    assert_eq!(ack.auto_submitted.as_deref(), Some("auto-replied"));
+    assert_token_address(&ack.from);
+    assert_ne!(ack.from, forward.from, "each side has its own token");
+    assert!(
+        !ack.raw.contains("laskutus@elisa.example"),
+        "company address leaked"
+    );
+
+    // The thread page is served at the URL the consumer was given.
+    let (status, page) = app.get("/t/1").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Lasku tuli kahdesti"));
+    assert!(page.contains(r#"data-kind="consumer""#));
+    assert!(!page.contains('@'), "no address on the page:\n{page}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn company_answer_is_official_and_the_conversation_continues_both_ways() {
+    let mut app = TestApp::start().await;
+    let (forward, _) = new_thread(&app).await;
+
+    // The company replies from a representative address (domain elisa.example).
+    let answer = fixture(
+        "provider-reply-official.eml",
+        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
+    );
+    app.send("anna@elisa.example", &forward.from, &answer)
+        .await
+        .expect("250 for the answer");
+    let out = app.wait_outbound(3).await;
+    let relayed = &out[2];
+    assert_eq!(relayed.to, CONSUMER);
+    assert_eq!(relayed.from_name, "Elisa via nonono");
+    assert_token_address(&relayed.from);
+    assert!(relayed.text.contains("Palautamme"), "{}", relayed.text);
+    assert!(relayed.text.contains("vahvistettu edustaja"));
+    assert!(
+        !relayed.raw.contains("anna@elisa.example"),
+        "representative address leaked"
+    );
+    assert!(
+        !relayed.text.contains("Anna Asiakaspalvelu | Elisa"),
+        "signature relayed"
+    );
+    // Threaded under what the consumer already has.
+    assert!(
+        relayed
+            .in_reply_to
+            .iter()
+            .any(|id| id.ends_with("@nonono.localhost"))
+    );
+
+    // The consumer replies to the company's message; it reaches the company's route.
+    let followup = fixture(
+        "consumer-followup.eml",
+        &[("to", &relayed.from), ("in_reply_to", &relayed.message_id)],
+    );
+    app.send(CONSUMER, &relayed.from, &followup)
+        .await
+        .expect("250 for the follow-up");
+    let out = app.wait_outbound(4).await;
+    let to_company = &out[3];
+    assert_eq!(to_company.to, "laskutus@elisa.example");
+    assert_eq!(
+        to_company.from, forward.from,
+        "the company always sees the same address"
+    );
+    assert!(to_company.text.contains("Kiitos nopeasta vastauksesta"));
+    assert!(
+        !to_company
+            .text
+            .contains("Elisa (vahvistettu edustaja) kirjoitti"),
+        "quote not cut"
+    );
+    assert!(
+        to_company
+            .in_reply_to
+            .contains(&"answer-1@elisa.example".to_owned())
+    );
+
+    // The page shows every post with its kind; the official answer without its quote/signature.
+    app.wait_processed().await;
+    let (_, page) = app.get("/t/1").await;
+    let kinds: Vec<&str> = page
+        .match_indices("data-kind=\"")
+        .map(|(i, _)| &page[i + 11..i + 11 + page[i + 11..].find('"').unwrap()])
+        .collect();
+    assert_eq!(kinds, ["consumer", "official", "consumer"]);
+    assert!(page.contains("Palautamme"));
+    let official = &page[page.find(r#"data-kind="official""#).unwrap()..];
+    let official = &official[..official.find("</article>").unwrap()];
+    let shown = &official[..official
+        .find("<details>")
+        .expect("trimmed text kept, collapsed")];
+    assert!(
+        shown.contains("Palautamme") && !shown.contains("Anna Asiakaspalvelu | Elisa"),
+        "signature published"
+    );
+    assert!(!page.contains('@'), "no address on the page");
+
+    // The export carries the same posts, with the contract's fields and no address.
+    let mut export = Vec::new();
+    app.store()
+        .export(|row| {
+            export.push(serde_json::to_value(&row).unwrap());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(export.len(), 3);
+    for field in [
+        "thread",
+        "post",
+        "provider",
+        "kind",
+        "author",
+        "title",
+        "body",
+        "created_at",
+    ] {
+        assert!(export[1].get(field).is_some(), "export lacks {field}");
+    }
+    assert_eq!(export[1]["kind"], "official");
+    assert_eq!(export[1]["author"], "Elisa");
+    assert_eq!(export[0]["author"], "Matti M.");
+    assert!(!serde_json::to_string(&export).unwrap().contains('@'));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_answer_from_outside_the_representatives_is_published_as_unverified() {
+    let mut app = TestApp::start().await;
+    let (forward, _) = new_thread(&app).await;
+    let claim = fixture("provider-reply-unverified.eml", &[("to", &forward.from)]);
+    app.send("someone@freemail.example", &forward.from, &claim)
+        .await
+        .unwrap();
+    let out = app.wait_outbound(3).await;
+    assert!(!out[2].text.contains("vahvistettu edustaja"));
+    app.wait_processed().await;
+    let (_, page) = app.get("/t/1").await;
+    assert!(page.contains(r#"data-kind="unverified""#));
+    assert!(!page.contains(r#"data-kind="official""#));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_out_of_office_reply_is_recorded_but_never_relayed() {
+    let mut app = TestApp::start().await;
+    let (forward, _) = new_thread(&app).await;
+    let ooo = fixture("auto-reply-ooo.eml", &[("to", &forward.from)]);
+    app.send("anna@elisa.example", &forward.from, &ooo)
+        .await
+        .unwrap();
+    app.wait_processed().await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(app.outbound().len(), 2, "nothing relayed or answered");
+    let (_, page) = app.get("/t/1").await;
+    assert!(page.contains("automaattinen kuittaus"));
+    assert!(
+        !page.contains("Olen lomalla"),
+        "auto-reply published as a post"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_company_address_works_without_a_tag_and_a_pseudonym_line_is_honoured() {
+    let mut app = TestApp::start().await;
+    app.send(
+        "liisa@example.fi",
+        "elisa@nonono.localhost",
+        &fixture("new-feedback-provider-address.eml", &[]),
+    )
+    .await
+    .unwrap();
+    let out = app.wait_outbound(2).await;
+    let forward = out
+        .iter()
+        .find(|m| m.to == "asiakaspalvelu@elisa.example")
+        .expect("default route");
+    assert_eq!(forward.from_name, "Iltasurffaaja via nonono");
+    assert!(!forward.text.contains("Nimimerkki:"));
+    let ack = out.iter().find(|m| m.to == "liisa@example.fi").unwrap();
+    assert!(ack.text.contains("\"Iltasurffaaja\""), "{}", ack.text);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn feedback_without_a_known_company_is_kept_and_answered_with_help() {
+    let mut app = TestApp::start().await;
+    app.send(
+        "pekka@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-no-tag.eml", &[]),
+    )
+    .await
+    .unwrap();
+    app.send(
+        "pekka@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-unknown-tag.eml", &[]),
+    )
+    .await
+    .unwrap();
+    let out = app.wait_outbound(2).await;
+    assert!(
+        out.iter().all(|m| m.to == "pekka@example.fi"),
+        "nothing goes to any company"
+    );
+    assert!(
+        out[0].text.contains("[Elisa]"),
+        "help shows how to tag:\n{}",
+        out[0].text
+    );
+    assert!(out[1].text.contains("\"Acme Oy\""), "{}", out[1].text);
+    assert_eq!(out[0].auto_submitted.as_deref(), Some("auto-replied"));
+    app.wait_processed().await;
+    let store = app.store();
+    assert!(
+        store.latest_threads(10).unwrap().is_empty(),
+        "no thread without a company"
+    );
+    assert_eq!(
+        store.journal_counts().unwrap(),
+        vec![("done".to_owned(), 2)],
+        "raw messages kept"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn recipients_are_refused_at_rcpt_with_a_sentence() {
+    let mut app = TestApp::start().await;
+    let (forward, _) = new_thread(&app).await;
+    let mut c = app.conversation().await;
+    assert!(c.command("EHLO client.example").await.starts_with("250"));
+    assert!(
+        c.command("MAIL FROM:<x@example.fi>")
+            .await
+            .starts_with("250")
+    );
+    let other_domain = c.command("RCPT TO:<someone@gmail.com>").await;
+    assert!(
+        other_domain.starts_with("550 5.7.1") && other_domain.contains("relay"),
+        "{other_domain}"
+    );
+    let unknown = c.command("RCPT TO:<nobody@nonono.localhost>").await;
+    assert!(
+        unknown.starts_with("550 5.1.1") && unknown.contains("palaute@"),
+        "{unknown}"
+    );
+    let mut forged = forward.from.clone();
+    forged.replace_range(2..3, if &forged[2..3] == "a" { "b" } else { "a" });
+    let bad_token = c.command(&format!("RCPT TO:<{forged}>")).await;
+    assert!(
+        bad_token.starts_with("550 5.1.1") && bad_token.contains("reply address"),
+        "{bad_token}"
+    );
+    assert!(
+        c.command(&format!("RCPT TO:<{}>", forward.from.to_uppercase()))
+            .await
+            .starts_with("250"),
+        "tokens survive upper-casing MTAs"
+    );
+    assert!(c.command("RCPT TO:<postmaster>").await.starts_with("250"));
+    assert!(c.command("QUIT").await.starts_with("221"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn ehlo_advertises_the_extensions_and_the_null_sender_is_accepted() {
+    let mut app = TestApp::start().await;
+    let mut c = app.conversation().await;
+    let ehlo = c.command("EHLO client.example").await;
+    for ext in [
+        "SIZE 26214400",
+        "8BITMIME",
+        "SMTPUTF8",
+        "PIPELINING",
+        "ENHANCEDSTATUSCODES",
+    ] {
+        assert!(ehlo.contains(ext), "{ext} missing from {ehlo}");
+    }
+    assert!(
+        c.command("MAIL FROM:<> SIZE=1000").await.starts_with("250"),
+        "bounces come from <>"
+    );
+    assert!(
+        c.command("RCPT TO:<palaute@nonono.localhost>")
+            .await
+            .starts_with("250")
+    );
+    assert!(c.command("DATA").await.starts_with("354"));
+    let accepted = c.command("Subject: Undelivered\r\n\r\nbounce\r\n.").await;
+    assert!(accepted.starts_with("250 2.0.0"), "{accepted}");
+    app.wait_processed().await;
+    let outcome = app.store().journal_outcome(1).unwrap().unwrap();
+    assert_eq!(outcome.state, "done");
+    assert!(
+        outcome.outcome.unwrap().contains("held"),
+        "automatic mail is never answered"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(app.outbound().is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn pipelined_commands_get_their_answers_in_order() {
+    let mut app = TestApp::start().await;
+    let mut c = app.conversation().await;
+    c.command("EHLO client.example").await;
+    c.write(b"MAIL FROM:<a@example.fi>\r\nRCPT TO:<nobody@nonono.localhost>\r\nRCPT TO:<palaute@nonono.localhost>\r\nDATA\r\n").await;
+    assert!(c.reply().await.starts_with("250"));
+    assert!(c.reply().await.starts_with("550"));
+    assert!(c.reply().await.starts_with("250"));
+    assert!(c.reply().await.starts_with("354"));
+    c.write(b"Subject: [Elisa] hei\r\n\r\nrivi\r\n.\r\nQUIT\r\n")
+        .await;
+    assert!(c.reply().await.starts_with("250"));
+    assert!(c.reply().await.starts_with("221"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_bare_lf_dot_does_not_end_the_message() {
+    let mut app = TestApp::start().await;
+    let mut c = app.conversation().await;
+    c.command("EHLO client.example").await;
+    c.command("MAIL FROM:<a@example.fi>").await;
+    c.command("RCPT TO:<palaute@nonono.localhost>").await;
+    c.command("DATA").await;
+    // The SMTP-smuggling shape: "\n.\r\n" must stay inside the data.
+    c.write(b"Subject: [Elisa] one\r\n\r\nfirst\n.\r\nMAIL FROM:<evil@example.com>\r\nstill data\r\n.\r\n").await;
+    let reply = c.reply().await;
+    assert!(reply.starts_with("250"), "{reply}");
+    app.wait_processed().await;
+    assert_eq!(
+        app.store().journal_counts().unwrap(),
+        vec![("done".to_owned(), 1)]
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_message_gets_552_and_the_session_goes_on() {
+    let mut app = TestApp::start_with(|c| c.smtp.max_message_bytes = 2048).await;
+    let mut c = app.conversation().await;
+    assert!(c.command("EHLO client.example").await.contains("SIZE 2048"));
+    assert!(
+        c.command("MAIL FROM:<a@example.fi> SIZE=99999")
+            .await
+            .starts_with("552")
+    );
+    c.command("MAIL FROM:<a@example.fi>").await;
+    c.command("RCPT TO:<palaute@nonono.localhost>").await;
+    c.command("DATA").await;
+    let big = format!("Subject: [Elisa] iso\r\n\r\n{}\r\n.", "x".repeat(5000));
+    let reply = c.command(&big).await;
+    assert!(reply.starts_with("552 5.3.4"), "{reply}");
+    c.command("MAIL FROM:<a@example.fi>").await;
+    c.command("RCPT TO:<palaute@nonono.localhost>").await;
+    c.command("DATA").await;
+    assert!(
+        c.command("Subject: [Elisa] pieni\r\n\r\nok\r\n.")
+            .await
+            .starts_with("250")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_overlong_line_is_refused_without_reading_it_all() {
+    let mut app = TestApp::start().await;
+    let mut c = app.conversation().await;
+    let reply = c.command(&format!("EHLO {}", "a".repeat(100_000))).await;
+    assert!(reply.starts_with("500 5.5.2"), "{reply}");
+    assert!(
+        c.command("NOOP").await.starts_with("250"),
+        "the session survives"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let mut app = TestApp::start().await;
+    let (status, body) = app.get("/healthz").await;
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    let (status, _) = app.get("/t/999").await;
+    assert_eq!(status, 404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn accepted_mail_is_processed_after_a_restart() {
+    let mut app = TestApp::start().await;
+    let (forward, _) = new_thread(&app).await;
+    app.restart(|_| {}).await;
+    // Tokens and threads survive: the secret and the store are in data_dir.
+    let answer = fixture(
+        "provider-reply-official.eml",
+        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
+    );
+    app.send("anna@elisa.example", &forward.from, &answer)
+        .await
+        .expect("token still valid");
+    let out = app.wait_outbound(3).await;
+    assert_eq!(out[2].to, CONSUMER);
+    app.stop().await;
+}
