@@ -31,7 +31,11 @@ enum Command {
     /// Write the public archive as JSON Lines, one post a line, to standard output.
     Export,
     /// Show outbound mail not yet delivered, and failed deliveries with their last error.
-    Queue,
+    Queue {
+        /// Make every waiting message due now, as after fixing the smarthost.
+        #[arg(long)]
+        flush: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -105,7 +109,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             out.flush()?;
         }
-        Command::Queue => {
+        Command::Queue { flush } => {
+            if flush {
+                let store = nonono::app::open_store(&config)?;
+                let n = store.outbound_retry_now(nonono::clock::now())?;
+                println!("{n} waiting messages are due now");
+                return Ok(());
+            }
             let store = open_readonly(&config)?;
             let rows = store.queue_listing()?;
             let mut out = std::io::stdout().lock();

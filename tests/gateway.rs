@@ -479,3 +479,26 @@ async fn accepted_mail_is_processed_after_a_restart() {
     assert_eq!(out[2].to, CONSUMER);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_idle_client_is_disconnected() {
+    let mut app = TestApp::start_with(|c| c.smtp.idle_timeout_secs = 1).await;
+    let mut c = app.conversation().await;
+    let reply = c.reply().await;
+    assert!(reply.starts_with("421 4.4.2"), "{reply}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_tells_open_sessions_to_come_back_later() {
+    let mut app = TestApp::start().await;
+    let mut c = app.conversation().await;
+    c.command("EHLO client.example").await;
+    let stopping = tokio::spawn(async move {
+        app.stop().await;
+        app
+    });
+    let reply = c.reply().await;
+    assert!(reply.starts_with("421 4.3.2"), "{reply}");
+    stopping.await.unwrap();
+}

@@ -136,6 +136,8 @@ async fn record(store: &Arc<Mutex<Store>>, row: &OutboundRow, outcome: Delivery)
     let (id, attempts, created_at) = (row.id, row.attempts + 1, row.created_at);
     let result = blocking(store, move |s| {
         let now = crate::clock::now();
+        // Smarthost answers often quote the recipient; addresses stay out of the log.
+        let quiet = |e: &str| crate::mail::redact_addresses(e, "<address>");
         match outcome {
             Delivery::Sent => {
                 tracing::info!(outbox = id, "relay: delivered");
@@ -146,21 +148,23 @@ async fn record(store: &Arc<Mutex<Store>>, row: &OutboundRow, outcome: Delivery)
                     tracing::warn!(
                         outbox = id,
                         attempts,
-                        "relay: temporary failure, retry in {} s: {e}",
-                        at - now
+                        "relay: temporary failure, retry in {} s: {}",
+                        at - now,
+                        quiet(&e)
                     );
                     s.outbound_retry(id, at, &e)
                 }
                 None => {
                     tracing::error!(
                         outbox = id,
-                        "relay: giving up after {attempts} attempts: {e}"
+                        "relay: giving up after {attempts} attempts: {}",
+                        quiet(&e)
                     );
                     s.outbound_failed(id, &e)
                 }
             },
             Delivery::Permanent(e) => {
-                tracing::error!(outbox = id, "relay: permanent failure: {e}");
+                tracing::error!(outbox = id, "relay: permanent failure: {}", quiet(&e));
                 s.outbound_failed(id, &e)
             }
         }

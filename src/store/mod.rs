@@ -619,3 +619,52 @@ impl Tx<'_> {
         )?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_once_and_a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        drop(Store::open(&path).unwrap());
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version as usize, migrations::MIGRATIONS.len());
+        let mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        store.conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(store);
+        match Store::open(&path) {
+            Err(StoreError::TooNew { found: 99, .. }) => {}
+            other => panic!("expected TooNew, got {:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn journal_keeps_raw_bytes_and_envelope_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        let env = Envelope {
+            mail_from: String::new(),
+            rcpt_to: vec!["a@x".into(), "b@x".into()],
+            peer: "127.0.0.1".into(),
+            helo: "h".into(),
+        };
+        let raw = b"\xff\x00binary\r\n".to_vec();
+        let ids = store
+            .journal_append(&[(&env, &raw, 5), (&env, b"x", 6)])
+            .unwrap();
+        assert_eq!(ids.len(), 2);
+        let pending = store.pending_journal(10).unwrap();
+        assert_eq!(pending[0].raw, raw);
+        assert_eq!(pending[0].envelope, env);
+    }
+}

@@ -128,6 +128,14 @@ impl Store {
         Ok(())
     }
 
+    /// Makes every pending row due now (the operator's "flush"); returns how many.
+    pub fn outbound_retry_now(&self, now: i64) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE outbox SET next_attempt_at = ?1 WHERE state = 'pending' AND next_attempt_at > ?1",
+            [now],
+        )?)
+    }
+
     /// Every row not yet delivered, and failed ones, for the operator.
     pub fn queue_listing(&self) -> Result<Vec<QueueRow>> {
         let mut stmt = self.conn.prepare(

@@ -317,3 +317,4 @@ impl Conversation {
         }
     }
 }
+pub mod sink;

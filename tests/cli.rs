@@ -1,0 +1,162 @@
+//! The command line: `check-config` names what is wrong, `providers` lists, `export` writes the
+//! public archive as JSON Lines.
+
+mod common;
+
+use std::process::Command;
+
+use common::{TestApp, fixture, root};
+
+fn nonono(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nonono"))
+        .args(args)
+        .current_dir(root())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run nonono");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_config_accepts_the_shipped_and_example_configs() {
+    for path in [
+        "config/default.toml",
+        "fixtures/config/minimal.toml",
+        "fixtures/config/full.toml",
+    ] {
+        let (ok, out, err) = nonono(&["check-config", "--config", path]);
+        assert!(ok, "{path}: {err}");
+        assert!(out.contains("ok"), "{out}");
+    }
+}
+
+#[test]
+fn check_config_names_the_key_that_is_wrong() {
+    for (path, expected) in [
+        ("fixtures/config/invalid-port.toml", vec!["smtp.listen"]),
+        ("fixtures/config/unknown-key.toml", vec!["public_ulr"]),
+        (
+            "fixtures/config/bad-provider.toml",
+            vec![
+                "providers[0].slug",
+                "providers[0].routes",
+                "providers[0].rules[0].pattern",
+            ],
+        ),
+        (
+            "fixtures/config/does-not-exist.toml",
+            vec!["does-not-exist.toml"],
+        ),
+    ] {
+        let (ok, _, err) = nonono(&["check-config", "--config", path]);
+        assert!(!ok, "{path} should fail");
+        for key in expected {
+            assert!(err.contains(key), "{path}: {key} not named in: {err}");
+        }
+        assert!(err.starts_with("nonono: "), "{err}");
+    }
+}
+
+#[test]
+fn providers_lists_the_companies() {
+    let (ok, out, _) = nonono(&["providers"]);
+    assert!(ok);
+    assert!(
+        out.contains("elisa") && out.contains("Kierrätyskeskus"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn export_writes_one_public_post_a_line() {
+    let mut app = TestApp::start().await;
+    app.send(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-tagged.eml", &[]),
+    )
+    .await
+    .unwrap();
+    app.wait_outbound(2).await;
+    app.stop().await;
+    let config = app.dir.path().join("test.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = {:?}\n", app.dir.path().to_str().unwrap()),
+    )
+    .unwrap();
+    let (ok, out, err) = nonono(&["export", "--config", config.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    let post = &lines[0];
+    assert_eq!(post["thread"], 1);
+    assert_eq!(post["provider"], "elisa");
+    assert_eq!(post["kind"], "consumer");
+    assert_eq!(post["author"], "Matti M.");
+    assert_eq!(post["title"], "Lasku tuli kahdesti");
+    assert!(post["body"].as_str().unwrap().contains("laskun kahdesti"));
+    assert!(post["created_at"].as_str().unwrap().ends_with('Z'));
+    assert!(!out.contains('@'), "no address in the export");
+
+    let (ok, out, _) = nonono(&["queue", "--config", config.to_str().unwrap()]);
+    assert!(ok);
+    assert!(out.contains("nothing waiting"), "{out}");
+}
+
+#[test]
+fn serve_logs_its_addresses_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\n[smtp]\nlisten = \"127.0.0.1:0\"\n[http]\nlisten = \"127.0.0.1:0\"\n",
+            dir.path().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nonono"))
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut smtp = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("smtp listening on ").nth(1) {
+            smtp = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.contains("http listening on") {
+            break;
+        }
+    }
+    let smtp = smtp.expect("the smtp address is logged");
+    let mut s = std::net::TcpStream::connect(&smtp).unwrap();
+    let mut greeting = [0u8; 3];
+    std::io::Read::read_exact(&mut s, &mut greeting).unwrap();
+    assert_eq!(&greeting, b"220");
+    s.write_all(b"QUIT\r\n").unwrap();
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "exit status {exit:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(lines.any(|l| l.unwrap().contains("stopped")));
+}

@@ -1,0 +1,125 @@
+//! A real SMTP server for outbound tests: records what it is sent, and answers what it is told.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// One message the sink received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    pub data: String,
+}
+
+/// The sink's state, shared with the test.
+#[derive(Default)]
+pub struct SinkState {
+    /// The reply to the end of DATA, such as "250 2.0.0 OK" or "451 4.3.0 Try later".
+    pub data_reply: Mutex<String>,
+    pub received: Mutex<Vec<Received>>,
+}
+
+/// A running sink.
+pub struct Sink {
+    pub port: u16,
+    pub state: Arc<SinkState>,
+}
+
+impl Sink {
+    pub async fn start(data_reply: &str) -> Sink {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(SinkState::default());
+        *state.data_reply.lock().unwrap() = data_reply.to_owned();
+        let shared = state.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let _ = session(stream, state).await;
+                });
+            }
+        });
+        Sink { port, state }
+    }
+
+    pub fn set_reply(&self, reply: &str) {
+        *self.state.data_reply.lock().unwrap() = reply.to_owned();
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` messages were accepted.
+    pub async fn wait(&self, n: usize) -> Vec<Received> {
+        for _ in 0..400 {
+            if self.received().len() >= n {
+                return self.received();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("sink: expected {n} messages, got {}", self.received().len());
+    }
+}
+
+async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::io::Result<()> {
+    let mut s = BufReader::new(stream);
+    s.get_mut().write_all(b"220 sink ESMTP\r\n").await?;
+    let (mut from, mut to) = (String::new(), Vec::new());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if s.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let upper = line.to_ascii_uppercase();
+        let reply = if upper.starts_with("EHLO") {
+            "250-sink\r\n250 8BITMIME\r\n".to_owned()
+        } else if upper.starts_with("MAIL FROM:") {
+            from = addr(&line);
+            to.clear();
+            "250 OK\r\n".into()
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(addr(&line));
+            "250 OK\r\n".into()
+        } else if upper.starts_with("DATA") {
+            s.get_mut().write_all(b"354 go\r\n").await?;
+            let mut data = String::new();
+            loop {
+                line.clear();
+                if s.read_line(&mut line).await? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" {
+                    break;
+                }
+                data.push_str(&line);
+            }
+            let reply = state.data_reply.lock().unwrap().clone();
+            if reply.starts_with('2') {
+                state.received.lock().unwrap().push(Received {
+                    mail_from: from.clone(),
+                    rcpt_to: to.clone(),
+                    data,
+                });
+            }
+            format!("{reply}\r\n")
+        } else if upper.starts_with("QUIT") {
+            s.get_mut().write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            "250 OK\r\n".into()
+        };
+        s.get_mut().write_all(reply.as_bytes()).await?;
+    }
+}
+
+fn addr(line: &str) -> String {
+    line.split_once('<')
+        .and_then(|(_, r)| r.split_once('>'))
+        .map(|(a, _)| a.to_owned())
+        .unwrap_or_default()
+}

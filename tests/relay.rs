@@ -1,0 +1,136 @@
+//! Outbound delivery through the `smtp` transport to a real SMTP server: delivery, temporary
+//! failures retried across a restart, permanent failures recorded.
+
+mod common;
+
+use common::sink::Sink;
+use common::{TestApp, fixture};
+use nonono::config::Transport;
+
+async fn app_with_smarthost(sink: &Sink) -> TestApp {
+    let port = sink.port;
+    TestApp::start_with(move |c| {
+        c.outbound.transport = Transport::Smtp;
+        c.outbound.smtp_host = "127.0.0.1".into();
+        c.outbound.smtp_port = port;
+    })
+    .await
+}
+
+async fn send_feedback(app: &TestApp) {
+    app.send(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-tagged.eml", &[]),
+    )
+    .await
+    .expect("250");
+}
+
+async fn wait_for_queue(
+    app: &TestApp,
+    want: impl Fn(&[nonono::store::QueueRow]) -> bool,
+) -> Vec<nonono::store::QueueRow> {
+    let store = app.store();
+    for _ in 0..400 {
+        let rows = store.queue_listing().unwrap();
+        if want(&rows) {
+            return rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!(
+        "queue never reached the expected state: {:?}",
+        store.queue_listing().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn mail_is_delivered_to_the_smarthost_with_our_envelope() {
+    let sink = Sink::start("250 2.0.0 OK").await;
+    let mut app = app_with_smarthost(&sink).await;
+    send_feedback(&app).await;
+    let got = sink.wait(2).await;
+    let forward = got
+        .iter()
+        .find(|m| m.rcpt_to == ["laskutus@elisa.example"])
+        .expect("forward");
+    assert_eq!(forward.mail_from, "bounce@nonono.localhost");
+    assert!(forward.data.contains("via nonono"));
+    assert!(
+        got.iter()
+            .any(|m| m.rcpt_to == ["matti.meikalainen@example.fi"])
+    );
+    wait_for_queue(&app, |rows| rows.is_empty()).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn temporary_failures_wait_and_are_delivered_after_a_restart() {
+    let sink = Sink::start("451 4.3.0 Try again later").await;
+    let mut app = app_with_smarthost(&sink).await;
+    send_feedback(&app).await;
+    let rows = wait_for_queue(&app, |rows| {
+        rows.len() == 2 && rows.iter().all(|r| r.attempts == 1)
+    })
+    .await;
+    for r in &rows {
+        assert_eq!(r.state, "pending");
+        assert!(
+            r.last_error.as_deref().unwrap_or("").contains("451"),
+            "{r:?}"
+        );
+        assert!(
+            r.next_attempt_at > nonono::clock::now(),
+            "backoff, not a hot loop"
+        );
+    }
+    // The smarthost recovers; the operator restarts the service and flushes the queue.
+    sink.set_reply("250 2.0.0 OK");
+    app.stop().await;
+    let store = nonono::store::Store::open(&nonono::app::store_path(&app.config)).unwrap();
+    assert_eq!(store.outbound_retry_now(nonono::clock::now()).unwrap(), 2);
+    drop(store);
+    app.restart(|_| {}).await;
+    sink.wait(2).await;
+    wait_for_queue(&app, |rows| rows.is_empty()).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_is_recorded_and_not_retried() {
+    let sink = Sink::start("550 5.1.1 No such user").await;
+    let mut app = app_with_smarthost(&sink).await;
+    send_feedback(&app).await;
+    let rows = wait_for_queue(&app, |rows| {
+        rows.len() == 2 && rows.iter().all(|r| r.state == "failed")
+    })
+    .await;
+    assert!(
+        rows.iter()
+            .all(|r| r.attempts == 1 && r.last_error.as_deref().unwrap().contains("550"))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_smarthost_is_a_temporary_failure() {
+    // Bind and drop to get a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut app = TestApp::start_with(move |c| {
+        c.outbound.transport = Transport::Smtp;
+        c.outbound.smtp_port = port;
+    })
+    .await;
+    send_feedback(&app).await;
+    let rows = wait_for_queue(&app, |rows| {
+        rows.len() == 2 && rows.iter().all(|r| r.attempts == 1)
+    })
+    .await;
+    assert!(rows.iter().all(|r| r.state == "pending"));
+    app.stop().await;
+}
