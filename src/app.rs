@@ -121,7 +121,10 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     };
     let pipeline_store = Store::open(&path).map_err(store_err)?;
     let relay_store = Store::open(&path).map_err(store_err)?;
-    let archive_store = Store::open_readonly(&path).map_err(store_err)?;
+    let archive_stores = (0..4)
+        .map(|_| Store::open_readonly(&path))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(store_err)?;
     let transport = relay::Transport::from_config(&config).map_err(|source| AppError::DataDir {
         path: config.outbound_dir(),
         source,
@@ -184,7 +187,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         relay_wake,
         stopped.clone(),
     ));
-    let app = archive::router(archive::Archive::new(archive_store, config.clone()));
+    let app = archive::router(archive::Archive::new(archive_stores, config.clone()));
     let mut http_stop = stopped;
     let http = tokio::spawn(async move {
         let served = axum::serve(http_listener, app)

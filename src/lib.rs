@@ -16,6 +16,7 @@
 //! compose    the mail we write, Finnish and English
 //! store      SQLite: the only module with SQL
 //! mail       domain core: parse, classify, answer extraction
+//! calendar   domain core: Finnish working days and holidays
 //! route      domain core: recipients, company tags, topic rules, representatives
 //! token      reply-address tokens with an HMAC
 //! config     the TOML configuration
@@ -24,6 +25,7 @@
 
 pub mod app;
 pub mod archive;
+pub mod calendar;
 pub mod clock;
 pub mod compose;
 pub mod config;

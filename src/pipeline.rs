@@ -265,6 +265,11 @@ fn new_feedback(
         route_label: choice.label.as_deref(),
         journal_id,
         created_at: now,
+        due_at: Some(crate::calendar::add_working_days(
+            now,
+            provider.response_days,
+            &[],
+        )),
     })?;
     let consumer = tx.add_participant(
         thread_id,
@@ -400,7 +405,13 @@ fn reply(
                 .last_sent_to(author.id)?
                 .map(|sent| (now - sent).max(0))
                 .unwrap_or(0);
-            tx.add_event(thread.id, journal_id, "auto-reply", &after.to_string(), now)?;
+            tx.add_event(
+                thread.id,
+                journal_id,
+                crate::store::EVENT_AUTO_REPLY,
+                &after.to_string(),
+                now,
+            )?;
             return Ok(format!(
                 "automatic reply in thread {}: recorded, not relayed",
                 thread.id

@@ -1,33 +1,50 @@
-//! The public archive: read-only pages over a read-only store connection.
+//! The public archive: read-only pages, feeds and the open-data export over read-only store
+//! connections.
 //!
-//! `router()` is apart from the server so tests can call it without sockets. Every page is
-//! rendered by askama, which escapes all text; no page shows an email address.
+//! `router()` is apart from the server so tests and the benchmark call it without sockets. Every
+//! page is rendered by askama, which escapes all text; no page shows an email address other than
+//! the gateway's own. Pages carry an `ETag` and answer `If-None-Match` with 304.
 
 mod pages;
 
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde::Deserialize;
 
 use crate::config::Config;
 use crate::store::Store;
+use crate::store::public::ThreadFilter;
 
-/// What the handlers share.
+/// Threads on one page of a company's list.
+const PAGE_SIZE: usize = 25;
+/// Results on one search page.
+const SEARCH_PAGE: usize = 20;
+/// Entries in a feed.
+const FEED_SIZE: usize = 50;
+
+/// What the handlers share: a few read-only connections and the config.
 #[derive(Clone)]
 pub struct Archive {
-    store: Arc<Mutex<Store>>,
+    readers: Arc<Vec<Mutex<Store>>>,
+    next: Arc<AtomicUsize>,
     config: Arc<Config>,
 }
 
 impl Archive {
-    /// An archive over a read-only store connection.
-    pub fn new(store: Store, config: Arc<Config>) -> Self {
+    /// An archive over read-only store connections (at least one).
+    pub fn new(readers: Vec<Store>, config: Arc<Config>) -> Self {
+        assert!(!readers.is_empty(), "the archive needs a store connection");
         Archive {
-            store: Arc::new(Mutex::new(store)),
+            readers: Arc::new(readers.into_iter().map(Mutex::new).collect()),
+            next: Arc::new(AtomicUsize::new(0)),
             config,
         }
     }
@@ -38,8 +55,13 @@ pub fn router(archive: Archive) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/t/{id}", get(thread))
+        .route("/p/{slug}", get(provider))
+        .route("/search", get(search))
+        .route("/feed.atom", get(feed))
+        .route("/export.jsonl", get(export))
         .route("/healthz", get(healthz))
         .route("/style.css", get(style))
+        .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(archive)
 }
@@ -61,6 +83,10 @@ async fn security_headers(mut response: Response) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     response
 }
 
@@ -73,30 +99,79 @@ enum PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
-            PageError::NotFound => (StatusCode::NOT_FOUND, "not found").into_response(),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "not found / ei löydy\n",
+            )
+                .into_response(),
             PageError::Internal(e) => {
                 tracing::error!("archive: {e}");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
             }
         }
     }
 }
 
+async fn not_found() -> PageError {
+    PageError::NotFound
+}
+
+/// Runs a store read on the blocking pool with one of the read connections.
 async fn read<T: Send + 'static>(
     archive: &Archive,
     f: impl FnOnce(&Store) -> crate::store::Result<T> + Send + 'static,
 ) -> Result<T, PageError> {
-    let store = archive.store.clone();
-    tokio::task::spawn_blocking(move || f(&store.lock().expect("store lock")))
+    let readers = archive.readers.clone();
+    let i = archive.next.fetch_add(1, Ordering::Relaxed) % readers.len();
+    tokio::task::spawn_blocking(move || f(&readers[i].lock().expect("store lock")))
         .await
         .map_err(|e| PageError::Internal(e.to_string()))?
         .map_err(|e| PageError::Internal(e.to_string()))
 }
 
-fn render(t: impl askama::Template) -> Result<Html<String>, PageError> {
-    t.render()
-        .map(Html)
-        .map_err(|e| PageError::Internal(e.to_string()))
+/// A rendered body with its type, an ETag, and 304 when the reader already has it.
+fn respond(request: &HeaderMap, content_type: &'static str, body: String) -> Response {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    let etag = format!("\"{:016x}\"", hasher.finish());
+    let fresh = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        });
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).expect("ascii etag"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn html(request: &HeaderMap, page: impl askama::Template) -> Result<Response, PageError> {
+    let body = page
+        .render()
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok(respond(request, "text/html; charset=utf-8", body))
+}
+
+fn atom(request: &HeaderMap, feed: impl askama::Template) -> Result<Response, PageError> {
+    let body = feed
+        .render()
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok(respond(
+        request,
+        "application/atom+xml; charset=utf-8",
+        body,
+    ))
 }
 
 async fn healthz(State(archive): State<Archive>) -> Result<&'static str, PageError> {
@@ -104,35 +179,184 @@ async fn healthz(State(archive): State<Archive>) -> Result<&'static str, PageErr
     Ok("ok\n")
 }
 
-async fn style() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("../../templates/web/style.css"),
+async fn style(request: HeaderMap) -> Response {
+    respond(
+        &request,
+        "text/css; charset=utf-8",
+        include_str!("../../templates/web/style.css").to_owned(),
     )
 }
 
-async fn index(State(archive): State<Archive>) -> Result<Html<String>, PageError> {
-    let threads = read(&archive, |s| s.latest_threads(50)).await?;
-    render(pages::Index {
-        t: pages::texts(archive.config.language),
-        threads,
+async fn index(State(archive): State<Archive>, request: HeaderMap) -> Result<Response, PageError> {
+    let now = crate::clock::now();
+    let slugs: Vec<String> = archive
+        .config
+        .providers
+        .iter()
+        .map(|p| p.slug.clone())
+        .collect();
+    let (threads, figures) = read(&archive, move |s| {
+        let figures = slugs
+            .iter()
+            .map(|slug| s.figures(slug, now))
+            .collect::<crate::store::Result<Vec<_>>>()?;
+        Ok((s.latest_threads(20)?, figures))
     })
+    .await?;
+    html(
+        &request,
+        pages::index(&archive.config, threads, figures, now),
+    )
 }
 
 async fn thread(
     State(archive): State<Archive>,
     Path(id): Path<String>,
-) -> Result<Html<String>, PageError> {
+    request: HeaderMap,
+) -> Result<Response, PageError> {
     let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
     let (thread, posts, events) = read(&archive, move |s| {
         Ok((s.thread(id)?, s.posts(id)?, s.events(id)?))
     })
     .await?;
     let thread = thread.ok_or(PageError::NotFound)?;
-    render(pages::thread_page(
-        archive.config.language,
-        thread,
-        posts,
-        events,
-    ))
+    html(
+        &request,
+        pages::thread(&archive.config, thread, posts, events, crate::clock::now()),
+    )
+}
+
+/// Query of a company page.
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    filter: Option<String>,
+    #[serde(default)]
+    before: Option<i64>,
+}
+
+async fn provider(
+    State(archive): State<Archive>,
+    Path(slug): Path<String>,
+    Query(q): Query<ListQuery>,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    if let Some(slug) = slug.strip_suffix(".atom") {
+        return provider_feed(archive, slug.to_owned(), request).await;
+    }
+    let config = archive.config.clone();
+    let provider = config.provider(&slug).ok_or(PageError::NotFound)?;
+    let filter = match q.filter.as_deref() {
+        Some("waiting") => ThreadFilter::Waiting,
+        Some("answered") => ThreadFilter::Answered,
+        _ => ThreadFilter::All,
+    };
+    let now = crate::clock::now();
+    let (figures, threads) = read(&archive, move |s| {
+        Ok((
+            s.figures(&slug, now)?,
+            s.provider_threads(&slug, filter, q.before, PAGE_SIZE + 1)?,
+        ))
+    })
+    .await?;
+    html(
+        &request,
+        pages::provider(&config, provider, figures, threads, filter, PAGE_SIZE, now),
+    )
+}
+
+async fn provider_feed(
+    archive: Archive,
+    slug: String,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    let config = archive.config.clone();
+    let provider = config.provider(&slug).ok_or(PageError::NotFound)?.clone();
+    let posts = read(&archive, move |s| s.feed_posts(Some(&slug), FEED_SIZE)).await?;
+    atom(&request, pages::feed(&config, Some(&provider), posts))
+}
+
+async fn feed(State(archive): State<Archive>, request: HeaderMap) -> Result<Response, PageError> {
+    let posts = read(&archive, |s| s.feed_posts(None, FEED_SIZE)).await?;
+    atom(&request, pages::feed(&archive.config, None, posts))
+}
+
+/// Query of the search page.
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: usize,
+}
+
+async fn search(
+    State(archive): State<Archive>,
+    Query(q): Query<SearchQuery>,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    let text: String = q.q.chars().take(200).collect();
+    let page = q.page.min(50);
+    let query = text.clone();
+    let hits = read(&archive, move |s| {
+        s.search(&query, SEARCH_PAGE + 1, page * SEARCH_PAGE)
+    })
+    .await?;
+    html(
+        &request,
+        pages::search(&archive.config, text, hits, page, SEARCH_PAGE),
+    )
+}
+
+/// The open-data export, streamed a batch of lines at a time so memory stays flat.
+async fn export(State(archive): State<Archive>) -> Response {
+    let (lines, body) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let readers = archive.readers.clone();
+    let i = archive.next.fetch_add(1, Ordering::Relaxed) % readers.len();
+    tokio::task::spawn_blocking(move || {
+        let store = readers[i].lock().expect("store lock");
+        let mut batch = Vec::with_capacity(64 * 1024);
+        let result = store.export(|row| {
+            serde_json::to_writer(&mut batch, &row)?;
+            batch.push(b'\n');
+            if batch.len() >= 64 * 1024 {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(64 * 1024));
+                lines
+                    .blocking_send(Ok(full))
+                    .map_err(|_| std::io::Error::other("reader went away"))?;
+            }
+            Ok(())
+        });
+        let last = match result {
+            Ok(()) => Ok(batch),
+            Err(e) => {
+                tracing::error!("export: {e}");
+                Err(std::io::Error::other(e.to_string()))
+            }
+        };
+        let _ = lines.blocking_send(last);
+    });
+    let stream = futures_stream(body);
+    (
+        [(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// Adapts a channel receiver into the stream axum's `Body` wants.
+fn futures_stream(
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    struct Lines(tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>);
+    impl futures_core::Stream for Lines {
+        type Item = Result<Vec<u8>, std::io::Error>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            self.0.poll_recv(cx)
+        }
+    }
+    Lines(rx)
 }

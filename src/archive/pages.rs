@@ -1,48 +1,123 @@
-//! One askama template struct per page, and the page texts in Finnish and English.
+//! One askama template per page, the view data they show, and the page texts in Finnish and
+//! English.
 
 use askama::Template;
 
-use crate::config::Language;
-use crate::store::{Event, Post, Thread};
+use crate::calendar::working_days_between;
+use crate::config::{Config, Language, ProviderConfig};
+use crate::store::public::{FeedPost, Figures, MATCH_END, MATCH_START, SearchHit, ThreadFilter};
+use crate::store::{EVENT_AUTO_REPLY, Event, Post, Thread};
 
 /// The fixed texts of the pages in one language.
 pub struct Texts {
     pub lang: &'static str,
     pub tagline: &'static str,
     pub footer: &'static str,
+    pub how_to: &'static str,
     pub latest: &'static str,
     pub no_threads: &'static str,
+    pub companies: &'static str,
     pub company: &'static str,
+    pub threads: &'static str,
+    pub answered_share: &'static str,
+    pub median_answer: &'static str,
+    pub overdue_share: &'static str,
+    pub auto_only_share: &'static str,
     pub verified: &'static str,
+    pub verified_note: &'static str,
     pub unverified: &'static str,
+    pub unverified_note: &'static str,
     pub attachments: &'static str,
     pub show_trimmed: &'static str,
+    pub search: &'static str,
+    pub search_button: &'static str,
+    pub no_results: &'static str,
+    pub all: &'static str,
+    pub waiting: &'static str,
+    pub answered: &'static str,
+    pub older: &'static str,
+    pub next_page: &'static str,
+    pub follow_feed: &'static str,
+    pub export: &'static str,
+    pub write_to: &'static str,
+    pub response_time: &'static str,
+    pub working_days: &'static str,
+    pub route: &'static str,
+    pub skip: &'static str,
 }
 
 const FI: Texts = Texts {
     lang: "fi",
     tagline: "julkinen palautekanava",
-    footer: "Sähköpostiosoitteita ei koskaan julkaista.",
+    footer: "Sähköpostiosoitteita ei koskaan julkaista. Palaute kuuluu kirjoittajilleen: koko arkisto on vapaasti ladattavissa.",
+    how_to: "Lähetä palautteesi sähköpostilla osoitteeseen",
     latest: "Uusimmat palautteet",
     no_threads: "Ei vielä palautteita.",
+    companies: "Yritykset",
     company: "Yritys",
-    verified: "vahvistettu edustaja",
-    unverified: "vahvistamaton",
+    threads: "Palautteita",
+    answered_share: "Vastattu",
+    median_answer: "Vastausaika (mediaani)",
+    overdue_share: "Vastausaika ylittynyt",
+    auto_only_share: "Vain automaattinen kuittaus",
+    verified: "Vahvistettu edustaja",
+    verified_note: "Vastaus tuli yrityksen rekisteröidystä osoitteesta.",
+    unverified: "Vahvistamaton",
+    unverified_note: "Lähettäjää ei voitu vahvistaa yrityksen edustajaksi.",
     attachments: "Julkaisemattomia liitteitä",
     show_trimmed: "Näytä poistettu lainaus",
+    search: "Haku",
+    search_button: "Hae",
+    no_results: "Ei tuloksia.",
+    all: "Kaikki",
+    waiting: "Odottaa vastausta",
+    answered: "Vastattu",
+    older: "Vanhemmat",
+    next_page: "Seuraava sivu",
+    follow_feed: "Seuraa syötteenä (Atom)",
+    export: "Avoin data (JSON Lines)",
+    write_to: "Palaute yritykselle",
+    response_time: "Luvattu vastausaika",
+    working_days: "arkipäivää",
+    route: "Käsittelijä",
+    skip: "Siirry sisältöön",
 };
 
 const EN: Texts = Texts {
     lang: "en",
     tagline: "public feedback",
-    footer: "Email addresses are never published.",
+    footer: "Email addresses are never published. Feedback belongs to the people who wrote it: the whole archive is free to download.",
+    how_to: "Send your feedback by email to",
     latest: "Latest feedback",
     no_threads: "No feedback yet.",
+    companies: "Companies",
     company: "Company",
-    verified: "verified representative",
-    unverified: "unverified",
+    threads: "Threads",
+    answered_share: "Answered",
+    median_answer: "Median time to answer",
+    overdue_share: "Past response time",
+    auto_only_share: "Only an automatic reply",
+    verified: "Verified representative",
+    verified_note: "The answer came from the company's registered address.",
+    unverified: "Unverified",
+    unverified_note: "The sender could not be verified as the company's representative.",
     attachments: "Attachments not published",
     show_trimmed: "Show trimmed text",
+    search: "Search",
+    search_button: "Search",
+    no_results: "No results.",
+    all: "All",
+    waiting: "Waiting for an answer",
+    answered: "Answered",
+    older: "Older",
+    next_page: "Next page",
+    follow_feed: "Follow as a feed (Atom)",
+    export: "Open data (JSON Lines)",
+    write_to: "Feedback to this company",
+    response_time: "Promised response time",
+    working_days: "working days",
+    route: "Handled by",
+    skip: "Skip to content",
 };
 
 /// The texts for a language.
@@ -53,22 +128,190 @@ pub fn texts(lang: Language) -> &'static Texts {
     }
 }
 
+/// "3 hours", "2 days": a duration as a reader wants it.
+pub fn duration(secs: i64, lang: Language) -> String {
+    let (n, unit_fi, unit_en) = if secs < 3600 {
+        ((secs / 60).max(1), "min", "min")
+    } else if secs < 2 * 86_400 {
+        (secs / 3600, "h", "h")
+    } else {
+        (secs / 86_400, "pv", "days")
+    };
+    match lang {
+        Language::Fi => format!("{n} {unit_fi}"),
+        Language::En => format!("{n} {unit_en}"),
+    }
+}
+
+fn percent(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        "–".into()
+    } else {
+        format!("{} %", (part * 100 + whole / 2) / whole)
+    }
+}
+
+/// A thread in a list, with its status in words.
+pub struct ThreadRow {
+    pub id: i64,
+    pub title: String,
+    pub company: String,
+    pub slug: Option<String>,
+    pub status: String,
+    /// `answered`, `waiting` or `overdue`, for styling.
+    pub state: &'static str,
+}
+
+fn status(thread: &Thread, lang: Language, now: i64) -> (String, &'static str) {
+    if let Some(answered) = thread.first_answer_at {
+        let after = duration(answered - thread.created_at, lang);
+        return match lang {
+            Language::Fi => (format!("Vastattu {after} kuluttua"), "answered"),
+            Language::En => (format!("Answered after {after}"), "answered"),
+        };
+    }
+    let days = working_days_between(thread.created_at, now, &[]);
+    let overdue = thread.due_at.is_some_and(|due| due < now);
+    match (lang, overdue) {
+        (Language::Fi, false) => (format!("Odottaa vastausta, {days} arkipäivää"), "waiting"),
+        (Language::Fi, true) => (
+            format!("Odottanut vastausta {days} arkipäivää, vastausaika ylittynyt"),
+            "overdue",
+        ),
+        (Language::En, false) => (
+            format!("Waiting for an answer, {days} working days"),
+            "waiting",
+        ),
+        (Language::En, true) => (
+            format!("Waiting for {days} working days, past the response time"),
+            "overdue",
+        ),
+    }
+}
+
+fn thread_row(thread: Thread, lang: Language, now: i64) -> ThreadRow {
+    let (status, state) = status(&thread, lang, now);
+    ThreadRow {
+        id: thread.id,
+        title: thread.title,
+        company: thread.company,
+        slug: thread.provider,
+        status,
+        state,
+    }
+}
+
+/// A company's figures as shown.
+pub struct CompanyRow {
+    pub slug: String,
+    pub name: String,
+    pub threads: i64,
+    pub answered: String,
+    pub median: String,
+    pub overdue: String,
+    pub auto_only: String,
+}
+
+fn company_row(p: &ProviderConfig, f: &Figures, lang: Language) -> CompanyRow {
+    CompanyRow {
+        slug: p.slug.clone(),
+        name: p.name.clone(),
+        threads: f.threads,
+        answered: percent(f.answered, f.threads),
+        median: f
+            .median_answer_secs
+            .map_or_else(|| "–".into(), |s| duration(s, lang)),
+        overdue: percent(f.overdue, f.threads),
+        auto_only: percent(f.auto_only, f.threads),
+    }
+}
+
 /// `/`.
 #[derive(Template)]
 #[template(path = "web/index.html")]
-pub struct Index {
+pub struct IndexPage {
     pub t: &'static Texts,
-    pub threads: Vec<Thread>,
+    pub feedback_address: String,
+    pub threads: Vec<ThreadRow>,
+    pub companies: Vec<CompanyRow>,
 }
 
-/// A post as the page shows it.
-pub struct PostView {
+/// Builds the home page.
+pub fn index(config: &Config, threads: Vec<Thread>, figures: Vec<Figures>, now: i64) -> IndexPage {
+    let lang = config.language;
+    IndexPage {
+        t: texts(lang),
+        feedback_address: format!("palaute@{}", config.domain),
+        threads: threads
+            .into_iter()
+            .map(|t| thread_row(t, lang, now))
+            .collect(),
+        companies: config
+            .providers
+            .iter()
+            .zip(&figures)
+            .map(|(p, f)| company_row(p, f, lang))
+            .collect(),
+    }
+}
+
+/// `/p/SLUG`.
+#[derive(Template)]
+#[template(path = "web/provider.html")]
+pub struct ProviderPage {
+    pub t: &'static Texts,
+    pub company: CompanyRow,
+    pub address: String,
+    pub response_days: u32,
+    pub threads: Vec<ThreadRow>,
+    pub filter: &'static str,
+    pub older: Option<i64>,
+}
+
+/// Builds a company page; `threads` holds one more than a page when there are older ones.
+pub fn provider(
+    config: &Config,
+    p: &ProviderConfig,
+    figures: Figures,
+    mut threads: Vec<Thread>,
+    filter: ThreadFilter,
+    page_size: usize,
+    now: i64,
+) -> ProviderPage {
+    let lang = config.language;
+    let older = (threads.len() > page_size).then(|| threads[page_size - 1].id);
+    threads.truncate(page_size);
+    ProviderPage {
+        t: texts(lang),
+        company: company_row(p, &figures, lang),
+        address: format!("{}@{}", p.slug, config.domain),
+        response_days: p.response_days,
+        threads: threads
+            .into_iter()
+            .map(|t| thread_row(t, lang, now))
+            .collect(),
+        filter: match filter {
+            ThreadFilter::All => "",
+            ThreadFilter::Waiting => "waiting",
+            ThreadFilter::Answered => "answered",
+        },
+        older,
+    }
+}
+
+/// A post or an event, in the order they happened.
+pub struct Item {
+    /// The element id, so feeds and links can point at a post.
+    pub anchor: String,
+    /// `data-kind`.
     pub kind: &'static str,
     pub author: String,
     pub body: String,
     pub trimmed: String,
     pub attachments: usize,
     pub created: String,
+    /// Events are quiet one-liners, not answers.
+    pub is_event: bool,
 }
 
 /// `/t/ID`.
@@ -76,51 +319,209 @@ pub struct PostView {
 #[template(path = "web/thread.html")]
 pub struct ThreadPage {
     pub t: &'static Texts,
-    pub thread: Thread,
+    pub row: ThreadRow,
+    pub route_label: Option<String>,
     pub created: String,
-    pub posts: Vec<PostView>,
-    pub events: Vec<String>,
+    pub items: Vec<Item>,
 }
 
-/// Builds the thread page from store rows.
-pub fn thread_page(
-    lang: Language,
+/// Builds the thread page: posts and events merged by time.
+pub fn thread(
+    config: &Config,
     thread: Thread,
     posts: Vec<Post>,
     events: Vec<Event>,
+    now: i64,
 ) -> ThreadPage {
+    let lang = config.language;
+    let mut timeline: Vec<(i64, usize, Item)> = posts
+        .into_iter()
+        .map(|p| {
+            (
+                p.created_at,
+                0,
+                Item {
+                    anchor: format!("p{}", p.id),
+                    kind: p.kind.as_str(),
+                    author: p.author,
+                    body: p.body,
+                    trimmed: p.trimmed,
+                    attachments: p.attachments,
+                    created: crate::clock::rfc3339(p.created_at),
+                    is_event: false,
+                },
+            )
+        })
+        .collect();
+    timeline.extend(events.iter().enumerate().map(|(i, e)| {
+        (
+            e.created_at,
+            1,
+            Item {
+                anchor: format!("e{}", i + 1),
+                kind: if e.kind == EVENT_AUTO_REPLY {
+                    "auto"
+                } else {
+                    "system"
+                },
+                author: String::new(),
+                body: describe(lang, e),
+                trimmed: String::new(),
+                attachments: 0,
+                created: crate::clock::rfc3339(e.created_at),
+                is_event: true,
+            },
+        )
+    }));
+    timeline.sort_by_key(|(at, order, _)| (*at, *order));
     ThreadPage {
         t: texts(lang),
+        route_label: thread.route_label.clone(),
         created: crate::clock::rfc3339(thread.created_at),
-        thread,
-        posts: posts
-            .into_iter()
-            .map(|p| PostView {
-                kind: p.kind.as_str(),
-                author: p.author,
-                body: p.body,
-                trimmed: p.trimmed,
-                attachments: p.attachments,
-                created: crate::clock::rfc3339(p.created_at),
-            })
-            .collect(),
-        events: events.iter().map(|e| describe(lang, e)).collect(),
+        row: thread_row(thread, lang, now),
+        items: timeline.into_iter().map(|(_, _, item)| item).collect(),
     }
 }
 
 /// An event in words for the public.
 fn describe(lang: Language, e: &Event) -> String {
-    let when = crate::clock::rfc3339(e.created_at);
+    let after = e
+        .detail
+        .parse::<i64>()
+        .map(|s| duration(s, lang))
+        .unwrap_or_default();
     match (lang, e.kind.as_str()) {
-        (Language::Fi, "auto-reply") => {
-            format!("{when}: automaattinen kuittaus {} s kuluttua", e.detail)
+        (Language::Fi, EVENT_AUTO_REPLY) => format!("Automaattinen kuittaus {after} kuluttua"),
+        (Language::En, EVENT_AUTO_REPLY) => format!("Automatic acknowledgement after {after}"),
+        (Language::Fi, "bounce") => "Viestiä ei voitu toimittaa".into(),
+        (Language::En, "bounce") => "A message could not be delivered".into(),
+        (Language::Fi, _) => "Viesti odottaa tarkistusta".into(),
+        (Language::En, _) => "A message is held for review".into(),
+    }
+}
+
+/// A search hit as shown: the snippet is already escaped, with `<mark>` around matches.
+pub struct HitView {
+    pub thread: i64,
+    pub title: String,
+    pub company: String,
+    pub kind: &'static str,
+    pub snippet_html: String,
+}
+
+/// `/search`.
+#[derive(Template)]
+#[template(path = "web/search.html")]
+pub struct SearchPage {
+    pub t: &'static Texts,
+    pub q: String,
+    pub hits: Vec<HitView>,
+    pub page: usize,
+    pub has_next: bool,
+}
+
+/// Builds the search page; `hits` holds one more than a page when there is a next page.
+pub fn search(
+    config: &Config,
+    q: String,
+    mut hits: Vec<SearchHit>,
+    page: usize,
+    page_size: usize,
+) -> SearchPage {
+    let has_next = hits.len() > page_size;
+    hits.truncate(page_size);
+    SearchPage {
+        t: texts(config.language),
+        q,
+        hits: hits
+            .into_iter()
+            .map(|h| HitView {
+                thread: h.thread,
+                title: h.title,
+                company: h.company,
+                kind: h.kind.as_str(),
+                snippet_html: escape_html(&h.snippet)
+                    .replace(MATCH_START, "<mark>")
+                    .replace(MATCH_END, "</mark>"),
+            })
+            .collect(),
+        page,
+        has_next,
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
         }
-        (Language::En, "auto-reply") => {
-            format!("{when}: automatic acknowledgement after {} s", e.detail)
-        }
-        (Language::Fi, "bounce") => format!("{when}: viestin toimitus epäonnistui"),
-        (Language::En, "bounce") => format!("{when}: a message could not be delivered"),
-        (Language::Fi, _) => format!("{when}: viesti odottaa tarkistusta"),
-        (Language::En, _) => format!("{when}: a message is held for review"),
+    }
+    out
+}
+
+/// An Atom entry.
+pub struct Entry {
+    pub id: String,
+    pub link: String,
+    pub title: String,
+    pub author: String,
+    pub updated: String,
+    pub content: String,
+}
+
+/// `/feed.atom` and `/p/SLUG.atom`.
+#[derive(Template)]
+#[template(path = "web/feed.xml")]
+pub struct Feed {
+    pub lang: &'static str,
+    pub id: String,
+    pub title: String,
+    pub self_url: String,
+    pub alternate: String,
+    pub updated: String,
+    pub entries: Vec<Entry>,
+}
+
+/// Builds a feed of the newest posts, of one company or of all.
+pub fn feed(config: &Config, provider: Option<&ProviderConfig>, posts: Vec<FeedPost>) -> Feed {
+    let base = config.http.public_url.trim_end_matches('/');
+    let t = texts(config.language);
+    let (title, path) = match provider {
+        Some(p) => (format!("{} – nonono", p.name), format!("/p/{}", p.slug)),
+        None => (format!("nonono – {}", t.latest), String::new()),
+    };
+    let updated = posts.iter().map(|p| p.created_at).max().unwrap_or(0);
+    Feed {
+        lang: t.lang,
+        id: format!("{base}{path}/"),
+        self_url: if path.is_empty() {
+            format!("{base}/feed.atom")
+        } else {
+            format!("{base}{path}.atom")
+        },
+        alternate: format!("{base}{path}/"),
+        title,
+        updated: crate::clock::rfc3339(updated),
+        entries: posts
+            .into_iter()
+            .map(|p| Entry {
+                id: format!("{base}/t/{}#p{}", p.thread, p.post),
+                link: format!("{base}/t/{}#p{}", p.thread, p.post),
+                title: format!("{}: {}", p.company, p.title),
+                author: match p.kind {
+                    crate::store::PostKind::Official => format!("{} ({})", p.author, t.verified),
+                    _ => p.author,
+                },
+                updated: crate::clock::rfc3339(p.created_at),
+                content: p.body,
+            })
+            .collect(),
     }
 }

@@ -33,9 +33,20 @@ CREATE TABLE threads (
     route TEXT,
     route_label TEXT,
     journal_id INTEGER NOT NULL REFERENCES journal(id),
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    -- When the company's response time runs out (working days after created_at).
+    due_at INTEGER,
+    -- The first official answer, and how long it took: what the figures count.
+    first_answer_at INTEGER,
+    answer_secs INTEGER,
+    -- The first automatic reply from the company's side.
+    first_auto_at INTEGER,
+    last_activity_at INTEGER NOT NULL,
+    posts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX threads_provider ON threads(provider, id);
+CREATE INDEX threads_provider_answer ON threads(provider, answer_secs);
+CREATE INDEX threads_provider_activity ON threads(provider, last_activity_at);
 
 CREATE TABLE participants (
     id INTEGER PRIMARY KEY,
@@ -62,6 +73,8 @@ CREATE TABLE posts (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX posts_thread ON posts(thread_id, id);
+-- Full-text search over public posts; remove_diacritics lets "aanestys" find "äänestys".
+CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2');
 
 CREATE TABLE events (
     id INTEGER PRIMARY KEY,

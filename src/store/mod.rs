@@ -6,6 +6,7 @@
 
 mod migrations;
 pub mod outbox;
+pub mod public;
 
 use std::path::Path;
 
@@ -102,6 +103,15 @@ pub struct Thread {
     /// The public label of the route that got it.
     pub route_label: Option<String>,
     pub created_at: i64,
+    /// When the company's response time runs out.
+    pub due_at: Option<i64>,
+    /// The first official answer.
+    pub first_answer_at: Option<i64>,
+    /// The first automatic reply from the company's side.
+    pub first_auto_at: Option<i64>,
+    pub last_activity_at: i64,
+    /// How many public posts it has.
+    pub posts: i64,
 }
 
 /// The public kind of a post (`data-kind` in pages, `kind` in the export).
@@ -180,6 +190,9 @@ pub struct ExportRow {
     pub body: String,
     pub created_at: String,
 }
+
+/// The event kind of an automatic reply from the company's side.
+pub const EVENT_AUTO_REPLY: &str = "auto-reply";
 
 /// A thread event that is not a post: an automatic reply, a bounce, a refusal.
 #[derive(Debug, Clone)]
@@ -293,7 +306,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, provider, company, title, route_label, created_at FROM threads WHERE id = ?1",
+                &format!("SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?1"),
                 [id],
                 thread_from_row,
             )
@@ -338,10 +351,9 @@ impl Store {
 
     /// The newest threads.
     pub fn latest_threads(&self, limit: usize) -> Result<Vec<Thread>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, provider, company, title, route_label, created_at FROM threads
-             ORDER BY id DESC LIMIT ?1",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {THREAD_COLUMNS} FROM threads ORDER BY id DESC LIMIT ?1"
+        ))?;
         let rows = stmt.query_map([limit as i64], thread_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -409,6 +421,10 @@ pub enum ExportError {
     Io(#[from] std::io::Error),
 }
 
+/// The columns [`thread_from_row`] reads, in order.
+const THREAD_COLUMNS: &str = "id, provider, company, title, route_label, created_at, due_at, \
+     first_answer_at, first_auto_at, last_activity_at, posts";
+
 fn thread_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Thread> {
     Ok(Thread {
         id: r.get(0)?,
@@ -417,6 +433,11 @@ fn thread_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Thread> {
         title: r.get(3)?,
         route_label: r.get(4)?,
         created_at: r.get(5)?,
+        due_at: r.get(6)?,
+        first_answer_at: r.get(7)?,
+        first_auto_at: r.get(8)?,
+        last_activity_at: r.get(9)?,
+        posts: r.get(10)?,
     })
 }
 
@@ -464,6 +485,7 @@ pub struct NewThread<'a> {
     pub route_label: Option<&'a str>,
     pub journal_id: i64,
     pub created_at: i64,
+    pub due_at: Option<i64>,
 }
 
 impl Tx<'_> {
@@ -498,9 +520,19 @@ impl Tx<'_> {
     /// Creates a thread.
     pub fn create_thread(&self, t: &NewThread<'_>) -> Result<i64> {
         self.tx.execute(
-            "INSERT INTO threads (provider, company, title, route, route_label, journal_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![t.provider, t.company, t.title, t.route, t.route_label, t.journal_id, t.created_at],
+            "INSERT INTO threads (provider, company, title, route, route_label, journal_id,
+                                  created_at, due_at, last_activity_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)",
+            params![
+                t.provider,
+                t.company,
+                t.title,
+                t.route,
+                t.route_label,
+                t.journal_id,
+                t.created_at,
+                t.due_at
+            ],
         )?;
         Ok(self.tx.last_insert_rowid())
     }
@@ -509,7 +541,7 @@ impl Tx<'_> {
     pub fn thread(&self, id: i64) -> Result<Thread> {
         self.tx
             .query_row(
-                "SELECT id, provider, company, title, route_label, created_at FROM threads WHERE id = ?1",
+                &format!("SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?1"),
                 [id],
                 thread_from_row,
             )
@@ -576,7 +608,24 @@ impl Tx<'_> {
                 p.created_at
             ],
         )?;
-        Ok(self.tx.last_insert_rowid())
+        let id = self.tx.last_insert_rowid();
+        self.tx.execute(
+            "INSERT INTO posts_fts (rowid, title, body)
+             SELECT ?1, title, ?2 FROM threads WHERE id = ?3",
+            params![id, p.body, p.thread_id],
+        )?;
+        self.tx.execute(
+            "UPDATE threads SET posts = posts + 1, last_activity_at = ?2 WHERE id = ?1",
+            params![p.thread_id, p.created_at],
+        )?;
+        if p.kind == PostKind::Official {
+            self.tx.execute(
+                "UPDATE threads SET first_answer_at = ?2, answer_secs = max(?2 - created_at, 0)
+                 WHERE id = ?1 AND first_answer_at IS NULL",
+                params![p.thread_id, p.created_at],
+            )?;
+        }
+        Ok(id)
     }
 
     /// Records an event on a thread.
@@ -592,6 +641,12 @@ impl Tx<'_> {
             "INSERT INTO events (thread_id, journal_id, kind, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![thread_id, journal_id, kind, detail, now],
         )?;
+        if kind == EVENT_AUTO_REPLY {
+            self.tx.execute(
+                "UPDATE threads SET first_auto_at = ?2 WHERE id = ?1 AND first_auto_at IS NULL",
+                params![thread_id, now],
+            )?;
+        }
         Ok(())
     }
 

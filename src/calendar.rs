@@ -1,0 +1,210 @@
+//! Domain core: Finnish working days, for response deadlines and "waiting for N working days".
+//!
+//! Weekends and Finnish public holidays are not working days, including the moving ones (Good
+//! Friday, Easter Monday, Ascension Day, Midsummer Eve) and the de facto closed Christmas Eve.
+//! Days are counted in Finnish time, taken as UTC+2 (an hour off in summer, which moves a
+//! deadline by at most an hour).
+
+use crate::clock::civil_from_days;
+
+const FINNISH_OFFSET_SECS: i64 = 2 * 3600;
+
+/// A calendar day as days since 1970-01-01.
+pub type Day = i64;
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> Day {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The Finnish calendar day of an instant.
+pub fn day_of(secs: i64) -> Day {
+    (secs + FINNISH_OFFSET_SECS).div_euclid(86_400)
+}
+
+/// Easter Sunday of a year (anonymous Gregorian algorithm).
+pub fn easter(year: i64) -> Day {
+    let a = year % 19;
+    let b = year / 100;
+    let c = year % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    days_from_civil(year, month as u32, day as u32)
+}
+
+/// 0 = Monday … 6 = Sunday.
+pub fn weekday(day: Day) -> i64 {
+    (day + 3).rem_euclid(7)
+}
+
+/// Finnish public holidays (and Midsummer Eve and Christmas Eve) that fall on weekdays matter;
+/// this lists them all for a year.
+pub fn holidays(year: i64) -> Vec<Day> {
+    let e = easter(year);
+    let midsummer_eve = (19..=25)
+        .map(|d| days_from_civil(year, 6, d))
+        .find(|&d| weekday(d) == 4)
+        .expect("a Friday in 19–25 June");
+    let all_saints = (0..7)
+        .map(|i| days_from_civil(year, 10, 31) + i)
+        .find(|&d| weekday(d) == 5)
+        .expect("a Saturday in 31 Oct–6 Nov");
+    vec![
+        days_from_civil(year, 1, 1),
+        days_from_civil(year, 1, 6),
+        e - 2,
+        e,
+        e + 1,
+        days_from_civil(year, 5, 1),
+        e + 39,
+        e + 49,
+        midsummer_eve,
+        midsummer_eve + 1,
+        all_saints,
+        days_from_civil(year, 12, 6),
+        days_from_civil(year, 12, 24),
+        days_from_civil(year, 12, 25),
+        days_from_civil(year, 12, 26),
+    ]
+}
+
+/// Whether a day is a working day in Finland; `extra` are more closed days from the config.
+pub fn is_working_day(day: Day, extra: &[Day]) -> bool {
+    if weekday(day) >= 5 || extra.contains(&day) {
+        return false;
+    }
+    let (year, _, _) = civil_from_days(day);
+    !holidays(year).contains(&day)
+}
+
+/// The instant `n` working days after `start`: the same time of day on the n-th working day
+/// after the start's day.
+pub fn add_working_days(start: i64, n: u32, extra: &[Day]) -> i64 {
+    let mut day = day_of(start);
+    let mut left = n;
+    while left > 0 {
+        day += 1;
+        if is_working_day(day, extra) {
+            left -= 1;
+        }
+    }
+    start + (day - day_of(start)) * 86_400
+}
+
+/// Whole working days from `start` to `end` (0 on the same day).
+pub fn working_days_between(start: i64, end: i64, extra: &[Day]) -> i64 {
+    let (from, to) = (day_of(start), day_of(end));
+    (from + 1..=to)
+        .filter(|&d| is_working_day(d, extra))
+        .count() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i64, m: u32, d: u32) -> Day {
+        days_from_civil(y, m, d)
+    }
+
+    #[test]
+    fn easter_matches_known_dates() {
+        assert_eq!(easter(2025), date(2025, 4, 20));
+        assert_eq!(easter(2026), date(2026, 4, 5));
+        assert_eq!(easter(2027), date(2027, 3, 28));
+    }
+
+    #[test]
+    fn official_finnish_holidays_2025_to_2027() {
+        // Weekday holidays published for Finland (Good Friday, Easter Monday, Ascension,
+        // Midsummer Eve, and the fixed ones).
+        let expected = [
+            (
+                2025,
+                vec![
+                    (1, 1),
+                    (1, 6),
+                    (4, 18),
+                    (4, 21),
+                    (5, 1),
+                    (5, 29),
+                    (6, 20),
+                    (12, 24),
+                    (12, 25),
+                    (12, 26),
+                ],
+            ),
+            (
+                2026,
+                vec![
+                    (1, 1),
+                    (1, 6),
+                    (4, 3),
+                    (4, 6),
+                    (5, 1),
+                    (5, 14),
+                    (6, 19),
+                    (12, 24),
+                    (12, 25),
+                ],
+            ),
+            (
+                2027,
+                vec![
+                    (1, 1),
+                    (1, 6),
+                    (3, 26),
+                    (3, 29),
+                    (5, 6),
+                    (6, 25),
+                    (12, 6),
+                    (12, 24),
+                ],
+            ),
+        ];
+        for (year, days) in expected {
+            for (m, d) in days {
+                assert!(
+                    !is_working_day(date(year, m, d), &[]),
+                    "{year}-{m}-{d} is a holiday"
+                );
+            }
+        }
+        assert!(
+            is_working_day(date(2026, 11, 23), &[]),
+            "an ordinary Monday"
+        );
+        assert!(!is_working_day(date(2026, 11, 28), &[]), "a Saturday");
+        assert!(
+            !is_working_day(date(2026, 11, 23), &[date(2026, 11, 23)]),
+            "extra day"
+        );
+    }
+
+    #[test]
+    fn working_days_skip_weekends_and_holidays() {
+        // Thursday 2026-12-03 + 3 working days: Fri 4th, (Sun 6th Independence Day), Mon 7th, Tue 8th.
+        let thu = date(2026, 12, 3) * 86_400 + 10 * 3600;
+        let due = add_working_days(thu, 3, &[]);
+        assert_eq!(day_of(due), date(2026, 12, 8));
+        assert_eq!(working_days_between(thu, due, &[]), 3);
+        // Over Christmas 2026: Wed 23rd + 1 = Mon 28th (24th–27th closed).
+        let wed = date(2026, 12, 23) * 86_400 + 12 * 3600;
+        assert_eq!(day_of(add_working_days(wed, 1, &[])), date(2026, 12, 28));
+    }
+}

@@ -1,0 +1,220 @@
+//! Read queries for the public archive: company figures, listings, search and feeds.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{PostKind, Result, Store, THREAD_COLUMNS, Thread, thread_from_row};
+
+/// A company's response figures, computed from its threads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub threads: i64,
+    /// Threads with an official answer.
+    pub answered: i64,
+    /// Median seconds from feedback to the first official answer.
+    pub median_answer_secs: Option<i64>,
+    /// Threads without an official answer whose response time has run out.
+    pub overdue: i64,
+    /// Threads whose only reply from the company was automatic.
+    pub auto_only: i64,
+}
+
+/// Which threads a company page lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadFilter {
+    All,
+    /// No official answer yet.
+    Waiting,
+    Answered,
+}
+
+/// A search result: one post, with a snippet whose matches are wrapped in
+/// [`MATCH_START`]/[`MATCH_END`] (escape the text, then turn those into markup).
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub post: i64,
+    pub thread: i64,
+    pub title: String,
+    pub company: String,
+    pub kind: PostKind,
+    pub snippet: String,
+}
+
+/// Marks the start of a match in a snippet (a private-use character no mail contains usefully).
+pub const MATCH_START: char = '\u{E000}';
+/// Marks the end of a match in a snippet.
+pub const MATCH_END: char = '\u{E001}';
+
+/// A post with its thread, for feeds.
+#[derive(Debug, Clone)]
+pub struct FeedPost {
+    pub post: i64,
+    pub thread: i64,
+    pub title: String,
+    pub company: String,
+    pub kind: PostKind,
+    pub author: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// Turns what a reader typed into an FTS5 query: every word must occur, as a word or a prefix.
+/// Operators and quotes in the input have no effect.
+pub fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+impl Store {
+    /// A company's figures at `now`.
+    pub fn figures(&self, provider: &str, now: i64) -> Result<Figures> {
+        let (threads, answered, overdue, auto_only) = self.conn.query_row(
+            "SELECT count(*), count(first_answer_at),
+                    coalesce(sum(first_answer_at IS NULL AND due_at < ?2), 0),
+                    coalesce(sum(first_answer_at IS NULL AND first_auto_at IS NOT NULL), 0)
+             FROM threads WHERE provider = ?1",
+            params![provider, now],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        Ok(Figures {
+            threads,
+            answered,
+            median_answer_secs: self.median_answer_secs(provider, answered)?,
+            overdue,
+            auto_only,
+        })
+    }
+
+    fn median_answer_secs(&self, provider: &str, answered: i64) -> Result<Option<i64>> {
+        if answered == 0 {
+            return Ok(None);
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT answer_secs FROM threads WHERE provider = ?1 AND answer_secs IS NOT NULL
+             ORDER BY answer_secs LIMIT ?2 OFFSET ?3",
+        )?;
+        let take = if answered % 2 == 0 { 2 } else { 1 };
+        let middle: Vec<i64> = stmt
+            .query_map(params![provider, take, (answered - 1) / 2], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok((!middle.is_empty()).then(|| middle.iter().sum::<i64>() / middle.len() as i64))
+    }
+
+    /// A company's threads, newest first, `limit` of them with ids below `before`.
+    pub fn provider_threads(
+        &self,
+        provider: &str,
+        filter: ThreadFilter,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Thread>> {
+        let condition = match filter {
+            ThreadFilter::All => "",
+            ThreadFilter::Waiting => "AND first_answer_at IS NULL",
+            ThreadFilter::Answered => "AND first_answer_at IS NOT NULL",
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {THREAD_COLUMNS} FROM threads WHERE provider = ?1 AND id < ?2 {condition}
+             ORDER BY id DESC LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(
+            params![provider, before.unwrap_or(i64::MAX), limit as i64],
+            thread_from_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Public posts matching what a reader typed, best first.
+    pub fn search(&self, text: &str, limit: usize, offset: usize) -> Result<Vec<SearchHit>> {
+        let Some(query) = fts_query(text) else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.rowid, p.thread_id, t.title, t.company, p.kind,
+                    snippet(posts_fts, 1, char(57344), char(57345), '…', 24)
+             FROM posts_fts f JOIN posts p ON p.id = f.rowid JOIN threads t ON t.id = p.thread_id
+             WHERE posts_fts MATCH ?1
+             ORDER BY bm25(posts_fts, 3.0, 1.0) LIMIT ?2 OFFSET ?3",
+        )?;
+        let rows = stmt.query_map(params![query, limit as i64, offset as i64], |r| {
+            Ok(SearchHit {
+                post: r.get(0)?,
+                thread: r.get(1)?,
+                title: r.get(2)?,
+                company: r.get(3)?,
+                kind: PostKind::parse(&r.get::<_, String>(4)?),
+                snippet: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The newest public posts, of one company or of all.
+    pub fn feed_posts(&self, provider: Option<&str>, limit: usize) -> Result<Vec<FeedPost>> {
+        let sql =
+            "SELECT p.id, p.thread_id, t.title, t.company, p.kind, p.author, p.body, p.created_at
+             FROM posts p JOIN threads t ON t.id = p.thread_id";
+        let map = |r: &rusqlite::Row<'_>| {
+            Ok(FeedPost {
+                post: r.get(0)?,
+                thread: r.get(1)?,
+                title: r.get(2)?,
+                company: r.get(3)?,
+                kind: PostKind::parse(&r.get::<_, String>(4)?),
+                author: r.get(5)?,
+                body: r.get(6)?,
+                created_at: r.get(7)?,
+            })
+        };
+        let rows = match provider {
+            // Newest threads of the company first, then their posts: uses threads_provider.
+            Some(slug) => {
+                let mut stmt = self.conn.prepare_cached(&format!(
+                    "{sql} WHERE t.id IN (SELECT id FROM threads WHERE provider = ?1
+                                          ORDER BY last_activity_at DESC LIMIT ?2)
+                     ORDER BY p.id DESC LIMIT ?2"
+                ))?;
+                stmt.query_map(params![slug, limit as i64], map)?
+                    .collect::<rusqlite::Result<_>>()?
+            }
+            None => {
+                let mut stmt = self
+                    .conn
+                    .prepare_cached(&format!("{sql} ORDER BY p.id DESC LIMIT ?1"))?;
+                stmt.query_map(params![limit as i64], map)?
+                    .collect::<rusqlite::Result<_>>()?
+            }
+        };
+        Ok(rows)
+    }
+
+    /// When anything public last changed (the newest post or thread), for `Last-Modified`.
+    pub fn last_change(&self) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT max(last_activity_at) FROM threads", [], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reader_input_cannot_inject_fts_syntax() {
+        assert_eq!(fts_query("lasku"), Some("\"lasku\"*".into()));
+        assert_eq!(
+            fts_query("Lasku OR \"x\" NEAR(a) -b"),
+            Some("\"Lasku\"* \"OR\"* \"x\"* \"NEAR\"* \"a\"* \"b\"*".into())
+        );
+        assert_eq!(fts_query("  \"*^ "), None);
+    }
+}
