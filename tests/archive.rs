@@ -278,11 +278,11 @@ async fn feeds_are_atom_with_one_entry_per_post() {
 
 /// Elements open and close in order; entities are the XML ones.
 fn well_formed(xml: &str) -> bool {
+    let entity = regex::Regex::new(r"&(#[0-9]+|amp|lt|gt|quot|apos);").unwrap();
     let mut stack = Vec::new();
     let mut rest = xml;
     while let Some(open) = rest.find('<') {
         let text = &rest[..open];
-        let entity = regex::Regex::new(r"&(#[0-9]+|amp|lt|gt|quot|apos);").unwrap();
         if entity.replace_all(text, "").contains('&') {
             return false;
         }
