@@ -2,12 +2,26 @@
 //!
 //! Weekends and Finnish public holidays are not working days, including the moving ones (Good
 //! Friday, Easter Monday, Ascension Day, Midsummer Eve) and the de facto closed Christmas Eve.
-//! Days are counted in Finnish time, taken as UTC+2 (an hour off in summer, which moves a
-//! deadline by at most an hour).
+//! Days are counted in Finnish time: UTC+2, and UTC+3 in summer (EU rule: from 01:00 UTC on the
+//! last Sunday of March to 01:00 UTC on the last Sunday of October).
 
 use crate::clock::civil_from_days;
 
-const FINNISH_OFFSET_SECS: i64 = 2 * 3600;
+/// Seconds Finnish time is ahead of UTC at an instant.
+pub fn finnish_offset(secs: i64) -> i64 {
+    let (year, _, _) = civil_from_days(secs.div_euclid(86_400));
+    let last_sunday = |month: u32| {
+        let end = days_from_civil(year, month, 31);
+        end - (weekday(end) + 1) % 7
+    };
+    let summer_starts = last_sunday(3) * 86_400 + 3600;
+    let summer_ends = last_sunday(10) * 86_400 + 3600;
+    if (summer_starts..summer_ends).contains(&secs) {
+        3 * 3600
+    } else {
+        2 * 3600
+    }
+}
 
 /// A calendar day as days since 1970-01-01.
 pub type Day = i64;
@@ -25,7 +39,7 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> Day {
 
 /// The Finnish calendar day of an instant.
 pub fn day_of(secs: i64) -> Day {
-    (secs + FINNISH_OFFSET_SECS).div_euclid(86_400)
+    (secs + finnish_offset(secs)).div_euclid(86_400)
 }
 
 /// Easter Sunday of a year (anonymous Gregorian algorithm).
@@ -120,6 +134,22 @@ mod tests {
 
     fn date(y: i64, m: u32, d: u32) -> Day {
         days_from_civil(y, m, d)
+    }
+
+    #[test]
+    fn finnish_time_follows_the_eu_summer_time_rule() {
+        // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        let at = |d: Day, h: i64| d * 86_400 + h * 3600;
+        assert_eq!(finnish_offset(at(date(2026, 3, 29), 0)), 2 * 3600);
+        assert_eq!(finnish_offset(at(date(2026, 3, 29), 1)), 3 * 3600);
+        assert_eq!(finnish_offset(at(date(2026, 10, 25), 0)), 3 * 3600);
+        assert_eq!(finnish_offset(at(date(2026, 10, 25), 1)), 2 * 3600);
+        assert_eq!(finnish_offset(at(date(2026, 11, 23), 12)), 2 * 3600);
+        // 22:30 UTC on 23 November is already the 24th in Finland.
+        assert_eq!(
+            day_of(at(date(2026, 11, 23), 22) + 1800),
+            date(2026, 11, 24)
+        );
     }
 
     #[test]

@@ -41,6 +41,23 @@ pub fn rfc3339(secs: i64) -> String {
     )
 }
 
+/// A time as a Finnish reader expects it: `23.11.2026 klo 22.20` (fi) or `23 Nov 2026 22:20`
+/// (en), in Finnish time.
+pub fn display(secs: i64, finnish: bool) -> String {
+    let local = secs + crate::calendar::finnish_offset(secs);
+    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+    let s = local.rem_euclid(86_400);
+    let (h, min) = (s / 3600, s / 60 % 60);
+    if finnish {
+        format!("{d}.{m}.{y} klo {h}.{min:02}")
+    } else {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        format!("{d} {} {y} {h:02}:{min:02}", MONTHS[m as usize - 1])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +67,11 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_464_000), "2026-11-23T20:00:00Z");
+    }
+
+    #[test]
+    fn display_is_in_finnish_time() {
+        assert_eq!(display(1_795_464_000, true), "23.11.2026 klo 22.00");
+        assert_eq!(display(1_795_464_000, false), "23 Nov 2026 22:00");
     }
 }

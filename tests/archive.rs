@@ -16,50 +16,9 @@ fn foreign_addresses(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A thread with an official answer, a second waiting one, and a hostile one.
-async fn filled() -> TestApp {
-    let app = TestApp::start().await;
-    app.send(
-        CONSUMER,
-        "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml", &[]),
-    )
-    .await
-    .unwrap();
-    let out = app.wait_outbound(2).await;
-    let forward = out
-        .iter()
-        .find(|m| m.to.ends_with("@elisa.example"))
-        .unwrap();
-    let answer = fixture(
-        "provider-reply-official.eml",
-        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
-    );
-    app.send("anna@elisa.example", &forward.from, &answer)
-        .await
-        .unwrap();
-    app.send(
-        "liisa@example.fi",
-        "elisa@nonono.localhost",
-        &fixture("new-feedback-provider-address.eml", &[]),
-    )
-    .await
-    .unwrap();
-    app.send(
-        "kalle@example.fi",
-        "palaute@nonono.localhost",
-        &fixture("hostile-markup.eml", &[]),
-    )
-    .await
-    .unwrap();
-    app.wait_outbound(7).await;
-    app.wait_processed().await;
-    app
-}
-
 #[tokio::test]
 async fn every_page_feed_and_export_is_served_escaped_and_without_addresses() {
-    let mut app = filled().await;
+    let mut app = TestApp::filled().await;
     let paths = [
         "/",
         "/t/1",
@@ -135,7 +94,7 @@ async fn every_page_feed_and_export_is_served_escaped_and_without_addresses() {
 
 #[tokio::test]
 async fn the_thread_page_marks_the_official_answer_and_shows_the_status() {
-    let mut app = filled().await;
+    let mut app = TestApp::filled().await;
     let (_, page) = app.get("/t/1").await;
     assert!(page.contains("<h1>Lasku tuli kahdesti</h1>"));
     assert!(page.contains(r#"<a href="/p/elisa">Elisa</a>"#));
@@ -158,7 +117,7 @@ async fn the_thread_page_marks_the_official_answer_and_shows_the_status() {
 
 #[tokio::test]
 async fn company_pages_show_figures_and_filter_waiting_and_answered_threads() {
-    let mut app = filled().await;
+    let mut app = TestApp::filled().await;
     let (_, page) = app.get("/p/elisa").await;
     assert!(page.contains("<dt>Palautteita</dt><dd>2</dd>"), "{page}");
     assert!(page.contains("<dt>Vastattu</dt><dd>50 %</dd>"));
@@ -219,7 +178,7 @@ async fn company_pages_paginate_newest_first() {
 
 #[tokio::test]
 async fn search_ranks_highlights_and_ignores_diacritics() {
-    let mut app = filled().await;
+    let mut app = TestApp::filled().await;
     let (_, with) = app.get("/search?q=%C3%A4%C3%A4nestyslippu").await;
     let (_, without) = app.get("/search?q=aanestyslippu").await;
     for page in [&with, &without] {
@@ -250,7 +209,7 @@ async fn search_ranks_highlights_and_ignores_diacritics() {
 
 #[tokio::test]
 async fn feeds_are_atom_with_one_entry_per_post() {
-    let mut app = filled().await;
+    let mut app = TestApp::filled().await;
     let (_, headers, all) = http_get(&app.http_base(), "/feed.atom").await;
     assert!(
         headers
@@ -306,7 +265,7 @@ fn well_formed(xml: &str) -> bool {
 
 #[tokio::test]
 async fn the_web_export_matches_the_command_line_export() {
-    let mut app = filled().await;
+    let mut app = TestApp::filled().await;
     let (_, headers, body) = http_get(&app.http_base(), "/export.jsonl").await;
     assert!(
         headers
@@ -328,7 +287,7 @@ async fn the_web_export_matches_the_command_line_export() {
 
 #[tokio::test]
 async fn pages_carry_an_etag_and_answer_304_when_unchanged() {
-    let mut app = filled().await;
+    let mut app = TestApp::filled().await;
     let (_, headers, _) = http_get(&app.http_base(), "/t/1").await;
     let etag = headers
         .iter()

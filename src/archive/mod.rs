@@ -61,6 +61,7 @@ pub fn router(archive: Archive) -> Router {
         .route("/export.jsonl", get(export))
         .route("/healthz", get(healthz))
         .route("/style.css", get(style))
+        .route("/favicon.ico", get(favicon))
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(archive)
@@ -184,6 +185,14 @@ async fn style(request: HeaderMap) -> Response {
         &request,
         "text/css; charset=utf-8",
         include_str!("../../templates/web/style.css").to_owned(),
+    )
+}
+
+async fn favicon(request: HeaderMap) -> Response {
+    respond(
+        &request,
+        "image/svg+xml",
+        include_str!("../../templates/web/favicon.svg").to_owned(),
     )
 }
 

@@ -14,6 +14,7 @@ pub struct Texts {
     pub tagline: &'static str,
     pub footer: &'static str,
     pub how_to: &'static str,
+    pub how_to_tag: &'static str,
     pub latest: &'static str,
     pub no_threads: &'static str,
     pub companies: &'static str,
@@ -51,6 +52,7 @@ const FI: Texts = Texts {
     tagline: "julkinen palautekanava",
     footer: "Sähköpostiosoitteita ei koskaan julkaista. Palaute kuuluu kirjoittajilleen: koko arkisto on vapaasti ladattavissa.",
     how_to: "Lähetä palautteesi sähköpostilla osoitteeseen",
+    how_to_tag: "ja kirjoita yrityksen nimi hakasulkeisiin otsikkoon, esimerkiksi",
     latest: "Uusimmat palautteet",
     no_threads: "Ei vielä palautteita.",
     companies: "Yritykset",
@@ -88,6 +90,7 @@ const EN: Texts = Texts {
     tagline: "public feedback",
     footer: "Email addresses are never published. Feedback belongs to the people who wrote it: the whole archive is free to download.",
     how_to: "Send your feedback by email to",
+    how_to_tag: "with the company's name in brackets in the subject, for example",
     latest: "Latest feedback",
     no_threads: "No feedback yet.",
     companies: "Companies",
@@ -310,6 +313,8 @@ pub struct Item {
     pub trimmed: String,
     pub attachments: usize,
     pub created: String,
+    /// `created` as a reader reads it.
+    pub when: String,
     /// Events are quiet one-liners, not answers.
     pub is_event: bool,
 }
@@ -322,6 +327,7 @@ pub struct ThreadPage {
     pub row: ThreadRow,
     pub route_label: Option<String>,
     pub created: String,
+    pub when: String,
     pub items: Vec<Item>,
 }
 
@@ -348,6 +354,7 @@ pub fn thread(
                     trimmed: p.trimmed,
                     attachments: p.attachments,
                     created: crate::clock::rfc3339(p.created_at),
+                    when: crate::clock::display(p.created_at, lang == Language::Fi),
                     is_event: false,
                 },
             )
@@ -369,6 +376,7 @@ pub fn thread(
                 trimmed: String::new(),
                 attachments: 0,
                 created: crate::clock::rfc3339(e.created_at),
+                when: crate::clock::display(e.created_at, lang == Language::Fi),
                 is_event: true,
             },
         )
@@ -378,6 +386,7 @@ pub fn thread(
         t: texts(lang),
         route_label: thread.route_label.clone(),
         created: crate::clock::rfc3339(thread.created_at),
+        when: crate::clock::display(thread.created_at, lang == Language::Fi),
         row: thread_row(thread, lang, now),
         items: timeline.into_iter().map(|(_, _, item)| item).collect(),
     }

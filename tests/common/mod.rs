@@ -65,6 +65,47 @@ impl TestApp {
         }
     }
 
+    /// A store filled through SMTP: a thread with an official answer, a second waiting one, and a hostile one.
+    pub async fn filled() -> TestApp {
+        let app = TestApp::start().await;
+        app.send(
+            "matti.meikalainen@example.fi",
+            "palaute@nonono.localhost",
+            &fixture("new-feedback-tagged.eml", &[]),
+        )
+        .await
+        .unwrap();
+        let out = app.wait_outbound(2).await;
+        let forward = out
+            .iter()
+            .find(|m| m.to.ends_with("@elisa.example"))
+            .unwrap();
+        let answer = fixture(
+            "provider-reply-official.eml",
+            &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
+        );
+        app.send("anna@elisa.example", &forward.from, &answer)
+            .await
+            .unwrap();
+        app.send(
+            "liisa@example.fi",
+            "elisa@nonono.localhost",
+            &fixture("new-feedback-provider-address.eml", &[]),
+        )
+        .await
+        .unwrap();
+        app.send(
+            "kalle@example.fi",
+            "palaute@nonono.localhost",
+            &fixture("hostile-markup.eml", &[]),
+        )
+        .await
+        .unwrap();
+        app.wait_outbound(7).await;
+        app.wait_processed().await;
+        app
+    }
+
     /// Stops the service and starts it again on the same data folder (new ports).
     pub async fn restart(&mut self, adjust: impl FnOnce(&mut Config)) {
         self.stop().await;
