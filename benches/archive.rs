@@ -102,9 +102,7 @@ impl Rng {
 }
 
 fn config(dir: &std::path::Path) -> Config {
-    let mut config = Config::default();
-    config.data_dir = dir.to_owned();
-    config.providers = (0..PROVIDERS)
+    let providers = (0..PROVIDERS)
         .map(|i| ProviderConfig {
             slug: format!("yritys-{i}"),
             name: format!("Yritys {i} Oy"),
@@ -116,7 +114,11 @@ fn config(dir: &std::path::Path) -> Config {
             rules: Vec::new(),
         })
         .collect();
-    config
+    Config {
+        data_dir: dir.to_owned(),
+        providers,
+        ..Config::default()
+    }
 }
 
 fn generate(store: &mut Store, now: i64) {
