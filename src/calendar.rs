@@ -120,12 +120,31 @@ pub fn add_working_days(start: i64, n: u32, extra: &[Day]) -> i64 {
     start + (day - day_of(start)) * 86_400
 }
 
-/// Whole working days from `start` to `end` (0 on the same day).
+/// Whole working days from `start` to `end` (0 on the same day). Counts weeks arithmetically
+/// and holidays once per year, so a thread waiting for years costs no more than one waiting
+/// for days.
 pub fn working_days_between(start: i64, end: i64, extra: &[Day]) -> i64 {
-    let (from, to) = (day_of(start), day_of(end));
-    (from + 1..=to)
-        .filter(|&d| is_working_day(d, extra))
-        .count() as i64
+    let (from, to) = (day_of(start) + 1, day_of(end));
+    if to < from {
+        return 0;
+    }
+    let weekdays_before = |day: Day| {
+        // Weekdays in [epoch Monday, day), counting from the Monday 1969-12-29 (day -3).
+        let d = day + 3;
+        d.div_euclid(7) * 5 + d.rem_euclid(7).min(5)
+    };
+    let mut days = weekdays_before(to + 1) - weekdays_before(from);
+    let (first_year, _, _) = civil_from_days(from);
+    let (last_year, _, _) = civil_from_days(to);
+    let mut closed: Vec<Day> = (first_year..=last_year)
+        .flat_map(holidays)
+        .chain(extra.iter().copied())
+        .filter(|&d| (from..=to).contains(&d) && weekday(d) < 5)
+        .collect();
+    closed.sort_unstable();
+    closed.dedup();
+    days -= closed.len() as i64;
+    days
 }
 
 #[cfg(test)]
@@ -236,5 +255,18 @@ mod tests {
         // Over Christmas 2026: Wed 23rd + 1 = Mon 28th (24th–27th closed).
         let wed = date(2026, 12, 23) * 86_400 + 12 * 3600;
         assert_eq!(day_of(add_working_days(wed, 1, &[])), date(2026, 12, 28));
+    }
+
+    #[test]
+    fn counting_agrees_with_walking_day_by_day() {
+        let start = date(2024, 12, 20) * 86_400 + 9 * 3600;
+        for span in [0, 1, 2, 5, 6, 7, 13, 40, 200, 400, 800] {
+            let end = start + span * 86_400;
+            let walked = (day_of(start) + 1..=day_of(end))
+                .filter(|&d| is_working_day(d, &[date(2025, 3, 3)]))
+                .count() as i64;
+            assert_eq!(working_days_between(start, end, &[date(2025, 3, 3)]), walked, "{span} days");
+        }
+        assert_eq!(working_days_between(start + 86_400, start, &[]), 0);
     }
 }

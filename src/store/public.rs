@@ -129,28 +129,43 @@ impl Store {
     }
 
     /// Public posts matching what a reader typed, best first.
+    ///
+    /// Ranks first and makes snippets only for the page shown: a snippet for every match of a
+    /// common word would cost more than the whole ranking.
     pub fn search(&self, text: &str, limit: usize, offset: usize) -> Result<Vec<SearchHit>> {
         let Some(query) = fts_query(text) else {
             return Ok(Vec::new());
         };
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT f.rowid, p.thread_id, t.title, t.company, p.kind,
-                    snippet(posts_fts, 1, char(57344), char(57345), '…', 24)
-             FROM posts_fts f JOIN posts p ON p.id = f.rowid JOIN threads t ON t.id = p.thread_id
-             WHERE posts_fts MATCH ?1
-             ORDER BY bm25(posts_fts, 3.0, 1.0) LIMIT ?2 OFFSET ?3",
+        let ranked: Vec<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1 ORDER BY rank LIMIT ?2 OFFSET ?3",
+            )?
+            .query_map(params![query, limit as i64, offset as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut snippet = self.conn.prepare_cached(
+            "SELECT snippet(posts_fts, 1, char(57344), char(57345), '…', 24)
+             FROM posts_fts WHERE posts_fts MATCH ?1 AND rowid = ?2",
         )?;
-        let rows = stmt.query_map(params![query, limit as i64, offset as i64], |r| {
-            Ok(SearchHit {
-                post: r.get(0)?,
-                thread: r.get(1)?,
-                title: r.get(2)?,
-                company: r.get(3)?,
-                kind: PostKind::parse(&r.get::<_, String>(4)?),
-                snippet: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut post = self.conn.prepare_cached(
+            "SELECT p.thread_id, t.title, t.company, p.kind
+             FROM posts p JOIN threads t ON t.id = p.thread_id WHERE p.id = ?1",
+        )?;
+        let mut hits = Vec::with_capacity(ranked.len());
+        for id in ranked {
+            let snippet: String = snippet.query_row(params![query, id], |r| r.get(0))?;
+            hits.push(post.query_row([id], |r| {
+                Ok(SearchHit {
+                    post: id,
+                    thread: r.get(0)?,
+                    title: r.get(1)?,
+                    company: r.get(2)?,
+                    kind: PostKind::parse(&r.get::<_, String>(3)?),
+                    snippet,
+                })
+            })?);
+        }
+        Ok(hits)
     }
 
     /// The newest public posts, of one company or of all.
