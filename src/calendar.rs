@@ -265,7 +265,11 @@ mod tests {
             let walked = (day_of(start) + 1..=day_of(end))
                 .filter(|&d| is_working_day(d, &[date(2025, 3, 3)]))
                 .count() as i64;
-            assert_eq!(working_days_between(start, end, &[date(2025, 3, 3)]), walked, "{span} days");
+            assert_eq!(
+                working_days_between(start, end, &[date(2025, 3, 3)]),
+                walked,
+                "{span} days"
+            );
         }
         assert_eq!(working_days_between(start + 86_400, start, &[]), 0);
     }
