@@ -74,6 +74,38 @@ const WORDS: &[&str] = &[
     "vika",
 ];
 
+/// The made-up word of a frequency rank: syllables, like Finnish, so prefixes overlap as in
+/// real text (`kalo` is a prefix of `kalomi`).
+fn made_up(rank: usize) -> String {
+    const SYLLABLES: [&str; 16] = [
+        "ka", "lo", "mi", "ne", "pu", "ri", "sa", "te", "vu", "ho", "jy", "kö", "tä", "ul", "as",
+        "en",
+    ];
+    let mut n = rank;
+    let mut word = String::new();
+    loop {
+        word.push_str(SYLLABLES[n % 16]);
+        n /= 16;
+        if n == 0 {
+            break;
+        }
+    }
+    word
+}
+
+/// Percent-encodes a query word for a URL.
+fn encode(word: &str) -> String {
+    word.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// A small deterministic generator (xorshift), so every run builds the same store.
 struct Rng(u64);
 impl Rng {
@@ -93,7 +125,7 @@ impl Rng {
         let rank = ((VOCABULARY as f64).powf(u) as usize).saturating_sub(1);
         match WORDS.get(rank) {
             Some(w) => (*w).to_owned(),
-            None => format!("sana{rank}"),
+            None => made_up(rank),
         }
     }
     fn words(&mut self, n: usize) -> String {
@@ -267,7 +299,12 @@ async fn main() {
     measure(&app, "company page, waiting filter", waiting).await;
     // What readers search for: words of middling frequency (ranks 100..10,000), one or two.
     let typical = (0..SAMPLES / 5)
-        .map(|_| format!("/search?q=sana{}", 100 + rng.below(9_900)))
+        .map(|_| {
+            format!(
+                "/search?q={}",
+                encode(&made_up(100 + rng.below(9_900) as usize))
+            )
+        })
         .collect();
     measure(&app, "search, one typical word", typical).await;
     let two = (0..SAMPLES / 5)

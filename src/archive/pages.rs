@@ -5,7 +5,7 @@ use askama::Template;
 
 use crate::calendar::working_days_between;
 use crate::config::{Config, Language, ProviderConfig};
-use crate::store::public::{FeedPost, Figures, MATCH_END, MATCH_START, SearchHit, ThreadFilter};
+use crate::store::public::{FeedPost, Figures, SearchHit, ThreadFilter};
 use crate::store::{EVENT_AUTO_REPLY, Event, Post, Thread};
 
 /// The fixed texts of the pages in one language.
@@ -439,23 +439,82 @@ pub fn search(
 ) -> SearchPage {
     let has_next = hits.len() > page_size;
     hits.truncate(page_size);
+    let words: Vec<String> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .map(crate::route::fold)
+        .filter(|w| !w.is_empty())
+        .collect();
     SearchPage {
         t: texts(config.language),
-        q,
         hits: hits
             .into_iter()
             .map(|h| HitView {
                 thread: h.thread,
+                snippet_html: snippet(&h.body, &words, 32),
                 title: h.title,
                 company: h.company,
                 kind: h.kind.as_str(),
-                snippet_html: escape_html(&h.snippet)
-                    .replace(MATCH_START, "<mark>")
-                    .replace(MATCH_END, "</mark>"),
             })
             .collect(),
+        q,
         page,
         has_next,
+    }
+}
+
+/// Up to `length` words of `body` around the first word that starts with one of `words`
+/// (folded: case and diacritics ignored, as the search index does), escaped, with every such
+/// word in `<mark>`.
+pub fn snippet(body: &str, words: &[String], length: usize) -> String {
+    let tokens: Vec<&str> = body.split_whitespace().collect();
+    let matches = |token: &str| {
+        let folded = crate::route::fold(token);
+        !folded.is_empty() && words.iter().any(|w| folded.starts_with(w.as_str()))
+    };
+    let first = tokens.iter().position(|t| matches(t)).unwrap_or(0);
+    let start = first.saturating_sub(length / 4);
+    let end = (start + length).min(tokens.len());
+    let mut html = String::new();
+    if start > 0 {
+        html.push('…');
+    }
+    for (i, token) in tokens[start..end].iter().enumerate() {
+        if i > 0 || start > 0 {
+            html.push(' ');
+        }
+        if matches(token) {
+            html.push_str("<mark>");
+            html.push_str(&escape_html(token));
+            html.push_str("</mark>");
+        } else {
+            html.push_str(&escape_html(token));
+        }
+    }
+    if end < tokens.len() {
+        html.push_str(" …");
+    }
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_mark_folded_prefix_matches_and_escape_the_rest() {
+        let words = vec!["aanestys".to_owned()];
+        let body = "Alku <b>x</b> ja Äänestyslippu jäi kassalle.";
+        assert_eq!(
+            snippet(body, &words, 32),
+            "Alku &lt;b&gt;x&lt;/b&gt; ja <mark>Äänestyslippu</mark> jäi kassalle."
+        );
+        let long: String =
+            (0..100).map(|i| format!("w{i} ")).collect::<String>() + "äänestys loppu";
+        let s = snippet(&long, &words, 8);
+        assert!(
+            s.starts_with('…') && s.contains("<mark>äänestys</mark>"),
+            "{s}"
+        );
     }
 }
 

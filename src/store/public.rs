@@ -27,8 +27,7 @@ pub enum ThreadFilter {
     Answered,
 }
 
-/// A search result: one post, with a snippet whose matches are wrapped in
-/// [`MATCH_START`]/[`MATCH_END`] (escape the text, then turn those into markup).
+/// A search result: one post and its thread.
 #[derive(Debug, Clone)]
 pub struct SearchHit {
     pub post: i64,
@@ -36,13 +35,12 @@ pub struct SearchHit {
     pub title: String,
     pub company: String,
     pub kind: PostKind,
-    pub snippet: String,
+    pub body: String,
 }
 
-/// Marks the start of a match in a snippet (a private-use character no mail contains usefully).
-pub const MATCH_START: char = '\u{E000}';
-/// Marks the end of a match in a snippet.
-pub const MATCH_END: char = '\u{E001}';
+/// Posts searched first: when a query matches more than a page among the newest this many,
+/// those are ranked and older ones are not, so a common word costs the same in a year as today.
+pub const RECENT_WINDOW: i64 = 200_000;
 
 /// A post with its thread, for feeds.
 #[derive(Debug, Clone)]
@@ -130,41 +128,60 @@ impl Store {
 
     /// Public posts matching what a reader typed, best first.
     ///
-    /// Ranks first and makes snippets only for the page shown: a snippet for every match of a
-    /// common word would cost more than the whole ranking.
+    /// Ranks the newest [`RECENT_WINDOW`] posts first; only when they hold too few matches for
+    /// the page is the whole archive ranked, so rare words still find old threads.
     pub fn search(&self, text: &str, limit: usize, offset: usize) -> Result<Vec<SearchHit>> {
+        self.search_window(text, limit, offset, RECENT_WINDOW)
+    }
+
+    fn search_window(
+        &self,
+        text: &str,
+        limit: usize,
+        offset: usize,
+        window: i64,
+    ) -> Result<Vec<SearchHit>> {
         let Some(query) = fts_query(text) else {
             return Ok(Vec::new());
         };
-        let ranked: Vec<i64> = self
-            .conn
-            .prepare_cached(
-                "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1 ORDER BY rank LIMIT ?2 OFFSET ?3",
-            )?
-            .query_map(params![query, limit as i64, offset as i64], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut snippet = self.conn.prepare_cached(
-            "SELECT snippet(posts_fts, 1, char(57344), char(57345), '…', 24)
-             FROM posts_fts WHERE posts_fts MATCH ?1 AND rowid = ?2",
+        let newest: i64 =
+            self.conn
+                .query_row("SELECT coalesce(max(rowid), 0) FROM posts_fts", [], |r| {
+                    r.get(0)
+                })?;
+        let mut rank = self.conn.prepare_cached(
+            "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1 AND rowid > ?2
+             ORDER BY rank LIMIT ?3 OFFSET ?4",
         )?;
+        let mut ranked = |since: i64| -> rusqlite::Result<Vec<i64>> {
+            rank.query_map(params![query, since, limit as i64, offset as i64], |r| {
+                r.get(0)
+            })?
+            .collect()
+        };
+        let mut ids = ranked(newest - window)?;
+        if ids.len() < limit && newest > window {
+            ids = ranked(0)?;
+        }
         let mut post = self.conn.prepare_cached(
-            "SELECT p.thread_id, t.title, t.company, p.kind
+            "SELECT p.thread_id, t.title, t.company, p.kind, p.body
              FROM posts p JOIN threads t ON t.id = p.thread_id WHERE p.id = ?1",
         )?;
-        let mut hits = Vec::with_capacity(ranked.len());
-        for id in ranked {
-            let snippet: String = snippet.query_row(params![query, id], |r| r.get(0))?;
-            hits.push(post.query_row([id], |r| {
-                Ok(SearchHit {
-                    post: id,
-                    thread: r.get(0)?,
-                    title: r.get(1)?,
-                    company: r.get(2)?,
-                    kind: PostKind::parse(&r.get::<_, String>(3)?),
-                    snippet,
+        let hits = ids
+            .into_iter()
+            .map(|id| {
+                post.query_row([id], |r| {
+                    Ok(SearchHit {
+                        post: id,
+                        thread: r.get(0)?,
+                        title: r.get(1)?,
+                        company: r.get(2)?,
+                        kind: PostKind::parse(&r.get::<_, String>(3)?),
+                        body: r.get(4)?,
+                    })
                 })
-            })?);
-        }
+            })
+            .collect::<rusqlite::Result<_>>()?;
         Ok(hits)
     }
 
@@ -222,6 +239,61 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{NewPost, NewThread};
+
+    #[test]
+    fn search_prefers_recent_posts_but_still_finds_old_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        let journal = store
+            .journal_append(&[(&Default::default(), b"x", 0)])
+            .unwrap()[0];
+        let tx = store.begin().unwrap();
+        let thread = tx
+            .create_thread(&NewThread {
+                provider: Some("vr"),
+                company: "VR",
+                title: "Juna",
+                route: None,
+                route_label: None,
+                journal_id: journal,
+                created_at: 0,
+                due_at: None,
+            })
+            .unwrap();
+        for body in [
+            "vanha harvinainen",
+            "yleinen",
+            "yleinen",
+            "yleinen",
+            "yleinen",
+        ] {
+            tx.add_post(&NewPost {
+                thread_id: thread,
+                participant_id: None,
+                journal_id: None,
+                kind: PostKind::Consumer,
+                author: "A",
+                body,
+                trimmed: "",
+                attachments: 0,
+                message_id: None,
+                created_at: 0,
+            })
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        let ids = |hits: Vec<SearchHit>| hits.iter().map(|h| h.post).collect::<Vec<_>>();
+        // The two newest posts are the window: a common word is ranked among them only.
+        let mut common = ids(store.search_window("yleinen", 2, 0, 2).unwrap());
+        common.sort();
+        assert_eq!(common, vec![4, 5]);
+        // A rare word is not in the window, so the whole archive is searched.
+        assert_eq!(
+            ids(store.search_window("harvinainen", 2, 0, 2).unwrap()),
+            vec![1]
+        );
+    }
 
     #[test]
     fn reader_input_cannot_inject_fts_syntax() {
