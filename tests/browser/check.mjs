@@ -22,6 +22,34 @@ function check(ok, what) {
 
 const visibleText = (page, selector) => page.locator(selector).first().innerText();
 
+// WCAG contrast of every visible text element against its nearest opaque background.
+async function lowContrast(page) {
+  return page.evaluate(() => {
+    const parse = c => (c.match(/[\d.]+/g) || []).map(Number);
+    const luminance = ([r, g, b]) => {
+      const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = el => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const bad = [];
+    for (const el of document.body.querySelectorAll('*')) {
+      const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+      if (!own || !el.checkVisibility()) continue;
+      const fg = luminance(parse(getComputedStyle(el).color).slice(0, 3));
+      const bg = luminance(background(el));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      if (ratio < 4.5) bad.push(`${el.tagName.toLowerCase()}.${el.className} ${ratio.toFixed(2)}`);
+    }
+    return bad;
+  });
+}
+
 const pages = [
   ['home', '/', async (page, where) => {
     check((await visibleText(page, 'h1')).includes('Uusimmat palautteet'), `${where}: heading`);
@@ -69,6 +97,8 @@ for (const [sizeName, viewport] of Object.entries(sizes)) {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 0, `${where}: no sideways scrolling (${overflow}px too wide)`);
     check(errors.length === 0, `${where}: console errors ${errors.join('; ')}`);
+    const faint = await lowContrast(page);
+    check(faint.length === 0, `${where}: text below WCAG AA contrast: ${faint.join(', ')}`);
     await page.screenshot({ path: `${out}/${name}-${sizeName}.png`, fullPage: true });
     await page.close();
   }
