@@ -307,16 +307,15 @@ async fn main() {
         })
         .collect();
     measure(&app, "search, one typical word", typical).await;
+    // Two words, as people narrow a search: a common one and a typical one.
     let two = (0..SAMPLES / 5)
         .map(|_| {
-            format!(
-                "/search?q=sana{}+sana{}",
-                50 + rng.below(950),
-                50 + rng.below(950)
-            )
+            let common = WORDS[rng.below(WORDS.len() as u64) as usize];
+            let typical = made_up(100 + rng.below(9_900) as usize);
+            format!("/search?q={}+{}", encode(common), encode(&typical))
         })
         .collect();
-    measure(&app, "search, two typical words", two).await;
+    measure(&app, "search, a common and a typical word", two).await;
     // The worst case: one of the commonest words, found in a large share of all posts.
     let common = (0..SAMPLES / 20)
         .map(|_| {

@@ -40,7 +40,7 @@ pub struct SearchHit {
 
 /// Posts searched first: when a query matches more than a page among the newest this many,
 /// those are ranked and older ones are not, so a common word costs the same in a year as today.
-pub const RECENT_WINDOW: i64 = 200_000;
+pub const RECENT_WINDOW: i64 = 50_000;
 
 /// A post with its thread, for feeds.
 #[derive(Debug, Clone)]
