@@ -208,6 +208,7 @@ fn generate(store: &mut Store, now: i64) {
                     author: if official { &company } else { "Matti M." },
                     body: &body,
                     trimmed: "",
+                    uncut: false,
                     attachments: 0,
                     message_id: None,
                     created_at: at,

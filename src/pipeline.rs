@@ -117,6 +117,7 @@ impl Message<'_> {
             .from
             .as_ref()
             .map(|m| m.address.clone())
+            .filter(|a| !a.is_empty())
             .or_else(|| {
                 Some(mail::normalize_address(&self.entry.envelope.mail_from))
                     .filter(|a| !a.is_empty())
@@ -295,6 +296,7 @@ fn new_feedback(
         author: &pseudonym,
         body: &body,
         trimmed: "",
+        uncut: false,
         attachments: msg.mail.attachments,
         message_id: msg.mail.message_id.as_deref(),
         created_at: now,
@@ -431,7 +433,12 @@ fn reply(
         return Ok(format!("reply in thread {} held: {reason}", thread.id));
     }
     let sender = msg.sender().expect("hold_reason checked the sender");
-    let answer = mail::reply::extract_answer(&msg.mail.text);
+    let sent: Vec<String> = tx
+        .sent_to(author.id, 5)?
+        .iter()
+        .map(|raw| mail::parse(raw).text)
+        .collect();
+    let answer = mail::reply::extract_answer(&msg.mail.text, &sent);
     let removed = address_removed(ctx.config.language);
     let (text, trimmed) = (
         mail::redact_addresses(&answer.text, removed),
@@ -479,6 +486,7 @@ fn reply(
         author: &post_author,
         body: &text,
         trimmed: &trimmed,
+        uncut: answer.uncut,
         attachments: msg.mail.attachments,
         message_id: msg.mail.message_id.as_deref(),
         created_at: now,

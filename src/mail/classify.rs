@@ -43,20 +43,77 @@ const AUTO_SUBJECTS: &[&str] = &[
     "abwesenheitsnotiz",
 ];
 
-const BOUNCE_SENDERS: &[&str] = &["mailer-daemon@", "postmaster@"];
+/// Local parts and names that mail systems report failures from.
+const BOUNCE_SENDERS: &[&str] = &[
+    "mailer-daemon",
+    "postmaster",
+    "post_master",
+    "mail delivery subsystem",
+];
+
+/// Subject words of delivery reports, in the languages of the corpora and our users.
+const BOUNCE_SUBJECTS: &[&str] = &[
+    "undeliver",
+    "delivery status",
+    "delivery failure",
+    "delivery failed",
+    "delivery has failed",
+    "delivery notification",
+    "failure notice",
+    "returned mail",
+    "mail delivery",
+    "could not be delivered",
+    "not delivered",
+    "non-delivery",
+    "nondeliverable",
+    "rejected",
+    "delivery problem",
+    "ei voitu toimittaa",
+    "toimitus epäonnistui",
+    "palautettu viesti",
+    "kunde inte levereras",
+    "olevererbart",
+    "ei saanud kohale toimetada",
+    "unzustellbar",
+    "nicht zugestellt",
+    "non remis",
+    "メールエラー",
+    "エラー",
+];
+
+/// Parts that only delivery and abuse reports carry.
+const REPORT_PARTS: &[&str] = &[
+    "message/delivery-status",
+    "message/global-delivery-status",
+    "message/feedback-report",
+    "text/rfc822-headers",
+];
 
 /// Decides who wrote a message from its headers and envelope.
 pub fn classify(mail: &ParsedMail, envelope: &Envelope) -> Class {
-    let from = mail.from.as_ref().map(|m| m.address.as_str()).unwrap_or("");
+    let (from, from_name) = match &mail.from {
+        Some(m) => (
+            m.address.as_str(),
+            m.name.as_deref().unwrap_or("").to_lowercase(),
+        ),
+        None => ("", String::new()),
+    };
     let subject = mail.subject.to_lowercase();
+    let null_sender = envelope.mail_from.is_empty();
+    let from_mail_system = BOUNCE_SENDERS
+        .iter()
+        .any(|s| from.starts_with(&format!("{s}@")) || from_name.starts_with(s));
     if mail.content_type == "multipart/report"
-        || BOUNCE_SENDERS.iter().any(|p| from.starts_with(p))
-        || (envelope.mail_from.is_empty()
-            && (subject.contains("undeliver")
-                || subject.contains("delivery status")
-                || subject.contains("failure notice")
-                || subject.contains("returned mail")
-                || subject.contains("ei voitu toimittaa")))
+        || mail
+            .part_types
+            .iter()
+            .any(|t| REPORT_PARTS.contains(&t.as_str()))
+        || from_mail_system
+        || (null_sender
+            && (BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s))
+                || mail.part_types.iter().any(|t| t == "message/rfc822")))
+        || (mail.text.contains("notificationType")
+            && (mail.text.contains("Bounce") || mail.text.contains("Complaint")))
     {
         return Class::Bounce;
     }
@@ -76,7 +133,7 @@ pub fn classify(mail: &ParsedMail, envelope: &Envelope) -> Class {
             return Class::AutoReply;
         }
     }
-    if envelope.mail_from.is_empty() {
+    if null_sender {
         return Class::AutoReply;
     }
     let subject = subject.trim_start_matches("re:").trim_start();

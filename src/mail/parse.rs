@@ -27,6 +27,8 @@ pub struct ParsedMail {
     pub auto_headers: Vec<(String, String)>,
     /// `Content-Type` of the top part, lower-cased, such as `multipart/report`.
     pub content_type: String,
+    /// `Content-Type` of every part, lower-cased (`message/delivery-status` marks a bounce).
+    pub part_types: Vec<String>,
     /// Our own loop marker, present when this message is one we sent.
     pub loop_marker: Option<String>,
 }
@@ -56,13 +58,14 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
             ..ParsedMail::default()
         };
     };
+    // A From with a name and no address ("MAILER-DAEMON <>") keeps its name.
     let from = msg.from().and_then(|a| a.first()).and_then(|addr| {
-        let address = addr.address()?.trim().to_lowercase();
+        let address = addr.address().unwrap_or("").trim().to_lowercase();
         let name = addr
             .name()
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty() && n.to_lowercase() != address);
-        Some(Mailbox { name, address })
+        (!address.is_empty() || name.is_some()).then_some(Mailbox { name, address })
     });
     let auto_headers = msg
         .headers_raw()
@@ -77,15 +80,17 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
         .headers_raw()
         .find(|(name, _)| name.eq_ignore_ascii_case(LOOP_HEADER))
         .map(|(_, v)| v.trim().to_owned());
-    let content_type = msg
-        .root_part()
-        .content_type()
-        .map(|ct| match ct.subtype() {
-            Some(sub) => format!("{}/{}", ct.ctype(), sub),
-            None => ct.ctype().to_owned(),
-        })
-        .unwrap_or_else(|| "text/plain".into())
-        .to_ascii_lowercase();
+    let type_of = |part: &mail_parser::MessagePart<'_>| {
+        part.content_type()
+            .map(|ct| match ct.subtype() {
+                Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                None => ct.ctype().to_owned(),
+            })
+            .unwrap_or_else(|| "text/plain".into())
+            .to_ascii_lowercase()
+    };
+    let content_type = type_of(msg.root_part());
+    let part_types = msg.parts.iter().map(type_of).collect();
     let text = msg
         .body_text(0)
         .map(|t| normalize_newlines(&t))
@@ -100,6 +105,7 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
         attachments: msg.attachment_count(),
         auto_headers,
         content_type,
+        part_types,
         loop_marker,
     }
 }

@@ -1,94 +1,518 @@
-//! Extracting what a person wrote in a reply: our marker line, quoted history and signatures go.
+//! What a person wrote in a reply: quoted history, forwarded mail, signatures and mobile
+//! footers are cut, in Finnish, Swedish, Estonian, English and the other languages mail clients
+//! write attribution lines in.
+//!
+//! The strongest evidence comes first: text that matches mail we sent to this participant
+//! (however the client re-wrapped or re-quoted it), then our marker line, then the clients'
+//! own conventions. An answer is never empty: when cutting would leave nothing, the whole text
+//! is kept and flagged.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 /// The line at the top of every mail we send; a reply is cut where it survives.
 pub const MARKER_FI: &str = "## Kirjoita vastauksesi tämän rivin yläpuolelle ##";
 /// The English form of [`MARKER_FI`].
 pub const MARKER_EN: &str = "## Reply above this line ##";
+/// Put by the HTML converter where a mail client's quote container begins.
+pub const QUOTE_START: &str = "\u{E000}quote";
 
-/// The answer a person wrote above the quoted history, and whether the cut was trusted.
+/// The answer a person wrote, and what was cut from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     /// The text to publish.
     pub text: String,
     /// Text that was cut away (kept so a reader can expand it).
     pub trimmed: String,
+    /// Cutting would have left nothing, so nothing was cut.
+    pub uncut: bool,
 }
 
-/// Cuts quoted history and signature from a reply. Never returns an empty answer when the
-/// message had text: if cutting would leave nothing, the whole text is kept.
-pub fn extract_answer(text: &str) -> Answer {
+/// Cuts quoted history and signatures from a reply. `sent` holds the texts of the mail we sent
+/// to the writer in this conversation.
+pub fn extract_answer(text: &str, sent: &[String]) -> Answer {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let lines: Vec<&str> = text.lines().collect();
-    let cut = lines
-        .iter()
-        .position(|l| is_marker(l) || is_attribution(l) || is_original_message(l))
-        .unwrap_or(lines.len());
-    let mut kept: Vec<&str> = lines[..cut].to_vec();
-    if let Some(sig) = kept.iter().rposition(|l| *l == "-- " || *l == "--") {
-        kept.truncate(sig);
+    let ours = OurText::new(sent);
+    let cut = [
+        ours.region_start(&lines),
+        lines.iter().position(|l| is_marker(l)),
+        embedded_start(&lines),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(lines.len());
+    let mut end = cut;
+    loop {
+        // Trailing quotes, blank lines and delimiter rows belong to what was cut.
+        while end > 0
+            && (is_blank(lines[end - 1])
+                || is_quote(lines[end - 1])
+                || is_delimiter(lines[end - 1]))
+        {
+            end -= 1;
+        }
+        match signature_start(&lines[..end]) {
+            Some(sig) if sig < end => end = sig,
+            _ => break,
+        }
     }
-    // A quoted block at the end is history; quotes in the middle are the writer's own.
-    while kept
-        .last()
-        .is_some_and(|l| l.trim().is_empty() || l.starts_with('>'))
-    {
-        kept.pop();
-    }
-    let answer = kept.join("\n").trim().to_owned();
-    if answer.is_empty() {
+    let answer = lines[..end]
+        .join("\n")
+        .trim_matches('\n')
+        .trim_end()
+        .to_owned();
+    if answer.trim().is_empty() {
+        if let Some(below) = bottom_posted(&lines, cut) {
+            return below;
+        }
         return Answer {
             text: text.trim().to_owned(),
             trimmed: String::new(),
+            uncut: true,
         };
     }
-    let trimmed = lines[kept.len()..].join("\n").trim().to_owned();
     Answer {
         text: answer,
-        trimmed,
+        trimmed: lines[end..]
+            .iter()
+            .filter(|l| !l.starts_with(QUOTE_START))
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_owned(),
+        uncut: false,
     }
+}
+
+/// A reply written below the quote: the attribution at `start`, then quoted lines, then the
+/// writer's text. Returns that text, if there is any.
+fn bottom_posted(lines: &[&str], start: usize) -> Option<Answer> {
+    let mut i = start + 1;
+    // The rest of a wrapped attribution, then the quote.
+    while i < lines.len() && !is_quote(lines[i]) && i - start < 4 {
+        i += 1;
+    }
+    if i >= lines.len() || !is_quote(lines[i]) {
+        return None;
+    }
+    while i < lines.len() && (is_quote(lines[i]) || is_blank(lines[i])) {
+        i += 1;
+    }
+    let below = extract_answer(&lines[i..].join("\n"), &[]);
+    (!below.uncut && !below.text.is_empty()).then(|| Answer {
+        trimmed: format!("{}\n{}", lines[..i].join("\n").trim(), below.trimmed)
+            .trim()
+            .to_owned(),
+        ..below
+    })
+}
+
+fn is_blank(line: &str) -> bool {
+    line.trim().is_empty() || line.trim() == "ᐧ"
+}
+
+fn is_quote(line: &str) -> bool {
+    line.trim_start().starts_with('>')
+}
+
+/// A row of punctuation that separates nothing the writer said: `--`, `***`, `_____`.
+fn is_delimiter(line: &str) -> bool {
+    let l = line.trim();
+    l.chars().count() >= 2 && l.chars().all(|c| "-_=~*#+".contains(c))
 }
 
 fn is_marker(line: &str) -> bool {
-    let l = line.trim_start_matches(['>', ' ']);
-    l.contains(MARKER_FI) || l.contains(MARKER_EN)
+    line.starts_with(QUOTE_START) || line.contains(MARKER_FI) || line.contains(MARKER_EN)
 }
 
+/// "On … wrote:" in the languages of mail clients, as one line. Only lines with a date or an
+/// address count (see [`is_attribution`]), so prose that ends in "wrote:" is kept.
+static ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^[\s>-]*(
+            .+\s(wrote|kirjoitti|skrev|kirjutas|schrieb|schreef|geschreven|escribió|escreveu|pisze|napisał\(a\)|napisał|napisała|написал|написала|написав|пишет|пише)(\s.*)?
+          | .+\sa\sécrit
+          | .+\sha\sscritto
+          | .+写道
+        )\s*[:：]?[\s-]*$",
+    )
+    .expect("attribution regex")
+});
+
+/// Gmail's date-first attribution: `2016-03-03 17:21 GMT+01:00 Some One <x@y>:`.
+static DATED_ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*>?\s*\d{1,4}[-./]\d{1,2}[-./]\d{1,4}\s+\d{1,2}[:.]\d{2}\b.{0,100}$")
+        .expect("dated attribution regex")
+});
+
+/// Gmail's old form: `2013/7/20 sam via Discourse Meta <info@discourse.org>`.
+static DATED_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*>?\s*\d{1,4}[-./]\d{1,2}[-./]\d{1,4}\s.{0,80}<[^<>\s]+@[^<>\s]+>\s*:?\s*$")
+        .expect("dated address regex")
+});
+
+/// Whether a line (or lines joined) is an attribution: the pattern, plus a date or an address,
+/// and a colon or a dash border (clients that write "---- On … wrote ----").
 fn is_attribution(line: &str) -> bool {
     let l = line.trim();
-    (l.starts_with("On ") && l.ends_with("wrote:"))
-        || l.ends_with("kirjoitti:")
-        || l.ends_with("skrev:")
-        || l.ends_with("kirjutas:")
+    if l.len() > 400 {
+        return false;
+    }
+    if DATED_ATTRIBUTION.is_match(l) || DATED_ADDRESS.is_match(l) {
+        return true;
+    }
+    let closed = l.ends_with(':') || l.ends_with('：') || l.ends_with('-');
+    let evidence = l.contains(|c: char| c.is_ascii_digit()) || l.contains('@') || l.contains('<');
+    closed && evidence && ATTRIBUTION.is_match(l)
 }
 
-fn is_original_message(line: &str) -> bool {
-    let l = line.trim().to_lowercase();
-    l.starts_with("-----original message")
-        || l.starts_with("-----alkuperäinen viesti")
-        || l.starts_with("-------- alkuperäinen viesti")
-        || l.starts_with("-------- original message")
+/// Whether a line can begin an attribution wrapped over several lines: it starts with a date or
+/// with the word clients open one with ("On", "Le", "Am", a Finnish or Swedish weekday …).
+fn opens_attribution(line: &str) -> bool {
+    const OPENERS: &[&str] = &[
+        "on", "le", "am", "op", "el", "il", "em", "den", "w", "at", "ma", "ti", "ke", "to", "pe",
+        "la", "su", "mån", "tis", "ons", "tors", "fre", "lör", "sön", "e", "t", "k", "n", "r", "l",
+        "p",
+    ];
+    let l = line.trim();
+    if is_quote(l) {
+        return false;
+    }
+    if l.contains('@') {
+        return true;
+    }
+    if l.ends_with(['.', '!', '?']) {
+        return false;
+    }
+    let first = l
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    l.starts_with(|c: char| c.is_ascii_digit()) || OPENERS.contains(&first.trim_end_matches('.'))
+}
+
+/// Lines that open a forwarded or original message.
+static SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^\s*[-_=*\s]*(
+            original\smessage | forwarded\smessage | begin\sforwarded\smessage
+          | alkuperäinen\sviesti | välitetty\sviesti | edelleenlähetetty\sviesti
+          | ursprungligt\smeddelande | vidarebefordrat\smeddelande
+          | algne\skiri | algne\ssõnum | edastatud\skiri
+          | ursprüngliche\snachricht | weitergeleitete\snachricht
+          | message\sd'origine | message\stransféré
+          | oorspronkelijk\sbericht | doorgestuurd\sbericht
+          | messaggio\soriginale | mensaje\soriginal | mensagem\soriginal
+          | oryginalna\swiadomość | исходное\sсообщение | пересылаемое\sсообщение
+        )\s*[-_=*\s:]*$",
+    )
+    .expect("separator regex")
+});
+
+/// A header line of an embedded message, such as Outlook's `From:`/`Lähettäjä:` block.
+static HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*>?\s*\*?\s*(from|von|de|van|da|od|от|från|fra|lähettäjä|saatja|feladó|发件人|sent|date|gesendet|datum|envoyé|verzonden|inviato|wysłano|skickat|sendt|lähetetty|päivämäärä|saadetud|kuupäev|отправлено|enviado|发送时间|data|to|an|à|aan|a|do|till|til|vastaanottaja|adressaat|kellele|кому|para|收件人|subject|betreff|objet|onderwerp|oggetto|temat|ämne|emne|aihe|teema|тема|asunto|assunto|主题|cc|kopio|kopia)\s*\*?\s*[:：]",
+    )
+    .expect("header regex")
+});
+
+/// The `From:` kinds of [`HEADER`]: an embedded block starts with one of these or has one.
+static FROM_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*>?\s*\*?\s*(from|von|de|van|da|od|от|från|fra|lähettäjä|saatja|feladó|发件人)\s*\*?\s*[:：]")
+        .expect("from regex")
+});
+
+/// Where an embedded (quoted or forwarded) message begins, if anywhere.
+fn embedded_start(lines: &[&str]) -> Option<usize> {
+    for i in 0..lines.len() {
+        let line = lines[i];
+        if is_attribution(line) || SEPARATOR.is_match(line) {
+            return Some(i);
+        }
+        // An attribution that the client wrapped over several lines (at most one blank line
+        // between, no sentence ending before the last).
+        if opens_attribution(line) {
+            let mut joined = line.trim().to_owned();
+            let mut blanks = 0;
+            for next in lines.iter().skip(i + 1).take(5) {
+                if is_blank(next) {
+                    blanks += 1;
+                    if blanks > 1 {
+                        break;
+                    }
+                    continue;
+                }
+                blanks = 0;
+                joined.push(' ');
+                joined.push_str(next.trim().trim_start_matches('>').trim());
+                if joined.len() > 250 {
+                    break;
+                }
+                if is_attribution(&joined) {
+                    return Some(i);
+                }
+                if next.trim_end().ends_with(['.', '!', '?']) {
+                    break;
+                }
+            }
+        }
+        if HEADER.is_match(line) {
+            let block: Vec<&str> = lines[i..]
+                .iter()
+                .take(6)
+                .filter(|l| !is_blank(l))
+                .take(4)
+                .copied()
+                .collect();
+            let headers = block.iter().filter(|l| HEADER.is_match(l)).count();
+            if headers >= 2 && block.iter().any(|l| FROM_HEADER.is_match(l)) {
+                // A delimiter row just above belongs to the block (Outlook's line).
+                let mut start = i;
+                let mut j = i;
+                while j > 0 && (is_blank(lines[j - 1]) || is_delimiter(lines[j - 1])) {
+                    j -= 1;
+                    if is_delimiter(lines[j]) {
+                        start = j;
+                    }
+                }
+                return Some(start);
+            }
+        }
+    }
+    None
+}
+
+/// Mobile and client footers: "Sent from my iPhone", "Lähetetty iPhonesta".
+static MOBILE_FOOTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^\s*(<<)?\s*(
+            sent\s(from|via|with|by)\s.* | from\smy\s.* | sent\susing\s.*
+          | get\soutlook\sfor\s.* | hanki\soutlook.*
+          | lähetetty\s.*(puhelimesta|iphonesta|ipadista|laitteesta|sovelluksella|outlookista|androidista).*
+          | lähetetty\s(iphonesta|ipadista|androidista|mobiilista).*
+          | skickat\sfrån\s.* | skickad\sfrån\s.* | sendt\sfra\s.*
+          | saadetud\s.*(iphone|android|telefonist|seadmest).*
+          | envoyé\sde(puis)?\s.* | von\smeinem\s.*gesendet.* | diese\snachricht\swurde\svon\s.*gesendet.*
+          | enviado\sdesde\s.* | inviato\sda\s.* | verzonden\svanaf\s.* | verstuurd\svanaf\s.* | wysłane\sz\s.*
+          | sent\sby\s.*
+          | someone\sfrom\smobile
+        )\s*(>>)?\s*$",
+    )
+    .expect("footer regex")
+});
+
+/// Where a signature starts, if the text ends with one: the `-- ` delimiter with a short tail,
+/// or a run of mobile footers.
+fn signature_start(lines: &[&str]) -> Option<usize> {
+    let content: Vec<usize> = (0..lines.len()).filter(|&i| !is_blank(lines[i])).collect();
+    // Mobile footers at the end, possibly several, with short lines among them
+    // ("Someone from mobile"): the earliest footer after which nothing long is written.
+    for (n, &i) in content.iter().enumerate() {
+        if MOBILE_FOOTER.is_match(lines[i])
+            && content[n + 1..].iter().all(|&j| {
+                MOBILE_FOOTER.is_match(lines[j]) || lines[j].split_whitespace().count() <= 6
+            })
+        {
+            return Some(i);
+        }
+    }
+    // The RFC 3676 delimiter "-- " (and "--" from clients that strip the space), with a tail a
+    // signature could be.
+    let sig = lines.iter().rposition(|l| l.trim_end() == "--")?;
+    let tail = content.iter().filter(|&&i| i > sig).count();
+    (tail <= 12).then_some(sig)
+}
+
+/// Mail we sent, as folded word trigrams, to recognise our own text in a reply.
+struct OurText {
+    trigrams: HashSet<[u64; 3]>,
+    short_lines: HashSet<String>,
+}
+
+fn words(line: &str) -> Vec<String> {
+    line.trim_start_matches(|c: char| c == '>' || c.is_whitespace())
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn word_id(w: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    w.hash(&mut h);
+    h.finish()
+}
+
+impl OurText {
+    fn new(sent: &[String]) -> Self {
+        let mut trigrams = HashSet::new();
+        let mut short_lines = HashSet::new();
+        for text in sent {
+            let all: Vec<u64> = text.lines().flat_map(words).map(|w| word_id(&w)).collect();
+            for t in all.windows(3) {
+                trigrams.insert([t[0], t[1], t[2]]);
+            }
+            for line in text.lines() {
+                let w = words(line);
+                if (1..3).contains(&w.len()) {
+                    short_lines.insert(w.join(" "));
+                }
+            }
+        }
+        OurText {
+            trigrams,
+            short_lines,
+        }
+    }
+
+    /// Whether a reply line is (mostly) text we sent.
+    fn contains(&self, line: &str) -> bool {
+        let w = words(line);
+        if w.len() < 3 {
+            return !w.is_empty() && self.short_lines.contains(&w.join(" "));
+        }
+        let ids: Vec<u64> = w.iter().map(|w| word_id(w)).collect();
+        let total = ids.len() - 2;
+        let found = ids
+            .windows(3)
+            .filter(|t| self.trigrams.contains(&[t[0], t[1], t[2]]))
+            .count();
+        found * 10 >= total * 6
+    }
+
+    /// The first line of a trailing region made mostly of our own text, with the attribution
+    /// or header lines just above it.
+    fn region_start(&self, lines: &[&str]) -> Option<usize> {
+        if self.trigrams.is_empty() {
+            return None;
+        }
+        let mut best = None;
+        let (mut belonging, mut content) = (0usize, 0usize);
+        for i in (0..lines.len()).rev() {
+            let line = lines[i];
+            if is_blank(line) {
+                continue;
+            }
+            content += 1;
+            let ours = self.contains(line);
+            if ours
+                || is_quote(line)
+                || is_delimiter(line)
+                || HEADER.is_match(line)
+                || is_attribution(line)
+            {
+                belonging += 1;
+            }
+            if ours && belonging * 10 >= content * 8 {
+                best = Some(i);
+            }
+        }
+        let mut start = best?;
+        // Attribution, header and delimiter lines right above belong to the quote.
+        while start > 0 {
+            let above = lines[start - 1];
+            if is_blank(above)
+                || is_delimiter(above)
+                || is_attribution(above)
+                || HEADER.is_match(above)
+                || SEPARATOR.is_match(above)
+            {
+                start -= 1;
+            } else if start >= 2
+                && is_attribution(&format!("{} {}", lines[start - 2].trim_end(), above.trim()))
+            {
+                start -= 2;
+            } else {
+                break;
+            }
+        }
+        Some(start)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn cut(text: &str) -> String {
+        extract_answer(text, &[]).text
+    }
+
     #[test]
     fn cuts_at_our_marker() {
         let text = format!("Kiitos palautteesta.\nKorjaamme laskun.\n\n> {MARKER_FI}\n> vanha\n");
-        let a = extract_answer(&text);
+        let a = extract_answer(&text, &[]);
         assert_eq!(a.text, "Kiitos palautteesta.\nKorjaamme laskun.");
         assert!(a.trimmed.contains("vanha"));
     }
 
     #[test]
-    fn cuts_finnish_attribution_and_signature() {
-        let text = "Hoidamme asian.\n-- \nAsiakaspalvelu\n\nma 23.11.2026 klo 20.00 Matti via nonono <t+x@n> kirjoitti:\n> Hei\n";
-        assert_eq!(extract_answer(text).text, "Hoidamme asian.");
+    fn cuts_finnish_swedish_and_estonian_attributions() {
+        for attribution in [
+            "ma 23.11.2026 klo 20.00 Matti via nonono <t+x@n> kirjoitti:",
+            "mån 23 nov. 2026 kl. 20:00 skrev Matti via nonono <t+x@n>:",
+            "E, 23. nov 2026 kell 20:00 Matti via nonono <t+x@n> kirjutas:",
+            "On Mon, Nov 23, 2026 at 8:00 PM Matti via nonono <t+x@n> wrote:",
+        ] {
+            let text = format!("Hoidamme asian.\n\n{attribution}\n> Hei\n");
+            assert_eq!(cut(&text), "Hoidamme asian.", "{attribution}");
+        }
+    }
+
+    #[test]
+    fn cuts_outlook_header_blocks_in_finnish() {
+        let text = "Pahoittelemme viivettä.\n\nYstävällisin terveisin\nAnna\n\n________________________________\nLähettäjä: Matti via nonono <t+x@n>\nLähetetty: maanantai 23. marraskuuta 2026 20.00\nVastaanottaja: asiakaspalvelu <a@b.fi>\nAihe: Palaute: Lasku\n\nHei,\nlasku tuli kahdesti.\n";
+        assert_eq!(
+            cut(text),
+            "Pahoittelemme viivettä.\n\nYstävällisin terveisin\nAnna"
+        );
+    }
+
+    #[test]
+    fn cuts_signatures_and_mobile_footers() {
+        assert_eq!(
+            cut("Hoidamme asian.\n-- \nAsiakaspalvelu\n"),
+            "Hoidamme asian."
+        );
+        assert_eq!(
+            cut("Selvä, kiitos!\n\nLähetetty iPhonesta\n"),
+            "Selvä, kiitos!"
+        );
+        assert_eq!(cut("Tack!\n\nSkickat från min iPhone\n"), "Tack!");
+        assert_eq!(cut("Aitäh!\n\nSaadetud minu iPhone'ist\n"), "Aitäh!");
+    }
+
+    #[test]
+    fn our_own_text_is_cut_however_it_was_rewrapped() {
+        let sent = vec!["Elisa on saanut julkista palautetta nonono-palvelun kautta.\n\nOtsikko: Lasku tuli kahdesti\nKirjoittaja: Matti M.\n\nHei, sain marraskuun laskun kahdesti, ja molemmat veloitettiin tililtäni.\n".to_owned()];
+        // A client that dropped the marker and the attribution, and re-wrapped our text.
+        let reply = "Palautamme veloituksen.\n\nElisa on saanut julkista palautetta\nnonono-palvelun kautta.\nOtsikko: Lasku tuli kahdesti\nKirjoittaja: Matti M.\nHei, sain marraskuun laskun kahdesti, ja\nmolemmat veloitettiin tililtäni.\n";
+        let a = extract_answer(reply, &sent);
+        assert_eq!(a.text, "Palautamme veloituksen.");
+        assert!(a.trimmed.starts_with("Elisa on saanut"));
+    }
+
+    #[test]
+    fn quoting_our_words_inside_an_answer_keeps_the_answer() {
+        let sent = vec![
+            "Hei, sain marraskuun laskun kahdesti, ja molemmat veloitettiin tililtäni.".to_owned(),
+        ];
+        let reply = "Kirjoitit: \"sain marraskuun laskun kahdesti\". Tarkistimme asian ja palautamme toisen veloituksen tilillesi tällä viikolla, pahoittelemme.";
+        assert_eq!(extract_answer(reply, &sent).text, reply);
     }
 
     #[test]
     fn never_empty() {
-        let text = "> only a quote\n";
-        assert_eq!(extract_answer(text).text, "> only a quote");
+        let a = extract_answer("> only a quote\n", &[]);
+        assert_eq!(a.text, "> only a quote");
+        assert!(a.uncut);
     }
 }

@@ -71,6 +71,8 @@ CREATE TABLE posts (
     author TEXT NOT NULL,
     body TEXT NOT NULL,
     trimmed TEXT NOT NULL DEFAULT '',
+    -- 1 when cutting quotes would have left nothing, so the whole text was kept.
+    uncut INTEGER NOT NULL DEFAULT 0,
     attachments INTEGER NOT NULL DEFAULT 0,
     message_id TEXT,
     created_at INTEGER NOT NULL

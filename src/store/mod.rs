@@ -159,6 +159,8 @@ pub struct NewPost<'a> {
     pub author: &'a str,
     pub body: &'a str,
     pub trimmed: &'a str,
+    /// Cutting quotes would have left nothing, so the whole text was kept.
+    pub uncut: bool,
     pub attachments: usize,
     pub message_id: Option<&'a str>,
     pub created_at: i64,
@@ -593,8 +595,8 @@ impl Tx<'_> {
     pub fn add_post(&self, p: &NewPost<'_>) -> Result<i64> {
         self.tx.execute(
             "INSERT INTO posts (thread_id, participant_id, journal_id, kind, author, body, trimmed,
-                                attachments, message_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                attachments, message_id, created_at, uncut)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 p.thread_id,
                 p.participant_id,
@@ -605,7 +607,8 @@ impl Tx<'_> {
                 p.trimmed,
                 p.attachments as i64,
                 p.message_id,
-                p.created_at
+                p.created_at,
+                p.uncut
             ],
         )?;
         let id = self.tx.last_insert_rowid();
@@ -662,6 +665,16 @@ impl Tx<'_> {
              ORDER BY 2, 3, 4",
         )?;
         let rows = stmt.query_map([participant_id], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The raw mail we sent to a participant, newest first, at most `limit` messages: a reply
+    /// from them quotes some of it.
+    pub fn sent_to(&self, participant_id: i64, limit: usize) -> Result<Vec<Vec<u8>>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT raw FROM outbox WHERE participant_id = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![participant_id, limit as i64], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

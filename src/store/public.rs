@@ -276,6 +276,7 @@ mod tests {
                 author: "A",
                 body,
                 trimmed: "",
+                uncut: false,
                 attachments: 0,
                 message_id: None,
                 created_at: 0,

@@ -1,0 +1,155 @@
+//! nonono against real mail written by other people (`../shared/corpora/`): the share handled
+//! right per corpus and per category, asserted so it cannot silently fall. Run with
+//! `cargo test --test corpus -- --nocapture` to see the tables that BENCHMARKS.md quotes.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use nonono::mail::{self, Class, Envelope};
+
+fn corpora() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora")
+}
+
+/// Right and total per category, printed as a table.
+#[derive(Default)]
+struct Tally(BTreeMap<String, (usize, usize)>);
+
+impl Tally {
+    fn add(&mut self, category: &str, right: bool) {
+        let e = self.0.entry(category.to_owned()).or_default();
+        e.0 += usize::from(right);
+        e.1 += 1;
+    }
+    fn total(&self) -> (usize, usize) {
+        self.0
+            .values()
+            .fold((0, 0), |(r, t), (a, b)| (r + a, t + b))
+    }
+    fn print(&self, corpus: &str) {
+        println!("\n{corpus}\n| category | right | total | share |\n|---|---|---|---|");
+        for (category, (right, total)) in &self.0 {
+            println!(
+                "| {category} | {right} | {total} | {:.0} % |",
+                *right as f64 * 100.0 / *total as f64
+            );
+        }
+        let (right, total) = self.total();
+        println!(
+            "| **all** | {right} | {total} | {:.1} % |",
+            right as f64 * 100.0 / total as f64
+        );
+    }
+}
+
+fn category(name: &str) -> String {
+    let stem = name.trim_end_matches(".txt").trim_end_matches(".eml");
+    let trimmed = stem.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_' || c == '-');
+    for (prefix, category) in [
+        ("embedded_email", "embedded email (quote headers)"),
+        ("email_headers", "Outlook header blocks"),
+        ("forwarded", "forwarded"),
+        ("signatures", "signatures"),
+        ("usenet", "signatures"),
+        ("quote", "quotes"),
+    ] {
+        if trimmed.starts_with(prefix) {
+            return category.into();
+        }
+    }
+    "other".into()
+}
+
+#[test]
+fn email_reply_trimmer_replies_are_cut_where_people_stopped_writing() {
+    let dir = corpora().join("email-reply-trimmer/test");
+    let mut tally = Tally::default();
+    let mut wrong = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(dir.join("emails"))
+        .expect("the corpus is beside the repository")
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    for name in &names {
+        let email = String::from_utf8_lossy(&std::fs::read(dir.join("emails").join(name)).unwrap())
+            .into_owned();
+        let expected =
+            String::from_utf8_lossy(&std::fs::read(dir.join("trimmed").join(name)).unwrap())
+                .into_owned();
+        let answer = mail::reply::extract_answer(&email, &[]);
+        let normalize = |s: &str| s.replace("\r\n", "\n").trim().to_owned();
+        let right = normalize(&answer.text) == normalize(&expected);
+        tally.add(&category(name), right);
+        if !right {
+            wrong.push(name.clone());
+        }
+    }
+    tally.print("email-reply-trimmer (trimmed text equals the expected text)");
+    println!("wrong: {wrong:?}");
+    let (right, total) = tally.total();
+    assert!(total >= 60, "corpus incomplete: {total} files");
+    assert!(
+        right >= FLOOR_REPLY_TRIMMER,
+        "{right}/{total} right, floor {FLOOR_REPLY_TRIMMER}: {wrong:?}"
+    );
+}
+
+/// Raise these when the code gets better; never lower them without saying why.
+const FLOOR_REPLY_TRIMMER: usize = 59;
+
+#[test]
+fn sisimai_bounces_and_auto_replies_are_never_taken_for_people() {
+    let root = corpora().join("sisimai-set-of-emails/maildir");
+    let mut tally = Tally::default();
+    let mut wrong = Vec::new();
+    for folder in ["bsd", "dos", "not"] {
+        let mut names: Vec<_> = std::fs::read_dir(root.join(folder))
+            .expect("the corpus is beside the repository")
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".eml"))
+            .collect();
+        names.sort();
+        for name in names {
+            let raw = std::fs::read(root.join(folder).join(&name)).unwrap();
+            let parsed = mail::parse(&raw);
+            // What the envelope would say: bounces come from <>, the rest from their From.
+            let envelope = Envelope {
+                mail_from: if name.starts_with("rfc3834") || folder == "not" {
+                    parsed
+                        .from
+                        .as_ref()
+                        .map(|m| m.address.clone())
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                ..Envelope::default()
+            };
+            let class = mail::classify(&parsed, &envelope);
+            let (category, right) = if folder == "not" {
+                // Not delivery failures: a person, or automatic mail that is not a bounce.
+                ("not a bounce", class != Class::Bounce)
+            } else if name.starts_with("rfc3834") {
+                ("auto-reply (RFC 3834)", class == Class::AutoReply)
+            } else if name.starts_with("arf") {
+                ("ARF feedback report", class == Class::Bounce)
+            } else {
+                ("bounce (DSN)", class == Class::Bounce)
+            };
+            tally.add(category, right);
+            if !right {
+                wrong.push(format!("{folder}/{name}: {class:?}"));
+            }
+        }
+    }
+    tally.print("sisimai set-of-emails (classified as expected)");
+    println!("wrong: {wrong:?}");
+    let (right, total) = tally.total();
+    assert!(total >= 700, "corpus incomplete: {total} files");
+    assert!(
+        right >= FLOOR_SISIMAI,
+        "{right}/{total} right, floor {FLOOR_SISIMAI}: {wrong:?}"
+    );
+}
+
+const FLOOR_SISIMAI: usize = 706;
