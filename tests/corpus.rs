@@ -153,3 +153,74 @@ fn sisimai_bounces_and_auto_replies_are_never_taken_for_people() {
 }
 
 const FLOOR_SISIMAI: usize = 706;
+
+#[test]
+fn mail_parser_messages_decode_to_the_expected_text_and_never_panic() {
+    let root = corpora().join("mail-parser-eml/resources/eml");
+    let mut tally = Tally::default();
+    let mut wrong = Vec::new();
+    let tag = regex::Regex::new(r"<(p|div|br|span|table|td|a\s|img|html|body)\b").unwrap();
+    for folder in ["rfc", "thirdparty", "malformed"] {
+        let mut names: Vec<_> = std::fs::read_dir(root.join(folder))
+            .expect("the corpus is beside the repository")
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".eml"))
+            .collect();
+        names.sort();
+        for name in names {
+            let raw = std::fs::read(root.join(folder).join(&name)).unwrap();
+            let expected: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(root.join(folder).join(name.replace(".eml", ".json"))).unwrap(),
+            )
+            .unwrap();
+            let outcome = std::panic::catch_unwind(|| {
+                let parsed = mail::parse(&raw);
+                let _ = mail::classify(&parsed, &Envelope::default());
+                let _ = mail::reply::extract_answer(
+                    &parsed.text,
+                    std::slice::from_ref(&parsed.subject),
+                );
+                parsed.text
+            });
+            let Ok(text) = outcome else {
+                tally.add(&format!("{folder}: no panic"), false);
+                wrong.push(format!("{folder}/{name}: panicked"));
+                continue;
+            };
+            tally.add(&format!("{folder}: no panic"), true);
+            // The first text body, as mail-parser's own expected output has it.
+            let first = expected["text_body"].get(0).and_then(|i| i.as_u64());
+            let body = first.map(|i| &expected["parts"][i as usize]["body"]);
+            let (category, right) = match body {
+                Some(b) if b.get("Text").is_some() => {
+                    let want = b["Text"]
+                        .as_str()
+                        .unwrap()
+                        .replace("\r\n", "\n")
+                        .replace('\r', "\n");
+                    ("plain text as expected", text.trim() == want.trim())
+                }
+                // HTML must come out as text: something readable, no markup left.
+                Some(b) if b.get("Html").is_some() => (
+                    "HTML read as text",
+                    !text.trim().is_empty() && !tag.is_match(&text),
+                ),
+                _ => continue,
+            };
+            tally.add(&format!("{folder}: {category}"), right);
+            if !right {
+                wrong.push(format!("{folder}/{name}"));
+            }
+        }
+    }
+    tally.print("mail-parser eml (decoded body text)");
+    println!("wrong: {wrong:?}");
+    let (right, total) = tally.total();
+    assert!(total >= 90, "corpus incomplete: {total} checks");
+    assert!(
+        right >= FLOOR_MAIL_PARSER,
+        "{right}/{total} right, floor {FLOOR_MAIL_PARSER}: {wrong:?}"
+    );
+}
+
+const FLOOR_MAIL_PARSER: usize = 95;

@@ -4,6 +4,7 @@
 //! values, so the rules are tested with unit tests over `fixtures/*.eml`.
 
 pub mod classify;
+pub mod html;
 pub mod parse;
 pub mod reply;
 

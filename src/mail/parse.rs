@@ -1,6 +1,6 @@
 //! Bytes to the fields nonono needs, leniently: any input yields a [`ParsedMail`], never a panic.
 
-use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders, PartType};
 
 /// A display name and an address, as in `From:`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,10 +91,7 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
     };
     let content_type = type_of(msg.root_part());
     let part_types = msg.parts.iter().map(type_of).collect();
-    let text = msg
-        .body_text(0)
-        .map(|t| normalize_newlines(&t))
-        .unwrap_or_default();
+    let text = normalize_newlines(&body_text(&msg));
     ParsedMail {
         from,
         subject: msg.subject().unwrap_or_default().trim().to_owned(),
@@ -108,6 +105,54 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
         part_types,
         loop_marker,
     }
+}
+
+/// The readable text: the first text part; HTML through our converter (mail-parser's own runs
+/// list items together); 8-bit text with no declared charset read as windows-1252 when it is not
+/// UTF-8, as old Finnish mail often is.
+fn body_text(msg: &mail_parser::Message<'_>) -> String {
+    let Some(part) = msg.text_part(0) else {
+        return String::new();
+    };
+    match &part.body {
+        PartType::Html(html) => super::html::to_text(html),
+        PartType::Text(text) => {
+            let declared = part
+                .content_type()
+                .and_then(|ct| ct.attribute("charset"))
+                .is_some();
+            let encoded = part.content_transfer_encoding().is_some_and(|e| {
+                e.eq_ignore_ascii_case("base64") || e.eq_ignore_ascii_case("quoted-printable")
+            });
+            if !declared && !encoded && text.contains('\u{FFFD}') {
+                let raw = msg
+                    .raw_message()
+                    .get(part.offset_body as usize..part.offset_end as usize)
+                    .unwrap_or_default();
+                if std::str::from_utf8(raw).is_err() {
+                    return windows_1252(raw);
+                }
+            }
+            text.to_string()
+        }
+        _ => msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+    }
+}
+
+/// Decodes windows-1252 (a superset of Latin-1 that mail clients actually sent).
+pub fn windows_1252(bytes: &[u8]) -> String {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
+        '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
+        'ž', 'Ÿ',
+    ];
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0x9F => HIGH[(b - 0x80) as usize],
+            _ => char::from(b),
+        })
+        .collect()
 }
 
 fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
@@ -125,6 +170,19 @@ fn normalize_newlines(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undeclared_latin1_is_read_as_windows_1252() {
+        let mut raw = b"From: a@b.fi\r\nSubject: x\r\n\r\n".to_vec();
+        raw.extend_from_slice(b"P\xe4\xe4t\xf6s \x80 5\r\n");
+        assert_eq!(parse(&raw).text, "Päätös € 5\n");
+    }
+
+    #[test]
+    fn html_only_mail_becomes_readable_text() {
+        let raw = "From: a@b.fi\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hei,</p><ul><li>yksi</li><li>kaksi</li></ul>\r\n";
+        assert_eq!(parse(raw.as_bytes()).text, "Hei,\n\n- yksi\n- kaksi\n");
+    }
 
     #[test]
     fn garbage_never_panics() {
