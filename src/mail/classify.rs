@@ -43,6 +43,32 @@ const AUTO_SUBJECTS: &[&str] = &[
     "abwesenheitsnotiz",
 ];
 
+/// Subjects of helpdesk acknowledgements ("we received your request #123"): the company's
+/// system saying it got the mail, which counts as acknowledged, not answered.
+const ACKNOWLEDGEMENT_SUBJECTS: &[&str] = &[
+    "olemme vastaanottaneet",
+    "viestisi on vastaanotettu",
+    "palautteesi on vastaanotettu",
+    "yhteydenottosi on vastaanotettu",
+    "pyyntösi on vastaanotettu",
+    "tikettisi on luotu",
+    "we have received your",
+    "we've received your",
+    "we received your",
+    "request received",
+    "ticket received",
+    "ticket has been created",
+    "request has been received",
+    "your request has been",
+    "thank you for contacting",
+    "vi har mottagit",
+    "ditt ärende har registrerats",
+    "tack för ditt meddelande",
+    "oleme kätte saanud",
+    "teie pöördumine on registreeritud",
+    "täname pöördumise eest",
+];
+
 /// Local parts and names that mail systems report failures from.
 const BOUNCE_SENDERS: &[&str] = &[
     "mailer-daemon",
@@ -137,7 +163,9 @@ pub fn classify(mail: &ParsedMail, envelope: &Envelope) -> Class {
         return Class::AutoReply;
     }
     let subject = subject.trim_start_matches("re:").trim_start();
-    if AUTO_SUBJECTS.iter().any(|s| subject.starts_with(s)) {
+    if AUTO_SUBJECTS.iter().any(|s| subject.starts_with(s))
+        || ACKNOWLEDGEMENT_SUBJECTS.iter().any(|s| subject.contains(s))
+    {
         return Class::AutoReply;
     }
     Class::Human
@@ -169,6 +197,23 @@ mod tests {
         let m =
             parse("From: a@b.fi\r\nSubject: Automaattinen vastaus: Lasku\r\n\r\nx\r\n".as_bytes());
         assert_eq!(classify(&m, &envelope("a@b.fi")), Class::AutoReply);
+    }
+
+    #[test]
+    fn helpdesk_acknowledgements_are_automatic() {
+        for subject in [
+            "Olemme vastaanottaneet viestisi [#123456]",
+            "[Request received] Re: Palaute",
+            "Vi har mottagit ditt meddelande (ärende 42)",
+            "Oleme kätte saanud teie kirja",
+        ] {
+            let m = parse(format!("From: help@x.fi\r\nSubject: {subject}\r\n\r\nx\r\n").as_bytes());
+            assert_eq!(
+                classify(&m, &envelope("help@x.fi")),
+                Class::AutoReply,
+                "{subject}"
+            );
+        }
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub fn to_text(html: &str) -> String {
                     _ => "title",
                 });
             }
-            ("br", _) => out.newline(),
+            ("br", _) => out.line_break(),
             ("p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table", _) => out.paragraph(),
             ("div" | "tr" | "section" | "article" | "header" | "footer" | "center", _) => {
                 out.newline()
@@ -335,6 +335,11 @@ impl Output {
             }
         }
         self.pending = 0;
+    }
+
+    /// `<br>`: ends the line; a second one in a row leaves a blank line.
+    fn line_break(&mut self) {
+        self.pending = (self.pending + 1).min(2);
     }
 
     fn newline(&mut self) {

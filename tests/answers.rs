@@ -1,0 +1,108 @@
+//! Real-looking company answers from the clients people use, in Finnish, Swedish and Estonian,
+//! sent over SMTP into a thread: the published text must equal `fixtures/answers/NAME.expected.txt`.
+//! On a mismatch the published text is written to `NAME.failed` beside it.
+
+mod common;
+
+use common::{TestApp, fixture, root};
+
+#[tokio::test]
+async fn answers_are_published_without_quotes_signatures_or_footers() {
+    let mut app = TestApp::start().await;
+    app.send(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-tagged.eml", &[]),
+    )
+    .await
+    .unwrap();
+    let out = app.wait_outbound(2).await;
+    let forward = out
+        .iter()
+        .find(|m| m.to.ends_with("@elisa.example"))
+        .unwrap()
+        .clone();
+
+    let dir = root().join("fixtures/answers");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".eml") && dir.join(n.replace(".eml", ".expected.txt")).exists())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 4, "{names:?}");
+    let mut failures = Vec::new();
+    for name in &names {
+        let raw = std::fs::read_to_string(dir.join(name))
+            .unwrap()
+            .replace("{{to}}", &forward.from)
+            .replace("{{in_reply_to}}", &forward.message_id);
+        let before = app.store().posts(1).unwrap().len();
+        app.send("anna@elisa.example", &forward.from, raw.as_bytes())
+            .await
+            .unwrap();
+        app.wait_processed().await;
+        let posts = app.store().posts(1).unwrap();
+        assert_eq!(posts.len(), before + 1, "{name} was not published");
+        let post = posts.last().unwrap();
+        assert_eq!(post.kind.as_str(), "official", "{name}");
+        let expected_path = dir.join(name.replace(".eml", ".expected.txt"));
+        let expected = std::fs::read_to_string(&expected_path).unwrap();
+        let failed_path = dir.join(name.replace(".eml", ".failed"));
+        if post.body.trim() != expected.trim() {
+            std::fs::write(&failed_path, &post.body).unwrap();
+            failures.push(format!("{name}: see {}", failed_path.display()));
+        } else {
+            let _ = std::fs::remove_file(&failed_path);
+        }
+    }
+    app.stop().await;
+    assert!(
+        failures.is_empty(),
+        "published text differs:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn a_helpdesk_acknowledgement_is_an_event_not_an_answer() {
+    let mut app = TestApp::start().await;
+    app.send(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        &std::fs::read(root().join("fixtures/inbound/new-feedback-tagged.eml")).unwrap(),
+    )
+    .await
+    .unwrap();
+    let out = app.wait_outbound(2).await;
+    let forward = out
+        .iter()
+        .find(|m| m.to.ends_with("@elisa.example"))
+        .unwrap()
+        .clone();
+    let raw = std::fs::read_to_string(root().join("fixtures/answers/helpdesk-acknowledgement.eml"))
+        .unwrap()
+        .replace("{{to}}", &forward.from);
+    app.send(
+        "asiakaspalvelu@elisa.example",
+        &forward.from,
+        raw.as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.wait_processed().await;
+    let store = app.store();
+    assert_eq!(
+        store.posts(1).unwrap().len(),
+        1,
+        "not published as an answer"
+    );
+    let events = store.events(1).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "auto-reply");
+    let thread = store.thread(1).unwrap().unwrap();
+    assert!(thread.first_answer_at.is_none() && thread.first_auto_at.is_some());
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(app.outbound().len(), 2, "never relayed");
+    app.stop().await;
+}
