@@ -181,10 +181,29 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         journal,
     });
     let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
+    let notice_config = config.clone();
+    let on_failure: relay::OnFailure = Arc::new(move |store: &mut Store, origin, error| {
+        // A notice that fails is only logged: it must not beget another notice.
+        if origin.purpose == pipeline::PURPOSE_OPERATOR {
+            return;
+        }
+        let queued = store
+            .begin()
+            .map_err(pipeline::PipelineError::from)
+            .and_then(|tx| {
+                pipeline::operator_notice(&tx, &notice_config, origin, error, crate::clock::now())?;
+                tx.commit()?;
+                Ok(())
+            });
+        if let Err(e) = queued {
+            tracing::error!("relay: telling the operator: {e}");
+        }
+    });
     let relay = tokio::spawn(relay::run(
         Arc::new(Mutex::new(relay_store)),
         transport,
         relay_wake,
+        on_failure,
         stopped.clone(),
     ));
     let app = archive::router(archive::Archive::new(archive_stores, config.clone()));

@@ -31,6 +31,9 @@ pub enum Origin {
     Person,
     /// Our automatic answer to a message (acknowledgement, help): `Auto-Submitted: auto-replied`.
     AutoReplied,
+    /// Mail the gateway writes on its own (operator notices, reminders):
+    /// `Auto-Submitted: auto-generated`.
+    Automatic,
 }
 
 /// One message to write.
@@ -84,11 +87,16 @@ pub fn build(letter: &Letter, config: &Config, now: i64) -> Result<Built, Compos
                 .join(" "),
         );
     }
-    if letter.origin == Origin::AutoReplied {
+    let automatic = match letter.origin {
+        Origin::Person => None,
+        Origin::AutoReplied => Some("auto-replied"),
+        Origin::Automatic => Some("auto-generated"),
+    };
+    if let Some(kind) = automatic {
         b = b
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("Auto-Submitted"),
-                "auto-replied".into(),
+                kind.into(),
             ))
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),

@@ -13,9 +13,10 @@ use crate::config::{Config, Language, ProviderConfig};
 use crate::mail::{self, Class, ParsedMail};
 use crate::route::{self, Recipient, Tag};
 use crate::store::{
-    JournalEntry, NewPost, NewThread, Outbound, Participant, PostKind, Role, Store, StoreError, Tx,
+    JournalEntry, MessageOrigin, NewPost, NewThread, Outbound, Participant, PostKind, Role, Store,
+    StoreError, Tx,
 };
-use crate::token::TokenKey;
+use crate::token::{Purpose, TokenKey};
 
 /// Why a message could not be processed.
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +92,8 @@ pub fn process(
             }
             Recipient::Reply(participant) => reply(&tx, ctx, &msg, participant)?,
             Recipient::Operator => to_operator(&tx, ctx, &msg)?,
-            Recipient::Bounce => format!("{} to the bounce address: kept", class.as_str()),
+            Recipient::Bounce(Some(outbox)) => bounce(&tx, ctx, &msg, outbox)?,
+            Recipient::Bounce(None) => format!("{} to the bounce address: kept", class.as_str()),
         };
         outcomes.push(outcome);
     }
@@ -192,7 +194,7 @@ fn send(
     journal_id: i64,
 ) -> Result<(), PipelineError> {
     let built = compose::build(letter, ctx.config, ctx.now)?;
-    tx.queue(
+    let id = tx.queue(
         &Outbound {
             thread_id,
             participant_id,
@@ -204,6 +206,124 @@ fn send(
             raw: built.raw,
         },
         ctx.now,
+    )?;
+    // Its bounce, if any, comes back to an address that names this very message.
+    let verp = format!(
+        "b+{}@{}",
+        ctx.key.issue_for(Purpose::Bounce, id),
+        ctx.config.domain
+    );
+    tx.set_envelope_sender(id, &verp)?;
+    Ok(())
+}
+
+/// A delivery report (or an automatic reply sent to our envelope sender) for one of our messages.
+fn bounce(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    outbox: i64,
+) -> Result<String, PipelineError> {
+    match msg.class {
+        Class::Bounce => {
+            let Some(origin) = tx.bounced(outbox, msg.entry.id, ctx.now)? else {
+                return Ok("bounce for a message we no longer have: kept".into());
+            };
+            operator_notice(tx, ctx.config, &origin, &msg.mail.subject, ctx.now)?;
+            Ok(format!(
+                "bounce for outbound {outbox} ({}): recorded, operator told",
+                origin.purpose
+            ))
+        }
+        Class::AutoReply => {
+            if let Some(MessageOrigin {
+                thread_id: Some(thread),
+                ..
+            }) = tx.origin(outbox)?
+            {
+                tx.add_event(
+                    thread,
+                    Some(msg.entry.id),
+                    crate::store::EVENT_AUTO_REPLY,
+                    "",
+                    ctx.now,
+                )?;
+            }
+            Ok(format!(
+                "automatic reply to outbound {outbox}: recorded, not relayed"
+            ))
+        }
+        Class::Human => Ok(format!(
+            "mail to the bounce address of outbound {outbox}: kept"
+        )),
+    }
+}
+
+/// The outbox purpose of mail to the operator.
+pub const PURPOSE_OPERATOR: &str = "operator";
+
+/// Tells the operator that a message could not be delivered: a mail to `operator_address`
+/// when one is configured (the log has it either way).
+pub fn operator_notice(
+    tx: &Tx<'_>,
+    config: &Config,
+    origin: &MessageOrigin,
+    detail: &str,
+    now: i64,
+) -> Result<(), PipelineError> {
+    tracing::warn!(
+        outbox = origin.outbox,
+        thread = origin.thread_id,
+        "delivery failed ({})",
+        origin.purpose
+    );
+    let Some(operator) = &config.operator_address else {
+        return Ok(());
+    };
+    let thread = origin
+        .thread_id
+        .map(|t| public_url(config, t))
+        .unwrap_or_else(|| "-".into());
+    let (subject, body) = match config.language {
+        Language::Fi => (
+            format!("Toimitus epäonnistui: viesti {}", origin.outbox),
+            format!(
+                "Viestiä {} ({}) ei voitu toimittaa.\n\nKetju: {thread}\nSyy: {detail}\n\nKomento `nonono queue` näyttää jonon.\n",
+                origin.outbox, origin.purpose
+            ),
+        ),
+        Language::En => (
+            format!("Delivery failed: message {}", origin.outbox),
+            format!(
+                "Message {} ({}) could not be delivered.\n\nThread: {thread}\nReason: {detail}\n\n`nonono queue` shows the queue.\n",
+                origin.outbox, origin.purpose
+            ),
+        ),
+    };
+    let letter = Letter {
+        from_name: "nonono".into(),
+        from_address: format!("postmaster@{}", config.domain),
+        to: operator.clone(),
+        subject,
+        body,
+        references: Vec::new(),
+        origin: compose::Origin::Automatic,
+    };
+    let built = compose::build(&letter, config, now)?;
+    tx.queue(
+        &Outbound {
+            // Not tied to the thread: a notice that fails in turn is no event of the thread.
+            thread_id: None,
+            participant_id: None,
+            journal_id: None,
+            purpose: PURPOSE_OPERATOR,
+            // Never a bounce address: a failing notice must not bounce into another notice.
+            mail_from: String::new(),
+            rcpt_to: operator.clone(),
+            message_id: built.message_id,
+            raw: built.raw,
+        },
+        now,
     )?;
     Ok(())
 }
@@ -558,7 +678,7 @@ fn to_operator(tx: &Tx<'_>, ctx: &Context<'_>, msg: &Message<'_>) -> Result<Stri
             thread_id: None,
             participant_id: None,
             journal_id: Some(msg.entry.id),
-            purpose: "operator",
+            purpose: PURPOSE_OPERATOR,
             mail_from: bounce_address(ctx.config),
             rcpt_to: operator.clone(),
             message_id: msg.mail.message_id.clone().unwrap_or_default(),

@@ -4,7 +4,7 @@
 //! Pure functions over the config and the message; no I/O.
 
 use crate::config::{Config, ProviderConfig};
-use crate::token::TokenKey;
+use crate::token::{Purpose, TokenKey};
 
 /// What a recipient address at our domain stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +17,9 @@ pub enum Recipient {
     Reply(i64),
     /// `postmaster@` / `abuse@`: for the operator.
     Operator,
-    /// `bounce@`: the envelope sender of our own mail, where delivery reports arrive.
-    Bounce,
+    /// `b+TOKEN@`: the envelope sender of one message of ours, where its delivery report
+    /// arrives (the outbox row id); `bounce@` without a token has none.
+    Bounce(Option<i64>),
 }
 
 /// Why a recipient is refused at `RCPT TO`.
@@ -47,10 +48,16 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
             .map(Recipient::Reply)
             .ok_or(Refusal::BadToken);
     }
+    if let Some(token) = local.strip_prefix("b+") {
+        return key
+            .verify_for(Purpose::Bounce, token)
+            .map(|id| Recipient::Bounce(Some(id)))
+            .ok_or(Refusal::BadToken);
+    }
     match local {
         "palaute" | "feedback" => Ok(Recipient::Feedback),
         "postmaster" | "abuse" => Ok(Recipient::Operator),
-        "bounce" => Ok(Recipient::Bounce),
+        "bounce" => Ok(Recipient::Bounce(None)),
         slug => config
             .provider(slug)
             .map(|p| Recipient::Provider(p.slug.clone()))

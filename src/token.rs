@@ -1,7 +1,9 @@
-//! Reply tokens: the `TOKEN` in `t+TOKEN@DOMAIN`.
+//! Tokens: the `TOKEN` in `t+TOKEN@DOMAIN` (a reply address) and `b+TOKEN@DOMAIN` (the envelope
+//! sender of one outbound message, where its bounce comes back).
 //!
-//! A token names one participant of one thread (the participant row knows its thread) and carries
-//! an HMAC so nobody can guess or alter one. Tokens use lowercase letters and digits only, because
+//! A reply token names one participant of one thread (the participant row knows its thread); a
+//! bounce token names one outbox row. Each carries an HMAC, keyed by what it names, so nobody can
+//! guess or alter one, nor use one kind as the other. Tokens use lowercase letters and digits only, because
 //! some MTAs lower-case local parts: the participant id in base 36, then a fixed-length MAC in
 //! base 32.
 
@@ -21,6 +23,15 @@ impl std::fmt::Debug for TokenKey {
     }
 }
 
+/// What a token names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A participant of a thread (`t+`).
+    Participant,
+    /// An outbox row (`b+`).
+    Bounce,
+}
+
 impl TokenKey {
     /// A key from secret bytes.
     pub fn new(secret: &[u8]) -> Self {
@@ -29,25 +40,40 @@ impl TokenKey {
 
     /// The token issued to participant `id`.
     pub fn issue(&self, id: i64) -> String {
-        let mut token = to_base36(id as u64);
-        token.push_str(&self.mac(&token));
-        token
+        self.issue_for(Purpose::Participant, id)
     }
 
     /// The participant a token was issued to, or `None` when it was not issued by this key.
     pub fn verify(&self, token: &str) -> Option<i64> {
+        self.verify_for(Purpose::Participant, token)
+    }
+
+    /// A token naming `id` for `purpose`.
+    pub fn issue_for(&self, purpose: Purpose, id: i64) -> String {
+        let mut token = to_base36(id as u64);
+        token.push_str(&self.mac(purpose, &token));
+        token
+    }
+
+    /// The id a token names for `purpose`, or `None` when this key did not issue it so.
+    pub fn verify_for(&self, purpose: Purpose, token: &str) -> Option<i64> {
         let token = token.to_ascii_lowercase();
         if token.len() <= MAC_CHARS || token.len() > MAC_CHARS + 13 {
             return None;
         }
         let (id, mac) = token.split_at(token.len() - MAC_CHARS);
-        constant_time::verify_slices_are_equal(self.mac(id).as_bytes(), mac.as_bytes()).ok()?;
+        constant_time::verify_slices_are_equal(self.mac(purpose, id).as_bytes(), mac.as_bytes())
+            .ok()?;
         let id = u64::from_str_radix(id, 36).ok()?;
         i64::try_from(id).ok()
     }
 
-    fn mac(&self, id: &str) -> String {
-        let tag = hmac::sign(&self.0, format!("participant:{id}").as_bytes());
+    fn mac(&self, purpose: Purpose, id: &str) -> String {
+        let label = match purpose {
+            Purpose::Participant => "participant",
+            Purpose::Bounce => "bounce",
+        };
+        let tag = hmac::sign(&self.0, format!("{label}:{id}").as_bytes());
         base32(&tag.as_ref()[..10])
     }
 }
@@ -118,6 +144,16 @@ mod tests {
         assert_eq!(key.verify(""), None);
         assert_eq!(key.verify("abc"), None);
         assert_eq!(key.verify(&"z".repeat(40)), None);
+    }
+
+    #[test]
+    fn a_token_of_one_purpose_is_not_valid_for_another() {
+        let key = TokenKey::new(b"secret");
+        let reply = key.issue(5);
+        assert_eq!(key.verify_for(Purpose::Bounce, &reply), None);
+        let bounce = key.issue_for(Purpose::Bounce, 5);
+        assert_eq!(key.verify_for(Purpose::Bounce, &bounce), Some(5));
+        assert_eq!(key.verify(&bounce), None);
     }
 
     #[test]

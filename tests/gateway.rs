@@ -518,3 +518,45 @@ async fn shutdown_tells_open_sessions_to_come_back_later() {
     assert!(reply.starts_with("421 4.3.2"), "{reply}");
     stopping.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_bounce_is_traced_to_its_thread_marks_the_route_and_tells_the_operator() {
+    let mut app =
+        TestApp::start_with(|c| c.operator_address = Some("operator@example.org".into())).await;
+    let (forward, _) = new_thread(&app).await;
+    // Every message has its own bounce address, naming it.
+    assert!(
+        forward.return_path.starts_with("b+"),
+        "{}",
+        forward.return_path
+    );
+    assert_token_address(&forward.return_path.replacen("b+", "t+", 1));
+    let dsn = fixture("bounce-dsn.eml", &[("to", &forward.return_path)]);
+    app.send("", &forward.return_path, &dsn)
+        .await
+        .expect("250 for a bounce from <>");
+    let out = app.wait_outbound(3).await;
+    let notice = &out[2];
+    assert_eq!(notice.to, "operator@example.org");
+    assert_eq!(notice.auto_submitted.as_deref(), Some("auto-generated"));
+    assert!(
+        notice.text.contains("https://nonono.test/t/1"),
+        "{}",
+        notice.text
+    );
+    assert_eq!(
+        notice.return_path, "",
+        "a notice is sent with the null sender"
+    );
+    let (_, page) = app.get("/t/1").await;
+    assert!(page.contains("Viestiä ei voitu toimittaa"), "{page}");
+    assert!(!page.contains("Undelivered"), "the report is not published");
+    let mut c = app.conversation().await;
+    c.command("EHLO x").await;
+    c.command("MAIL FROM:<>").await;
+    let forged = c
+        .command("RCPT TO:<b+1aaaaaaaaaaaaaaaa@nonono.localhost>")
+        .await;
+    assert!(forged.starts_with("550"), "{forged}");
+    app.stop().await;
+}

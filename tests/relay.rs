@@ -55,7 +55,11 @@ async fn mail_is_delivered_to_the_smarthost_with_our_envelope() {
         .iter()
         .find(|m| m.rcpt_to == ["laskutus@elisa.example"])
         .expect("forward");
-    assert_eq!(forward.mail_from, "bounce@nonono.localhost");
+    assert!(
+        forward.mail_from.starts_with("b+") && forward.mail_from.ends_with("@nonono.localhost"),
+        "a bounce address of its own: {}",
+        forward.mail_from
+    );
     assert!(forward.data.contains("via nonono"));
     assert!(
         got.iter()
@@ -98,17 +102,38 @@ async fn temporary_failures_wait_and_are_delivered_after_a_restart() {
 }
 
 #[tokio::test]
-async fn a_permanent_refusal_is_recorded_and_not_retried() {
+async fn a_permanent_refusal_is_recorded_on_the_thread_and_not_retried() {
     let sink = Sink::start("550 5.1.1 No such user").await;
-    let mut app = app_with_smarthost(&sink).await;
+    let port = sink.port;
+    let mut app = TestApp::start_with(move |c| {
+        c.outbound.transport = Transport::Smtp;
+        c.outbound.smtp_port = port;
+        c.operator_address = Some("operator@example.org".into());
+    })
+    .await;
     send_feedback(&app).await;
+    // The forward and the acknowledgement fail; each failure queues a notice to the operator,
+    // which fails at the same smarthost and is only logged: four rows, no loop.
     let rows = wait_for_queue(&app, |rows| {
-        rows.len() == 2 && rows.iter().all(|r| r.state == "failed")
+        rows.len() == 4 && rows.iter().all(|r| r.state == "failed")
     })
     .await;
     assert!(
         rows.iter()
             .all(|r| r.attempts == 1 && r.last_error.as_deref().unwrap().contains("550"))
+    );
+    assert_eq!(rows.iter().filter(|r| r.purpose == "operator").count(), 2);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        app.store().queue_listing().unwrap().len(),
+        4,
+        "no notice about a notice"
+    );
+    let (_, page) = app.get("/t/1").await;
+    assert_eq!(
+        page.matches("Viestiä ei voitu toimittaa").count(),
+        2,
+        "{page}"
     );
     app.stop().await;
 }

@@ -15,7 +15,7 @@ use lettre::{AsyncTransport, Tokio1Executor};
 use tokio::sync::{Notify, watch};
 
 use crate::config::{Config, Transport as TransportKind};
-use crate::store::{OutboundRow, Store};
+use crate::store::{MessageOrigin, OutboundRow, Store};
 pub use retry::Delivery;
 
 /// Where outbound mail goes.
@@ -51,8 +51,11 @@ impl Transport {
             Transport::File(dir) => {
                 let path = dir.join(format!("{:08}.eml", row.id));
                 let tmp = dir.join(format!(".{:08}.eml.tmp", row.id));
+                // As a final delivery agent would, record the envelope sender.
+                let mut bytes = format!("Return-Path: <{}>\r\n", row.mail_from).into_bytes();
+                bytes.extend_from_slice(&row.raw);
                 let written = async {
-                    tokio::fs::write(&tmp, &row.raw).await?;
+                    tokio::fs::write(&tmp, &bytes).await?;
                     tokio::fs::rename(&tmp, &path).await
                 };
                 match written.await {
@@ -76,22 +79,27 @@ impl Transport {
 }
 
 fn envelope(row: &OutboundRow) -> Result<lettre::address::Envelope, String> {
-    let from = row
-        .mail_from
-        .parse()
-        .map_err(|e| format!("sender address: {e}"))?;
+    // An empty sender is the null sender `<>`: nothing may bounce back.
+    let from = match row.mail_from.as_str() {
+        "" => None,
+        sender => Some(sender.parse().map_err(|e| format!("sender address: {e}"))?),
+    };
     let to = row
         .rcpt_to
         .parse()
         .map_err(|e| format!("recipient address: {e}"))?;
-    lettre::address::Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())
+    lettre::address::Envelope::new(from, vec![to]).map_err(|e| e.to_string())
 }
+
+/// Called after a permanent failure was recorded, to tell the operator (it may queue mail).
+pub type OnFailure = Arc<dyn Fn(&mut Store, &MessageOrigin, &str) + Send + Sync>;
 
 /// Delivers due rows until `shutdown` turns true; finishes the delivery in hand first.
 pub async fn run(
     store: Arc<Mutex<Store>>,
     transport: Transport,
     wake: Arc<Notify>,
+    on_failure: OnFailure,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -112,7 +120,7 @@ pub async fn run(
                 return;
             }
             let outcome = transport.deliver(row).await;
-            record(&store, row, outcome).await;
+            record(&store, row, outcome, &on_failure).await;
         }
         if !due.is_empty() {
             continue;
@@ -132,8 +140,20 @@ pub async fn run(
     }
 }
 
-async fn record(store: &Arc<Mutex<Store>>, row: &OutboundRow, outcome: Delivery) {
+async fn record(
+    store: &Arc<Mutex<Store>>,
+    row: &OutboundRow,
+    outcome: Delivery,
+    on_failure: &OnFailure,
+) {
     let (id, attempts, created_at) = (row.id, row.attempts + 1, row.created_at);
+    let on_failure = on_failure.clone();
+    let failed = move |s: &mut Store, e: &str, now: i64| {
+        if let Some(origin) = s.outbound_failed(id, e, now)? {
+            on_failure(s, &origin, e);
+        }
+        Ok(())
+    };
     let result = blocking(store, move |s| {
         let now = crate::clock::now();
         // Smarthost answers often quote the recipient; addresses stay out of the log.
@@ -160,12 +180,12 @@ async fn record(store: &Arc<Mutex<Store>>, row: &OutboundRow, outcome: Delivery)
                         "relay: giving up after {attempts} attempts: {}",
                         quiet(&e)
                     );
-                    s.outbound_failed(id, &e)
+                    failed(s, &e, now)
                 }
             },
             Delivery::Permanent(e) => {
                 tracing::error!(outbox = id, "relay: permanent failure: {}", quiet(&e));
-                s.outbound_failed(id, &e)
+                failed(s, &e, now)
             }
         }
     })
@@ -177,10 +197,10 @@ async fn record(store: &Arc<Mutex<Store>>, row: &OutboundRow, outcome: Delivery)
 
 async fn blocking<T: Send + 'static>(
     store: &Arc<Mutex<Store>>,
-    f: impl FnOnce(&Store) -> crate::store::Result<T> + Send + 'static,
+    f: impl FnOnce(&mut Store) -> crate::store::Result<T> + Send + 'static,
 ) -> crate::store::Result<T> {
     let store = store.clone();
-    tokio::task::spawn_blocking(move || f(&store.lock().expect("store lock")))
+    tokio::task::spawn_blocking(move || f(&mut store.lock().expect("store lock")))
         .await
         .expect("store task")
 }

@@ -58,7 +58,9 @@ CREATE TABLE participants (
     address TEXT NOT NULL,
     public_name TEXT NOT NULL,
     person_id INTEGER REFERENCES people(id),
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    -- Set when mail to this participant bounced: the route is failing.
+    failing_since INTEGER
 );
 CREATE INDEX participants_thread ON participants(thread_id);
 

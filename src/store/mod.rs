@@ -13,7 +13,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::mail::Envelope;
-pub use outbox::{Outbound, OutboundRow, QueueRow};
+pub use outbox::{EVENT_BOUNCE, MessageOrigin, Outbound, OutboundRow, QueueRow};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

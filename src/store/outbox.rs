@@ -48,7 +48,88 @@ pub struct QueueRow {
     pub last_error: Option<String>,
 }
 
+/// What an outbox row was sent for, to trace a bounce back to its thread.
+#[derive(Debug, Clone)]
+pub struct MessageOrigin {
+    pub outbox: i64,
+    pub thread_id: Option<i64>,
+    pub participant_id: Option<i64>,
+    pub purpose: String,
+}
+
+/// The event kind recorded on a thread when mail in it could not be delivered.
+pub const EVENT_BOUNCE: &str = "bounce";
+
+fn origin(conn: &rusqlite::Connection, outbox: i64) -> rusqlite::Result<Option<MessageOrigin>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row(
+        "SELECT thread_id, participant_id, purpose FROM outbox WHERE id = ?1",
+        [outbox],
+        |r| {
+            Ok(MessageOrigin {
+                outbox,
+                thread_id: r.get(0)?,
+                participant_id: r.get(1)?,
+                purpose: r.get(2)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Records a delivery failure on the thread the message belonged to, and marks its recipient
+/// failing. Returns where the message came from.
+fn record_failure(
+    conn: &rusqlite::Connection,
+    outbox: i64,
+    journal_id: Option<i64>,
+    now: i64,
+) -> rusqlite::Result<Option<MessageOrigin>> {
+    let Some(origin) = origin(conn, outbox)? else {
+        return Ok(None);
+    };
+    if let Some(participant) = origin.participant_id {
+        conn.execute(
+            "UPDATE participants SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NULL",
+            params![participant, now],
+        )?;
+    }
+    if let Some(thread) = origin.thread_id {
+        let role: Option<String> = match origin.participant_id {
+            Some(p) => conn.query_row("SELECT role FROM participants WHERE id = ?1", [p], |r| {
+                r.get(0)
+            })?,
+            None => None,
+        };
+        conn.execute(
+            "INSERT INTO events (thread_id, journal_id, kind, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![thread, journal_id, EVENT_BOUNCE, role.unwrap_or_default(), now],
+        )?;
+    }
+    Ok(Some(origin))
+}
+
 impl Tx<'_> {
+    /// A delivery report for one of our messages arrived: record it on its thread and mark
+    /// its recipient failing.
+    pub fn bounced(&self, outbox: i64, journal_id: i64, now: i64) -> Result<Option<MessageOrigin>> {
+        Ok(record_failure(&self.tx, outbox, Some(journal_id), now)?)
+    }
+
+    /// Where an outbox row came from.
+    pub fn origin(&self, outbox: i64) -> Result<Option<MessageOrigin>> {
+        Ok(origin(&self.tx, outbox)?)
+    }
+
+    /// Sets the envelope sender of a queued row (its bounce address names the row itself).
+    pub fn set_envelope_sender(&self, outbox: i64, mail_from: &str) -> Result<()> {
+        self.tx.execute(
+            "UPDATE outbox SET mail_from = ?2 WHERE id = ?1",
+            params![outbox, mail_from],
+        )?;
+        Ok(())
+    }
+
     /// Queues a message for delivery as soon as the transaction commits.
     pub fn queue(&self, m: &Outbound, now: i64) -> Result<i64> {
         self.tx.execute(
@@ -119,13 +200,22 @@ impl Store {
         Ok(())
     }
 
-    /// Records a permanent failure: the row is not tried again.
-    pub fn outbound_failed(&self, id: i64, error: &str) -> Result<()> {
-        self.conn.execute(
+    /// Records a permanent failure: the row is not tried again, its thread shows that a
+    /// message could not be delivered, and its recipient is marked failing.
+    pub fn outbound_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        now: i64,
+    ) -> Result<Option<MessageOrigin>> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
             "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
             params![id, error],
         )?;
-        Ok(())
+        let origin = record_failure(&tx, id, None, now)?;
+        tx.commit()?;
+        Ok(origin)
     }
 
     /// Makes every pending row due now (the operator's "flush"); returns how many.

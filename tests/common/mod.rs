@@ -146,8 +146,9 @@ impl TestApp {
             .port(self.smtp_port())
             .timeout(Some(Duration::from_secs(10)))
             .build();
-        let envelope =
-            Envelope::new(Some(from.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
+        // "" is the null sender `<>` that bounces use.
+        let from = (!from.is_empty()).then(|| from.parse().unwrap());
+        let envelope = Envelope::new(from, vec![to.parse().unwrap()]).unwrap();
         transport.send_raw(&envelope, raw).await.map(|_| ())
     }
 
@@ -260,6 +261,8 @@ fn dechunk(mut body: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Outbound {
     pub raw: String,
+    /// The envelope sender, from the `Return-Path` the file transport writes.
+    pub return_path: String,
     pub from: String,
     pub from_name: String,
     pub reply_to: String,
@@ -294,6 +297,12 @@ impl Outbound {
             _ => Vec::new(),
         };
         Outbound {
+            return_path: msg
+                .header_raw("Return-Path")
+                .unwrap_or("")
+                .trim()
+                .trim_matches(|c| c == '<' || c == '>')
+                .to_owned(),
             from_name,
             from,
             reply_to: first(msg.reply_to()).1,
