@@ -11,6 +11,7 @@
 //! inbound    SMTP receiver (tokio + smtp-proto): RCPT checks, bounded DATA, 250 after commit
 //! journal    group-commit writer: raw messages and envelopes into the store
 //! pipeline   journal -> classify, parse, route -> threads, posts, outbox in one transaction
+//! reprocess  re-derives published text from the raw mail after a parser change
 //! relay      outbox worker: file or SMTP transport, retries with backoff (relay::retry)
 //! archive    read-only web archive (axum + askama)
 //! compose    the mail we write, Finnish and English
@@ -34,6 +35,7 @@ pub mod journal;
 pub mod mail;
 pub mod pipeline;
 pub mod relay;
+pub mod reprocess;
 pub mod route;
 pub mod store;
 pub mod token;

@@ -30,6 +30,9 @@ enum Command {
     Providers,
     /// Write the public archive as JSON Lines, one post a line, to standard output.
     Export,
+    /// Derive every published text again from its raw mail (after a parser fix) and retry
+    /// messages the pipeline failed on. Sends no mail; safe to run twice.
+    Reprocess,
     /// Show outbound mail not yet delivered, and failed deliveries with their last error.
     Queue {
         /// Make every waiting message due now, as after fixing the smarthost.
@@ -108,6 +111,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 out.write_all(b"\n")
             })?;
             out.flush()?;
+        }
+        Command::Reprocess => {
+            let mut store = nonono::app::open_store(&config)?;
+            let key = nonono::app::token_key(&config)?;
+            let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let report = nonono::reprocess::run(&mut store, &config, &key, |done, total| {
+                if terminal && (done % 50 == 0 || done == total) {
+                    let width = 30;
+                    let filled = done * width / total.max(1);
+                    eprint!(
+                        "\rreprocessing [{}{}] {done}/{total}",
+                        "#".repeat(filled),
+                        ".".repeat(width - filled)
+                    );
+                }
+            })?;
+            if terminal {
+                eprintln!();
+            }
+            println!(
+                "{} posts read again, {} changed; {} failed messages retried",
+                report.posts, report.changed, report.retried
+            );
         }
         Command::Queue { flush } => {
             if flush {

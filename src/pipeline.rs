@@ -58,6 +58,10 @@ pub fn process(
     let mail = mail::parse(&entry.raw);
     let class = mail::classify(&mail, &entry.envelope);
     let tx = store.begin()?;
+    // Another pipeline (a `reprocess` beside `serve`) may have taken it meanwhile.
+    if !tx.is_pending(entry.id)? {
+        return Ok("already processed".into());
+    }
     let mut outcomes = Vec::new();
     let mut new_feedback_done = false;
     let mut seen = Vec::new();
@@ -127,19 +131,29 @@ impl Message<'_> {
     }
 
     /// Why this message must not be answered or passed on, if it must not.
-    fn hold_reason(&self, ctx: &Context<'_>) -> Option<&'static str> {
+    fn hold_reason(
+        &self,
+        tx: &Tx<'_>,
+        ctx: &Context<'_>,
+    ) -> Result<Option<&'static str>, PipelineError> {
         if self.class != Class::Human {
-            return Some("automatic mail");
+            return Ok(Some("automatic mail"));
+        }
+        let sender = &self.entry.envelope.mail_from;
+        if !sender.is_empty()
+            && tx.received_from(sender, self.entry.received_at - LOOP_BRAKE_WINDOW)? > LOOP_BRAKE
+        {
+            return Ok(Some("too many messages from one sender in a short time"));
         }
         if self.mail.loop_marker.as_deref() == Some(ctx.config.domain.as_str()) {
-            return Some("our own mail came back (loop marker)");
+            return Ok(Some("our own mail came back (loop marker)"));
         }
         let own_domain = format!("@{}", ctx.config.domain);
-        match self.sender() {
+        Ok(match self.sender() {
             None => Some("no sender address"),
             Some(s) if s.ends_with(&own_domain) => Some("sent from our own domain"),
             Some(_) => None,
-        }
+        })
     }
 }
 
@@ -173,6 +187,39 @@ fn address_removed(lang: Language) -> &'static str {
     match lang {
         Language::Fi => "[osoite poistettu]",
         Language::En => "[address removed]",
+    }
+}
+
+/// More messages than this from one envelope sender within [`LOOP_BRAKE_WINDOW`] seconds are
+/// held: no person writes that fast, a mail loop or a script does.
+const LOOP_BRAKE: i64 = 30;
+const LOOP_BRAKE_WINDOW: i64 = 600;
+
+/// How many of our latest messages to a participant a reply is compared with.
+pub const SENT_CONSIDERED: usize = 5;
+
+/// The pseudonym and the text to publish of new feedback.
+pub fn feedback_text(mail: &ParsedMail, lang: Language) -> (String, String) {
+    let (pseudonym, body) = mail::pseudonym(
+        &mail.text,
+        mail.from.as_ref().and_then(|m| m.name.as_deref()),
+        neutral_name(lang),
+    );
+    (
+        pseudonym,
+        mail::redact_addresses(body.trim(), address_removed(lang)),
+    )
+}
+
+/// The text to publish of a reply, given the raw mail we had sent its writer before it.
+pub fn answer_text(mail: &ParsedMail, sent: &[Vec<u8>], lang: Language) -> mail::reply::Answer {
+    let sent: Vec<String> = sent.iter().map(|raw| mail::parse(raw).text).collect();
+    let answer = mail::reply::extract_answer(&mail.text, &sent);
+    let removed = address_removed(lang);
+    mail::reply::Answer {
+        text: mail::redact_addresses(&answer.text, removed),
+        trimmed: mail::redact_addresses(&answer.trimmed, removed),
+        uncut: answer.uncut,
     }
 }
 
@@ -334,7 +381,7 @@ fn new_feedback(
     msg: &Message<'_>,
     addressed_to: Option<&str>,
 ) -> Result<String, PipelineError> {
-    if let Some(reason) = msg.hold_reason(ctx) {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
         return Ok(format!("new feedback held: {reason}"));
     }
     let sender = msg.sender().expect("hold_reason checked the sender");
@@ -366,12 +413,7 @@ fn new_feedback(
     } else {
         title
     };
-    let (pseudonym, body) = mail::pseudonym(
-        &msg.mail.text,
-        msg.mail.from.as_ref().and_then(|m| m.name.as_deref()),
-        neutral_name(config.language),
-    );
-    let body = mail::redact_addresses(body.trim(), address_removed(config.language));
+    let (pseudonym, body) = feedback_text(msg.mail, config.language);
     let title = mail::redact_addresses(&title, address_removed(config.language));
     let choice = route::choose_route(provider, &title, &body);
     let now = ctx.now;
@@ -548,22 +590,14 @@ fn reply(
         }
         Class::Human => {}
     }
-    if let Some(reason) = msg.hold_reason(ctx) {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
         tx.add_event(thread.id, journal_id, "held", reason, now)?;
         return Ok(format!("reply in thread {} held: {reason}", thread.id));
     }
     let sender = msg.sender().expect("hold_reason checked the sender");
-    let sent: Vec<String> = tx
-        .sent_to(author.id, 5)?
-        .iter()
-        .map(|raw| mail::parse(raw).text)
-        .collect();
-    let answer = mail::reply::extract_answer(&msg.mail.text, &sent);
-    let removed = address_removed(ctx.config.language);
-    let (text, trimmed) = (
-        mail::redact_addresses(&answer.text, removed),
-        mail::redact_addresses(&answer.trimmed, removed),
-    );
+    let sent = tx.sent_to(author.id, msg.entry.id, SENT_CONSIDERED)?;
+    let answer = answer_text(msg.mail, &sent, ctx.config.language);
+    let (text, trimmed) = (answer.text.clone(), answer.trimmed.clone());
     let provider = thread
         .provider
         .as_deref()
@@ -670,7 +704,7 @@ fn to_operator(tx: &Tx<'_>, ctx: &Context<'_>, msg: &Message<'_>) -> Result<Stri
     let Some(operator) = &ctx.config.operator_address else {
         return Ok("mail for the operator: kept in the journal".into());
     };
-    if msg.hold_reason(ctx).is_some() && msg.class != Class::Bounce {
+    if msg.hold_reason(tx, ctx)?.is_some() && msg.class != Class::Bounce {
         return Ok("automatic mail for the operator: kept in the journal".into());
     }
     tx.queue(

@@ -160,3 +160,44 @@ fn serve_logs_its_addresses_and_stops_cleanly_on_sigterm() {
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert!(lines.any(|l| l.unwrap().contains("stopped")));
 }
+
+#[tokio::test]
+async fn reprocess_rederives_text_and_a_second_run_changes_nothing() {
+    let mut app = TestApp::filled().await;
+    app.stop().await;
+    // Damage a post's text, as a parser bug would have published it.
+    {
+        let mut store = nonono::store::Store::open(&nonono::app::store_path(&app.config)).unwrap();
+        assert!(store.rewrite_post(2, "garbled", "", false, 0).unwrap());
+    }
+    let config = app.dir.path().join("test.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = {:?}\n", app.dir.path().to_str().unwrap()),
+    )
+    .unwrap();
+    let (ok, out, err) = nonono(&["reprocess", "--config", config.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("4 posts read again, 1 changed; 0 failed messages retried"),
+        "{out}"
+    );
+    let store = app.store();
+    let post = &store.posts(1).unwrap()[1];
+    assert!(
+        post.body.contains("Palautamme") && !post.body.contains("kirjoitti:"),
+        "{}",
+        post.body
+    );
+    assert_eq!(
+        store.search("garbled", 5, 0).unwrap().len(),
+        0,
+        "search follows the new text"
+    );
+    assert_eq!(store.search("palautamme", 5, 0).unwrap().len(), 1);
+    let (_, again, _) = nonono(&["reprocess", "--config", config.to_str().unwrap()]);
+    assert!(
+        again.starts_with("4 posts read again, 0 changed"),
+        "{again}"
+    );
+}

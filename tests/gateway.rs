@@ -560,3 +560,48 @@ async fn a_bounce_is_traced_to_its_thread_marks_the_route_and_tells_the_operator
     assert!(forged.starts_with("550"), "{forged}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_sender_writing_faster_than_a_person_is_held() {
+    let mut app = TestApp::start().await;
+    for i in 0..32 {
+        let raw =
+            format!("From: kone@example.fi\r\nSubject: [VR] Viesti {i}\r\n\r\nTeksti {i}\r\n");
+        app.send(
+            "kone@example.fi",
+            "palaute@nonono.localhost",
+            raw.as_bytes(),
+        )
+        .await
+        .unwrap();
+    }
+    app.wait_processed().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        app.outbound().len(),
+        60,
+        "30 answered and forwarded, then held"
+    );
+    let outcome = app.store().journal_outcome(32).unwrap().unwrap();
+    assert!(outcome.outcome.unwrap().contains("too many messages"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn our_own_mail_coming_back_is_held() {
+    let mut app = TestApp::start().await;
+    let (forward, _) = new_thread(&app).await;
+    // A company's system that sends our forward straight back to us, loop marker and all.
+    app.send(
+        "asiakaspalvelu@elisa.example",
+        &forward.from,
+        forward.raw.as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.wait_processed().await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(app.outbound().len(), 2, "nothing relayed");
+    assert_eq!(app.store().posts(1).unwrap().len(), 1, "nothing published");
+    app.stop().await;
+}

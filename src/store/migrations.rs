@@ -18,6 +18,7 @@ CREATE TABLE journal (
     processed_at INTEGER
 );
 CREATE INDEX journal_pending ON journal(id) WHERE state = 'pending';
+CREATE INDEX journal_sender ON journal(mail_from, received_at);
 
 CREATE TABLE people (
     id INTEGER PRIMARY KEY,

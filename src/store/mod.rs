@@ -7,6 +7,7 @@
 mod migrations;
 pub mod outbox;
 pub mod public;
+pub mod replay;
 
 use std::path::Path;
 
@@ -427,6 +428,20 @@ pub enum ExportError {
 const THREAD_COLUMNS: &str = "id, provider, company, title, route_label, created_at, due_at, \
      first_answer_at, first_auto_at, last_activity_at, posts";
 
+fn sent_to(
+    conn: &Connection,
+    participant_id: i64,
+    before: i64,
+    limit: usize,
+) -> Result<Vec<Vec<u8>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT raw FROM outbox WHERE participant_id = ?1 AND journal_id < ?2
+         ORDER BY id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![participant_id, before, limit as i64], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 fn thread_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Thread> {
     Ok(Thread {
         id: r.get(0)?,
@@ -668,14 +683,10 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The raw mail we sent to a participant, newest first, at most `limit` messages: a reply
-    /// from them quotes some of it.
-    pub fn sent_to(&self, participant_id: i64, limit: usize) -> Result<Vec<Vec<u8>>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT raw FROM outbox WHERE participant_id = ?1 ORDER BY id DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![participant_id, limit as i64], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    /// The raw mail we sent to a participant before journal entry `before` arrived, newest
+    /// first, at most `limit` messages: a reply from them quotes some of it.
+    pub fn sent_to(&self, participant_id: i64, before: i64, limit: usize) -> Result<Vec<Vec<u8>>> {
+        sent_to(&self.tx, participant_id, before, limit)
     }
 
     /// When we last sent mail to a participant.

@@ -1,0 +1,77 @@
+//! `nonono reprocess`: after a parser fix, derive every published text again from the raw mail
+//! it came from, and retry the messages the pipeline failed on.
+//!
+//! Idempotent: text is derived from the same raw mail and the same earlier outbound mail, so a
+//! second run changes nothing. It never sends mail again and never creates threads twice.
+
+use crate::config::Config;
+use crate::mail;
+use crate::pipeline::{self, Context, PipelineError, SENT_CONSIDERED};
+use crate::store::Store;
+use crate::token::TokenKey;
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Posts looked at.
+    pub posts: usize,
+    /// Posts whose text changed.
+    pub changed: usize,
+    /// Failed messages put back through the pipeline.
+    pub retried: usize,
+}
+
+/// Re-derives every post's text, then runs the pipeline over failed messages. `progress` is
+/// called with (done, total) as posts are handled.
+pub fn run(
+    store: &mut Store,
+    config: &Config,
+    key: &TokenKey,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Report, PipelineError> {
+    let total = store.published_post_count()? as usize;
+    let mut report = Report::default();
+    let mut after = 0;
+    loop {
+        let batch = store.published_posts(after, 500)?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        for post in &batch {
+            let Some(raw) = store.journal_raw(post.journal_id)? else {
+                continue;
+            };
+            let parsed = mail::parse(&raw);
+            let (body, trimmed, uncut) = if post.opening {
+                (
+                    pipeline::feedback_text(&parsed, config.language).1,
+                    String::new(),
+                    false,
+                )
+            } else {
+                let sent = match post.participant_id {
+                    Some(p) => store.sent_before(p, post.journal_id, SENT_CONSIDERED)?,
+                    None => Vec::new(),
+                };
+                let answer = pipeline::answer_text(&parsed, &sent, config.language);
+                (answer.text, answer.trimmed, answer.uncut)
+            };
+            if store.rewrite_post(post.id, &body, &trimmed, uncut, parsed.attachments)? {
+                report.changed += 1;
+            }
+            report.posts += 1;
+            progress(report.posts, total);
+        }
+    }
+    report.retried = store.retry_failed_journal()?;
+    for entry in store.pending_journal(usize::MAX)? {
+        let ctx = Context {
+            config,
+            key,
+            now: crate::clock::now(),
+        };
+        if let Err(e) = pipeline::process(store, &ctx, &entry) {
+            store.journal_failed(entry.id, &e.to_string(), ctx.now)?;
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,123 @@
+//! What `nonono reprocess` needs: the published posts with the raw mail they came from, and
+//! rewriting a post's text (and its search entry) in place.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, Tx};
+
+/// A published post that came from a journal entry.
+#[derive(Debug, Clone)]
+pub struct PublishedPost {
+    pub id: i64,
+    pub journal_id: i64,
+    pub participant_id: Option<i64>,
+    /// The thread's opening feedback (as opposed to a reply).
+    pub opening: bool,
+}
+
+impl Store {
+    /// Posts that came from mail, in order, `limit` of them after post `after`.
+    pub fn published_posts(&self, after: i64, limit: usize) -> Result<Vec<PublishedPost>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.id, p.journal_id, p.participant_id, p.journal_id = t.journal_id
+             FROM posts p JOIN threads t ON t.id = p.thread_id
+             WHERE p.journal_id IS NOT NULL AND p.id > ?1 ORDER BY p.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit as i64], |r| {
+            Ok(PublishedPost {
+                id: r.get(0)?,
+                journal_id: r.get(1)?,
+                participant_id: r.get(2)?,
+                opening: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many posts came from mail.
+    pub fn published_post_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM posts WHERE journal_id IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The raw message of a journal entry.
+    pub fn journal_raw(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row("SELECT raw FROM journal WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The raw mail we sent to a participant before a journal entry (see [`Tx::sent_to`]).
+    pub fn sent_before(
+        &self,
+        participant_id: i64,
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>> {
+        super::sent_to(&self.conn, participant_id, before, limit)
+    }
+
+    /// Replaces a post's text and its search entry; returns whether anything changed.
+    pub fn rewrite_post(
+        &mut self,
+        id: i64,
+        body: &str,
+        trimmed: &str,
+        uncut: bool,
+        attachments: usize,
+    ) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE posts SET body = ?2, trimmed = ?3, uncut = ?4, attachments = ?5
+             WHERE id = ?1 AND (body != ?2 OR trimmed != ?3 OR uncut != ?4 OR attachments != ?5)",
+            params![id, body, trimmed, uncut, attachments as i64],
+        )?;
+        if changed > 0 {
+            tx.execute("DELETE FROM posts_fts WHERE rowid = ?1", [id])?;
+            tx.execute(
+                "INSERT INTO posts_fts (rowid, title, body)
+                 SELECT p.id, t.title, p.body FROM posts p JOIN threads t ON t.id = p.thread_id
+                 WHERE p.id = ?1",
+                [id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(changed > 0)
+    }
+
+    /// Puts every journal entry the pipeline failed on back in line; returns how many.
+    pub fn retry_failed_journal(&self) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE journal SET state = 'pending', outcome = NULL WHERE state = 'failed'",
+            [],
+        )?)
+    }
+}
+
+impl Tx<'_> {
+    /// How many messages arrived from an envelope sender since `since`.
+    pub fn received_from(&self, mail_from: &str, since: i64) -> Result<i64> {
+        Ok(self.tx.query_row(
+            "SELECT count(*) FROM journal WHERE mail_from = ?1 AND received_at >= ?2",
+            params![mail_from, since],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Whether a journal entry still waits for the pipeline (another process may have taken it).
+    pub fn is_pending(&self, id: i64) -> Result<bool> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT state = 'pending' FROM journal WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false))
+    }
+}
