@@ -176,6 +176,8 @@ pub struct Post {
     pub author: String,
     pub body: String,
     pub trimmed: String,
+    /// Cutting quotes would have left nothing, so the whole text is shown.
+    pub uncut: bool,
     pub attachments: usize,
     pub created_at: i64,
 }
@@ -319,7 +321,7 @@ impl Store {
     /// A thread's posts, oldest first.
     pub fn posts(&self, thread_id: i64) -> Result<Vec<Post>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, thread_id, kind, author, body, trimmed, attachments, created_at
+            "SELECT id, thread_id, kind, author, body, trimmed, attachments, created_at, uncut
              FROM posts WHERE thread_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([thread_id], |r| {
@@ -332,6 +334,7 @@ impl Store {
                 trimmed: r.get(5)?,
                 attachments: r.get::<_, i64>(6)? as usize,
                 created_at: r.get(7)?,
+                uncut: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
