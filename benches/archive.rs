@@ -157,7 +157,11 @@ fn generate(store: &mut Store, now: i64) {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let started = Instant::now();
     let journal = store
-        .journal_append(&[(&Default::default(), b"generated", now)])
+        .journal_append(&[nonono::store::Arrival::new(
+            &Default::default(),
+            b"generated",
+            now,
+        )])
         .unwrap()[0];
     for batch in 0..(THREADS / 1000) {
         let tx = store.begin().unwrap();

@@ -179,6 +179,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         config: config.clone(),
         key,
         journal,
+        reader: Arc::new(Mutex::new(Store::open_readonly(&path).map_err(store_err)?)),
     });
     let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
     let notice_config = config.clone();

@@ -20,8 +20,10 @@ use tokio::time::{Instant, timeout_at};
 
 use crate::config::Config;
 use crate::journal::Journal;
+use crate::limits;
 use crate::mail::{Envelope, normalize_address};
-use crate::route::{self, Refusal};
+use crate::route::{self, Recipient, Refusal};
+use crate::store::Store;
 use crate::token::TokenKey;
 
 /// Most simultaneous sessions; more connections are told to come back later.
@@ -32,6 +34,62 @@ pub struct Receiver {
     pub config: Arc<Config>,
     pub key: TokenKey,
     pub journal: Journal,
+    /// A read-only store connection, for counting what the abuse limits count.
+    pub reader: Arc<std::sync::Mutex<Store>>,
+}
+
+impl Receiver {
+    fn limits_on(&self) -> bool {
+        let l = &self.config.limits;
+        l.new_threads_per_address_per_hour != 0
+            || l.new_threads_per_ip_per_hour != 0
+            || l.messages_per_pair_per_day != 0
+    }
+
+    /// Runs a store read off the async threads.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> crate::store::Result<T> + Send + 'static,
+    ) -> crate::store::Result<T> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || f(&reader.lock().expect("store lock")))
+            .await
+            .expect("store task")
+    }
+
+    /// The limit one more message would pass, if any: all of them for new feedback at `RCPT`,
+    /// only the company pair once the message shows what it is about. A store that cannot
+    /// count lets mail in: refusing everyone would lose more than a missed limit.
+    async fn limit_reached(
+        &self,
+        mail_from: &str,
+        peer: &str,
+        provider: Option<String>,
+        pair_only: bool,
+    ) -> Option<limits::Reached> {
+        if !self.limits_on() {
+            return None;
+        }
+        let (key, peer) = (limits::sender_key(mail_from), peer.to_owned());
+        let now = crate::clock::now();
+        match self
+            .read(move |s| s.limit_counts(&key, &peer, provider.as_deref(), now))
+            .await
+        {
+            Ok(counts) if pair_only => limits::reached(
+                &self.config.limits,
+                &limits::Counts {
+                    pair_day: counts.pair_day,
+                    ..limits::Counts::default()
+                },
+            ),
+            Ok(counts) => limits::reached(&self.config.limits, &counts),
+            Err(e) => {
+                tracing::error!("smtp: counting for limits: {e}");
+                None
+            }
+        }
+    }
 }
 
 /// Accepts connections until `shutdown` turns true, then tells sessions in flight to finish
@@ -93,6 +151,8 @@ struct Session {
     helo: Option<String>,
     mail_from: Option<String>,
     rcpt_to: Vec<String>,
+    /// What each of `rcpt_to` is.
+    recipients: Vec<Recipient>,
 }
 
 /// What to do after handling input.
@@ -109,6 +169,7 @@ impl Session {
             helo: None,
             mail_from: None,
             rcpt_to: Vec::new(),
+            recipients: Vec::new(),
         }
     }
 
@@ -119,6 +180,7 @@ impl Session {
     fn reset(&mut self) {
         self.mail_from = None;
         self.rcpt_to.clear();
+        self.recipients.clear();
     }
 
     async fn run(
@@ -177,7 +239,7 @@ impl Session {
                     State::Command => match requests.ingest(&mut bytes) {
                         Ok(request) => {
                             let request = request.into_owned();
-                            match self.command(request, &mut out, &mut state) {
+                            match self.command(request, &mut out, &mut state).await {
                                 Next::Continue => {}
                                 Next::Close => {
                                     stream.write_all(&out).await?;
@@ -232,7 +294,12 @@ impl Session {
         }
     }
 
-    fn command(&mut self, request: Request<String>, out: &mut Vec<u8>, state: &mut State) -> Next {
+    async fn command(
+        &mut self,
+        request: Request<String>,
+        out: &mut Vec<u8>,
+        state: &mut State,
+    ) -> Next {
         let reply: String = match request {
             Request::Ehlo { host } => {
                 self.helo = Some(host);
@@ -266,7 +333,7 @@ impl Session {
                     "250 2.1.0 Sender OK\r\n".into()
                 }
             }
-            Request::Rcpt { to } => self.recipient(&to.address),
+            Request::Rcpt { to } => self.recipient(&to.address).await,
             Request::Data => {
                 if self.mail_from.is_none() {
                     "503 5.5.1 Send MAIL FROM first\r\n".into()
@@ -307,10 +374,10 @@ impl Session {
         Next::Continue
     }
 
-    fn recipient(&mut self, address: &str) -> String {
-        if self.mail_from.is_none() {
+    async fn recipient(&mut self, address: &str) -> String {
+        let Some(mail_from) = self.mail_from.clone() else {
             return "503 5.5.1 Send MAIL FROM first\r\n".into();
-        }
+        };
         if self.rcpt_to.len() >= self.config().smtp.max_recipients {
             return "452 4.5.3 Too many recipients; send the rest in another message\r\n".into();
         }
@@ -319,24 +386,85 @@ impl Session {
         if address.is_empty() || address == "postmaster" {
             address = format!("postmaster@{}", self.config().domain);
         }
-        match route::recipient(&address, self.config(), &self.receiver.key) {
-            Ok(_) => {
-                if !self.rcpt_to.contains(&address) {
-                    self.rcpt_to.push(address);
-                }
-                "250 2.1.5 Recipient OK\r\n".into()
-            }
+        let recipient = match route::recipient(&address, self.config(), &self.receiver.key) {
+            Ok(r) => r,
             Err(refusal @ Refusal::OtherDomain) => {
-                format!("550 5.7.1 Relaying denied: {refusal}\r\n")
+                return format!("550 5.7.1 Relaying denied: {refusal}\r\n");
             }
-            Err(refusal) => format!(
-                "550 5.1.1 {}{refusal}\r\n",
-                upper_first(&refusal.to_string())
-            ),
+            Err(refusal) => {
+                return format!("550 5.1.1 {}\r\n", upper_first(&refusal.to_string()));
+            }
+        };
+        if let Recipient::Feedback | Recipient::Provider(_) = &recipient {
+            let provider = match &recipient {
+                Recipient::Provider(slug) => Some(slug.clone()),
+                _ => None,
+            };
+            let peer = self.peer.ip().to_string();
+            if let Some(reached) = self
+                .receiver
+                .limit_reached(&mail_from, &peer, provider, false)
+                .await
+            {
+                return format!("{reached}\r\n");
+            }
         }
+        if !self.rcpt_to.contains(&address) {
+            self.rcpt_to.push(address);
+            self.recipients.push(recipient);
+        }
+        "250 2.1.5 Recipient OK\r\n".into()
+    }
+
+    /// Whether the message is new feedback, and which company it is about when that can be
+    /// told now: a company's address, the subject's tag, or a consumer's reply token.
+    async fn about(&self, message: &[u8]) -> (bool, Option<String>) {
+        let feedback = self
+            .recipients
+            .iter()
+            .any(|r| matches!(r, Recipient::Feedback | Recipient::Provider(_)));
+        for r in &self.recipients {
+            match r {
+                Recipient::Provider(slug) => return (feedback, Some(slug.clone())),
+                Recipient::Feedback => {
+                    let subject = mail_parser::MessageParser::new()
+                        .parse_headers(message)
+                        .and_then(|m| m.subject().map(str::to_owned))
+                        .unwrap_or_default();
+                    if let route::Tag::Known { slug, .. } =
+                        route::find_tag(&subject, &self.config().providers)
+                    {
+                        return (feedback, Some(slug));
+                    }
+                }
+                Recipient::Reply(participant) => {
+                    let participant = *participant;
+                    if let Ok(Some(slug)) = self
+                        .receiver
+                        .read(move |s| s.consumer_thread_provider(participant))
+                        .await
+                    {
+                        return (feedback, Some(slug));
+                    }
+                }
+                _ => {}
+            }
+        }
+        (feedback, None)
     }
 
     async fn commit(&mut self, message: Vec<u8>) -> String {
+        let (feedback, provider) = self.about(&message).await;
+        let mail_from = self.mail_from.clone().unwrap_or_default();
+        let peer = self.peer.ip().to_string();
+        if provider.is_some()
+            && let Some(reached) = self
+                .receiver
+                .limit_reached(&mail_from, &peer, provider.clone(), true)
+                .await
+        {
+            return format!("{reached}\r\n");
+        }
         let now = crate::clock::now();
         let helo = self.helo.clone().unwrap_or_default();
         let envelope = Envelope {
@@ -355,7 +483,12 @@ impl Session {
         .into_bytes();
         raw.extend_from_slice(&message);
         let size = raw.len();
-        match self.receiver.journal.commit(envelope, raw, now).await {
+        match self
+            .receiver
+            .journal
+            .commit(envelope, raw, now, feedback, provider)
+            .await
+        {
             Ok(id) => {
                 tracing::info!(journal = id, size, "smtp: message accepted");
                 format!("250 2.0.0 Message accepted as {id}\r\n")

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 use crate::mail::Envelope;
-use crate::store::Store;
+use crate::store::{Arrival, Store};
 
 /// Most messages committed in one transaction.
 const MAX_BATCH: usize = 256;
@@ -28,6 +28,8 @@ struct Job {
     envelope: Envelope,
     raw: Vec<u8>,
     received_at: i64,
+    feedback: bool,
+    provider: Option<String>,
     reply: oneshot::Sender<Result<i64, JournalError>>,
 }
 
@@ -59,7 +61,13 @@ impl Journal {
                     }
                     let rows: Vec<_> = batch
                         .iter()
-                        .map(|j| (&j.envelope, j.raw.as_slice(), j.received_at))
+                        .map(|j| Arrival {
+                            envelope: &j.envelope,
+                            raw: &j.raw,
+                            received_at: j.received_at,
+                            feedback: j.feedback,
+                            provider: j.provider.as_deref(),
+                        })
                         .collect();
                     match store.journal_append(&rows) {
                         Ok(ids) => {
@@ -80,12 +88,15 @@ impl Journal {
         Ok((Journal { jobs }, handle))
     }
 
-    /// Commits one message durably and returns its journal id.
+    /// Commits one message durably and returns its journal id. `feedback` and `provider` are
+    /// what the receiver learnt about it (see [`Arrival`]).
     pub async fn commit(
         &self,
         envelope: Envelope,
         raw: Vec<u8>,
         received_at: i64,
+        feedback: bool,
+        provider: Option<String>,
     ) -> Result<i64, JournalError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
@@ -93,6 +104,8 @@ impl Journal {
                 envelope,
                 raw,
                 received_at,
+                feedback,
+                provider,
                 reply,
             })
             .map_err(|_| JournalError::Stopped)?;

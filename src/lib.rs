@@ -19,7 +19,8 @@
 //! mail       domain core: parse, classify, answer extraction
 //! calendar   domain core: Finnish working days and holidays
 //! route      domain core: recipients, company tags, topic rules, representatives
-//! token      reply-address tokens with an HMAC
+//! limits     domain core: who is the same writer, which abuse limit is reached
+//! token      reply-address and bounce tokens with an HMAC
 //! config     the TOML configuration
 //! clock      the one place that reads the time
 //! ```
@@ -32,6 +33,7 @@ pub mod compose;
 pub mod config;
 pub mod inbound;
 pub mod journal;
+pub mod limits;
 pub mod mail;
 pub mod pipeline;
 pub mod relay;

@@ -145,7 +145,7 @@ async fn company_pages_show_figures_and_filter_waiting_and_answered_threads() {
 
 #[tokio::test]
 async fn company_pages_paginate_newest_first() {
-    let mut app = TestApp::start().await;
+    let mut app = TestApp::start_with(|c| c.limits.new_threads_per_address_per_hour = 0).await;
     for i in 0..27 {
         let raw =
             format!("From: a@example.fi\r\nSubject: [VR] Juna {i} myöhässä\r\n\r\nTeksti {i}\r\n");

@@ -563,7 +563,15 @@ async fn a_bounce_is_traced_to_its_thread_marks_the_route_and_tells_the_operator
 
 #[tokio::test]
 async fn a_sender_writing_faster_than_a_person_is_held() {
-    let mut app = TestApp::start().await;
+    // With the abuse limits off, the pipeline's loop brake is what stops it.
+    let mut app = TestApp::start_with(|c| {
+        c.limits = nonono::config::LimitsConfig {
+            new_threads_per_address_per_hour: 0,
+            new_threads_per_ip_per_hour: 0,
+            messages_per_pair_per_day: 0,
+        }
+    })
+    .await;
     for i in 0..32 {
         let raw =
             format!("From: kone@example.fi\r\nSubject: [VR] Viesti {i}\r\n\r\nTeksti {i}\r\n");
@@ -603,5 +611,64 @@ async fn our_own_mail_coming_back_is_held() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(app.outbound().len(), 2, "nothing relayed");
     assert_eq!(app.store().posts(1).unwrap().len(), 1, "nothing published");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn abuse_limits_answer_451_with_a_sentence_and_count_address_variants_as_one() {
+    let mut app = TestApp::start_with(|c| {
+        c.limits.new_threads_per_address_per_hour = 2;
+        c.limits.new_threads_per_ip_per_hour = 0;
+        c.limits.messages_per_pair_per_day = 3;
+    })
+    .await;
+    let feedback =
+        |subject: &str| format!("From: matti@gmail.com\r\nSubject: {subject}\r\n\r\nTeksti\r\n");
+    app.send(
+        "matti@gmail.com",
+        "palaute@nonono.localhost",
+        feedback("[VR] yksi").as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.send(
+        "m.a.t.t.i+vr@gmail.com",
+        "vr@nonono.localhost",
+        feedback("kaksi").as_bytes(),
+    )
+    .await
+    .unwrap();
+    // The third new thread within the hour, from the same Gmail box written differently.
+    let mut c = app.conversation().await;
+    c.command("EHLO x").await;
+    c.command("MAIL FROM:<Matti+x@googlemail.com>").await;
+    let refused = c.command("RCPT TO:<palaute@nonono.localhost>").await;
+    assert!(
+        refused.starts_with("451 4.7.1") && refused.contains("in an hour"),
+        "{refused}"
+    );
+    c.command("QUIT").await;
+    app.wait_processed().await;
+    // Replies in a thread are no new threads, but they count for the company pair: the
+    // consumer wrote twice about VR already, so a third message to VR today is refused.
+    let ack = app
+        .wait_outbound(4)
+        .await
+        .into_iter()
+        .find(|m| m.to == "matti@gmail.com")
+        .unwrap();
+    let reply = "From: matti@gmail.com\r\nSubject: Re\r\n\r\nLisää tietoa\r\n";
+    app.send("matti@gmail.com", &ack.from, reply.as_bytes())
+        .await
+        .unwrap();
+    let err = app
+        .send("matti@gmail.com", &ack.from, reply.as_bytes())
+        .await
+        .expect_err("pair limit");
+    assert!(
+        err.to_string()
+            .contains("Too many messages to this company today"),
+        "{err}"
+    );
     app.stop().await;
 }

@@ -11,6 +11,11 @@ CREATE TABLE journal (
     helo TEXT NOT NULL,
     mail_from TEXT NOT NULL,
     rcpt_to TEXT NOT NULL,
+    -- The writer however they spell their address (see limits::sender_key), whether the
+    -- message is new feedback, and the company it is about: what the abuse limits count.
+    sender_key TEXT NOT NULL DEFAULT '',
+    feedback INTEGER NOT NULL DEFAULT 0,
+    provider TEXT,
     raw BLOB NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
     class TEXT,
@@ -19,6 +24,8 @@ CREATE TABLE journal (
 );
 CREATE INDEX journal_pending ON journal(id) WHERE state = 'pending';
 CREATE INDEX journal_sender ON journal(mail_from, received_at);
+CREATE INDEX journal_writer ON journal(sender_key, received_at);
+CREATE INDEX journal_peer ON journal(peer, received_at) WHERE feedback = 1;
 
 CREATE TABLE people (
     id INTEGER PRIMARY KEY,

@@ -57,6 +57,31 @@ pub struct JournalOutcome {
     pub outcome: Option<String>,
 }
 
+/// A received message to commit to the journal.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival<'a> {
+    pub envelope: &'a Envelope,
+    pub raw: &'a [u8],
+    pub received_at: i64,
+    /// Whether it is new feedback (to `palaute@` or a company's address).
+    pub feedback: bool,
+    /// The company it is about, when the receiver could tell.
+    pub provider: Option<&'a str>,
+}
+
+impl<'a> Arrival<'a> {
+    /// A message not known to be feedback about anyone (tests, tools).
+    pub fn new(envelope: &'a Envelope, raw: &'a [u8], received_at: i64) -> Self {
+        Arrival {
+            envelope,
+            raw,
+            received_at,
+            feedback: false,
+            provider: None,
+        }
+    }
+}
+
 /// Whose side of a thread a participant is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -243,22 +268,27 @@ impl Store {
 
     /// Commits received messages to the journal in one transaction and returns their ids.
     /// Only after this returns may the receiver answer `250`.
-    pub fn journal_append(&mut self, messages: &[(&Envelope, &[u8], i64)]) -> Result<Vec<i64>> {
+    pub fn journal_append(&mut self, messages: &[Arrival<'_>]) -> Result<Vec<i64>> {
         let tx = self.conn.transaction()?;
         let mut ids = Vec::with_capacity(messages.len());
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT INTO journal (received_at, peer, helo, mail_from, rcpt_to, raw)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO journal (received_at, peer, helo, mail_from, rcpt_to, raw,
+                                      sender_key, feedback, provider)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
-            for (env, raw, now) in messages {
+            for m in messages {
+                let env = m.envelope;
                 stmt.execute(params![
-                    now,
+                    m.received_at,
                     env.peer,
                     env.helo,
                     env.mail_from,
                     env.rcpt_to.join("\n"),
-                    raw
+                    m.raw,
+                    crate::limits::sender_key(&env.mail_from),
+                    m.feedback,
+                    m.provider
                 ])?;
                 ids.push(tx.last_insert_rowid());
             }
@@ -742,7 +772,7 @@ mod tests {
         };
         let raw = b"\xff\x00binary\r\n".to_vec();
         let ids = store
-            .journal_append(&[(&env, &raw, 5), (&env, b"x", 6)])
+            .journal_append(&[Arrival::new(&env, &raw, 5), Arrival::new(&env, b"x", 6)])
             .unwrap();
         assert_eq!(ids.len(), 2);
         let pending = store.pending_journal(10).unwrap();

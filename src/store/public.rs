@@ -246,7 +246,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
         let journal = store
-            .journal_append(&[(&Default::default(), b"x", 0)])
+            .journal_append(&[crate::store::Arrival::new(&Default::default(), b"x", 0)])
             .unwrap()[0];
         let tx = store.begin().unwrap();
         let thread = tx

@@ -98,6 +98,58 @@ impl Store {
     }
 }
 
+impl Store {
+    /// What the abuse limits count for a writer, a client IP and (when known) a company.
+    pub fn limit_counts(
+        &self,
+        sender_key: &str,
+        peer: &str,
+        provider: Option<&str>,
+        now: i64,
+    ) -> Result<crate::limits::Counts> {
+        let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<u32> {
+            Ok(self.conn.prepare_cached(sql)?.query_row(p, |r| r.get(0))?)
+        };
+        let hour = now - 3600;
+        Ok(crate::limits::Counts {
+            address_hour: if sender_key.is_empty() {
+                0
+            } else {
+                count(
+                    "SELECT count(*) FROM journal WHERE sender_key = ?1 AND received_at >= ?2 AND feedback = 1",
+                    &[&sender_key, &hour],
+                )?
+            },
+            ip_hour: count(
+                "SELECT count(*) FROM journal WHERE peer = ?1 AND received_at >= ?2 AND feedback = 1",
+                &[&peer, &hour],
+            )?,
+            pair_day: match provider {
+                Some(slug) if !sender_key.is_empty() => count(
+                    "SELECT count(*) FROM journal WHERE sender_key = ?1 AND received_at >= ?2 AND provider = ?3",
+                    &[&sender_key, &(now - 86_400), &slug],
+                )?,
+                _ => 0,
+            },
+        })
+    }
+
+    /// The company of the thread a consumer's reply token leads to (`None` for the company's
+    /// own tokens and unregistered companies).
+    pub fn consumer_thread_provider(&self, participant: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT t.provider FROM participants p JOIN threads t ON t.id = p.thread_id
+                 WHERE p.id = ?1 AND p.role = 'consumer'",
+                [participant],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+}
+
 impl Tx<'_> {
     /// How many messages arrived from an envelope sender since `since`.
     pub fn received_from(&self, mail_from: &str, since: i64) -> Result<i64> {
