@@ -181,6 +181,7 @@ fn generate(store: &mut Store, now: i64) {
                     journal_id: journal,
                     created_at: created,
                     due_at: Some(created + 3 * 86_400),
+                    held: None,
                 })
                 .unwrap();
             let consumer = tx

@@ -102,6 +102,7 @@ pub struct Running {
     inbound: JoinHandle<()>,
     relay: JoinHandle<()>,
     http: JoinHandle<()>,
+    scheduler: JoinHandle<()>,
     journal: std::thread::JoinHandle<()>,
     pipeline: std::thread::JoinHandle<()>,
     pipeline_stop: Arc<AtomicBool>,
@@ -207,6 +208,10 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         on_failure,
         stopped.clone(),
     ));
+    let scheduler = tokio::spawn(scheduler(
+        Store::open(&path).map_err(store_err)?,
+        stopped.clone(),
+    ));
     let app = archive::router(archive::Archive::new(archive_stores, config.clone()));
     let mut http_stop = stopped;
     let http = tokio::spawn(async move {
@@ -232,6 +237,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         inbound,
         relay,
         http,
+        scheduler,
         journal: journal_thread,
         pipeline: pipeline_thread,
         pipeline_stop,
@@ -261,7 +267,35 @@ impl Running {
         let _ = tokio::time::timeout(Duration::from_secs(30), threads).await;
         let _ = self.relay.await;
         let _ = self.http.await;
+        let _ = self.scheduler.await;
         tracing::info!("stopped");
+    }
+}
+
+/// How long feedback waits for its writer's confirmation before it is purged.
+pub const HELD_FOR: i64 = 7 * 86_400;
+
+/// Work that runs on the clock: purging feedback its writer never confirmed, hourly.
+async fn scheduler(store: Store, mut shutdown: watch::Receiver<bool>) {
+    let store = Arc::new(Mutex::new(store));
+    loop {
+        let s = store.clone();
+        let purged = tokio::task::spawn_blocking(move || {
+            s.lock()
+                .expect("store lock")
+                .purge_held(crate::clock::now() - HELD_FOR)
+        })
+        .await;
+        match purged {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!("scheduler: purged {n} threads never confirmed"),
+            Ok(Err(e)) => tracing::error!("scheduler: purging: {e}"),
+            Err(e) => tracing::error!("scheduler: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
     }
 }
 

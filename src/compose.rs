@@ -202,6 +202,45 @@ struct HelpText<'a> {
     providers: Vec<&'a str>,
 }
 
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/confirm.fi.txt" %}{% else %}{% include "mail/confirm.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct ConfirmText<'a> {
+    fi: bool,
+    pseudonym: &'a str,
+    company: &'a str,
+    title: &'a str,
+    personal: Vec<&'a str>,
+}
+
+/// Subject and body of the request to confirm held feedback; `personal` names the personal
+/// data found, empty when the address is simply new.
+pub fn confirm_text(
+    pseudonym: &str,
+    company: &str,
+    title: &str,
+    personal: &[&str],
+    lang: Language,
+) -> Result<(String, String), ComposeError> {
+    let body = ConfirmText {
+        fi: lang == Language::Fi,
+        pseudonym,
+        company,
+        title,
+        personal: personal.to_vec(),
+    }
+    .render()?;
+    let subject = match (lang, personal.is_empty()) {
+        (Language::Fi, true) => format!("Vahvista palautteesi: {title}"),
+        (Language::Fi, false) => format!("Palautteessasi on henkilötietoja: {title}"),
+        (Language::En, true) => format!("Please confirm your feedback: {title}"),
+        (Language::En, false) => format!("Your feedback contains personal data: {title}"),
+    };
+    Ok((subject, body))
+}
+
 /// What the consumer is told after new feedback.
 pub struct Ack<'a> {
     pub pseudonym: &'a str,

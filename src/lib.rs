@@ -18,6 +18,7 @@
 //! store      SQLite: the only module with SQL
 //! mail       domain core: parse, classify, answer extraction
 //! calendar   domain core: Finnish working days and holidays
+//! screen     domain core: personal data (identity codes, IBANs, cards, phones) held back
 //! route      domain core: recipients, company tags, topic rules, representatives
 //! limits     domain core: who is the same writer, which abuse limit is reached
 //! token      reply-address and bounce tokens with an HMAC
@@ -39,5 +40,6 @@ pub mod pipeline;
 pub mod relay;
 pub mod reprocess;
 pub mod route;
+pub mod screen;
 pub mod store;
 pub mod token;

@@ -95,6 +95,7 @@ pub fn process(
                 new_feedback(&tx, ctx, &msg, Some(&slug))?
             }
             Recipient::Reply(participant) => reply(&tx, ctx, &msg, participant)?,
+            Recipient::Confirm(thread) => confirm(&tx, ctx, &msg, thread)?,
             Recipient::Operator => to_operator(&tx, ctx, &msg)?,
             Recipient::Bounce(Some(outbox)) => bounce(&tx, ctx, &msg, outbox)?,
             Recipient::Bounce(None) => format!("{} to the bounce address: kept", class.as_str()),
@@ -194,6 +195,148 @@ fn address_removed(lang: Language) -> &'static str {
 /// held: no person writes that fast, a mail loop or a script does.
 const LOOP_BRAKE: i64 = 30;
 const LOOP_BRAKE_WINDOW: i64 = 600;
+
+/// Why a new thread waits for its writer: a first message from an address.
+pub const HELD_NEW_ADDRESS: &str = "confirmation";
+/// Why a new thread waits for its writer: the text carries personal data.
+pub const HELD_PERSONAL_DATA: &str = "personal-data";
+
+/// A new thread going public: what the company and the writer are sent.
+struct Announcement<'a> {
+    thread_id: i64,
+    provider: &'a ProviderConfig,
+    title: &'a str,
+    pseudonym: &'a str,
+    body: &'a str,
+    route_label: Option<&'a str>,
+    consumer: i64,
+    consumer_address: &'a str,
+    company: i64,
+    company_address: &'a str,
+    journal_id: i64,
+}
+
+/// Queues the feedback to the company's route and the acknowledgement to its writer.
+fn announce(tx: &Tx<'_>, ctx: &Context<'_>, a: &Announcement<'_>) -> Result<(), PipelineError> {
+    let config = ctx.config;
+    let url = public_url(config, a.thread_id);
+    let (subject, text) = compose::forward_text(
+        &compose::Forward {
+            company: &a.provider.name,
+            title: a.title,
+            pseudonym: a.pseudonym,
+            body: a.body,
+            url: &url,
+            full: a.provider.plan == crate::config::Plan::Full,
+            has_representatives: !a.provider.representatives.is_empty(),
+        },
+        config.language,
+    )?;
+    let forward = Letter {
+        from_name: via(a.pseudonym),
+        from_address: token_address(ctx, a.company),
+        to: a.company_address.to_owned(),
+        subject,
+        body: text,
+        references: Vec::new(),
+        origin: Origin::Person,
+    };
+    send(
+        tx,
+        ctx,
+        &forward,
+        "forward",
+        Some(a.thread_id),
+        Some(a.company),
+        a.journal_id,
+    )?;
+    let (subject, text) = compose::ack_text(
+        &compose::Ack {
+            pseudonym: a.pseudonym,
+            url: &url,
+            company: &a.provider.name,
+            route_label: a.route_label,
+            response_days: a.provider.response_days,
+            title: a.title,
+        },
+        config.language,
+    )?;
+    let ack = Letter {
+        from_name: via(&a.provider.name),
+        from_address: token_address(ctx, a.consumer),
+        to: a.consumer_address.to_owned(),
+        subject,
+        body: text,
+        references: tx.references(a.consumer)?,
+        origin: Origin::AutoReplied,
+    };
+    send(
+        tx,
+        ctx,
+        &ack,
+        "ack",
+        Some(a.thread_id),
+        Some(a.consumer),
+        a.journal_id,
+    )
+}
+
+/// The writer answered the confirmation request of a held thread: it goes public.
+fn confirm(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    thread_id: i64,
+) -> Result<String, PipelineError> {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
+        return Ok(format!(
+            "confirmation for thread {thread_id} not taken: {reason}"
+        ));
+    }
+    let thread = tx.thread(thread_id)?;
+    if thread.held.is_none() {
+        return Ok(format!("thread {thread_id} is public already"));
+    }
+    let opening = tx.opening(thread_id)?;
+    if msg.sender().as_deref() != Some(opening.consumer.address.as_str()) {
+        return Ok(format!(
+            "confirmation for thread {thread_id} not taken: sender is not the writer"
+        ));
+    }
+    let Some(provider) = thread
+        .provider
+        .as_deref()
+        .and_then(|s| ctx.config.provider(s))
+    else {
+        return Ok(format!(
+            "thread {thread_id}: its company is no longer registered; kept held"
+        ));
+    };
+    if let Some(person) = opening.person_id {
+        tx.confirm_person(person, ctx.now)?;
+    }
+    tx.release(thread_id)?;
+    announce(
+        tx,
+        ctx,
+        &Announcement {
+            thread_id,
+            provider,
+            title: &thread.title,
+            pseudonym: &opening.consumer.public_name,
+            body: &opening.body,
+            route_label: thread.route_label.as_deref(),
+            consumer: opening.consumer.id,
+            consumer_address: &opening.consumer.address,
+            company: opening.company.id,
+            company_address: &opening.company.address,
+            journal_id: msg.entry.id,
+        },
+    )?;
+    Ok(format!(
+        "thread {thread_id} confirmed by its writer: public, forwarded and acknowledged"
+    ))
+}
 
 /// How many of our latest messages to a participant a reply is compared with.
 pub const SENT_CONSIDERED: usize = 5;
@@ -416,10 +559,19 @@ fn new_feedback(
     let (pseudonym, body) = feedback_text(msg.mail, config.language);
     let title = mail::redact_addresses(&title, address_removed(config.language));
     let choice = route::choose_route(provider, &title, &body);
+    let personal = crate::screen::personal_data(&format!("{title}\n{body}"));
     let now = ctx.now;
     let journal_id = msg.entry.id;
 
     let person = tx.person(&sender, now)?;
+    // Held back from the public, and from the company, until the writer confirms.
+    let held = if config.trust.require_confirmation && !tx.person_confirmed(person)? {
+        Some(HELD_NEW_ADDRESS)
+    } else if !personal.is_empty() {
+        Some(HELD_PERSONAL_DATA)
+    } else {
+        None
+    };
     let thread_id = tx.create_thread(&NewThread {
         provider: Some(&provider.slug),
         company: &provider.name,
@@ -433,6 +585,7 @@ fn new_feedback(
             provider.response_days,
             &[],
         )),
+        held,
     })?;
     let consumer = tx.add_participant(
         thread_id,
@@ -463,67 +616,66 @@ fn new_feedback(
         message_id: msg.mail.message_id.as_deref(),
         created_at: now,
     })?;
-    let url = public_url(config, thread_id);
-
-    let (subject, text) = compose::forward_text(
-        &compose::Forward {
-            company: &provider.name,
+    if held.is_some() {
+        let found: Vec<&str> = personal
+            .iter()
+            .map(|p| p.name(config.language == Language::Fi))
+            .collect();
+        let (subject, body) = compose::confirm_text(
+            &pseudonym,
+            &provider.name,
+            &title,
+            if held == Some(HELD_PERSONAL_DATA) {
+                &found
+            } else {
+                &[]
+            },
+            config.language,
+        )?;
+        let letter = Letter {
+            from_name: "nonono".into(),
+            from_address: format!(
+                "c+{}@{}",
+                ctx.key.issue_for(Purpose::Confirm, thread_id),
+                config.domain
+            ),
+            to: sender,
+            subject,
+            body,
+            references: tx.references(consumer)?,
+            origin: Origin::AutoReplied,
+        };
+        send(
+            tx,
+            ctx,
+            &letter,
+            "confirm",
+            Some(thread_id),
+            Some(consumer),
+            journal_id,
+        )?;
+        return Ok(format!(
+            "new thread {thread_id} for {} held until the writer confirms ({})",
+            provider.slug,
+            held.unwrap_or_default()
+        ));
+    }
+    announce(
+        tx,
+        ctx,
+        &Announcement {
+            thread_id,
+            provider,
             title: &title,
             pseudonym: &pseudonym,
             body: &body,
-            url: &url,
-            full: provider.plan == crate::config::Plan::Full,
-            has_representatives: !provider.representatives.is_empty(),
-        },
-        config.language,
-    )?;
-    let forward = Letter {
-        from_name: via(&pseudonym),
-        from_address: token_address(ctx, company),
-        to: choice.address.clone(),
-        subject,
-        body: text,
-        references: Vec::new(),
-        origin: Origin::Person,
-    };
-    send(
-        tx,
-        ctx,
-        &forward,
-        "forward",
-        Some(thread_id),
-        Some(company),
-        journal_id,
-    )?;
-
-    let (subject, text) = compose::ack_text(
-        &compose::Ack {
-            pseudonym: &pseudonym,
-            url: &url,
-            company: &provider.name,
             route_label: choice.label.as_deref(),
-            response_days: provider.response_days,
-            title: &title,
+            consumer,
+            consumer_address: &sender,
+            company,
+            company_address: &choice.address,
+            journal_id,
         },
-        config.language,
-    )?;
-    let ack = Letter {
-        from_name: via(&provider.name),
-        from_address: token_address(ctx, consumer),
-        to: sender,
-        subject,
-        body: text,
-        references: tx.references(consumer)?,
-        origin: Origin::AutoReplied,
-    };
-    send(
-        tx,
-        ctx,
-        &ack,
-        "ack",
-        Some(thread_id),
-        Some(consumer),
-        journal_id,
     )?;
     Ok(format!(
         "new thread {thread_id} for {}, forwarded and acknowledged",

@@ -15,6 +15,8 @@ pub enum Recipient {
     Provider(String),
     /// `t+TOKEN@`: a reply into a thread, from the participant with this id.
     Reply(i64),
+    /// `c+TOKEN@`: the writer confirms the held thread with this id.
+    Confirm(i64),
     /// `postmaster@` / `abuse@`: for the operator.
     Operator,
     /// `b+TOKEN@`: the envelope sender of one message of ours, where its delivery report
@@ -46,6 +48,12 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
         return key
             .verify(token)
             .map(Recipient::Reply)
+            .ok_or(Refusal::BadToken);
+    }
+    if let Some(token) = local.strip_prefix("c+") {
+        return key
+            .verify_for(Purpose::Confirm, token)
+            .map(Recipient::Confirm)
             .ok_or(Refusal::BadToken);
     }
     if let Some(token) = local.strip_prefix("b+") {

@@ -30,6 +30,8 @@ pub enum Purpose {
     Participant,
     /// An outbox row (`b+`).
     Bounce,
+    /// A thread held for its writer's confirmation (`c+`).
+    Confirm,
 }
 
 impl TokenKey {
@@ -72,6 +74,7 @@ impl TokenKey {
         let label = match purpose {
             Purpose::Participant => "participant",
             Purpose::Bounce => "bounce",
+            Purpose::Confirm => "confirm",
         };
         let tag = hmac::sign(&self.0, format!("{label}:{id}").as_bytes());
         base32(&tag.as_ref()[..10])

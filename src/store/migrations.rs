@@ -30,7 +30,9 @@ CREATE INDEX journal_peer ON journal(peer, received_at) WHERE feedback = 1;
 CREATE TABLE people (
     id INTEGER PRIMARY KEY,
     address TEXT NOT NULL UNIQUE,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    -- When the person first confirmed they wrote to us (require_confirmation).
+    confirmed_at INTEGER
 );
 
 CREATE TABLE threads (
@@ -50,12 +52,16 @@ CREATE TABLE threads (
     -- The first automatic reply from the company's side.
     first_auto_at INTEGER,
     last_activity_at INTEGER NOT NULL,
-    posts INTEGER NOT NULL DEFAULT 0
+    posts INTEGER NOT NULL DEFAULT 0,
+    -- Not public while the writer has not confirmed: 'confirmation' (a new address) or
+    -- 'personal-data' (the text carries some); NULL once public.
+    held TEXT
 );
 CREATE INDEX threads_provider ON threads(provider, id);
 CREATE INDEX threads_provider_answer ON threads(provider, answer_secs);
 -- Covers the figures query, so a company's figures never read the threads themselves.
-CREATE INDEX threads_figures ON threads(provider, first_answer_at, due_at, first_auto_at);
+CREATE INDEX threads_figures ON threads(provider, first_answer_at, due_at, first_auto_at) WHERE held IS NULL;
+CREATE INDEX threads_held ON threads(created_at) WHERE held IS NOT NULL;
 CREATE INDEX threads_provider_waiting ON threads(provider, id) WHERE first_answer_at IS NULL;
 CREATE INDEX threads_provider_activity ON threads(provider, last_activity_at);
 

@@ -4,6 +4,7 @@
 //! rows) go through one [`Tx`], so the pipeline applies a message completely or not at all.
 //! Keeping SQL here is what lets the store move to a server database as one module's work.
 
+pub mod held;
 mod migrations;
 pub mod outbox;
 pub mod public;
@@ -138,6 +139,8 @@ pub struct Thread {
     pub last_activity_at: i64,
     /// How many public posts it has.
     pub posts: i64,
+    /// Why it is not public yet, if it is not.
+    pub held: Option<String>,
 }
 
 /// The public kind of a post (`data-kind` in pages, `kind` in the export).
@@ -336,12 +339,12 @@ impl Store {
         })
     }
 
-    /// A thread by id.
+    /// A public thread by id (`None` while it is held for its writer's confirmation).
     pub fn thread(&self, id: i64) -> Result<Option<Thread>> {
         Ok(self
             .conn
             .query_row(
-                &format!("SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?1"),
+                &format!("SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?1 AND held IS NULL"),
                 [id],
                 thread_from_row,
             )
@@ -388,7 +391,7 @@ impl Store {
     /// The newest threads.
     pub fn latest_threads(&self, limit: usize) -> Result<Vec<Thread>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {THREAD_COLUMNS} FROM threads ORDER BY id DESC LIMIT ?1"
+            "SELECT {THREAD_COLUMNS} FROM threads WHERE held IS NULL ORDER BY id DESC LIMIT ?1"
         ))?;
         let rows = stmt.query_map([limit as i64], thread_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -401,7 +404,7 @@ impl Store {
     ) -> std::result::Result<(), ExportError> {
         let mut stmt = self.conn.prepare(
             "SELECT t.id, p.id, t.provider, t.company, p.kind, p.author, t.title, p.body, p.created_at
-             FROM posts p JOIN threads t ON t.id = p.thread_id ORDER BY p.id",
+             FROM posts p JOIN threads t ON t.id = p.thread_id WHERE t.held IS NULL ORDER BY p.id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -459,7 +462,7 @@ pub enum ExportError {
 
 /// The columns [`thread_from_row`] reads, in order.
 const THREAD_COLUMNS: &str = "id, provider, company, title, route_label, created_at, due_at, \
-     first_answer_at, first_auto_at, last_activity_at, posts";
+     first_answer_at, first_auto_at, last_activity_at, posts, held";
 
 fn sent_to(
     conn: &Connection,
@@ -488,6 +491,7 @@ fn thread_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Thread> {
         first_auto_at: r.get(8)?,
         last_activity_at: r.get(9)?,
         posts: r.get(10)?,
+        held: r.get(11)?,
     })
 }
 
@@ -536,6 +540,8 @@ pub struct NewThread<'a> {
     pub journal_id: i64,
     pub created_at: i64,
     pub due_at: Option<i64>,
+    /// Why it is held back from the public, if it is.
+    pub held: Option<&'a str>,
 }
 
 impl Tx<'_> {
@@ -571,8 +577,8 @@ impl Tx<'_> {
     pub fn create_thread(&self, t: &NewThread<'_>) -> Result<i64> {
         self.tx.execute(
             "INSERT INTO threads (provider, company, title, route, route_label, journal_id,
-                                  created_at, due_at, last_activity_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)",
+                                  created_at, due_at, last_activity_at, held)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, ?9)",
             params![
                 t.provider,
                 t.company,
@@ -581,7 +587,8 @@ impl Tx<'_> {
                 t.route_label,
                 t.journal_id,
                 t.created_at,
-                t.due_at
+                t.due_at,
+                t.held
             ],
         )?;
         Ok(self.tx.last_insert_rowid())
@@ -662,7 +669,7 @@ impl Tx<'_> {
         let id = self.tx.last_insert_rowid();
         self.tx.execute(
             "INSERT INTO posts_fts (rowid, title, body)
-             SELECT ?1, title, ?2 FROM threads WHERE id = ?3",
+             SELECT ?1, title, ?2 FROM threads WHERE id = ?3 AND held IS NULL",
             params![id, p.body, p.thread_id],
         )?;
         self.tx.execute(

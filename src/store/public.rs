@@ -74,7 +74,7 @@ impl Store {
             "SELECT count(*), count(first_answer_at),
                     coalesce(sum(first_answer_at IS NULL AND due_at < ?2), 0),
                     coalesce(sum(first_answer_at IS NULL AND first_auto_at IS NOT NULL), 0)
-             FROM threads WHERE provider = ?1",
+             FROM threads WHERE provider = ?1 AND held IS NULL",
             params![provider, now],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?;
@@ -92,7 +92,8 @@ impl Store {
             return Ok(None);
         }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT answer_secs FROM threads WHERE provider = ?1 AND answer_secs IS NOT NULL
+            "SELECT answer_secs FROM threads
+             WHERE provider = ?1 AND answer_secs IS NOT NULL AND held IS NULL
              ORDER BY answer_secs LIMIT ?2 OFFSET ?3",
         )?;
         let take = if answered % 2 == 0 { 2 } else { 1 };
@@ -116,7 +117,8 @@ impl Store {
             ThreadFilter::Answered => "AND first_answer_at IS NOT NULL",
         };
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {THREAD_COLUMNS} FROM threads WHERE provider = ?1 AND id < ?2 {condition}
+            "SELECT {THREAD_COLUMNS} FROM threads
+             WHERE provider = ?1 AND id < ?2 AND held IS NULL {condition}
              ORDER BY id DESC LIMIT ?3"
         ))?;
         let rows = stmt.query_map(
@@ -206,7 +208,7 @@ impl Store {
             // Newest threads of the company first, then their posts: uses threads_provider.
             Some(slug) => {
                 let mut stmt = self.conn.prepare_cached(&format!(
-                    "{sql} WHERE t.id IN (SELECT id FROM threads WHERE provider = ?1
+                    "{sql} WHERE t.id IN (SELECT id FROM threads WHERE provider = ?1 AND held IS NULL
                                           ORDER BY last_activity_at DESC LIMIT ?2)
                      ORDER BY p.id DESC LIMIT ?2"
                 ))?;
@@ -214,9 +216,9 @@ impl Store {
                     .collect::<rusqlite::Result<_>>()?
             }
             None => {
-                let mut stmt = self
-                    .conn
-                    .prepare_cached(&format!("{sql} ORDER BY p.id DESC LIMIT ?1"))?;
+                let mut stmt = self.conn.prepare_cached(&format!(
+                    "{sql} WHERE t.held IS NULL ORDER BY p.id DESC LIMIT ?1"
+                ))?;
                 stmt.query_map(params![limit as i64], map)?
                     .collect::<rusqlite::Result<_>>()?
             }
@@ -259,6 +261,7 @@ mod tests {
                 journal_id: journal,
                 created_at: 0,
                 due_at: None,
+                held: None,
             })
             .unwrap();
         for body in [

@@ -1,0 +1,166 @@
+//! Domain core: personal data that must not be published without the writer's word. Finds
+//! Finnish personal identity codes (checksum-validated), IBANs (mod 97), card numbers (Luhn)
+//! and phone numbers, so feedback carrying one is held until its writer confirms.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// A kind of personal data found in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Personal {
+    IdentityCode,
+    Iban,
+    CardNumber,
+    PhoneNumber,
+}
+
+impl Personal {
+    /// What the writer is told was found.
+    pub fn name(self, finnish: bool) -> &'static str {
+        match (self, finnish) {
+            (Personal::IdentityCode, true) => "henkilötunnus",
+            (Personal::Iban, true) => "tilinumero (IBAN)",
+            (Personal::CardNumber, true) => "maksukortin numero",
+            (Personal::PhoneNumber, true) => "puhelinnumero",
+            (Personal::IdentityCode, false) => "personal identity code",
+            (Personal::Iban, false) => "bank account number (IBAN)",
+            (Personal::CardNumber, false) => "payment card number",
+            (Personal::PhoneNumber, false) => "phone number",
+        }
+    }
+}
+
+static IDENTITY_CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(\d{2})(\d{2})(\d{2})([+\-A-FU-Y])(\d{3})([0-9A-Y])\b").expect("hetu regex")
+});
+static IBAN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b").expect("iban regex")
+});
+static CARD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b\d(?:[ -]?\d){12,18}\b").expect("card regex"));
+static PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\+358|\b00358|\b0)[ -]?\(?[1-9]\d{0,2}\)?(?:[ -]?\d{2,4}){2,3}\b")
+        .expect("phone regex")
+});
+
+/// Every kind of personal data in a text, each once, in a fixed order.
+pub fn personal_data(text: &str) -> Vec<Personal> {
+    let mut found = Vec::new();
+    if IDENTITY_CODE
+        .captures_iter(text)
+        .any(|c| valid_identity_code(&c))
+    {
+        found.push(Personal::IdentityCode);
+    }
+    if IBAN.find_iter(text).any(|m| valid_iban(m.as_str())) {
+        found.push(Personal::Iban);
+    }
+    // The digits of an account number are no card or phone number.
+    let text = IBAN.replace_all(text, " ");
+    if CARD.find_iter(&text).any(|m| luhn(m.as_str())) {
+        found.push(Personal::CardNumber);
+    }
+    if PHONE.find_iter(&text).any(|m| {
+        let digits = m.as_str().chars().filter(char::is_ascii_digit).count();
+        (8..=13).contains(&digits)
+    }) {
+        found.push(Personal::PhoneNumber);
+    }
+    found
+}
+
+fn valid_identity_code(c: &regex::Captures<'_>) -> bool {
+    const CHECK: &[u8; 31] = b"0123456789ABCDEFHJKLMNPRSTUVWXY";
+    let (day, month) = (
+        c[1].parse::<u32>().unwrap_or(0),
+        c[2].parse::<u32>().unwrap_or(0),
+    );
+    if !(1..=31).contains(&day) || !(1..=12).contains(&month) {
+        return false;
+    }
+    let number: u64 = format!("{}{}{}{}", &c[1], &c[2], &c[3], &c[5])
+        .parse()
+        .unwrap_or(0);
+    let expected = CHECK[(number % 31) as usize] as char;
+    c[6].eq_ignore_ascii_case(&expected.to_string())
+}
+
+fn valid_iban(candidate: &str) -> bool {
+    let compact: String = candidate.chars().filter(|c| !c.is_whitespace()).collect();
+    if !(15..=34).contains(&compact.len()) {
+        return false;
+    }
+    let rearranged = format!("{}{}", &compact[4..], &compact[..4]);
+    let mut remainder = 0u32;
+    for c in rearranged.chars() {
+        let value = match c.to_digit(36) {
+            Some(v) => v,
+            None => return false,
+        };
+        for digit in value.to_string().chars() {
+            remainder = (remainder * 10 + digit.to_digit(10).unwrap_or(0)) % 97;
+        }
+    }
+    remainder == 1
+}
+
+fn luhn(candidate: &str) -> bool {
+    let digits: Vec<u32> = candidate.chars().filter_map(|c| c.to_digit(10)).collect();
+    if !(13..=19).contains(&digits.len()) || digits.iter().all(|&d| d == digits[0]) {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_valid_personal_data_only() {
+        // 131052-308T is the example code of the Finnish Digital and Population Data Services Agency.
+        assert_eq!(
+            personal_data("Hetuni on 131052-308T."),
+            vec![Personal::IdentityCode]
+        );
+        assert_eq!(personal_data("131052-308U ei kelpaa"), vec![]);
+        assert_eq!(
+            personal_data("Tili FI21 1234 5600 0007 85"),
+            vec![Personal::Iban]
+        );
+        assert_eq!(personal_data("Tili FI21 1234 5600 0007 86"), vec![]);
+        assert_eq!(
+            personal_data("Kortti 4111 1111 1111 1111"),
+            vec![Personal::CardNumber]
+        );
+        assert_eq!(personal_data("Tilaus 4111 1111 1111 1112"), vec![]);
+        assert_eq!(
+            personal_data("Soita 040 123 4567"),
+            vec![Personal::PhoneNumber]
+        );
+        assert_eq!(
+            personal_data("Soita +358 40 1234567"),
+            vec![Personal::PhoneNumber]
+        );
+    }
+
+    #[test]
+    fn ordinary_feedback_has_none() {
+        let text =
+            "Lasku 23.11.2026 oli 49,90 €, tilausnumero 123456. Jonotin 40 minuuttia klo 10.15.";
+        assert_eq!(personal_data(text), vec![]);
+    }
+}

@@ -1,0 +1,104 @@
+//! Feedback held back until its writer confirms: new addresses (with `require_confirmation`)
+//! and texts that carry personal data. Held threads are in no page, feed, search or export.
+
+use rusqlite::params;
+
+use super::{Participant, Result, Role, Store, StoreError, Tx};
+
+/// What a held thread needs to go public: its two sides and the writer's text.
+#[derive(Debug, Clone)]
+pub struct Opening {
+    pub consumer: Participant,
+    pub company: Participant,
+    pub person_id: Option<i64>,
+    pub body: String,
+}
+
+impl Tx<'_> {
+    /// Whether a person has confirmed an earlier message.
+    pub fn person_confirmed(&self, person: i64) -> Result<bool> {
+        Ok(self.tx.query_row(
+            "SELECT confirmed_at IS NOT NULL FROM people WHERE id = ?1",
+            [person],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Records that a person confirmed they wrote to us.
+    pub fn confirm_person(&self, person: i64, now: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE people SET confirmed_at = ?2 WHERE id = ?1 AND confirmed_at IS NULL",
+            params![person, now],
+        )?;
+        Ok(())
+    }
+
+    /// The writer's side, the company's side and the opening text of a thread.
+    pub fn opening(&self, thread: i64) -> Result<Opening> {
+        let participant = |role: Role| {
+            self.participants(thread, role)?
+                .into_iter()
+                .next()
+                .ok_or(StoreError::Missing {
+                    what: "participant of thread",
+                    id: thread,
+                })
+        };
+        let (body, person_id) = self.tx.query_row(
+            "SELECT p.body, pa.person_id FROM posts p JOIN participants pa ON pa.id = p.participant_id
+             WHERE p.thread_id = ?1 ORDER BY p.id LIMIT 1",
+            [thread],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(Opening {
+            consumer: participant(Role::Consumer)?,
+            company: participant(Role::Provider)?,
+            person_id,
+            body,
+        })
+    }
+
+    /// Makes a held thread public: in pages, feeds, search and the export.
+    pub fn release(&self, thread: i64) -> Result<()> {
+        self.tx
+            .execute("UPDATE threads SET held = NULL WHERE id = ?1", [thread])?;
+        self.tx.execute(
+            "INSERT INTO posts_fts (rowid, title, body)
+             SELECT p.id, t.title, p.body FROM posts p JOIN threads t ON t.id = p.thread_id
+             WHERE p.thread_id = ?1",
+            [thread],
+        )?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Deletes threads still held since before `before`, and empties the raw mail they came
+    /// from: an unconfirmed writer's words are not kept. Returns how many threads went.
+    pub fn purge_held(&mut self, before: i64) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let threads: Vec<i64> = tx
+            .prepare("SELECT id FROM threads WHERE held IS NOT NULL AND created_at < ?1")?
+            .query_map([before], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for thread in &threads {
+            tx.execute(
+                "UPDATE journal SET raw = x'', outcome = 'purged: the writer never confirmed'
+                 WHERE id IN (SELECT journal_id FROM threads WHERE id = ?1
+                              UNION SELECT journal_id FROM posts WHERE thread_id = ?1)",
+                [thread],
+            )?;
+            for sql in [
+                "DELETE FROM outbox WHERE thread_id = ?1",
+                "DELETE FROM events WHERE thread_id = ?1",
+                "DELETE FROM posts WHERE thread_id = ?1",
+                "DELETE FROM participants WHERE thread_id = ?1",
+                "DELETE FROM threads WHERE id = ?1",
+            ] {
+                tx.execute(sql, [thread])?;
+            }
+        }
+        tx.commit()?;
+        Ok(threads.len())
+    }
+}
