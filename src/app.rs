@@ -307,28 +307,37 @@ pub async fn serve(
     let running = start(config).await?;
     shutdown.await;
     tracing::info!("shutting down");
-    running.stop().await;
+    // Bounded: a session or delivery that hangs must not keep the process from exiting;
+    // whatever was not finished is still in the store and resumes on the next start.
+    if tokio::time::timeout(Duration::from_secs(60), running.stop())
+        .await
+        .is_err()
+    {
+        tracing::warn!("stopping took over 60 s; exiting anyway, unfinished work resumes on start");
+    }
     Ok(())
 }
 
-/// Completes on SIGINT (ctrl-c) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// A future that completes on SIGINT (ctrl-c) or SIGTERM. The handlers are installed when this
+/// is called, not when the future is first polled, so a signal that arrives while the service
+/// is still starting is not lost.
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
             }
-            Err(_) => std::future::pending().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }

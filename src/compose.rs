@@ -150,6 +150,7 @@ fn marker(lang: Language) -> &'static str {
 )]
 struct AckText<'a> {
     fi: bool,
+    erase_address: &'a str,
     marker: &'a str,
     pseudonym: &'a str,
     url: &'a str,
@@ -243,6 +244,8 @@ pub fn confirm_text(
 
 /// What the consumer is told after new feedback.
 pub struct Ack<'a> {
+    /// Where the writer can erase the feedback (checked against their address).
+    pub erase_address: &'a str,
     pub pseudonym: &'a str,
     pub url: &'a str,
     pub company: &'a str,
@@ -255,6 +258,7 @@ pub struct Ack<'a> {
 pub fn ack_text(a: &Ack<'_>, lang: Language) -> Result<(String, String), ComposeError> {
     let body = AckText {
         fi: lang == Language::Fi,
+        erase_address: a.erase_address,
         marker: marker(lang),
         pseudonym: a.pseudonym,
         url: a.url,

@@ -33,12 +33,37 @@ enum Command {
     /// Derive every published text again from its raw mail (after a parser fix) and retry
     /// messages the pipeline failed on. Sends no mail; safe to run twice.
     Reprocess,
+    /// Hide a post or a thread with a public reason; it leaves a tombstone and an audit entry.
+    Moderate {
+        #[command(subcommand)]
+        action: Moderation,
+    },
     /// Show outbound mail not yet delivered, and failed deliveries with their last error.
     Queue {
         /// Make every waiting message due now, as after fixing the smarthost.
         #[arg(long)]
         flush: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum Moderation {
+    /// Hide one post.
+    Post {
+        id: i64,
+        /// The public reason, shown in the tombstone.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Hide a whole thread.
+    Thread {
+        id: i64,
+        /// The public reason, shown in the tombstone.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print every removal so far: when, by whom, what and why.
+    Audit,
 }
 
 fn main() -> ExitCode {
@@ -79,7 +104,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .enable_all()
                 .build()
                 .context("starting the runtime")?;
-            runtime.block_on(nonono::app::serve(config, nonono::app::shutdown_signal()))?;
+            runtime.block_on(async {
+                let signal =
+                    nonono::app::shutdown_signal().context("installing signal handlers")?;
+                nonono::app::serve(config, signal).await?;
+                anyhow::Ok(())
+            })?;
+            // Whatever still runs on the blocking pool must not keep the process alive.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(5));
         }
         Command::CheckConfig => {
             println!(
@@ -111,6 +143,40 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 out.write_all(b"\n")
             })?;
             out.flush()?;
+        }
+        Command::Moderate { action } => {
+            let mut store = nonono::app::open_store(&config)?;
+            let now = nonono::clock::now();
+            let (what, id, done) = match &action {
+                Moderation::Post { id, reason } | Moderation::Thread { id, reason }
+                    if reason.trim().is_empty() =>
+                {
+                    anyhow::bail!("moderate: --reason must say why ({id}); it is shown in public")
+                }
+                Moderation::Post { id, reason } => {
+                    ("post", *id, store.remove_post(*id, reason, now)?)
+                }
+                Moderation::Thread { id, reason } => {
+                    ("thread", *id, store.remove_thread(*id, reason, now)?)
+                }
+                Moderation::Audit => {
+                    for e in store.audit_trail()? {
+                        println!(
+                            "{}  {:<8} {:<12} {:<16} {}",
+                            nonono::clock::rfc3339(e.at),
+                            e.actor,
+                            e.action,
+                            e.target,
+                            e.reason
+                        );
+                    }
+                    return Ok(());
+                }
+            };
+            if !done {
+                anyhow::bail!("moderate: no visible {what} {id}");
+            }
+            println!("{what} {id} hidden; its tombstone gives the reason");
         }
         Command::Reprocess => {
             let mut store = nonono::app::open_store(&config)?;

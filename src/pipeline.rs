@@ -96,6 +96,7 @@ pub fn process(
             }
             Recipient::Reply(participant) => reply(&tx, ctx, &msg, participant)?,
             Recipient::Confirm(thread) => confirm(&tx, ctx, &msg, thread)?,
+            Recipient::Erase(participant) => erase(&tx, ctx, &msg, participant)?,
             Recipient::Operator => to_operator(&tx, ctx, &msg)?,
             Recipient::Bounce(Some(outbox)) => bounce(&tx, ctx, &msg, outbox)?,
             Recipient::Bounce(None) => format!("{} to the bounce address: kept", class.as_str()),
@@ -250,8 +251,14 @@ fn announce(tx: &Tx<'_>, ctx: &Context<'_>, a: &Announcement<'_>) -> Result<(), 
         Some(a.company),
         a.journal_id,
     )?;
+    let erase_address = format!(
+        "e+{}@{}",
+        ctx.key.issue_for(Purpose::Erase, a.consumer),
+        config.domain
+    );
     let (subject, text) = compose::ack_text(
         &compose::Ack {
+            erase_address: &erase_address,
             pseudonym: a.pseudonym,
             url: &url,
             company: &a.provider.name,
@@ -335,6 +342,38 @@ fn confirm(
     )?;
     Ok(format!(
         "thread {thread_id} confirmed by its writer: public, forwarded and acknowledged"
+    ))
+}
+
+/// A writer asks to erase their feedback: only from the address it was written from.
+fn erase(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    participant: i64,
+) -> Result<String, PipelineError> {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
+        return Ok(format!("erasure not taken: {reason}"));
+    }
+    let Some(writer) = tx.participant(participant)? else {
+        return Ok("erasure for a participant that no longer exists".into());
+    };
+    if writer.role != Role::Consumer || msg.sender().as_deref() != Some(writer.address.as_str()) {
+        return Ok(format!(
+            "erasure in thread {} not taken: sender is not the writer",
+            writer.thread_id
+        ));
+    }
+    let neutral = match ctx.config.language {
+        Language::Fi => "Kirjoittaja poisti palautteensa",
+        Language::En => "Removed by the writer",
+    };
+    let erased = tx.erase_by_writer(writer.id, neutral, ctx.now)?;
+    // The request itself is the writer's mail too.
+    tx.forget_raw(msg.entry.id)?;
+    Ok(format!(
+        "{erased} posts in thread {} erased by their writer",
+        writer.thread_id
     ))
 }
 

@@ -17,6 +17,8 @@ pub enum Recipient {
     Reply(i64),
     /// `c+TOKEN@`: the writer confirms the held thread with this id.
     Confirm(i64),
+    /// `e+TOKEN@`: the participant with this id asks to erase what they wrote.
+    Erase(i64),
     /// `postmaster@` / `abuse@`: for the operator.
     Operator,
     /// `b+TOKEN@`: the envelope sender of one message of ours, where its delivery report
@@ -48,6 +50,12 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
         return key
             .verify(token)
             .map(Recipient::Reply)
+            .ok_or(Refusal::BadToken);
+    }
+    if let Some(token) = local.strip_prefix("e+") {
+        return key
+            .verify_for(Purpose::Erase, token)
+            .map(Recipient::Erase)
             .ok_or(Refusal::BadToken);
     }
     if let Some(token) = local.strip_prefix("c+") {

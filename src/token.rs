@@ -32,6 +32,8 @@ pub enum Purpose {
     Bounce,
     /// A thread held for its writer's confirmation (`c+`).
     Confirm,
+    /// A writer's request to erase what they wrote in a thread (`e+`, names the participant).
+    Erase,
 }
 
 impl TokenKey {
@@ -75,6 +77,7 @@ impl TokenKey {
             Purpose::Participant => "participant",
             Purpose::Bounce => "bounce",
             Purpose::Confirm => "confirm",
+            Purpose::Erase => "erase",
         };
         let tag = hmac::sign(&self.0, format!("{label}:{id}").as_bytes());
         base32(&tag.as_ref()[..10])

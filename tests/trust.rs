@@ -141,3 +141,113 @@ async fn unconfirmed_feedback_is_purged_after_seven_days() {
     );
     assert_eq!(store.queue_listing().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn the_writer_erases_their_feedback_by_mail_and_only_the_writer_can() {
+    let mut app = TestApp::filled().await;
+    let out = app.outbound();
+    let ack = out
+        .iter()
+        .find(|m| m.to == CONSUMER && m.text.contains("https://nonono.test/t/1"))
+        .unwrap();
+    let erase = ack
+        .text
+        .split_whitespace()
+        .find(|w| w.starts_with("e+"))
+        .expect("the acknowledgement says how to erase")
+        .to_owned();
+    let request = "From: eve@example.com\r\nSubject: poista\r\n\r\npoista\r\n";
+    app.send("eve@example.com", &erase, request.as_bytes())
+        .await
+        .unwrap();
+    app.wait_processed().await;
+    assert!(
+        app.get("/t/1").await.1.contains("sain marraskuun laskun"),
+        "someone else cannot erase"
+    );
+
+    let request = format!("From: {CONSUMER}\r\nSubject: poista\r\n\r\npoista\r\n");
+    app.send(CONSUMER, &erase, request.as_bytes())
+        .await
+        .unwrap();
+    app.wait_processed().await;
+    let (_, page) = app.get("/t/1").await;
+    assert!(!page.contains("sain marraskuun laskun"), "text gone");
+    assert!(!page.contains("Lasku tuli kahdesti"), "title gone");
+    assert!(
+        page.contains("Kirjoittaja poisti viestinsä"),
+        "tombstone:\n{page}"
+    );
+    assert!(page.contains("Palautamme"), "the company's answer stays");
+    let store = app.store();
+    assert!(
+        store.journal_raw(1).unwrap().unwrap().is_empty(),
+        "raw mail purged"
+    );
+    assert!(store.search("marraskuun", 5, 0).unwrap().is_empty());
+    let trail = store.audit_trail().unwrap();
+    assert_eq!(
+        (trail[0].actor.as_str(), trail[0].action.as_str()),
+        ("writer", "erase")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_operator_hides_with_a_public_reason_and_a_tombstone() {
+    let mut app = TestApp::filled().await;
+    app.stop().await;
+    let config = app.dir.path().join("test.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = {:?}\n", app.dir.path().to_str().unwrap()),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_nonono"))
+            .args(args)
+            .args(["--config", config.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let refused = run(&["moderate", "post", "4", "--reason", " "]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--reason"));
+    assert!(
+        run(&["moderate", "post", "4", "--reason", "Uhkaava sisältö"])
+            .status
+            .success()
+    );
+    assert!(
+        run(&["moderate", "thread", "2", "--reason", "Väärä yritys"])
+            .status
+            .success()
+    );
+    let audit = String::from_utf8_lossy(&run(&["moderate", "audit"]).stdout).into_owned();
+    assert!(
+        audit.contains("hide post")
+            && audit.contains("Uhkaava sisältö")
+            && audit.contains("hide thread"),
+        "{audit}"
+    );
+
+    app.restart(|_| {}).await;
+    let (_, hostile) = app.get("/t/3").await;
+    assert!(
+        hostile.contains("Ylläpito poisti tämän") && hostile.contains("Syy: Uhkaava sisältö"),
+        "{hostile}"
+    );
+    assert!(!hostile.contains("Äänestyslippu"));
+    let (status, hidden) = app.get("/t/2").await;
+    assert_eq!(status, 200, "a tombstone, not a 404");
+    assert!(hidden.contains("Poistettu ketju") && hidden.contains("Väärä yritys"));
+    assert!(!hidden.contains("Kotiverkko"));
+    let (_, company) = app.get("/p/elisa").await;
+    assert!(
+        !company.contains("/t/2\""),
+        "hidden threads leave the lists"
+    );
+    let export = app.get("/export.jsonl").await.1;
+    assert!(export.contains("\"removed\":\"operator\"") && !export.contains("Kotiverkko"));
+    app.stop().await;
+}

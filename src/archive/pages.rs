@@ -321,6 +321,8 @@ pub struct Item {
     pub when: String,
     /// Events are quiet one-liners, not answers.
     pub is_event: bool,
+    /// The tombstone of a removed post: who removed it, when and why.
+    pub tombstone: Option<String>,
 }
 
 /// `/t/ID`.
@@ -328,6 +330,8 @@ pub struct Item {
 #[template(path = "web/thread.html")]
 pub struct ThreadPage {
     pub t: &'static Texts,
+    /// The tombstone of a thread the operator hid.
+    pub removed: Option<String>,
     pub row: ThreadRow,
     pub route_label: Option<String>,
     pub created: String,
@@ -361,6 +365,7 @@ pub fn thread(
                     created: crate::clock::rfc3339(p.created_at),
                     when: crate::clock::display(p.created_at, lang == Language::Fi),
                     is_event: false,
+                    tombstone: p.removed.as_ref().map(|r| tombstone(lang, r)),
                 },
             )
         })
@@ -384,17 +389,39 @@ pub fn thread(
                 created: crate::clock::rfc3339(e.created_at),
                 when: crate::clock::display(e.created_at, lang == Language::Fi),
                 is_event: true,
+                tombstone: None,
             },
         )
     }));
     timeline.sort_by_key(|(at, order, _)| (*at, *order));
+    let removed = thread.removed.as_ref().map(|r| tombstone(lang, r));
+    let mut thread = thread;
+    if removed.is_some() {
+        timeline.clear();
+        thread.title = match lang {
+            Language::Fi => "Poistettu ketju".into(),
+            Language::En => "Removed thread".into(),
+        };
+    }
     ThreadPage {
+        removed,
         t: texts(lang),
         route_label: thread.route_label.clone(),
         created: crate::clock::rfc3339(thread.created_at),
         when: crate::clock::display(thread.created_at, lang == Language::Fi),
         row: thread_row(thread, lang, now),
         items: timeline.into_iter().map(|(_, _, item)| item).collect(),
+    }
+}
+
+/// What stands where removed text was: who removed it, when, and the public reason.
+fn tombstone(lang: Language, r: &crate::store::Removal) -> String {
+    let when = crate::clock::display(r.at, lang == Language::Fi);
+    match (lang, r.by.as_str()) {
+        (Language::Fi, "writer") => format!("Kirjoittaja poisti viestinsä {when}."),
+        (Language::En, "writer") => format!("Removed by its writer on {when}."),
+        (Language::Fi, _) => format!("Ylläpito poisti tämän {when}. Syy: {}", r.reason),
+        (Language::En, _) => format!("Removed by the moderators on {when}. Reason: {}", r.reason),
     }
 }
 

@@ -55,7 +55,11 @@ CREATE TABLE threads (
     posts INTEGER NOT NULL DEFAULT 0,
     -- Not public while the writer has not confirmed: 'confirmation' (a new address) or
     -- 'personal-data' (the text carries some); NULL once public.
-    held TEXT
+    held TEXT,
+    -- Hidden by the operator, with a public reason: the page keeps a tombstone.
+    removed TEXT,
+    removed_reason TEXT,
+    removed_at INTEGER
 );
 CREATE INDEX threads_provider ON threads(provider, id);
 CREATE INDEX threads_provider_answer ON threads(provider, answer_secs);
@@ -91,7 +95,12 @@ CREATE TABLE posts (
     uncut INTEGER NOT NULL DEFAULT 0,
     attachments INTEGER NOT NULL DEFAULT 0,
     message_id TEXT,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    -- A public tombstone: 'writer' (erased by its writer) or 'operator' (moderated), with the
+    -- public reason and when. The text itself is gone.
+    removed TEXT,
+    removed_reason TEXT,
+    removed_at INTEGER
 );
 CREATE INDEX posts_thread ON posts(thread_id, id);
 -- Full-text search over public posts; remove_diacritics lets "aanestys" find "äänestys".
@@ -108,6 +117,16 @@ CREATE TABLE events (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX events_thread ON events(thread_id, id);
+
+-- Every removal, by whom and why: the rules are the same for every company.
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT ''
+);
 
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY,

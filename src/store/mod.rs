@@ -8,6 +8,7 @@ pub mod held;
 mod migrations;
 pub mod outbox;
 pub mod public;
+pub mod removal;
 pub mod replay;
 
 use std::path::Path;
@@ -141,6 +142,8 @@ pub struct Thread {
     pub posts: i64,
     /// Why it is not public yet, if it is not.
     pub held: Option<String>,
+    /// Hidden by the operator: the page shows only a tombstone.
+    pub removed: Option<Removal>,
 }
 
 /// The public kind of a post (`data-kind` in pages, `kind` in the export).
@@ -208,12 +211,34 @@ pub struct Post {
     pub uncut: bool,
     pub attachments: usize,
     pub created_at: i64,
+    /// A tombstone: who removed the text, why (public), and when.
+    pub removed: Option<Removal>,
+}
+
+/// Who removed something public, why and when: what its tombstone shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// `writer` or `operator`.
+    pub by: String,
+    pub reason: String,
+    pub at: i64,
+}
+
+fn removal(by: Option<String>, reason: Option<String>, at: Option<i64>) -> Option<Removal> {
+    by.map(|by| Removal {
+        by,
+        reason: reason.unwrap_or_default(),
+        at: at.unwrap_or(0),
+    })
 }
 
 /// One line of the open-data export: a public post with its thread.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ExportRow {
     pub thread: i64,
+    /// `writer` or `operator` when the post was removed (its body is then empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed: Option<String>,
     pub post: i64,
     pub provider: Option<String>,
     pub company: String,
@@ -354,7 +379,8 @@ impl Store {
     /// A thread's posts, oldest first.
     pub fn posts(&self, thread_id: i64) -> Result<Vec<Post>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, thread_id, kind, author, body, trimmed, attachments, created_at, uncut
+            "SELECT id, thread_id, kind, author, body, trimmed, attachments, created_at, uncut,
+                    removed, removed_reason, removed_at
              FROM posts WHERE thread_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([thread_id], |r| {
@@ -368,6 +394,7 @@ impl Store {
                 attachments: r.get::<_, i64>(6)? as usize,
                 created_at: r.get(7)?,
                 uncut: r.get(8)?,
+                removed: removal(r.get(9)?, r.get(10)?, r.get(11)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -391,7 +418,8 @@ impl Store {
     /// The newest threads.
     pub fn latest_threads(&self, limit: usize) -> Result<Vec<Thread>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {THREAD_COLUMNS} FROM threads WHERE held IS NULL ORDER BY id DESC LIMIT ?1"
+            "SELECT {THREAD_COLUMNS} FROM threads WHERE held IS NULL AND removed IS NULL
+             ORDER BY id DESC LIMIT ?1"
         ))?;
         let rows = stmt.query_map([limit as i64], thread_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -403,7 +431,8 @@ impl Store {
         mut each: impl FnMut(ExportRow) -> std::io::Result<()>,
     ) -> std::result::Result<(), ExportError> {
         let mut stmt = self.conn.prepare(
-            "SELECT t.id, p.id, t.provider, t.company, p.kind, p.author, t.title, p.body, p.created_at
+            "SELECT t.id, p.id, t.provider, t.company, p.kind, p.author, t.title, p.body, p.created_at,
+                    coalesce(t.removed, p.removed)
              FROM posts p JOIN threads t ON t.id = p.thread_id WHERE t.held IS NULL ORDER BY p.id",
         )?;
         let mut rows = stmt.query([])?;
@@ -418,6 +447,7 @@ impl Store {
                 title: r.get(6)?,
                 body: r.get(7)?,
                 created_at: crate::clock::rfc3339(r.get(8)?),
+                removed: r.get(9)?,
             })?;
         }
         Ok(())
@@ -462,7 +492,8 @@ pub enum ExportError {
 
 /// The columns [`thread_from_row`] reads, in order.
 const THREAD_COLUMNS: &str = "id, provider, company, title, route_label, created_at, due_at, \
-     first_answer_at, first_auto_at, last_activity_at, posts, held";
+     first_answer_at, first_auto_at, last_activity_at, posts, held, removed, removed_reason, \
+     removed_at";
 
 fn sent_to(
     conn: &Connection,
@@ -492,6 +523,7 @@ fn thread_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Thread> {
         last_activity_at: r.get(9)?,
         posts: r.get(10)?,
         held: r.get(11)?,
+        removed: removal(r.get(12)?, r.get(13)?, r.get(14)?),
     })
 }
 

@@ -118,7 +118,7 @@ impl Store {
         };
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {THREAD_COLUMNS} FROM threads
-             WHERE provider = ?1 AND id < ?2 AND held IS NULL {condition}
+             WHERE provider = ?1 AND id < ?2 AND held IS NULL AND removed IS NULL {condition}
              ORDER BY id DESC LIMIT ?3"
         ))?;
         let rows = stmt.query_map(
@@ -210,6 +210,7 @@ impl Store {
                 let mut stmt = self.conn.prepare_cached(&format!(
                     "{sql} WHERE t.id IN (SELECT id FROM threads WHERE provider = ?1 AND held IS NULL
                                           ORDER BY last_activity_at DESC LIMIT ?2)
+                       AND p.removed IS NULL AND t.removed IS NULL
                      ORDER BY p.id DESC LIMIT ?2"
                 ))?;
                 stmt.query_map(params![slug, limit as i64], map)?
@@ -217,7 +218,8 @@ impl Store {
             }
             None => {
                 let mut stmt = self.conn.prepare_cached(&format!(
-                    "{sql} WHERE t.held IS NULL ORDER BY p.id DESC LIMIT ?1"
+                    "{sql} WHERE t.held IS NULL AND t.removed IS NULL AND p.removed IS NULL
+                     ORDER BY p.id DESC LIMIT ?1"
                 ))?;
                 stmt.query_map(params![limit as i64], map)?
                     .collect::<rusqlite::Result<_>>()?

@@ -1,0 +1,153 @@
+//! Removal: a writer erasing their own feedback, and the operator hiding a post or a thread.
+//! Text goes (and with a writer's erasure, the raw mail too); a public tombstone and an audit
+//! entry stay.
+
+use rusqlite::params;
+
+use super::{Result, Store, Tx};
+
+/// One entry of the audit trail.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub reason: String,
+}
+
+fn clear_posts(
+    conn: &rusqlite::Connection,
+    filter: &str,
+    id: i64,
+    by: &str,
+    reason: &str,
+    now: i64,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        &format!("DELETE FROM posts_fts WHERE rowid IN (SELECT id FROM posts WHERE {filter} = ?1)"),
+        [id],
+    )?;
+    conn.execute(
+        &format!(
+            "UPDATE posts SET body = '', trimmed = '', removed = ?2, removed_reason = ?3, removed_at = ?4
+             WHERE {filter} = ?1 AND removed IS NULL"
+        ),
+        params![id, by, reason, now],
+    )
+}
+
+fn audit(
+    conn: &rusqlite::Connection,
+    actor: &str,
+    action: &str,
+    target: &str,
+    reason: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO audit (at, actor, action, target, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![now, actor, action, target, reason],
+    )?;
+    Ok(())
+}
+
+impl Tx<'_> {
+    /// Empties the raw mail of a journal entry (an erasure request is the writer's mail too).
+    pub fn forget_raw(&self, journal: i64) -> Result<()> {
+        self.tx
+            .execute("UPDATE journal SET raw = x'' WHERE id = ?1", [journal])?;
+        Ok(())
+    }
+
+    /// Erases everything a participant wrote in a thread, at their own request: the posts
+    /// become tombstones, the raw mail is emptied, and a thread they opened loses its title.
+    /// Returns how many posts went.
+    pub fn erase_by_writer(
+        &self,
+        participant: i64,
+        neutral_title: &str,
+        now: i64,
+    ) -> Result<usize> {
+        self.tx.execute(
+            "UPDATE journal SET raw = x'', outcome = 'erased by the writer'
+             WHERE id IN (SELECT journal_id FROM posts WHERE participant_id = ?1)",
+            [participant],
+        )?;
+        let erased = clear_posts(&self.tx, "participant_id", participant, "writer", "", now)?;
+        self.tx.execute(
+            "UPDATE threads SET title = ?2
+             WHERE id = (SELECT thread_id FROM participants WHERE id = ?1 AND role = 'consumer')",
+            params![participant, neutral_title],
+        )?;
+        audit(
+            &self.tx,
+            "writer",
+            "erase",
+            &format!("participant {participant}"),
+            "",
+            now,
+        )?;
+        Ok(erased)
+    }
+}
+
+impl Store {
+    /// Hides one post with a public reason (operator moderation).
+    pub fn remove_post(&mut self, post: i64, reason: &str, now: i64) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let removed = clear_posts(&tx, "id", post, "operator", reason, now)? > 0;
+        if removed {
+            audit(
+                &tx,
+                "operator",
+                "hide post",
+                &format!("post {post}"),
+                reason,
+                now,
+            )?;
+        }
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// Hides a whole thread with a public reason (operator moderation).
+    pub fn remove_thread(&mut self, thread: i64, reason: &str, now: i64) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let removed = tx.execute(
+            "UPDATE threads SET removed = 'operator', removed_reason = ?2, removed_at = ?3
+             WHERE id = ?1 AND removed IS NULL",
+            params![thread, reason, now],
+        )? > 0;
+        if removed {
+            clear_posts(&tx, "thread_id", thread, "operator", reason, now)?;
+            audit(
+                &tx,
+                "operator",
+                "hide thread",
+                &format!("thread {thread}"),
+                reason,
+                now,
+            )?;
+        }
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// The audit trail, oldest first.
+    pub fn audit_trail(&self) -> Result<Vec<AuditEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, actor, action, target, reason FROM audit ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(AuditEntry {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                target: r.get(3)?,
+                reason: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
