@@ -287,7 +287,11 @@ async fn main() {
     let readers = (0..2)
         .map(|_| Store::open_readonly(&path).unwrap())
         .collect();
-    let app = router(Archive::new(readers, Arc::new(config)));
+    let app = router(Archive::new(
+        readers,
+        Arc::new(config),
+        Arc::new(nonono::metrics::Metrics::default()),
+    ));
     let mut rng = Rng(42);
     println!("| request | samples | median | p99 | mean size |");
     println!("|---|---|---|---|---|");

@@ -176,7 +176,9 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
             .map_err(AppError::Spawn)?
     };
 
+    let metrics = Arc::new(crate::metrics::Metrics::default());
     let receiver = Arc::new(inbound::Receiver {
+        metrics: metrics.clone(),
         config: config.clone(),
         key,
         journal,
@@ -212,7 +214,11 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         Store::open(&path).map_err(store_err)?,
         stopped.clone(),
     ));
-    let app = archive::router(archive::Archive::new(archive_stores, config.clone()));
+    let app = archive::router(archive::Archive::new(
+        archive_stores,
+        config.clone(),
+        metrics,
+    ));
     let mut http_stop = stopped;
     let http = tokio::spawn(async move {
         let served = axum::serve(http_listener, app)

@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::journal::Journal;
 use crate::limits;
 use crate::mail::{Envelope, normalize_address};
+use crate::metrics::{Metrics, Refused};
 use crate::route::{self, Recipient, Refusal};
 use crate::store::Store;
 use crate::token::TokenKey;
@@ -36,6 +37,8 @@ pub struct Receiver {
     pub journal: Journal,
     /// A read-only store connection, for counting what the abuse limits count.
     pub reader: Arc<std::sync::Mutex<Store>>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Receiver {
@@ -123,6 +126,7 @@ pub async fn run(
                 let shutdown = shutdown.clone();
                 sessions.spawn(async move {
                     let _slot = slot;
+                    receiver.metrics.session();
                     if let Err(e) = Session::new(receiver, peer).run(stream, shutdown).await {
                         tracing::debug!("smtp: session from {peer} ended: {e}");
                     }
@@ -175,6 +179,14 @@ impl Session {
 
     fn config(&self) -> &Config {
         &self.receiver.config
+    }
+
+    fn too_big(&self) -> String {
+        self.receiver.metrics.refused(Refused::TooBig);
+        format!(
+            "552 5.3.4 Message too big: the limit is {} bytes\r\n",
+            self.config().smtp.max_message_bytes
+        )
     }
 
     fn reset(&mut self) {
@@ -273,10 +285,7 @@ impl Session {
                         stream.write_all(&out).await?;
                         out.clear();
                         let reply = if too_big {
-                            format!(
-                                "552 5.3.4 Message too big: the limit is {} bytes\r\n",
-                                self.config().smtp.max_message_bytes
-                            )
+                            self.too_big()
                         } else {
                             self.commit(message).await
                         };
@@ -324,10 +333,7 @@ impl Session {
                 if self.mail_from.is_some() {
                     "503 5.5.1 Sender already given; send RSET to start over\r\n".into()
                 } else if from.size > self.config().smtp.max_message_bytes {
-                    format!(
-                        "552 5.3.4 Message too big: the limit is {} bytes\r\n",
-                        self.config().smtp.max_message_bytes
-                    )
+                    self.too_big()
                 } else {
                     self.mail_from = Some(normalize_address(&from.address));
                     "250 2.1.0 Sender OK\r\n".into()
@@ -389,9 +395,11 @@ impl Session {
         let recipient = match route::recipient(&address, self.config(), &self.receiver.key) {
             Ok(r) => r,
             Err(refusal @ Refusal::OtherDomain) => {
+                self.receiver.metrics.refused(Refused::Relay);
                 return format!("550 5.7.1 Relaying denied: {refusal}\r\n");
             }
             Err(refusal) => {
+                self.receiver.metrics.refused(Refused::UnknownRecipient);
                 return format!("550 5.1.1 {}\r\n", upper_first(&refusal.to_string()));
             }
         };
@@ -406,6 +414,7 @@ impl Session {
                 .limit_reached(&mail_from, &peer, provider, false)
                 .await
             {
+                self.receiver.metrics.refused(Refused::Limit);
                 return format!("{reached}\r\n");
             }
         }
@@ -463,6 +472,7 @@ impl Session {
                 .limit_reached(&mail_from, &peer, provider.clone(), true)
                 .await
         {
+            self.receiver.metrics.refused(Refused::Limit);
             return format!("{reached}\r\n");
         }
         let now = crate::clock::now();
@@ -491,10 +501,12 @@ impl Session {
         {
             Ok(id) => {
                 tracing::info!(journal = id, size, "smtp: message accepted");
+                self.receiver.metrics.accepted();
                 format!("250 2.0.0 Message accepted as {id}\r\n")
             }
             Err(e) => {
                 tracing::error!("smtp: {e}");
+                self.receiver.metrics.refused(Refused::Store);
                 "451 4.3.0 Could not store the message; please try again later\r\n".into()
             }
         }

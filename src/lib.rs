@@ -15,6 +15,7 @@
 //! relay      outbox worker: file or SMTP transport, retries with backoff (relay::retry)
 //! archive    read-only web archive (axum + askama)
 //! compose    the mail we write, Finnish and English
+//! metrics    in-memory counters of the receiver, for /metrics
 //! store      SQLite: the only module with SQL
 //! mail       domain core: parse, classify, answer extraction
 //! calendar   domain core: Finnish working days and holidays
@@ -36,6 +37,7 @@ pub mod inbound;
 pub mod journal;
 pub mod limits;
 pub mod mail;
+pub mod metrics;
 pub mod pipeline;
 pub mod relay;
 pub mod reprocess;

@@ -38,6 +38,8 @@ enum Command {
         #[command(subcommand)]
         action: Moderation,
     },
+    /// Write a consistent copy of the store to FILE, while the service runs.
+    Backup { file: PathBuf },
     /// Show outbound mail not yet delivered, and failed deliveries with their last error.
     Queue {
         /// Make every waiting message due now, as after fixing the smarthost.
@@ -177,6 +179,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("moderate: no visible {what} {id}");
             }
             println!("{what} {id} hidden; its tombstone gives the reason");
+        }
+        Command::Backup { file } => {
+            if file.exists() {
+                anyhow::bail!("{}: exists already; give a new file name", file.display());
+            }
+            let store = open_readonly(&config)?;
+            store
+                .backup(&file)
+                .with_context(|| format!("{}: backup", file.display()))?;
+            println!("{}: consistent copy of the store written", file.display());
         }
         Command::Reprocess => {
             let mut store = nonono::app::open_store(&config)?;

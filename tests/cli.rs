@@ -201,3 +201,37 @@ async fn reprocess_rederives_text_and_a_second_run_changes_nothing() {
         "{again}"
     );
 }
+
+#[tokio::test]
+async fn backup_takes_a_consistent_copy_while_the_service_runs() {
+    let mut app = TestApp::filled().await;
+    let config = app.dir.path().join("test.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = {:?}\n", app.dir.path().to_str().unwrap()),
+    )
+    .unwrap();
+    let copy = app.dir.path().join("copy.sqlite3");
+    let (ok, out, err) = nonono(&[
+        "backup",
+        copy.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("consistent copy"));
+    let backup = nonono::store::Store::open_readonly(&copy).unwrap();
+    assert_eq!(backup.posts(1).unwrap().len(), 2);
+    assert_eq!(
+        backup.journal_counts().unwrap(),
+        app.store().journal_counts().unwrap()
+    );
+    let (ok, _, err) = nonono(&[
+        "backup",
+        copy.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(!ok && err.contains("exists already"), "{err}");
+    app.stop().await;
+}

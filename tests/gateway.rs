@@ -672,3 +672,35 @@ async fn abuse_limits_answer_451_with_a_sentence_and_count_address_variants_as_o
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn metrics_count_accepted_refused_pipeline_and_outbox() {
+    let mut app = TestApp::start().await;
+    new_thread(&app).await;
+    let mut c = app.conversation().await;
+    c.command("EHLO x").await;
+    c.command("MAIL FROM:<a@example.fi>").await;
+    c.command("RCPT TO:<x@gmail.com>").await;
+    c.command("RCPT TO:<nobody@nonono.localhost>").await;
+    c.command("QUIT").await;
+    app.wait_processed().await;
+    let (status, headers, body) = common::http_get(&app.http_base(), "/metrics").await;
+    assert_eq!(status, 200);
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v.starts_with("text/plain; version=0.0.4"))
+    );
+    for line in [
+        "nonono_smtp_accepted_total 1",
+        "nonono_smtp_refused_total{reason=\"relay\"} 1",
+        "nonono_smtp_refused_total{reason=\"unknown_recipient\"} 1",
+        "nonono_journal_messages 1",
+        "nonono_pipeline_pending 0",
+        "nonono_threads 1",
+    ] {
+        assert!(body.lines().any(|l| l == line), "{line} missing:\n{body}");
+    }
+    assert!(body.contains("# TYPE nonono_outbox_pending gauge"));
+    app.stop().await;
+}

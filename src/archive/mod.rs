@@ -20,6 +20,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::store::public::ThreadFilter;
 
@@ -36,16 +37,19 @@ pub struct Archive {
     readers: Arc<Vec<Mutex<Store>>>,
     next: Arc<AtomicUsize>,
     config: Arc<Config>,
+    metrics: Arc<Metrics>,
 }
 
 impl Archive {
-    /// An archive over read-only store connections (at least one).
-    pub fn new(readers: Vec<Store>, config: Arc<Config>) -> Self {
+    /// An archive over read-only store connections (at least one); `metrics` are the
+    /// receiver's counters that `/metrics` shows.
+    pub fn new(readers: Vec<Store>, config: Arc<Config>, metrics: Arc<Metrics>) -> Self {
         assert!(!readers.is_empty(), "the archive needs a store connection");
         Archive {
             readers: Arc::new(readers.into_iter().map(Mutex::new).collect()),
             next: Arc::new(AtomicUsize::new(0)),
             config,
+            metrics,
         }
     }
 }
@@ -60,6 +64,7 @@ pub fn router(archive: Archive) -> Router {
         .route("/feed.atom", get(feed))
         .route("/export.jsonl", get(export))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/style.css", get(style))
         .route("/favicon.ico", get(favicon))
         .fallback(not_found)
@@ -178,6 +183,74 @@ fn atom(request: &HeaderMap, feed: impl askama::Template) -> Result<Response, Pa
 async fn healthz(State(archive): State<Archive>) -> Result<&'static str, PageError> {
     read(&archive, |s| s.ping()).await?;
     Ok("ok\n")
+}
+
+/// Prometheus text format: the receiver's counters and what the store holds.
+async fn metrics(State(archive): State<Archive>) -> Result<Response, PageError> {
+    let now = crate::clock::now();
+    let f = read(&archive, move |s| s.figures_for_metrics(now)).await?;
+    let mut out = String::new();
+    archive.metrics.render(&mut out);
+    for (name, help, kind, value) in [
+        (
+            "nonono_journal_messages",
+            "Messages ever committed to the journal.",
+            "counter",
+            f.journal_total,
+        ),
+        (
+            "nonono_pipeline_pending",
+            "Committed messages the pipeline has not processed.",
+            "gauge",
+            f.journal_pending,
+        ),
+        (
+            "nonono_pipeline_failed",
+            "Messages the pipeline failed on (see nonono reprocess).",
+            "gauge",
+            f.journal_failed,
+        ),
+        (
+            "nonono_pipeline_lag_seconds",
+            "Age of the oldest message waiting for the pipeline.",
+            "gauge",
+            f.pipeline_lag_secs,
+        ),
+        (
+            "nonono_outbox_pending",
+            "Outbound messages waiting for delivery.",
+            "gauge",
+            f.outbox_pending,
+        ),
+        (
+            "nonono_outbox_delivered_total",
+            "Outbound messages delivered.",
+            "counter",
+            f.outbox_sent,
+        ),
+        (
+            "nonono_outbox_failed_total",
+            "Outbound messages given up on.",
+            "counter",
+            f.outbox_failed,
+        ),
+        ("nonono_threads", "Threads.", "gauge", f.threads),
+        ("nonono_posts", "Posts.", "gauge", f.posts),
+    ] {
+        use std::fmt::Write;
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    }
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response())
 }
 
 async fn style(request: HeaderMap) -> Response {

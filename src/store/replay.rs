@@ -150,6 +150,51 @@ impl Store {
     }
 }
 
+/// What `/metrics` reads from the store.
+#[derive(Debug, Clone, Default)]
+pub struct StoreFigures {
+    pub journal_total: i64,
+    pub journal_pending: i64,
+    pub journal_failed: i64,
+    /// Seconds the oldest pending message has waited for the pipeline.
+    pub pipeline_lag_secs: i64,
+    pub outbox_pending: i64,
+    pub outbox_sent: i64,
+    pub outbox_failed: i64,
+    pub threads: i64,
+    pub posts: i64,
+}
+
+impl Store {
+    /// Counts for `/metrics`.
+    pub fn figures_for_metrics(&self, now: i64) -> Result<StoreFigures> {
+        let one = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
+        let oldest: Option<i64> = self.conn.query_row(
+            "SELECT min(received_at) FROM journal WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(StoreFigures {
+            journal_total: one("SELECT coalesce(max(id), 0) FROM journal")?,
+            journal_pending: one("SELECT count(*) FROM journal WHERE state = 'pending'")?,
+            journal_failed: one("SELECT count(*) FROM journal WHERE state = 'failed'")?,
+            pipeline_lag_secs: oldest.map_or(0, |t| (now - t).max(0)),
+            outbox_pending: one("SELECT count(*) FROM outbox WHERE state = 'pending'")?,
+            outbox_sent: one("SELECT count(*) FROM outbox WHERE state = 'sent'")?,
+            outbox_failed: one("SELECT count(*) FROM outbox WHERE state = 'failed'")?,
+            threads: one("SELECT coalesce(max(id), 0) FROM threads")?,
+            posts: one("SELECT coalesce(max(id), 0) FROM posts")?,
+        })
+    }
+
+    /// A consistent copy of the whole store in a new file, taken while the service runs.
+    pub fn backup(&self, to: &std::path::Path) -> Result<()> {
+        self.conn
+            .execute("VACUUM INTO ?1", [to.to_string_lossy().as_ref()])?;
+        Ok(())
+    }
+}
+
 impl Tx<'_> {
     /// How many messages arrived from an envelope sender since `since`.
     pub fn received_from(&self, mail_from: &str, since: i64) -> Result<i64> {
