@@ -235,3 +235,12 @@ async fn backup_takes_a_consistent_copy_while_the_service_runs() {
     assert!(!ok && err.contains("exists already"), "{err}");
     app.stop().await;
 }
+
+#[test]
+fn the_systemd_unit_stops_the_service_with_sigterm() {
+    let unit = std::fs::read_to_string(root().join("config/nonono.service")).unwrap();
+    assert!(unit.contains("KillSignal=SIGTERM"));
+    assert!(
+        unit.contains("ExecStart=/usr/local/bin/nonono serve --config /etc/nonono/production.toml")
+    );
+}
