@@ -107,6 +107,8 @@ CREATE INDEX posts_thread ON posts(thread_id, id);
 CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2');
 -- A match in the title weighs three times one in the body.
 INSERT INTO posts_fts (posts_fts, rank) VALUES ('rank', 'bm25(3.0, 1.0)');
+-- How many posts hold each indexed word: search leaves out words found in most posts.
+CREATE VIRTUAL TABLE posts_vocab USING fts5vocab(posts_fts, 'row');
 
 CREATE TABLE events (
     id INTEGER PRIMARY KEY,

@@ -143,14 +143,15 @@ impl Store {
         offset: usize,
         window: i64,
     ) -> Result<Vec<SearchHit>> {
-        let Some(query) = fts_query(text) else {
-            return Ok(Vec::new());
-        };
         let newest: i64 =
             self.conn
                 .query_row("SELECT coalesce(max(rowid), 0) FROM posts_fts", [], |r| {
                     r.get(0)
                 })?;
+        let text = self.without_common_words(text, newest)?;
+        let Some(query) = fts_query(&text) else {
+            return Ok(Vec::new());
+        };
         let mut rank = self.conn.prepare_cached(
             "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1 AND rowid > ?2
              ORDER BY rank LIMIT ?3 OFFSET ?4",
@@ -185,6 +186,39 @@ impl Store {
             })
             .collect::<rusqlite::Result<_>>()?;
         Ok(hits)
+    }
+
+    /// The words of a query, less those found in more than a fifth of all posts when a rarer
+    /// word is there to search by: a word in most posts narrows nothing, and walking its list
+    /// of posts is what makes a search slow.
+    fn without_common_words(&self, text: &str, posts: i64) -> Result<String> {
+        let words: Vec<&str> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.len() < 2 || posts < 1000 {
+            return Ok(words.join(" "));
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT coalesce(sum(doc), 0) FROM posts_vocab WHERE term >= ?1 AND term < ?2",
+        )?;
+        let mut counted = Vec::with_capacity(words.len());
+        for word in &words {
+            let folded = crate::route::fold(word);
+            let docs: i64 =
+                stmt.query_row(params![folded, format!("{folded}\u{10FFFF}")], |r| r.get(0))?;
+            counted.push((*word, docs));
+        }
+        let rare: Vec<&str> = counted
+            .iter()
+            .filter(|(_, docs)| *docs * 5 <= posts)
+            .map(|(w, _)| *w)
+            .collect();
+        Ok(if rare.is_empty() {
+            words.join(" ")
+        } else {
+            rare.join(" ")
+        })
     }
 
     /// The newest public posts, of one company or of all.
@@ -299,6 +333,62 @@ mod tests {
             ids(store.search_window("harvinainen", 2, 0, 2).unwrap()),
             vec![1]
         );
+    }
+
+    #[test]
+    fn words_in_most_posts_are_left_out_when_a_rarer_one_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        let journal = store
+            .journal_append(&[crate::store::Arrival::new(&Default::default(), b"x", 0)])
+            .unwrap()[0];
+        let tx = store.begin().unwrap();
+        let thread = tx
+            .create_thread(&NewThread {
+                provider: Some("vr"),
+                company: "VR",
+                title: "Juna",
+                route: None,
+                route_label: None,
+                journal_id: journal,
+                created_at: 0,
+                due_at: None,
+                held: None,
+            })
+            .unwrap();
+        for i in 0..1200 {
+            let body = if i % 400 == 0 {
+                "Äänestyslippu hukassa"
+            } else {
+                "yleinen teksti"
+            };
+            tx.add_post(&NewPost {
+                thread_id: thread,
+                participant_id: None,
+                journal_id: None,
+                kind: PostKind::Consumer,
+                author: "A",
+                body,
+                trimmed: "",
+                uncut: false,
+                attachments: 0,
+                message_id: None,
+                created_at: 0,
+            })
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        assert_eq!(
+            store
+                .without_common_words("yleinen aanestys", 1200)
+                .unwrap(),
+            "aanestys"
+        );
+        assert_eq!(
+            store.without_common_words("yleinen teksti", 1200).unwrap(),
+            "yleinen teksti"
+        );
+        assert_eq!(store.search("yleinen äänestys", 10, 0).unwrap().len(), 3);
     }
 
     #[test]
