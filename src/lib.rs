@@ -17,12 +17,12 @@
 //! compose    the mail we write, Finnish and English
 //! metrics    in-memory counters of the receiver, for /metrics
 //! store      SQLite: the only module with SQL
-//! mail       domain core: parse, classify, answer extraction
+//! mail       domain core: parse (HTML to text), classify, answer extraction
 //! calendar   domain core: Finnish working days and holidays
 //! screen     domain core: personal data (identity codes, IBANs, cards, phones) held back
 //! route      domain core: recipients, company tags, topic rules, representatives
 //! limits     domain core: who is the same writer, which abuse limit is reached
-//! token      reply-address and bounce tokens with an HMAC
+//! token      t+/b+/c+/e+ address tokens (reply, bounce, confirm, erase) with an HMAC
 //! config     the TOML configuration
 //! clock      the one place that reads the time
 //! ```

@@ -4,24 +4,12 @@
 
 mod common;
 
-use common::{TestApp, fixture, root};
+use common::{TestApp, root};
 
 #[tokio::test]
 async fn answers_are_published_without_quotes_signatures_or_footers() {
     let mut app = TestApp::start().await;
-    app.send(
-        "matti.meikalainen@example.fi",
-        "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml", &[]),
-    )
-    .await
-    .unwrap();
-    let out = app.wait_outbound(2).await;
-    let forward = out
-        .iter()
-        .find(|m| m.to.ends_with("@elisa.example"))
-        .unwrap()
-        .clone();
+    let (forward, _) = app.new_thread().await;
 
     let dir = root().join("fixtures/answers");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -67,19 +55,7 @@ async fn answers_are_published_without_quotes_signatures_or_footers() {
 #[tokio::test]
 async fn a_helpdesk_acknowledgement_is_an_event_not_an_answer() {
     let mut app = TestApp::start().await;
-    app.send(
-        "matti.meikalainen@example.fi",
-        "palaute@nonono.localhost",
-        &std::fs::read(root().join("fixtures/inbound/new-feedback-tagged.eml")).unwrap(),
-    )
-    .await
-    .unwrap();
-    let out = app.wait_outbound(2).await;
-    let forward = out
-        .iter()
-        .find(|m| m.to.ends_with("@elisa.example"))
-        .unwrap()
-        .clone();
+    let (forward, _) = app.new_thread().await;
     let raw = std::fs::read_to_string(root().join("fixtures/answers/helpdesk-acknowledgement.eml"))
         .unwrap()
         .replace("{{to}}", &forward.from);

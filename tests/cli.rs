@@ -74,21 +74,9 @@ fn providers_lists_the_companies() {
 #[tokio::test]
 async fn export_writes_one_public_post_a_line() {
     let mut app = TestApp::start().await;
-    app.send(
-        "matti.meikalainen@example.fi",
-        "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml", &[]),
-    )
-    .await
-    .unwrap();
-    app.wait_outbound(2).await;
+    app.new_thread().await;
     app.stop().await;
-    let config = app.dir.path().join("test.toml");
-    std::fs::write(
-        &config,
-        format!("data_dir = {:?}\n", app.dir.path().to_str().unwrap()),
-    )
-    .unwrap();
+    let config = app.cli_config();
     let (ok, out, err) = nonono(&["export", "--config", config.to_str().unwrap()]);
     assert!(ok, "{err}");
     let lines: Vec<serde_json::Value> = out
@@ -170,12 +158,7 @@ async fn reprocess_rederives_text_and_a_second_run_changes_nothing() {
         let mut store = nonono::store::Store::open(&nonono::app::store_path(&app.config)).unwrap();
         assert!(store.rewrite_post(2, "garbled", "", false, 0).unwrap());
     }
-    let config = app.dir.path().join("test.toml");
-    std::fs::write(
-        &config,
-        format!("data_dir = {:?}\n", app.dir.path().to_str().unwrap()),
-    )
-    .unwrap();
+    let config = app.cli_config();
     let (ok, out, err) = nonono(&["reprocess", "--config", config.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(
@@ -205,12 +188,7 @@ async fn reprocess_rederives_text_and_a_second_run_changes_nothing() {
 #[tokio::test]
 async fn backup_takes_a_consistent_copy_while_the_service_runs() {
     let mut app = TestApp::filled().await;
-    let config = app.dir.path().join("test.toml");
-    std::fs::write(
-        &config,
-        format!("data_dir = {:?}\n", app.dir.path().to_str().unwrap()),
-    )
-    .unwrap();
+    let config = app.cli_config();
     let copy = app.dir.path().join("copy.sqlite3");
     let (ok, out, err) = nonono(&[
         "backup",

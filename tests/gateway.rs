@@ -3,28 +3,9 @@
 
 mod common;
 
-use common::{Outbound, TestApp, fixture};
+use common::{TestApp, fixture};
 
 const CONSUMER: &str = "matti.meikalainen@example.fi";
-
-/// Sends the tagged feedback and returns (forward to the company, acknowledgement to the consumer).
-async fn new_thread(app: &TestApp) -> (Outbound, Outbound) {
-    app.send(
-        CONSUMER,
-        "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml", &[]),
-    )
-    .await
-    .expect("250 for new feedback");
-    let out = app.wait_outbound(2).await;
-    let forward = out
-        .iter()
-        .find(|m| m.to.ends_with("@elisa.example"))
-        .expect("forward")
-        .clone();
-    let ack = out.iter().find(|m| m.to == CONSUMER).expect("ack").clone();
-    (forward, ack)
-}
 
 fn assert_token_address(addr: &str) {
     let local = addr.strip_suffix("@nonono.localhost").expect("our domain");
@@ -103,7 +84,7 @@ async fn feedback_reaches_the_company_and_the_consumer_gets_a_public_link() {
 #[tokio::test]
 async fn company_answer_is_official_and_the_conversation_continues_both_ways() {
     let mut app = TestApp::start().await;
-    let (forward, _) = new_thread(&app).await;
+    let (forward, _) = app.new_thread().await;
 
     // The company replies from a representative address (domain elisa.example).
     let answer = fixture(
@@ -215,7 +196,7 @@ async fn company_answer_is_official_and_the_conversation_continues_both_ways() {
 #[tokio::test]
 async fn an_answer_from_outside_the_representatives_is_published_as_unverified() {
     let mut app = TestApp::start().await;
-    let (forward, _) = new_thread(&app).await;
+    let (forward, _) = app.new_thread().await;
     let claim = fixture("provider-reply-unverified.eml", &[("to", &forward.from)]);
     app.send("someone@freemail.example", &forward.from, &claim)
         .await
@@ -232,7 +213,7 @@ async fn an_answer_from_outside_the_representatives_is_published_as_unverified()
 #[tokio::test]
 async fn an_out_of_office_reply_is_recorded_but_never_relayed() {
     let mut app = TestApp::start().await;
-    let (forward, _) = new_thread(&app).await;
+    let (forward, _) = app.new_thread().await;
     let ooo = fixture("auto-reply-ooo.eml", &[("to", &forward.from)]);
     app.send("anna@elisa.example", &forward.from, &ooo)
         .await
@@ -317,7 +298,7 @@ async fn feedback_without_a_known_company_is_kept_and_answered_with_help() {
 #[tokio::test]
 async fn recipients_are_refused_at_rcpt_with_a_sentence() {
     let mut app = TestApp::start().await;
-    let (forward, _) = new_thread(&app).await;
+    let (forward, _) = app.new_thread().await;
     let mut c = app.conversation().await;
     assert!(c.command("EHLO client.example").await.starts_with("250"));
     assert!(
@@ -481,7 +462,7 @@ async fn healthz_answers_ok() {
 #[tokio::test]
 async fn accepted_mail_is_processed_after_a_restart() {
     let mut app = TestApp::start().await;
-    let (forward, _) = new_thread(&app).await;
+    let (forward, _) = app.new_thread().await;
     app.restart(|_| {}).await;
     // Tokens and threads survive: the secret and the store are in data_dir.
     let answer = fixture(
@@ -523,7 +504,7 @@ async fn shutdown_tells_open_sessions_to_come_back_later() {
 async fn a_bounce_is_traced_to_its_thread_marks_the_route_and_tells_the_operator() {
     let mut app =
         TestApp::start_with(|c| c.operator_address = Some("operator@example.org".into())).await;
-    let (forward, _) = new_thread(&app).await;
+    let (forward, _) = app.new_thread().await;
     // Every message has its own bounce address, naming it.
     assert!(
         forward.return_path.starts_with("b+"),
@@ -598,7 +579,7 @@ async fn a_sender_writing_faster_than_a_person_is_held() {
 #[tokio::test]
 async fn our_own_mail_coming_back_is_held() {
     let mut app = TestApp::start().await;
-    let (forward, _) = new_thread(&app).await;
+    let (forward, _) = app.new_thread().await;
     // A company's system that sends our forward straight back to us, loop marker and all.
     app.send(
         "asiakaspalvelu@elisa.example",
@@ -676,7 +657,7 @@ async fn abuse_limits_answer_451_with_a_sentence_and_count_address_variants_as_o
 #[tokio::test]
 async fn metrics_count_accepted_refused_pipeline_and_outbox() {
     let mut app = TestApp::start().await;
-    new_thread(&app).await;
+    app.new_thread().await;
     let mut c = app.conversation().await;
     c.command("EHLO x").await;
     c.command("MAIL FROM:<a@example.fi>").await;

@@ -197,12 +197,7 @@ async fn the_writer_erases_their_feedback_by_mail_and_only_the_writer_can() {
 async fn the_operator_hides_with_a_public_reason_and_a_tombstone() {
     let mut app = TestApp::filled().await;
     app.stop().await;
-    let config = app.dir.path().join("test.toml");
-    std::fs::write(
-        &config,
-        format!("data_dir = {:?}\n", app.dir.path().to_str().unwrap()),
-    )
-    .unwrap();
+    let config = app.cli_config();
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_nonono"))
             .args(args)

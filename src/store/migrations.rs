@@ -62,9 +62,9 @@ CREATE TABLE threads (
     removed_at INTEGER
 );
 CREATE INDEX threads_provider ON threads(provider, id);
-CREATE INDEX threads_provider_answer ON threads(provider, answer_secs);
+CREATE INDEX threads_provider_answer ON threads(provider, held, answer_secs);
 -- Covers the figures query, so a company's figures never read the threads themselves.
-CREATE INDEX threads_figures ON threads(provider, first_answer_at, due_at, first_auto_at) WHERE held IS NULL;
+CREATE INDEX threads_figures ON threads(provider, held, first_answer_at, due_at, first_auto_at);
 CREATE INDEX threads_held ON threads(created_at) WHERE held IS NOT NULL;
 CREATE INDEX threads_provider_waiting ON threads(provider, id) WHERE first_answer_at IS NULL;
 CREATE INDEX threads_provider_activity ON threads(provider, last_activity_at);

@@ -68,18 +68,7 @@ impl TestApp {
     /// A store filled through SMTP: a thread with an official answer, a second waiting one, and a hostile one.
     pub async fn filled() -> TestApp {
         let app = TestApp::start().await;
-        app.send(
-            "matti.meikalainen@example.fi",
-            "palaute@nonono.localhost",
-            &fixture("new-feedback-tagged.eml", &[]),
-        )
-        .await
-        .unwrap();
-        let out = app.wait_outbound(2).await;
-        let forward = out
-            .iter()
-            .find(|m| m.to.ends_with("@elisa.example"))
-            .unwrap();
+        let (forward, _) = app.new_thread().await;
         let answer = fixture(
             "provider-reply-official.eml",
             &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
@@ -104,6 +93,39 @@ impl TestApp {
         app.wait_outbound(7).await;
         app.wait_processed().await;
         app
+    }
+
+    /// Sends the tagged feedback fixture from Matti and returns (the forward to Elisa's
+    /// billing route, the acknowledgement to Matti).
+    pub async fn new_thread(&self) -> (Outbound, Outbound) {
+        self.send(
+            "matti.meikalainen@example.fi",
+            "palaute@nonono.localhost",
+            &fixture("new-feedback-tagged.eml", &[]),
+        )
+        .await
+        .expect("250 for new feedback");
+        let out = self.wait_outbound(2).await;
+        let forward = out
+            .iter()
+            .find(|m| m.to.ends_with("@elisa.example"))
+            .expect("forward");
+        let ack = out
+            .iter()
+            .find(|m| m.to == "matti.meikalainen@example.fi")
+            .expect("acknowledgement");
+        (forward.clone(), ack.clone())
+    }
+
+    /// A config file for the command line that points at this app's data folder.
+    pub fn cli_config(&self) -> PathBuf {
+        let config = self.dir.path().join("test.toml");
+        std::fs::write(
+            &config,
+            format!("data_dir = {:?}\n", self.dir.path().to_str().unwrap()),
+        )
+        .unwrap();
+        config
     }
 
     /// Stops the service and starts it again on the same data folder (new ports).
