@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{TestApp, fixture, root};
+use common::{TestApp, root};
 
 fn nonono(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_nonono"))
