@@ -148,24 +148,35 @@ impl Store {
                 .query_row("SELECT coalesce(max(rowid), 0) FROM posts_fts", [], |r| {
                     r.get(0)
                 })?;
-        let text = self.without_common_words(text, newest)?;
+        let (text, common) = self.plan(text, newest)?;
         let Some(query) = fts_query(&text) else {
             return Ok(Vec::new());
         };
-        let mut rank = self.conn.prepare_cached(
-            "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1 AND rowid > ?2
-             ORDER BY rank LIMIT ?3 OFFSET ?4",
-        )?;
-        let mut ranked = |since: i64| -> rusqlite::Result<Vec<i64>> {
-            rank.query_map(params![query, since, limit as i64, offset as i64], |r| {
-                r.get(0)
-            })?
-            .collect()
+        let ids: Vec<i64> = if common {
+            self.conn
+                .prepare_cached(
+                    "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1
+                     ORDER BY rowid DESC LIMIT ?2 OFFSET ?3",
+                )?
+                .query_map(params![query, limit as i64, offset as i64], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        } else {
+            let mut rank = self.conn.prepare_cached(
+                "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1 AND rowid > ?2
+                 ORDER BY rank LIMIT ?3 OFFSET ?4",
+            )?;
+            let mut ranked = |since: i64| -> rusqlite::Result<Vec<i64>> {
+                rank.query_map(params![query, since, limit as i64, offset as i64], |r| {
+                    r.get(0)
+                })?
+                .collect()
+            };
+            let mut ids = ranked(newest - window)?;
+            if ids.len() < limit && newest > window {
+                ids = ranked(0)?;
+            }
+            ids
         };
-        let mut ids = ranked(newest - window)?;
-        if ids.len() < limit && newest > window {
-            ids = ranked(0)?;
-        }
         let mut post = self.conn.prepare_cached(
             "SELECT p.thread_id, t.title, t.company, p.kind, p.body
              FROM posts p JOIN threads t ON t.id = p.thread_id WHERE p.id = ?1",
@@ -188,36 +199,34 @@ impl Store {
         Ok(hits)
     }
 
-    /// The words of a query, less those found in more than a fifth of all posts when a rarer
-    /// word is there to search by: a word in most posts narrows nothing, and walking its list
-    /// of posts is what makes a search slow.
-    fn without_common_words(&self, text: &str, posts: i64) -> Result<String> {
+    /// What to search for: the words, less those found in more than a fifth of all posts when
+    /// a rarer word is there (a word in most posts narrows nothing, and walking its list of
+    /// posts is what makes a search slow); and whether every word left is that common, in which
+    /// case relevance says little and the newest matches come first.
+    fn plan(&self, text: &str, posts: i64) -> Result<(String, bool)> {
         let words: Vec<&str> = text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .collect();
-        if words.len() < 2 || posts < 1000 {
-            return Ok(words.join(" "));
+        if words.is_empty() || posts < 1000 {
+            return Ok((words.join(" "), false));
         }
         let mut stmt = self.conn.prepare_cached(
             "SELECT coalesce(sum(doc), 0) FROM posts_vocab WHERE term >= ?1 AND term < ?2",
         )?;
-        let mut counted = Vec::with_capacity(words.len());
+        let mut rare = Vec::with_capacity(words.len());
         for word in &words {
             let folded = crate::route::fold(word);
             let docs: i64 =
                 stmt.query_row(params![folded, format!("{folded}\u{10FFFF}")], |r| r.get(0))?;
-            counted.push((*word, docs));
+            if docs * 5 <= posts {
+                rare.push(*word);
+            }
         }
-        let rare: Vec<&str> = counted
-            .iter()
-            .filter(|(_, docs)| *docs * 5 <= posts)
-            .map(|(w, _)| *w)
-            .collect();
         Ok(if rare.is_empty() {
-            words.join(" ")
+            (words.join(" "), true)
         } else {
-            rare.join(" ")
+            (rare.join(" "), false)
         })
     }
 
@@ -379,16 +388,22 @@ mod tests {
         }
         tx.commit().unwrap();
         assert_eq!(
-            store
-                .without_common_words("yleinen aanestys", 1200)
-                .unwrap(),
-            "aanestys"
+            store.plan("yleinen aanestys", 1200).unwrap(),
+            ("aanestys".into(), false)
         );
         assert_eq!(
-            store.without_common_words("yleinen teksti", 1200).unwrap(),
-            "yleinen teksti"
+            store.plan("yleinen teksti", 1200).unwrap(),
+            ("yleinen teksti".into(), true)
         );
         assert_eq!(store.search("yleinen äänestys", 10, 0).unwrap().len(), 3);
+        // Only common words: the newest matches first.
+        let newest: Vec<i64> = store
+            .search("yleinen", 3, 0)
+            .unwrap()
+            .iter()
+            .map(|h| h.post)
+            .collect();
+        assert_eq!(newest, vec![1200, 1199, 1198]);
     }
 
     #[test]
