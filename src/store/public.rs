@@ -270,17 +270,6 @@ impl Store {
         };
         Ok(rows)
     }
-
-    /// When anything public last changed (the newest post or thread), for `Last-Modified`.
-    pub fn last_change(&self) -> Result<Option<i64>> {
-        Ok(self
-            .conn
-            .query_row("SELECT max(last_activity_at) FROM threads", [], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .flatten())
-    }
 }
 
 #[cfg(test)]
