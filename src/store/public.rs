@@ -1,6 +1,6 @@
 //! Read queries for the public archive: company figures, listings, search and feeds.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{PostKind, Result, Store, THREAD_COLUMNS, Thread, thread_from_row};
 
