@@ -277,8 +277,10 @@ mod tests {
     use super::*;
     use crate::store::{NewPost, NewThread};
 
-    #[test]
-    fn search_prefers_recent_posts_but_still_finds_old_ones() {
+    /// A store with one thread holding a post for each body, ids 1, 2, … in order.
+    fn store_with_posts<'a>(
+        bodies: impl IntoIterator<Item = &'a str>,
+    ) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
         let journal = store
@@ -298,13 +300,7 @@ mod tests {
                 held: None,
             })
             .unwrap();
-        for body in [
-            "vanha harvinainen",
-            "yleinen",
-            "yleinen",
-            "yleinen",
-            "yleinen",
-        ] {
+        for body in bodies {
             tx.add_post(&NewPost {
                 thread_id: thread,
                 participant_id: None,
@@ -321,6 +317,18 @@ mod tests {
             .unwrap();
         }
         tx.commit().unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn search_prefers_recent_posts_but_still_finds_old_ones() {
+        let (_dir, store) = store_with_posts([
+            "vanha harvinainen",
+            "yleinen",
+            "yleinen",
+            "yleinen",
+            "yleinen",
+        ]);
         let ids = |hits: Vec<SearchHit>| hits.iter().map(|h| h.post).collect::<Vec<_>>();
         // The two newest posts are the window: a common word is ranked among them only.
         let mut common = ids(store.search_window("yleinen", 2, 0, 2).unwrap());
@@ -335,47 +343,13 @@ mod tests {
 
     #[test]
     fn words_in_most_posts_are_left_out_when_a_rarer_one_is_there() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
-        let journal = store
-            .journal_append(&[crate::store::Arrival::new(&Default::default(), b"x", 0)])
-            .unwrap()[0];
-        let tx = store.begin().unwrap();
-        let thread = tx
-            .create_thread(&NewThread {
-                provider: Some("vr"),
-                company: "VR",
-                title: "Juna",
-                route: None,
-                route_label: None,
-                journal_id: journal,
-                created_at: 0,
-                due_at: None,
-                held: None,
-            })
-            .unwrap();
-        for i in 0..1200 {
-            let body = if i % 400 == 0 {
+        let (_dir, store) = store_with_posts((0..1200).map(|i| {
+            if i % 400 == 0 {
                 "Äänestyslippu hukassa"
             } else {
                 "yleinen teksti"
-            };
-            tx.add_post(&NewPost {
-                thread_id: thread,
-                participant_id: None,
-                journal_id: None,
-                kind: PostKind::Consumer,
-                author: "A",
-                body,
-                trimmed: "",
-                uncut: false,
-                attachments: 0,
-                message_id: None,
-                created_at: 0,
-            })
-            .unwrap();
-        }
-        tx.commit().unwrap();
+            }
+        }));
         assert_eq!(
             store.plan("yleinen aanestys", 1200).unwrap(),
             ("aanestys".into(), false)
