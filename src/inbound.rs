@@ -29,6 +29,48 @@ use crate::token::TokenKey;
 
 /// Most simultaneous sessions; more connections are told to come back later.
 const MAX_SESSIONS: usize = 512;
+/// Most simultaneous sessions from one client address: one host cannot take every slot.
+const MAX_SESSIONS_PER_IP: usize = 20;
+/// Largest header section accepted: headers are parsed before anything else, and no real mail
+/// client writes this much.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Sessions open per client address.
+#[derive(Default)]
+struct PerIp(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+/// One session's place in [`PerIp`]; given back when dropped.
+struct IpSlot {
+    table: Arc<PerIp>,
+    ip: std::net::IpAddr,
+}
+
+impl PerIp {
+    fn take(table: &Arc<PerIp>, ip: std::net::IpAddr) -> Option<IpSlot> {
+        let mut open = table.0.lock().expect("per-ip lock");
+        let n = open.entry(ip).or_default();
+        if *n >= MAX_SESSIONS_PER_IP {
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot {
+            table: table.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut open = self.table.0.lock().expect("per-ip lock");
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
 
 /// What every session needs.
 pub struct Receiver {
@@ -103,6 +145,7 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_SESSIONS));
+    let per_ip = Arc::new(PerIp::default());
     let mut sessions = JoinSet::new();
     loop {
         tokio::select! {
@@ -115,7 +158,10 @@ pub async fn run(
                         continue;
                     }
                 };
-                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                let (Ok(slot), Some(ip_slot)) =
+                    (slots.clone().try_acquire_owned(), PerIp::take(&per_ip, peer.ip()))
+                else {
+                    receiver.metrics.refused(Refused::Connections);
                     sessions.spawn(async move {
                         let mut stream = stream;
                         let _ = stream.write_all(b"421 4.3.2 Too many connections, try again later\r\n").await;
@@ -125,7 +171,7 @@ pub async fn run(
                 let receiver = receiver.clone();
                 let shutdown = shutdown.clone();
                 sessions.spawn(async move {
-                    let _slot = slot;
+                    let _slots = (slot, ip_slot);
                     receiver.metrics.session();
                     if let Err(e) = Session::new(receiver, peer).run(stream, shutdown).await {
                         tracing::debug!("smtp: session from {peer} ended: {e}");
@@ -286,6 +332,11 @@ impl Session {
                         out.clear();
                         let reply = if too_big {
                             self.too_big()
+                        } else if header_size(&message) > MAX_HEADER_BYTES {
+                            self.receiver.metrics.refused(Refused::TooBig);
+                            format!(
+                                "552 5.3.4 Header section too large: the limit is {MAX_HEADER_BYTES} bytes\r\n"
+                            )
                         } else {
                             self.commit(message).await
                         };
@@ -511,6 +562,19 @@ impl Session {
             }
         }
     }
+}
+
+/// Bytes before the blank line that ends the header section (all of it when there is none);
+/// lenient about bare LF line ends, as the parser is.
+fn header_size(message: &[u8]) -> usize {
+    let mut at = 0;
+    for line in message.split_inclusive(|&b| b == b'\n') {
+        if line == b"\r\n" || line == b"\n" {
+            return at;
+        }
+        at += line.len();
+    }
+    message.len()
 }
 
 fn upper_first(s: &str) -> String {

@@ -16,21 +16,24 @@ pub enum Refused {
     TooBig,
     /// The store could not take the message (451).
     Store,
+    /// Too many sessions at once, from everyone or from one address.
+    Connections,
 }
 
-const REASONS: [(Refused, &str); 5] = [
+const REASONS: [(Refused, &str); 6] = [
     (Refused::Relay, "relay"),
     (Refused::UnknownRecipient, "unknown_recipient"),
     (Refused::Limit, "limit"),
     (Refused::TooBig, "too_big"),
     (Refused::Store, "store"),
+    (Refused::Connections, "connections"),
 ];
 
 /// The receiver's counters since start.
 #[derive(Debug, Default)]
 pub struct Metrics {
     accepted: AtomicU64,
-    refused: [AtomicU64; 5],
+    refused: [AtomicU64; 6],
     sessions: AtomicU64,
 }
 

@@ -685,3 +685,38 @@ async fn metrics_count_accepted_refused_pipeline_and_outbox() {
     assert!(body.contains("# TYPE nonono_outbox_pending gauge"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn one_client_address_cannot_take_every_session_and_headers_are_bounded() {
+    let mut app = TestApp::start().await;
+    let mut open = Vec::new();
+    for _ in 0..20 {
+        open.push(app.conversation().await);
+    }
+    let mut extra = tokio::net::TcpStream::connect(("127.0.0.1", app.smtp_port()))
+        .await
+        .unwrap();
+    let mut greeting = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut extra, &mut greeting)
+        .await
+        .unwrap();
+    assert!(greeting.starts_with("421 4.3.2"), "{greeting}");
+    drop(open);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    let mut c = app.conversation().await;
+    c.command("EHLO x").await;
+    c.command("MAIL FROM:<a@example.fi>").await;
+    c.command("RCPT TO:<palaute@nonono.localhost>").await;
+    c.command("DATA").await;
+    let huge = format!(
+        "X-Padding: {}\r\nSubject: [VR] x\r\n\r\nteksti\r\n.",
+        "a".repeat(70_000)
+    );
+    let reply = c.command(&huge).await;
+    assert!(
+        reply.starts_with("552 5.3.4 Header section too large"),
+        "{reply}"
+    );
+    app.stop().await;
+}
