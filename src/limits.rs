@@ -4,7 +4,13 @@
 use crate::config::LimitsConfig;
 
 /// The same mailbox however it is written: lower-cased, `+tag` dropped, and for Gmail the dots in
-/// the local part too (`m.a.t.t.i+x@googlemail.com` is `matti@gmail.com`).
+/// the local part too.
+///
+/// ```
+/// use nonono::limits::sender_key;
+/// assert_eq!(sender_key("M.a.t.t.i+x@googlemail.com"), "matti@gmail.com");
+/// assert_eq!(sender_key("m.atti+x@elisa.fi"), "m.atti@elisa.fi");
+/// ```
 pub fn sender_key(address: &str) -> String {
     let address = crate::mail::normalize_address(address);
     let Some((local, domain)) = address.rsplit_once('@') else {

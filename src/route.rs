@@ -162,7 +162,11 @@ fn title_without(subject: &str, span: std::ops::Range<usize>) -> String {
     joined.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Lower-cased, diacritics removed, only letters and digits kept: `Kierrätys-keskus` → `kierratyskeskus`.
+/// Lower-cased, diacritics removed, only letters and digits kept, as company tags are matched.
+///
+/// ```
+/// assert_eq!(nonono::route::fold("Kierrätys-keskus"), "kierratyskeskus");
+/// ```
 pub fn fold(s: &str) -> String {
     s.chars()
         .flat_map(char::to_lowercase)
