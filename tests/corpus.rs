@@ -26,6 +26,18 @@ impl Tally {
             .values()
             .fold((0, 0), |(r, t), (a, b)| (r + a, t + b))
     }
+    /// Prints the table and what was wrong, then holds the totals to their floors.
+    fn check(&self, corpus: &str, wrong: &[String], min_total: usize, floor: usize) {
+        self.print(corpus);
+        println!("wrong: {wrong:?}");
+        let (right, total) = self.total();
+        assert!(total >= min_total, "corpus incomplete: {total} checks");
+        assert!(
+            right >= floor,
+            "{right}/{total} right, floor {floor}: {wrong:?}"
+        );
+    }
+
     fn print(&self, corpus: &str) {
         println!("\n{corpus}\n| category | right | total | share |\n|---|---|---|---|");
         for (category, (right, total)) in &self.0 {
@@ -40,6 +52,17 @@ impl Tally {
             right as f64 * 100.0 / total as f64
         );
     }
+}
+
+/// The names of the files in a corpus folder that end with `ext`, sorted.
+fn files(dir: &std::path::Path, ext: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("the corpus is beside the repository")
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(ext))
+        .collect();
+    names.sort();
+    names
 }
 
 fn category(name: &str) -> String {
@@ -65,11 +88,7 @@ fn email_reply_trimmer_replies_are_cut_where_people_stopped_writing() {
     let dir = corpora().join("email-reply-trimmer/test");
     let mut tally = Tally::default();
     let mut wrong = Vec::new();
-    let mut names: Vec<_> = std::fs::read_dir(dir.join("emails"))
-        .expect("the corpus is beside the repository")
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = files(&dir.join("emails"), ".txt");
     for name in &names {
         let email = String::from_utf8_lossy(&std::fs::read(dir.join("emails").join(name)).unwrap())
             .into_owned();
@@ -84,13 +103,11 @@ fn email_reply_trimmer_replies_are_cut_where_people_stopped_writing() {
             wrong.push(name.clone());
         }
     }
-    tally.print("email-reply-trimmer (trimmed text equals the expected text)");
-    println!("wrong: {wrong:?}");
-    let (right, total) = tally.total();
-    assert!(total >= 60, "corpus incomplete: {total} files");
-    assert!(
-        right >= FLOOR_REPLY_TRIMMER,
-        "{right}/{total} right, floor {FLOOR_REPLY_TRIMMER}: {wrong:?}"
+    tally.check(
+        "email-reply-trimmer (trimmed text equals the expected text)",
+        &wrong,
+        60,
+        FLOOR_REPLY_TRIMMER,
     );
 }
 
@@ -103,12 +120,7 @@ fn sisimai_bounces_and_auto_replies_are_never_taken_for_people() {
     let mut tally = Tally::default();
     let mut wrong = Vec::new();
     for folder in ["bsd", "dos", "not"] {
-        let mut names: Vec<_> = std::fs::read_dir(root.join(folder))
-            .expect("the corpus is beside the repository")
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.ends_with(".eml"))
-            .collect();
-        names.sort();
+        let names = files(&root.join(folder), ".eml");
         for name in names {
             let raw = std::fs::read(root.join(folder).join(&name)).unwrap();
             let parsed = mail::parse(&raw);
@@ -142,13 +154,11 @@ fn sisimai_bounces_and_auto_replies_are_never_taken_for_people() {
             }
         }
     }
-    tally.print("sisimai set-of-emails (classified as expected)");
-    println!("wrong: {wrong:?}");
-    let (right, total) = tally.total();
-    assert!(total >= 700, "corpus incomplete: {total} files");
-    assert!(
-        right >= FLOOR_SISIMAI,
-        "{right}/{total} right, floor {FLOOR_SISIMAI}: {wrong:?}"
+    tally.check(
+        "sisimai set-of-emails (classified as expected)",
+        &wrong,
+        700,
+        FLOOR_SISIMAI,
     );
 }
 
@@ -161,12 +171,7 @@ fn mail_parser_messages_decode_to_the_expected_text_and_never_panic() {
     let mut wrong = Vec::new();
     let tag = regex::Regex::new(r"<(p|div|br|span|table|td|a\s|img|html|body)\b").unwrap();
     for folder in ["rfc", "thirdparty", "malformed"] {
-        let mut names: Vec<_> = std::fs::read_dir(root.join(folder))
-            .expect("the corpus is beside the repository")
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.ends_with(".eml"))
-            .collect();
-        names.sort();
+        let names = files(&root.join(folder), ".eml");
         for name in names {
             let raw = std::fs::read(root.join(folder).join(&name)).unwrap();
             let expected: serde_json::Value = serde_json::from_slice(
@@ -213,13 +218,11 @@ fn mail_parser_messages_decode_to_the_expected_text_and_never_panic() {
             }
         }
     }
-    tally.print("mail-parser eml (decoded body text)");
-    println!("wrong: {wrong:?}");
-    let (right, total) = tally.total();
-    assert!(total >= 90, "corpus incomplete: {total} checks");
-    assert!(
-        right >= FLOOR_MAIL_PARSER,
-        "{right}/{total} right, floor {FLOOR_MAIL_PARSER}: {wrong:?}"
+    tally.check(
+        "mail-parser eml (decoded body text)",
+        &wrong,
+        90,
+        FLOOR_MAIL_PARSER,
     );
 }
 
