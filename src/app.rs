@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::journal::Journal;
 use crate::pipeline::{self, Doorbell};
-use crate::store::{Store, StoreError};
+use crate::store::{Shared, Store, StoreError};
 use crate::token::TokenKey;
 use crate::{archive, inbound, relay};
 
@@ -182,7 +182,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         config: config.clone(),
         key,
         journal,
-        reader: Arc::new(Mutex::new(Store::open_readonly(&path).map_err(store_err)?)),
+        reader: Shared::new(Store::open_readonly(&path).map_err(store_err)?),
     });
     let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
     let notice_config = config.clone();
@@ -204,7 +204,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         }
     });
     let relay = tokio::spawn(relay::run(
-        Arc::new(Mutex::new(relay_store)),
+        Shared::new(relay_store),
         transport,
         relay_wake,
         on_failure,
@@ -283,20 +283,15 @@ pub const HELD_FOR: i64 = 7 * 86_400;
 
 /// Work that runs on the clock: purging feedback its writer never confirmed, hourly.
 async fn scheduler(store: Store, mut shutdown: watch::Receiver<bool>) {
-    let store = Arc::new(Mutex::new(store));
+    let store = Shared::new(store);
     loop {
-        let s = store.clone();
-        let purged = tokio::task::spawn_blocking(move || {
-            s.lock()
-                .expect("store lock")
-                .purge_held(crate::clock::now() - HELD_FOR)
-        })
-        .await;
+        let purged = store
+            .run(|s| s.purge_held(crate::clock::now() - HELD_FOR))
+            .await;
         match purged {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!("scheduler: purged {n} threads never confirmed"),
-            Ok(Err(e)) => tracing::error!("scheduler: purging: {e}"),
-            Err(e) => tracing::error!("scheduler: {e}"),
+            Ok(0) => {}
+            Ok(n) => tracing::info!("scheduler: purged {n} threads never confirmed"),
+            Err(e) => tracing::error!("scheduler: purging: {e}"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}

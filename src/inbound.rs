@@ -24,7 +24,7 @@ use crate::limits;
 use crate::mail::{Envelope, normalize_address};
 use crate::metrics::{Metrics, Refused};
 use crate::route::{self, Recipient, Refusal};
-use crate::store::Store;
+use crate::store::Shared;
 use crate::token::TokenKey;
 
 /// Most simultaneous sessions; more connections are told to come back later.
@@ -78,7 +78,7 @@ pub struct Receiver {
     pub key: TokenKey,
     pub journal: Journal,
     /// A read-only store connection, for counting what the abuse limits count.
-    pub reader: Arc<std::sync::Mutex<Store>>,
+    pub reader: Shared,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
 }
@@ -89,17 +89,6 @@ impl Receiver {
         l.new_threads_per_address_per_hour != 0
             || l.new_threads_per_ip_per_hour != 0
             || l.messages_per_pair_per_day != 0
-    }
-
-    /// Runs a store read off the async threads.
-    async fn read<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Store) -> crate::store::Result<T> + Send + 'static,
-    ) -> crate::store::Result<T> {
-        let reader = self.reader.clone();
-        tokio::task::spawn_blocking(move || f(&reader.lock().expect("store lock")))
-            .await
-            .expect("store task")
     }
 
     /// The limit one more message would pass, if any: all of them for new feedback at `RCPT`,
@@ -118,7 +107,8 @@ impl Receiver {
         let (key, peer) = (limits::sender_key(mail_from), peer.to_owned());
         let now = crate::clock::now();
         match self
-            .read(move |s| s.limit_counts(&key, &peer, provider.as_deref(), now))
+            .reader
+            .run(move |s| s.limit_counts(&key, &peer, provider.as_deref(), now))
             .await
         {
             Ok(counts) if pair_only => limits::reached(
@@ -501,7 +491,8 @@ impl Session {
                     let participant = *participant;
                     if let Ok(Some(slug)) = self
                         .receiver
-                        .read(move |s| s.consumer_thread_provider(participant))
+                        .reader
+                        .run(move |s| s.consumer_thread_provider(participant))
                         .await
                     {
                         return (feedback, Some(slug));

@@ -8,8 +8,8 @@
 mod pages;
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
@@ -21,8 +21,8 @@ use serde::Deserialize;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::store::Store;
 use crate::store::public::ThreadFilter;
+use crate::store::{Shared, Store};
 
 /// Threads on one page of a company's list.
 const PAGE_SIZE: usize = 25;
@@ -34,19 +34,24 @@ const FEED_SIZE: usize = 50;
 /// What the handlers share: a few read-only connections and the config.
 #[derive(Clone)]
 pub struct Archive {
-    readers: Arc<Vec<Mutex<Store>>>,
+    readers: Arc<Vec<Shared>>,
     next: Arc<AtomicUsize>,
     config: Arc<Config>,
     metrics: Arc<Metrics>,
 }
 
 impl Archive {
+    /// The next read connection, in turn.
+    fn reader(&self) -> &Shared {
+        &self.readers[self.next.fetch_add(1, Ordering::Relaxed) % self.readers.len()]
+    }
+
     /// An archive over read-only store connections (at least one); `metrics` are the
     /// receiver's counters that `/metrics` shows.
     pub fn new(readers: Vec<Store>, config: Arc<Config>, metrics: Arc<Metrics>) -> Self {
         assert!(!readers.is_empty(), "the archive needs a store connection");
         Archive {
-            readers: Arc::new(readers.into_iter().map(Mutex::new).collect()),
+            readers: Arc::new(readers.into_iter().map(Shared::new).collect()),
             next: Arc::new(AtomicUsize::new(0)),
             config,
             metrics,
@@ -128,11 +133,10 @@ async fn read<T: Send + 'static>(
     archive: &Archive,
     f: impl FnOnce(&Store) -> crate::store::Result<T> + Send + 'static,
 ) -> Result<T, PageError> {
-    let readers = archive.readers.clone();
-    let i = archive.next.fetch_add(1, Ordering::Relaxed) % readers.len();
-    tokio::task::spawn_blocking(move || f(&readers[i].lock().expect("store lock")))
+    archive
+        .reader()
+        .run(move |s| f(s))
         .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
         .map_err(|e| PageError::Internal(e.to_string()))
 }
 
@@ -393,30 +397,33 @@ async fn search(
 /// The open-data export, streamed a batch of lines at a time so memory stays flat.
 async fn export(State(archive): State<Archive>) -> Response {
     let (lines, body) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
-    let readers = archive.readers.clone();
-    let i = archive.next.fetch_add(1, Ordering::Relaxed) % readers.len();
-    tokio::task::spawn_blocking(move || {
-        let store = readers[i].lock().expect("store lock");
-        let mut batch = Vec::with_capacity(64 * 1024);
-        let result = store.export(|row| {
-            serde_json::to_writer(&mut batch, &row)?;
-            batch.push(b'\n');
-            if batch.len() >= 64 * 1024 {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(64 * 1024));
-                lines
-                    .blocking_send(Ok(full))
-                    .map_err(|_| std::io::Error::other("reader went away"))?;
-            }
-            Ok(())
-        });
-        let last = match result {
-            Ok(()) => Ok(batch),
-            Err(e) => {
-                tracing::error!("export: {e}");
-                Err(std::io::Error::other(e.to_string()))
-            }
-        };
-        let _ = lines.blocking_send(last);
+    let reader = archive.reader().clone();
+    tokio::spawn(async move {
+        reader
+            .run(move |store| {
+                let mut batch = Vec::with_capacity(64 * 1024);
+                let result = store.export(|row| {
+                    serde_json::to_writer(&mut batch, &row)?;
+                    batch.push(b'\n');
+                    if batch.len() >= 64 * 1024 {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(64 * 1024));
+                        lines
+                            .blocking_send(Ok(full))
+                            .map_err(|_| std::io::Error::other("reader went away"))?;
+                    }
+                    Ok(())
+                });
+                let last = match result {
+                    Ok(()) => Ok(batch),
+                    Err(e) => {
+                        tracing::error!("export: {e}");
+                        Err(std::io::Error::other(e.to_string()))
+                    }
+                };
+                let _ = lines.blocking_send(last);
+                Ok(())
+            })
+            .await
     });
     let stream = futures_stream(body);
     (

@@ -6,7 +6,7 @@
 pub mod retry;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::transport::smtp::AsyncSmtpTransport;
@@ -15,7 +15,7 @@ use lettre::{AsyncTransport, Tokio1Executor};
 use tokio::sync::{Notify, watch};
 
 use crate::config::{Config, Transport as TransportKind};
-use crate::store::{MessageOrigin, OutboundRow, Store};
+use crate::store::{MessageOrigin, OutboundRow, Shared, Store};
 pub use retry::Delivery;
 
 /// Where outbound mail goes.
@@ -96,7 +96,7 @@ pub type OnFailure = Arc<dyn Fn(&mut Store, &MessageOrigin, &str) + Send + Sync>
 
 /// Delivers due rows until `shutdown` turns true; finishes the delivery in hand first.
 pub async fn run(
-    store: Arc<Mutex<Store>>,
+    store: Shared,
     transport: Transport,
     wake: Arc<Notify>,
     on_failure: OnFailure,
@@ -107,7 +107,7 @@ pub async fn run(
             return;
         }
         let now = crate::clock::now();
-        let due = blocking(&store, move |s| s.due_outbound(now, 32)).await;
+        let due = store.run(move |s| s.due_outbound(now, 32)).await;
         let due = match due {
             Ok(rows) => rows,
             Err(e) => {
@@ -125,10 +125,7 @@ pub async fn run(
         if !due.is_empty() {
             continue;
         }
-        let next = blocking(&store, |s| s.next_outbound_due())
-            .await
-            .ok()
-            .flatten();
+        let next = store.run(|s| s.next_outbound_due()).await.ok().flatten();
         let wait = next
             .map(|at| (at - crate::clock::now()).clamp(1, 30))
             .unwrap_or(30);
@@ -140,12 +137,7 @@ pub async fn run(
     }
 }
 
-async fn record(
-    store: &Arc<Mutex<Store>>,
-    row: &OutboundRow,
-    outcome: Delivery,
-    on_failure: &OnFailure,
-) {
+async fn record(store: &Shared, row: &OutboundRow, outcome: Delivery, on_failure: &OnFailure) {
     let (id, attempts, created_at) = (row.id, row.attempts + 1, row.created_at);
     let on_failure = on_failure.clone();
     let failed = move |s: &mut Store, e: &str, now: i64| {
@@ -154,53 +146,44 @@ async fn record(
         }
         Ok(())
     };
-    let result = blocking(store, move |s| {
-        let now = crate::clock::now();
-        // Smarthost answers often quote the recipient; addresses stay out of the log.
-        let quiet = |e: &str| crate::mail::redact_addresses(e, "<address>");
-        match outcome {
-            Delivery::Sent => {
-                tracing::info!(outbox = id, "relay: delivered");
-                s.outbound_sent(id, now)
-            }
-            Delivery::Temporary(e) => match retry::next_attempt(attempts, created_at, now) {
-                Some(at) => {
-                    tracing::warn!(
-                        outbox = id,
-                        attempts,
-                        "relay: temporary failure, retry in {} s: {}",
-                        at - now,
-                        quiet(&e)
-                    );
-                    s.outbound_retry(id, at, &e)
+    let result = store
+        .run(move |s| {
+            let now = crate::clock::now();
+            // Smarthost answers often quote the recipient; addresses stay out of the log.
+            let quiet = |e: &str| crate::mail::redact_addresses(e, "<address>");
+            match outcome {
+                Delivery::Sent => {
+                    tracing::info!(outbox = id, "relay: delivered");
+                    s.outbound_sent(id, now)
                 }
-                None => {
-                    tracing::error!(
-                        outbox = id,
-                        "relay: giving up after {attempts} attempts: {}",
-                        quiet(&e)
-                    );
+                Delivery::Temporary(e) => match retry::next_attempt(attempts, created_at, now) {
+                    Some(at) => {
+                        tracing::warn!(
+                            outbox = id,
+                            attempts,
+                            "relay: temporary failure, retry in {} s: {}",
+                            at - now,
+                            quiet(&e)
+                        );
+                        s.outbound_retry(id, at, &e)
+                    }
+                    None => {
+                        tracing::error!(
+                            outbox = id,
+                            "relay: giving up after {attempts} attempts: {}",
+                            quiet(&e)
+                        );
+                        failed(s, &e, now)
+                    }
+                },
+                Delivery::Permanent(e) => {
+                    tracing::error!(outbox = id, "relay: permanent failure: {}", quiet(&e));
                     failed(s, &e, now)
                 }
-            },
-            Delivery::Permanent(e) => {
-                tracing::error!(outbox = id, "relay: permanent failure: {}", quiet(&e));
-                failed(s, &e, now)
             }
-        }
-    })
-    .await;
+        })
+        .await;
     if let Err(e) = result {
         tracing::error!(outbox = id, "relay: recording the outcome: {e}");
     }
-}
-
-async fn blocking<T: Send + 'static>(
-    store: &Arc<Mutex<Store>>,
-    f: impl FnOnce(&mut Store) -> crate::store::Result<T> + Send + 'static,
-) -> crate::store::Result<T> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || f(&mut store.lock().expect("store lock")))
-        .await
-        .expect("store task")
 }

@@ -39,6 +39,28 @@ pub struct Store {
     conn: Connection,
 }
 
+/// A store connection shared by async tasks. SQLite calls block, so each call runs on the
+/// blocking pool, one at a time per connection.
+#[derive(Clone)]
+pub struct Shared(std::sync::Arc<std::sync::Mutex<Store>>);
+
+impl Shared {
+    pub fn new(store: Store) -> Self {
+        Shared(std::sync::Arc::new(std::sync::Mutex::new(store)))
+    }
+
+    /// Runs `f` with the connection, off the async threads.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let store = self.0.clone();
+        tokio::task::spawn_blocking(move || f(&mut store.lock().expect("store lock")))
+            .await
+            .expect("a store call panicked")
+    }
+}
+
 /// A message committed by the receiver, waiting for (or done with) the pipeline.
 #[derive(Debug, Clone)]
 pub struct JournalEntry {
