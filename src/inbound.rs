@@ -467,13 +467,19 @@ impl Session {
     }
 
     /// Whether the message is new feedback, and which company it is about when that can be
-    /// told now: a company's address, the subject's tag, or a consumer's reply token.
+    /// told now: a company's address, the subject's tag, or a consumer's reply token. The tag
+    /// and the token cost a parse and a store read before `250`, so they are looked at only
+    /// when the limits that count them are on.
     async fn about(&self, message: &[u8]) -> (bool, Option<String>) {
         let feedback = self
             .recipients
             .iter()
             .any(|r| matches!(r, Recipient::Feedback | Recipient::Provider(_)));
+        let look_closer = self.receiver.limits_on();
         for r in &self.recipients {
+            if !look_closer && !matches!(r, Recipient::Provider(_)) {
+                continue;
+            }
             match r {
                 Recipient::Provider(slug) => return (feedback, Some(slug.clone())),
                 Recipient::Feedback => {
