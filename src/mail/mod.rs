@@ -38,19 +38,19 @@ pub fn normalize_address(address: &str) -> String {
 /// shortened to first name and initial ("Matti M."); otherwise `neutral`.
 pub fn pseudonym(text: &str, display_name: Option<&str>, neutral: &str) -> (String, String) {
     let trimmed = text.trim_start();
-    if let Some((first, rest)) = trimmed.split_once('\n').or(Some((trimmed, ""))) {
-        let first = first.trim();
-        for prefix in ["nimimerkki:", "pseudonym:"] {
-            if first.len() > prefix.len()
-                && first.is_char_boundary(prefix.len())
-                && first[..prefix.len()].eq_ignore_ascii_case(prefix)
-            {
-                let name = first[prefix.len()..].trim();
-                if !name.is_empty() {
-                    let name: String = name.chars().filter(|c| !c.is_control()).take(40).collect();
-                    return (name, rest.trim_start_matches(['\r', '\n']).to_owned());
-                }
-            }
+    let (first, rest) = trimmed.split_once('\n').unwrap_or((trimmed, ""));
+    let first = first.trim();
+    for prefix in ["nimimerkki:", "pseudonym:"] {
+        let Some(name) = first
+            .get(..prefix.len())
+            .filter(|head| head.eq_ignore_ascii_case(prefix))
+            .map(|_| first[prefix.len()..].trim())
+        else {
+            continue;
+        };
+        if !name.is_empty() {
+            let name: String = name.chars().filter(|c| !c.is_control()).take(40).collect();
+            return (name, rest.trim_start_matches(['\r', '\n']).to_owned());
         }
     }
     let from_name = display_name.and_then(|n| {
