@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestApp, fixture, http_get};
+use common::{TestApp, http_get};
 
 const CONSUMER: &str = "matti.meikalainen@example.fi";
 
@@ -313,13 +313,12 @@ async fn pages_carry_an_etag_and_answer_304_when_unchanged() {
 #[tokio::test]
 async fn english_pages_when_the_language_is_english() {
     let mut app = TestApp::start_with(|c| c.language = nonono::config::Language::En).await;
-    app.send(
+    app.send_fixture(
         CONSUMER,
         "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml", &[]),
+        "new-feedback-tagged.eml",
     )
-    .await
-    .unwrap();
+    .await;
     let out = app.wait_outbound(2).await;
     let ack = out.iter().find(|m| m.to == CONSUMER).unwrap();
     assert!(

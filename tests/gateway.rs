@@ -22,13 +22,12 @@ fn assert_token_address(addr: &str) {
 #[tokio::test]
 async fn feedback_reaches_the_company_and_the_consumer_gets_a_public_link() {
     let mut app = TestApp::start().await;
-    app.send(
+    app.send_fixture(
         CONSUMER,
         "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml", &[]),
+        "new-feedback-tagged.eml",
     )
-    .await
-    .expect("250 for new feedback");
+    .await;
     // 250 came after the commit: the raw message is in the store already.
     let counts = app.store().journal_counts().unwrap();
     assert_eq!(counts.iter().map(|(_, n)| n).sum::<i64>(), 1, "{counts:?}");
@@ -233,13 +232,12 @@ async fn an_out_of_office_reply_is_recorded_but_never_relayed() {
 #[tokio::test]
 async fn the_company_address_works_without_a_tag_and_a_pseudonym_line_is_honoured() {
     let mut app = TestApp::start().await;
-    app.send(
+    app.send_fixture(
         "liisa@example.fi",
         "elisa@nonono.localhost",
-        &fixture("new-feedback-provider-address.eml", &[]),
+        "new-feedback-provider-address.eml",
     )
-    .await
-    .unwrap();
+    .await;
     let out = app.wait_outbound(2).await;
     let forward = out
         .iter()
@@ -255,20 +253,18 @@ async fn the_company_address_works_without_a_tag_and_a_pseudonym_line_is_honoure
 #[tokio::test]
 async fn feedback_without_a_known_company_is_kept_and_answered_with_help() {
     let mut app = TestApp::start().await;
-    app.send(
+    app.send_fixture(
         "pekka@example.fi",
         "palaute@nonono.localhost",
-        &fixture("new-feedback-no-tag.eml", &[]),
+        "new-feedback-no-tag.eml",
     )
-    .await
-    .unwrap();
-    app.send(
+    .await;
+    app.send_fixture(
         "pekka@example.fi",
         "palaute@nonono.localhost",
-        &fixture("new-feedback-unknown-tag.eml", &[]),
+        "new-feedback-unknown-tag.eml",
     )
-    .await
-    .unwrap();
+    .await;
     let out = app.wait_outbound(2).await;
     assert!(
         out.iter().all(|m| m.to == "pekka@example.fi"),

@@ -6,8 +6,8 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use common::TestApp;
 use common::sink::Sink;
-use common::{TestApp, fixture};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -39,20 +39,18 @@ async fn no_address_is_logged_at_info_level() {
         c.outbound.smtp_port = port;
     })
     .await;
-    app.send(
+    app.send_fixture(
         "matti.meikalainen@example.fi",
         "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml", &[]),
+        "new-feedback-tagged.eml",
     )
-    .await
-    .unwrap();
-    app.send(
+    .await;
+    app.send_fixture(
         "pekka@example.fi",
         "palaute@nonono.localhost",
-        &fixture("new-feedback-no-tag.eml", &[]),
+        "new-feedback-no-tag.eml",
     )
-    .await
-    .unwrap();
+    .await;
     app.wait_processed().await;
     let store = app.store();
     for _ in 0..200 {

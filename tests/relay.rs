@@ -3,8 +3,8 @@
 
 mod common;
 
+use common::TestApp;
 use common::sink::Sink;
-use common::{TestApp, fixture};
 use nonono::config::Transport;
 
 async fn app_with_smarthost(sink: &Sink) -> TestApp {
@@ -18,13 +18,12 @@ async fn app_with_smarthost(sink: &Sink) -> TestApp {
 }
 
 async fn send_feedback(app: &TestApp) {
-    app.send(
+    app.send_fixture(
         "matti.meikalainen@example.fi",
         "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml", &[]),
+        "new-feedback-tagged.eml",
     )
-    .await
-    .expect("250");
+    .await;
 }
 
 async fn wait_for_queue(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, fixture};
+use common::TestApp;
 
 const CONSUMER: &str = "matti.meikalainen@example.fi";
 
@@ -15,13 +15,12 @@ async fn confirming_app() -> TestApp {
 #[tokio::test]
 async fn a_new_address_confirms_by_replying_and_only_then_is_anything_forwarded() {
     let mut app = confirming_app().await;
-    app.send(
+    app.send_fixture(
         CONSUMER,
         "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml", &[]),
+        "new-feedback-tagged.eml",
     )
-    .await
-    .unwrap();
+    .await;
     let out = app.wait_outbound(1).await;
     let request = &out[0];
     assert_eq!(request.to, CONSUMER);
@@ -117,13 +116,12 @@ async fn personal_data_is_held_and_named_until_the_writer_says_publish() {
 #[tokio::test]
 async fn unconfirmed_feedback_is_purged_after_seven_days() {
     let mut app = confirming_app().await;
-    app.send(
+    app.send_fixture(
         CONSUMER,
         "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml", &[]),
+        "new-feedback-tagged.eml",
     )
-    .await
-    .unwrap();
+    .await;
     app.wait_outbound(1).await;
     app.wait_processed().await;
     app.stop().await;

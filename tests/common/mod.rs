@@ -98,13 +98,12 @@ impl TestApp {
     /// Sends the tagged feedback fixture from Matti and returns (the forward to Elisa's
     /// billing route, the acknowledgement to Matti).
     pub async fn new_thread(&self) -> (Outbound, Outbound) {
-        self.send(
+        self.send_fixture(
             "matti.meikalainen@example.fi",
             "palaute@nonono.localhost",
-            &fixture("new-feedback-tagged.eml", &[]),
+            "new-feedback-tagged.eml",
         )
-        .await
-        .expect("250 for new feedback");
+        .await;
         let out = self.wait_outbound(2).await;
         let forward = out
             .iter()
@@ -172,6 +171,13 @@ impl TestApp {
         let from = (!from.is_empty()).then(|| from.parse().unwrap());
         let envelope = Envelope::new(from, vec![to.parse().unwrap()]).unwrap();
         transport.send_raw(&envelope, raw).await.map(|_| ())
+    }
+
+    /// Sends a fixture from `fixtures/inbound/` as it is, and expects `250`.
+    pub async fn send_fixture(&self, from: &str, to: &str, name: &str) {
+        self.send(from, to, &fixture(name, &[]))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 
     /// A raw SMTP conversation, for what lettre will not send.
