@@ -217,6 +217,7 @@ fn generate(store: &mut Store, now: i64) {
                     attachments: 0,
                     message_id: None,
                     created_at: at,
+                    evidence: None,
                 })
                 .unwrap();
             }

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::journal::Journal;
 use crate::pipeline::{self, Doorbell};
@@ -41,6 +42,10 @@ pub enum AppError {
     Store { path: PathBuf, source: StoreError },
     #[error("starting a worker: {0}")]
     Spawn(std::io::Error),
+    #[error("{0}")]
+    DkimKey(relay::dkim::KeyError),
+    #[error("sender authentication: {0}")]
+    SenderAuth(anyhow::Error),
 }
 
 /// The store's file inside `data_dir`.
@@ -109,6 +114,16 @@ pub struct Running {
     doorbell: Arc<Doorbell>,
 }
 
+/// The sender authenticator when `[trust] verify_sender_auth` is on.
+pub fn authenticator(config: &Config) -> Result<Option<Authenticator>, AppError> {
+    if !config.trust.verify_sender_auth {
+        return Ok(None);
+    }
+    Authenticator::new(&config.trust, &config.domain)
+        .map(Some)
+        .map_err(AppError::SenderAuth)
+}
+
 /// Starts every part of the service on the configured listeners.
 pub async fn start(config: Config) -> Result<Running, AppError> {
     let config = Arc::new(config);
@@ -131,6 +146,8 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         source,
     })?;
 
+    let signer = relay::Signer::from_config(&config).map_err(AppError::DkimKey)?;
+
     let bind = |what: &'static str, addr: &str| {
         let addr = addr.to_owned();
         async move {
@@ -152,6 +169,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     let (journal, journal_thread) =
         Journal::start(journal_store, move || ring.ring()).map_err(AppError::Spawn)?;
 
+    let authenticator = authenticator(&config)?;
     let pipeline_stop = Arc::new(AtomicBool::new(false));
     let pipeline_thread = {
         let (config, key, doorbell, wake, stop) = (
@@ -168,6 +186,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
                     pipeline_store,
                     config,
                     key,
+                    authenticator,
                     doorbell,
                     move || wake.notify_one(),
                     stop,
@@ -206,6 +225,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     let relay = tokio::spawn(relay::run(
         Shared::new(relay_store),
         transport,
+        signer,
         relay_wake,
         on_failure,
         stopped.clone(),

@@ -85,6 +85,11 @@ pub struct OutboundConfig {
     pub smtp_port: u16,
     /// Folder for the `file` transport; relative paths are under `data_dir`.
     pub dir: PathBuf,
+    /// PEM private key that DKIM-signs everything we send (`nonono dkim-keygen` writes one);
+    /// relative paths are under `data_dir`. Unset sends unsigned.
+    pub dkim_key: Option<PathBuf>,
+    /// The DKIM selector: the key is published at `SELECTOR._domainkey.DOMAIN`.
+    pub dkim_selector: String,
 }
 
 /// `[trust]`.
@@ -93,6 +98,9 @@ pub struct OutboundConfig {
 pub struct TrustConfig {
     pub verify_sender_auth: bool,
     pub require_confirmation: bool,
+    /// TXT records pinned by name (`"_dmarc.elisa.example" = "v=DMARC1; p=reject"`). When any
+    /// are given, sender authentication asks no other DNS: for tests and offline demos.
+    pub dns_records: std::collections::BTreeMap<String, String>,
 }
 
 /// `[limits]`: `0` turns a limit off.
@@ -198,6 +206,8 @@ impl Default for OutboundConfig {
             smtp_host: "127.0.0.1".into(),
             smtp_port: 25,
             dir: "outbox".into(),
+            dkim_key: None,
+            dkim_selector: "nonono".into(),
         }
     }
 }
@@ -266,6 +276,17 @@ impl Config {
             problems.push(format!(
                 "smtp.listen: {:?} is not an address such as 127.0.0.1:2525",
                 self.smtp.listen
+            ));
+        }
+        for (name, value) in &self.trust.dns_records {
+            if let Err(e) = crate::auth::parse_record(name, value) {
+                problems.push(e.to_string());
+            }
+        }
+        if !is_selector(&self.outbound.dkim_selector) {
+            problems.push(format!(
+                "outbound.dkim_selector: {:?} must be letters, digits, - and .",
+                self.outbound.dkim_selector
             ));
         }
         if self.smtp.max_message_bytes < 1024 {
@@ -353,6 +374,14 @@ impl Config {
         self.data_dir.join(&self.outbound.dir)
     }
 
+    /// The DKIM key file, when signing is configured.
+    pub fn dkim_key_path(&self) -> Option<PathBuf> {
+        self.outbound
+            .dkim_key
+            .as_ref()
+            .map(|k| self.data_dir.join(k))
+    }
+
     /// The provider with this slug.
     pub fn provider(&self, slug: &str) -> Option<&ProviderConfig> {
         self.providers.iter().find(|p| p.slug == slug)
@@ -400,6 +429,12 @@ fn is_address(s: &str) -> bool {
         }
         None => false,
     }
+}
+
+fn is_selector(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@
 //! screen     domain core: personal data (identity codes, IBANs, cards, phones) held back
 //! route      domain core: recipients, company tags, topic rules, representatives
 //! limits     domain core: who is the same writer, which abuse limit is reached
+//! auth       sender authentication (DKIM, SPF, DMARC) of answers that claim a company
 //! token      t+/b+/c+/e+ address tokens (reply, bounce, confirm, erase) with an HMAC
 //! config     the TOML configuration
 //! clock      the one place that reads the time
@@ -29,6 +30,7 @@
 
 pub mod app;
 pub mod archive;
+pub mod auth;
 pub mod calendar;
 pub mod clock;
 pub mod compose;

@@ -40,6 +40,9 @@ enum Command {
     },
     /// Write a consistent copy of the store to FILE, while the service runs.
     Backup { file: PathBuf },
+    /// Generate a DKIM signing key into `[outbound] dkim_key` (default data_dir/dkim.key) and
+    /// print the DNS record to publish for it.
+    DkimKeygen,
     /// Show outbound mail not yet delivered, and failed deliveries with their last error.
     Queue {
         /// Make every waiting message due now, as after fixing the smarthost.
@@ -116,12 +119,42 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             runtime.shutdown_timeout(std::time::Duration::from_secs(5));
         }
         Command::CheckConfig => {
+            nonono::relay::Signer::from_config(&config)?;
             println!(
                 "{}: ok ({} providers, domain {})",
                 cli.config.display(),
                 config.providers.len(),
                 config.domain
             );
+        }
+        Command::DkimKeygen => {
+            let configured = config.dkim_key_path();
+            let path = configured
+                .clone()
+                .unwrap_or_else(|| config.data_dir.join("dkim.key"));
+            if path.exists() {
+                anyhow::bail!(
+                    "{}: a key exists already; move it away first, or keep using it",
+                    path.display()
+                );
+            }
+            let record = nonono::relay::dkim::write_new_key(&path)?;
+            let name = format!(
+                "{}._domainkey.{}",
+                config.outbound.dkim_selector, config.domain
+            );
+            println!("Wrote {}.", path.display());
+            println!("Publish this TXT record, then restart the service:\n");
+            // A zone file string holds at most 255 characters; longer records come in pieces.
+            let pieces: Vec<String> = record
+                .as_bytes()
+                .chunks(255)
+                .map(|c| format!("\"{}\"", String::from_utf8_lossy(c)))
+                .collect();
+            println!("{name}. IN TXT {}", pieces.join(" "));
+            if configured.is_none() {
+                println!("\nand add to the config:\n\n[outbound]\ndkim_key = \"dkim.key\"");
+            }
         }
         Command::Providers => {
             let mut out = std::io::stdout().lock();
@@ -193,8 +226,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reprocess => {
             let mut store = nonono::app::open_store(&config)?;
             let key = nonono::app::token_key(&config)?;
+            let authenticator = nonono::app::authenticator(&config)?;
             let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let report = nonono::reprocess::run(&mut store, &config, &key, |done, total| {
+            let auth = authenticator.as_ref();
+            let report = nonono::reprocess::run(&mut store, &config, &key, auth, |done, total| {
                 if terminal && (done % 50 == 0 || done == total) {
                     let width = 30;
                     let filled = done * width / total.max(1);

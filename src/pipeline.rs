@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use crate::auth::{Authenticator, Evidence};
 use crate::compose::{self, Letter, Origin};
 use crate::config::{Config, Language, ProviderConfig};
 use crate::mail::{self, Class, ParsedMail};
@@ -45,6 +46,8 @@ impl PipelineError {
 pub struct Context<'a> {
     pub config: &'a Config,
     pub key: &'a TokenKey,
+    /// Present when `[trust] verify_sender_auth` is on.
+    pub authenticator: Option<&'a Authenticator>,
     pub now: i64,
 }
 
@@ -57,6 +60,11 @@ pub fn process(
 ) -> Result<String, PipelineError> {
     let mail = mail::parse(&entry.raw);
     let class = mail::classify(&mail, &entry.envelope);
+    // DNS before the transaction: the store's writer lock is not held while we wait.
+    let evidence = ctx
+        .authenticator
+        .filter(|_| claims_a_company(&mail, ctx.config))
+        .map(|a| a.check(&entry.raw, &entry.envelope));
     let tx = store.begin()?;
     // Another pipeline (a `reprocess` beside `serve`) may have taken it meanwhile.
     if !tx.is_pending(entry.id)? {
@@ -81,6 +89,7 @@ pub fn process(
             entry,
             mail: &mail,
             class,
+            evidence: evidence.as_ref(),
         };
         let outcome = match recipient {
             Recipient::Feedback | Recipient::Provider(_) if new_feedback_done => {
@@ -116,6 +125,9 @@ struct Message<'a> {
     entry: &'a JournalEntry,
     mail: &'a ParsedMail,
     class: Class,
+    /// How the sender authenticated, when it claims to be some company's representative and
+    /// sender authentication is on.
+    evidence: Option<&'a Evidence>,
 }
 
 impl Message<'_> {
@@ -506,9 +518,6 @@ pub fn operator_notice(
         "delivery failed ({})",
         origin.purpose
     );
-    let Some(operator) = &config.operator_address else {
-        return Ok(());
-    };
     let thread = origin
         .thread_id
         .map(|t| public_url(config, t))
@@ -528,6 +537,20 @@ pub fn operator_notice(
                 origin.outbox, origin.purpose
             ),
         ),
+    };
+    tell_operator(tx, config, subject, body, now)
+}
+
+/// Queues a plain notice to the operator, when one is configured.
+fn tell_operator(
+    tx: &Tx<'_>,
+    config: &Config,
+    subject: String,
+    body: String,
+    now: i64,
+) -> Result<(), PipelineError> {
+    let Some(operator) = &config.operator_address else {
+        return Ok(());
     };
     let letter = Letter {
         from_name: "nonono".into(),
@@ -555,6 +578,37 @@ pub fn operator_notice(
         now,
     )?;
     Ok(())
+}
+
+/// Tells the operator that an answer claiming to be the company did not prove it.
+fn report_unverified(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    thread: &crate::store::Thread,
+    evidence: Option<&Evidence>,
+) -> Result<(), PipelineError> {
+    let url = public_url(ctx.config, thread.id);
+    let why = evidence.map_or_else(
+        || "not a listed representative".to_owned(),
+        Evidence::summary,
+    );
+    let (subject, body) = match ctx.config.language {
+        Language::Fi => (
+            format!("Vahvistamaton vastaus: {}", thread.company),
+            format!(
+                "Ketjuun tuli vastaus, joka esiintyy yrityksenä {} mutta ei todentunut sen edustajaksi. Se julkaistiin merkinnällä \"vahvistamaton\" eikä se lasketa yrityksen lukuihin.\n\nKetju: {url}\nTarkistus: {why}\n",
+                thread.company
+            ),
+        ),
+        Language::En => (
+            format!("Unverified answer: {}", thread.company),
+            format!(
+                "A thread received an answer that claims to be {} but did not authenticate as its representative. It was published as \"unverified\" and is not counted in the company's figures.\n\nThread: {url}\nCheck: {why}\n",
+                thread.company
+            ),
+        ),
+    };
+    tell_operator(tx, ctx.config, subject, body, ctx.now)
 }
 
 fn new_feedback(
@@ -654,6 +708,7 @@ fn new_feedback(
         attachments: msg.mail.attachments,
         message_id: msg.mail.message_id.as_deref(),
         created_at: now,
+        evidence: None,
     })?;
     if held.is_some() {
         let found: Vec<&str> = personal
@@ -795,7 +850,7 @@ fn reply(
         .and_then(|s| ctx.config.provider(s));
     let (kind, post_author, others) = match author.role {
         Role::Provider => {
-            let kind = if is_official(provider, &sender, ctx.config) {
+            let kind = if is_official(provider, &sender, msg.evidence) {
                 PostKind::Official
             } else {
                 PostKind::Unverified
@@ -835,7 +890,11 @@ fn reply(
         attachments: msg.mail.attachments,
         message_id: msg.mail.message_id.as_deref(),
         created_at: now,
+        evidence: msg.evidence,
     })?;
+    if kind == PostKind::Unverified {
+        report_unverified(tx, ctx, &thread, msg.evidence)?;
+    }
     let url = public_url(ctx.config, thread.id);
     let recipients = tx.participants(thread.id, others)?;
     for to in &recipients {
@@ -876,12 +935,25 @@ fn reply(
     ))
 }
 
-/// Whether an answer counts as the provider's own. With `verify_sender_auth`, an answer also
-/// needs authentication results we do not evaluate yet, so it stays unverified rather than
-/// trusting a From header that anyone can write.
-fn is_official(provider: Option<&ProviderConfig>, sender: &str, config: &Config) -> bool {
+/// Whether an answer counts as the provider's own: From is one of its representatives and,
+/// when sender authentication is on (`evidence` is then present), the From domain authenticated.
+fn is_official(
+    provider: Option<&ProviderConfig>,
+    sender: &str,
+    evidence: Option<&Evidence>,
+) -> bool {
     provider.is_some_and(|p| route::is_representative(p, sender))
-        && !config.trust.verify_sender_auth
+        && evidence.is_none_or(|e| e.verified)
+}
+
+/// Whether From names a representative of any provider: only such mail needs DNS checks.
+fn claims_a_company(mail: &ParsedMail, config: &Config) -> bool {
+    mail.from.as_ref().is_some_and(|from| {
+        config
+            .providers
+            .iter()
+            .any(|p| route::is_representative(p, &from.address))
+    })
 }
 
 fn author_role(p: &Participant) -> &'static str {
@@ -945,6 +1017,7 @@ pub fn run(
     mut store: Store,
     config: Arc<Config>,
     key: TokenKey,
+    authenticator: Option<Authenticator>,
     doorbell: Arc<Doorbell>,
     processed: impl Fn(),
     stop: Arc<AtomicBool>,
@@ -969,6 +1042,7 @@ pub fn run(
             let ctx = Context {
                 config: &config,
                 key: &key,
+                authenticator: authenticator.as_ref(),
                 now: crate::clock::now(),
             };
             match process(&mut store, &ctx, entry) {

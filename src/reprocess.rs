@@ -4,6 +4,7 @@
 //! Idempotent: text is derived from the same raw mail and the same earlier outbound mail, so a
 //! second run changes nothing. It never sends mail again and never creates threads twice.
 
+use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::mail;
 use crate::pipeline::{self, Context, PipelineError, SENT_CONSIDERED};
@@ -27,6 +28,7 @@ pub fn run(
     store: &mut Store,
     config: &Config,
     key: &TokenKey,
+    authenticator: Option<&Authenticator>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report, PipelineError> {
     let total = store.published_post_count()? as usize;
@@ -67,6 +69,7 @@ pub fn run(
         let ctx = Context {
             config,
             key,
+            authenticator,
             now: crate::clock::now(),
         };
         if let Err(e) = pipeline::process(store, &ctx, &entry) {

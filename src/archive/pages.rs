@@ -3,6 +3,7 @@
 
 use askama::Template;
 
+use crate::auth::Evidence;
 use crate::calendar::working_days_between;
 use crate::config::{Config, Language, ProviderConfig};
 use crate::store::public::{FeedPost, Figures, SearchHit, ThreadFilter};
@@ -323,6 +324,23 @@ pub struct Item {
     pub is_event: bool,
     /// The tombstone of a removed post: who removed it, when and why.
     pub tombstone: Option<String>,
+    /// How an answer that claimed the company authenticated, in words.
+    pub evidence: Option<String>,
+}
+
+/// The evidence line beside a badge: which domain proved the answer, and how DMARC saw it.
+fn evidence(lang: Language, e: &Evidence) -> String {
+    let fi = lang == Language::Fi;
+    let how = match (e.method.as_deref(), e.domain.as_deref()) {
+        (Some("dkim"), Some(d)) if fi => format!("allekirjoittaja {d} (DKIM)"),
+        (Some("dkim"), Some(d)) => format!("signed by {d} (DKIM)"),
+        (Some(_), Some(d)) if fi => format!("lähettäjä {d} (SPF)"),
+        (Some(_), Some(d)) => format!("sent by {d} (SPF)"),
+        _ if fi => "ei yrityksen allekirjoitusta".to_owned(),
+        _ => "no signature of the company".to_owned(),
+    };
+    let checked = if fi { "Tarkistettu" } else { "Checked" };
+    format!("{checked}: {how}, DMARC {}", e.dmarc)
 }
 
 /// `/t/ID`.
@@ -366,6 +384,7 @@ pub fn thread(
                     when: crate::clock::display(p.created_at, lang == Language::Fi),
                     is_event: false,
                     tombstone: p.removed.as_ref().map(|r| tombstone(lang, r)),
+                    evidence: p.evidence.as_ref().map(|e| evidence(lang, e)),
                 },
             )
         })
@@ -390,6 +409,7 @@ pub fn thread(
                 when: crate::clock::display(e.created_at, lang == Language::Fi),
                 is_event: true,
                 tombstone: None,
+                evidence: None,
             },
         )
     }));

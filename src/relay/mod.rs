@@ -3,6 +3,7 @@
 //! It talks to the pipeline only through the store (outbox rows) and a wake-up signal. Rows that
 //! fail temporarily are retried with backoff across restarts; permanent failures are recorded.
 
+pub mod dkim;
 pub mod retry;
 
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::config::{Config, Transport as TransportKind};
 use crate::store::{MessageOrigin, OutboundRow, Shared, Store};
+pub use dkim::Signer;
 pub use retry::Delivery;
 
 /// Where outbound mail goes.
@@ -45,15 +47,15 @@ impl Transport {
         })
     }
 
-    /// One delivery attempt.
-    pub async fn deliver(&self, row: &OutboundRow) -> Delivery {
+    /// One delivery attempt of `row`, whose message is `raw` (as signed).
+    pub async fn deliver(&self, row: &OutboundRow, raw: &[u8]) -> Delivery {
         match self {
             Transport::File(dir) => {
                 let path = dir.join(format!("{:08}.eml", row.id));
                 let tmp = dir.join(format!(".{:08}.eml.tmp", row.id));
                 // As a final delivery agent would, record the envelope sender.
                 let mut bytes = format!("Return-Path: <{}>\r\n", row.mail_from).into_bytes();
-                bytes.extend_from_slice(&row.raw);
+                bytes.extend_from_slice(raw);
                 let written = async {
                     tokio::fs::write(&tmp, &bytes).await?;
                     tokio::fs::rename(&tmp, &path).await
@@ -68,7 +70,7 @@ impl Transport {
                     Ok(e) => e,
                     Err(e) => return Delivery::Permanent(e),
                 };
-                match smtp.send_raw(&envelope, &row.raw).await {
+                match smtp.send_raw(&envelope, raw).await {
                     Ok(_) => Delivery::Sent,
                     Err(e) if e.is_permanent() => Delivery::Permanent(e.to_string()),
                     Err(e) => Delivery::Temporary(e.to_string()),
@@ -98,6 +100,7 @@ pub type OnFailure = Arc<dyn Fn(&mut Store, &MessageOrigin, &str) + Send + Sync>
 pub async fn run(
     store: Shared,
     transport: Transport,
+    signer: Option<Signer>,
     wake: Arc<Notify>,
     on_failure: OnFailure,
     mut shutdown: watch::Receiver<bool>,
@@ -119,7 +122,10 @@ pub async fn run(
             if *shutdown.borrow() {
                 return;
             }
-            let outcome = transport.deliver(row).await;
+            let outcome = match &signer {
+                Some(signer) => transport.deliver(row, &signer.sign(&row.raw)).await,
+                None => transport.deliver(row, &row.raw).await,
+            };
             record(&store, row, outcome, &on_failure).await;
         }
         if !due.is_empty() {

@@ -3,7 +3,8 @@
 //! Never edit or remove an entry once it has shipped: add a new one.
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE journal (
     id INTEGER PRIMARY KEY,
     received_at INTEGER NOT NULL,
@@ -149,4 +150,11 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'pending';
 CREATE INDEX outbox_participant ON outbox(participant_id);
-"#];
+"#,
+    // 2: how a company's answer authenticated (auth::Evidence), shown beside its badge.
+    r#"
+ALTER TABLE posts ADD COLUMN auth_domain TEXT;
+ALTER TABLE posts ADD COLUMN auth_method TEXT;
+ALTER TABLE posts ADD COLUMN auth_dmarc TEXT;
+"#,
+];

@@ -15,6 +15,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use crate::auth::Evidence;
 use crate::mail::Envelope;
 pub use outbox::{EVENT_BOUNCE, MessageOrigin, Outbound, OutboundRow, QueueRow};
 
@@ -218,6 +219,8 @@ pub struct NewPost<'a> {
     pub attachments: usize,
     pub message_id: Option<&'a str>,
     pub created_at: i64,
+    /// How a sender that claimed to be the company authenticated, when it was checked.
+    pub evidence: Option<&'a Evidence>,
 }
 
 /// A published post.
@@ -235,6 +238,8 @@ pub struct Post {
     pub created_at: i64,
     /// A tombstone: who removed the text, why (public), and when.
     pub removed: Option<Removal>,
+    /// How the sender authenticated, when it claimed to be the company and was checked.
+    pub evidence: Option<Evidence>,
 }
 
 /// Who removed something public, why and when: what its tombstone shows.
@@ -402,14 +407,22 @@ impl Store {
     pub fn posts(&self, thread_id: i64) -> Result<Vec<Post>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, thread_id, kind, author, body, trimmed, attachments, created_at, uncut,
-                    removed, removed_reason, removed_at
+                    removed, removed_reason, removed_at, auth_domain, auth_method, auth_dmarc
              FROM posts WHERE thread_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([thread_id], |r| {
+            let kind = PostKind::parse(&r.get::<_, String>(2)?);
+            let (domain, method) = (r.get(12)?, r.get(13)?);
+            let evidence = r.get::<_, Option<String>>(14)?.map(|dmarc| Evidence {
+                verified: kind == PostKind::Official,
+                domain,
+                method,
+                dmarc,
+            });
             Ok(Post {
                 id: r.get(0)?,
                 thread_id: r.get(1)?,
-                kind: PostKind::parse(&r.get::<_, String>(2)?),
+                kind,
                 author: r.get(3)?,
                 body: r.get(4)?,
                 trimmed: r.get(5)?,
@@ -417,6 +430,7 @@ impl Store {
                 created_at: r.get(7)?,
                 uncut: r.get(8)?,
                 removed: removal(r.get(9)?, r.get(10)?, r.get(11)?),
+                evidence,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -704,8 +718,9 @@ impl Tx<'_> {
     pub fn add_post(&self, p: &NewPost<'_>) -> Result<i64> {
         self.tx.execute(
             "INSERT INTO posts (thread_id, participant_id, journal_id, kind, author, body, trimmed,
-                                attachments, message_id, created_at, uncut)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                attachments, message_id, created_at, uncut,
+                                auth_domain, auth_method, auth_dmarc)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 p.thread_id,
                 p.participant_id,
@@ -717,7 +732,10 @@ impl Tx<'_> {
                 p.attachments as i64,
                 p.message_id,
                 p.created_at,
-                p.uncut
+                p.uncut,
+                p.evidence.and_then(|e| e.domain.as_deref()),
+                p.evidence.and_then(|e| e.method.as_deref()),
+                p.evidence.map(|e| e.dmarc.as_str()),
             ],
         )?;
         let id = self.tx.last_insert_rowid();

@@ -313,6 +313,7 @@ mod tests {
                 attachments: 0,
                 message_id: None,
                 created_at: 0,
+                evidence: None,
             })
             .unwrap();
         }

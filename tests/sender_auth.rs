@@ -1,0 +1,274 @@
+//! The official badge cannot be forged: with `verify_sender_auth`, an answer from a
+//! representative's address counts only when its From domain authenticates (DKIM or SPF aligned,
+//! as DMARC evaluates). Messages are signed for real with mail-auth's signer; DNS is pinned in the
+//! config, so everything runs offline. And what we send is DKIM-signed with our own key.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use common::{Outbound, TestApp, fixture};
+use mail_auth::common::crypto::{RsaKey, Sha256};
+use mail_auth::common::headers::HeaderWriter;
+use mail_auth::dkim::DkimSigner;
+use nonono::auth::Authenticator;
+use nonono::config::TrustConfig;
+use nonono::mail::Envelope;
+use nonono::relay::dkim;
+use rustls_pki_types::PrivateKeyDer;
+use rustls_pki_types::pem::PemObject;
+
+const OPERATOR: &str = "operator@nonono.test";
+
+/// A signing key and the TXT record that publishes it.
+struct Key {
+    pem: String,
+    record: String,
+}
+
+impl Key {
+    fn new() -> Key {
+        let k = dkim::generate().unwrap();
+        Key {
+            pem: k.private_pem,
+            record: k.record,
+        }
+    }
+
+    /// `raw` with a DKIM-Signature for `d=domain; s=s1` in front, made by mail-auth's signer.
+    fn sign(&self, raw: &[u8], domain: &str) -> Vec<u8> {
+        let der = PrivateKeyDer::from_pem_slice(self.pem.as_bytes()).unwrap();
+        let signer = DkimSigner::from_key(RsaKey::<Sha256>::from_key_der(der).unwrap())
+            .domain(domain)
+            .selector("s1")
+            .headers(["From", "To", "Subject", "Date", "Message-ID", "In-Reply-To"]);
+        let mut signed = signer.sign(raw).unwrap().to_header().into_bytes();
+        signed.extend_from_slice(raw);
+        signed
+    }
+}
+
+struct World {
+    app: TestApp,
+    elisa: Key,
+    other: Key,
+}
+
+/// Elisa signs with `s1`, publishes SPF that no test client matches and DMARC p=reject; its
+/// bulk-mail subdomain has SPF for this machine. `other.example` has a key of its own.
+async fn world() -> World {
+    let (elisa, other) = (Key::new(), Key::new());
+    let records: BTreeMap<String, String> = [
+        ("s1._domainkey.elisa.example", elisa.record.as_str()),
+        ("elisa.example", "v=spf1 ip4:192.0.2.1 -all"),
+        ("mail.elisa.example", "v=spf1 ip4:127.0.0.1 -all"),
+        ("_dmarc.elisa.example", "v=DMARC1; p=reject"),
+        ("s1._domainkey.other.example", other.record.as_str()),
+        ("other.example", "v=spf1 ip4:127.0.0.1 -all"),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+    .collect();
+    let app = TestApp::start_with(|c| {
+        c.trust.verify_sender_auth = true;
+        c.trust.dns_records = records;
+        c.operator_address = Some(OPERATOR.into());
+    })
+    .await;
+    World { app, elisa, other }
+}
+
+/// Starts a thread, sends the company's answer as `raw` from `mail_from`, and returns the kind
+/// and the evidence line of the published answer, and the mail the operator got.
+async fn answer(
+    w: &World,
+    mail_from: &str,
+    make: impl FnOnce(Vec<u8>) -> Vec<u8>,
+) -> (String, String, Vec<Outbound>) {
+    let before = w.app.outbound().len();
+    let (forward, _) = w.app.new_thread().await;
+    let raw = fixture(
+        "provider-reply-official.eml",
+        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
+    );
+    w.app
+        .send(mail_from, &forward.from, &make(raw))
+        .await
+        .unwrap();
+    w.app.wait_processed().await;
+    let store = w.app.store();
+    let thread = store.latest_threads(1).unwrap().remove(0);
+    let posts = store.posts(thread.id).unwrap();
+    let post = posts.last().unwrap();
+    let (_, page) = w.app.get(&format!("/t/{}", thread.id)).await;
+    let evidence = page
+        .split(r#"<p class="evidence" data-evidence="auth">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap_or_default()
+        .to_owned();
+    let operator = w.app.outbound()[before..]
+        .iter()
+        .filter(|m| m.to == OPERATOR)
+        .cloned()
+        .collect();
+    (post.kind.as_str().to_owned(), evidence, operator)
+}
+
+#[tokio::test]
+async fn a_signature_of_the_company_makes_the_answer_official_with_its_evidence() {
+    let w = world().await;
+    let (kind, evidence, operator) = answer(&w, "anna@elisa.example", |raw| {
+        w.elisa.sign(&raw, "elisa.example")
+    })
+    .await;
+    assert_eq!(kind, "official");
+    assert_eq!(
+        evidence,
+        "Tarkistettu: allekirjoittaja elisa.example (DKIM), DMARC pass"
+    );
+    assert!(operator.is_empty());
+    let figures = w
+        .app
+        .store()
+        .figures("elisa", nonono::clock::now())
+        .unwrap();
+    assert_eq!(figures.answered, 1);
+}
+
+#[tokio::test]
+async fn spf_of_an_aligned_subdomain_is_enough_without_a_signature() {
+    let w = world().await;
+    let (kind, evidence, _) = answer(&w, "bounces@mail.elisa.example", |raw| raw).await;
+    assert_eq!(kind, "official");
+    assert_eq!(
+        evidence,
+        "Tarkistettu: lähettäjä mail.elisa.example (SPF), DMARC pass"
+    );
+}
+
+#[tokio::test]
+async fn a_forged_from_is_unverified_uncounted_and_reported() {
+    let w = world().await;
+    // SPF passes, but for the forger's own domain, which does not align with From.
+    let (kind, evidence, operator) = answer(&w, "x@other.example", |raw| raw).await;
+    assert_eq!(kind, "unverified");
+    assert_eq!(
+        evidence,
+        "Tarkistettu: ei yrityksen allekirjoitusta, DMARC fail"
+    );
+    assert_eq!(operator.len(), 1, "the operator is told");
+    assert!(operator[0].subject.contains("Vahvistamaton vastaus: Elisa"));
+    assert!(
+        operator[0].text.contains("dmarc=fail"),
+        "{}",
+        operator[0].text
+    );
+    let figures = w
+        .app
+        .store()
+        .figures("elisa", nonono::clock::now())
+        .unwrap();
+    assert_eq!(
+        figures.answered, 0,
+        "never counted in the company's figures"
+    );
+}
+
+#[tokio::test]
+async fn a_broken_signature_is_unverified() {
+    let w = world().await;
+    let (kind, _, operator) = answer(&w, "anna@elisa.example", |raw| {
+        let signed = w.elisa.sign(&raw, "elisa.example");
+        String::from_utf8(signed)
+            .unwrap()
+            .replace("toisen veloituksen", "kaikki veloitukset")
+            .into_bytes()
+    })
+    .await;
+    assert_eq!(kind, "unverified");
+    assert_eq!(operator.len(), 1);
+}
+
+#[tokio::test]
+async fn a_valid_signature_of_another_domain_is_unverified() {
+    let w = world().await;
+    let (kind, evidence, _) = answer(&w, "anna@elisa.example", |raw| {
+        w.other.sign(&raw, "other.example")
+    })
+    .await;
+    assert_eq!(kind, "unverified");
+    assert!(evidence.ends_with("DMARC fail"), "{evidence}");
+}
+
+#[tokio::test]
+async fn dkim_keygen_prints_the_record_and_everything_we_send_is_signed_with_it() {
+    let app = TestApp::start().await;
+    let config = app.cli_config();
+    let out = Command::new(env!("CARGO_BIN_EXE_nonono"))
+        .args(["dkim-keygen", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let line = printed
+        .lines()
+        .find(|l| l.starts_with("nonono._domainkey.nonono.localhost. IN TXT "))
+        .unwrap_or_else(|| panic!("{printed}"));
+    // Zone files take at most 255 characters a string: the record comes in pieces.
+    let record: String = line
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .inspect(|piece| assert!(piece.len() <= 255))
+        .collect();
+    assert!(record.starts_with("v=DKIM1; k=rsa; p="), "{record}");
+    let key = app.dir.path().join("dkim.key");
+    assert!(printed.contains("dkim_key = \"dkim.key\""), "{printed}");
+    let again = Command::new(env!("CARGO_BIN_EXE_nonono"))
+        .args(["dkim-keygen", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "an existing key is never overwritten"
+    );
+
+    let mut app = app;
+    app.restart(|c| c.outbound.dkim_key = Some(key)).await;
+    let (forward, ack) = app.new_thread().await;
+    let trust = TrustConfig {
+        verify_sender_auth: true,
+        require_confirmation: false,
+        dns_records: [(
+            "nonono._domainkey.nonono.localhost".to_owned(),
+            record.clone(),
+        )]
+        .into(),
+    };
+    let auth = tokio::task::spawn_blocking(move || {
+        let auth = Authenticator::new(&trust, "receiver.example").unwrap();
+        let envelope = Envelope {
+            mail_from: String::new(),
+            rcpt_to: Vec::new(),
+            peer: "192.0.2.9".into(),
+            helo: "nonono.localhost".into(),
+        };
+        [forward, ack].map(|m| {
+            assert!(m.raw.contains("DKIM-Signature: "), "{}", m.raw);
+            auth.check(m.raw.as_bytes(), &envelope)
+        })
+    })
+    .await
+    .unwrap();
+    for evidence in auth {
+        assert_eq!(evidence.method.as_deref(), Some("dkim"), "{evidence:?}");
+        assert_eq!(evidence.domain.as_deref(), Some("nonono.localhost"));
+        assert!(evidence.verified);
+    }
+}
