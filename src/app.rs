@@ -44,6 +44,8 @@ pub enum AppError {
     Spawn(std::io::Error),
     #[error("{0}")]
     DkimKey(relay::dkim::KeyError),
+    #[error("{0}")]
+    Tls(inbound::TlsError),
     #[error("sender authentication: {0}")]
     SenderAuth(anyhow::Error),
 }
@@ -147,6 +149,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     })?;
 
     let signer = relay::Signer::from_config(&config).map_err(AppError::DkimKey)?;
+    let tls = inbound::tls_acceptor(&config).map_err(AppError::Tls)?;
 
     let bind = |what: &'static str, addr: &str| {
         let addr = addr.to_owned();
@@ -202,6 +205,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         key,
         journal,
         reader: Shared::new(Store::open_readonly(&path).map_err(store_err)?),
+        tls,
     });
     let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
     let notice_config = config.clone();

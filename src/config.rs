@@ -54,6 +54,11 @@ pub struct SmtpConfig {
     pub idle_timeout_secs: u64,
     /// Seconds a whole session may last.
     pub session_timeout_secs: u64,
+    /// PEM certificate chain for STARTTLS; with `tls_key`, the receiver offers STARTTLS.
+    /// Relative paths are under `data_dir`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
 }
 
 /// `[http]`: the public archive.
@@ -186,6 +191,8 @@ impl Default for SmtpConfig {
             max_recipients: 20,
             idle_timeout_secs: 300,
             session_timeout_secs: 1800,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -288,6 +295,9 @@ impl Config {
                 "outbound.dkim_selector: {:?} must be letters, digits, - and .",
                 self.outbound.dkim_selector
             ));
+        }
+        if self.smtp.tls_cert.is_some() != self.smtp.tls_key.is_some() {
+            problems.push("smtp.tls_cert, smtp.tls_key: give both for STARTTLS, or neither".into());
         }
         if self.smtp.max_message_bytes < 1024 {
             problems.push("smtp.max_message_bytes: must be at least 1024".into());

@@ -10,13 +10,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{EhloResponse, Error as ProtoError, Request};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, timeout_at};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
 
 use crate::config::Config;
 use crate::journal::Journal;
@@ -81,6 +85,8 @@ pub struct Receiver {
     pub reader: Shared,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Offers STARTTLS when a certificate is configured.
+    pub tls: Option<TlsAcceptor>,
 }
 
 impl Receiver {
@@ -176,6 +182,51 @@ pub async fn run(
     while sessions.join_next().await.is_some() {}
 }
 
+/// Writes a reply and pushes it out (TLS buffers what it encrypts).
+async fn send<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}
+
+/// The STARTTLS acceptor `[smtp] tls_cert` and `tls_key` ask for, if any.
+pub fn tls_acceptor(config: &Config) -> Result<Option<TlsAcceptor>, TlsError> {
+    let (Some(cert), Some(key)) = (&config.smtp.tls_cert, &config.smtp.tls_key) else {
+        return Ok(None);
+    };
+    let (cert, key) = (config.data_dir.join(cert), config.data_dir.join(key));
+    let chain = CertificateDer::pem_file_iter(&cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| TlsError::Pem {
+            key: "smtp.tls_cert",
+            path: cert.clone(),
+            reason: e.to_string(),
+        })?;
+    let key = PrivateKeyDer::from_pem_file(&key).map_err(|e| TlsError::Pem {
+        key: "smtp.tls_key",
+        path: key.clone(),
+        reason: e.to_string(),
+    })?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let server = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key))
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    Ok(Some(TlsAcceptor::from(Arc::new(server))))
+}
+
+/// Why the STARTTLS certificate cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("{key} {}: {reason}", .path.display())]
+    Pem {
+        key: &'static str,
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    #[error("smtp.tls_cert, smtp.tls_key: {0}")]
+    Config(String),
+}
+
 enum State {
     Command,
     Data {
@@ -188,6 +239,8 @@ enum State {
 struct Session {
     receiver: Arc<Receiver>,
     peer: SocketAddr,
+    /// The session runs over TLS (after STARTTLS).
+    secure: bool,
     helo: Option<String>,
     mail_from: Option<String>,
     rcpt_to: Vec<String>,
@@ -199,6 +252,8 @@ struct Session {
 enum Next {
     Continue,
     Close,
+    /// `220` to STARTTLS is written: the TLS handshake comes next.
+    StartTls,
 }
 
 impl Session {
@@ -206,6 +261,7 @@ impl Session {
         Session {
             receiver,
             peer,
+            secure: false,
             helo: None,
             mail_from: None,
             rcpt_to: Vec::new(),
@@ -236,11 +292,37 @@ impl Session {
         mut stream: TcpStream,
         mut shutdown: watch::Receiver<bool>,
     ) -> std::io::Result<()> {
-        let smtp = &self.config().smtp;
-        let idle = Duration::from_secs(smtp.idle_timeout_secs);
-        let deadline = Instant::now() + Duration::from_secs(smtp.session_timeout_secs);
+        let deadline =
+            Instant::now() + Duration::from_secs(self.config().smtp.session_timeout_secs);
         let greeting = format!("220 {} ESMTP nonono ready\r\n", self.config().domain);
         stream.write_all(greeting.as_bytes()).await?;
+        let Some(plain) = self.converse(stream, &mut shutdown, deadline).await? else {
+            return Ok(());
+        };
+        let Some(acceptor) = self.receiver.tls.clone() else {
+            return Ok(());
+        };
+        let tls = timeout_at(deadline, acceptor.accept(plain))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake"))??;
+        // RFC 3207: after the handshake the client starts over with EHLO, and nothing said
+        // before it counts.
+        self.secure = true;
+        self.helo = None;
+        self.reset();
+        self.converse(tls, &mut shutdown, deadline).await?;
+        Ok(())
+    }
+
+    /// Talks SMTP over `stream` until the session ends (`None`) or the client asks for TLS
+    /// (the plain stream comes back, with anything it pipelined after STARTTLS dropped).
+    async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        mut stream: S,
+        shutdown: &mut watch::Receiver<bool>,
+        deadline: Instant,
+    ) -> std::io::Result<Option<S>> {
+        let idle = Duration::from_secs(self.config().smtp.idle_timeout_secs);
 
         let mut requests = RequestReceiver::default();
         let mut state = State::Command;
@@ -258,17 +340,17 @@ impl Session {
                         } else {
                             "421 4.4.2 Idle too long, closing\r\n"
                         };
-                        stream.write_all(text.as_bytes()).await?;
-                        return Ok(());
+                        send(&mut stream, text.as_bytes()).await?;
+                        return Ok(None);
                     }
                 },
                 _ = shutdown.changed() => {
-                    stream.write_all(b"421 4.3.2 Service shutting down, try again later\r\n").await?;
-                    return Ok(());
+                    send(&mut stream, b"421 4.3.2 Service shutting down, try again later\r\n").await?;
+                    return Ok(None);
                 }
             };
             if n == 0 {
-                return Ok(());
+                return Ok(None);
             }
             let mut out = Vec::new();
             let mut bytes = buf[..n].iter();
@@ -290,8 +372,12 @@ impl Session {
                             match self.command(request, &mut out, &mut state).await {
                                 Next::Continue => {}
                                 Next::Close => {
-                                    stream.write_all(&out).await?;
-                                    return Ok(());
+                                    send(&mut stream, &out).await?;
+                                    return Ok(None);
+                                }
+                                Next::StartTls => {
+                                    send(&mut stream, &out).await?;
+                                    return Ok(Some(stream));
                                 }
                             }
                         }
@@ -318,7 +404,7 @@ impl Session {
                         let (message, too_big) = (std::mem::take(message), *too_big);
                         state = State::Command;
                         // Answers to pipelined commands go out before the commit waits.
-                        stream.write_all(&out).await?;
+                        send(&mut stream, &out).await?;
                         out.clear();
                         let reply = if too_big {
                             self.too_big()
@@ -339,7 +425,7 @@ impl Session {
                 }
             }
             if !out.is_empty() {
-                stream.write_all(&out).await?;
+                send(&mut stream, &out).await?;
             }
         }
     }
@@ -360,6 +446,9 @@ impl Session {
                     | smtp_proto::EXT_SMTP_UTF8
                     | smtp_proto::EXT_PIPELINING
                     | smtp_proto::EXT_ENHANCED_STATUS_CODES;
+                if self.receiver.tls.is_some() && !self.secure {
+                    ehlo.capabilities |= smtp_proto::EXT_START_TLS;
+                }
                 ehlo.size = self.config().smtp.max_message_bytes;
                 let _ = ehlo.write(&mut *out);
                 return Next::Continue;
@@ -410,7 +499,16 @@ impl Session {
             Request::Help { .. } => {
                 "214 2.0.0 Write to palaute@ with [Company] in the subject\r\n".into()
             }
-            Request::StartTls => "502 5.5.1 STARTTLS is not offered here\r\n".into(),
+            Request::StartTls => {
+                if self.secure {
+                    "503 5.5.1 TLS is already active\r\n".into()
+                } else if self.receiver.tls.is_none() {
+                    "502 5.5.1 STARTTLS is not offered here\r\n".into()
+                } else {
+                    out.extend_from_slice(b"220 2.0.0 Ready to start TLS\r\n");
+                    return Next::StartTls;
+                }
+            }
             Request::Auth { .. } => {
                 "502 5.5.1 No authentication: this server only receives mail\r\n".into()
             }

@@ -120,6 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CheckConfig => {
             nonono::relay::Signer::from_config(&config)?;
+            nonono::inbound::tls_acceptor(&config)?;
             println!(
                 "{}: ok ({} providers, domain {})",
                 cli.config.display(),
