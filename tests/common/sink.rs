@@ -18,6 +18,8 @@ pub struct Received {
 pub struct SinkState {
     /// The reply to the end of DATA, such as "250 2.0.0 OK" or "451 4.3.0 Try later".
     pub data_reply: Mutex<String>,
+    /// How long to wait before answering the end of DATA: a slow smarthost.
+    pub delay: Mutex<std::time::Duration>,
     pub received: Mutex<Vec<Received>>,
 }
 
@@ -29,7 +31,13 @@ pub struct Sink {
 
 impl Sink {
     pub async fn start(data_reply: &str) -> Sink {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(0, data_reply).await
+    }
+
+    /// A sink on a given port (0: any free one), such as one a test kept free while the
+    /// smarthost was "down".
+    pub async fn start_on(port: u16, data_reply: &str) -> Sink {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(SinkState::default());
         *state.data_reply.lock().unwrap() = data_reply.to_owned();
@@ -43,6 +51,10 @@ impl Sink {
             }
         });
         Sink { port, state }
+    }
+
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        *self.state.delay.lock().unwrap() = delay;
     }
 
     pub fn set_reply(&self, reply: &str) {
@@ -98,6 +110,8 @@ async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::i
                 }
                 data.push_str(&line);
             }
+            let delay = *state.delay.lock().unwrap();
+            tokio::time::sleep(delay).await;
             let reply = state.data_reply.lock().unwrap().clone();
             if reply.starts_with('2') {
                 state.received.lock().unwrap().push(Received {
