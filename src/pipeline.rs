@@ -26,6 +26,9 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Compose(#[from] compose::ComposeError),
+    /// A bug met this message; it stays in the journal for `reprocess` after the fix.
+    #[error("internal error: {0}")]
+    Panic(String),
 }
 
 impl PipelineError {
@@ -1045,7 +1048,19 @@ pub fn run(
                 authenticator: authenticator.as_ref(),
                 now: crate::clock::now(),
             };
-            match process(&mut store, &ctx, entry) {
+            // One message that trips a bug must not stop the pipeline for every other.
+            let processed_one = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                process(&mut store, &ctx, entry)
+            }))
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(PipelineError::Panic(what))
+            });
+            match processed_one {
                 Ok(outcome) => tracing::info!(journal = entry.id, "{outcome}"),
                 Err(e) if e.is_transient() => {
                     tracing::warn!(journal = entry.id, "pipeline: {e}; will retry");
