@@ -202,7 +202,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     let receiver = Arc::new(inbound::Receiver {
         metrics: metrics.clone(),
         config: config.clone(),
-        key,
+        key: key.clone(),
         journal,
         reader: Shared::new(Store::open_readonly(&path).map_err(store_err)?),
         tls,
@@ -230,12 +230,15 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         Shared::new(relay_store),
         transport,
         signer,
-        relay_wake,
+        relay_wake.clone(),
         on_failure,
         stopped.clone(),
     ));
     let scheduler = tokio::spawn(scheduler(
         Store::open(&path).map_err(store_err)?,
+        config.clone(),
+        key.clone(),
+        relay_wake,
         stopped.clone(),
     ));
     let app = archive::router(archive::Archive::new(
@@ -305,8 +308,15 @@ impl Running {
 /// How long feedback waits for its writer's confirmation before it is purged.
 pub const HELD_FOR: i64 = 7 * 86_400;
 
-/// Work that runs on the clock: purging feedback its writer never confirmed, hourly.
-async fn scheduler(store: Store, mut shutdown: watch::Receiver<bool>) {
+/// Work that runs on the clock, every quarter of an hour: purging feedback its writer never
+/// confirmed, and reminding companies past their response time.
+async fn scheduler(
+    store: Store,
+    config: Arc<Config>,
+    key: TokenKey,
+    relay_wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let store = Shared::new(store);
     loop {
         let purged = store
@@ -317,8 +327,20 @@ async fn scheduler(store: Store, mut shutdown: watch::Receiver<bool>) {
             Ok(n) => tracing::info!("scheduler: purged {n} threads never confirmed"),
             Err(e) => tracing::error!("scheduler: purging: {e}"),
         }
+        let (c, k) = (config.clone(), key.clone());
+        let reminded = store
+            .run(move |s| crate::remind::send_due(s, &c, &k, crate::clock::now()))
+            .await;
+        match reminded {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!("scheduler: reminded {n} companies");
+                relay_wake.notify_one();
+            }
+            Err(e) => tracing::error!("scheduler: reminders: {e}"),
+        }
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(900)) => {}
             _ = shutdown.wait_for(|s| *s) => return,
         }
     }

@@ -38,6 +38,9 @@ pub struct Config {
     pub outbound: OutboundConfig,
     pub trust: TrustConfig,
     pub limits: LimitsConfig,
+    /// Days off beyond the Finnish public holidays (`"2026-12-31"`): no working day for any
+    /// company's response time.
+    pub extra_holidays: Vec<String>,
     pub providers: Vec<ProviderConfig>,
 }
 
@@ -173,6 +176,7 @@ impl Default for Config {
             data_dir: "data".into(),
             language: Language::Fi,
             operator_address: None,
+            extra_holidays: Vec::new(),
             smtp: SmtpConfig::default(),
             http: HttpConfig::default(),
             outbound: OutboundConfig::default(),
@@ -296,6 +300,13 @@ impl Config {
                 self.outbound.dkim_selector
             ));
         }
+        for day in &self.extra_holidays {
+            if parse_date(day).is_none() {
+                problems.push(format!(
+                    "extra_holidays: {day:?} is not a date such as \"2026-12-31\""
+                ));
+            }
+        }
         if self.smtp.tls_cert.is_some() != self.smtp.tls_key.is_some() {
             problems.push("smtp.tls_cert, smtp.tls_key: give both for STARTTLS, or neither".into());
         }
@@ -384,6 +395,14 @@ impl Config {
         self.data_dir.join(&self.outbound.dir)
     }
 
+    /// `extra_holidays` as days; dates that do not read are left out (`validate` names them).
+    pub fn extra_days_off(&self) -> Vec<crate::calendar::Day> {
+        self.extra_holidays
+            .iter()
+            .filter_map(|d| parse_date(d))
+            .collect()
+    }
+
     /// The DKIM key file, when signing is configured.
     pub fn dkim_key_path(&self) -> Option<PathBuf> {
         self.outbound
@@ -441,6 +460,17 @@ fn is_address(s: &str) -> bool {
     }
 }
 
+/// `YYYY-MM-DD` as a day count.
+fn parse_date(s: &str) -> Option<crate::calendar::Day> {
+    let mut parts = s.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    let day = crate::calendar::days_from_civil(y, m, d);
+    // Reject dates that do not exist (2026-02-30) by reading them back.
+    (crate::clock::civil_from_days(day) == (y, m, d)).then_some(day)
+}
+
 fn is_selector(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
@@ -450,6 +480,24 @@ fn is_selector(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extra_holidays_are_dates_and_bad_ones_are_named() {
+        let c = Config {
+            extra_holidays: vec!["2026-12-31".into(), "2026-02-30".into(), "tomorrow".into()],
+            ..Config::default()
+        };
+        assert_eq!(
+            c.extra_days_off(),
+            [crate::calendar::days_from_civil(2026, 12, 31)]
+        );
+        let problems = c.validate();
+        assert!(
+            problems.iter().any(|p| p.contains("\"2026-02-30\"")),
+            "{problems:?}"
+        );
+        assert!(problems.iter().any(|p| p.contains("\"tomorrow\"")));
+    }
 
     #[test]
     fn empty_file_is_the_development_default() {

@@ -12,6 +12,7 @@
 //! journal    group-commit writer: raw messages and envelopes into the store
 //! pipeline   journal -> classify, parse, route -> threads, posts, outbox in one transaction
 //! reprocess  re-derives published text from the raw mail after a parser change
+//! remind     reminders to companies past their response time (at most three)
 //! relay      outbox worker: file or SMTP transport, retries with backoff (relay::retry)
 //! archive    read-only web archive (axum + askama)
 //! compose    the mail we write, Finnish and English
@@ -42,6 +43,7 @@ pub mod mail;
 pub mod metrics;
 pub mod pipeline;
 pub mod relay;
+pub mod remind;
 pub mod reprocess;
 pub mod route;
 pub mod screen;

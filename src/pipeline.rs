@@ -174,14 +174,14 @@ impl Message<'_> {
     }
 }
 
-fn public_url(config: &Config, thread_id: i64) -> String {
+pub(crate) fn public_url(config: &Config, thread_id: i64) -> String {
     format!(
         "{}/t/{thread_id}",
         config.http.public_url.trim_end_matches('/')
     )
 }
 
-fn token_address(ctx: &Context<'_>, participant_id: i64) -> String {
+pub(crate) fn token_address(ctx: &Context<'_>, participant_id: i64) -> String {
     format!("t+{}@{}", ctx.key.issue(participant_id), ctx.config.domain)
 }
 
@@ -264,7 +264,7 @@ fn announce(tx: &Tx<'_>, ctx: &Context<'_>, a: &Announcement<'_>) -> Result<(), 
         "forward",
         Some(a.thread_id),
         Some(a.company),
-        a.journal_id,
+        Some(a.journal_id),
     )?;
     let erase_address = format!(
         "e+{}@{}",
@@ -299,7 +299,7 @@ fn announce(tx: &Tx<'_>, ctx: &Context<'_>, a: &Announcement<'_>) -> Result<(), 
         "ack",
         Some(a.thread_id),
         Some(a.consumer),
-        a.journal_id,
+        Some(a.journal_id),
     )
 }
 
@@ -428,21 +428,22 @@ fn untitled(lang: Language) -> &'static str {
 }
 
 /// Builds a letter and queues it in the same transaction.
-fn send(
+/// Queues a letter with a bounce address that names it (VERP).
+pub(crate) fn send(
     tx: &Tx<'_>,
     ctx: &Context<'_>,
     letter: &Letter,
     purpose: &'static str,
     thread_id: Option<i64>,
     participant_id: Option<i64>,
-    journal_id: i64,
+    journal_id: Option<i64>,
 ) -> Result<(), PipelineError> {
     let built = compose::build(letter, ctx.config, ctx.now)?;
     let id = tx.queue(
         &Outbound {
             thread_id,
             participant_id,
-            journal_id: Some(journal_id),
+            journal_id,
             purpose,
             mail_from: bounce_address(ctx.config),
             rcpt_to: letter.to.clone(),
@@ -679,7 +680,7 @@ fn new_feedback(
         due_at: Some(crate::calendar::add_working_days(
             now,
             provider.response_days,
-            &[],
+            &ctx.config.extra_days_off(),
         )),
         held,
     })?;
@@ -749,7 +750,7 @@ fn new_feedback(
             "confirm",
             Some(thread_id),
             Some(consumer),
-            journal_id,
+            Some(journal_id),
         )?;
         return Ok(format!(
             "new thread {thread_id} for {} held until the writer confirms ({})",
@@ -797,7 +798,7 @@ fn help(
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
     };
-    send(tx, ctx, &letter, "help", None, None, msg.entry.id)
+    send(tx, ctx, &letter, "help", None, None, Some(msg.entry.id))
 }
 
 fn reply(
@@ -927,7 +928,7 @@ fn reply(
             "relay",
             Some(thread.id),
             Some(to.id),
-            msg.entry.id,
+            Some(msg.entry.id),
         )?;
     }
     Ok(format!(

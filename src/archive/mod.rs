@@ -421,7 +421,7 @@ async fn export(State(archive): State<Archive>) -> Response {
                     }
                 };
                 let _ = lines.blocking_send(last);
-                Ok(())
+                Ok::<_, crate::store::StoreError>(())
             })
             .await
     });

@@ -169,7 +169,8 @@ pub struct ThreadRow {
     pub state: &'static str,
 }
 
-fn status(thread: &Thread, lang: Language, now: i64) -> (String, &'static str) {
+fn status(thread: &Thread, config: &Config, now: i64) -> (String, &'static str) {
+    let lang = config.language;
     if let Some(answered) = thread.first_answer_at {
         let after = duration(answered - thread.created_at, lang);
         return match lang {
@@ -177,7 +178,7 @@ fn status(thread: &Thread, lang: Language, now: i64) -> (String, &'static str) {
             Language::En => (format!("Answered after {after}"), "answered"),
         };
     }
-    let days = working_days_between(thread.created_at, now, &[]);
+    let days = working_days_between(thread.created_at, now, &config.extra_days_off());
     let overdue = thread.due_at.is_some_and(|due| due < now);
     match (lang, overdue) {
         (Language::Fi, false) => (format!("Odottaa vastausta, {days} arkipäivää"), "waiting"),
@@ -196,8 +197,8 @@ fn status(thread: &Thread, lang: Language, now: i64) -> (String, &'static str) {
     }
 }
 
-fn thread_row(thread: Thread, lang: Language, now: i64) -> ThreadRow {
-    let (status, state) = status(&thread, lang, now);
+fn thread_row(thread: Thread, config: &Config, now: i64) -> ThreadRow {
+    let (status, state) = status(&thread, config, now);
     ThreadRow {
         id: thread.id,
         title: thread.title,
@@ -251,7 +252,7 @@ pub fn index(config: &Config, threads: Vec<Thread>, figures: Vec<Figures>, now: 
         feedback_address: format!("palaute@{}", config.domain),
         threads: threads
             .into_iter()
-            .map(|t| thread_row(t, lang, now))
+            .map(|t| thread_row(t, config, now))
             .collect(),
         companies: config
             .providers
@@ -295,7 +296,7 @@ pub fn provider(
         response_days: p.response_days,
         threads: threads
             .into_iter()
-            .map(|t| thread_row(t, lang, now))
+            .map(|t| thread_row(t, config, now))
             .collect(),
         filter: match filter {
             ThreadFilter::All => "",
@@ -429,7 +430,7 @@ pub fn thread(
         route_label: thread.route_label.clone(),
         created: crate::clock::rfc3339(thread.created_at),
         when: crate::clock::display(thread.created_at, lang == Language::Fi),
-        row: thread_row(thread, lang, now),
+        row: thread_row(thread, config, now),
         items: timeline.into_iter().map(|(_, _, item)| item).collect(),
     }
 }
@@ -455,6 +456,16 @@ fn describe(lang: Language, e: &Event) -> String {
     match (lang, e.kind.as_str()) {
         (Language::Fi, EVENT_AUTO_REPLY) => format!("Automaattinen kuittaus {after} kuluttua"),
         (Language::En, EVENT_AUTO_REPLY) => format!("Automatic acknowledgement after {after}"),
+        (Language::Fi, crate::remind::EVENT_REMINDER) => format!(
+            "Yritykselle lähetettiin muistutus {}/{}",
+            e.detail,
+            crate::remind::MAX_REMINDERS
+        ),
+        (Language::En, crate::remind::EVENT_REMINDER) => format!(
+            "The company was sent reminder {}/{}",
+            e.detail,
+            crate::remind::MAX_REMINDERS
+        ),
         (Language::Fi, "bounce") => "Viestiä ei voitu toimittaa".into(),
         (Language::En, "bounce") => "A message could not be delivered".into(),
         (Language::Fi, _) => "Viesti odottaa tarkistusta".into(),

@@ -157,4 +157,10 @@ ALTER TABLE posts ADD COLUMN auth_domain TEXT;
 ALTER TABLE posts ADD COLUMN auth_method TEXT;
 ALTER TABLE posts ADD COLUMN auth_dmarc TEXT;
 "#,
+    // 3: reminders to companies that have not answered in time.
+    r#"
+ALTER TABLE threads ADD COLUMN reminders INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE threads ADD COLUMN next_reminder_at INTEGER;
+CREATE INDEX threads_unanswered ON threads(due_at) WHERE first_answer_at IS NULL;
+"#,
 ];

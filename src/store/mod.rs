@@ -8,6 +8,7 @@ pub mod held;
 mod migrations;
 pub mod outbox;
 pub mod public;
+pub mod reminders;
 pub mod removal;
 pub mod replay;
 
@@ -51,10 +52,10 @@ impl Shared {
     }
 
     /// Runs `f` with the connection, off the async threads.
-    pub async fn run<T: Send + 'static>(
+    pub async fn run<T: Send + 'static, E: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
+        f: impl FnOnce(&mut Store) -> std::result::Result<T, E> + Send + 'static,
+    ) -> std::result::Result<T, E> {
         let store = self.0.clone();
         tokio::task::spawn_blocking(move || f(&mut store.lock().expect("store lock")))
             .await

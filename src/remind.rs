@@ -1,0 +1,95 @@
+//! Reminders: a company that has not answered by its response time is reminded on its route,
+//! then again after the same span of working days, at most [`MAX_REMINDERS`] times. Each
+//! reminder comes from the thread's reply address, so answering it answers the feedback; the
+//! thread page records each one.
+
+use crate::calendar::{add_working_days, working_days_between};
+use crate::compose::{Letter, Origin};
+use crate::config::{Config, Language};
+use crate::pipeline::{self, Context, PipelineError};
+use crate::store::{Role, Store};
+use crate::token::TokenKey;
+
+/// Reminders a thread gets at most.
+pub const MAX_REMINDERS: i64 = 3;
+/// The thread event a reminder leaves; its detail is the reminder's number.
+pub const EVENT_REMINDER: &str = "reminder";
+
+/// Sends every reminder due at `now`, in one transaction. Returns how many threads were
+/// reminded.
+pub fn send_due(
+    store: &mut Store,
+    config: &Config,
+    key: &TokenKey,
+    now: i64,
+) -> Result<usize, PipelineError> {
+    let ctx = Context {
+        config,
+        key,
+        authenticator: None,
+        now,
+    };
+    let days_off = config.extra_days_off();
+    let tx = store.begin()?;
+    let due = tx.reminders_due(now, MAX_REMINDERS)?;
+    for (thread, sent) in &due {
+        let number = sent + 1;
+        let response_days = thread
+            .provider
+            .as_deref()
+            .and_then(|slug| config.provider(slug))
+            .map_or(3, |p| p.response_days);
+        let waited = working_days_between(thread.created_at, now, &days_off);
+        let url = pipeline::public_url(config, thread.id);
+        for company in tx.participants(thread.id, Role::Provider)? {
+            let (subject, body) = text(config.language, &thread.title, waited, number, &url);
+            let letter = Letter {
+                from_name: "nonono".into(),
+                // Replying to the reminder answers the feedback.
+                from_address: pipeline::token_address(&ctx, company.id),
+                to: company.address.clone(),
+                subject,
+                body,
+                references: tx.references(company.id)?,
+                origin: Origin::Automatic,
+            };
+            pipeline::send(
+                &tx,
+                &ctx,
+                &letter,
+                "reminder",
+                Some(thread.id),
+                Some(company.id),
+                None,
+            )?;
+        }
+        let next = add_working_days(now, response_days, &days_off);
+        tx.reminded(thread.id, number, next)?;
+        tx.add_event(thread.id, None, EVENT_REMINDER, &number.to_string(), now)?;
+    }
+    tx.commit()?;
+    Ok(due.len())
+}
+
+fn text(lang: Language, title: &str, waited: i64, number: i64, url: &str) -> (String, String) {
+    match lang {
+        Language::Fi => (
+            format!("Muistutus {number}/{MAX_REMINDERS}: {title}"),
+            format!(
+                "Hei,\n\npalaute \"{title}\" on odottanut vastaustanne {waited} arkipäivää, ja \
+                 vastausaika on kulunut. Vastaa tähän viestiin, niin vastauksenne julkaistaan \
+                 ja välitetään kirjoittajalle.\n\nPalaute: {url}\n\nTämä on muistutus \
+                 {number}/{MAX_REMINDERS}; odotusaika näkyy palautteen sivulla.\n"
+            ),
+        ),
+        Language::En => (
+            format!("Reminder {number}/{MAX_REMINDERS}: {title}"),
+            format!(
+                "Hello,\n\nthe feedback \"{title}\" has waited {waited} working days for your \
+                 answer, and the response time has passed. Reply to this message and your \
+                 answer is published and passed on to the writer.\n\nFeedback: {url}\n\nThis \
+                 is reminder {number}/{MAX_REMINDERS}; the wait shows on the feedback's page.\n"
+            ),
+        ),
+    }
+}
