@@ -24,6 +24,7 @@
 //! route      domain core: recipients, company tags, topic rules, representatives
 //! limits     domain core: who is the same writer, which abuse limit is reached
 //! auth       sender authentication (DKIM, SPF, DMARC) of answers that claim a company
+//! tone       domain core: template answers and answers that blame the writer
 //! token      t+/b+/c+/e+ address tokens (reply, bounce, confirm, erase) with an HMAC
 //! config     the TOML configuration
 //! clock      the one place that reads the time
@@ -49,3 +50,4 @@ pub mod route;
 pub mod screen;
 pub mod store;
 pub mod token;
+pub mod tone;

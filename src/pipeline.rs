@@ -18,6 +18,7 @@ use crate::store::{
     StoreError, Tx,
 };
 use crate::token::{Purpose, TokenKey};
+use crate::tone;
 
 /// Why a message could not be processed.
 #[derive(Debug, thiserror::Error)]
@@ -584,6 +585,75 @@ fn tell_operator(
     Ok(())
 }
 
+/// The purpose of the private note to a company whose answer blames the writer.
+const PURPOSE_BLAME_NOTE: &str = "blame-note";
+/// How many of a company's earlier answers a new one is compared with.
+const TEMPLATE_LOOKBACK: usize = 200;
+
+/// Marks a company's answer (and the earlier ones it repeats) as a template, and tells the
+/// company privately, once per thread, when the answer blames or deflects.
+fn judge_answer(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    thread: &crate::store::Thread,
+    company: &Participant,
+    post_id: i64,
+    text: &str,
+) -> Result<(), PipelineError> {
+    if let Some(provider) = thread.provider.as_deref() {
+        let this = tone::shingles(text);
+        let mut template = false;
+        for (earlier, body) in tx.company_answers(provider, thread.id, TEMPLATE_LOOKBACK)? {
+            if tone::same_template(&this, &tone::shingles(&body)) {
+                tx.mark_template(earlier)?;
+                template = true;
+            }
+        }
+        if template {
+            tx.mark_template(post_id)?;
+        }
+    }
+    let Some(phrase) = tone::blame(text) else {
+        return Ok(());
+    };
+    if tx.sent_in_thread(thread.id, PURPOSE_BLAME_NOTE)? {
+        return Ok(());
+    }
+    let url = public_url(ctx.config, thread.id);
+    let (subject, body) = match ctx.config.language {
+        Language::Fi => (
+            format!("Vastauksestanne: {}", thread.title),
+            format!(
+                "Hei,\n\nvastauksenne on julkaistu sellaisenaan: {url}\n\nSe sisältää ilmauksen \"{phrase}\". Lukijalle se kuulostaa siltä, että vastuu siirretään kirjoittajalle tai muualle, ja se heikentää luottamusta enemmän kuin itse ongelma. Hyvä vastaus ottaa asian vakavasti, kertoo mitä teette sen ratkaisemiseksi, pyytää anteeksi vilpittömästi ja antaa suoran yhteystiedon. Voitte vastata ketjuun uudelleen milloin tahansa.\n\nTämä viesti on vain teille; sitä ei julkaista.\n"
+            ),
+        ),
+        Language::En => (
+            format!("About your answer: {}", thread.title),
+            format!(
+                "Hello,\n\nyour answer is published as written: {url}\n\nIt says \"{phrase}\". To a reader that sounds like passing the responsibility to the writer or elsewhere, and it costs more trust than the problem itself. A good answer takes the matter seriously, says what you do to solve it, apologises sincerely and offers a direct contact. You can answer in the thread again at any time.\n\nThis note is for you only; it is not published.\n"
+            ),
+        ),
+    };
+    let letter = Letter {
+        from_name: "nonono".into(),
+        from_address: format!("postmaster@{}", ctx.config.domain),
+        to: company.address.clone(),
+        subject,
+        body,
+        references: Vec::new(),
+        origin: Origin::Automatic,
+    };
+    send(
+        tx,
+        ctx,
+        &letter,
+        PURPOSE_BLAME_NOTE,
+        Some(thread.id),
+        Some(company.id),
+        None,
+    )
+}
+
 /// Tells the operator that an answer claiming to be the company did not prove it.
 fn report_unverified(
     tx: &Tx<'_>,
@@ -882,7 +952,7 @@ fn reply(
             )
         }
     };
-    tx.add_post(&NewPost {
+    let post_id = tx.add_post(&NewPost {
         thread_id: thread.id,
         participant_id: Some(author.id),
         journal_id,
@@ -896,8 +966,10 @@ fn reply(
         created_at: now,
         evidence: msg.evidence,
     })?;
-    if kind == PostKind::Unverified {
-        report_unverified(tx, ctx, &thread, msg.evidence)?;
+    match kind {
+        PostKind::Unverified => report_unverified(tx, ctx, &thread, msg.evidence)?,
+        PostKind::Official => judge_answer(tx, ctx, &thread, &author, post_id, &text)?,
+        _ => {}
     }
     let url = public_url(ctx.config, thread.id);
     let recipients = tx.participants(thread.id, others)?;

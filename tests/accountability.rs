@@ -82,3 +82,141 @@ async fn a_late_company_is_reminded_three_times_at_most_and_its_answer_stops_the
     let answered = app.store().thread(thread.id).unwrap().unwrap();
     assert!(answered.first_answer_at.is_some());
 }
+
+/// Starts a thread about Elisa from `writer` and returns the forward the company got.
+async fn thread_from(app: &TestApp, writer: &str, title: &str) -> common::Outbound {
+    let raw = format!(
+        "From: {writer}\r\nTo: palaute@nonono.localhost\r\nSubject: [Elisa] {title}\r\n\
+         Message-ID: <{title}@example.fi>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Lasku tuli kahdesti, mitä teen?\r\n"
+    );
+    let before = app.outbound().len();
+    app.send(writer, "palaute@nonono.localhost", raw.as_bytes())
+        .await
+        .unwrap();
+    app.wait_outbound(before + 2).await;
+    app.outbound()[before..]
+        .iter()
+        .find(|m| m.to.ends_with("@elisa.example"))
+        .expect("forward")
+        .clone()
+}
+
+/// The company answers a forward with `text`; returns the mail that went out because of it.
+async fn answer(app: &TestApp, forward: &common::Outbound, text: &str) -> Vec<common::Outbound> {
+    let raw = format!(
+        "From: Anna <anna@elisa.example>\r\nTo: {to}\r\nSubject: RE: {subject}\r\n\
+         In-Reply-To: <{id}>\r\nMessage-ID: <re-{id}>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n",
+        to = forward.from,
+        subject = forward.subject,
+        id = forward.message_id,
+    );
+    let before = app.outbound().len();
+    app.send("anna@elisa.example", &forward.from, raw.as_bytes())
+        .await
+        .unwrap();
+    app.wait_processed().await;
+    app.wait_outbound(before + 1).await;
+    app.outbound()[before..].to_vec()
+}
+
+const TEMPLATE: &str = "Hei NAME, kiitos palautteestasi. Olemme välittäneet asian \
+    eteenpäin ja palaamme asiaan mahdollisimman pian. Viitteenne on NUMBER. \
+    Ystävällisin terveisin asiakaspalvelu";
+
+#[tokio::test]
+async fn template_answers_are_marked_quietly_and_counted_against_personal_answers() {
+    let app = TestApp::start().await;
+    let first = thread_from(&app, "matti@example.fi", "Lasku kahdesti").await;
+    let second = thread_from(&app, "liisa@example.fi", "Tuplalasku").await;
+    let third = thread_from(&app, "pekka@example.fi", "Laskutusvirhe").await;
+    answer(
+        &app,
+        &first,
+        &TEMPLATE.replace("NAME", "Matti").replace("NUMBER", "1234"),
+    )
+    .await;
+    answer(
+        &app,
+        &second,
+        &TEMPLATE.replace("NAME", "Liisa").replace("NUMBER", "98-77"),
+    )
+    .await;
+    answer(
+        &app,
+        &third,
+        "Hei Pekka, kaksoisveloitus johtui meidän järjestelmävirheestämme. Palautimme \
+         toisen veloituksen tilillesi tänään ja lisäsimme laskulle hyvityksen vaivasta. \
+         Soita minulle suoraan, jos jokin jää epäselväksi.",
+    )
+    .await;
+
+    let store = app.store();
+    let mut marked = Vec::new();
+    for thread in store.latest_threads(3).unwrap() {
+        let posts = store.posts(thread.id).unwrap();
+        let answer = posts
+            .iter()
+            .find(|p| p.kind.as_str() == "official")
+            .unwrap();
+        marked.push((thread.title.clone(), answer.template));
+        let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
+        assert_eq!(
+            page.contains(r#"data-template="true""#),
+            answer.template,
+            "{}",
+            thread.title
+        );
+        assert_eq!(page.contains("Vakiovastaus"), answer.template);
+    }
+    marked.sort();
+    assert_eq!(
+        marked,
+        [
+            ("Lasku kahdesti".to_owned(), true),
+            ("Laskutusvirhe".to_owned(), false),
+            ("Tuplalasku".to_owned(), true)
+        ]
+    );
+    let (_, company) = app.get("/p/elisa").await;
+    assert!(
+        company.contains("<dt>Henkilökohtaisia vastauksia</dt><dd>33 %</dd>"),
+        "{company}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_that_blames_is_published_and_the_company_is_told_privately_once() {
+    let app = TestApp::start().await;
+    let forward = thread_from(&app, "matti@example.fi", "Paketti myöhässä").await;
+    let blaming = "Hei, emme vastaa kuljetusliikkeen viivästyksistä, joten asia ei kuulu meille.";
+    let out = answer(&app, &forward, blaming).await;
+    let notes: Vec<_> = out
+        .iter()
+        .filter(|m| m.subject.starts_with("Vastauksestanne"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{out:?}");
+    assert_eq!(notes[0].to, forward.to, "to the company, not the writer");
+    assert!(
+        notes[0].text.contains("\"emme vastaa\""),
+        "{}",
+        notes[0].text
+    );
+    assert!(notes[0].text.contains("sitä ei julkaista"));
+
+    let again = answer(&app, &forward, "Kuten sanoimme, emme vastaa tästä.").await;
+    assert!(
+        !again
+            .iter()
+            .any(|m| m.subject.starts_with("Vastauksestanne")),
+        "once per thread"
+    );
+    let thread = app.store().latest_threads(1).unwrap().remove(0);
+    let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
+    assert!(
+        page.contains("emme vastaa kuljetusliikkeen viivästyksistä"),
+        "published as written"
+    );
+    assert!(!page.contains("Vastauksestanne"), "the note is private");
+}

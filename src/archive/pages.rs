@@ -25,6 +25,9 @@ pub struct Texts {
     pub median_answer: &'static str,
     pub overdue_share: &'static str,
     pub auto_only_share: &'static str,
+    pub personal_share: &'static str,
+    pub template: &'static str,
+    pub template_note: &'static str,
     pub verified: &'static str,
     pub verified_note: &'static str,
     pub unverified: &'static str,
@@ -64,6 +67,9 @@ const FI: Texts = Texts {
     median_answer: "Vastausaika (mediaani)",
     overdue_share: "Vastausaika ylittynyt",
     auto_only_share: "Vain automaattinen kuittaus",
+    personal_share: "Henkilökohtaisia vastauksia",
+    template: "Vakiovastaus",
+    template_note: "Lähes sama teksti kuin yrityksen vastauksissa muihin palautteisiin.",
     verified: "Vahvistettu edustaja",
     verified_note: "Vastaus tuli yrityksen rekisteröidystä osoitteesta.",
     unverified: "Vahvistamaton",
@@ -103,6 +109,9 @@ const EN: Texts = Texts {
     median_answer: "Median time to answer",
     overdue_share: "Past response time",
     auto_only_share: "Only an automatic reply",
+    personal_share: "Personal answers",
+    template: "Template answer",
+    template_note: "Nearly the same text as the company's answers to other feedback.",
     verified: "Verified representative",
     verified_note: "The answer came from the company's registered address.",
     unverified: "Unverified",
@@ -218,6 +227,8 @@ pub struct CompanyRow {
     pub median: String,
     pub overdue: String,
     pub auto_only: String,
+    /// Share of official answers written for their thread, not templates.
+    pub personal: String,
 }
 
 fn company_row(p: &ProviderConfig, f: &Figures, lang: Language) -> CompanyRow {
@@ -231,6 +242,7 @@ fn company_row(p: &ProviderConfig, f: &Figures, lang: Language) -> CompanyRow {
             .map_or_else(|| "–".into(), |s| duration(s, lang)),
         overdue: percent(f.overdue, f.threads),
         auto_only: percent(f.auto_only, f.threads),
+        personal: percent(f.answers - f.template_answers, f.answers),
     }
 }
 
@@ -327,6 +339,8 @@ pub struct Item {
     pub tombstone: Option<String>,
     /// How an answer that claimed the company authenticated, in words.
     pub evidence: Option<String>,
+    /// A company's template answer.
+    pub template: bool,
 }
 
 /// The evidence line beside a badge: which domain proved the answer, and how DMARC saw it.
@@ -386,6 +400,7 @@ pub fn thread(
                     is_event: false,
                     tombstone: p.removed.as_ref().map(|r| tombstone(lang, r)),
                     evidence: p.evidence.as_ref().map(|e| evidence(lang, e)),
+                    template: p.template,
                 },
             )
         })
@@ -411,6 +426,7 @@ pub fn thread(
                 is_event: true,
                 tombstone: None,
                 evidence: None,
+                template: false,
             },
         )
     }));

@@ -163,4 +163,8 @@ ALTER TABLE threads ADD COLUMN reminders INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE threads ADD COLUMN next_reminder_at INTEGER;
 CREATE INDEX threads_unanswered ON threads(due_at) WHERE first_answer_at IS NULL;
 "#,
+    // 4: answers that are a company's template rather than written for the thread.
+    r#"
+ALTER TABLE posts ADD COLUMN template INTEGER NOT NULL DEFAULT 0;
+"#,
 ];

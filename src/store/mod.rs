@@ -11,6 +11,7 @@ pub mod public;
 pub mod reminders;
 pub mod removal;
 pub mod replay;
+pub mod tone;
 
 use std::path::Path;
 
@@ -241,6 +242,8 @@ pub struct Post {
     pub removed: Option<Removal>,
     /// How the sender authenticated, when it claimed to be the company and was checked.
     pub evidence: Option<Evidence>,
+    /// A company's template answer rather than one written for this thread.
+    pub template: bool,
 }
 
 /// Who removed something public, why and when: what its tombstone shows.
@@ -408,7 +411,8 @@ impl Store {
     pub fn posts(&self, thread_id: i64) -> Result<Vec<Post>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, thread_id, kind, author, body, trimmed, attachments, created_at, uncut,
-                    removed, removed_reason, removed_at, auth_domain, auth_method, auth_dmarc
+                    removed, removed_reason, removed_at, auth_domain, auth_method, auth_dmarc,
+                    template
              FROM posts WHERE thread_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([thread_id], |r| {
@@ -432,6 +436,7 @@ impl Store {
                 uncut: r.get(8)?,
                 removed: removal(r.get(9)?, r.get(10)?, r.get(11)?),
                 evidence,
+                template: r.get(15)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

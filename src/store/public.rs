@@ -16,6 +16,9 @@ pub struct Figures {
     pub overdue: i64,
     /// Threads whose only reply from the company was automatic.
     pub auto_only: i64,
+    /// Official answers, and how many of them are templates.
+    pub answers: i64,
+    pub template_answers: i64,
 }
 
 /// Which threads a company page lists.
@@ -78,12 +81,22 @@ impl Store {
             params![provider, now],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?;
+        let (answers, template_answers) = self.conn.query_row(
+            "SELECT count(*), coalesce(sum(p.template), 0)
+             FROM threads t JOIN posts p ON p.thread_id = t.id
+             WHERE t.provider = ?1 AND t.held IS NULL AND p.kind = 'official'
+               AND p.removed IS NULL",
+            [provider],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(Figures {
             threads,
             answered,
             median_answer_secs: self.median_answer_secs(provider, answered)?,
             overdue,
             auto_only,
+            answers,
+            template_answers,
         })
     }
 
