@@ -62,7 +62,9 @@ impl TokenKey {
     /// The id a token names for `purpose`, or `None` when this key did not issue it so.
     pub fn verify_for(&self, purpose: Purpose, token: &str) -> Option<i64> {
         let token = token.to_ascii_lowercase();
-        if token.len() <= MAC_CHARS || token.len() > MAC_CHARS + 13 {
+        // Tokens are ASCII; anything else (an SMTPUTF8 address) is no token of ours, and must
+        // not be cut inside a character.
+        if !token.is_ascii() || token.len() <= MAC_CHARS || token.len() > MAC_CHARS + 13 {
             return None;
         }
         let (id, mac) = token.split_at(token.len() - MAC_CHARS);
@@ -119,6 +121,31 @@ pub fn base32(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Inputs a fuzzer crashed on, kept in `fuzz/regressions/address/`, and their kind.
+    #[test]
+    fn non_ascii_tokens_are_refused_without_panicking() {
+        let key = TokenKey::new(b"k");
+        // 18 bytes: the cut between id and MAC (16 from the end) falls inside the first 'ä'.
+        assert_eq!(key.verify(&format!("aää{}", "a".repeat(13))), None);
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions/address");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let raw = std::fs::read(entry.unwrap().path()).unwrap();
+            let text = String::from_utf8_lossy(&raw);
+            for purpose in [
+                Purpose::Participant,
+                Purpose::Bounce,
+                Purpose::Confirm,
+                Purpose::Erase,
+            ] {
+                assert_eq!(key.verify_for(purpose, &text), None);
+                assert_eq!(
+                    key.verify_for(purpose, text.split('@').next().unwrap()),
+                    None
+                );
+            }
+        }
+    }
 
     #[test]
     fn issued_tokens_verify_and_name_their_participant() {
