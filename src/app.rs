@@ -211,7 +211,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     let notice_config = config.clone();
     let on_failure: relay::OnFailure = Arc::new(move |store: &mut Store, origin, error| {
         // A notice that fails is only logged: it must not beget another notice.
-        if origin.purpose == pipeline::PURPOSE_OPERATOR {
+        if origin.purpose.starts_with(pipeline::PURPOSE_OPERATOR) {
             return;
         }
         let queued = store

@@ -157,6 +157,7 @@ struct AckText<'a> {
     company: &'a str,
     route_label: Option<&'a str>,
     response_days: u32,
+    reachable: bool,
 }
 
 #[derive(Template)]
@@ -252,6 +253,8 @@ pub struct Ack<'a> {
     pub route_label: Option<&'a str>,
     pub response_days: u32,
     pub title: &'a str,
+    /// The company is registered, so the feedback went to it; otherwise it waits.
+    pub reachable: bool,
 }
 
 /// Subject and body of the acknowledgement.
@@ -265,6 +268,7 @@ pub fn ack_text(a: &Ack<'_>, lang: Language) -> Result<(String, String), Compose
         company: a.company,
         route_label: a.route_label,
         response_days: a.response_days,
+        reachable: a.reachable,
     }
     .render()?;
     let subject = match lang {

@@ -219,40 +219,62 @@ pub const HELD_NEW_ADDRESS: &str = "confirmation";
 pub const HELD_PERSONAL_DATA: &str = "personal-data";
 
 /// A new thread going public: what the company and the writer are sent.
-struct Announcement<'a> {
-    thread_id: i64,
-    provider: &'a ProviderConfig,
-    title: &'a str,
-    pseudonym: &'a str,
-    body: &'a str,
-    route_label: Option<&'a str>,
-    consumer: i64,
-    consumer_address: &'a str,
-    company: i64,
-    company_address: &'a str,
-    journal_id: i64,
+pub(crate) struct Announcement<'a> {
+    pub thread_id: i64,
+    pub title: &'a str,
+    pub pseudonym: &'a str,
+    pub body: &'a str,
+    pub route_label: Option<&'a str>,
+    pub consumer: i64,
+    pub consumer_address: &'a str,
+    /// The registered company and its participant (the route); `None` while the company
+    /// named is not registered, and the feedback waits.
+    pub company: Option<CompanySide<'a>>,
+    /// The company's name as the thread shows it.
+    pub company_name: &'a str,
+    pub journal_id: Option<i64>,
 }
 
-/// Queues the feedback to the company's route and the acknowledgement to its writer.
+/// The company side of a new thread: who it is and where its mail goes.
+pub(crate) struct CompanySide<'a> {
+    pub provider: &'a ProviderConfig,
+    pub participant: i64,
+    pub address: &'a str,
+}
+
+/// Queues the feedback to the company's route, when it has one, and the acknowledgement to
+/// its writer.
 fn announce(tx: &Tx<'_>, ctx: &Context<'_>, a: &Announcement<'_>) -> Result<(), PipelineError> {
-    let config = ctx.config;
-    let url = public_url(config, a.thread_id);
+    if let Some(company) = &a.company {
+        forward(tx, ctx, a, company)?;
+    }
+    acknowledge(tx, ctx, a)
+}
+
+/// Queues the feedback to the company's route.
+pub(crate) fn forward(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    a: &Announcement<'_>,
+    company: &CompanySide<'_>,
+) -> Result<(), PipelineError> {
+    let url = public_url(ctx.config, a.thread_id);
     let (subject, text) = compose::forward_text(
         &compose::Forward {
-            company: &a.provider.name,
+            company: &company.provider.name,
             title: a.title,
             pseudonym: a.pseudonym,
             body: a.body,
             url: &url,
-            full: a.provider.plan == crate::config::Plan::Full,
-            has_representatives: !a.provider.representatives.is_empty(),
+            full: company.provider.plan == crate::config::Plan::Full,
+            has_representatives: !company.provider.representatives.is_empty(),
         },
-        config.language,
+        ctx.config.language,
     )?;
     let forward = Letter {
         from_name: via(a.pseudonym),
-        from_address: token_address(ctx, a.company),
-        to: a.company_address.to_owned(),
+        from_address: token_address(ctx, company.participant),
+        to: company.address.to_owned(),
         subject,
         body: text,
         references: Vec::new(),
@@ -264,9 +286,15 @@ fn announce(tx: &Tx<'_>, ctx: &Context<'_>, a: &Announcement<'_>) -> Result<(), 
         &forward,
         "forward",
         Some(a.thread_id),
-        Some(a.company),
-        Some(a.journal_id),
-    )?;
+        Some(company.participant),
+        a.journal_id,
+    )
+}
+
+/// Queues the acknowledgement to the writer.
+fn acknowledge(tx: &Tx<'_>, ctx: &Context<'_>, a: &Announcement<'_>) -> Result<(), PipelineError> {
+    let config = ctx.config;
+    let url = public_url(config, a.thread_id);
     let erase_address = format!(
         "e+{}@{}",
         ctx.key.issue_for(Purpose::Erase, a.consumer),
@@ -277,15 +305,16 @@ fn announce(tx: &Tx<'_>, ctx: &Context<'_>, a: &Announcement<'_>) -> Result<(), 
             erase_address: &erase_address,
             pseudonym: a.pseudonym,
             url: &url,
-            company: &a.provider.name,
+            company: a.company_name,
             route_label: a.route_label,
-            response_days: a.provider.response_days,
+            response_days: a.company.as_ref().map_or(0, |c| c.provider.response_days),
             title: a.title,
+            reachable: a.company.is_some(),
         },
         config.language,
     )?;
     let ack = Letter {
-        from_name: via(&a.provider.name),
+        from_name: via(a.company_name),
         from_address: token_address(ctx, a.consumer),
         to: a.consumer_address.to_owned(),
         subject,
@@ -300,7 +329,7 @@ fn announce(tx: &Tx<'_>, ctx: &Context<'_>, a: &Announcement<'_>) -> Result<(), 
         "ack",
         Some(a.thread_id),
         Some(a.consumer),
-        Some(a.journal_id),
+        a.journal_id,
     )
 }
 
@@ -326,14 +355,22 @@ fn confirm(
             "confirmation for thread {thread_id} not taken: sender is not the writer"
         ));
     }
-    let Some(provider) = thread
+    let provider = thread
         .provider
         .as_deref()
-        .and_then(|s| ctx.config.provider(s))
-    else {
-        return Ok(format!(
-            "thread {thread_id}: its company is no longer registered; kept held"
-        ));
+        .and_then(|s| ctx.config.provider(s));
+    let company = match (provider, &opening.company) {
+        (Some(provider), Some(participant)) => Some(CompanySide {
+            provider,
+            participant: participant.id,
+            address: &participant.address,
+        }),
+        (None, None) => None,
+        _ => {
+            return Ok(format!(
+                "thread {thread_id}: its company is no longer registered; kept held"
+            ));
+        }
     };
     if let Some(person) = opening.person_id {
         tx.confirm_person(person, ctx.now)?;
@@ -344,16 +381,15 @@ fn confirm(
         ctx,
         &Announcement {
             thread_id,
-            provider,
             title: &thread.title,
             pseudonym: &opening.consumer.public_name,
             body: &opening.body,
             route_label: thread.route_label.as_deref(),
             consumer: opening.consumer.id,
             consumer_address: &opening.consumer.address,
-            company: opening.company.id,
-            company_address: &opening.company.address,
-            journal_id: msg.entry.id,
+            company,
+            company_name: &thread.company,
+            journal_id: Some(msg.entry.id),
         },
     )?;
     Ok(format!(
@@ -543,13 +579,14 @@ pub fn operator_notice(
             ),
         ),
     };
-    tell_operator(tx, config, subject, body, now)
+    tell_operator(tx, config, PURPOSE_OPERATOR, subject, body, now)
 }
 
 /// Queues a plain notice to the operator, when one is configured.
-fn tell_operator(
+pub(crate) fn tell_operator(
     tx: &Tx<'_>,
     config: &Config,
+    purpose: &'static str,
     subject: String,
     body: String,
     now: i64,
@@ -573,7 +610,7 @@ fn tell_operator(
             thread_id: None,
             participant_id: None,
             journal_id: None,
-            purpose: PURPOSE_OPERATOR,
+            purpose,
             // Never a bounce address: a failing notice must not bounce into another notice.
             mail_from: String::new(),
             rcpt_to: operator.clone(),
@@ -682,7 +719,7 @@ fn report_unverified(
             ),
         ),
     };
-    tell_operator(tx, ctx.config, subject, body, ctx.now)
+    tell_operator(tx, ctx.config, PURPOSE_OPERATOR, subject, body, ctx.now)
 }
 
 fn new_feedback(
@@ -697,26 +734,29 @@ fn new_feedback(
     let sender = msg.sender().expect("hold_reason checked the sender");
     let config = ctx.config;
     let tag = route::find_tag(&msg.mail.subject, &config.providers);
-    let (provider, title) = match (addressed_to, tag) {
+    let (provider, company_name, title) = match (addressed_to, tag) {
         (
             Some(slug),
             Tag::Known {
                 slug: tagged,
                 title,
             },
-        ) if tagged == slug => (config.provider(slug), title),
-        (Some(slug), _) => (config.provider(slug), msg.mail.subject.clone()),
-        (None, Tag::Known { slug, title }) => (config.provider(&slug), title),
-        (None, Tag::Unknown { tag, .. }) => {
-            help(tx, ctx, msg, &sender, Some(&tag))?;
-            return Ok("unknown company tag: kept, help sent".into());
-        }
+        ) if tagged == slug => (config.provider(slug), String::new(), title),
+        (Some(slug), _) => (
+            config.provider(slug),
+            String::new(),
+            msg.mail.subject.clone(),
+        ),
+        (None, Tag::Known { slug, title }) => (config.provider(&slug), String::new(), title),
+        // "Any service": feedback about a company not registered yet is published anyway and
+        // waits for the company to be registered.
+        (None, Tag::Unknown { tag, title }) => (None, compose::one_line(&tag), title),
         (None, Tag::Missing) => {
-            help(tx, ctx, msg, &sender, None)?;
+            help(tx, ctx, msg, &sender)?;
             return Ok("no company tag: kept, help sent".into());
         }
     };
-    let provider = provider.expect("routing only names configured providers");
+    let company_name = provider.map_or(company_name, |p| p.name.clone());
     let title = compose::one_line(&title);
     let title = if title.is_empty() {
         untitled(config.language).to_owned()
@@ -725,7 +765,7 @@ fn new_feedback(
     };
     let (pseudonym, body) = feedback_text(msg.mail, config.language);
     let title = mail::redact_addresses(&title, address_removed(config.language));
-    let choice = route::choose_route(provider, &title, &body);
+    let choice = provider.map(|p| route::choose_route(p, &title, &body));
     let personal = crate::screen::personal_data(&format!("{title}\n{body}"));
     let now = ctx.now;
     let journal_id = msg.entry.id;
@@ -740,18 +780,16 @@ fn new_feedback(
         None
     };
     let thread_id = tx.create_thread(&NewThread {
-        provider: Some(&provider.slug),
-        company: &provider.name,
+        provider: provider.map(|p| p.slug.as_str()),
+        company: &company_name,
         title: &title,
-        route: Some(&choice.address),
-        route_label: choice.label.as_deref(),
+        route: choice.as_ref().map(|c| c.address.as_str()),
+        route_label: choice.as_ref().and_then(|c| c.label.as_deref()),
         journal_id,
         created_at: now,
-        due_at: Some(crate::calendar::add_working_days(
-            now,
-            provider.response_days,
-            &ctx.config.extra_days_off(),
-        )),
+        due_at: provider.map(|p| {
+            crate::calendar::add_working_days(now, p.response_days, &config.extra_days_off())
+        }),
         held,
     })?;
     let consumer = tx.add_participant(
@@ -762,14 +800,20 @@ fn new_feedback(
         Some(person),
         now,
     )?;
-    let company = tx.add_participant(
-        thread_id,
-        Role::Provider,
-        &choice.address,
-        &provider.name,
-        None,
-        now,
-    )?;
+    let company = match (provider, &choice) {
+        (Some(provider), Some(choice)) => Some((
+            provider,
+            tx.add_participant(
+                thread_id,
+                Role::Provider,
+                &choice.address,
+                &provider.name,
+                None,
+                now,
+            )?,
+        )),
+        _ => None,
+    };
     tx.add_post(&NewPost {
         thread_id,
         participant_id: Some(consumer),
@@ -791,7 +835,7 @@ fn new_feedback(
             .collect();
         let (subject, body) = compose::confirm_text(
             &pseudonym,
-            &provider.name,
+            &company_name,
             &title,
             if held == Some(HELD_PERSONAL_DATA) {
                 &found
@@ -823,8 +867,7 @@ fn new_feedback(
             Some(journal_id),
         )?;
         return Ok(format!(
-            "new thread {thread_id} for {} held until the writer confirms ({})",
-            provider.slug,
+            "new thread {thread_id} held until the writer confirms ({})",
             held.unwrap_or_default()
         ));
     }
@@ -833,22 +876,33 @@ fn new_feedback(
         ctx,
         &Announcement {
             thread_id,
-            provider,
             title: &title,
             pseudonym: &pseudonym,
             body: &body,
-            route_label: choice.label.as_deref(),
+            route_label: choice.as_ref().and_then(|c| c.label.as_deref()),
             consumer,
             consumer_address: &sender,
-            company,
-            company_address: &choice.address,
-            journal_id,
+            company: company.map(|(provider, participant)| CompanySide {
+                provider,
+                participant,
+                address: &choice
+                    .as_ref()
+                    .expect("a registered company has a route")
+                    .address,
+            }),
+            company_name: &company_name,
+            journal_id: Some(journal_id),
         },
     )?;
-    Ok(format!(
-        "new thread {thread_id} for {}, forwarded and acknowledged",
-        provider.slug
-    ))
+    Ok(match provider {
+        Some(p) => format!(
+            "new thread {thread_id} for {}, forwarded and acknowledged",
+            p.slug
+        ),
+        None => {
+            format!("new thread {thread_id} for a company not registered yet: published, waits")
+        }
+    })
 }
 
 fn help(
@@ -856,9 +910,8 @@ fn help(
     ctx: &Context<'_>,
     msg: &Message<'_>,
     sender: &str,
-    unknown_tag: Option<&str>,
 ) -> Result<(), PipelineError> {
-    let (subject, body) = compose::help_text(unknown_tag, ctx.config, &msg.mail.subject)?;
+    let (subject, body) = compose::help_text(None, ctx.config, &msg.mail.subject)?;
     let letter = Letter {
         from_name: "nonono".into(),
         from_address: format!("palaute@{}", ctx.config.domain),

@@ -251,7 +251,7 @@ async fn the_company_address_works_without_a_tag_and_a_pseudonym_line_is_honoure
 }
 
 #[tokio::test]
-async fn feedback_without_a_known_company_is_kept_and_answered_with_help() {
+async fn feedback_without_a_tag_gets_help_and_an_unregistered_company_waits_in_public() {
     let mut app = TestApp::start().await;
     app.send_fixture(
         "pekka@example.fi",
@@ -275,14 +275,22 @@ async fn feedback_without_a_known_company_is_kept_and_answered_with_help() {
         "help shows how to tag:\n{}",
         out[0].text
     );
-    assert!(out[1].text.contains("\"Acme Oy\""), "{}", out[1].text);
     assert_eq!(out[0].auto_submitted.as_deref(), Some("auto-replied"));
+    assert!(
+        out[1]
+            .text
+            .contains("Yritys Acme Oy ei ole vielä palvelussa"),
+        "{}",
+        out[1].text
+    );
     app.wait_processed().await;
     let store = app.store();
-    assert!(
-        store.latest_threads(10).unwrap().is_empty(),
-        "no thread without a company"
-    );
+    let threads = store.latest_threads(10).unwrap();
+    assert_eq!(threads.len(), 1, "a thread for the tagged feedback only");
+    assert_eq!(threads[0].company, "Acme Oy");
+    assert_eq!(threads[0].provider, None);
+    let (_, page) = app.get(&format!("/t/{}", threads[0].id)).await;
+    assert!(page.contains("Ei vielä toimitettu"), "{page}");
     assert_eq!(
         store.journal_counts().unwrap(),
         vec![("done".to_owned(), 2)],

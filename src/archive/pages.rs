@@ -187,6 +187,18 @@ fn status(thread: &Thread, config: &Config, now: i64) -> (String, &'static str) 
             Language::En => (format!("Answered after {after}"), "answered"),
         };
     }
+    if thread.provider.is_none() {
+        return match lang {
+            Language::Fi => (
+                "Ei vielä toimitettu: yritys ei ole vielä palvelussa".into(),
+                "undelivered",
+            ),
+            Language::En => (
+                "Not delivered yet: the company is not in the service yet".into(),
+                "undelivered",
+            ),
+        };
+    }
     let days = working_days_between(thread.created_at, now, &config.extra_days_off());
     let overdue = thread.due_at.is_some_and(|due| due < now);
     match (lang, overdue) {

@@ -9,7 +9,8 @@ use super::{Participant, Result, Role, Store, StoreError, Tx};
 #[derive(Debug, Clone)]
 pub struct Opening {
     pub consumer: Participant,
-    pub company: Participant,
+    /// `None` for feedback about a company not registered yet.
+    pub company: Option<Participant>,
     pub person_id: Option<i64>,
     pub body: String,
 }
@@ -52,7 +53,10 @@ impl Tx<'_> {
         )?;
         Ok(Opening {
             consumer: participant(Role::Consumer)?,
-            company: participant(Role::Provider)?,
+            company: self
+                .participants(thread, Role::Provider)?
+                .into_iter()
+                .next(),
             person_id,
             body,
         })
