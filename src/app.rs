@@ -308,8 +308,9 @@ impl Running {
 /// How long feedback waits for its writer's confirmation before it is purged.
 pub const HELD_FOR: i64 = 7 * 86_400;
 
-/// Work that runs on the clock, every quarter of an hour: purging feedback its writer never
-/// confirmed, and reminding companies past their response time.
+/// Work that runs on the clock, at start and every quarter of an hour: purging feedback its
+/// writer never confirmed, forwarding feedback whose company is now registered, reminding
+/// companies past their response time, and the operator's daily digest of unregistered ones.
 async fn scheduler(
     store: Store,
     config: Arc<Config>,
@@ -328,16 +329,25 @@ async fn scheduler(
             Err(e) => tracing::error!("scheduler: purging: {e}"),
         }
         let (c, k) = (config.clone(), key.clone());
-        let reminded = store
-            .run(move |s| crate::remind::send_due(s, &c, &k, crate::clock::now()))
+        let done = store
+            .run(move |s| {
+                let now = crate::clock::now();
+                let forwarded = crate::unregistered::attach_registered(s, &c, &k, now)?;
+                let reminded = crate::remind::send_due(s, &c, &k, now)?;
+                let digest = crate::unregistered::send_digest(s, &c, now)?;
+                Ok::<_, crate::pipeline::PipelineError>((forwarded, reminded, digest))
+            })
             .await;
-        match reminded {
-            Ok(0) => {}
-            Ok(n) => {
-                tracing::info!("scheduler: reminded {n} companies");
+        match done {
+            Ok((0, 0, false)) => {}
+            Ok((forwarded, reminded, digest)) => {
+                tracing::info!(
+                    "scheduler: {forwarded} waiting threads forwarded, {reminded} companies reminded{}",
+                    if digest { ", digest sent" } else { "" }
+                );
                 relay_wake.notify_one();
             }
-            Err(e) => tracing::error!("scheduler: reminders: {e}"),
+            Err(e) => tracing::error!("scheduler: {e}"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(900)) => {}

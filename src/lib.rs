@@ -13,6 +13,7 @@
 //! pipeline   journal -> classify, parse, route -> threads, posts, outbox in one transaction
 //! reprocess  re-derives published text from the raw mail after a parser change
 //! remind     reminders to companies past their response time (at most three)
+//! unregistered  companies not registered yet: waiting feedback, digest, attach on registration
 //! relay      outbox worker: file or SMTP transport, retries with backoff (relay::retry)
 //! archive    read-only web archive (axum + askama)
 //! compose    the mail we write, Finnish and English
@@ -51,3 +52,4 @@ pub mod screen;
 pub mod store;
 pub mod token;
 pub mod tone;
+pub mod unregistered;

@@ -26,8 +26,11 @@ enum Command {
     Serve,
     /// Check the configuration and name every key that is wrong.
     CheckConfig,
-    /// List the providers (companies) feedback can be routed to.
-    Providers,
+    /// List the providers (companies) feedback can be routed to; `providers add` registers one.
+    Providers {
+        #[command(subcommand)]
+        action: Option<ProviderAction>,
+    },
     /// Write the public archive as JSON Lines, one post a line, to standard output.
     Export,
     /// Derive every published text again from its raw mail (after a parser fix) and retry
@@ -48,6 +51,29 @@ enum Command {
         /// Make every waiting message due now, as after fixing the smarthost.
         #[arg(long)]
         flush: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProviderAction {
+    /// Register a company in the config file and forward the feedback that waits for it now.
+    Add {
+        /// Lowercase letters, digits and `-`: also its address SLUG@DOMAIN.
+        slug: String,
+        /// The company's public name.
+        #[arg(long)]
+        name: String,
+        /// Where its feedback goes (repeat for more; the first is the default).
+        #[arg(long = "route", required = true)]
+        routes: Vec<String>,
+        /// Another name writers use for it (repeatable).
+        #[arg(long = "alias")]
+        aliases: Vec<String>,
+        /// An address or bare domain whose mail counts as the company's own (repeatable).
+        #[arg(long = "representative")]
+        representatives: Vec<String>,
+        #[arg(long, default_value_t = 3)]
+        response_days: u32,
     },
 }
 
@@ -157,7 +183,54 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("\nand add to the config:\n\n[outbound]\ndkim_key = \"dkim.key\"");
             }
         }
-        Command::Providers => {
+        Command::Providers {
+            action:
+                Some(ProviderAction::Add {
+                    slug,
+                    name,
+                    routes,
+                    aliases,
+                    representatives,
+                    response_days,
+                }),
+        } => {
+            let quote = |v: &str| toml::Value::String(v.to_owned()).to_string();
+            let list = |vs: &[String]| vs.iter().map(|v| quote(v)).collect::<Vec<_>>().join(", ");
+            let block = format!(
+                "\n[[providers]]\nslug = {}\nname = {}\naliases = [{}]\nroutes = [{}]\nrepresentatives = [{}]\nresponse_days = {response_days}\n",
+                quote(&slug),
+                quote(&name),
+                list(&aliases),
+                list(&routes),
+                list(&representatives),
+            );
+            let mut text = std::fs::read_to_string(&cli.config)
+                .with_context(|| format!("reading {}", cli.config.display()))?;
+            text.push_str(&block);
+            // The new file must be a valid config before it replaces the old one.
+            let updated = Config::parse(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let problems = updated.validate();
+            if !problems.is_empty() {
+                anyhow::bail!("not registered: {}", problems.join("; "));
+            }
+            let tmp = cli.config.with_extension("toml.new");
+            std::fs::write(&tmp, &text)?;
+            std::fs::rename(&tmp, &cli.config)?;
+            let mut store = nonono::app::open_store(&updated)?;
+            let key = nonono::app::token_key(&updated)?;
+            let forwarded = nonono::unregistered::attach_registered(
+                &mut store,
+                &updated,
+                &key,
+                nonono::clock::now(),
+            )?;
+            println!(
+                "Registered {name} ({slug}) in {}. {forwarded} waiting threads forwarded to it; \
+                 a running service delivers them now. Restart it so new mail is routed too.",
+                cli.config.display()
+            );
+        }
+        Command::Providers { action: None } => {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{:<20} {:<30} {:>5}  routes", "slug", "name", "days")?;
             for p in &config.providers {

@@ -220,3 +220,79 @@ async fn an_answer_that_blames_is_published_and_the_company_is_told_privately_on
     );
     assert!(!page.contains("Vastauksestanne"), "the note is private");
 }
+
+#[tokio::test]
+async fn an_unregistered_company_is_in_the_operators_digest_and_gets_its_feedback_on_registration()
+{
+    let mut app =
+        TestApp::start_with(|c| c.operator_address = Some("operator@nonono.test".into())).await;
+    app.send_fixture(
+        "pekka@example.fi",
+        "palaute@nonono.localhost",
+        "new-feedback-unknown-tag.eml",
+    )
+    .await;
+    app.wait_outbound(1).await;
+    app.wait_processed().await;
+    // The scheduler runs at start: the digest lists the company feedback waits for.
+    app.restart(|_| {}).await;
+    let out = app.wait_outbound(2).await;
+    let digest = out
+        .iter()
+        .find(|m| m.to == "operator@nonono.test")
+        .expect("digest");
+    assert_eq!(digest.subject, "Rekisteröimättömät yritykset: 1");
+    assert!(
+        digest.text.contains("- Acme Oy: 1 palautetta"),
+        "{}",
+        digest.text
+    );
+    app.restart(|_| {}).await;
+    assert_eq!(app.outbound().len(), 2, "one digest a day");
+
+    let config = app.cli_config();
+    let add = |slug: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_nonono"))
+            .args(["providers", "add", slug, "--name", "Acme Oy"])
+            .args([
+                "--route",
+                "palaute@acme.example",
+                "--representative",
+                "acme.example",
+            ])
+            .args(["--config", config.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let added = add("acme");
+    let printed = String::from_utf8_lossy(&added.stdout);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert!(printed.contains("1 waiting threads forwarded"), "{printed}");
+    let again = add("acme");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("appears twice"));
+    assert!(
+        nonono::config::Config::load(&config)
+            .unwrap()
+            .provider("acme")
+            .is_some()
+    );
+
+    // The relay polls the outbox; a restart makes it look at once.
+    app.restart(|_| {}).await;
+    let out = app.wait_outbound(3).await;
+    let forward = out
+        .iter()
+        .find(|m| m.to == "palaute@acme.example")
+        .expect("the waiting feedback is forwarded");
+    assert!(forward.text.contains("Acme"), "{}", forward.text);
+    let thread = app.store().latest_threads(1).unwrap().remove(0);
+    assert_eq!(thread.provider.as_deref(), Some("acme"));
+    assert!(thread.due_at.is_some(), "its response time starts now");
+    let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
+    assert!(page.contains("Yritys rekisteröitiin, ja palaute välitettiin sille"));
+}

@@ -494,6 +494,12 @@ fn describe(lang: Language, e: &Event) -> String {
             e.detail,
             crate::remind::MAX_REMINDERS
         ),
+        (Language::Fi, crate::unregistered::EVENT_FORWARDED) => {
+            "Yritys rekisteröitiin, ja palaute välitettiin sille".into()
+        }
+        (Language::En, crate::unregistered::EVENT_FORWARDED) => {
+            "The company was registered and the feedback passed on to it".into()
+        }
         (Language::Fi, "bounce") => "Viestiä ei voitu toimittaa".into(),
         (Language::En, "bounce") => "A message could not be delivered".into(),
         (Language::Fi, _) => "Viesti odottaa tarkistusta".into(),

@@ -12,6 +12,7 @@ pub mod reminders;
 pub mod removal;
 pub mod replay;
 pub mod tone;
+pub mod unregistered;
 
 use std::path::Path;
 

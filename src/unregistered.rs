@@ -1,0 +1,133 @@
+//! Companies not reachable yet. Feedback that names a company nobody has registered is public
+//! anyway and waits; the operator gets a daily digest of such companies; once a company is
+//! registered (`nonono providers add`, or the config and a restart), its waiting threads are
+//! attached to it and forwarded at once, with its response time starting then.
+
+use crate::calendar::add_working_days;
+use crate::config::{Config, Language};
+use crate::pipeline::{self, Announcement, CompanySide, Context, PipelineError};
+use crate::route;
+use crate::store::{Role, Store};
+use crate::token::TokenKey;
+
+/// The purpose of the operator's digest (an operator notice: its failure begets no notice).
+pub const PURPOSE_DIGEST: &str = "operator-digest";
+/// The thread event left when waiting feedback reaches its newly registered company.
+pub const EVENT_FORWARDED: &str = "forwarded";
+/// How often the digest goes out at most.
+const DIGEST_EVERY: i64 = 86_400;
+
+/// Attaches every waiting thread whose company name is now a registered provider's name, slug
+/// or alias, and queues its forward. Returns how many threads were forwarded.
+pub fn attach_registered(
+    store: &mut Store,
+    config: &Config,
+    key: &TokenKey,
+    now: i64,
+) -> Result<usize, PipelineError> {
+    let ctx = Context {
+        config,
+        key,
+        authenticator: None,
+        now,
+    };
+    let tx = store.begin()?;
+    let mut forwarded = 0;
+    for waiting in tx.waiting_unregistered()? {
+        let name = route::fold(&waiting.company);
+        let Some(provider) = config.providers.iter().find(|p| {
+            std::iter::once(&p.name)
+                .chain(std::iter::once(&p.slug))
+                .chain(&p.aliases)
+                .any(|n| route::fold(n) == name)
+        }) else {
+            continue;
+        };
+        let choice = route::choose_route(provider, &waiting.title, &waiting.body);
+        let due = add_working_days(now, provider.response_days, &config.extra_days_off());
+        tx.attach_provider(
+            waiting.thread_id,
+            &provider.slug,
+            &provider.name,
+            &choice.address,
+            choice.label.as_deref(),
+            due,
+        )?;
+        let participant = tx.add_participant(
+            waiting.thread_id,
+            Role::Provider,
+            &choice.address,
+            &provider.name,
+            None,
+            now,
+        )?;
+        let announcement = Announcement {
+            thread_id: waiting.thread_id,
+            title: &waiting.title,
+            pseudonym: &waiting.consumer.public_name,
+            body: &waiting.body,
+            route_label: choice.label.as_deref(),
+            consumer: waiting.consumer.id,
+            consumer_address: &waiting.consumer.address,
+            company: None,
+            company_name: &provider.name,
+            journal_id: None,
+        };
+        let company = CompanySide {
+            provider,
+            participant,
+            address: &choice.address,
+        };
+        pipeline::forward(&tx, &ctx, &announcement, &company)?;
+        tx.add_event(waiting.thread_id, None, EVENT_FORWARDED, "", now)?;
+        forwarded += 1;
+    }
+    tx.commit()?;
+    Ok(forwarded)
+}
+
+/// Mails the operator the companies that feedback waits for, at most once a day. Returns
+/// whether a digest was queued.
+pub fn send_digest(store: &mut Store, config: &Config, now: i64) -> Result<bool, PipelineError> {
+    let tx = store.begin()?;
+    if config.operator_address.is_none()
+        || tx.operator_mail_since(PURPOSE_DIGEST, now - DIGEST_EVERY)?
+    {
+        return Ok(false);
+    }
+    let companies = tx.unregistered_companies()?;
+    if companies.is_empty() {
+        return Ok(false);
+    }
+    let base = config.http.public_url.trim_end_matches('/');
+    let fi = config.language == Language::Fi;
+    let mut body = String::from(if fi {
+        "Palautetta odottaa näille yrityksille, joita ei ole vielä rekisteröity. Kun rekisteröit \
+         yrityksen (nonono providers add), sen odottavat palautteet välitetään heti.\n\n"
+    } else {
+        "Feedback waits for these companies, which are not registered yet. Once you register one \
+         (nonono providers add), its waiting feedback is forwarded at once.\n\n"
+    });
+    for c in &companies {
+        let days = (now - c.oldest) / 86_400;
+        body.push_str(&if fi {
+            format!(
+                "- {}: {} palautetta, vanhin {days} päivää ({base}/t/{})\n",
+                c.company, c.threads, c.newest_thread
+            )
+        } else {
+            format!(
+                "- {}: {} threads, oldest {days} days ({base}/t/{})\n",
+                c.company, c.threads, c.newest_thread
+            )
+        });
+    }
+    let subject = if fi {
+        format!("Rekisteröimättömät yritykset: {}", companies.len())
+    } else {
+        format!("Unregistered companies: {}", companies.len())
+    };
+    pipeline::tell_operator(&tx, config, PURPOSE_DIGEST, subject, body, now)?;
+    tx.commit()?;
+    Ok(true)
+}
