@@ -208,22 +208,33 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         tls,
     });
     let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
-    let notice_config = config.clone();
-    let on_failure: relay::OnFailure = Arc::new(move |store: &mut Store, origin, error| {
+    let outcome_config = config.clone();
+    let on_outcome: relay::OnOutcome = Arc::new(move |store: &mut Store, origin, outcome| {
         // A notice that fails is only logged: it must not beget another notice.
         if origin.purpose.starts_with(pipeline::PURPOSE_OPERATOR) {
             return;
         }
-        let queued = store
+        let now = crate::clock::now();
+        let recorded = store
             .begin()
             .map_err(pipeline::PipelineError::from)
             .and_then(|tx| {
-                pipeline::operator_notice(&tx, &notice_config, origin, error, crate::clock::now())?;
+                match outcome {
+                    relay::Outcome::Delivered => {
+                        pipeline::delivered(&tx, &outcome_config, origin, now)?
+                    }
+                    relay::Outcome::Failed(error) => {
+                        pipeline::delivery_failed(&tx, &outcome_config, origin, error, now)?
+                    }
+                }
                 tx.commit()?;
                 Ok(())
             });
-        if let Err(e) = queued {
-            tracing::error!("relay: telling the operator: {e}");
+        if let Err(e) = recorded {
+            tracing::error!(
+                "relay: recording what became of outbound {}: {e}",
+                origin.outbox
+            );
         }
     });
     let relay = tokio::spawn(relay::run(
@@ -231,7 +242,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         transport,
         signer,
         relay_wake.clone(),
-        on_failure,
+        on_outcome,
         stopped.clone(),
     ));
     let scheduler = tokio::spawn(scheduler(

@@ -511,7 +511,7 @@ fn bounce(
             let Some(origin) = tx.bounced(outbox, msg.entry.id, ctx.now)? else {
                 return Ok("bounce for a message we no longer have: kept".into());
             };
-            operator_notice(tx, ctx.config, &origin, &msg.mail.subject, ctx.now)?;
+            delivery_failed(tx, ctx.config, &origin, &msg.mail.subject, ctx.now)?;
             Ok(format!(
                 "bounce for outbound {outbox} ({}): recorded, operator told",
                 origin.purpose
@@ -544,15 +544,51 @@ fn bounce(
 /// The outbox purpose of mail to the operator.
 pub const PURPOSE_OPERATOR: &str = "operator";
 
-/// Tells the operator that a message could not be delivered: a mail to `operator_address`
-/// when one is configured (the log has it either way).
-pub fn operator_notice(
+/// The company in `origin`'s thread, when `origin` was mail to it.
+fn company_thread(tx: &Tx<'_>, origin: &MessageOrigin) -> Result<Option<i64>, PipelineError> {
+    let (Some(thread), Some(participant)) = (origin.thread_id, origin.participant_id) else {
+        return Ok(None);
+    };
+    let to_company = tx
+        .participant(participant)?
+        .is_some_and(|p| p.role == Role::Provider);
+    Ok(to_company.then_some(thread))
+}
+
+/// A message was accepted by its receiving server. When it went to a company, that company's
+/// response time starts now (or again, after its mail bounced).
+pub fn delivered(
+    tx: &Tx<'_>,
+    config: &Config,
+    origin: &MessageOrigin,
+    now: i64,
+) -> Result<(), PipelineError> {
+    let Some(thread_id) = company_thread(tx, origin)? else {
+        return Ok(());
+    };
+    let thread = tx.thread(thread_id)?;
+    let Some(provider) = thread.provider.as_deref().and_then(|s| config.provider(s)) else {
+        return Ok(());
+    };
+    let due =
+        crate::calendar::add_working_days(now, provider.response_days, &config.extra_days_off());
+    tx.company_reached(thread_id, now, due)?;
+    Ok(())
+}
+
+/// A message could not be delivered. When it went to a company, the company's clock stops
+/// until mail gets through; the operator is told by mail when `operator_address` is configured
+/// (the log has it either way).
+pub fn delivery_failed(
     tx: &Tx<'_>,
     config: &Config,
     origin: &MessageOrigin,
     detail: &str,
     now: i64,
 ) -> Result<(), PipelineError> {
+    if let Some(thread_id) = company_thread(tx, origin)? {
+        tx.company_unreachable(thread_id, now)?;
+    }
     tracing::warn!(
         outbox = origin.outbox,
         thread = origin.thread_id,

@@ -296,3 +296,64 @@ async fn an_unregistered_company_is_in_the_operators_digest_and_gets_its_feedbac
     let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
     assert!(page.contains("Yritys rekisteröitiin, ja palaute välitettiin sille"));
 }
+
+#[tokio::test]
+async fn the_company_clock_starts_at_delivery_and_pauses_while_its_route_bounces() {
+    let sink = common::sink::Sink::start("550 5.1.1 No such mailbox").await;
+    let app = TestApp::start_with(|c| {
+        c.outbound.transport = nonono::config::Transport::Smtp;
+        c.outbound.smtp_port = sink.port;
+    })
+    .await;
+    app.send_fixture(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        "new-feedback-tagged.eml",
+    )
+    .await;
+    let store = app.store();
+    let thread = loop {
+        let threads = store.latest_threads(1).unwrap();
+        if let Some(t) = threads.first().filter(|t| t.undeliverable_at.is_some()) {
+            break t.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    assert_eq!(thread.due_at, None, "the clock is paused");
+    assert_eq!(thread.delivered_at, None);
+    let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
+    assert!(page.contains("Ei toimitettavissa yritykselle"), "{page}");
+
+    // The company's server takes mail again: the writer's next message gets through, and the
+    // company's response time starts from that moment.
+    sink.set_reply("250 2.0.0 OK");
+    // The writer's reply address: the thread's first participant is its writer.
+    let key = app::token_key(&app.config).unwrap();
+    let writer_token = format!("t+{}@nonono.localhost", key.issue(1));
+    let follow_up = "From: matti.meikalainen@example.fi\r\nTo: x\r\nSubject: Re: lasku\r\n\
+        Message-ID: <follow-up@example.fi>\r\n\r\nJoko asia etenee?\r\n";
+    app.send(
+        "matti.meikalainen@example.fi",
+        &writer_token,
+        follow_up.as_bytes(),
+    )
+    .await
+    .unwrap();
+    sink.wait(1).await;
+    let reached = loop {
+        let t = store.thread(thread.id).unwrap().unwrap();
+        if t.delivered_at.is_some() {
+            break t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    assert_eq!(reached.undeliverable_at, None);
+    let delivered = reached.delivered_at.unwrap();
+    assert_eq!(
+        reached.due_at,
+        Some(add_working_days(delivered, 3, &[])),
+        "three working days from delivery"
+    );
+    let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
+    assert!(page.contains("Odottaa vastausta, 0 arkipäivää"), "{page}");
+}

@@ -199,7 +199,21 @@ fn status(thread: &Thread, config: &Config, now: i64) -> (String, &'static str) 
             ),
         };
     }
-    let days = working_days_between(thread.created_at, now, &config.extra_days_off());
+    if thread.undeliverable_at.is_some() {
+        return match lang {
+            Language::Fi => (
+                "Ei toimitettavissa yritykselle: vastausaika on pysäytetty".into(),
+                "undeliverable",
+            ),
+            Language::En => (
+                "Not deliverable to the company: its response time is paused".into(),
+                "undeliverable",
+            ),
+        };
+    }
+    // The company's clock runs from when its server accepted our mail.
+    let since = thread.delivered_at.unwrap_or(thread.created_at);
+    let days = working_days_between(since, now, &config.extra_days_off());
     let overdue = thread.due_at.is_some_and(|due| due < now);
     match (lang, overdue) {
         (Language::Fi, false) => (format!("Odottaa vastausta, {days} arkipäivää"), "waiting"),

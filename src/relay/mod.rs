@@ -93,8 +93,17 @@ fn envelope(row: &OutboundRow) -> Result<lettre::address::Envelope, String> {
     lettre::address::Envelope::new(from, vec![to]).map_err(|e| e.to_string())
 }
 
-/// Called after a permanent failure was recorded, to tell the operator (it may queue mail).
-pub type OnFailure = Arc<dyn Fn(&mut Store, &MessageOrigin, &str) + Send + Sync>;
+/// What became of a message, for [`OnOutcome`].
+pub enum Outcome<'a> {
+    /// The receiving server accepted it.
+    Delivered,
+    /// It failed for good, with this error.
+    Failed(&'a str),
+}
+
+/// Called after a delivery or a permanent failure was recorded: starts a company's clock, tells
+/// the operator (it may queue mail).
+pub type OnOutcome = Arc<dyn Fn(&mut Store, &MessageOrigin, Outcome<'_>) + Send + Sync>;
 
 /// Delivers due rows until `shutdown` turns true; finishes the delivery in hand first.
 pub async fn run(
@@ -102,7 +111,7 @@ pub async fn run(
     transport: Transport,
     signer: Option<Signer>,
     wake: Arc<Notify>,
-    on_failure: OnFailure,
+    on_outcome: OnOutcome,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -126,7 +135,7 @@ pub async fn run(
                 Some(signer) => transport.deliver(row, &signer.sign(&row.raw)).await,
                 None => transport.deliver(row, &row.raw).await,
             };
-            record(&store, row, outcome, &on_failure).await;
+            record(&store, row, outcome, &on_outcome).await;
         }
         if !due.is_empty() {
             continue;
@@ -143,12 +152,13 @@ pub async fn run(
     }
 }
 
-async fn record(store: &Shared, row: &OutboundRow, outcome: Delivery, on_failure: &OnFailure) {
+async fn record(store: &Shared, row: &OutboundRow, outcome: Delivery, on_outcome: &OnOutcome) {
     let (id, attempts, created_at) = (row.id, row.attempts + 1, row.created_at);
-    let on_failure = on_failure.clone();
+    let on_delivered = on_outcome.clone();
+    let on_failed = on_outcome.clone();
     let failed = move |s: &mut Store, e: &str, now: i64| {
         if let Some(origin) = s.outbound_failed(id, e, now)? {
-            on_failure(s, &origin, e);
+            on_failed(s, &origin, Outcome::Failed(e));
         }
         Ok(())
     };
@@ -160,7 +170,10 @@ async fn record(store: &Shared, row: &OutboundRow, outcome: Delivery, on_failure
             match outcome {
                 Delivery::Sent => {
                     tracing::info!(outbox = id, "relay: delivered");
-                    s.outbound_sent(id, now)
+                    if let Some(origin) = s.outbound_sent(id, now)? {
+                        on_delivered(s, &origin, Outcome::Delivered);
+                    }
+                    Ok(())
                 }
                 Delivery::Temporary(e) => match retry::next_attempt(attempts, created_at, now) {
                     Some(at) => {

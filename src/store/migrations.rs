@@ -167,4 +167,10 @@ CREATE INDEX threads_unanswered ON threads(due_at) WHERE first_answer_at IS NULL
     r#"
 ALTER TABLE posts ADD COLUMN template INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 5: the company's clock starts when its server accepted our mail, and pauses while its
+    // route bounces.
+    r#"
+ALTER TABLE threads ADD COLUMN delivered_at INTEGER;
+ALTER TABLE threads ADD COLUMN undeliverable_at INTEGER;
+"#,
 ];

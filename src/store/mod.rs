@@ -4,6 +4,7 @@
 //! rows) go through one [`Tx`], so the pipeline applies a message completely or not at all.
 //! Keeping SQL here is what lets the store move to a server database as one module's work.
 
+pub mod company_clock;
 pub mod held;
 mod migrations;
 pub mod outbox;
@@ -170,6 +171,10 @@ pub struct Thread {
     pub held: Option<String>,
     /// Hidden by the operator: the page shows only a tombstone.
     pub removed: Option<Removal>,
+    /// When the company's mail server accepted our forward: its response time runs from then.
+    pub delivered_at: Option<i64>,
+    /// Since when mail to the company bounces: its response time is paused meanwhile.
+    pub undeliverable_at: Option<i64>,
 }
 
 /// The public kind of a post (`data-kind` in pages, `kind` in the export).
@@ -536,7 +541,9 @@ pub enum ExportError {
 /// The columns [`thread_from_row`] reads, in order.
 const THREAD_COLUMNS: &str = "id, provider, company, title, route_label, created_at, due_at, \
      first_answer_at, first_auto_at, last_activity_at, posts, held, removed, removed_reason, \
-     removed_at";
+     removed_at, delivered_at, undeliverable_at";
+/// How many columns [`THREAD_COLUMNS`] has: a query's own columns come after.
+const THREAD_COLUMN_COUNT: usize = 17;
 
 fn sent_to(
     conn: &Connection,
@@ -567,6 +574,8 @@ fn thread_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Thread> {
         posts: r.get(10)?,
         held: r.get(11)?,
         removed: removal(r.get(12)?, r.get(13)?, r.get(14)?),
+        delivered_at: r.get(15)?,
+        undeliverable_at: r.get(16)?,
     })
 }
 
@@ -757,7 +766,8 @@ impl Tx<'_> {
         )?;
         if p.kind == PostKind::Official {
             self.tx.execute(
-                "UPDATE threads SET first_answer_at = ?2, answer_secs = max(?2 - created_at, 0)
+                "UPDATE threads SET first_answer_at = ?2,
+                        answer_secs = max(?2 - coalesce(delivered_at, created_at), 0)
                  WHERE id = ?1 AND first_answer_at IS NULL",
                 params![p.thread_id, p.created_at],
             )?;

@@ -181,14 +181,14 @@ impl Store {
         )?)
     }
 
-    /// Records a delivery.
-    pub fn outbound_sent(&self, id: i64, now: i64) -> Result<()> {
+    /// Records a delivery; returns what the message was.
+    pub fn outbound_sent(&self, id: i64, now: i64) -> Result<Option<MessageOrigin>> {
         self.conn.execute(
             "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?2, last_error = NULL
              WHERE id = ?1",
             params![id, now],
         )?;
-        Ok(())
+        Ok(origin(&self.conn, id)?)
     }
 
     /// Records a temporary failure and when to try again.

@@ -2,7 +2,7 @@
 
 use rusqlite::params;
 
-use super::{Result, THREAD_COLUMNS, Thread, Tx, thread_from_row};
+use super::{Result, THREAD_COLUMN_COUNT, THREAD_COLUMNS, Thread, Tx, thread_from_row};
 
 impl Tx<'_> {
     /// Public, unanswered threads of registered companies whose next reminder is due at `now`,
@@ -15,7 +15,9 @@ impl Tx<'_> {
                AND provider IS NOT NULL AND held IS NULL AND removed IS NULL
              ORDER BY due_at"
         ))?;
-        let rows = stmt.query_map(params![now, max], |r| Ok((thread_from_row(r)?, r.get(15)?)))?;
+        let rows = stmt.query_map(params![now, max], |r| {
+            Ok((thread_from_row(r)?, r.get(THREAD_COLUMN_COUNT)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
