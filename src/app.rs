@@ -321,7 +321,8 @@ pub const HELD_FOR: i64 = 7 * 86_400;
 
 /// Work that runs on the clock, at start and every quarter of an hour: purging feedback its
 /// writer never confirmed, forwarding feedback whose company is now registered, reminding
-/// companies past their response time, and the operator's daily digest of unregistered ones.
+/// companies past their response time, asking writers whether their problem was solved, and
+/// the operator's daily digest of unregistered companies.
 async fn scheduler(
     store: Store,
     config: Arc<Config>,
@@ -345,15 +346,16 @@ async fn scheduler(
                 let now = crate::clock::now();
                 let forwarded = crate::unregistered::attach_registered(s, &c, &k, now)?;
                 let reminded = crate::remind::send_due(s, &c, &k, now)?;
+                let asked = crate::solved::ask_due(s, &c, &k, now)?;
                 let digest = crate::unregistered::send_digest(s, &c, now)?;
-                Ok::<_, crate::pipeline::PipelineError>((forwarded, reminded, digest))
+                Ok::<_, crate::pipeline::PipelineError>((forwarded, reminded, asked, digest))
             })
             .await;
         match done {
-            Ok((0, 0, false)) => {}
-            Ok((forwarded, reminded, digest)) => {
+            Ok((0, 0, 0, false)) => {}
+            Ok((forwarded, reminded, asked, digest)) => {
                 tracing::info!(
-                    "scheduler: {forwarded} waiting threads forwarded, {reminded} companies reminded{}",
+                    "scheduler: {forwarded} waiting threads forwarded, {reminded} companies reminded, {asked} writers asked whether it was solved{}",
                     if digest { ", digest sent" } else { "" }
                 );
                 relay_wake.notify_one();

@@ -26,6 +26,7 @@
 //! limits     domain core: who is the same writer, which abuse limit is reached
 //! auth       sender authentication (DKIM, SPF, DMARC) of answers that claim a company
 //! tone       domain core: template answers and answers that blame the writer
+//! solved     asking writers once whether the company solved their problem
 //! token      t+/b+/c+/e+ address tokens (reply, bounce, confirm, erase) with an HMAC
 //! config     the TOML configuration
 //! clock      the one place that reads the time
@@ -49,6 +50,7 @@ pub mod remind;
 pub mod reprocess;
 pub mod route;
 pub mod screen;
+pub mod solved;
 pub mod store;
 pub mod token;
 pub mod tone;

@@ -110,6 +110,7 @@ pub fn process(
             Recipient::Reply(participant) => reply(&tx, ctx, &msg, participant)?,
             Recipient::Confirm(thread) => confirm(&tx, ctx, &msg, thread)?,
             Recipient::Erase(participant) => erase(&tx, ctx, &msg, participant)?,
+            Recipient::Solved(participant) => solved(&tx, ctx, &msg, participant)?,
             Recipient::Operator => to_operator(&tx, ctx, &msg)?,
             Recipient::Bounce(Some(outbox)) => bounce(&tx, ctx, &msg, outbox)?,
             Recipient::Bounce(None) => format!("{} to the bounce address: kept", class.as_str()),
@@ -426,6 +427,48 @@ fn erase(
     Ok(format!(
         "{erased} posts in thread {} erased by their writer",
         writer.thread_id
+    ))
+}
+
+/// The writer says whether the company solved their problem: only from the writer's address,
+/// and only a word we understand counts.
+fn solved(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    participant: i64,
+) -> Result<String, PipelineError> {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
+        return Ok(format!("solved? answer not taken: {reason}"));
+    }
+    let Some(writer) = tx.participant(participant)? else {
+        return Ok("solved? answer for a participant that no longer exists".into());
+    };
+    if writer.role != Role::Consumer || msg.sender().as_deref() != Some(writer.address.as_str()) {
+        return Ok(format!(
+            "solved? answer in thread {} not taken: sender is not the writer",
+            writer.thread_id
+        ));
+    }
+    let answer = answer_text(msg.mail, &[], ctx.config.language);
+    let Some(solved) = crate::solved::verdict(&msg.mail.subject, &answer.text) else {
+        return Ok(format!(
+            "solved? answer in thread {} not understood: kept",
+            writer.thread_id
+        ));
+    };
+    tx.record_solved(writer.thread_id, solved, ctx.now)?;
+    tx.add_event(
+        writer.thread_id,
+        Some(msg.entry.id),
+        crate::solved::EVENT_SOLVED,
+        if solved { "yes" } else { "no" },
+        ctx.now,
+    )?;
+    Ok(format!(
+        "thread {}: the writer says {}",
+        writer.thread_id,
+        if solved { "solved" } else { "not solved" }
     ))
 }
 

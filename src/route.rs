@@ -19,6 +19,8 @@ pub enum Recipient {
     Confirm(i64),
     /// `e+TOKEN@`: the participant with this id asks to erase what they wrote.
     Erase(i64),
+    /// `s+TOKEN@`: the writer with this participant id says whether their problem was solved.
+    Solved(i64),
     /// `postmaster@` / `abuse@`: for the operator.
     Operator,
     /// `b+TOKEN@`: the envelope sender of one message of ours, where its delivery report
@@ -56,6 +58,12 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
         return key
             .verify_for(Purpose::Erase, token)
             .map(Recipient::Erase)
+            .ok_or(Refusal::BadToken);
+    }
+    if let Some(token) = local.strip_prefix("s+") {
+        return key
+            .verify_for(Purpose::Solved, token)
+            .map(Recipient::Solved)
             .ok_or(Refusal::BadToken);
     }
     if let Some(token) = local.strip_prefix("c+") {

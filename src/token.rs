@@ -34,6 +34,8 @@ pub enum Purpose {
     Confirm,
     /// A writer's request to erase what they wrote in a thread (`e+`, names the participant).
     Erase,
+    /// A writer's word on whether the company solved their problem (`s+`, names the writer).
+    Solved,
 }
 
 impl TokenKey {
@@ -80,6 +82,7 @@ impl TokenKey {
             Purpose::Bounce => "bounce",
             Purpose::Confirm => "confirm",
             Purpose::Erase => "erase",
+            Purpose::Solved => "solved",
         };
         let tag = hmac::sign(&self.0, format!("{label}:{id}").as_bytes());
         base32(&tag.as_ref()[..10])

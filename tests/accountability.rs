@@ -357,3 +357,91 @@ async fn the_company_clock_starts_at_delivery_and_pauses_while_its_route_bounces
     let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
     assert!(page.contains("Odottaa vastausta, 0 arkipäivää"), "{page}");
 }
+
+#[tokio::test]
+async fn the_writer_is_asked_once_whether_it_was_solved_and_the_answer_counts() {
+    let mut app = TestApp::start().await;
+    let (forward, _) = app.new_thread().await;
+    let answer = fixture(
+        "provider-reply-official.eml",
+        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
+    );
+    app.send("anna@elisa.example", &forward.from, &answer)
+        .await
+        .unwrap();
+    app.wait_processed().await;
+    app.stop().await;
+
+    let config = app.config.clone();
+    let key = app::token_key(&config).unwrap();
+    let mut store = app::open_store(&config).unwrap();
+    let thread = store.latest_threads(1).unwrap().remove(0);
+    let answered = thread.first_answer_at.unwrap();
+    let ask_from = add_working_days(answered, nonono::solved::ASK_AFTER_DAYS, &[]);
+    let mut ask_at = |now| nonono::solved::ask_due(&mut store, &config, &key, now).unwrap();
+    assert_eq!(ask_at(ask_from - 60), 0, "not too soon after the answer");
+    assert_eq!(ask_at(ask_from), 1);
+    assert_eq!(ask_at(ask_from + 86_400 * 30), 0, "only once");
+    store.outbound_retry_now(nonono::clock::now()).unwrap();
+    drop(store);
+
+    app.restart(|_| {}).await;
+    let question = loop {
+        if let Some(q) = app
+            .outbound()
+            .into_iter()
+            .find(|m| m.subject.starts_with("Ratkesiko asiasi?"))
+        {
+            break q;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    assert_eq!(question.to, "matti.meikalainen@example.fi");
+    assert!(question.from.starts_with("s+"), "{}", question.from);
+    assert!(
+        question
+            .text
+            .contains(&format!("mailto:{}?subject=ratkaistu", question.from)),
+        "{}",
+        question.text
+    );
+
+    let reply = |from: &str, body: &str| {
+        format!(
+            "From: {from}\r\nTo: {to}\r\nSubject: Re: {subject}\r\nMessage-ID: <{n}@example.fi>\r\n\r\n{body}\r\n",
+            to = question.from,
+            subject = question.subject,
+            n = body.len(),
+        )
+    };
+    // Only the writer's word counts.
+    app.send(
+        "someone@example.fi",
+        &question.from,
+        reply("someone@example.fi", "Ei ratkaistu").as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.wait_processed().await;
+    assert_eq!(
+        app.store()
+            .figures("elisa", nonono::clock::now())
+            .unwrap()
+            .unsolved,
+        0
+    );
+    app.send(
+        "matti.meikalainen@example.fi",
+        &question.from,
+        reply("matti.meikalainen@example.fi", "Ratkaistu, kiitos!").as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.wait_processed().await;
+    let figures = app.store().figures("elisa", nonono::clock::now()).unwrap();
+    assert_eq!((figures.solved, figures.unsolved), (1, 0));
+    let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
+    assert!(page.contains("Kirjoittajan mukaan asia ratkesi"), "{page}");
+    let (_, company) = app.get("/p/elisa").await;
+    assert!(company.contains("<dt>Ratkaistu kirjoittajan mukaan</dt><dd>100 %</dd>"));
+}

@@ -26,6 +26,7 @@ pub struct Texts {
     pub overdue_share: &'static str,
     pub auto_only_share: &'static str,
     pub personal_share: &'static str,
+    pub solved_share: &'static str,
     pub template: &'static str,
     pub template_note: &'static str,
     pub verified: &'static str,
@@ -68,6 +69,7 @@ const FI: Texts = Texts {
     overdue_share: "Vastausaika ylittynyt",
     auto_only_share: "Vain automaattinen kuittaus",
     personal_share: "Henkilökohtaisia vastauksia",
+    solved_share: "Ratkaistu kirjoittajan mukaan",
     template: "Vakiovastaus",
     template_note: "Lähes sama teksti kuin yrityksen vastauksissa muihin palautteisiin.",
     verified: "Vahvistettu edustaja",
@@ -110,6 +112,7 @@ const EN: Texts = Texts {
     overdue_share: "Past response time",
     auto_only_share: "Only an automatic reply",
     personal_share: "Personal answers",
+    solved_share: "Solved, say the writers",
     template: "Template answer",
     template_note: "Nearly the same text as the company's answers to other feedback.",
     verified: "Verified representative",
@@ -255,6 +258,8 @@ pub struct CompanyRow {
     pub auto_only: String,
     /// Share of official answers written for their thread, not templates.
     pub personal: String,
+    /// Share of writers who said their problem was solved, of those who said either.
+    pub solved: String,
 }
 
 fn company_row(p: &ProviderConfig, f: &Figures, lang: Language) -> CompanyRow {
@@ -269,6 +274,7 @@ fn company_row(p: &ProviderConfig, f: &Figures, lang: Language) -> CompanyRow {
         overdue: percent(f.overdue, f.threads),
         auto_only: percent(f.auto_only, f.threads),
         personal: percent(f.answers - f.template_answers, f.answers),
+        solved: percent(f.solved, f.solved + f.unsolved),
     }
 }
 
@@ -514,6 +520,16 @@ fn describe(lang: Language, e: &Event) -> String {
         (Language::En, crate::unregistered::EVENT_FORWARDED) => {
             "The company was registered and the feedback passed on to it".into()
         }
+        (Language::Fi, crate::solved::EVENT_SOLVED) if e.detail == "yes" => {
+            "Kirjoittajan mukaan asia ratkesi".into()
+        }
+        (Language::Fi, crate::solved::EVENT_SOLVED) => {
+            "Kirjoittajan mukaan asia ei ratkennut".into()
+        }
+        (Language::En, crate::solved::EVENT_SOLVED) if e.detail == "yes" => {
+            "The writer says it was solved".into()
+        }
+        (Language::En, crate::solved::EVENT_SOLVED) => "The writer says it was not solved".into(),
         (Language::Fi, "bounce") => "Viestiä ei voitu toimittaa".into(),
         (Language::En, "bounce") => "A message could not be delivered".into(),
         (Language::Fi, _) => "Viesti odottaa tarkistusta".into(),

@@ -173,4 +173,12 @@ ALTER TABLE posts ADD COLUMN template INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE threads ADD COLUMN delivered_at INTEGER;
 ALTER TABLE threads ADD COLUMN undeliverable_at INTEGER;
 "#,
+    // 6: whether the writer says the company solved their problem, asked once.
+    r#"
+ALTER TABLE threads ADD COLUMN solved INTEGER;
+ALTER TABLE threads ADD COLUMN solved_at INTEGER;
+ALTER TABLE threads ADD COLUMN solved_asked_at INTEGER;
+CREATE INDEX threads_solved_question ON threads(first_answer_at)
+    WHERE solved_asked_at IS NULL AND first_answer_at IS NOT NULL;
+"#,
 ];

@@ -12,6 +12,7 @@ pub mod public;
 pub mod reminders;
 pub mod removal;
 pub mod replay;
+pub mod solved;
 pub mod tone;
 pub mod unregistered;
 

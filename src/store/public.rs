@@ -19,6 +19,9 @@ pub struct Figures {
     /// Official answers, and how many of them are templates.
     pub answers: i64,
     pub template_answers: i64,
+    /// Threads whose writer said the problem was solved, and was not.
+    pub solved: i64,
+    pub unsolved: i64,
 }
 
 /// Which threads a company page lists.
@@ -73,13 +76,23 @@ pub fn fts_query(text: &str) -> Option<String> {
 impl Store {
     /// A company's figures at `now`.
     pub fn figures(&self, provider: &str, now: i64) -> Result<Figures> {
-        let (threads, answered, overdue, auto_only) = self.conn.query_row(
+        let (threads, answered, overdue, auto_only, solved, unsolved) = self.conn.query_row(
             "SELECT count(*), count(first_answer_at),
                     coalesce(sum(first_answer_at IS NULL AND due_at < ?2), 0),
-                    coalesce(sum(first_answer_at IS NULL AND first_auto_at IS NOT NULL), 0)
+                    coalesce(sum(first_answer_at IS NULL AND first_auto_at IS NOT NULL), 0),
+                    coalesce(sum(solved = 1), 0), coalesce(sum(solved = 0), 0)
              FROM threads WHERE provider = ?1 AND held IS NULL",
             params![provider, now],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
         )?;
         let (answers, template_answers) = self.conn.query_row(
             "SELECT count(*), coalesce(sum(p.template), 0)
@@ -97,6 +110,8 @@ impl Store {
             auto_only,
             answers,
             template_answers,
+            solved,
+            unsolved,
         })
     }
 

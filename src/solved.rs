@@ -1,0 +1,172 @@
+//! Did it get solved? A while after a company's first answer, its writer is asked once, by
+//! mail, whether the problem was solved. A one-word reply ("ratkaistu" / "ei ratkaistu",
+//! "solved" / "not solved"), or one of the mailto links in the question, records it; threads
+//! show it and companies get a solution rate beside their response rate.
+
+use crate::calendar::add_working_days;
+use crate::compose::{Letter, Origin};
+use crate::config::{Config, Language};
+use crate::pipeline::{self, Context, PipelineError};
+use crate::store::Store;
+use crate::token::{Purpose, TokenKey};
+
+/// Working days after the company's first answer before the writer is asked.
+pub const ASK_AFTER_DAYS: u32 = 5;
+/// The thread event a reply leaves; its detail is `yes` or `no`.
+pub const EVENT_SOLVED: &str = "solved";
+
+/// What a writer's reply says: solved (`true`), not solved (`false`), or nothing we can tell.
+/// The subject counts (the mailto links put the word there), then the first line of the text.
+pub fn verdict(subject: &str, text: &str) -> Option<bool> {
+    let first_line = text.lines().map(str::trim).find(|l| !l.is_empty());
+    [Some(subject), first_line]
+        .into_iter()
+        .flatten()
+        .find_map(|line| word(&line.to_lowercase()))
+}
+
+/// Words that say it was not solved, and that it was, as a reply starts ("Ratkaistu, kiitos!").
+const NOT_SOLVED: &[&str] = &["ei ratkaistu", "ei ratkennut", "not solved", "unsolved"];
+const SOLVED: &[&str] = &["ratkaistu", "ratkesi", "solved"];
+/// Words that count only alone: "No en tiedä" is no "no".
+const ALONE: &[(&str, bool)] = &[("kyllä", true), ("yes", true), ("ei", false), ("no", false)];
+
+fn word(line: &str) -> Option<bool> {
+    // Replies start "Re: ..." or "Vs: ..."; the word is what comes after.
+    let line = line
+        .trim()
+        .trim_start_matches("re:")
+        .trim_start_matches("vs:")
+        .trim();
+    let starts = |phrase: &&str| {
+        line.strip_prefix(*phrase)
+            .is_some_and(|rest| !rest.starts_with(char::is_alphanumeric))
+    };
+    if NOT_SOLVED.iter().any(starts) {
+        return Some(false);
+    }
+    if SOLVED.iter().any(starts) {
+        return Some(true);
+    }
+    let alone = line.trim_end_matches(['.', '!']);
+    ALONE.iter().find(|(w, _)| *w == alone).map(|(_, v)| *v)
+}
+
+/// Asks every writer whose company answered at least [`ASK_AFTER_DAYS`] working days before
+/// `now`, once. Returns how many were asked.
+pub fn ask_due(
+    store: &mut Store,
+    config: &Config,
+    key: &TokenKey,
+    now: i64,
+) -> Result<usize, PipelineError> {
+    let ctx = Context {
+        config,
+        key,
+        authenticator: None,
+        now,
+    };
+    let days_off = config.extra_days_off();
+    let tx = store.begin()?;
+    let mut asked = 0;
+    for (thread, writer) in tx.solved_questions_pending()? {
+        let answered = thread.first_answer_at.expect("only answered threads");
+        if add_working_days(answered, ASK_AFTER_DAYS, &days_off) > now {
+            continue;
+        }
+        let address = format!(
+            "s+{}@{}",
+            key.issue_for(Purpose::Solved, writer.id),
+            config.domain
+        );
+        let url = pipeline::public_url(config, thread.id);
+        let (subject, body) = question(
+            config.language,
+            &writer.public_name,
+            &thread.company,
+            &thread.title,
+            &url,
+            &address,
+        );
+        let letter = Letter {
+            from_name: "nonono".into(),
+            from_address: address,
+            to: writer.address.clone(),
+            subject,
+            body,
+            references: tx.references(writer.id)?,
+            origin: Origin::Automatic,
+        };
+        pipeline::send(
+            &tx,
+            &ctx,
+            &letter,
+            "solved-question",
+            Some(thread.id),
+            Some(writer.id),
+            None,
+        )?;
+        tx.solved_asked(thread.id, now)?;
+        asked += 1;
+    }
+    tx.commit()?;
+    Ok(asked)
+}
+
+fn question(
+    lang: Language,
+    name: &str,
+    company: &str,
+    title: &str,
+    url: &str,
+    address: &str,
+) -> (String, String) {
+    match lang {
+        Language::Fi => (
+            format!("Ratkesiko asiasi? {title}"),
+            format!(
+                "Hei {name},\n\n{company} vastasi palautteeseesi \"{title}\":\n{url}\n\n\
+                 Ratkesiko asia? Vastaa tähän viestiin yhdellä sanalla: ratkaistu tai ei \
+                 ratkaistu. Tai napsauta:\n\
+                 ratkaistu: mailto:{address}?subject=ratkaistu\n\
+                 ei ratkaistu: mailto:{address}?subject=ei%20ratkaistu\n\n\
+                 Vastauksesi näkyy palautteen sivulla ja yrityksen luvuissa. Kysymme tämän \
+                 vain kerran.\n"
+            ),
+        ),
+        Language::En => (
+            format!("Did it get solved? {title}"),
+            format!(
+                "Hello {name},\n\n{company} answered your feedback \"{title}\":\n{url}\n\n\
+                 Was your problem solved? Reply to this message with one word: solved or not \
+                 solved. Or click:\n\
+                 solved: mailto:{address}?subject=solved\n\
+                 not solved: mailto:{address}?subject=not%20solved\n\n\
+                 Your answer shows on the feedback's page and in the company's figures. We ask \
+                 only once.\n"
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_word_replies_are_read_in_finnish_and_english() {
+        assert_eq!(verdict("ratkaistu", ""), Some(true));
+        assert_eq!(
+            verdict("Re: Ratkesiko asiasi? Lasku", "Ratkaistu, kiitos!"),
+            Some(true)
+        );
+        assert_eq!(verdict("", "Kyllä."), Some(true));
+        assert_eq!(
+            verdict("Vs: Ratkesiko asiasi?", "Ei ratkaistu."),
+            Some(false)
+        );
+        assert_eq!(verdict("not solved", ""), Some(false));
+        assert_eq!(verdict("Re: Did it get solved?", "Solved"), Some(true));
+        assert_eq!(verdict("Re: Ratkesiko asiasi?", "No en tiedä vielä"), None);
+    }
+}
