@@ -27,6 +27,7 @@
 //! auth       sender authentication (DKIM, SPF, DMARC) of answers that claim a company
 //! tone       domain core: template answers and answers that blame the writer
 //! solved     asking writers once whether the company solved their problem
+//! support    readers who had the same problem add their voice to a thread
 //! token      t+/b+/c+/e+ address tokens (reply, bounce, confirm, erase) with an HMAC
 //! config     the TOML configuration
 //! clock      the one place that reads the time
@@ -52,6 +53,7 @@ pub mod route;
 pub mod screen;
 pub mod solved;
 pub mod store;
+pub mod support;
 pub mod token;
 pub mod tone;
 pub mod unregistered;

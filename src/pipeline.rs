@@ -111,6 +111,8 @@ pub fn process(
             Recipient::Confirm(thread) => confirm(&tx, ctx, &msg, thread)?,
             Recipient::Erase(participant) => erase(&tx, ctx, &msg, participant)?,
             Recipient::Solved(participant) => solved(&tx, ctx, &msg, participant)?,
+            Recipient::Support(thread) => crate::support::support(&tx, ctx, &msg, thread)?,
+            Recipient::ConfirmSupport(support) => crate::support::confirm(&tx, ctx, &msg, support)?,
             Recipient::Operator => to_operator(&tx, ctx, &msg)?,
             Recipient::Bounce(Some(outbox)) => bounce(&tx, ctx, &msg, outbox)?,
             Recipient::Bounce(None) => format!("{} to the bounce address: kept", class.as_str()),
@@ -126,18 +128,18 @@ pub fn process(
     Ok(outcome)
 }
 
-struct Message<'a> {
-    entry: &'a JournalEntry,
-    mail: &'a ParsedMail,
-    class: Class,
+pub(crate) struct Message<'a> {
+    pub(crate) entry: &'a JournalEntry,
+    pub(crate) mail: &'a ParsedMail,
+    pub(crate) class: Class,
     /// How the sender authenticated, when it claims to be some company's representative and
     /// sender authentication is on.
-    evidence: Option<&'a Evidence>,
+    pub(crate) evidence: Option<&'a Evidence>,
 }
 
 impl Message<'_> {
     /// The writer's address: From, else the envelope sender.
-    fn sender(&self) -> Option<String> {
+    pub(crate) fn sender(&self) -> Option<String> {
         self.mail
             .from
             .as_ref()
@@ -150,7 +152,7 @@ impl Message<'_> {
     }
 
     /// Why this message must not be answered or passed on, if it must not.
-    fn hold_reason(
+    pub(crate) fn hold_reason(
         &self,
         tx: &Tx<'_>,
         ctx: &Context<'_>,

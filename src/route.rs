@@ -21,6 +21,11 @@ pub enum Recipient {
     Erase(i64),
     /// `s+TOKEN@`: the writer with this participant id says whether their problem was solved.
     Solved(i64),
+    /// `tuki+ID@`: a reader had the same problem and supports the thread with this id. Public:
+    /// the thread page shows it; support counts once confirmed.
+    Support(i64),
+    /// `v+TOKEN@`: a reader confirms the support with this id.
+    ConfirmSupport(i64),
     /// `postmaster@` / `abuse@`: for the operator.
     Operator,
     /// `b+TOKEN@`: the envelope sender of one message of ours, where its delivery report
@@ -64,6 +69,18 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
         return key
             .verify_for(Purpose::Solved, token)
             .map(Recipient::Solved)
+            .ok_or(Refusal::BadToken);
+    }
+    if let Some(thread) = local.strip_prefix("tuki+") {
+        return thread
+            .parse()
+            .map(Recipient::Support)
+            .map_err(|_| Refusal::UnknownLocalPart);
+    }
+    if let Some(token) = local.strip_prefix("v+") {
+        return key
+            .verify_for(Purpose::Support, token)
+            .map(Recipient::ConfirmSupport)
             .ok_or(Refusal::BadToken);
     }
     if let Some(token) = local.strip_prefix("c+") {

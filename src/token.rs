@@ -36,6 +36,8 @@ pub enum Purpose {
     Erase,
     /// A writer's word on whether the company solved their problem (`s+`, names the writer).
     Solved,
+    /// A reader confirming their support of a thread (`v+`, names the support).
+    Support,
 }
 
 impl TokenKey {
@@ -83,6 +85,7 @@ impl TokenKey {
             Purpose::Confirm => "confirm",
             Purpose::Erase => "erase",
             Purpose::Solved => "solved",
+            Purpose::Support => "support",
         };
         let tag = hmac::sign(&self.0, format!("{label}:{id}").as_bytes());
         base32(&tag.as_ref()[..10])

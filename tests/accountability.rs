@@ -445,3 +445,91 @@ async fn the_writer_is_asked_once_whether_it_was_solved_and_the_answer_counts() 
     let (_, company) = app.get("/p/elisa").await;
     assert!(company.contains("<dt>Ratkaistu kirjoittajan mukaan</dt><dd>100 %</dd>"));
 }
+
+#[tokio::test]
+async fn readers_with_the_same_problem_support_a_thread_once_each_after_confirming() {
+    let app = TestApp::start().await;
+    let (forward, _) = app.new_thread().await;
+    app.wait_processed().await;
+    let thread = app.store().latest_threads(1).unwrap().remove(0);
+    let support_address = format!("tuki+{}@nonono.localhost", thread.id);
+    let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
+    assert!(
+        page.contains(&format!("<strong>{support_address}</strong>")),
+        "{page}"
+    );
+
+    let mail = |from: &str, n: u32| {
+        format!(
+            "From: {from}\r\nTo: {support_address}\r\nSubject: Sama juttu\r\n\
+             Message-ID: <support-{n}@example.fi>\r\n\r\nMinulle kävi samoin.\r\n"
+        )
+    };
+    let before = app.outbound().len();
+    app.send(
+        "liisa@example.fi",
+        &support_address,
+        mail("liisa@example.fi", 1).as_bytes(),
+    )
+    .await
+    .unwrap();
+    let out = app.wait_outbound(before + 1).await;
+    let confirm = &out[before];
+    assert_eq!(confirm.to, "liisa@example.fi");
+    assert!(
+        confirm.subject.starts_with("Vahvista tukesi"),
+        "{}",
+        confirm.subject
+    );
+    assert!(confirm.from.starts_with("v+"));
+    let count = |app: &TestApp| app.store().thread(thread.id).unwrap().unwrap().supporters;
+    assert_eq!(count(&app), 0, "not before confirming");
+
+    let reply = format!(
+        "From: liisa@example.fi\r\nTo: {to}\r\nSubject: Re: {subject}\r\n\
+         Message-ID: <support-confirm@example.fi>\r\n\r\nKyllä\r\n",
+        to = confirm.from,
+        subject = confirm.subject
+    );
+    app.send("liisa@example.fi", &confirm.from, reply.as_bytes())
+        .await
+        .unwrap();
+    let out = app.wait_outbound(before + 2).await;
+    app.wait_processed().await;
+    assert_eq!(count(&app), 1);
+    let notice = &out[before + 1];
+    assert_eq!(
+        notice.to, forward.to,
+        "the company hears that one voice speaks for many"
+    );
+    assert_eq!(
+        notice.from, forward.from,
+        "answering it answers the feedback"
+    );
+    assert!(
+        notice.subject.starts_with("1 muuta tukee palautetta"),
+        "{}",
+        notice.subject
+    );
+
+    // The same address again, and the thread's own writer, do not count.
+    app.send(
+        "liisa@example.fi",
+        &support_address,
+        mail("liisa@example.fi", 2).as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.send(
+        "matti.meikalainen@example.fi",
+        &support_address,
+        mail("matti.meikalainen@example.fi", 3).as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.wait_processed().await;
+    assert_eq!(count(&app), 1);
+    assert_eq!(app.outbound().len(), before + 2, "nothing more was sent");
+    let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
+    assert!(page.contains(r#"data-supporters="1""#), "{page}");
+}

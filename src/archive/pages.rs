@@ -27,6 +27,8 @@ pub struct Texts {
     pub auto_only_share: &'static str,
     pub personal_share: &'static str,
     pub solved_share: &'static str,
+    pub supporters: &'static str,
+    pub support_how: &'static str,
     pub template: &'static str,
     pub template_note: &'static str,
     pub verified: &'static str,
@@ -70,6 +72,8 @@ const FI: Texts = Texts {
     auto_only_share: "Vain automaattinen kuittaus",
     personal_share: "Henkilökohtaisia vastauksia",
     solved_share: "Ratkaistu kirjoittajan mukaan",
+    supporters: "Sama ongelma muillakin",
+    support_how: "Oliko sinulla sama ongelma? Kerro se lähettämällä mikä tahansa viesti osoitteeseen",
     template: "Vakiovastaus",
     template_note: "Lähes sama teksti kuin yrityksen vastauksissa muihin palautteisiin.",
     verified: "Vahvistettu edustaja",
@@ -113,6 +117,8 @@ const EN: Texts = Texts {
     auto_only_share: "Only an automatic reply",
     personal_share: "Personal answers",
     solved_share: "Solved, say the writers",
+    supporters: "Others with the same problem",
+    support_how: "Had the same problem? Say so by sending any message to",
     template: "Template answer",
     template_note: "Nearly the same text as the company's answers to other feedback.",
     verified: "Verified representative",
@@ -184,7 +190,10 @@ pub struct ThreadRow {
 fn status(thread: &Thread, config: &Config, now: i64) -> (String, &'static str) {
     let lang = config.language;
     if let Some(answered) = thread.first_answer_at {
-        let after = duration(answered - thread.created_at, lang);
+        let after = duration(
+            answered - thread.delivered_at.unwrap_or(thread.created_at),
+            lang,
+        );
         return match lang {
             Language::Fi => (format!("Vastattu {after} kuluttua"), "answered"),
             Language::En => (format!("Answered after {after}"), "answered"),
@@ -402,6 +411,9 @@ pub struct ThreadPage {
     pub created: String,
     pub when: String,
     pub items: Vec<Item>,
+    /// Readers who confirmed they had the same problem, and where more can say so.
+    pub supporters: i64,
+    pub support_address: String,
 }
 
 /// Builds the thread page: posts and events merged by time.
@@ -478,6 +490,8 @@ pub fn thread(
         route_label: thread.route_label.clone(),
         created: crate::clock::rfc3339(thread.created_at),
         when: crate::clock::display(thread.created_at, lang == Language::Fi),
+        supporters: thread.supporters,
+        support_address: format!("tuki+{}@{}", thread.id, config.domain),
         row: thread_row(thread, config, now),
         items: timeline.into_iter().map(|(_, _, item)| item).collect(),
     }

@@ -181,4 +181,16 @@ ALTER TABLE threads ADD COLUMN solved_asked_at INTEGER;
 CREATE INDEX threads_solved_question ON threads(first_answer_at)
     WHERE solved_asked_at IS NULL AND first_answer_at IS NOT NULL;
 "#,
+    // 7: readers who had the same problem support a thread, once per confirmed address.
+    r#"
+CREATE TABLE supports (
+    id INTEGER PRIMARY KEY,
+    thread_id INTEGER NOT NULL REFERENCES threads(id),
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    created_at INTEGER NOT NULL,
+    confirmed_at INTEGER,
+    UNIQUE (thread_id, person_id)
+);
+ALTER TABLE threads ADD COLUMN supporters INTEGER NOT NULL DEFAULT 0;
+"#,
 ];

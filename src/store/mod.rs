@@ -13,6 +13,7 @@ pub mod reminders;
 pub mod removal;
 pub mod replay;
 pub mod solved;
+pub mod support;
 pub mod tone;
 pub mod unregistered;
 
@@ -176,6 +177,8 @@ pub struct Thread {
     pub delivered_at: Option<i64>,
     /// Since when mail to the company bounces: its response time is paused meanwhile.
     pub undeliverable_at: Option<i64>,
+    /// Readers who confirmed they had the same problem.
+    pub supporters: i64,
 }
 
 /// The public kind of a post (`data-kind` in pages, `kind` in the export).
@@ -542,9 +545,9 @@ pub enum ExportError {
 /// The columns [`thread_from_row`] reads, in order.
 const THREAD_COLUMNS: &str = "id, provider, company, title, route_label, created_at, due_at, \
      first_answer_at, first_auto_at, last_activity_at, posts, held, removed, removed_reason, \
-     removed_at, delivered_at, undeliverable_at";
+     removed_at, delivered_at, undeliverable_at, supporters";
 /// How many columns [`THREAD_COLUMNS`] has: a query's own columns come after.
-const THREAD_COLUMN_COUNT: usize = 17;
+const THREAD_COLUMN_COUNT: usize = 18;
 
 fn sent_to(
     conn: &Connection,
@@ -577,6 +580,7 @@ fn thread_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Thread> {
         removed: removal(r.get(12)?, r.get(13)?, r.get(14)?),
         delivered_at: r.get(15)?,
         undeliverable_at: r.get(16)?,
+        supporters: r.get(17)?,
     })
 }
 

@@ -18,6 +18,21 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A page without the one address of ours it shows (`tuki+ID@`, where readers add their
+/// support): whatever `@` is left would be someone's address.
+pub fn without_support_address(page: &str) -> String {
+    let mut rest = page;
+    let mut out = String::new();
+    while let Some(at) = rest.find("tuki+") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find('<').unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A fixture from `fixtures/inbound/`, with `{{name}}` placeholders filled in.
 pub fn fixture(name: &str, fill: &[(&str, &str)]) -> Vec<u8> {
     let path = root().join("fixtures/inbound").join(name);

@@ -1,0 +1,209 @@
+//! Community support: readers who had the same problem add their voice to a thread by mailing
+//! `tuki+ID@DOMAIN`, the address its page shows. Each confirmed address counts once; a new
+//! address confirms by replying first. The page shows the count, and the company is told as
+//! the count grows, so it sees that one voice speaks for many.
+
+use crate::compose::{Letter, Origin};
+use crate::config::Language;
+use crate::pipeline::{self, Context, Message, PipelineError};
+use crate::store::{Role, Tx};
+use crate::token::Purpose;
+
+/// The counts at which the company hears how many stand behind a thread.
+const MILESTONES: &[i64] = &[1, 5, 10, 25, 50, 100, 250, 500, 1000];
+
+/// Mail to `tuki+ID@`: a reader supports thread `thread_id`.
+pub(crate) fn support(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    thread_id: i64,
+) -> Result<String, PipelineError> {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
+        return Ok(format!("support not taken: {reason}"));
+    }
+    let sender = msg.sender().expect("hold_reason checked the sender");
+    let Some(thread) = tx.public_thread(thread_id)? else {
+        return Ok(format!(
+            "support for thread {thread_id}: no such public thread"
+        ));
+    };
+    if tx
+        .participants(thread.id, Role::Consumer)?
+        .iter()
+        .any(|p| p.address == sender)
+    {
+        return Ok(format!(
+            "support for thread {thread_id} from its own writer: not counted"
+        ));
+    }
+    let person = tx.person(&sender, ctx.now)?;
+    let confirmed = tx.person_confirmed(person)?;
+    let Some(support) = tx.add_support(thread.id, person, ctx.now)? else {
+        return Ok(format!(
+            "support for thread {thread_id}: this address counts already"
+        ));
+    };
+    let url = pipeline::public_url(ctx.config, thread.id);
+    let fi = ctx.config.language == Language::Fi;
+    let (subject, body, from) = if confirmed {
+        let count = tx.support_confirmed(support, ctx.now)?;
+        tell_company(tx, ctx, thread.id, &thread.title, count)?;
+        if fi {
+            (
+                format!("Tukesi on kirjattu: {}", thread.title),
+                format!(
+                    "Kiitos. Tukesi palautteelle \"{}\" on kirjattu: sillä on nyt {count} tukijaa.\n{url}\n\nSähköpostiosoitettasi ei näytetä kenellekään.\n",
+                    thread.title
+                ),
+                format!("palaute@{}", ctx.config.domain),
+            )
+        } else {
+            (
+                format!("Your support is counted: {}", thread.title),
+                format!(
+                    "Thank you. Your support of \"{}\" is counted: it now has {count} supporters.\n{url}\n\nYour email address is shown to no one.\n",
+                    thread.title
+                ),
+                format!("feedback@{}", ctx.config.domain),
+            )
+        }
+    } else {
+        let confirm = format!(
+            "v+{}@{}",
+            ctx.key.issue_for(Purpose::Support, support),
+            ctx.config.domain
+        );
+        if fi {
+            (
+                format!("Vahvista tukesi: {}", thread.title),
+                format!(
+                    "Hei,\n\nhalusit tukea palautetta \"{}\":\n{url}\n\nVahvista tukesi vastaamalla tähän viestiin. Tuki lasketaan vain kerran osoitetta kohden, eikä osoitettasi näytetä kenellekään. Jos et lähettänyt viestiä, voit jättää tämän huomiotta.\n",
+                    thread.title
+                ),
+                confirm,
+            )
+        } else {
+            (
+                format!("Confirm your support: {}", thread.title),
+                format!(
+                    "Hello,\n\nyou asked to support the feedback \"{}\":\n{url}\n\nConfirm by replying to this message. Support counts once per address, and your address is shown to no one. If you did not write to us, ignore this.\n",
+                    thread.title
+                ),
+                confirm,
+            )
+        }
+    };
+    let letter = Letter {
+        from_name: "nonono".into(),
+        from_address: from,
+        to: sender,
+        subject,
+        body,
+        references: msg.mail.message_id.iter().cloned().collect(),
+        origin: Origin::AutoReplied,
+    };
+    pipeline::send(
+        tx,
+        ctx,
+        &letter,
+        "support",
+        Some(thread.id),
+        None,
+        Some(msg.entry.id),
+    )?;
+    Ok(format!(
+        "support for thread {thread_id}: {}",
+        if confirmed {
+            "counted"
+        } else {
+            "waits for confirmation"
+        }
+    ))
+}
+
+/// Mail to `v+TOKEN@`: a reader confirms their support, from the address that gave it.
+pub(crate) fn confirm(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    support: i64,
+) -> Result<String, PipelineError> {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
+        return Ok(format!("support confirmation not taken: {reason}"));
+    }
+    let Some(pending) = tx.support(support)? else {
+        return Ok("support confirmation for a support we no longer have".into());
+    };
+    if msg.sender().as_deref() != Some(pending.address.as_str()) {
+        return Ok(format!(
+            "support confirmation for thread {} not taken: sender is not the supporter",
+            pending.thread_id
+        ));
+    }
+    if pending.confirmed {
+        return Ok(format!(
+            "support for thread {} counts already",
+            pending.thread_id
+        ));
+    }
+    tx.confirm_person(pending.person_id, ctx.now)?;
+    let count = tx.support_confirmed(support, ctx.now)?;
+    if let Some(thread) = tx.public_thread(pending.thread_id)? {
+        tell_company(tx, ctx, thread.id, &thread.title, count)?;
+    }
+    Ok(format!(
+        "support for thread {} confirmed: {count} supporters",
+        pending.thread_id
+    ))
+}
+
+/// At each milestone, tells the company how many readers stand behind the thread, from the
+/// thread's reply address so that answering it answers the feedback.
+fn tell_company(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    thread_id: i64,
+    title: &str,
+    count: i64,
+) -> Result<(), PipelineError> {
+    if !MILESTONES.contains(&count) {
+        return Ok(());
+    }
+    let url = pipeline::public_url(ctx.config, thread_id);
+    for company in tx.participants(thread_id, Role::Provider)? {
+        let (subject, body) = match ctx.config.language {
+            Language::Fi => (
+                format!("{count} muuta tukee palautetta: {title}"),
+                format!(
+                    "Hei,\n\n{count} lukijaa on kertonut saman ongelman kuin palautteessa \"{title}\":\n{url}\n\nYksi vastaus tähän ketjuun tavoittaa heidät kaikki. Vastaa tähän viestiin, niin vastauksenne julkaistaan ketjussa.\n"
+                ),
+            ),
+            Language::En => (
+                format!("{count} others support the feedback: {title}"),
+                format!(
+                    "Hello,\n\n{count} readers say they had the same problem as in \"{title}\":\n{url}\n\nOne answer in this thread reaches them all. Reply to this message and your answer is published in the thread.\n"
+                ),
+            ),
+        };
+        let letter = Letter {
+            from_name: "nonono".into(),
+            from_address: pipeline::token_address(ctx, company.id),
+            to: company.address.clone(),
+            subject,
+            body,
+            references: tx.references(company.id)?,
+            origin: Origin::Automatic,
+        };
+        pipeline::send(
+            tx,
+            ctx,
+            &letter,
+            "support-count",
+            Some(thread_id),
+            Some(company.id),
+            None,
+        )?;
+    }
+    Ok(())
+}
