@@ -44,12 +44,14 @@ load_exe=$(cargo bench --bench smtp_load --no-run 2>&1 | grep -o 'target/release
 cp "$load_exe" "$WORK/smtp_load"
 load() { "$WORK/smtp_load" "$@" | tail -1; }
 
-# nonono on its shipped defaults, except: the benchmark's domain, no abuse limits, own ports.
+# nonono on its shipped defaults, except: the benchmark's domain, no abuse limits, 64 sessions
+# from one address (the load generator is one host), own ports.
 sed -e "s|^domain = .*|domain = \"gw.example\"|" \
     -e "s|^data_dir = .*|data_dir = \"$WORK/nonono\"|" \
     -e "s|listen = \"127.0.0.1:2525\"|listen = \"$NONONO_ADDR\"|" \
     -e "s|listen = \"127.0.0.1:8080\"|listen = \"127.0.0.1:2605\"|" \
     -e "s|_per_hour = [0-9]*|_per_hour = 0|; s|_per_day = [0-9]*|_per_day = 0|" \
+    -e "s|max_sessions_per_client = [0-9]*|max_sessions_per_client = 64|" \
     config/default.toml >"$WORK/nonono.toml"
 
 NONONO_PID=

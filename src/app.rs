@@ -252,11 +252,10 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         relay_wake,
         stopped.clone(),
     ));
-    let app = archive::router(archive::Archive::new(
-        archive_stores,
-        config.clone(),
-        metrics,
-    ));
+    let app = archive::router(
+        archive::Archive::new(archive_stores, config.clone(), metrics)
+            .with_unsubscribe(Store::open(&path).map_err(store_err)?, key.clone()),
+    );
     let mut http_stop = stopped;
     let http = tokio::spawn(async move {
         let served = axum::serve(http_listener, app)
@@ -321,8 +320,8 @@ pub const HELD_FOR: i64 = 7 * 86_400;
 
 /// Work that runs on the clock, at start and every quarter of an hour: purging feedback its
 /// writer never confirmed, forwarding feedback whose company is now registered, reminding
-/// companies past their response time, asking writers whether their problem was solved, and
-/// the operator's daily digest of unregistered companies.
+/// companies past their response time, asking writers whether their problem was solved,
+/// followers' digests, and the operator's daily digest of unregistered companies.
 async fn scheduler(
     store: Store,
     config: Arc<Config>,
@@ -347,16 +346,24 @@ async fn scheduler(
                 let forwarded = crate::unregistered::attach_registered(s, &c, &k, now)?;
                 let reminded = crate::remind::send_due(s, &c, &k, now)?;
                 let asked = crate::solved::ask_due(s, &c, &k, now)?;
+                let digests = crate::follow::send_digests(s, &c, &k, now)?;
                 let digest = crate::unregistered::send_digest(s, &c, now)?;
-                Ok::<_, crate::pipeline::PipelineError>((forwarded, reminded, asked, digest))
+                Ok::<_, crate::pipeline::PipelineError>([
+                    forwarded,
+                    reminded,
+                    asked,
+                    digests,
+                    usize::from(digest),
+                ])
             })
             .await;
         match done {
-            Ok((0, 0, 0, false)) => {}
-            Ok((forwarded, reminded, asked, digest)) => {
+            Ok([0, 0, 0, 0, 0]) => {}
+            Ok([forwarded, reminded, asked, digests, digest]) => {
                 tracing::info!(
-                    "scheduler: {forwarded} waiting threads forwarded, {reminded} companies reminded, {asked} writers asked whether it was solved{}",
-                    if digest { ", digest sent" } else { "" }
+                    "scheduler: {forwarded} waiting threads forwarded, {reminded} companies reminded, \
+                     {asked} writers asked whether it was solved, {digests} follower digests, \
+                     {digest} operator digest"
                 );
                 relay_wake.notify_one();
             }

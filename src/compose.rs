@@ -25,7 +25,7 @@ pub enum ComposeError {
 }
 
 /// Whether a message is written by a person (relayed) or by the gateway itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     /// Carries a person's words (a forward or a relay).
     Person,
@@ -34,6 +34,12 @@ pub enum Origin {
     /// Mail the gateway writes on its own (operator notices, reminders):
     /// `Auto-Submitted: auto-generated`.
     Automatic,
+    /// A digest someone subscribed to: automatic, with one-click unsubscribe (RFC 8058) at
+    /// this HTTPS URL and by mail to this address.
+    List {
+        unsubscribe_url: String,
+        unsubscribe_address: String,
+    },
 }
 
 /// One message to write.
@@ -87,10 +93,29 @@ pub fn build(letter: &Letter, config: &Config, now: i64) -> Result<Built, Compos
                 .join(" "),
         );
     }
-    let automatic = match letter.origin {
+    let automatic = match &letter.origin {
         Origin::Person => None,
         Origin::AutoReplied => Some("auto-replied"),
         Origin::Automatic => Some("auto-generated"),
+        Origin::List {
+            unsubscribe_url,
+            unsubscribe_address,
+        } => {
+            b = b
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!(
+                        "<{}>, <mailto:{}>",
+                        one_line(unsubscribe_url),
+                        one_line(unsubscribe_address)
+                    ),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".into(),
+                ));
+            Some("auto-generated")
+        }
     };
     if let Some(kind) = automatic {
         b = b

@@ -57,6 +57,9 @@ pub struct SmtpConfig {
     pub idle_timeout_secs: u64,
     /// Seconds a whole session may last.
     pub session_timeout_secs: u64,
+    /// Most simultaneous sessions from one client address, so one host cannot take every slot
+    /// (a smarthost relaying for many may need more).
+    pub max_sessions_per_client: usize,
     /// PEM certificate chain for STARTTLS; with `tls_key`, the receiver offers STARTTLS.
     /// Relative paths are under `data_dir`.
     pub tls_cert: Option<PathBuf>,
@@ -195,6 +198,7 @@ impl Default for SmtpConfig {
             max_recipients: 20,
             idle_timeout_secs: 300,
             session_timeout_secs: 1800,
+            max_sessions_per_client: 20,
             tls_cert: None,
             tls_key: None,
         }
@@ -312,6 +316,9 @@ impl Config {
         }
         if self.smtp.max_message_bytes < 1024 {
             problems.push("smtp.max_message_bytes: must be at least 1024".into());
+        }
+        if self.smtp.max_sessions_per_client == 0 {
+            problems.push("smtp.max_sessions_per_client: must be at least 1".into());
         }
         if self.smtp.max_recipients == 0 {
             problems.push("smtp.max_recipients: must be at least 1".into());

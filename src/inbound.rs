@@ -33,8 +33,6 @@ use crate::token::TokenKey;
 
 /// Most simultaneous sessions; more connections are told to come back later.
 const MAX_SESSIONS: usize = 512;
-/// Most simultaneous sessions from one client address: one host cannot take every slot.
-const MAX_SESSIONS_PER_IP: usize = 20;
 /// Largest header section accepted: headers are parsed before anything else, and no real mail
 /// client writes this much.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -50,10 +48,10 @@ struct IpSlot {
 }
 
 impl PerIp {
-    fn take(table: &Arc<PerIp>, ip: std::net::IpAddr) -> Option<IpSlot> {
+    fn take(table: &Arc<PerIp>, ip: std::net::IpAddr, most: usize) -> Option<IpSlot> {
         let mut open = table.0.lock().expect("per-ip lock");
         let n = open.entry(ip).or_default();
-        if *n >= MAX_SESSIONS_PER_IP {
+        if *n >= most {
             return None;
         }
         *n += 1;
@@ -155,7 +153,7 @@ pub async fn run(
                     }
                 };
                 let (Ok(slot), Some(ip_slot)) =
-                    (slots.clone().try_acquire_owned(), PerIp::take(&per_ip, peer.ip()))
+                    (slots.clone().try_acquire_owned(), PerIp::take(&per_ip, peer.ip(), receiver.config.smtp.max_sessions_per_client))
                 else {
                     receiver.metrics.refused(Refused::Connections);
                     sessions.spawn(async move {

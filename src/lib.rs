@@ -28,6 +28,7 @@
 //! tone       domain core: template answers and answers that blame the writer
 //! solved     asking writers once whether the company solved their problem
 //! support    readers who had the same problem add their voice to a thread
+//! follow     follow+SLUG@: daily digests of a company, with one-click unsubscribe
 //! token      t+/b+/c+/e+ address tokens (reply, bounce, confirm, erase) with an HMAC
 //! config     the TOML configuration
 //! clock      the one place that reads the time
@@ -40,6 +41,7 @@ pub mod calendar;
 pub mod clock;
 pub mod compose;
 pub mod config;
+pub mod follow;
 pub mod inbound;
 pub mod journal;
 pub mod limits;

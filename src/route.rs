@@ -26,6 +26,12 @@ pub enum Recipient {
     Support(i64),
     /// `v+TOKEN@`: a reader confirms the support with this id.
     ConfirmSupport(i64),
+    /// `follow+SLUG@`: someone wants a daily digest of this provider's threads and answers.
+    Follow(String),
+    /// `f+TOKEN@`: the follower with this id confirms.
+    ConfirmFollow(i64),
+    /// `u+TOKEN@`: the follower with this id leaves (the digest's List-Unsubscribe mailto).
+    Unsubscribe(i64),
     /// `postmaster@` / `abuse@`: for the operator.
     Operator,
     /// `b+TOKEN@`: the envelope sender of one message of ours, where its delivery report
@@ -76,6 +82,22 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
             .parse()
             .map(Recipient::Support)
             .map_err(|_| Refusal::UnknownLocalPart);
+    }
+    if let Some(slug) = local.strip_prefix("follow+") {
+        return config
+            .provider(slug)
+            .map(|p| Recipient::Follow(p.slug.clone()))
+            .ok_or(Refusal::UnknownLocalPart);
+    }
+    for (prefix, purpose) in [("f+", Purpose::Follow), ("u+", Purpose::Unsubscribe)] {
+        if let Some(token) = local.strip_prefix(prefix) {
+            let id = key.verify_for(purpose, token).ok_or(Refusal::BadToken)?;
+            return Ok(if purpose == Purpose::Follow {
+                Recipient::ConfirmFollow(id)
+            } else {
+                Recipient::Unsubscribe(id)
+            });
+        }
     }
     if let Some(token) = local.strip_prefix("v+") {
         return key

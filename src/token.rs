@@ -38,6 +38,10 @@ pub enum Purpose {
     Solved,
     /// A reader confirming their support of a thread (`v+`, names the support).
     Support,
+    /// Someone confirming they follow a company (`f+`, names the follower).
+    Follow,
+    /// A follower leaving (`u+` by mail, `/u/TOKEN` on the web; names the follower).
+    Unsubscribe,
 }
 
 impl TokenKey {
@@ -86,6 +90,8 @@ impl TokenKey {
             Purpose::Erase => "erase",
             Purpose::Solved => "solved",
             Purpose::Support => "support",
+            Purpose::Follow => "follow",
+            Purpose::Unsubscribe => "unsubscribe",
         };
         let tag = hmac::sign(&self.0, format!("{label}:{id}").as_bytes());
         base32(&tag.as_ref()[..10])

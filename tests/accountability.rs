@@ -533,3 +533,118 @@ async fn readers_with_the_same_problem_support_a_thread_once_each_after_confirmi
     let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
     assert!(page.contains(r#"data-supporters="1""#), "{page}");
 }
+
+#[tokio::test]
+async fn a_follower_confirms_gets_a_daily_digest_and_leaves_with_one_click() {
+    let mut app = TestApp::start().await;
+    let follower = "seuraaja@example.fi";
+    let ask = format!(
+        "From: {follower}\r\nTo: follow+elisa@nonono.localhost\r\nSubject: seuraa\r\n\
+         Message-ID: <follow-1@example.fi>\r\n\r\nHaluan seurata.\r\n"
+    );
+    app.send(follower, "follow+elisa@nonono.localhost", ask.as_bytes())
+        .await
+        .unwrap();
+    let confirm = app.wait_outbound(1).await.remove(0);
+    assert_eq!(confirm.to, follower);
+    assert_eq!(confirm.subject, "Vahvista: seuraa yritystä Elisa");
+    assert!(confirm.from.starts_with("f+"));
+    let reply = format!(
+        "From: {follower}\r\nTo: {}\r\nSubject: Re: {}\r\nMessage-ID: <follow-2@example.fi>\r\n\r\nkyllä\r\n",
+        confirm.from, confirm.subject
+    );
+    app.send(follower, &confirm.from, reply.as_bytes())
+        .await
+        .unwrap();
+    app.wait_processed().await;
+
+    // A day of news: a new thread and the company's answer.
+    let (forward, _) = app.new_thread().await;
+    let answer = fixture(
+        "provider-reply-official.eml",
+        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
+    );
+    app.send("anna@elisa.example", &forward.from, &answer)
+        .await
+        .unwrap();
+    app.wait_processed().await;
+    app.stop().await;
+
+    let config = app.config.clone();
+    let key = app::token_key(&config).unwrap();
+    let mut store = app::open_store(&config).unwrap();
+    let tomorrow = nonono::clock::now() + 86_400 + 60;
+    assert_eq!(
+        nonono::follow::send_digests(&mut store, &config, &key, tomorrow).unwrap(),
+        1
+    );
+    assert_eq!(
+        nonono::follow::send_digests(&mut store, &config, &key, tomorrow).unwrap(),
+        0
+    );
+    store.outbound_retry_now(nonono::clock::now()).unwrap();
+    drop(store);
+    app.restart(|_| {}).await;
+    let digest = loop {
+        if let Some(d) = app
+            .outbound()
+            .into_iter()
+            .find(|m| m.subject == "Elisa: uutta nononossa")
+        {
+            break d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    assert_eq!(digest.to, follower);
+    assert!(
+        digest
+            .text
+            .contains("Uudet palautteet:\n- Lasku tuli kahdesti"),
+        "{}",
+        digest.text
+    );
+    assert!(
+        digest
+            .text
+            .contains("Uudet vastaukset:\n- Lasku tuli kahdesti")
+    );
+    // Long header fields are folded over lines.
+    let unfolded = digest.raw.replace("\r\n ", " ").replace("\n ", " ");
+    let header = |name: &str| {
+        unfolded
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no {name} in\n{}", digest.raw))
+    };
+    assert_eq!(
+        header("List-Unsubscribe-Post"),
+        "List-Unsubscribe=One-Click"
+    );
+    let unsubscribe = header("List-Unsubscribe");
+    let url = unsubscribe
+        .split(['<', '>'])
+        .find(|p| p.starts_with("https://nonono.test/u/"))
+        .expect("an HTTPS one-click URL");
+    assert!(unsubscribe.contains("<mailto:u+"), "{unsubscribe}");
+    let path = url.trim_start_matches("https://nonono.test");
+
+    // Opening the link only asks; the POST a mail client sends does it.
+    let (status, page) = app.get(path).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<button type=\"submit\">Lopeta seuraaminen</button>"),
+        "{page}"
+    );
+    let (status, _, page) =
+        common::http_post(&app.http_base(), path, "List-Unsubscribe=One-Click").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Seuraaminen lopetettu"), "{page}");
+    app.stop().await;
+    let mut store = app::open_store(&config).unwrap();
+    let later = tomorrow + 2 * 86_400;
+    assert_eq!(
+        nonono::follow::send_digests(&mut store, &config, &key, later).unwrap(),
+        0
+    );
+}

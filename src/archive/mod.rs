@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::public::ThreadFilter;
 use crate::store::{Shared, Store};
+use crate::token::TokenKey;
 
 /// Threads on one page of a company's list.
 const PAGE_SIZE: usize = 25;
@@ -38,9 +39,17 @@ pub struct Archive {
     next: Arc<AtomicUsize>,
     config: Arc<Config>,
     metrics: Arc<Metrics>,
+    /// The one write the web does: a follower's one-click unsubscribe (RFC 8058).
+    unsubscribe: Option<Arc<(Shared, TokenKey)>>,
 }
 
 impl Archive {
+    /// Lets `/u/TOKEN` remove followers, with a writable connection and the token key.
+    pub fn with_unsubscribe(mut self, writer: Store, key: TokenKey) -> Self {
+        self.unsubscribe = Some(Arc::new((Shared::new(writer), key)));
+        self
+    }
+
     /// The next read connection, in turn.
     fn reader(&self) -> &Shared {
         &self.readers[self.next.fetch_add(1, Ordering::Relaxed) % self.readers.len()]
@@ -53,6 +62,7 @@ impl Archive {
         Archive {
             readers: Arc::new(readers.into_iter().map(Shared::new).collect()),
             next: Arc::new(AtomicUsize::new(0)),
+            unsubscribe: None,
             config,
             metrics,
         }
@@ -68,6 +78,7 @@ pub fn router(archive: Archive) -> Router {
         .route("/search", get(search))
         .route("/feed.atom", get(feed))
         .route("/export.jsonl", get(export))
+        .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/style.css", get(style))
@@ -182,6 +193,35 @@ fn atom(request: &HeaderMap, feed: impl askama::Template) -> Result<Response, Pa
         "application/atom+xml; charset=utf-8",
         body,
     ))
+}
+
+async fn unsubscribe_page(
+    State(archive): State<Archive>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    html(
+        &HeaderMap::new(),
+        pages::unsubscribe(&archive.config, token, None),
+    )
+}
+
+async fn unsubscribe(
+    State(archive): State<Archive>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let Some(writer) = archive.unsubscribe.clone() else {
+        return Err(PageError::NotFound);
+    };
+    let (t, key) = (token.clone(), writer.1.clone());
+    let removed = writer
+        .0
+        .run(move |s| crate::follow::unsubscribe_by_link(s, &key, &t))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    html(
+        &HeaderMap::new(),
+        pages::unsubscribe(&archive.config, token, Some(removed)),
+    )
 }
 
 async fn healthz(State(archive): State<Archive>) -> Result<&'static str, PageError> {

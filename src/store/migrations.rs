@@ -193,4 +193,16 @@ CREATE TABLE supports (
 );
 ALTER TABLE threads ADD COLUMN supporters INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 8: people who follow a company and get a daily digest of it.
+    r#"
+CREATE TABLE followers (
+    id INTEGER PRIMARY KEY,
+    provider TEXT NOT NULL,
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    created_at INTEGER NOT NULL,
+    confirmed_at INTEGER,
+    last_digest_at INTEGER,
+    UNIQUE (provider, person_id)
+);
+"#,
 ];

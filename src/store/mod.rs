@@ -5,6 +5,7 @@
 //! Keeping SQL here is what lets the store move to a server database as one module's work.
 
 pub mod company_clock;
+pub mod follow;
 pub mod held;
 mod migrations;
 pub mod outbox;

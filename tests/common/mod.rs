@@ -259,9 +259,31 @@ impl TestApp {
 
 /// A minimal HTTP/1.1 GET over a real socket: status, headers (lower-cased names), body.
 pub async fn http_get(base: &str, path: &str) -> (u16, Vec<(String, String)>, String) {
+    http(base, "GET", path, "").await
+}
+
+/// A form POST, as a mail client's one-click unsubscribe sends it (RFC 8058).
+pub async fn http_post(base: &str, path: &str, form: &str) -> (u16, Vec<(String, String)>, String) {
+    http(base, "POST", path, form).await
+}
+
+async fn http(
+    base: &str,
+    method: &str,
+    path: &str,
+    form: &str,
+) -> (u16, Vec<(String, String)>, String) {
     let host = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).await.expect("http connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let request = if method == "POST" {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        )
+    } else {
+        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+    };
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut raw)

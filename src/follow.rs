@@ -1,0 +1,216 @@
+//! Following a company: anyone mails `follow+SLUG@DOMAIN` (their own company or a competitor),
+//! confirms by replying, and then gets a daily digest of the company's new threads and answers,
+//! with one-click unsubscribe (RFC 8058: `List-Unsubscribe` with an HTTPS POST and a mailto).
+//! Nothing but the confirmation request goes to an address that has not confirmed.
+
+use crate::compose::{Letter, Origin};
+use crate::config::{Config, Language};
+use crate::pipeline::{self, Context, Message, PipelineError};
+use crate::store::Store;
+use crate::store::follow::CompanyNews;
+use crate::token::{Purpose, TokenKey};
+
+/// How often a follower gets a digest at most.
+const DIGEST_EVERY: i64 = 86_400;
+
+/// Mail to `follow+SLUG@`: asks the sender to confirm.
+pub(crate) fn follow(
+    tx: &crate::store::Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    slug: &str,
+) -> Result<String, PipelineError> {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
+        return Ok(format!("follow request not taken: {reason}"));
+    }
+    let Some(provider) = ctx.config.provider(slug) else {
+        return Ok(format!("follow request for {slug}: no longer registered"));
+    };
+    let sender = msg.sender().expect("hold_reason checked the sender");
+    let person = tx.person(&sender, ctx.now)?;
+    let follower = tx.add_follower(slug, person, ctx.now)?;
+    if follower.confirmed {
+        return Ok(format!("follow request for {slug}: follows already"));
+    }
+    let from = format!(
+        "f+{}@{}",
+        ctx.key.issue_for(Purpose::Follow, follower.id),
+        ctx.config.domain
+    );
+    let (subject, body) = match ctx.config.language {
+        Language::Fi => (
+            format!("Vahvista: seuraa yritystä {}", provider.name),
+            format!(
+                "Hei,\n\nhalusit seurata yritystä {} nononossa. Vahvista vastaamalla tähän viestiin: \
+                 saat sen jälkeen päivittäin koosteen yrityksen uusista palautteista ja \
+                 vastauksista, kun niitä on. Jokaisessa koosteessa on linkki, josta tilauksen voi \
+                 perua yhdellä napsautuksella.\n\nJos et pyytänyt tätä, jätä viesti huomiotta: \
+                 emme lähetä sinulle mitään muuta.\n",
+                provider.name
+            ),
+        ),
+        Language::En => (
+            format!("Confirm: follow {}", provider.name),
+            format!(
+                "Hello,\n\nyou asked to follow {} on nonono. Confirm by replying to this message: \
+                 you then get a daily digest of the company's new feedback and answers, when \
+                 there are any. Every digest has a one-click link to stop.\n\nIf you did not ask \
+                 for this, ignore this message: we send you nothing else.\n",
+                provider.name
+            ),
+        ),
+    };
+    let letter = Letter {
+        from_name: "nonono".into(),
+        from_address: from,
+        to: sender,
+        subject,
+        body,
+        references: msg.mail.message_id.iter().cloned().collect(),
+        origin: Origin::AutoReplied,
+    };
+    pipeline::send(
+        tx,
+        ctx,
+        &letter,
+        "follow-confirm",
+        None,
+        None,
+        Some(msg.entry.id),
+    )?;
+    Ok(format!("follow request for {slug}: confirmation asked"))
+}
+
+/// Mail to `f+TOKEN@`: the follower confirms, from the address that asked.
+pub(crate) fn confirm(
+    tx: &crate::store::Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    follower: i64,
+) -> Result<String, PipelineError> {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
+        return Ok(format!("follow confirmation not taken: {reason}"));
+    }
+    let Some(f) = tx.follower(follower)? else {
+        return Ok("follow confirmation for a follower who left".into());
+    };
+    if msg.sender().as_deref() != Some(f.address.as_str()) {
+        return Ok(format!(
+            "follow confirmation for {} not taken: sender is not the follower",
+            f.provider
+        ));
+    }
+    tx.confirm_person(f.person_id, ctx.now)?;
+    tx.confirm_follower(follower, ctx.now)?;
+    Ok(format!("{} has a new follower", f.provider))
+}
+
+/// Mail to `u+TOKEN@`: the follower leaves. The token is the proof; no mail goes back.
+pub(crate) fn leave(tx: &crate::store::Tx<'_>, follower: i64) -> Result<String, PipelineError> {
+    Ok(if tx.remove_follower(follower)? {
+        "a follower left".into()
+    } else {
+        "unsubscribe for a follower who left already".into()
+    })
+}
+
+/// The web side of one-click unsubscribe: removes the follower a `/u/TOKEN` link names.
+/// Returns whether there was one.
+pub fn unsubscribe_by_link(
+    store: &mut Store,
+    key: &TokenKey,
+    token: &str,
+) -> Result<bool, PipelineError> {
+    let Some(follower) = key.verify_for(Purpose::Unsubscribe, token) else {
+        return Ok(false);
+    };
+    let tx = store.begin()?;
+    let removed = tx.remove_follower(follower)?;
+    tx.commit()?;
+    Ok(removed)
+}
+
+/// Sends each confirmed follower whose last digest is a day old the company's news since then,
+/// when there is any. Returns how many digests were queued.
+pub fn send_digests(
+    store: &mut Store,
+    config: &Config,
+    key: &TokenKey,
+    now: i64,
+) -> Result<usize, PipelineError> {
+    let ctx = Context {
+        config,
+        key,
+        authenticator: None,
+        now,
+    };
+    let tx = store.begin()?;
+    let mut sent = 0;
+    for f in tx.followers_due(now - DIGEST_EVERY)? {
+        let Some(provider) = config.provider(&f.provider) else {
+            continue;
+        };
+        let news = tx.company_news(&f.provider, f.last_digest_at)?;
+        if news.threads.is_empty() && news.answers.is_empty() {
+            continue;
+        }
+        let token = key.issue_for(Purpose::Unsubscribe, f.id);
+        let base = config.http.public_url.trim_end_matches('/');
+        let unsubscribe_url = format!("{base}/u/{token}");
+        let (subject, body) = digest_text(config, &provider.name, &news, &unsubscribe_url);
+        let letter = Letter {
+            from_name: "nonono".into(),
+            from_address: format!("palaute@{}", config.domain),
+            to: f.address.clone(),
+            subject,
+            body,
+            references: Vec::new(),
+            origin: Origin::List {
+                unsubscribe_url,
+                unsubscribe_address: format!("u+{token}@{}", config.domain),
+            },
+        };
+        pipeline::send(&tx, &ctx, &letter, "follow-digest", None, None, None)?;
+        tx.digested(f.id, now)?;
+        sent += 1;
+    }
+    tx.commit()?;
+    Ok(sent)
+}
+
+fn digest_text(
+    config: &Config,
+    company: &str,
+    news: &CompanyNews,
+    unsubscribe_url: &str,
+) -> (String, String) {
+    let base = config.http.public_url.trim_end_matches('/');
+    let fi = config.language == Language::Fi;
+    let mut body = String::new();
+    let mut section = |heading: &str, items: &[(i64, String)]| {
+        if items.is_empty() {
+            return;
+        }
+        body.push_str(heading);
+        body.push('\n');
+        for (id, title) in items {
+            body.push_str(&format!("- {title}\n  {base}/t/{id}\n"));
+        }
+        body.push('\n');
+    };
+    if fi {
+        section("Uudet palautteet:", &news.threads);
+        section("Uudet vastaukset:", &news.answers);
+        body.push_str(&format!(
+            "Saat tämän, koska seuraat yritystä {company}. Lopeta seuraaminen: {unsubscribe_url}\n"
+        ));
+        (format!("{company}: uutta nononossa"), body)
+    } else {
+        section("New feedback:", &news.threads);
+        section("New answers:", &news.answers);
+        body.push_str(&format!(
+            "You get this because you follow {company}. Stop following: {unsubscribe_url}\n"
+        ));
+        (format!("{company}: new on nonono"), body)
+    }
+}
