@@ -67,11 +67,12 @@ def memory_and_soak():
     text = (work / "soak.txt").read_text().strip() if (work / "soak.txt").exists() else ""
     if text:
         print(f"`{text}`\n")
-    print("| t (s) | accepted | pipeline backlog | pipeline lag s | outbox pending |")
-    print("|---|---|---|---|---|")
+    print("| t (s) | accepted | pipeline backlog | pipeline lag s | outbox pending | RSS MB |")
+    print("|---|---|---|---|---|---|")
     for row in csv.DictReader(soak.open()):
+        rss = f"{int(row['rss_kb']) / 1024:.0f}" if row.get("rss_kb") else "–"
         print(f"| {row['t_s']} | {row['accepted']} | {row['pipeline_pending']} "
-              f"| {row['pipeline_lag_s']} | {row['outbox_pending']} |")
+              f"| {row['pipeline_lag_s']} | {row['outbox_pending']} | {rss} |")
     print()
 
 

@@ -5,7 +5,8 @@
 #     instance queueing durably, and nonono (250 after the group commit);
 #   - accept latency (p50/p99 from `.` to `250`) with our load client, for all three;
 #   - nonono's peak resident memory throughout;
-#   - a soak: nonono under steady load for SOAK seconds, sampling the pipeline backlog.
+#   - a soak: nonono under full load for SOAK seconds, every message from its own writer (so the
+#     pipeline does its whole work: thread, forward, acknowledgement), sampling the backlog.
 #
 #   bench/smtp.sh                  # the full run, ~20 min; report in $WORK/report.md
 #   MSGS=2000 REPS=1 SOAK=60 bench/smtp.sh     # a quick look
@@ -111,11 +112,11 @@ latency postfix-discard "$POSTFIX_ADDR"
 latency nonono "$NONONO_ADDR"
 
 log "soak: ${SOAK}s at 8 sessions, 2 KB"
-echo "t_s,accepted,pipeline_pending,pipeline_lag_s,outbox_pending" >"$WORK/soak.csv"
+echo "t_s,accepted,pipeline_pending,pipeline_lag_s,outbox_pending,rss_kb" >"$WORK/soak.csv"
 (
     t=0
     while [ $t -le "$SOAK" ]; do
-        echo "$t,$(metric nonono_smtp_accepted_total),$(metric nonono_pipeline_pending),$(metric nonono_pipeline_lag_seconds),$(metric nonono_outbox_pending)" >>"$WORK/soak.csv"
+        echo "$t,$(metric nonono_smtp_accepted_total),$(metric nonono_pipeline_backlog),$(metric nonono_pipeline_lag_seconds),$(metric nonono_outbox_pending),$(awk '/VmRSS/{print $2}' /proc/$NONONO_PID/status)" >>"$WORK/soak.csv"
         sleep 10
         t=$((t + 10))
     done
@@ -125,7 +126,7 @@ soak=$(load "$NONONO_ADDR" 8 2048 "${SOAK}s" "$RCPT")
 wait "$SAMPLER" || true
 log "soak: $soak"
 drained=0
-until [ "$(metric nonono_pipeline_pending)" = 0 ] || [ $drained -ge 600 ]; do sleep 1; drained=$((drained + 1)); done
+until [ "$(metric nonono_pipeline_backlog)" = 0 ] || [ $drained -ge 600 ]; do sleep 1; drained=$((drained + 1)); done
 echo "$soak drain_s=$drained" >"$WORK/soak.txt"
 stop_nonono
 

@@ -173,14 +173,23 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         Journal::start(journal_store, move || ring.ring()).map_err(AppError::Spawn)?;
 
     let authenticator = authenticator(&config)?;
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let pending = pipeline_store
+        .journal_counts()
+        .map_err(store_err)?
+        .into_iter()
+        .find_map(|(state, n)| (state == "pending").then_some(n))
+        .unwrap_or(0);
+    metrics.set_backlog(pending);
     let pipeline_stop = Arc::new(AtomicBool::new(false));
     let pipeline_thread = {
-        let (config, key, doorbell, wake, stop) = (
+        let (config, key, doorbell, wake, stop, metrics) = (
             config.clone(),
             key.clone(),
             doorbell.clone(),
             relay_wake.clone(),
             pipeline_stop.clone(),
+            metrics.clone(),
         );
         std::thread::Builder::new()
             .name("pipeline".into())
@@ -191,14 +200,16 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
                     key,
                     authenticator,
                     doorbell,
-                    move || wake.notify_one(),
+                    move |finished| {
+                        metrics.processed(finished);
+                        wake.notify_one();
+                    },
                     stop,
                 )
             })
             .map_err(AppError::Spawn)?
     };
 
-    let metrics = Arc::new(crate::metrics::Metrics::default());
     let receiver = Arc::new(inbound::Receiver {
         metrics: metrics.clone(),
         config: config.clone(),

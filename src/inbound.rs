@@ -33,6 +33,12 @@ use crate::token::TokenKey;
 
 /// Most simultaneous sessions; more connections are told to come back later.
 const MAX_SESSIONS: usize = 512;
+/// Above this many accepted messages waiting for the pipeline, each new message waits (up to
+/// [`FLOW_DELAY`]) before it is taken: senders slow to the pace the pipeline keeps, as
+/// Postfix's `in_flow_delay` does, and the backlog cannot grow without bound.
+const FLOW_BACKLOG: i64 = 1000;
+const FLOW_DELAY: Duration = Duration::from_secs(1);
+
 /// Largest header section accepted: headers are parsed before anything else, and no real mail
 /// client writes this much.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -618,6 +624,10 @@ impl Session {
         {
             self.receiver.metrics.refused(Refused::Limit);
             return format!("{reached}\r\n");
+        }
+        let waited = Instant::now();
+        while self.receiver.metrics.backlog() > FLOW_BACKLOG && waited.elapsed() < FLOW_DELAY {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let now = crate::clock::now();
         let helo = self.helo.clone().unwrap_or_default();

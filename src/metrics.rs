@@ -1,7 +1,7 @@
 //! Counters the receiver keeps in memory, for `/metrics`. Everything else `/metrics` shows is
 //! counted from the store, so it survives restarts.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// Why the receiver refused something. The order is that of [`REASONS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,12 +36,30 @@ pub struct Metrics {
     accepted: AtomicU64,
     refused: [AtomicU64; 6],
     sessions: AtomicU64,
+    /// Messages accepted and not yet processed by the pipeline: what flow control watches.
+    backlog: AtomicI64,
 }
 
 impl Metrics {
     /// A message was committed and answered 250.
     pub fn accepted(&self) {
         self.accepted.fetch_add(1, Ordering::Relaxed);
+        self.backlog.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What the pipeline found pending at start.
+    pub fn set_backlog(&self, pending: i64) {
+        self.backlog.store(pending, Ordering::Relaxed);
+    }
+
+    /// The pipeline finished `n` messages.
+    pub fn processed(&self, n: usize) {
+        self.backlog.fetch_sub(n as i64, Ordering::Relaxed);
+    }
+
+    /// Messages accepted and not yet processed.
+    pub fn backlog(&self) -> i64 {
+        self.backlog.load(Ordering::Relaxed)
     }
 
     /// Something was refused.
@@ -89,5 +107,11 @@ impl Metrics {
             "nonono_smtp_sessions_total {}",
             self.sessions.load(Ordering::Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "# HELP nonono_pipeline_backlog Messages accepted and not yet processed; above 1000 new messages wait (flow control)."
+        );
+        let _ = writeln!(out, "# TYPE nonono_pipeline_backlog gauge");
+        let _ = writeln!(out, "nonono_pipeline_backlog {}", self.backlog());
     }
 }

@@ -1232,7 +1232,7 @@ pub fn run(
     key: TokenKey,
     authenticator: Option<Authenticator>,
     doorbell: Arc<Doorbell>,
-    processed: impl Fn(),
+    processed: impl Fn(usize),
     stop: Arc<AtomicBool>,
 ) {
     loop {
@@ -1251,6 +1251,7 @@ pub fn run(
             doorbell.wait(Duration::from_secs(5));
             continue;
         }
+        let mut finished = 0;
         for entry in &batch {
             let ctx = Context {
                 config: &config,
@@ -1271,7 +1272,10 @@ pub fn run(
                 Err(PipelineError::Panic(what))
             });
             match processed_one {
-                Ok(outcome) => tracing::info!(journal = entry.id, "{outcome}"),
+                Ok(outcome) => {
+                    tracing::info!(journal = entry.id, "{outcome}");
+                    finished += 1;
+                }
                 Err(e) if e.is_transient() => {
                     tracing::warn!(journal = entry.id, "pipeline: {e}; will retry");
                     std::thread::sleep(Duration::from_millis(200));
@@ -1282,9 +1286,10 @@ pub fn run(
                     if let Err(e) = store.journal_failed(entry.id, &e.to_string(), ctx.now) {
                         tracing::error!(journal = entry.id, "pipeline: {e}");
                     }
+                    finished += 1;
                 }
             }
         }
-        processed();
+        processed(finished);
     }
 }

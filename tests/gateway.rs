@@ -701,6 +701,21 @@ async fn metrics_count_accepted_refused_pipeline_and_outbox() {
         assert!(body.lines().any(|l| l == line), "{line} missing:\n{body}");
     }
     assert!(body.contains("# TYPE nonono_outbox_pending gauge"));
+    // What flow control watches comes back to zero once the pipeline has caught up.
+    let mut backlog = String::new();
+    for _ in 0..100 {
+        let (_, _, body) = common::http_get(&app.http_base(), "/metrics").await;
+        backlog = body
+            .lines()
+            .find(|l| l.starts_with("nonono_pipeline_backlog "))
+            .unwrap_or_default()
+            .to_owned();
+        if backlog == "nonono_pipeline_backlog 0" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(backlog, "nonono_pipeline_backlog 0");
     app.stop().await;
 }
 
