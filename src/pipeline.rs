@@ -165,7 +165,11 @@ impl Message<'_> {
         }
         let sender = &self.entry.envelope.mail_from;
         if !sender.is_empty()
-            && tx.received_from(sender, self.entry.received_at - LOOP_BRAKE_WINDOW)? > LOOP_BRAKE
+            && tx.received_from(
+                sender,
+                self.entry.received_at - LOOP_BRAKE_WINDOW,
+                LOOP_BRAKE + 1,
+            )? > LOOP_BRAKE
         {
             return Ok(Some("too many messages from one sender in a short time"));
         }
