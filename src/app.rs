@@ -138,6 +138,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         source,
     };
     let pipeline_store = Store::open(&path).map_err(store_err)?;
+    pipeline_store.sync_lazily().map_err(store_err)?;
     let relay_store = Store::open(&path).map_err(store_err)?;
     let archive_stores = (0..4)
         .map(|_| Store::open_readonly(&path))

@@ -320,6 +320,17 @@ impl Store {
         Ok(Store { conn })
     }
 
+    /// For work that can be derived again from the journal (the pipeline): its commits are not
+    /// synced one by one, so they cost no disk flush each. A crash of the process loses
+    /// nothing; a power loss can undo the last ones, whose journal entries are then still
+    /// pending and processed again (what they queued goes out at least once). The next synced
+    /// commit of any connection (a journal commit, a delivery) makes them durable too: the
+    /// write-ahead log is one file.
+    pub fn sync_lazily(&self) -> Result<()> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(())
+    }
+
     /// Opens an existing store for reading only (the web archive and the export).
     pub fn open_readonly(path: &Path) -> Result<Store> {
         let conn = Connection::open_with_flags(
