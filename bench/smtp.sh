@@ -46,15 +46,19 @@ cp "$load_exe" "$WORK/smtp_load"
 load() { "$WORK/smtp_load" "$@" | tail -1; }
 
 # nonono on its shipped defaults, except: the benchmark's domain, no abuse limits, 64 sessions
-# from one address (the load generator is one host), own ports.
+# from one address (the load generator is one host), own ports, and outbound mail to a smarthost
+# (an smtp-sink standing in for the Postfix a deployment relays through) instead of files.
 sed -e "s|^domain = .*|domain = \"gw.example\"|" \
     -e "s|^data_dir = .*|data_dir = \"$WORK/nonono\"|" \
     -e "s|listen = \"127.0.0.1:2525\"|listen = \"$NONONO_ADDR\"|" \
     -e "s|listen = \"127.0.0.1:8080\"|listen = \"127.0.0.1:2605\"|" \
     -e "s|_per_hour = [0-9]*|_per_hour = 0|; s|_per_day = [0-9]*|_per_day = 0|" \
     -e "s|max_sessions_per_client = [0-9]*|max_sessions_per_client = 64|" \
+    -e "s|transport = \"file\"|transport = \"smtp\"|; s|smtp_port = 25|smtp_port = 2606|" \
     config/default.toml >"$WORK/nonono.toml"
 
+smtp-sink -u nobody 127.0.0.1:2606 1024 >/dev/null 2>&1 &
+SMARTHOST_PID=$!
 NONONO_PID=
 start_nonono() {
     RUST_LOG=warn "$WORK/nonono-bin" serve --config "$WORK/nonono.toml" 2>>"$WORK/nonono.log" &
@@ -69,7 +73,7 @@ start_nonono() {
 stop_nonono() { kill -TERM "$NONONO_PID"; wait "$NONONO_PID" || true; sleep 0.5; }
 metric() { curl -s http://127.0.0.1:2605/metrics | awk -v m="$1" '$1==m{print $2}'; }
 
-trap 'kill $NONONO_PID 2>/dev/null || true; "$ANCHORS/postfix_instance.sh" stop "$WORK/postfix-lat" >/dev/null 2>&1 || true' EXIT
+trap 'kill $NONONO_PID $SMARTHOST_PID 2>/dev/null || true; "$ANCHORS/postfix_instance.sh" stop "$WORK/postfix-lat" >/dev/null 2>&1 || true' EXIT
 
 echo "target,sessions,bytes,sent,secs,rate,p50_ms,p99_ms,max_ms,errors" >"$WORK/latency.csv"
 latency() { # NAME ADDR
@@ -90,6 +94,7 @@ for b in $SIZES; do
     for target in sink postfix nonono; do
         env WORK="$WORK/anchors" OUT="$WORK/rates-$b" MSGS="$MSGS" REPS="$REPS" LEN="$b" \
             CONFIGS="$configs" RCPT="$RCPT" SUBJECT="[Elisa] bench feedback" IDLE_MAX=40 \
+            OURS_PIDS="$SMARTHOST_PID" \
             SINK_ADDR=$SINK_ADDR POSTFIX_ADDR=$POSTFIX_ADDR \
             bash "$ANCHORS/anchors.sh" \
             $([ $target = nonono ] && echo "measure nonono $NONONO_ADDR" || echo $target) ||

@@ -140,6 +140,8 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     let pipeline_store = Store::open(&path).map_err(store_err)?;
     pipeline_store.sync_lazily().map_err(store_err)?;
     let relay_store = Store::open(&path).map_err(store_err)?;
+    // A delivery mark undone by a power loss only means that message goes out again.
+    relay_store.sync_lazily().map_err(store_err)?;
     let archive_stores = (0..4)
         .map(|_| Store::open_readonly(&path))
         .collect::<Result<Vec<_>, _>>()

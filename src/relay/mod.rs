@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncTransport, Tokio1Executor};
 use tokio::sync::{Notify, watch};
@@ -42,6 +43,7 @@ impl Transport {
                     .port(config.outbound.smtp_port)
                     .hello_name(ClientId::Domain(config.domain.clone()))
                     .timeout(Some(Duration::from_secs(60)))
+                    .pool_config(PoolConfig::new().max_size(PARALLEL_DELIVERIES as u32))
                     .build(),
             ),
         })
@@ -105,7 +107,11 @@ pub enum Outcome<'a> {
 /// the operator (it may queue mail).
 pub type OnOutcome = Arc<dyn Fn(&mut Store, &MessageOrigin, Outcome<'_>) + Send + Sync>;
 
-/// Delivers due rows until `shutdown` turns true; finishes the delivery in hand first.
+/// Deliveries in flight at once, as an MTA runs several: each SMTP delivery waits on the
+/// network (and on delayed ACKs) far more than it works.
+const PARALLEL_DELIVERIES: usize = 16;
+
+/// Delivers due rows until `shutdown` turns true; finishes the deliveries in hand first.
 pub async fn run(
     store: Shared,
     transport: Transport,
@@ -114,6 +120,7 @@ pub async fn run(
     on_outcome: OnOutcome,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let (transport, signer) = (Arc::new(transport), Arc::new(signer));
     loop {
         if *shutdown.borrow() {
             return;
@@ -127,17 +134,34 @@ pub async fn run(
                 Vec::new()
             }
         };
-        for row in &due {
+        let fetched = due.len();
+        let mut in_flight = tokio::task::JoinSet::new();
+        for row in due {
             if *shutdown.borrow() {
-                return;
+                break;
             }
-            let outcome = match &signer {
-                Some(signer) => transport.deliver(row, &signer.sign(&row.raw)).await,
-                None => transport.deliver(row, &row.raw).await,
-            };
-            record(&store, row, outcome, &on_outcome).await;
+            while in_flight.len() >= PARALLEL_DELIVERIES {
+                in_flight.join_next().await;
+            }
+            let (store, transport, signer, on_outcome) = (
+                store.clone(),
+                transport.clone(),
+                signer.clone(),
+                on_outcome.clone(),
+            );
+            in_flight.spawn(async move {
+                let outcome = match signer.as_ref() {
+                    Some(signer) => transport.deliver(&row, &signer.sign(&row.raw)).await,
+                    None => transport.deliver(&row, &row.raw).await,
+                };
+                record(&store, &row, outcome, &on_outcome).await;
+            });
         }
-        if !due.is_empty() {
+        while in_flight.join_next().await.is_some() {}
+        if *shutdown.borrow() {
+            return;
+        }
+        if fetched > 0 {
             continue;
         }
         let next = store.run(|s| s.next_outbound_due()).await.ok().flatten();

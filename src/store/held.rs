@@ -80,7 +80,9 @@ impl Store {
     /// Deletes threads still held since before `before`, and empties the raw mail they came
     /// from: an unconfirmed writer's words are not kept. Returns how many threads went.
     pub fn purge_held(&mut self, before: i64) -> Result<usize> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let threads: Vec<i64> = tx
             .prepare("SELECT id FROM threads WHERE held IS NOT NULL AND created_at < ?1")?
             .query_map([before], |r| r.get(0))?

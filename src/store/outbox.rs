@@ -208,7 +208,9 @@ impl Store {
         error: &str,
         now: i64,
     ) -> Result<Option<MessageOrigin>> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
             params![id, error],

@@ -95,7 +95,9 @@ impl Tx<'_> {
 impl Store {
     /// Hides one post with a public reason (operator moderation).
     pub fn remove_post(&mut self, post: i64, reason: &str, now: i64) -> Result<bool> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let removed = clear_posts(&tx, "id", post, "operator", reason, now)? > 0;
         if removed {
             audit(
@@ -113,7 +115,9 @@ impl Store {
 
     /// Hides a whole thread with a public reason (operator moderation).
     pub fn remove_thread(&mut self, thread: i64, reason: &str, now: i64) -> Result<bool> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let removed = tx.execute(
             "UPDATE threads SET removed = 'operator', removed_reason = ?2, removed_at = ?3
              WHERE id = ?1 AND removed IS NULL",

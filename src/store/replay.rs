@@ -70,7 +70,9 @@ impl Store {
         uncut: bool,
         attachments: usize,
     ) -> Result<bool> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let changed = tx.execute(
             "UPDATE posts SET body = ?2, trimmed = ?3, uncut = ?4, attachments = ?5
              WHERE id = ?1 AND (body != ?2 OR trimmed != ?3 OR uncut != ?4 OR attachments != ?5)",
