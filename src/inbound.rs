@@ -35,8 +35,9 @@ use crate::token::TokenKey;
 const MAX_SESSIONS: usize = 512;
 /// Above this many accepted messages waiting for the pipeline, each new message waits (up to
 /// [`FLOW_DELAY`]) before it is taken: senders slow to the pace the pipeline keeps, as
-/// Postfix's `in_flow_delay` does, and the backlog cannot grow without bound.
-const FLOW_BACKLOG: i64 = 1000;
+/// Postfix's `in_flow_delay` does, and the backlog cannot grow without bound. Below it, bursts
+/// are taken at full speed: they wait on disk, some tens of seconds of pipeline work.
+const FLOW_BACKLOG: i64 = 10_000;
 const FLOW_DELAY: Duration = Duration::from_secs(1);
 
 /// Largest header section accepted: headers are parsed before anything else, and no real mail

@@ -109,7 +109,7 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
-            "# HELP nonono_pipeline_backlog Messages accepted and not yet processed; above 1000 new messages wait (flow control)."
+            "# HELP nonono_pipeline_backlog Messages accepted and not yet processed; above 10000 new messages wait (flow control)."
         );
         let _ = writeln!(out, "# TYPE nonono_pipeline_backlog gauge");
         let _ = writeln!(out, "nonono_pipeline_backlog {}", self.backlog());
