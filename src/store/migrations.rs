@@ -205,4 +205,8 @@ CREATE TABLE followers (
     UNIQUE (provider, person_id)
 );
 "#,
+    // 9: a company's figures count its official answers and templates from the index alone.
+    r#"
+CREATE INDEX posts_official ON posts(thread_id, template) WHERE kind = 'official' AND removed IS NULL;
+"#,
 ];

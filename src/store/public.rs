@@ -76,6 +76,16 @@ pub fn fts_query(text: &str) -> Option<String> {
 impl Store {
     /// A company's figures at `now`.
     pub fn figures(&self, provider: &str, now: i64) -> Result<Figures> {
+        self.figures_of(provider, now, true)
+    }
+
+    /// The figures the overview table shows: everything but the answer counts, which cost a
+    /// look at the company's posts.
+    pub fn overview_figures(&self, provider: &str, now: i64) -> Result<Figures> {
+        self.figures_of(provider, now, false)
+    }
+
+    fn figures_of(&self, provider: &str, now: i64, with_answers: bool) -> Result<Figures> {
         let (threads, answered, overdue, auto_only, solved, unsolved) = self.conn.query_row(
             "SELECT count(*), count(first_answer_at),
                     coalesce(sum(first_answer_at IS NULL AND due_at < ?2), 0),
@@ -94,14 +104,18 @@ impl Store {
                 ))
             },
         )?;
-        let (answers, template_answers) = self.conn.query_row(
-            "SELECT count(*), coalesce(sum(p.template), 0)
+        let (answers, template_answers) = if !with_answers {
+            (0, 0)
+        } else {
+            self.conn.query_row(
+                "SELECT count(*), coalesce(sum(p.template), 0)
              FROM threads t JOIN posts p ON p.thread_id = t.id
              WHERE t.provider = ?1 AND t.held IS NULL AND p.kind = 'official'
                AND p.removed IS NULL",
-            [provider],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+                [provider],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+        };
         Ok(Figures {
             threads,
             answered,
