@@ -138,12 +138,7 @@ pub fn send_digests(
     key: &TokenKey,
     now: i64,
 ) -> Result<usize, PipelineError> {
-    let ctx = Context {
-        config,
-        key,
-        authenticator: None,
-        now,
-    };
+    let ctx = Context::scheduled(config, key, now);
     let tx = store.begin()?;
     let mut sent = 0;
     for f in tx.followers_due(now - DIGEST_EVERY)? {

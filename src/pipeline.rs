@@ -55,6 +55,18 @@ pub struct Context<'a> {
     pub now: i64,
 }
 
+impl<'a> Context<'a> {
+    /// The context of work on the clock rather than on a message: no sender to authenticate.
+    pub fn scheduled(config: &'a Config, key: &'a TokenKey, now: i64) -> Self {
+        Context {
+            config,
+            key,
+            authenticator: None,
+            now,
+        }
+    }
+}
+
 /// Processes one journal entry completely, in one transaction. Returns what was done, in words
 /// without addresses (it is logged).
 pub fn process(

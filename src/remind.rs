@@ -23,12 +23,7 @@ pub fn send_due(
     key: &TokenKey,
     now: i64,
 ) -> Result<usize, PipelineError> {
-    let ctx = Context {
-        config,
-        key,
-        authenticator: None,
-        now,
-    };
+    let ctx = Context::scheduled(config, key, now);
     let days_off = config.extra_days_off();
     let tx = store.begin()?;
     let due = tx.reminders_due(now, MAX_REMINDERS)?;

@@ -25,12 +25,7 @@ pub fn attach_registered(
     key: &TokenKey,
     now: i64,
 ) -> Result<usize, PipelineError> {
-    let ctx = Context {
-        config,
-        key,
-        authenticator: None,
-        now,
-    };
+    let ctx = Context::scheduled(config, key, now);
     let tx = store.begin()?;
     let mut forwarded = 0;
     for waiting in tx.waiting_unregistered()? {
