@@ -22,7 +22,16 @@ fuzz_target!(|data: &[u8]| {
     let key = TokenKey::new(b"fuzzing secret, fixed so findings reproduce");
     let _ = route::recipient(address, &CONFIG, &key);
     let local = address.split('@').next().unwrap_or_default();
-    for purpose in [Purpose::Participant, Purpose::Bounce, Purpose::Confirm, Purpose::Erase] {
+    for purpose in [
+        Purpose::Participant,
+        Purpose::Bounce,
+        Purpose::Confirm,
+        Purpose::Erase,
+        Purpose::Solved,
+        Purpose::Support,
+        Purpose::Follow,
+        Purpose::Unsubscribe,
+    ] {
         let _ = key.verify_for(purpose, local);
     }
     let _ = mail::normalize_address(address);

@@ -19,7 +19,11 @@ fuzz_target!(|raw: &[u8]| {
     let config = &*CONFIG;
     let parsed = mail::parse(raw);
     let envelope = Envelope {
-        mail_from: parsed.from.as_ref().map(|f| f.address.clone()).unwrap_or_default(),
+        mail_from: parsed
+            .from
+            .as_ref()
+            .map(|f| f.address.clone())
+            .unwrap_or_default(),
         rcpt_to: vec!["palaute@nonono.localhost".into()],
         peer: "127.0.0.1".into(),
         helo: "fuzz".into(),
