@@ -224,8 +224,12 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
     let outcome_config = config.clone();
     let on_outcome: relay::OnOutcome = Arc::new(move |store: &mut Store, origin, outcome| {
-        // A notice that fails is only logged: it must not beget another notice.
-        if origin.purpose.starts_with(pipeline::PURPOSE_OPERATOR) {
+        // A notice that fails is only logged: it must not beget another notice. Delivered mail
+        // matters only when it went to a company: its clock starts.
+        let delivered = matches!(outcome, relay::Outcome::Delivered);
+        if origin.purpose.starts_with(pipeline::PURPOSE_OPERATOR)
+            || (delivered && !origin.to_company)
+        {
             return;
         }
         let now = crate::clock::now();

@@ -166,6 +166,34 @@ impl Message<'_> {
             })
     }
 
+    /// The writer behind `participant` when this message comes from them; otherwise, in words
+    /// starting with `what`, why it is not taken.
+    pub(crate) fn writer_sending(
+        &self,
+        tx: &Tx<'_>,
+        ctx: &Context<'_>,
+        participant: i64,
+        what: &str,
+    ) -> Result<Result<Participant, String>, PipelineError> {
+        if let Some(reason) = self.hold_reason(tx, ctx)? {
+            return Ok(Err(format!("{what} not taken: {reason}")));
+        }
+        let Some(writer) = tx.participant(participant)? else {
+            return Ok(Err(format!(
+                "{what} for a participant that no longer exists"
+            )));
+        };
+        if writer.role != Role::Consumer
+            || self.sender().as_deref() != Some(writer.address.as_str())
+        {
+            return Ok(Err(format!(
+                "{what} in thread {} not taken: sender is not the writer",
+                writer.thread_id
+            )));
+        }
+        Ok(Ok(writer))
+    }
+
     /// Why this message must not be answered or passed on, if it must not.
     pub(crate) fn hold_reason(
         &self,
@@ -426,18 +454,10 @@ fn erase(
     msg: &Message<'_>,
     participant: i64,
 ) -> Result<String, PipelineError> {
-    if let Some(reason) = msg.hold_reason(tx, ctx)? {
-        return Ok(format!("erasure not taken: {reason}"));
-    }
-    let Some(writer) = tx.participant(participant)? else {
-        return Ok("erasure for a participant that no longer exists".into());
+    let writer = match msg.writer_sending(tx, ctx, participant, "erasure")? {
+        Ok(writer) => writer,
+        Err(not_taken) => return Ok(not_taken),
     };
-    if writer.role != Role::Consumer || msg.sender().as_deref() != Some(writer.address.as_str()) {
-        return Ok(format!(
-            "erasure in thread {} not taken: sender is not the writer",
-            writer.thread_id
-        ));
-    }
     let neutral = match ctx.config.language {
         Language::Fi => "Kirjoittaja poisti palautteensa",
         Language::En => "Removed by the writer",
@@ -459,18 +479,10 @@ fn solved(
     msg: &Message<'_>,
     participant: i64,
 ) -> Result<String, PipelineError> {
-    if let Some(reason) = msg.hold_reason(tx, ctx)? {
-        return Ok(format!("solved? answer not taken: {reason}"));
-    }
-    let Some(writer) = tx.participant(participant)? else {
-        return Ok("solved? answer for a participant that no longer exists".into());
+    let writer = match msg.writer_sending(tx, ctx, participant, "solved? answer")? {
+        Ok(writer) => writer,
+        Err(not_taken) => return Ok(not_taken),
     };
-    if writer.role != Role::Consumer || msg.sender().as_deref() != Some(writer.address.as_str()) {
-        return Ok(format!(
-            "solved? answer in thread {} not taken: sender is not the writer",
-            writer.thread_id
-        ));
-    }
     let answer = answer_text(msg.mail, &[], ctx.config.language);
     let Some(solved) = crate::solved::verdict(&msg.mail.subject, &answer.text) else {
         return Ok(format!(
@@ -529,6 +541,39 @@ fn untitled(lang: Language) -> &'static str {
 }
 
 /// Builds a letter and queues it in the same transaction.
+/// Queues an automatic letter to the company side of a thread, from each company participant's
+/// reply address: answering it answers the feedback.
+pub(crate) fn write_to_company(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    thread_id: i64,
+    purpose: &'static str,
+    subject: &str,
+    body: &str,
+) -> Result<(), PipelineError> {
+    for company in tx.participants(thread_id, Role::Provider)? {
+        let letter = Letter {
+            from_name: "nonono".into(),
+            from_address: token_address(ctx, company.id),
+            to: company.address.clone(),
+            subject: subject.to_owned(),
+            body: body.to_owned(),
+            references: tx.references(company.id)?,
+            origin: Origin::Automatic,
+        };
+        send(
+            tx,
+            ctx,
+            &letter,
+            purpose,
+            Some(thread_id),
+            Some(company.id),
+            None,
+        )?;
+    }
+    Ok(())
+}
+
 /// Queues a letter with a bounce address that names it (VERP).
 pub(crate) fn send(
     tx: &Tx<'_>,
@@ -608,17 +653,6 @@ fn bounce(
 /// The outbox purpose of mail to the operator.
 pub const PURPOSE_OPERATOR: &str = "operator";
 
-/// The company in `origin`'s thread, when `origin` was mail to it.
-fn company_thread(tx: &Tx<'_>, origin: &MessageOrigin) -> Result<Option<i64>, PipelineError> {
-    let (Some(thread), Some(participant)) = (origin.thread_id, origin.participant_id) else {
-        return Ok(None);
-    };
-    let to_company = tx
-        .participant(participant)?
-        .is_some_and(|p| p.role == Role::Provider);
-    Ok(to_company.then_some(thread))
-}
-
 /// A message was accepted by its receiving server. When it went to a company, that company's
 /// response time starts now (or again, after its mail bounced).
 pub fn delivered(
@@ -627,7 +661,7 @@ pub fn delivered(
     origin: &MessageOrigin,
     now: i64,
 ) -> Result<(), PipelineError> {
-    let Some(thread_id) = company_thread(tx, origin)? else {
+    let (Some(thread_id), true) = (origin.thread_id, origin.to_company) else {
         return Ok(());
     };
     let thread = tx.thread(thread_id)?;
@@ -650,7 +684,7 @@ pub fn delivery_failed(
     detail: &str,
     now: i64,
 ) -> Result<(), PipelineError> {
-    if let Some(thread_id) = company_thread(tx, origin)? {
+    if let (Some(thread_id), true) = (origin.thread_id, origin.to_company) {
         tx.company_unreachable(thread_id, now)?;
     }
     tracing::warn!(

@@ -4,10 +4,9 @@
 //! thread page records each one.
 
 use crate::calendar::{add_working_days, working_days_between};
-use crate::compose::{Letter, Origin};
 use crate::config::{Config, Language};
 use crate::pipeline::{self, Context, PipelineError};
-use crate::store::{Role, Store};
+use crate::store::Store;
 use crate::token::TokenKey;
 
 /// Reminders a thread gets at most.
@@ -36,28 +35,8 @@ pub fn send_due(
             .map_or(3, |p| p.response_days);
         let waited = working_days_between(thread.created_at, now, &days_off);
         let url = pipeline::public_url(config, thread.id);
-        for company in tx.participants(thread.id, Role::Provider)? {
-            let (subject, body) = text(config.language, &thread.title, waited, number, &url);
-            let letter = Letter {
-                from_name: "nonono".into(),
-                // Replying to the reminder answers the feedback.
-                from_address: pipeline::token_address(&ctx, company.id),
-                to: company.address.clone(),
-                subject,
-                body,
-                references: tx.references(company.id)?,
-                origin: Origin::Automatic,
-            };
-            pipeline::send(
-                &tx,
-                &ctx,
-                &letter,
-                "reminder",
-                Some(thread.id),
-                Some(company.id),
-                None,
-            )?;
-        }
+        let (subject, body) = text(config.language, &thread.title, waited, number, &url);
+        pipeline::write_to_company(&tx, &ctx, thread.id, "reminder", &subject, &body)?;
         let next = add_working_days(now, response_days, &days_off);
         tx.reminded(thread.id, number, next)?;
         tx.add_event(thread.id, None, EVENT_REMINDER, &number.to_string(), now)?;

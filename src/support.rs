@@ -171,39 +171,19 @@ fn tell_company(
         return Ok(());
     }
     let url = pipeline::public_url(ctx.config, thread_id);
-    for company in tx.participants(thread_id, Role::Provider)? {
-        let (subject, body) = match ctx.config.language {
-            Language::Fi => (
-                format!("{count} muuta tukee palautetta: {title}"),
-                format!(
-                    "Hei,\n\n{count} lukijaa on kertonut saman ongelman kuin palautteessa \"{title}\":\n{url}\n\nYksi vastaus tähän ketjuun tavoittaa heidät kaikki. Vastaa tähän viestiin, niin vastauksenne julkaistaan ketjussa.\n"
-                ),
+    let (subject, body) = match ctx.config.language {
+        Language::Fi => (
+            format!("{count} muuta tukee palautetta: {title}"),
+            format!(
+                "Hei,\n\n{count} lukijaa on kertonut saman ongelman kuin palautteessa \"{title}\":\n{url}\n\nYksi vastaus tähän ketjuun tavoittaa heidät kaikki. Vastaa tähän viestiin, niin vastauksenne julkaistaan ketjussa.\n"
             ),
-            Language::En => (
-                format!("{count} others support the feedback: {title}"),
-                format!(
-                    "Hello,\n\n{count} readers say they had the same problem as in \"{title}\":\n{url}\n\nOne answer in this thread reaches them all. Reply to this message and your answer is published in the thread.\n"
-                ),
+        ),
+        Language::En => (
+            format!("{count} others support the feedback: {title}"),
+            format!(
+                "Hello,\n\n{count} readers say they had the same problem as in \"{title}\":\n{url}\n\nOne answer in this thread reaches them all. Reply to this message and your answer is published in the thread.\n"
             ),
-        };
-        let letter = Letter {
-            from_name: "nonono".into(),
-            from_address: pipeline::token_address(ctx, company.id),
-            to: company.address.clone(),
-            subject,
-            body,
-            references: tx.references(company.id)?,
-            origin: Origin::Automatic,
-        };
-        pipeline::send(
-            tx,
-            ctx,
-            &letter,
-            "support-count",
-            Some(thread_id),
-            Some(company.id),
-            None,
-        )?;
-    }
-    Ok(())
+        ),
+    };
+    pipeline::write_to_company(tx, ctx, thread_id, "support-count", &subject, &body)
 }

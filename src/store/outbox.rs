@@ -55,6 +55,8 @@ pub struct MessageOrigin {
     pub thread_id: Option<i64>,
     pub participant_id: Option<i64>,
     pub purpose: String,
+    /// It went to the company side of its thread.
+    pub to_company: bool,
 }
 
 /// The event kind recorded on a thread when mail in it could not be delivered.
@@ -63,7 +65,8 @@ pub const EVENT_BOUNCE: &str = "bounce";
 fn origin(conn: &rusqlite::Connection, outbox: i64) -> rusqlite::Result<Option<MessageOrigin>> {
     use rusqlite::OptionalExtension;
     conn.query_row(
-        "SELECT thread_id, participant_id, purpose FROM outbox WHERE id = ?1",
+        "SELECT o.thread_id, o.participant_id, o.purpose, coalesce(pa.role = 'provider', 0)
+         FROM outbox o LEFT JOIN participants pa ON pa.id = o.participant_id WHERE o.id = ?1",
         [outbox],
         |r| {
             Ok(MessageOrigin {
@@ -71,6 +74,7 @@ fn origin(conn: &rusqlite::Connection, outbox: i64) -> rusqlite::Result<Option<M
                 thread_id: r.get(0)?,
                 participant_id: r.get(1)?,
                 purpose: r.get(2)?,
+                to_company: r.get(3)?,
             })
         },
     )
