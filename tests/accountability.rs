@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestApp, fixture};
+use common::TestApp;
 use nonono::app;
 use nonono::calendar::add_working_days;
 use nonono::remind;
@@ -13,36 +13,30 @@ async fn a_late_company_is_reminded_three_times_at_most_and_its_answer_stops_the
     let mut app = TestApp::start().await;
     let (forward, _) = app.new_thread().await;
     app.wait_processed().await;
-    app.stop().await;
-
-    let config = app.config.clone();
-    let key = app::token_key(&config).unwrap();
-    let mut store = app::open_store(&config).unwrap();
-    let thread = store.latest_threads(1).unwrap().remove(0);
+    let thread = app.store().latest_threads(1).unwrap().remove(0);
     let due = thread
         .due_at
         .expect("a registered company has a response time");
-    let mut remind_at = |now| remind::send_due(&mut store, &config, &key, now).unwrap();
 
-    assert_eq!(remind_at(due - 60), 0, "not before the response time");
-    assert_eq!(remind_at(due + 60), 1);
-    assert_eq!(remind_at(due + 120), 0, "not again straight away");
-    // Elisa answers within 3 working days: the next reminder comes 3 working days later.
-    let second = add_working_days(due + 60, 3, &[]);
-    assert_eq!(remind_at(second - 60), 0);
-    assert_eq!(remind_at(second), 1);
-    let third = add_working_days(second, 3, &[]);
-    assert_eq!(remind_at(third), 1);
-    assert_eq!(
-        remind_at(add_working_days(third, 30, &[])),
-        0,
-        "three at most"
-    );
-    // The reminders were queued at the test's future times: make them due on the real clock.
-    store.outbound_retry_now(nonono::clock::now()).unwrap();
-    drop(store);
-
-    app.restart(|_| {}).await;
+    // The reminders are queued at the test's future times, then sent on the real clock.
+    app.on_the_clock(|store, config, key| {
+        let mut remind_at = |now| remind::send_due(store, config, key, now).unwrap();
+        assert_eq!(remind_at(due - 60), 0, "not before the response time");
+        assert_eq!(remind_at(due + 60), 1);
+        assert_eq!(remind_at(due + 120), 0, "not again straight away");
+        // Elisa answers within 3 working days: the next reminder comes 3 working days later.
+        let second = add_working_days(due + 60, 3, &[]);
+        assert_eq!(remind_at(second - 60), 0);
+        assert_eq!(remind_at(second), 1);
+        let third = add_working_days(second, 3, &[]);
+        assert_eq!(remind_at(third), 1);
+        assert_eq!(
+            remind_at(add_working_days(third, 30, &[])),
+            0,
+            "three at most"
+        );
+    })
+    .await;
     let out = app.wait_outbound(5).await;
     let reminders: Vec<_> = out
         .iter()
@@ -68,16 +62,7 @@ async fn a_late_company_is_reminded_three_times_at_most_and_its_answer_stops_the
     assert!(page.contains("Yritykselle lähetettiin muistutus 3/3"));
 
     // The company answers the last reminder: that is its answer to the feedback.
-    let answer = fixture(
-        "provider-reply-official.eml",
-        &[
-            ("to", &reminders[2].from),
-            ("in_reply_to", &reminders[2].message_id),
-        ],
-    );
-    app.send("anna@elisa.example", &reminders[2].from, &answer)
-        .await
-        .unwrap();
+    app.answer_as_company(reminders[2]).await;
     app.wait_processed().await;
     let answered = app.store().thread(thread.id).unwrap().unwrap();
     assert!(answered.first_answer_at.is_some());
@@ -362,30 +347,18 @@ async fn the_company_clock_starts_at_delivery_and_pauses_while_its_route_bounces
 async fn the_writer_is_asked_once_whether_it_was_solved_and_the_answer_counts() {
     let mut app = TestApp::start().await;
     let (forward, _) = app.new_thread().await;
-    let answer = fixture(
-        "provider-reply-official.eml",
-        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
-    );
-    app.send("anna@elisa.example", &forward.from, &answer)
-        .await
-        .unwrap();
+    app.answer_as_company(&forward).await;
     app.wait_processed().await;
-    app.stop().await;
-
-    let config = app.config.clone();
-    let key = app::token_key(&config).unwrap();
-    let mut store = app::open_store(&config).unwrap();
-    let thread = store.latest_threads(1).unwrap().remove(0);
+    let thread = app.store().latest_threads(1).unwrap().remove(0);
     let answered = thread.first_answer_at.unwrap();
     let ask_from = add_working_days(answered, nonono::solved::ASK_AFTER_DAYS, &[]);
-    let mut ask_at = |now| nonono::solved::ask_due(&mut store, &config, &key, now).unwrap();
-    assert_eq!(ask_at(ask_from - 60), 0, "not too soon after the answer");
-    assert_eq!(ask_at(ask_from), 1);
-    assert_eq!(ask_at(ask_from + 86_400 * 30), 0, "only once");
-    store.outbound_retry_now(nonono::clock::now()).unwrap();
-    drop(store);
-
-    app.restart(|_| {}).await;
+    app.on_the_clock(|store, config, key| {
+        let mut ask_at = |now| nonono::solved::ask_due(store, config, key, now).unwrap();
+        assert_eq!(ask_at(ask_from - 60), 0, "not too soon after the answer");
+        assert_eq!(ask_at(ask_from), 1);
+        assert_eq!(ask_at(ask_from + 86_400 * 30), 0, "only once");
+    })
+    .await;
     let question = loop {
         if let Some(q) = app
             .outbound()
@@ -560,31 +533,15 @@ async fn a_follower_confirms_gets_a_daily_digest_and_leaves_with_one_click() {
 
     // A day of news: a new thread and the company's answer.
     let (forward, _) = app.new_thread().await;
-    let answer = fixture(
-        "provider-reply-official.eml",
-        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
-    );
-    app.send("anna@elisa.example", &forward.from, &answer)
-        .await
-        .unwrap();
+    app.answer_as_company(&forward).await;
     app.wait_processed().await;
-    app.stop().await;
-
-    let config = app.config.clone();
-    let key = app::token_key(&config).unwrap();
-    let mut store = app::open_store(&config).unwrap();
     let tomorrow = nonono::clock::now() + 86_400 + 60;
-    assert_eq!(
-        nonono::follow::send_digests(&mut store, &config, &key, tomorrow).unwrap(),
-        1
-    );
-    assert_eq!(
-        nonono::follow::send_digests(&mut store, &config, &key, tomorrow).unwrap(),
-        0
-    );
-    store.outbound_retry_now(nonono::clock::now()).unwrap();
-    drop(store);
-    app.restart(|_| {}).await;
+    app.on_the_clock(|store, config, key| {
+        let mut digests_at = |now| nonono::follow::send_digests(store, config, key, now).unwrap();
+        assert_eq!(digests_at(tomorrow), 1);
+        assert_eq!(digests_at(tomorrow), 0);
+    })
+    .await;
     let digest = loop {
         if let Some(d) = app
             .outbound()
@@ -640,11 +597,11 @@ async fn a_follower_confirms_gets_a_daily_digest_and_leaves_with_one_click() {
         common::http_post(&app.http_base(), path, "List-Unsubscribe=One-Click").await;
     assert_eq!(status, 200);
     assert!(page.contains("Seuraaminen lopetettu"), "{page}");
-    app.stop().await;
-    let mut store = app::open_store(&config).unwrap();
     let later = tomorrow + 2 * 86_400;
-    assert_eq!(
-        nonono::follow::send_digests(&mut store, &config, &key, later).unwrap(),
-        0
-    );
+    let sent = app
+        .on_the_clock(|store, config, key| {
+            nonono::follow::send_digests(store, config, key, later).unwrap()
+        })
+        .await;
+    assert_eq!(sent, 0);
 }

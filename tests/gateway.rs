@@ -483,13 +483,7 @@ async fn accepted_mail_is_processed_after_a_restart() {
     let (forward, _) = app.new_thread().await;
     app.restart(|_| {}).await;
     // Tokens and threads survive: the secret and the store are in data_dir.
-    let answer = fixture(
-        "provider-reply-official.eml",
-        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
-    );
-    app.send("anna@elisa.example", &forward.from, &answer)
-        .await
-        .expect("token still valid");
+    app.answer_as_company(&forward).await;
     let out = app.wait_outbound(3).await;
     assert_eq!(out[2].to, CONSUMER);
     app.stop().await;

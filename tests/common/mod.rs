@@ -84,13 +84,7 @@ impl TestApp {
     pub async fn filled() -> TestApp {
         let app = TestApp::start().await;
         let (forward, _) = app.new_thread().await;
-        let answer = fixture(
-            "provider-reply-official.eml",
-            &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
-        );
-        app.send("anna@elisa.example", &forward.from, &answer)
-            .await
-            .unwrap();
+        app.answer_as_company(&forward).await;
         app.send(
             "liisa@example.fi",
             "elisa@nonono.localhost",
@@ -129,6 +123,35 @@ impl TestApp {
             .find(|m| m.to == "matti.meikalainen@example.fi")
             .expect("acknowledgement");
         (forward.clone(), ack.clone())
+    }
+
+    /// Anna of Elisa (a representative) answers `mail` from us, as the official-answer fixture
+    /// does, and gets `250`.
+    pub async fn answer_as_company(&self, mail: &Outbound) {
+        let answer = fixture(
+            "provider-reply-official.eml",
+            &[("to", &mail.from), ("in_reply_to", &mail.message_id)],
+        );
+        self.send("anna@elisa.example", &mail.from, &answer)
+            .await
+            .expect("250 for the company's answer");
+    }
+
+    /// Work on the clock at a moment the test chooses: stops the service, runs `work` on its
+    /// store with its config and token key, makes what that queued due on the real clock, and
+    /// starts the service again so that it goes out.
+    pub async fn on_the_clock<T>(
+        &mut self,
+        work: impl FnOnce(&mut nonono::store::Store, &Config, &nonono::token::TokenKey) -> T,
+    ) -> T {
+        self.stop().await;
+        let key = app::token_key(&self.config).unwrap();
+        let mut store = app::open_store(&self.config).unwrap();
+        let done = work(&mut store, &self.config, &key);
+        store.outbound_retry_now(nonono::clock::now()).unwrap();
+        drop(store);
+        self.restart(|_| {}).await;
+        done
     }
 
     /// A config file for the command line that points at this app's data folder.
