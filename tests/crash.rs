@@ -261,6 +261,23 @@ async fn send_through_kills(service: &mut Service) -> usize {
     kills
 }
 
+/// A service on the smarthost at `relay_port` that clients sent everything to while it was
+/// killed and restarted; with the number of kills.
+async fn through_kills(relay_port: u16) -> (Service, usize) {
+    let mut service = Service::new(relay_port);
+    service.start().await;
+    let kills = send_through_kills(&mut service).await;
+    (service, kills)
+}
+
+/// Waits until the service has processed and delivered everything, then checks that nothing
+/// was lost on either side.
+async fn settles_with_everything_delivered(service: &Service, sink: &Sink, kills: usize) {
+    service.wait_settled().await;
+    assert_everything_accepted_was_kept(service, kills);
+    assert_every_outbound_delivered(service, sink, kills);
+}
+
 /// Checks that every message is stored, processed once or a bounded few times, and public.
 fn assert_everything_accepted_was_kept(service: &Service, kills: usize) {
     let db = service.db();
@@ -360,24 +377,16 @@ fn assert_every_outbound_delivered(service: &Service, sink: &Sink, kills: usize)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_points_loses_nothing_that_got_250() {
     let sink = Sink::start("250 2.0.0 OK").await;
-    let mut service = Service::new(sink.port);
-    service.start().await;
-    let kills = send_through_kills(&mut service).await;
-    service.wait_settled().await;
-    assert_everything_accepted_was_kept(&service, kills);
-    assert_every_outbound_delivered(&service, &sink, kills);
+    let (service, kills) = through_kills(sink.port).await;
+    settles_with_everything_delivered(&service, &sink, kills).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_slow_smarthost_kills_land_mid_delivery_and_nothing_is_lost() {
     let sink = Sink::start("250 2.0.0 OK").await;
     sink.set_delay(Duration::from_millis(100));
-    let mut service = Service::new(sink.port);
-    service.start().await;
-    let kills = send_through_kills(&mut service).await;
-    service.wait_settled().await;
-    assert_everything_accepted_was_kept(&service, kills);
-    assert_every_outbound_delivered(&service, &sink, kills);
+    let (service, kills) = through_kills(sink.port).await;
+    settles_with_everything_delivered(&service, &sink, kills).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -388,23 +397,17 @@ async fn with_the_smarthost_down_mail_waits_and_goes_out_when_it_is_back() {
         .local_addr()
         .unwrap()
         .port();
-    let mut service = Service::new(port);
-    service.start().await;
-    let kills = send_through_kills(&mut service).await;
+    let (service, kills) = through_kills(port).await;
     let sink = Sink::start_on(port, "250 2.0.0 OK").await;
     // As an operator would after fixing the smarthost: retry now instead of at the backoff.
     service.cli(&["queue", "--flush"]);
-    service.wait_settled().await;
-    assert_everything_accepted_was_kept(&service, kills);
-    assert_every_outbound_delivered(&service, &sink, kills);
+    settles_with_everything_delivered(&service, &sink, kills).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_smarthost_answering_4xx_mail_is_retried_until_it_accepts() {
     let sink = Sink::start("451 4.3.0 Try again later").await;
-    let mut service = Service::new(sink.port);
-    service.start().await;
-    let kills = send_through_kills(&mut service).await;
+    let (service, kills) = through_kills(sink.port).await;
     assert_eq!(
         service.count("SELECT count(*) FROM outbox WHERE state != 'pending'"),
         0,
@@ -412,17 +415,13 @@ async fn with_a_smarthost_answering_4xx_mail_is_retried_until_it_accepts() {
     );
     sink.set_reply("250 2.0.0 OK");
     service.cli(&["queue", "--flush"]);
-    service.wait_settled().await;
-    assert_everything_accepted_was_kept(&service, kills);
-    assert_every_outbound_delivered(&service, &sink, kills);
+    settles_with_everything_delivered(&service, &sink, kills).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_smarthost_answering_5xx_every_message_is_recorded_as_failed() {
     let sink = Sink::start("550 5.1.1 No such user").await;
-    let mut service = Service::new(sink.port);
-    service.start().await;
-    let kills = send_through_kills(&mut service).await;
+    let (service, kills) = through_kills(sink.port).await;
     service.wait_settled().await;
     assert_everything_accepted_was_kept(&service, kills);
     let db = service.db();
