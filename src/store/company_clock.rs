@@ -3,14 +3,14 @@
 
 use rusqlite::params;
 
-use super::{Result, Tx};
+use super::{Cached, Result, Tx};
 
 impl Tx<'_> {
     /// The company's server accepted mail in this thread. The first time, or the first time
     /// after it bounced, its response time starts now and runs out at `due_at`.
     pub fn company_reached(&self, thread_id: i64, now: i64, due_at: i64) -> Result<()> {
         // Every expression reads the row as it was before this update.
-        self.tx.execute(
+        self.tx.run(
             "UPDATE threads SET
                  due_at = CASE WHEN delivered_at IS NULL OR undeliverable_at IS NOT NULL
                                THEN ?3 ELSE due_at END,
@@ -24,7 +24,7 @@ impl Tx<'_> {
 
     /// Mail to the company in this thread bounced: its clock stops until mail gets through.
     pub fn company_unreachable(&self, thread_id: i64, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.run(
             "UPDATE threads SET undeliverable_at = coalesce(undeliverable_at, ?2), due_at = NULL
              WHERE id = ?1 AND first_answer_at IS NULL",
             params![thread_id, now],

@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Tx};
+use super::{Cached, Result, Tx};
 
 /// Someone who asked to follow a company.
 #[derive(Debug, Clone)]
@@ -42,12 +42,12 @@ fn follower_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Follower> {
 impl Tx<'_> {
     /// The follower of `provider` that `person` is, added if new.
     pub fn add_follower(&self, provider: &str, person: i64, now: i64) -> Result<Follower> {
-        self.tx.execute(
+        self.tx.run(
             "INSERT INTO followers (provider, person_id, created_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(provider, person_id) DO NOTHING",
             params![provider, person, now],
         )?;
-        Ok(self.tx.query_row(
+        Ok(self.tx.one(
             &format!(
                 "SELECT {FOLLOWER_COLUMNS} FROM followers f JOIN people p ON p.id = f.person_id
                  WHERE f.provider = ?1 AND f.person_id = ?2"
@@ -61,7 +61,7 @@ impl Tx<'_> {
     pub fn follower(&self, id: i64) -> Result<Option<Follower>> {
         Ok(self
             .tx
-            .query_row(
+            .one(
                 &format!(
                     "SELECT {FOLLOWER_COLUMNS} FROM followers f JOIN people p ON p.id = f.person_id
                      WHERE f.id = ?1"
@@ -74,7 +74,7 @@ impl Tx<'_> {
 
     /// The follower confirmed: digests start from now.
     pub fn confirm_follower(&self, id: i64, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.run(
             "UPDATE followers SET confirmed_at = ?2, last_digest_at = ?2
              WHERE id = ?1 AND confirmed_at IS NULL",
             params![id, now],
@@ -84,10 +84,7 @@ impl Tx<'_> {
 
     /// Removes a follower; whether there was one.
     pub fn remove_follower(&self, id: i64) -> Result<bool> {
-        Ok(self
-            .tx
-            .execute("DELETE FROM followers WHERE id = ?1", [id])?
-            == 1)
+        Ok(self.tx.run("DELETE FROM followers WHERE id = ?1", [id])? == 1)
     }
 
     /// Confirmed followers whose last digest is older than `before`.
@@ -102,7 +99,7 @@ impl Tx<'_> {
 
     /// A digest went out now.
     pub fn digested(&self, id: i64, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.run(
             "UPDATE followers SET last_digest_at = ?2 WHERE id = ?1",
             params![id, now],
         )?;

@@ -3,7 +3,7 @@
 
 use rusqlite::params;
 
-use super::{Participant, Result, Role, Store, StoreError, Tx};
+use super::{Cached, Participant, Result, Role, Store, StoreError, Tx};
 
 /// What a held thread needs to go public: its two sides and the writer's text.
 #[derive(Debug, Clone)]
@@ -18,7 +18,7 @@ pub struct Opening {
 impl Tx<'_> {
     /// Whether a person has confirmed an earlier message.
     pub fn person_confirmed(&self, person: i64) -> Result<bool> {
-        Ok(self.tx.query_row(
+        Ok(self.tx.one(
             "SELECT confirmed_at IS NOT NULL FROM people WHERE id = ?1",
             [person],
             |r| r.get(0),
@@ -27,7 +27,7 @@ impl Tx<'_> {
 
     /// Records that a person confirmed they wrote to us.
     pub fn confirm_person(&self, person: i64, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.run(
             "UPDATE people SET confirmed_at = ?2 WHERE id = ?1 AND confirmed_at IS NULL",
             params![person, now],
         )?;
@@ -45,7 +45,7 @@ impl Tx<'_> {
                     id: thread,
                 })
         };
-        let (body, person_id) = self.tx.query_row(
+        let (body, person_id) = self.tx.one(
             "SELECT p.body, pa.person_id FROM posts p JOIN participants pa ON pa.id = p.participant_id
              WHERE p.thread_id = ?1 ORDER BY p.id LIMIT 1",
             [thread],
@@ -65,8 +65,8 @@ impl Tx<'_> {
     /// Makes a held thread public: in pages, feeds, search and the export.
     pub fn release(&self, thread: i64) -> Result<()> {
         self.tx
-            .execute("UPDATE threads SET held = NULL WHERE id = ?1", [thread])?;
-        self.tx.execute(
+            .run("UPDATE threads SET held = NULL WHERE id = ?1", [thread])?;
+        self.tx.run(
             "INSERT INTO posts_fts (rowid, title, body)
              SELECT p.id, t.title, p.body FROM posts p JOIN threads t ON t.id = p.thread_id
              WHERE p.thread_id = ?1",
@@ -88,7 +88,7 @@ impl Store {
             .query_map([before], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         for thread in &threads {
-            tx.execute(
+            tx.run(
                 "UPDATE journal SET raw = x'', outcome = 'purged: the writer never confirmed'
                  WHERE id IN (SELECT journal_id FROM threads WHERE id = ?1
                               UNION SELECT journal_id FROM posts WHERE thread_id = ?1)",
@@ -101,7 +101,7 @@ impl Store {
                 "DELETE FROM participants WHERE thread_id = ?1",
                 "DELETE FROM threads WHERE id = ?1",
             ] {
-                tx.execute(sql, [thread])?;
+                tx.run(sql, [thread])?;
             }
         }
         tx.commit()?;

@@ -215,4 +215,13 @@ CREATE INDEX posts_official ON posts(thread_id, template) WHERE kind = 'official
 DROP INDEX threads_figures;
 CREATE INDEX threads_figures ON threads(provider, held, first_answer_at, due_at, first_auto_at, solved);
 "#,
+    // 11: lookups the pipeline and the scheduler make for every message or round: a
+    // participant's own posts (the References of each mail to them), a thread's mail (purges,
+    // the once-per-thread notes) and the last operator mail of a kind. Without them each was a
+    // scan of the whole table, so the pipeline slowed down as the archive grew.
+    r#"
+CREATE INDEX posts_participant ON posts(participant_id);
+CREATE INDEX outbox_thread ON outbox(thread_id, purpose);
+CREATE INDEX outbox_purpose ON outbox(purpose, created_at);
+"#,
 ];

@@ -310,7 +310,38 @@ fn wait_for_lock(attempt: i32) -> bool {
     attempt < 40_000
 }
 
+/// Statements the store runs again and again, compiled once per connection and kept: for the
+/// pipeline's short statements SQLite spent more time compiling than running them.
+pub(crate) trait Cached {
+    /// Runs a statement that returns no rows; how many rows it changed.
+    fn run(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize>;
+    /// Runs a query and maps its first row.
+    fn one<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn run(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn one<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, row)
+    }
+}
+
 fn configure(conn: &mut Connection) -> Result<()> {
+    // Room for every statement of the store: the default 16 would evict the pipeline's own.
+    conn.set_prepared_statement_cache_capacity(256);
     conn.busy_handler(Some(wait_for_lock))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
@@ -352,7 +383,7 @@ impl Store {
 
     /// Checks that the store answers a query.
     pub fn ping(&self) -> Result<()> {
-        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        self.conn.one("SELECT 1", [], |_| Ok(()))?;
         Ok(())
     }
 
@@ -414,7 +445,7 @@ impl Store {
 
     /// Records that the pipeline could not process a journal entry; the raw message stays.
     pub fn journal_failed(&mut self, id: i64, error: &str, now: i64) -> Result<()> {
-        self.conn.execute(
+        self.conn.run(
             "UPDATE journal SET state = 'failed', outcome = ?2, processed_at = ?3 WHERE id = ?1",
             params![id, error, now],
         )?;
@@ -437,7 +468,7 @@ impl Store {
     pub fn thread(&self, id: i64) -> Result<Option<Thread>> {
         Ok(self
             .conn
-            .query_row(
+            .one(
                 &format!("SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?1 AND held IS NULL"),
                 [id],
                 thread_from_row,
@@ -546,7 +577,7 @@ impl Store {
     pub fn journal_outcome(&self, id: i64) -> Result<Option<JournalOutcome>> {
         Ok(self
             .conn
-            .query_row(
+            .one(
                 "SELECT state, class, outcome FROM journal WHERE id = ?1",
                 [id],
                 |r| {
@@ -625,7 +656,7 @@ fn participant_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Participant> 
 /// Brings the schema up to date in one exclusive transaction; refuses a newer schema.
 fn migrate(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
-    let version = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    let version = tx.one("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
     let known = migrations::MIGRATIONS.len();
     if version > known {
         return Err(StoreError::TooNew {
@@ -670,7 +701,7 @@ impl Tx<'_> {
 
     /// Marks a journal entry processed, with its class and a sentence on what was done.
     pub fn finish_journal(&self, id: i64, class: &str, outcome: &str, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.run(
             "UPDATE journal SET state = 'done', class = ?2, outcome = ?3, processed_at = ?4 WHERE id = ?1",
             params![id, class, outcome, now],
         )?;
@@ -679,20 +710,20 @@ impl Tx<'_> {
 
     /// The person with this address, created on first sight.
     pub fn person(&self, address: &str, now: i64) -> Result<i64> {
-        self.tx.execute(
+        self.tx.run(
             "INSERT INTO people (address, created_at) VALUES (?1, ?2) ON CONFLICT(address) DO NOTHING",
             params![address, now],
         )?;
         Ok(self
             .tx
-            .query_row("SELECT id FROM people WHERE address = ?1", [address], |r| {
+            .one("SELECT id FROM people WHERE address = ?1", [address], |r| {
                 r.get(0)
             })?)
     }
 
     /// Creates a thread.
     pub fn create_thread(&self, t: &NewThread<'_>) -> Result<i64> {
-        self.tx.execute(
+        self.tx.run(
             "INSERT INTO threads (provider, company, title, route, route_label, journal_id,
                                   created_at, due_at, last_activity_at, held)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, ?9)",
@@ -714,7 +745,7 @@ impl Tx<'_> {
     /// A thread by id.
     pub fn thread(&self, id: i64) -> Result<Thread> {
         self.tx
-            .query_row(
+            .one(
                 &format!("SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?1"),
                 [id],
                 thread_from_row,
@@ -733,7 +764,7 @@ impl Tx<'_> {
         person_id: Option<i64>,
         now: i64,
     ) -> Result<i64> {
-        self.tx.execute(
+        self.tx.run(
             "INSERT INTO participants (thread_id, role, address, public_name, person_id, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![thread_id, role.as_str(), address, public_name, person_id, now],
@@ -745,7 +776,7 @@ impl Tx<'_> {
     pub fn participant(&self, id: i64) -> Result<Option<Participant>> {
         Ok(self
             .tx
-            .query_row(
+            .one(
                 "SELECT id, thread_id, role, address, public_name FROM participants WHERE id = ?1",
                 [id],
                 participant_from_row,
@@ -765,7 +796,7 @@ impl Tx<'_> {
 
     /// Publishes a post.
     pub fn add_post(&self, p: &NewPost<'_>) -> Result<i64> {
-        self.tx.execute(
+        self.tx.run(
             "INSERT INTO posts (thread_id, participant_id, journal_id, kind, author, body, trimmed,
                                 attachments, message_id, created_at, uncut,
                                 auth_domain, auth_method, auth_dmarc)
@@ -788,17 +819,17 @@ impl Tx<'_> {
             ],
         )?;
         let id = self.tx.last_insert_rowid();
-        self.tx.execute(
+        self.tx.run(
             "INSERT INTO posts_fts (rowid, title, body)
              SELECT ?1, title, ?2 FROM threads WHERE id = ?3 AND held IS NULL",
             params![id, p.body, p.thread_id],
         )?;
-        self.tx.execute(
+        self.tx.run(
             "UPDATE threads SET posts = posts + 1, last_activity_at = ?2 WHERE id = ?1",
             params![p.thread_id, p.created_at],
         )?;
         if p.kind == PostKind::Official {
-            self.tx.execute(
+            self.tx.run(
                 "UPDATE threads SET first_answer_at = ?2,
                         answer_secs = max(?2 - coalesce(delivered_at, created_at), 0)
                  WHERE id = ?1 AND first_answer_at IS NULL",
@@ -817,12 +848,12 @@ impl Tx<'_> {
         detail: &str,
         now: i64,
     ) -> Result<()> {
-        self.tx.execute(
+        self.tx.run(
             "INSERT INTO events (thread_id, journal_id, kind, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![thread_id, journal_id, kind, detail, now],
         )?;
         if kind == EVENT_AUTO_REPLY {
-            self.tx.execute(
+            self.tx.run(
                 "UPDATE threads SET first_auto_at = ?2 WHERE id = ?1 AND first_auto_at IS NULL",
                 params![thread_id, now],
             )?;
@@ -853,7 +884,7 @@ impl Tx<'_> {
 
     /// When we last sent mail to a participant.
     pub fn last_sent_to(&self, participant_id: i64) -> Result<Option<i64>> {
-        Ok(self.tx.query_row(
+        Ok(self.tx.one(
             "SELECT max(created_at) FROM outbox WHERE participant_id = ?1",
             [participant_id],
             |r| r.get(0),
@@ -873,12 +904,12 @@ mod tests {
         let store = Store::open(&path).unwrap();
         let version: i64 = store
             .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .one("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version as usize, migrations::MIGRATIONS.len());
         let mode: String = store
             .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .one("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
         store.conn.pragma_update(None, "user_version", 99).unwrap();

@@ -6,7 +6,7 @@
 
 use rusqlite::params;
 
-use super::{Result, Store, Tx};
+use super::{Cached, Result, Store, Tx};
 
 /// A message to queue.
 #[derive(Debug, Clone)]
@@ -64,7 +64,7 @@ pub const EVENT_BOUNCE: &str = "bounce";
 
 fn origin(conn: &rusqlite::Connection, outbox: i64) -> rusqlite::Result<Option<MessageOrigin>> {
     use rusqlite::OptionalExtension;
-    conn.query_row(
+    conn.one(
         "SELECT o.thread_id, o.participant_id, o.purpose, coalesce(pa.role = 'provider', 0)
          FROM outbox o LEFT JOIN participants pa ON pa.id = o.participant_id WHERE o.id = ?1",
         [outbox],
@@ -93,19 +93,19 @@ fn record_failure(
         return Ok(None);
     };
     if let Some(participant) = origin.participant_id {
-        conn.execute(
+        conn.run(
             "UPDATE participants SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NULL",
             params![participant, now],
         )?;
     }
     if let Some(thread) = origin.thread_id {
         let role: Option<String> = match origin.participant_id {
-            Some(p) => conn.query_row("SELECT role FROM participants WHERE id = ?1", [p], |r| {
+            Some(p) => conn.one("SELECT role FROM participants WHERE id = ?1", [p], |r| {
                 r.get(0)
             })?,
             None => None,
         };
-        conn.execute(
+        conn.run(
             "INSERT INTO events (thread_id, journal_id, kind, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![thread, journal_id, EVENT_BOUNCE, role.unwrap_or_default(), now],
         )?;
@@ -127,7 +127,7 @@ impl Tx<'_> {
 
     /// Sets the envelope sender of a queued row (its bounce address names the row itself).
     pub fn set_envelope_sender(&self, outbox: i64, mail_from: &str) -> Result<()> {
-        self.tx.execute(
+        self.tx.run(
             "UPDATE outbox SET mail_from = ?2 WHERE id = ?1",
             params![outbox, mail_from],
         )?;
@@ -136,7 +136,7 @@ impl Tx<'_> {
 
     /// Queues a message for delivery as soon as the transaction commits.
     pub fn queue(&self, m: &Outbound, now: i64) -> Result<i64> {
-        self.tx.execute(
+        self.tx.run(
             "INSERT INTO outbox (thread_id, participant_id, journal_id, purpose, mail_from, rcpt_to,
                                  message_id, raw, next_attempt_at, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
@@ -178,7 +178,7 @@ impl Store {
 
     /// When the next pending row is due, if any.
     pub fn next_outbound_due(&self) -> Result<Option<i64>> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.one(
             "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'",
             [],
             |r| r.get(0),
@@ -187,7 +187,7 @@ impl Store {
 
     /// Records a delivery; returns what the message was.
     pub fn outbound_sent(&self, id: i64, now: i64) -> Result<Option<MessageOrigin>> {
-        self.conn.execute(
+        self.conn.run(
             "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?2, last_error = NULL
              WHERE id = ?1",
             params![id, now],
@@ -197,7 +197,7 @@ impl Store {
 
     /// Records a temporary failure and when to try again.
     pub fn outbound_retry(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
-        self.conn.execute(
+        self.conn.run(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
             params![id, next_attempt_at, error],
         )?;
@@ -215,7 +215,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute(
+        tx.run(
             "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
             params![id, error],
         )?;
@@ -226,7 +226,7 @@ impl Store {
 
     /// Makes every pending row due now (the operator's "flush"); returns how many.
     pub fn outbound_retry_now(&self, now: i64) -> Result<usize> {
-        Ok(self.conn.execute(
+        Ok(self.conn.run(
             "UPDATE outbox SET next_attempt_at = ?1 WHERE state = 'pending' AND next_attempt_at > ?1",
             [now],
         )?)

@@ -2,7 +2,7 @@
 
 use rusqlite::params;
 
-use super::{PostKind, Result, Store, THREAD_COLUMNS, Thread, thread_from_row};
+use super::{Cached, PostKind, Result, Store, THREAD_COLUMNS, Thread, thread_from_row};
 
 /// A company's response figures, computed from its threads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,7 +86,7 @@ impl Store {
     }
 
     fn figures_of(&self, provider: &str, now: i64, with_answers: bool) -> Result<Figures> {
-        let (threads, answered, overdue, auto_only, solved, unsolved) = self.conn.query_row(
+        let (threads, answered, overdue, auto_only, solved, unsolved) = self.conn.one(
             "SELECT count(*), count(first_answer_at),
                     coalesce(sum(first_answer_at IS NULL AND due_at < ?2), 0),
                     coalesce(sum(first_answer_at IS NULL AND first_auto_at IS NOT NULL), 0),
@@ -107,7 +107,7 @@ impl Store {
         let (answers, template_answers) = if !with_answers {
             (0, 0)
         } else {
-            self.conn.query_row(
+            self.conn.one(
                 "SELECT count(*), coalesce(sum(p.template), 0)
              FROM threads t JOIN posts p ON p.thread_id = t.id
              WHERE t.provider = ?1 AND t.held IS NULL AND p.kind = 'official'
@@ -187,7 +187,7 @@ impl Store {
     ) -> Result<Vec<SearchHit>> {
         let newest: i64 =
             self.conn
-                .query_row("SELECT coalesce(max(rowid), 0) FROM posts_fts", [], |r| {
+                .one("SELECT coalesce(max(rowid), 0) FROM posts_fts", [], |r| {
                     r.get(0)
                 })?;
         let (text, common) = self.plan(text, newest)?;

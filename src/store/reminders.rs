@@ -2,7 +2,7 @@
 
 use rusqlite::params;
 
-use super::{Result, THREAD_COLUMN_COUNT, THREAD_COLUMNS, Thread, Tx, thread_from_row};
+use super::{Cached, Result, THREAD_COLUMN_COUNT, THREAD_COLUMNS, Thread, Tx, thread_from_row};
 
 impl Tx<'_> {
     /// Public, unanswered threads of registered companies whose next reminder is due at `now`,
@@ -23,7 +23,7 @@ impl Tx<'_> {
 
     /// Records that reminder number `count` went out; the next is due at `next_at`.
     pub fn reminded(&self, thread_id: i64, count: i64, next_at: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.run(
             "UPDATE threads SET reminders = ?2, next_reminder_at = ?3 WHERE id = ?1",
             params![thread_id, count, next_at],
         )?;

@@ -4,7 +4,7 @@
 
 use rusqlite::params;
 
-use super::{Result, Store, Tx};
+use super::{Cached, Result, Store, Tx};
 
 /// One entry of the audit trail.
 #[derive(Debug, Clone)]
@@ -24,11 +24,11 @@ fn clear_posts(
     reason: &str,
     now: i64,
 ) -> rusqlite::Result<usize> {
-    conn.execute(
+    conn.run(
         &format!("DELETE FROM posts_fts WHERE rowid IN (SELECT id FROM posts WHERE {filter} = ?1)"),
         [id],
     )?;
-    conn.execute(
+    conn.run(
         &format!(
             "UPDATE posts SET body = '', trimmed = '', removed = ?2, removed_reason = ?3, removed_at = ?4
              WHERE {filter} = ?1 AND removed IS NULL"
@@ -45,7 +45,7 @@ fn audit(
     reason: &str,
     now: i64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.run(
         "INSERT INTO audit (at, actor, action, target, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![now, actor, action, target, reason],
     )?;
@@ -56,7 +56,7 @@ impl Tx<'_> {
     /// Empties the raw mail of a journal entry (an erasure request is the writer's mail too).
     pub fn forget_raw(&self, journal: i64) -> Result<()> {
         self.tx
-            .execute("UPDATE journal SET raw = x'' WHERE id = ?1", [journal])?;
+            .run("UPDATE journal SET raw = x'' WHERE id = ?1", [journal])?;
         Ok(())
     }
 
@@ -69,13 +69,13 @@ impl Tx<'_> {
         neutral_title: &str,
         now: i64,
     ) -> Result<usize> {
-        self.tx.execute(
+        self.tx.run(
             "UPDATE journal SET raw = x'', outcome = 'erased by the writer'
              WHERE id IN (SELECT journal_id FROM posts WHERE participant_id = ?1)",
             [participant],
         )?;
         let erased = clear_posts(&self.tx, "participant_id", participant, "writer", "", now)?;
-        self.tx.execute(
+        self.tx.run(
             "UPDATE threads SET title = ?2
              WHERE id = (SELECT thread_id FROM participants WHERE id = ?1 AND role = 'consumer')",
             params![participant, neutral_title],
@@ -118,7 +118,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let removed = tx.execute(
+        let removed = tx.run(
             "UPDATE threads SET removed = 'operator', removed_reason = ?2, removed_at = ?3
              WHERE id = ?1 AND removed IS NULL",
             params![thread, reason, now],

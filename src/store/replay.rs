@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Store, Tx};
+use super::{Cached, Result, Store, Tx};
 
 /// A published post that came from a journal entry.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ impl Store {
 
     /// How many posts came from mail.
     pub fn published_post_count(&self) -> Result<i64> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.one(
             "SELECT count(*) FROM posts WHERE journal_id IS NOT NULL",
             [],
             |r| r.get(0),
@@ -47,7 +47,7 @@ impl Store {
     pub fn journal_raw(&self, id: i64) -> Result<Option<Vec<u8>>> {
         Ok(self
             .conn
-            .query_row("SELECT raw FROM journal WHERE id = ?1", [id], |r| r.get(0))
+            .one("SELECT raw FROM journal WHERE id = ?1", [id], |r| r.get(0))
             .optional()?)
     }
 
@@ -73,14 +73,14 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
+        let changed = tx.run(
             "UPDATE posts SET body = ?2, trimmed = ?3, uncut = ?4, attachments = ?5
              WHERE id = ?1 AND (body != ?2 OR trimmed != ?3 OR uncut != ?4 OR attachments != ?5)",
             params![id, body, trimmed, uncut, attachments as i64],
         )?;
         if changed > 0 {
-            tx.execute("DELETE FROM posts_fts WHERE rowid = ?1", [id])?;
-            tx.execute(
+            tx.run("DELETE FROM posts_fts WHERE rowid = ?1", [id])?;
+            tx.run(
                 "INSERT INTO posts_fts (rowid, title, body)
                  SELECT p.id, t.title, p.body FROM posts p JOIN threads t ON t.id = p.thread_id
                  WHERE p.id = ?1",
@@ -93,7 +93,7 @@ impl Store {
 
     /// Puts every journal entry the pipeline failed on back in line; returns how many.
     pub fn retry_failed_journal(&self) -> Result<usize> {
-        Ok(self.conn.execute(
+        Ok(self.conn.run(
             "UPDATE journal SET state = 'pending', outcome = NULL WHERE state = 'failed'",
             [],
         )?)
@@ -110,7 +110,7 @@ impl Store {
         now: i64,
     ) -> Result<crate::limits::Counts> {
         let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<u32> {
-            Ok(self.conn.prepare_cached(sql)?.query_row(p, |r| r.get(0))?)
+            Ok(self.conn.one(sql, p, |r| r.get(0))?)
         };
         let hour = now - 3600;
         Ok(crate::limits::Counts {
@@ -141,7 +141,7 @@ impl Store {
     pub fn consumer_thread_provider(&self, participant: i64) -> Result<Option<String>> {
         Ok(self
             .conn
-            .query_row(
+            .one(
                 "SELECT t.provider FROM participants p JOIN threads t ON t.id = p.thread_id
                  WHERE p.id = ?1 AND p.role = 'consumer'",
                 [participant],
@@ -170,8 +170,8 @@ pub struct StoreFigures {
 impl Store {
     /// Counts for `/metrics`.
     pub fn figures_for_metrics(&self, now: i64) -> Result<StoreFigures> {
-        let one = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
-        let oldest: Option<i64> = self.conn.query_row(
+        let one = |sql: &str| -> Result<i64> { Ok(self.conn.one(sql, [], |r| r.get(0))?) };
+        let oldest: Option<i64> = self.conn.one(
             "SELECT min(received_at) FROM journal WHERE state = 'pending'",
             [],
             |r| r.get(0),
@@ -192,7 +192,7 @@ impl Store {
     /// A consistent copy of the whole store in a new file, taken while the service runs.
     pub fn backup(&self, to: &std::path::Path) -> Result<()> {
         self.conn
-            .execute("VACUUM INTO ?1", [to.to_string_lossy().as_ref()])?;
+            .run("VACUUM INTO ?1", [to.to_string_lossy().as_ref()])?;
         Ok(())
     }
 }
@@ -201,7 +201,7 @@ impl Tx<'_> {
     /// How many messages arrived from an envelope sender since `since`, counted up to
     /// `at_most`: a flood from one sender must not make each of its messages slower to check.
     pub fn received_from(&self, mail_from: &str, since: i64, at_most: i64) -> Result<i64> {
-        Ok(self.tx.query_row(
+        Ok(self.tx.one(
             "SELECT count(*) FROM (SELECT 1 FROM journal WHERE mail_from = ?1 AND received_at >= ?2
                                    LIMIT ?3)",
             params![mail_from, since, at_most],
@@ -213,7 +213,7 @@ impl Tx<'_> {
     pub fn is_pending(&self, id: i64) -> Result<bool> {
         Ok(self
             .tx
-            .query_row(
+            .one(
                 "SELECT state = 'pending' FROM journal WHERE id = ?1",
                 [id],
                 |r| r.get(0),

@@ -3,7 +3,8 @@
 use rusqlite::params;
 
 use super::{
-    Participant, Result, Role, THREAD_COLUMN_COUNT, THREAD_COLUMNS, Thread, Tx, thread_from_row,
+    Cached, Participant, Result, Role, THREAD_COLUMN_COUNT, THREAD_COLUMNS, Thread, Tx,
+    thread_from_row,
 };
 
 impl Tx<'_> {
@@ -42,7 +43,7 @@ impl Tx<'_> {
 
     /// Records that the writer was asked.
     pub fn solved_asked(&self, thread_id: i64, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.run(
             "UPDATE threads SET solved_asked_at = ?2 WHERE id = ?1",
             params![thread_id, now],
         )?;
@@ -51,7 +52,7 @@ impl Tx<'_> {
 
     /// Records the writer's word; a later word replaces an earlier one.
     pub fn record_solved(&self, thread_id: i64, solved: bool, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.run(
             "UPDATE threads SET solved = ?2, solved_at = ?3 WHERE id = ?1",
             params![thread_id, solved, now],
         )?;

@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, THREAD_COLUMNS, Thread, Tx, thread_from_row};
+use super::{Cached, Result, THREAD_COLUMNS, Thread, Tx, thread_from_row};
 
 /// A support as given: whose, for which thread, and whether it counts yet.
 #[derive(Debug, Clone)]
@@ -19,7 +19,7 @@ impl Tx<'_> {
     pub fn public_thread(&self, id: i64) -> Result<Option<Thread>> {
         Ok(self
             .tx
-            .query_row(
+            .one(
                 &format!(
                     "SELECT {THREAD_COLUMNS} FROM threads
                      WHERE id = ?1 AND held IS NULL AND removed IS NULL"
@@ -33,7 +33,7 @@ impl Tx<'_> {
     /// Records a person's support of a thread, not counted until [`Tx::support_confirmed`].
     /// `None` when this person supports the thread already.
     pub fn add_support(&self, thread_id: i64, person_id: i64, now: i64) -> Result<Option<i64>> {
-        let added = self.tx.execute(
+        let added = self.tx.run(
             "INSERT INTO supports (thread_id, person_id, created_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(thread_id, person_id) DO NOTHING",
             params![thread_id, person_id, now],
@@ -45,7 +45,7 @@ impl Tx<'_> {
     pub fn support(&self, id: i64) -> Result<Option<Support>> {
         Ok(self
             .tx
-            .query_row(
+            .one(
                 "SELECT s.thread_id, s.person_id, p.address, s.confirmed_at IS NOT NULL
                  FROM supports s JOIN people p ON p.id = s.person_id WHERE s.id = ?1",
                 [id],
@@ -63,18 +63,18 @@ impl Tx<'_> {
 
     /// Counts a support (once); returns the thread's count of supporters.
     pub fn support_confirmed(&self, id: i64, now: i64) -> Result<i64> {
-        let counted = self.tx.execute(
+        let counted = self.tx.run(
             "UPDATE supports SET confirmed_at = ?2 WHERE id = ?1 AND confirmed_at IS NULL",
             params![id, now],
         )?;
         if counted == 1 {
-            self.tx.execute(
+            self.tx.run(
                 "UPDATE threads SET supporters = supporters + 1
                  WHERE id = (SELECT thread_id FROM supports WHERE id = ?1)",
                 [id],
             )?;
         }
-        Ok(self.tx.query_row(
+        Ok(self.tx.one(
             "SELECT supporters FROM threads WHERE id = (SELECT thread_id FROM supports WHERE id = ?1)",
             [id],
             |r| r.get(0),

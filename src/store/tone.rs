@@ -3,7 +3,7 @@
 
 use rusqlite::params;
 
-use super::{Result, Tx};
+use super::{Cached, Result, Tx};
 
 impl Tx<'_> {
     /// The newest official answers of a company in threads other than `thread_id`: (post id,
@@ -29,13 +29,13 @@ impl Tx<'_> {
     /// Marks an answer as a template.
     pub fn mark_template(&self, post_id: i64) -> Result<()> {
         self.tx
-            .execute("UPDATE posts SET template = 1 WHERE id = ?1", [post_id])?;
+            .run("UPDATE posts SET template = 1 WHERE id = ?1", [post_id])?;
         Ok(())
     }
 
     /// Whether mail for `purpose` was queued in a thread already.
     pub fn sent_in_thread(&self, thread_id: i64, purpose: &str) -> Result<bool> {
-        Ok(self.tx.query_row(
+        Ok(self.tx.one(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE thread_id = ?1 AND purpose = ?2)",
             params![thread_id, purpose],
             |r| r.get(0),

@@ -2,7 +2,7 @@
 
 use rusqlite::params;
 
-use super::{Participant, Result, Role, Tx};
+use super::{Cached, Participant, Result, Role, Tx};
 
 /// A public thread waiting for its company to be registered.
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ impl Tx<'_> {
         route_label: Option<&str>,
         due_at: i64,
     ) -> Result<()> {
-        self.tx.execute(
+        self.tx.run(
             "UPDATE threads SET provider = ?2, company = ?3, route = ?4, route_label = ?5,
                                 due_at = ?6
              WHERE id = ?1 AND provider IS NULL",
@@ -94,7 +94,7 @@ impl Tx<'_> {
 
     /// Whether mail for `purpose` was queued since `since`.
     pub fn operator_mail_since(&self, purpose: &str, since: i64) -> Result<bool> {
-        Ok(self.tx.query_row(
+        Ok(self.tx.one(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE purpose = ?1 AND created_at >= ?2)",
             params![purpose, since],
             |r| r.get(0),
