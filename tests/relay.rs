@@ -6,6 +6,7 @@ mod common;
 use common::TestApp;
 use common::sink::Sink;
 use nonono::config::Transport;
+use nonono::relay::{Delivery, Smarthost};
 
 async fn app_with_smarthost(sink: &Sink) -> TestApp {
     let port = sink.port;
@@ -66,6 +67,61 @@ async fn mail_is_delivered_to_the_smarthost_with_our_envelope() {
     );
     wait_for_queue(&app, |rows| rows.is_empty()).await;
     app.stop().await;
+}
+
+fn envelope(to: &str) -> lettre::address::Envelope {
+    lettre::address::Envelope::new(
+        Some("b+test@nonono.localhost".parse().unwrap()),
+        vec![to.parse().unwrap()],
+    )
+    .unwrap()
+}
+
+const LETTER: &[u8] = b"From: <b+test@nonono.localhost>\r\nSubject: hei\r\n\r\nKiitos.\r\n";
+
+#[tokio::test]
+async fn deliveries_share_one_connection_to_the_smarthost() {
+    let sink = Sink::start("250 2.0.0 OK").await;
+    let smarthost = Smarthost::new("127.0.0.1", sink.port, "nonono.localhost", 4);
+    for i in 0..20 {
+        let to = format!("vastaanottaja{i}@example.fi");
+        assert_eq!(
+            smarthost.deliver(&envelope(&to), LETTER).await,
+            Delivery::Sent
+        );
+    }
+    assert_eq!(sink.received().len(), 20);
+    assert_eq!(sink.connections(), 1, "one connection, reused");
+}
+
+#[tokio::test]
+async fn a_connection_the_smarthost_closed_is_replaced_without_losing_the_message() {
+    let sink = Sink::start("250 2.0.0 OK").await;
+    sink.set_hang_up_after_message(true);
+    let smarthost = Smarthost::new("127.0.0.1", sink.port, "nonono.localhost", 4);
+    for i in 0..5 {
+        let to = format!("vastaanottaja{i}@example.fi");
+        assert_eq!(
+            smarthost.deliver(&envelope(&to), LETTER).await,
+            Delivery::Sent
+        );
+    }
+    assert_eq!(sink.received().len(), 5);
+    assert_eq!(sink.connections(), 5, "a new connection for each message");
+}
+
+#[tokio::test]
+async fn smarthost_answers_decide_between_retry_and_failure() {
+    let sink = Sink::start("451 4.3.0 Try again later").await;
+    let smarthost = Smarthost::new("127.0.0.1", sink.port, "nonono.localhost", 4);
+    let to = envelope("matti@example.fi");
+    assert!(
+        matches!(smarthost.deliver(&to, LETTER).await, Delivery::Temporary(e) if e.contains("Try again later"))
+    );
+    sink.set_reply("550 5.1.1 No such user");
+    assert!(
+        matches!(smarthost.deliver(&to, LETTER).await, Delivery::Permanent(e) if e.contains("No such user"))
+    );
 }
 
 #[tokio::test]

@@ -5,28 +5,26 @@
 
 pub mod dkim;
 pub mod retry;
+pub mod smarthost;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lettre::transport::smtp::AsyncSmtpTransport;
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::extension::ClientId;
-use lettre::{AsyncTransport, Tokio1Executor};
 use tokio::sync::{Notify, watch};
 
 use crate::config::{Config, Transport as TransportKind};
 use crate::store::{MessageOrigin, OutboundRow, Shared, Store};
 pub use dkim::Signer;
 pub use retry::Delivery;
+pub use smarthost::Smarthost;
 
 /// Where outbound mail goes.
 pub enum Transport {
     /// Writes each message as `<dir>/<id>.eml`.
     File(PathBuf),
     /// Delivers to a smarthost.
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Smarthost),
 }
 
 impl Transport {
@@ -38,14 +36,12 @@ impl Transport {
                 std::fs::create_dir_all(&dir)?;
                 Transport::File(dir)
             }
-            TransportKind::Smtp => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.outbound.smtp_host)
-                    .port(config.outbound.smtp_port)
-                    .hello_name(ClientId::Domain(config.domain.clone()))
-                    .timeout(Some(Duration::from_secs(60)))
-                    .pool_config(PoolConfig::new().max_size(PARALLEL_DELIVERIES as u32))
-                    .build(),
-            ),
+            TransportKind::Smtp => Transport::Smtp(Smarthost::new(
+                &config.outbound.smtp_host,
+                config.outbound.smtp_port,
+                &config.domain,
+                PARALLEL_DELIVERIES,
+            )),
         })
     }
 
@@ -67,17 +63,10 @@ impl Transport {
                     Err(e) => Delivery::Temporary(format!("{}: {e}", path.display())),
                 }
             }
-            Transport::Smtp(smtp) => {
-                let envelope = match envelope(row) {
-                    Ok(e) => e,
-                    Err(e) => return Delivery::Permanent(e),
-                };
-                match smtp.send_raw(&envelope, raw).await {
-                    Ok(_) => Delivery::Sent,
-                    Err(e) if e.is_permanent() => Delivery::Permanent(e.to_string()),
-                    Err(e) => Delivery::Temporary(e.to_string()),
-                }
-            }
+            Transport::Smtp(smarthost) => match envelope(row) {
+                Ok(envelope) => smarthost.deliver(&envelope, raw).await,
+                Err(e) => Delivery::Permanent(e),
+            },
         }
     }
 }

@@ -1,5 +1,6 @@
 //! A real SMTP server for outbound tests: records what it is sent, and answers what it is told.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -21,6 +22,11 @@ pub struct SinkState {
     /// How long to wait before answering the end of DATA: a slow smarthost.
     pub delay: Mutex<std::time::Duration>,
     pub received: Mutex<Vec<Received>>,
+    /// Connections accepted so far.
+    pub connections: std::sync::atomic::AtomicUsize,
+    /// Close each connection right after answering a message, without a word: a server that
+    /// dropped an idle client.
+    pub hang_up_after_message: std::sync::atomic::AtomicBool,
 }
 
 /// A running sink.
@@ -45,6 +51,7 @@ impl Sink {
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let state = shared.clone();
+                state.connections.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
                     let _ = session(stream, state).await;
                 });
@@ -59,6 +66,17 @@ impl Sink {
 
     pub fn set_reply(&self, reply: &str) {
         *self.state.data_reply.lock().unwrap() = reply.to_owned();
+    }
+
+    pub fn set_hang_up_after_message(&self, hang_up: bool) {
+        self.state
+            .hang_up_after_message
+            .store(hang_up, Ordering::SeqCst);
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -119,6 +137,12 @@ async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::i
                     rcpt_to: to.clone(),
                     data,
                 });
+            }
+            if state.hang_up_after_message.load(Ordering::SeqCst) {
+                s.get_mut()
+                    .write_all(format!("{reply}\r\n").as_bytes())
+                    .await?;
+                return Ok(());
             }
             format!("{reply}\r\n")
         } else if upper.starts_with("QUIT") {
