@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -15,6 +14,7 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::journal::Journal;
 use crate::pipeline::{self, Doorbell};
+use crate::store::intake::{Intake, Mover};
 use crate::store::{Shared, Store, StoreError};
 use crate::token::TokenKey;
 use crate::{archive, inbound, relay};
@@ -65,6 +65,21 @@ pub fn open_store(config: &Config) -> Result<Store, AppError> {
     Store::open(&path).map_err(|source| AppError::Store { path, source })
 }
 
+/// Moves what the receiver committed to the intake into the store's journal (the running
+/// service does this all the time; a backup or a reprocess first makes sure nothing waits).
+pub fn move_intake(config: &Config) -> Result<usize, AppError> {
+    let store = open_store(config)?;
+    let path = crate::store::intake::path_beside(&store_path(config));
+    let err = |source| AppError::Store {
+        path: path.clone(),
+        source,
+    };
+    Intake::open(&store, &path).map_err(err)?;
+    Mover::open(&path, store)
+        .and_then(|mut mover| mover.move_all())
+        .map_err(err)
+}
+
 /// The token secret from `data_dir/token.key`, created with fresh random bytes on first start.
 pub fn token_key(config: &Config) -> Result<TokenKey, AppError> {
     let path = config.data_dir.join("token.key");
@@ -112,7 +127,6 @@ pub struct Running {
     scheduler: JoinHandle<()>,
     journal: std::thread::JoinHandle<()>,
     pipeline: std::thread::JoinHandle<()>,
-    pipeline_stop: Arc<AtomicBool>,
     doorbell: Arc<Doorbell>,
 }
 
@@ -130,14 +144,24 @@ pub fn authenticator(config: &Config) -> Result<Option<Authenticator>, AppError>
 pub async fn start(config: Config) -> Result<Running, AppError> {
     let config = Arc::new(config);
     // Opening for writing first creates data_dir and the file, and runs migrations.
-    let journal_store = open_store(&config)?;
+    let pipeline_store = open_store(&config)?;
     let key = token_key(&config)?;
     let path = store_path(&config);
     let store_err = |source| AppError::Store {
         path: path.clone(),
         source,
     };
-    let pipeline_store = Store::open(&path).map_err(store_err)?;
+    let intake_path = crate::store::intake::path_beside(&path);
+    let intake_err = |source| AppError::Store {
+        path: intake_path.clone(),
+        source,
+    };
+    let receiving = Intake::open(&pipeline_store, &intake_path).map_err(intake_err)?;
+    receiving
+        .leave_checkpoints_to_the_pipeline()
+        .map_err(intake_err)?;
+    let moving =
+        Mover::open(&intake_path, Store::open(&path).map_err(store_err)?).map_err(intake_err)?;
     pipeline_store.sync_lazily().map_err(store_err)?;
     let relay_store = Store::open(&path).map_err(store_err)?;
     // A delivery mark undone by a power loss only means that message goes out again.
@@ -173,7 +197,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
 
     let ring = doorbell.clone();
     let (journal, journal_thread) =
-        Journal::start(journal_store, move || ring.ring()).map_err(AppError::Spawn)?;
+        Journal::start(receiving, move || ring.ring()).map_err(AppError::Spawn)?;
 
     let authenticator = authenticator(&config)?;
     let metrics = Arc::new(crate::metrics::Metrics::default());
@@ -182,16 +206,15 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         .map_err(store_err)?
         .into_iter()
         .find_map(|(state, n)| (state == "pending").then_some(n))
-        .unwrap_or(0);
+        .unwrap_or(0)
+        + moving.waiting().map_err(intake_err)?;
     metrics.set_backlog(pending);
-    let pipeline_stop = Arc::new(AtomicBool::new(false));
     let pipeline_thread = {
-        let (config, key, doorbell, wake, stop, metrics) = (
+        let (config, key, doorbell, wake, metrics) = (
             config.clone(),
             key.clone(),
             doorbell.clone(),
             relay_wake.clone(),
-            pipeline_stop.clone(),
             metrics.clone(),
         );
         std::thread::Builder::new()
@@ -199,6 +222,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
             .spawn(move || {
                 pipeline::run(
                     pipeline_store,
+                    moving,
                     config,
                     key,
                     authenticator,
@@ -207,7 +231,6 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
                         metrics.processed(finished);
                         wake.notify_one();
                     },
-                    stop,
                 )
             })
             .map_err(AppError::Spawn)?
@@ -301,7 +324,6 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         scheduler,
         journal: journal_thread,
         pipeline: pipeline_thread,
-        pipeline_stop,
         doorbell,
     })
 }
@@ -312,17 +334,11 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.inbound.await;
-        let (journal, pipeline, pipeline_stop, doorbell) = (
-            self.journal,
-            self.pipeline,
-            self.pipeline_stop,
-            self.doorbell,
-        );
+        let (journal, pipeline, doorbell) = (self.journal, self.pipeline, self.doorbell);
         // The receiver's journal handles are gone with it, so the writer drains and ends.
         let threads = tokio::task::spawn_blocking(move || {
             let _ = journal.join();
-            pipeline_stop.store(true, Ordering::SeqCst);
-            doorbell.ring();
+            doorbell.close();
             let _ = pipeline.join();
         });
         let _ = tokio::time::timeout(Duration::from_secs(30), threads).await;

@@ -1,4 +1,5 @@
-//! The journal writer: one thread that commits received messages to the store.
+//! The journal writer: one thread that commits received messages to the intake (see
+//! [`crate::store::intake`]), from where the pipeline moves them into the store's journal.
 //!
 //! Sessions hand over a message and wait; the writer takes everything that has arrived meanwhile
 //! and commits it in one transaction (group commit), so concurrent sessions share the cost of a
@@ -10,7 +11,8 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 use crate::mail::Envelope;
-use crate::store::{Arrival, Store};
+use crate::store::Arrival;
+use crate::store::intake::Intake;
 
 /// Most messages committed in one transaction.
 const MAX_BATCH: usize = 256;
@@ -41,10 +43,10 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Starts the writer thread on its own store connection. `committed` is called after each
-    /// commit (to wake the pipeline).
+    /// Starts the writer thread on its own connection to the intake. `committed` is called
+    /// after each commit (to wake the pipeline, which moves messages on into the store).
     pub fn start(
-        mut store: Store,
+        mut intake: Intake,
         committed: impl Fn() + Send + 'static,
     ) -> std::io::Result<(Journal, JoinHandle<()>)> {
         let (jobs, rx) = mpsc::channel::<Job>();
@@ -69,7 +71,7 @@ impl Journal {
                             provider: j.provider.as_deref(),
                         })
                         .collect();
-                    match store.journal_append(&rows) {
+                    match intake.append(&rows) {
                         Ok(ids) => {
                             for (job, id) in batch.into_iter().zip(ids) {
                                 let _ = job.reply.send(Ok(id));

@@ -291,6 +291,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if file.exists() {
                 anyhow::bail!("{}: exists already; give a new file name", file.display());
             }
+            // Messages accepted a moment ago are copied too.
+            nonono::app::move_intake(&config)?;
             let store = open_readonly(&config)?;
             store
                 .backup(&file)
@@ -298,6 +300,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}: consistent copy of the store written", file.display());
         }
         Command::Reprocess => {
+            nonono::app::move_intake(&config)?;
             let mut store = nonono::app::open_store(&config)?;
             let key = nonono::app::token_key(&config)?;
             let authenticator = nonono::app::authenticator(&config)?;

@@ -13,6 +13,7 @@ use crate::compose::{self, Letter, Origin};
 use crate::config::{Config, Language, ProviderConfig};
 use crate::mail::{self, Class, ParsedMail};
 use crate::route::{self, Recipient, Tag};
+use crate::store::intake::Mover;
 use crate::store::{
     JournalEntry, MessageOrigin, NewPost, NewThread, Outbound, Participant, PostKind, Role, Store,
     StoreError, Tx,
@@ -1254,9 +1255,21 @@ fn to_operator(tx: &Tx<'_>, ctx: &Context<'_>, msg: &Message<'_>) -> Result<Stri
 pub struct Doorbell {
     rung: Mutex<bool>,
     cond: Condvar,
+    /// Set once no more work will come: the worker finishes what is pending and ends.
+    closed: AtomicBool,
 }
 
 impl Doorbell {
+    /// Tells the worker to finish what is pending and end.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.ring();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
     /// Tells the waiting worker there is work.
     pub fn ring(&self) {
         *self.rung.lock().expect("doorbell lock") = true;
@@ -1274,18 +1287,25 @@ impl Doorbell {
     }
 }
 
-/// The pipeline worker: processes pending journal entries until `stop` is set and nothing is
-/// pending. Runs on its own thread with its own store connection.
+/// The pipeline worker: moves received mail from the intake and processes pending journal
+/// entries until the doorbell is closed and nothing is pending. Runs on its own thread with its
+/// own store connections.
 pub fn run(
     mut store: Store,
+    mut intake: Mover,
     config: Arc<Config>,
     key: TokenKey,
     authenticator: Option<Authenticator>,
     doorbell: Arc<Doorbell>,
     processed: impl Fn(usize),
-    stop: Arc<AtomicBool>,
 ) {
     loop {
+        // What the receiver committed since: into the journal (synced) before anything else.
+        // If that fails it stays in the intake and is tried again next round.
+        if let Err(e) = intake.move_all() {
+            tracing::error!("pipeline: moving received mail into the journal: {e}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
         let batch = match store.pending_journal(64) {
             Ok(b) => b,
             Err(e) => {
@@ -1295,7 +1315,7 @@ pub fn run(
             }
         };
         if batch.is_empty() {
-            if stop.load(Ordering::SeqCst) {
+            if doorbell.is_closed() {
                 return;
             }
             doorbell.wait(Duration::from_secs(5));

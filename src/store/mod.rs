@@ -7,6 +7,7 @@
 pub mod company_clock;
 pub mod follow;
 pub mod held;
+pub mod intake;
 mod migrations;
 pub mod outbox;
 pub mod public;
@@ -45,6 +46,9 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// One connection to the store.
 pub struct Store {
     conn: Connection,
+    /// Whether the intake is attached (read-only connections): what the receiver committed
+    /// and the pipeline has not moved yet counts as pending journal entries.
+    intake: bool,
 }
 
 /// A store connection shared by async tasks. SQLite calls block, so each call runs on the
@@ -342,6 +346,13 @@ impl Cached for Connection {
 fn configure(conn: &mut Connection) -> Result<()> {
     // Room for every statement of the store: the default 16 would evict the pipeline's own.
     conn.set_prepared_statement_cache_capacity(256);
+    // The bundled SQLite weighs bound values when planning (STAT4), so a statement with a range
+    // on a parameter was compiled again for every new value (the pipeline's sender counts);
+    // one plan per statement is what a cache of them is for.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     conn.busy_handler(Some(wait_for_lock))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
@@ -356,7 +367,10 @@ impl Store {
         // FULL: a commit is on disk before `250` is answered, even across power loss.
         conn.pragma_update(None, "synchronous", "FULL")?;
         migrate(&mut conn)?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            intake: false,
+        })
     }
 
     /// For work that can be derived again from the journal (the pipeline) or done again (the
@@ -364,21 +378,28 @@ impl Store {
     /// synced one by one, so they cost no disk flush each. A crash of the process loses
     /// nothing; a power loss can undo the last ones, whose journal entries are then still
     /// pending and processed again (what they queued goes out at least once). The next synced
-    /// commit of any connection (a journal commit, a delivery) makes them durable too: the
-    /// write-ahead log is one file.
+    /// commit of any connection (moving messages in from the intake) makes them durable too:
+    /// the write-ahead log is one file.
     pub fn sync_lazily(&self) -> Result<()> {
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(())
     }
 
-    /// Opens an existing store for reading only (the web archive and the export).
+    /// Opens an existing store for reading only (the web archive and the export), with the
+    /// intake beside it.
     pub fn open_readonly(path: &Path) -> Result<Store> {
+        let intake_path = intake::path_beside(path);
+        intake::create(&intake_path)?;
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         configure(&mut conn)?;
-        Ok(Store { conn })
+        conn.run(
+            "ATTACH DATABASE ?1 AS intake",
+            [intake_path.to_string_lossy().as_ref()],
+        )?;
+        Ok(Store { conn, intake: true })
     }
 
     /// Checks that the store answers a query.
@@ -566,9 +587,14 @@ impl Store {
 
     /// Counts of journal entries by state, for tests and the operator.
     pub fn journal_counts(&self) -> Result<Vec<(String, i64)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT state, count(*) FROM journal GROUP BY state ORDER BY state")?;
+        let mut stmt = self.conn.prepare(if self.intake {
+            "SELECT state, sum(n) FROM (
+                 SELECT state, count(*) AS n FROM journal GROUP BY state
+                 UNION ALL SELECT 'pending', count(*) FROM intake.intake)
+             WHERE n > 0 GROUP BY state ORDER BY state"
+        } else {
+            "SELECT state, count(*) FROM journal GROUP BY state ORDER BY state"
+        })?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -109,8 +109,18 @@ impl Store {
         provider: Option<&str>,
         now: i64,
     ) -> Result<crate::limits::Counts> {
-        let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<u32> {
-            Ok(self.conn.one(sql, p, |r| r.get(0))?)
+        // Counted in the journal, and in the intake where it is attached: what arrived a
+        // moment ago and the pipeline has not moved yet counts too.
+        let count = |condition: &str, p: &[&dyn rusqlite::ToSql]| -> Result<u32> {
+            let sql = if self.intake {
+                format!(
+                    "SELECT (SELECT count(*) FROM journal WHERE {condition})
+                          + (SELECT count(*) FROM intake.intake WHERE {condition})"
+                )
+            } else {
+                format!("SELECT count(*) FROM journal WHERE {condition}")
+            };
+            Ok(self.conn.one(&sql, p, |r| r.get(0))?)
         };
         let hour = now - 3600;
         Ok(crate::limits::Counts {
@@ -118,17 +128,17 @@ impl Store {
                 0
             } else {
                 count(
-                    "SELECT count(*) FROM journal WHERE sender_key = ?1 AND received_at >= ?2 AND feedback = 1",
+                    "sender_key = ?1 AND received_at >= ?2 AND feedback = 1",
                     &[&sender_key, &hour],
                 )?
             },
             ip_hour: count(
-                "SELECT count(*) FROM journal WHERE peer = ?1 AND received_at >= ?2 AND feedback = 1",
+                "peer = ?1 AND received_at >= ?2 AND feedback = 1",
                 &[&peer, &hour],
             )?,
             pair_day: match provider {
                 Some(slug) if !sender_key.is_empty() => count(
-                    "SELECT count(*) FROM journal WHERE sender_key = ?1 AND received_at >= ?2 AND provider = ?3",
+                    "sender_key = ?1 AND received_at >= ?2 AND provider = ?3",
                     &[&sender_key, &(now - 86_400), &slug],
                 )?,
                 _ => 0,
@@ -176,9 +186,21 @@ impl Store {
             [],
             |r| r.get(0),
         )?;
+        // Not moved from the intake yet: pending too, and newer than anything in the journal.
+        let (mut total, mut waiting, mut oldest) =
+            (one("SELECT coalesce(max(id), 0) FROM journal")?, 0, oldest);
+        if self.intake {
+            total = total.max(one("SELECT coalesce(max(id), 0) FROM intake.intake")?);
+            waiting = one("SELECT count(*) FROM intake.intake")?;
+            oldest = oldest.or(self.conn.one(
+                "SELECT min(received_at) FROM intake.intake",
+                [],
+                |r| r.get(0),
+            )?);
+        }
         Ok(StoreFigures {
-            journal_total: one("SELECT coalesce(max(id), 0) FROM journal")?,
-            journal_pending: one("SELECT count(*) FROM journal WHERE state = 'pending'")?,
+            journal_total: total,
+            journal_pending: waiting + one("SELECT count(*) FROM journal WHERE state = 'pending'")?,
             journal_failed: one("SELECT count(*) FROM journal WHERE state = 'failed'")?,
             pipeline_lag_secs: oldest.map_or(0, |t| (now - t).max(0)),
             outbox_pending: one("SELECT count(*) FROM outbox WHERE state = 'pending'")?,
