@@ -75,14 +75,46 @@ pub fn process(
     ctx: &Context<'_>,
     entry: &JournalEntry,
 ) -> Result<String, PipelineError> {
-    let mail = mail::parse(&entry.raw);
-    let class = mail::classify(&mail, &entry.envelope);
-    // DNS before the transaction: the store's writer lock is not held while we wait.
-    let evidence = ctx
-        .authenticator
-        .filter(|_| claims_a_company(&mail, ctx.config))
-        .map(|a| a.check(&entry.raw, &entry.envelope));
+    let read = Read::new(ctx, entry);
     let tx = store.begin()?;
+    let outcome = apply(&tx, ctx, entry, &read)?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+/// What is learnt from a message before the store's transaction: the parsed mail and, for mail
+/// claiming to come from a company, how its sender authenticated (DNS, so the store's writer
+/// lock is not held while we wait).
+struct Read {
+    mail: ParsedMail,
+    class: Class,
+    evidence: Option<Evidence>,
+}
+
+impl Read {
+    fn new(ctx: &Context<'_>, entry: &JournalEntry) -> Read {
+        let mail = mail::parse(&entry.raw);
+        let class = mail::classify(&mail, &entry.envelope);
+        let evidence = ctx
+            .authenticator
+            .filter(|_| claims_a_company(&mail, ctx.config))
+            .map(|a| a.check(&entry.raw, &entry.envelope));
+        Read {
+            mail,
+            class,
+            evidence,
+        }
+    }
+}
+
+/// Does everything a journal entry asks for inside `tx` and marks it done.
+fn apply(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    entry: &JournalEntry,
+    read: &Read,
+) -> Result<String, PipelineError> {
+    let (mail, class) = (&read.mail, read.class);
     // Another pipeline (a `reprocess` beside `serve`) may have taken it meanwhile.
     if !tx.is_pending(entry.id)? {
         return Ok("already processed".into());
@@ -104,9 +136,9 @@ pub fn process(
         seen.push(recipient.clone());
         let msg = Message {
             entry,
-            mail: &mail,
+            mail,
             class,
-            evidence: evidence.as_ref(),
+            evidence: read.evidence.as_ref(),
         };
         let outcome = match recipient {
             Recipient::Feedback | Recipient::Provider(_) if new_feedback_done => {
@@ -114,23 +146,23 @@ pub fn process(
             }
             Recipient::Feedback => {
                 new_feedback_done = true;
-                new_feedback(&tx, ctx, &msg, None)?
+                new_feedback(tx, ctx, &msg, None)?
             }
             Recipient::Provider(slug) => {
                 new_feedback_done = true;
-                new_feedback(&tx, ctx, &msg, Some(&slug))?
+                new_feedback(tx, ctx, &msg, Some(&slug))?
             }
-            Recipient::Reply(participant) => reply(&tx, ctx, &msg, participant)?,
-            Recipient::Confirm(thread) => confirm(&tx, ctx, &msg, thread)?,
-            Recipient::Erase(participant) => erase(&tx, ctx, &msg, participant)?,
-            Recipient::Solved(participant) => solved(&tx, ctx, &msg, participant)?,
-            Recipient::Support(thread) => crate::support::support(&tx, ctx, &msg, thread)?,
-            Recipient::ConfirmSupport(support) => crate::support::confirm(&tx, ctx, &msg, support)?,
-            Recipient::Follow(slug) => crate::follow::follow(&tx, ctx, &msg, &slug)?,
-            Recipient::ConfirmFollow(follower) => crate::follow::confirm(&tx, ctx, &msg, follower)?,
-            Recipient::Unsubscribe(follower) => crate::follow::leave(&tx, follower)?,
-            Recipient::Operator => to_operator(&tx, ctx, &msg)?,
-            Recipient::Bounce(Some(outbox)) => bounce(&tx, ctx, &msg, outbox)?,
+            Recipient::Reply(participant) => reply(tx, ctx, &msg, participant)?,
+            Recipient::Confirm(thread) => confirm(tx, ctx, &msg, thread)?,
+            Recipient::Erase(participant) => erase(tx, ctx, &msg, participant)?,
+            Recipient::Solved(participant) => solved(tx, ctx, &msg, participant)?,
+            Recipient::Support(thread) => crate::support::support(tx, ctx, &msg, thread)?,
+            Recipient::ConfirmSupport(support) => crate::support::confirm(tx, ctx, &msg, support)?,
+            Recipient::Follow(slug) => crate::follow::follow(tx, ctx, &msg, &slug)?,
+            Recipient::ConfirmFollow(follower) => crate::follow::confirm(tx, ctx, &msg, follower)?,
+            Recipient::Unsubscribe(follower) => crate::follow::leave(tx, follower)?,
+            Recipient::Operator => to_operator(tx, ctx, &msg)?,
+            Recipient::Bounce(Some(outbox)) => bounce(tx, ctx, &msg, outbox)?,
             Recipient::Bounce(None) => format!("{} to the bounce address: kept", class.as_str()),
         };
         outcomes.push(outcome);
@@ -140,7 +172,6 @@ pub fn process(
     }
     let outcome = outcomes.join("; ");
     tx.finish_journal(entry.id, class.as_str(), &outcome, ctx.now)?;
-    tx.commit()?;
     Ok(outcome)
 }
 
@@ -1321,45 +1352,80 @@ pub fn run(
             doorbell.wait(Duration::from_secs(5));
             continue;
         }
-        let mut finished = 0;
-        for entry in &batch {
-            let ctx = Context {
-                config: &config,
-                key: &key,
-                authenticator: authenticator.as_ref(),
-                now: crate::clock::now(),
-            };
-            // One message that trips a bug must not stop the pipeline for every other.
-            let processed_one = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                process(&mut store, &ctx, entry)
-            }))
-            .unwrap_or_else(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                Err(PipelineError::Panic(what))
-            });
-            match processed_one {
-                Ok(outcome) => {
-                    tracing::info!(journal = entry.id, "{outcome}");
-                    finished += 1;
-                }
-                Err(e) if e.is_transient() => {
-                    tracing::warn!(journal = entry.id, "pipeline: {e}; will retry");
-                    std::thread::sleep(Duration::from_millis(200));
-                    break;
-                }
-                Err(e) => {
-                    tracing::error!(journal = entry.id, "pipeline: {e}; raw message kept");
-                    if let Err(e) = store.journal_failed(entry.id, &e.to_string(), ctx.now) {
-                        tracing::error!(journal = entry.id, "pipeline: {e}");
-                    }
-                    finished += 1;
-                }
+        let ctx = Context {
+            config: &config,
+            key: &key,
+            authenticator: authenticator.as_ref(),
+            now: crate::clock::now(),
+        };
+        // Reading, and DNS for sender authentication, before the transaction.
+        let reads = batch
+            .iter()
+            .map(|entry| guarded(|| Ok(Read::new(&ctx, entry))))
+            .collect();
+        match apply_batch(&mut store, &ctx, &batch, reads) {
+            Ok((finished, None)) => processed(finished),
+            Ok((finished, Some(e))) | Err((finished, e)) => {
+                processed(finished);
+                tracing::warn!("pipeline: {e}; will retry");
+                std::thread::sleep(Duration::from_millis(200));
             }
         }
-        processed(finished);
     }
+}
+
+/// Applies journal entries in one transaction, one commit (and one write of the pages they
+/// share) for many messages; an entry that fails is undone alone and marked failed, so one
+/// message that trips a bug does not stop the pipeline for every other. Returns how many
+/// entries are finished, and the error that stopped the batch early (the store was busy or
+/// failed): the rest waits for the next round.
+fn apply_batch(
+    store: &mut Store,
+    ctx: &Context<'_>,
+    batch: &[JournalEntry],
+    reads: Vec<Result<Read, PipelineError>>,
+) -> Result<(usize, Option<PipelineError>), (usize, PipelineError)> {
+    let tx = store.begin().map_err(|e| (0, e.into()))?;
+    let mut finished = 0;
+    let mut stopped = None;
+    let entries = (|| -> Result<(), PipelineError> {
+        for (entry, read) in batch.iter().zip(reads) {
+            tx.begin_entry()?;
+            match read.and_then(|read| guarded(|| apply(&tx, ctx, entry, &read))) {
+                Ok(outcome) => {
+                    tx.end_entry()?;
+                    tracing::info!(journal = entry.id, "{outcome}");
+                }
+                Err(e) if e.is_transient() => {
+                    tx.undo_entry()?;
+                    stopped = Some(e);
+                    return Ok(());
+                }
+                Err(e) => {
+                    tx.undo_entry()?;
+                    tracing::error!(journal = entry.id, "pipeline: {e}; raw message kept");
+                    tx.journal_failed(entry.id, &e.to_string(), ctx.now)?;
+                }
+            }
+            finished += 1;
+        }
+        Ok(())
+    })();
+    match entries.and_then(|()| Ok(tx.commit()?)) {
+        Ok(()) => Ok((finished, stopped)),
+        // Nothing of this batch was kept.
+        Err(e) => Err((0, e)),
+    }
+}
+
+/// Runs `f`, turning a panic into an error for this message alone.
+fn guarded<T>(f: impl FnOnce() -> Result<T, PipelineError>) -> Result<T, PipelineError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(PipelineError::Panic(what))
+    })
 }

@@ -47,10 +47,13 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| {
 /// Every kind of personal data in a text, each once, in a fixed order.
 pub fn personal_data(text: &str) -> Vec<Personal> {
     let mut found = Vec::new();
-    if IDENTITY_CODE
-        .captures_iter(text)
-        .any(|c| valid_identity_code(&c))
-    {
+    // Found by the regex's fast automaton first: splitting into groups is many times slower,
+    // and worth it only on the rare candidate.
+    if IDENTITY_CODE.find_iter(text).any(|m| {
+        IDENTITY_CODE
+            .captures(m.as_str())
+            .is_some_and(|c| valid_identity_code(&c))
+    }) {
         found.push(Personal::IdentityCode);
     }
     if IBAN.find_iter(text).any(|m| valid_iban(m.as_str())) {

@@ -466,11 +466,7 @@ impl Store {
 
     /// Records that the pipeline could not process a journal entry; the raw message stays.
     pub fn journal_failed(&mut self, id: i64, error: &str, now: i64) -> Result<()> {
-        self.conn.run(
-            "UPDATE journal SET state = 'failed', outcome = ?2, processed_at = ?3 WHERE id = ?1",
-            params![id, error, now],
-        )?;
-        Ok(())
+        journal_failed(&self.conn, id, error, now)
     }
 
     /// Starts a transaction for the pipeline.
@@ -718,11 +714,43 @@ pub struct NewThread<'a> {
     pub held: Option<&'a str>,
 }
 
+fn journal_failed(conn: &Connection, id: i64, error: &str, now: i64) -> Result<()> {
+    conn.run(
+        "UPDATE journal SET state = 'failed', outcome = ?2, processed_at = ?3 WHERE id = ?1",
+        params![id, error, now],
+    )?;
+    Ok(())
+}
+
 impl Tx<'_> {
     /// Makes everything done in this transaction durable.
     pub fn commit(self) -> Result<()> {
         self.tx.commit()?;
         Ok(())
+    }
+
+    /// Marks where one journal entry's work begins, so that it alone can be undone
+    /// ([`Tx::undo_entry`]) while the transaction goes on with the next.
+    pub fn begin_entry(&self) -> Result<()> {
+        self.tx.run("SAVEPOINT entry", [])?;
+        Ok(())
+    }
+
+    /// Keeps the entry's work (begun with [`Tx::begin_entry`]) in the transaction.
+    pub fn end_entry(&self) -> Result<()> {
+        self.tx.run("RELEASE entry", [])?;
+        Ok(())
+    }
+
+    /// Undoes the entry's work since [`Tx::begin_entry`].
+    pub fn undo_entry(&self) -> Result<()> {
+        self.tx.run("ROLLBACK TO entry", [])?;
+        self.end_entry()
+    }
+
+    /// Records that the pipeline could not process a journal entry; the raw message stays.
+    pub fn journal_failed(&self, id: i64, error: &str, now: i64) -> Result<()> {
+        journal_failed(&self.tx, id, error, now)
     }
 
     /// Marks a journal entry processed, with its class and a sentence on what was done.
