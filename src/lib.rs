@@ -9,12 +9,12 @@
 //! ```text
 //! app        wiring: starts everything below, owns shutdown
 //! inbound    SMTP receiver (tokio + smtp-proto): RCPT checks, bounded DATA, 250 after commit
-//! journal    group-commit writer: raw messages and envelopes into the store
-//! pipeline   journal -> classify, parse, route -> threads, posts, outbox in one transaction
+//! journal    group-commit writer: raw messages and envelopes into the intake (store::intake)
+//! pipeline   intake -> journal -> classify, parse, route -> threads, posts, outbox, in batches
 //! reprocess  re-derives published text from the raw mail after a parser change
 //! remind     reminders to companies past their response time (at most three)
 //! unregistered  companies not registered yet: waiting feedback, digest, attach on registration
-//! relay      outbox worker: file or SMTP transport, retries with backoff (relay::retry)
+//! relay      outbox worker: file or SMTP transport (relay::smarthost), retries with backoff
 //! archive    read-only web archive (axum + askama)
 //! compose    the mail we write, Finnish and English
 //! metrics    in-memory counters of the receiver, for /metrics

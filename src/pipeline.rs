@@ -1318,6 +1318,9 @@ impl Doorbell {
     }
 }
 
+/// Most journal entries applied in one transaction.
+const BATCH: usize = 64;
+
 /// The pipeline worker: moves received mail from the intake and processes pending journal
 /// entries until the doorbell is closed and nothing is pending. Runs on its own thread with its
 /// own store connections.
@@ -1337,7 +1340,10 @@ pub fn run(
             tracing::error!("pipeline: moving received mail into the journal: {e}");
             std::thread::sleep(Duration::from_millis(200));
         }
-        let batch = match store.pending_journal(64) {
+        if let Err(e) = intake.keep_logs_small() {
+            tracing::warn!("pipeline: emptying a write-ahead log: {e}");
+        }
+        let batch = match store.pending_journal(BATCH) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("pipeline: reading the journal: {e}");
@@ -1363,8 +1369,18 @@ pub fn run(
             .iter()
             .map(|entry| guarded(|| Ok(Read::new(&ctx, entry))))
             .collect();
+        let started = std::time::Instant::now();
         match apply_batch(&mut store, &ctx, &batch, reads) {
-            Ok((finished, None)) => processed(finished),
+            Ok((finished, None)) => {
+                processed(finished);
+                // A full batch means more are waiting and the next would follow at once: the
+                // store's other writers (the relay recording deliveries, the move from the
+                // intake) wait for the lock in short sleeps and would find it taken every
+                // time. A pause of a quarter of the batch's time lets them in.
+                if batch.len() == BATCH {
+                    std::thread::sleep(started.elapsed() / 4);
+                }
+            }
             Ok((finished, Some(e))) | Err((finished, e)) => {
                 processed(finished);
                 tracing::warn!("pipeline: {e}; will retry");

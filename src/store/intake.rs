@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 use super::{Arrival, Cached, Result, Store};
 
@@ -42,8 +42,13 @@ pub(crate) fn create(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Most messages moved to the store's journal in one transaction.
-const MOVE_BATCH: usize = 512;
+/// Most messages moved to the store's journal in one transaction: each move is synced, and a
+/// large one (50 KB messages) would keep the disk from the receiver's own syncs.
+const MOVE_BATCH: usize = 128;
+
+/// A write-ahead log larger than this is emptied back into its database at the next
+/// [`Mover::keep_logs_small`].
+const LOG_LIMIT: u64 = 64 << 20;
 
 /// A connection to the intake.
 pub struct Intake {
@@ -87,30 +92,7 @@ impl Intake {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut ids = Vec::with_capacity(messages.len());
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO intake (id, received_at, peer, helo, mail_from, rcpt_to, raw,
-                                     sender_key, feedback, provider)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            for (m, id) in messages.iter().zip(self.next_id..) {
-                let env = m.envelope;
-                stmt.execute(params![
-                    id,
-                    m.received_at,
-                    env.peer,
-                    env.helo,
-                    env.mail_from,
-                    env.rcpt_to.join("\n"),
-                    m.raw,
-                    crate::limits::sender_key(&env.mail_from),
-                    m.feedback,
-                    m.provider
-                ])?;
-                ids.push(id);
-            }
-        }
+        let ids = super::insert_arrivals(&tx, "intake", Some(self.next_id), messages)?;
         tx.commit()?;
         self.next_id += ids.len() as i64;
         Ok(ids)
@@ -119,118 +101,100 @@ impl Intake {
 
 /// The pipeline's side of the intake: moves what arrived into the store's journal.
 pub struct Mover {
-    intake: Connection,
-    /// A connection of its own, synced on every commit, unlike the pipeline's.
+    /// A store connection of its own (synced on every commit, unlike the pipeline's), with the
+    /// intake attached.
     journal: Store,
+    /// Where the store is, for the size of its write-ahead logs.
+    store_path: PathBuf,
+    last_log_check: std::time::Instant,
 }
 
 impl Mover {
-    /// Opens the intake at `path` (which must exist: see [`Intake::open`]) to move messages
-    /// from it into `journal`, a store opened with [`Store::open`].
-    pub fn open(path: &Path, journal: Store) -> Result<Mover> {
-        let mut intake = Connection::open(path)?;
-        intake.busy_handler(Some(super::wait_for_lock))?;
+    /// Moves messages from the intake at `path` (see [`Intake::open`]) into `journal`, a store
+    /// opened with [`Store::open`].
+    pub fn open(path: &Path, mut journal: Store) -> Result<Mover> {
+        let store_path = journal.conn.path().map(PathBuf::from).unwrap_or_default();
+        journal.attach_intake(path)?;
         // Forgetting moved messages need not reach the disk at once: after a power loss they
         // are moved again, and skipped.
-        intake.pragma_update(None, "synchronous", "NORMAL")?;
-        Ok(Mover { intake, journal })
+        journal
+            .conn
+            .pragma_update(Some("intake"), "synchronous", "NORMAL")?;
+        Ok(Mover {
+            journal,
+            store_path,
+            last_log_check: std::time::Instant::now(),
+        })
     }
 
     /// Moves what arrived into the store's journal, oldest first, and returns how many
     /// messages moved. The store's commit is on disk before they are forgotten here.
     pub fn move_all(&mut self) -> Result<usize> {
+        let conn = &self.journal.conn;
         let mut moved = 0;
         loop {
-            let rows: Vec<Row> = {
-                let mut stmt = self.intake.prepare_cached(
-                    "SELECT id, received_at, peer, helo, mail_from, rcpt_to, raw, sender_key,
-                            feedback, provider
-                     FROM intake ORDER BY id LIMIT ?1",
-                )?;
-                stmt.query_map([MOVE_BATCH as i64], |r| {
-                    Ok(Row {
-                        id: r.get(0)?,
-                        received_at: r.get(1)?,
-                        peer: r.get(2)?,
-                        helo: r.get(3)?,
-                        mail_from: r.get(4)?,
-                        rcpt_to: r.get(5)?,
-                        raw: r.get(6)?,
-                        sender_key: r.get(7)?,
-                        feedback: r.get(8)?,
-                        provider: r.get(9)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<_>>()?
-            };
-            let Some(last) = rows.last().map(|r| r.id) else {
+            let (count, last): (i64, Option<i64>) = conn.one(
+                "SELECT count(*), max(id) FROM (SELECT id FROM intake.intake ORDER BY id LIMIT ?1)",
+                [MOVE_BATCH as i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let Some(last) = last else {
                 return Ok(moved);
             };
-            self.journal.take_arrivals(&rows)?;
-            self.intake
-                .run("DELETE FROM intake WHERE id <= ?1", [last])?;
-            moved += rows.len();
-            if rows.len() < MOVE_BATCH {
+            // One statement, its own transaction: it writes the store's file only, so the
+            // receiver goes on committing to the intake meanwhile. Ids moved before a crash
+            // (and not forgotten yet) are skipped.
+            conn.run(
+                "INSERT OR IGNORE INTO main.journal (id, received_at, peer, helo, mail_from,
+                        rcpt_to, raw, sender_key, feedback, provider)
+                 SELECT id, received_at, peer, helo, mail_from, rcpt_to, raw, sender_key,
+                        feedback, provider
+                 FROM intake.intake WHERE id <= ?1",
+                [last],
+            )?;
+            conn.run("DELETE FROM intake.intake WHERE id <= ?1", [last])?;
+            moved += count as usize;
+            if (count as usize) < MOVE_BATCH {
                 return Ok(moved);
             }
         }
+    }
+
+    /// Empties a write-ahead log that has grown past [`LOG_LIMIT`] (checked every ten seconds).
+    /// SQLite's own checkpoints run alongside readers and writers and, under steady load, never
+    /// find a moment when the whole log is copied back, so the log only grows (to gigabytes in
+    /// the soak). This one waits for that moment, holding up writers for as long as it copies.
+    pub fn keep_logs_small(&mut self) -> Result<()> {
+        if self.last_log_check.elapsed() < std::time::Duration::from_secs(10) {
+            return Ok(());
+        }
+        self.last_log_check = std::time::Instant::now();
+        for (schema, file) in [
+            ("main", self.store_path.clone()),
+            ("intake", path_beside(&self.store_path)),
+        ] {
+            let mut log = file.into_os_string();
+            log.push("-wal");
+            let size = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+            if size > LOG_LIMIT {
+                self.journal.conn.one(
+                    &format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"),
+                    [],
+                    |_| Ok(()),
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// Messages committed to the intake and not moved yet.
     pub fn waiting(&self) -> Result<i64> {
         Ok(self
-            .intake
-            .one("SELECT count(*) FROM intake", [], |r| r.get(0))?)
-    }
-}
-
-/// A message as committed to the intake.
-struct Row {
-    id: i64,
-    received_at: i64,
-    peer: String,
-    helo: String,
-    mail_from: String,
-    rcpt_to: String,
-    raw: Vec<u8>,
-    sender_key: String,
-    feedback: bool,
-    provider: Option<String>,
-}
-
-impl Store {
-    /// Adds messages from the intake to the journal, as pending (synced to disk: this store
-    /// was opened with [`Store::open`]). Ids already here (moved before a crash) are skipped.
-    fn take_arrivals(&mut self, rows: &[Row]) -> Result<()> {
-        let tx = self
+            .journal
             .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO journal (id, received_at, peer, helo, mail_from,
-                                                rcpt_to, raw, sender_key, feedback, provider)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            for r in rows {
-                stmt.execute(params![
-                    r.id,
-                    r.received_at,
-                    r.peer,
-                    r.helo,
-                    r.mail_from,
-                    r.rcpt_to,
-                    r.raw,
-                    r.sender_key,
-                    r.feedback,
-                    r.provider
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
+            .one("SELECT count(*) FROM intake.intake", [], |r| r.get(0))?)
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,10 +244,11 @@ mod tests {
 
         // A crash after the journal's commit and before the intake forgot them: moved again,
         // and skipped.
-        let rows_back = "INSERT INTO intake (id, received_at, peer, helo, mail_from, rcpt_to,
+        let rows_back =
+            "INSERT INTO intake.intake (id, received_at, peer, helo, mail_from, rcpt_to,
                                              sender_key, feedback, provider, raw)
                          VALUES (3, 6, 'p', 'h', 'm', 'r', 's', 0, NULL, x'00')";
-        mover.intake.execute(rows_back, []).unwrap();
+        mover.journal.conn.execute(rows_back, []).unwrap();
         assert_eq!(mover.move_all().unwrap(), 1);
         assert_eq!(store.pending_journal(10).unwrap()[2].raw, b"x");
 

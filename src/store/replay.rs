@@ -181,11 +181,16 @@ impl Store {
     /// Counts for `/metrics`.
     pub fn figures_for_metrics(&self, now: i64) -> Result<StoreFigures> {
         let one = |sql: &str| -> Result<i64> { Ok(self.conn.one(sql, [], |r| r.get(0))?) };
-        let oldest: Option<i64> = self.conn.one(
-            "SELECT min(received_at) FROM journal WHERE state = 'pending'",
-            [],
-            |r| r.get(0),
-        )?;
+        // The lowest pending id arrived first (give or take the second): read through the
+        // index of pending entries, not the entries themselves.
+        let oldest: Option<i64> = self
+            .conn
+            .one(
+                "SELECT received_at FROM journal WHERE state = 'pending' ORDER BY id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
         // Not moved from the intake yet: pending too, and newer than anything in the journal.
         let (mut total, mut waiting, mut oldest) =
             (one("SELECT coalesce(max(id), 0) FROM journal")?, 0, oldest);
@@ -198,14 +203,17 @@ impl Store {
                 |r| r.get(0),
             )?);
         }
+        let outbox_pending = one("SELECT count(*) FROM outbox WHERE state = 'pending'")?;
+        let outbox_failed = one("SELECT count(*) FROM outbox WHERE state = 'failed'")?;
         Ok(StoreFigures {
             journal_total: total,
             journal_pending: waiting + one("SELECT count(*) FROM journal WHERE state = 'pending'")?,
             journal_failed: one("SELECT count(*) FROM journal WHERE state = 'failed'")?,
             pipeline_lag_secs: oldest.map_or(0, |t| (now - t).max(0)),
-            outbox_pending: one("SELECT count(*) FROM outbox WHERE state = 'pending'")?,
-            outbox_sent: one("SELECT count(*) FROM outbox WHERE state = 'sent'")?,
-            outbox_failed: one("SELECT count(*) FROM outbox WHERE state = 'failed'")?,
+            outbox_pending,
+            // The whole table counted through its smallest index, less the two small states.
+            outbox_sent: one("SELECT count(*) FROM outbox")? - outbox_pending - outbox_failed,
+            outbox_failed,
             threads: one("SELECT coalesce(max(id), 0) FROM threads")?,
             posts: one("SELECT coalesce(max(id), 0) FROM posts")?,
         })
