@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::journal::Journal;
 use crate::pipeline::{self, Doorbell};
 use crate::store::intake::{Intake, Mover};
-use crate::store::{Shared, Store, StoreError};
+use crate::store::{Shared, Store, StoreError, Tx};
 use crate::token::TokenKey;
 use crate::{archive, inbound, relay};
 
@@ -246,37 +246,35 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     });
     let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
     let outcome_config = config.clone();
-    let on_outcome: relay::OnOutcome = Arc::new(move |store: &mut Store, origin, outcome| {
-        // A notice that fails is only logged: it must not beget another notice. Delivered mail
-        // matters only when it went to a company: its clock starts.
+    let on_outcome: relay::OnOutcome = Arc::new(move |tx: &Tx<'_>, origin, outcome| {
+        // A notice that fails is only logged (and undone): it must not beget another notice,
+        // nor undo the record of the delivery. Delivered mail matters only when it went to a
+        // company: its clock starts.
         let delivered = matches!(outcome, relay::Outcome::Delivered);
         if origin.purpose.starts_with(pipeline::PURPOSE_OPERATOR)
             || (delivered && !origin.to_company)
         {
-            return;
+            return Ok(());
         }
         let now = crate::clock::now();
-        let recorded = store
-            .begin()
-            .map_err(pipeline::PipelineError::from)
-            .and_then(|tx| {
-                match outcome {
-                    relay::Outcome::Delivered => {
-                        pipeline::delivered(&tx, &outcome_config, origin, now)?
-                    }
-                    relay::Outcome::Failed(error) => {
-                        pipeline::delivery_failed(&tx, &outcome_config, origin, error, now)?
-                    }
-                }
-                tx.commit()?;
-                Ok(())
-            });
-        if let Err(e) = recorded {
-            tracing::error!(
-                "relay: recording what became of outbound {}: {e}",
-                origin.outbox
-            );
+        tx.begin_entry()?;
+        let recorded = match outcome {
+            relay::Outcome::Delivered => pipeline::delivered(tx, &outcome_config, origin, now),
+            relay::Outcome::Failed(error) => {
+                pipeline::delivery_failed(tx, &outcome_config, origin, error, now)
+            }
+        };
+        match recorded {
+            Ok(()) => tx.end_entry()?,
+            Err(e) => {
+                tx.undo_entry()?;
+                tracing::error!(
+                    "relay: recording what became of outbound {}: {e}",
+                    origin.outbox
+                );
+            }
         }
+        Ok(())
     });
     let relay = tokio::spawn(relay::run(
         Shared::new(relay_store),

@@ -14,7 +14,8 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
 use crate::config::{Config, Transport as TransportKind};
-use crate::store::{MessageOrigin, OutboundRow, Shared, Store};
+use crate::pipeline::PipelineError;
+use crate::store::{MessageOrigin, OutboundRow, Shared, Tx};
 pub use dkim::Signer;
 pub use retry::Delivery;
 pub use smarthost::Smarthost;
@@ -92,13 +93,17 @@ pub enum Outcome<'a> {
     Failed(&'a str),
 }
 
-/// Called after a delivery or a permanent failure was recorded: starts a company's clock, tells
-/// the operator (it may queue mail).
-pub type OnOutcome = Arc<dyn Fn(&mut Store, &MessageOrigin, Outcome<'_>) + Send + Sync>;
+/// Called in the transaction that records a delivery or a permanent failure: starts a company's
+/// clock, tells the operator (it may queue mail).
+pub type OnOutcome =
+    Arc<dyn Fn(&Tx<'_>, &MessageOrigin, Outcome<'_>) -> Result<(), PipelineError> + Send + Sync>;
 
 /// Deliveries in flight at once, as an MTA runs several: each SMTP delivery waits on the
 /// network (and on delayed ACKs) far more than it works.
 const PARALLEL_DELIVERIES: usize = 16;
+
+/// Most rows delivered in one round, whose outcomes are recorded in one transaction.
+const ROUND: usize = 32;
 
 /// Delivers due rows until `shutdown` turns true; finishes the deliveries in hand first.
 pub async fn run(
@@ -115,7 +120,7 @@ pub async fn run(
             return;
         }
         let now = crate::clock::now();
-        let due = store.run(move |s| s.due_outbound(now, 32)).await;
+        let due = store.run(move |s| s.due_outbound(now, ROUND)).await;
         let due = match due {
             Ok(rows) => rows,
             Err(e) => {
@@ -132,21 +137,20 @@ pub async fn run(
             while in_flight.len() >= PARALLEL_DELIVERIES {
                 in_flight.join_next().await;
             }
-            let (store, transport, signer, on_outcome) = (
-                store.clone(),
-                transport.clone(),
-                signer.clone(),
-                on_outcome.clone(),
-            );
+            let (transport, signer) = (transport.clone(), signer.clone());
             in_flight.spawn(async move {
                 let outcome = match signer.as_ref() {
                     Some(signer) => transport.deliver(&row, &signer.sign(&row.raw)).await,
                     None => transport.deliver(&row, &row.raw).await,
                 };
-                record(&store, &row, outcome, &on_outcome).await;
+                (row, outcome)
             });
         }
-        while in_flight.join_next().await.is_some() {}
+        let mut outcomes = Vec::with_capacity(fetched);
+        while let Some(done) = in_flight.join_next().await {
+            outcomes.extend(done.ok());
+        }
+        record(&store, outcomes, &on_outcome).await;
         if *shutdown.borrow() {
             return;
         }
@@ -165,57 +169,85 @@ pub async fn run(
     }
 }
 
-async fn record(store: &Shared, row: &OutboundRow, outcome: Delivery, on_outcome: &OnOutcome) {
+/// Records what became of a round of deliveries in one transaction: one turn at the store's
+/// write lock for the whole round, which under load the pipeline's batches hold most of the
+/// time. Each row is undone alone if recording it fails.
+async fn record(store: &Shared, outcomes: Vec<(OutboundRow, Delivery)>, on_outcome: &OnOutcome) {
+    if outcomes.is_empty() {
+        return;
+    }
+    let on_outcome = on_outcome.clone();
+    let recorded = store
+        .run(move |s| {
+            let tx = s.begin()?;
+            let now = crate::clock::now();
+            for (row, outcome) in outcomes {
+                tx.begin_entry()?;
+                match record_one(&tx, &row, outcome, &on_outcome, now) {
+                    Ok(()) => tx.end_entry()?,
+                    Err(e) => {
+                        tx.undo_entry()?;
+                        tracing::error!(outbox = row.id, "relay: recording the outcome: {e}");
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok::<_, PipelineError>(())
+        })
+        .await;
+    // Nothing was recorded: those rows are delivered again (at least once).
+    if let Err(e) = recorded {
+        tracing::error!("relay: recording a round of deliveries: {e}");
+    }
+}
+
+fn record_one(
+    tx: &Tx<'_>,
+    row: &OutboundRow,
+    outcome: Delivery,
+    on_outcome: &OnOutcome,
+    now: i64,
+) -> Result<(), PipelineError> {
     let (id, attempts, created_at) = (row.id, row.attempts + 1, row.created_at);
-    let on_delivered = on_outcome.clone();
-    let on_failed = on_outcome.clone();
-    let failed = move |s: &mut Store, e: &str, now: i64| {
-        if let Some(origin) = s.outbound_failed(id, e, now)? {
-            on_failed(s, &origin, Outcome::Failed(e));
+    // Smarthost answers often quote the recipient; addresses stay out of the log.
+    let quiet = |e: &str| crate::mail::redact_addresses(e, "<address>");
+    let failed = |e: &str| -> Result<(), PipelineError> {
+        if let Some(origin) = tx.outbound_failed(id, e, now)? {
+            on_outcome(tx, &origin, Outcome::Failed(e))?;
         }
         Ok(())
     };
-    let result = store
-        .run(move |s| {
-            let now = crate::clock::now();
-            // Smarthost answers often quote the recipient; addresses stay out of the log.
-            let quiet = |e: &str| crate::mail::redact_addresses(e, "<address>");
-            match outcome {
-                Delivery::Sent => {
-                    tracing::info!(outbox = id, "relay: delivered");
-                    if let Some(origin) = s.outbound_sent(id, now)? {
-                        on_delivered(s, &origin, Outcome::Delivered);
-                    }
-                    Ok(())
-                }
-                Delivery::Temporary(e) => match retry::next_attempt(attempts, created_at, now) {
-                    Some(at) => {
-                        tracing::warn!(
-                            outbox = id,
-                            attempts,
-                            "relay: temporary failure, retry in {} s: {}",
-                            at - now,
-                            quiet(&e)
-                        );
-                        s.outbound_retry(id, at, &e)
-                    }
-                    None => {
-                        tracing::error!(
-                            outbox = id,
-                            "relay: giving up after {attempts} attempts: {}",
-                            quiet(&e)
-                        );
-                        failed(s, &e, now)
-                    }
-                },
-                Delivery::Permanent(e) => {
-                    tracing::error!(outbox = id, "relay: permanent failure: {}", quiet(&e));
-                    failed(s, &e, now)
-                }
+    match outcome {
+        Delivery::Sent => {
+            tracing::info!(outbox = id, "relay: delivered");
+            if let Some(origin) = tx.outbound_sent(id, now)? {
+                on_outcome(tx, &origin, Outcome::Delivered)?;
             }
-        })
-        .await;
-    if let Err(e) = result {
-        tracing::error!(outbox = id, "relay: recording the outcome: {e}");
+            Ok(())
+        }
+        Delivery::Temporary(e) => match retry::next_attempt(attempts, created_at, now) {
+            Some(at) => {
+                tracing::warn!(
+                    outbox = id,
+                    attempts,
+                    "relay: temporary failure, retry in {} s: {}",
+                    at - now,
+                    quiet(&e)
+                );
+                Ok(tx.outbound_retry(id, at, &e)?)
+            }
+            None => {
+                tracing::error!(
+                    outbox = id,
+                    "relay: giving up after {attempts} attempts: {}",
+                    quiet(&e)
+                );
+                failed(&e)
+            }
+        },
+        Delivery::Permanent(e) => {
+            tracing::error!(outbox = id, "relay: permanent failure: {}", quiet(&e));
+            failed(&e)
+        }
     }
 }

@@ -761,8 +761,9 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Marks where one journal entry's work begins, so that it alone can be undone
-    /// ([`Tx::undo_entry`]) while the transaction goes on with the next.
+    /// Marks where one piece of work begins (a journal entry, a delivery's record), so that it
+    /// alone can be undone ([`Tx::undo_entry`]) while the transaction goes on with the next.
+    /// Marks nest: ending or undoing applies to the innermost.
     pub fn begin_entry(&self) -> Result<()> {
         self.tx.run("SAVEPOINT entry", [])?;
         Ok(())

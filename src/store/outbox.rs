@@ -114,6 +114,35 @@ fn record_failure(
 }
 
 impl Tx<'_> {
+    /// Records a delivery; returns what the message was.
+    pub fn outbound_sent(&self, id: i64, now: i64) -> Result<Option<MessageOrigin>> {
+        self.tx.run(
+            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?2, last_error = NULL
+             WHERE id = ?1",
+            params![id, now],
+        )?;
+        Ok(origin(&self.tx, id)?)
+    }
+
+    /// Records a temporary failure and when to try again.
+    pub fn outbound_retry(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
+        self.tx.run(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
+            params![id, next_attempt_at, error],
+        )?;
+        Ok(())
+    }
+
+    /// Records a permanent failure: the row is not tried again, its thread shows that a
+    /// message could not be delivered, and its recipient is marked failing.
+    pub fn outbound_failed(&self, id: i64, error: &str, now: i64) -> Result<Option<MessageOrigin>> {
+        self.tx.run(
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+            params![id, error],
+        )?;
+        Ok(record_failure(&self.tx, id, None, now)?)
+    }
+
     /// A delivery report for one of our messages arrived: record it on its thread and mark
     /// its recipient failing.
     pub fn bounced(&self, outbox: i64, journal_id: i64, now: i64) -> Result<Option<MessageOrigin>> {
@@ -183,45 +212,6 @@ impl Store {
             [],
             |r| r.get(0),
         )?)
-    }
-
-    /// Records a delivery; returns what the message was.
-    pub fn outbound_sent(&self, id: i64, now: i64) -> Result<Option<MessageOrigin>> {
-        self.conn.run(
-            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?2, last_error = NULL
-             WHERE id = ?1",
-            params![id, now],
-        )?;
-        Ok(origin(&self.conn, id)?)
-    }
-
-    /// Records a temporary failure and when to try again.
-    pub fn outbound_retry(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
-        self.conn.run(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
-            params![id, next_attempt_at, error],
-        )?;
-        Ok(())
-    }
-
-    /// Records a permanent failure: the row is not tried again, its thread shows that a
-    /// message could not be delivered, and its recipient is marked failing.
-    pub fn outbound_failed(
-        &mut self,
-        id: i64,
-        error: &str,
-        now: i64,
-    ) -> Result<Option<MessageOrigin>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.run(
-            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
-            params![id, error],
-        )?;
-        let origin = record_failure(&tx, id, None, now)?;
-        tx.commit()?;
-        Ok(origin)
     }
 
     /// Makes every pending row due now (the operator's "flush"); returns how many.
