@@ -79,18 +79,23 @@ fn envelope(to: &str) -> lettre::address::Envelope {
 
 const LETTER: &[u8] = b"From: <b+test@nonono.localhost>\r\nSubject: hei\r\n\r\nKiitos.\r\n";
 
-#[tokio::test]
-async fn deliveries_share_one_connection_to_the_smarthost() {
-    let sink = Sink::start("250 2.0.0 OK").await;
+/// Delivers `n` letters one after another through one smarthost client: all must go out.
+async fn deliver_in_turn(sink: &Sink, n: usize) {
     let smarthost = Smarthost::new("127.0.0.1", sink.port, "nonono.localhost", 4);
-    for i in 0..20 {
+    for i in 0..n {
         let to = format!("vastaanottaja{i}@example.fi");
         assert_eq!(
             smarthost.deliver(&envelope(&to), LETTER).await,
             Delivery::Sent
         );
     }
-    assert_eq!(sink.received().len(), 20);
+    assert_eq!(sink.received().len(), n);
+}
+
+#[tokio::test]
+async fn deliveries_share_one_connection_to_the_smarthost() {
+    let sink = Sink::start("250 2.0.0 OK").await;
+    deliver_in_turn(&sink, 20).await;
     assert_eq!(sink.connections(), 1, "one connection, reused");
 }
 
@@ -98,15 +103,7 @@ async fn deliveries_share_one_connection_to_the_smarthost() {
 async fn a_connection_the_smarthost_closed_is_replaced_without_losing_the_message() {
     let sink = Sink::start("250 2.0.0 OK").await;
     sink.set_hang_up_after_message(true);
-    let smarthost = Smarthost::new("127.0.0.1", sink.port, "nonono.localhost", 4);
-    for i in 0..5 {
-        let to = format!("vastaanottaja{i}@example.fi");
-        assert_eq!(
-            smarthost.deliver(&envelope(&to), LETTER).await,
-            Delivery::Sent
-        );
-    }
-    assert_eq!(sink.received().len(), 5);
+    deliver_in_turn(&sink, 5).await;
     assert_eq!(sink.connections(), 5, "a new connection for each message");
 }
 
