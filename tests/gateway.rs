@@ -89,13 +89,7 @@ async fn company_answer_is_official_and_the_conversation_continues_both_ways() {
     let (forward, _) = app.new_thread().await;
 
     // The company replies from a representative address (domain elisa.example).
-    let answer = fixture(
-        "provider-reply-official.eml",
-        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
-    );
-    app.send("anna@elisa.example", &forward.from, &answer)
-        .await
-        .expect("250 for the answer");
+    app.answer_as_company(&forward).await;
     let out = app.wait_outbound(3).await;
     let relayed = &out[2];
     assert_eq!(relayed.to, CONSUMER);
