@@ -1370,22 +1370,17 @@ pub fn run(
             .map(|entry| guarded(|| Ok(Read::new(&ctx, entry))))
             .collect();
         let started = std::time::Instant::now();
-        match apply_batch(&mut store, &ctx, &batch, reads) {
-            Ok((finished, None)) => {
-                processed(finished);
-                // A full batch means more are waiting and the next would follow at once: the
-                // store's other writers (the relay recording deliveries, the move from the
-                // intake) wait for the lock in short sleeps and would find it taken every
-                // time. A pause of a quarter of the batch's time lets them in.
-                if batch.len() == BATCH {
-                    std::thread::sleep(started.elapsed() / 4);
-                }
-            }
-            Ok((finished, Some(e))) | Err((finished, e)) => {
-                processed(finished);
-                tracing::warn!("pipeline: {e}; will retry");
-                std::thread::sleep(Duration::from_millis(200));
-            }
+        let (finished, stopped) = apply_batch(&mut store, &ctx, &batch, reads);
+        processed(finished);
+        if let Some(e) = stopped {
+            tracing::warn!("pipeline: {e}; will retry");
+            std::thread::sleep(Duration::from_millis(200));
+        } else if batch.len() == BATCH {
+            // A full batch means more are waiting and the next would follow at once: the
+            // store's other writers (the relay recording deliveries, the move from the intake)
+            // wait for the lock in short sleeps and would find it taken every time. A pause of
+            // a quarter of the batch's time lets them in.
+            std::thread::sleep(started.elapsed() / 4);
         }
     }
 }
@@ -1400,8 +1395,11 @@ fn apply_batch(
     ctx: &Context<'_>,
     batch: &[JournalEntry],
     reads: Vec<Result<Read, PipelineError>>,
-) -> Result<(usize, Option<PipelineError>), (usize, PipelineError)> {
-    let tx = store.begin().map_err(|e| (0, e.into()))?;
+) -> (usize, Option<PipelineError>) {
+    let tx = match store.begin() {
+        Ok(tx) => tx,
+        Err(e) => return (0, Some(e.into())),
+    };
     let mut finished = 0;
     let mut stopped = None;
     let entries = (|| -> Result<(), PipelineError> {
@@ -1428,9 +1426,9 @@ fn apply_batch(
         Ok(())
     })();
     match entries.and_then(|()| Ok(tx.commit()?)) {
-        Ok(()) => Ok((finished, stopped)),
+        Ok(()) => (finished, stopped),
         // Nothing of this batch was kept.
-        Err(e) => Err((0, e)),
+        Err(e) => (0, Some(e)),
     }
 }
 

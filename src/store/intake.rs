@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS intake (
 
 /// Creates the intake at `path` unless it exists.
 pub(crate) fn create(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
     let mut conn = Connection::open(path)?;
     conn.busy_handler(Some(super::wait_for_lock))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -189,10 +192,7 @@ impl Mover {
 
     /// Messages committed to the intake and not moved yet.
     pub fn waiting(&self) -> Result<i64> {
-        Ok(self
-            .journal
-            .conn
-            .one("SELECT count(*) FROM intake.intake", [], |r| r.get(0))?)
+        self.journal.waiting_in_intake()
     }
 }
 #[cfg(test)]

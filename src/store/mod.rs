@@ -403,6 +403,17 @@ impl Store {
         Ok(store)
     }
 
+    /// Messages in the attached intake, not moved into the journal yet (none when it is not
+    /// attached).
+    fn waiting_in_intake(&self) -> Result<i64> {
+        if !self.intake {
+            return Ok(0);
+        }
+        Ok(self
+            .conn
+            .one("SELECT count(*) FROM intake.intake", [], |r| r.get(0))?)
+    }
+
     /// Attaches the intake at `path` as schema `intake`. Never on a connection whose
     /// transactions begin `IMMEDIATE`: those would take the intake's write lock too.
     fn attach_intake(&mut self, path: &Path) -> Result<()> {
@@ -575,11 +586,7 @@ impl Store {
     /// operator. Counted through indexes: the entries themselves hold every message.
     pub fn journal_counts(&self) -> Result<Vec<(String, i64)>> {
         let one = |sql: &str| -> Result<i64> { Ok(self.conn.one(sql, [], |r| r.get(0))?) };
-        let waiting = if self.intake {
-            one("SELECT count(*) FROM intake.intake")?
-        } else {
-            0
-        };
+        let waiting = self.waiting_in_intake()?;
         let pending = one("SELECT count(*) FROM journal WHERE state = 'pending'")?;
         let failed = one("SELECT count(*) FROM journal WHERE state = 'failed'")?;
         let done = one("SELECT count(*) FROM journal")? - pending - failed;

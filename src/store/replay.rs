@@ -192,11 +192,9 @@ impl Store {
             )
             .optional()?;
         // Not moved from the intake yet: pending too, and newer than anything in the journal.
-        let (mut total, mut waiting, mut oldest) =
-            (one("SELECT coalesce(max(id), 0) FROM journal")?, 0, oldest);
+        let (mut total, mut oldest) = (one("SELECT coalesce(max(id), 0) FROM journal")?, oldest);
         if self.intake {
             total = total.max(one("SELECT coalesce(max(id), 0) FROM intake.intake")?);
-            waiting = one("SELECT count(*) FROM intake.intake")?;
             oldest = oldest.or(self.conn.one(
                 "SELECT min(received_at) FROM intake.intake",
                 [],
@@ -207,7 +205,8 @@ impl Store {
         let outbox_failed = one("SELECT count(*) FROM outbox WHERE state = 'failed'")?;
         Ok(StoreFigures {
             journal_total: total,
-            journal_pending: waiting + one("SELECT count(*) FROM journal WHERE state = 'pending'")?,
+            journal_pending: self.waiting_in_intake()?
+                + one("SELECT count(*) FROM journal WHERE state = 'pending'")?,
             journal_failed: one("SELECT count(*) FROM journal WHERE state = 'failed'")?,
             pipeline_lag_secs: oldest.map_or(0, |t| (now - t).max(0)),
             outbox_pending,
