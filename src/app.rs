@@ -74,7 +74,6 @@ pub fn move_intake(config: &Config) -> Result<usize, AppError> {
         path: path.clone(),
         source,
     };
-    Intake::open(&store, &path).map_err(err)?;
     Mover::open(&path, store)
         .and_then(|mut mover| mover.move_all())
         .map_err(err)
@@ -157,9 +156,6 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         source,
     };
     let receiving = Intake::open(&pipeline_store, &intake_path).map_err(intake_err)?;
-    receiving
-        .leave_checkpoints_to_the_pipeline()
-        .map_err(intake_err)?;
     let moving =
         Mover::open(&intake_path, Store::open(&path).map_err(store_err)?).map_err(intake_err)?;
     pipeline_store.sync_lazily().map_err(store_err)?;

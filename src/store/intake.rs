@@ -68,6 +68,9 @@ impl Intake {
         conn.busy_handler(Some(super::wait_for_lock))?;
         // FULL: a commit is on disk before `250` is answered, even across power loss.
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Its commits never stop to checkpoint the write-ahead log (copy it back into the file
+        // and sync), which would hold up the `250`s waiting on them: the mover does that.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let last_here: i64 =
             conn.one("SELECT coalesce(max(id), 0) FROM intake", [], |r| r.get(0))?;
         let last_moved: i64 =
@@ -78,14 +81,6 @@ impl Intake {
             conn,
             next_id: last_here.max(last_moved) + 1,
         })
-    }
-
-    /// For the receiver's connection: its commits never stop to checkpoint the write-ahead log
-    /// (copy it back into the file and sync), which would hold up the `250`s waiting on them;
-    /// the pipeline's connection, which empties the intake, does that.
-    pub fn leave_checkpoints_to_the_pipeline(&self) -> Result<()> {
-        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        Ok(())
     }
 
     /// Commits received messages in one transaction and returns their journal ids. Only after
@@ -113,9 +108,10 @@ pub struct Mover {
 }
 
 impl Mover {
-    /// Moves messages from the intake at `path` (see [`Intake::open`]) into `journal`, a store
+    /// Moves messages from the intake at `path` (created if missing) into `journal`, a store
     /// opened with [`Store::open`].
     pub fn open(path: &Path, mut journal: Store) -> Result<Mover> {
+        create(path)?;
         let store_path = journal.conn.path().map(PathBuf::from).unwrap_or_default();
         journal.attach_intake(path)?;
         // Forgetting moved messages need not reach the disk at once: after a power loss they
