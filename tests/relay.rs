@@ -211,3 +211,43 @@ async fn an_unreachable_smarthost_is_a_temporary_failure() {
     assert!(rows.iter().all(|r| r.state == "pending"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_round_larger_than_the_parallel_deliveries_is_recorded_whole() {
+    // 12 messages wait for the smarthost: 24 rows, due at once after the flush, more than the
+    // 16 the relay delivers at a time. Each must go out once and be recorded as sent.
+    let sink = Sink::start("451 4.3.0 Try again later").await;
+    let port = sink.port;
+    let mut app = TestApp::start_with(move |c| {
+        c.outbound.transport = Transport::Smtp;
+        c.outbound.smtp_host = "127.0.0.1".into();
+        c.outbound.smtp_port = port;
+        c.limits.new_threads_per_address_per_hour = 0;
+        c.limits.new_threads_per_ip_per_hour = 0;
+        c.limits.messages_per_pair_per_day = 0;
+    })
+    .await;
+    let letter = String::from_utf8(common::fixture("new-feedback-tagged.eml", &[])).unwrap();
+    for i in 0..12 {
+        // Each from a writer of its own: one writer's flood would be held back.
+        let writer = format!("kirjoittaja{i}@example.fi");
+        let raw = letter.replace("matti.meikalainen@example.fi", &writer);
+        app.send(&writer, "palaute@nonono.localhost", raw.as_bytes())
+            .await
+            .expect("250");
+    }
+    wait_for_queue(&app, |rows| {
+        rows.len() == 24 && rows.iter().all(|r| r.attempts == 1)
+    })
+    .await;
+    sink.set_reply("250 2.0.0 OK");
+    app.stop().await;
+    let store = nonono::store::Store::open(&nonono::app::store_path(&app.config)).unwrap();
+    assert_eq!(store.outbound_retry_now(nonono::clock::now()).unwrap(), 24);
+    drop(store);
+    app.restart(|_| {}).await;
+    wait_for_queue(&app, |rows| rows.is_empty()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sink.received().len(), 24, "each row delivered once");
+    app.stop().await;
+}

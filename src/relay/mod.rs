@@ -130,12 +130,13 @@ pub async fn run(
         };
         let fetched = due.len();
         let mut in_flight = tokio::task::JoinSet::new();
+        let mut outcomes = Vec::with_capacity(fetched);
         for row in due {
             if *shutdown.borrow() {
                 break;
             }
             while in_flight.len() >= PARALLEL_DELIVERIES {
-                in_flight.join_next().await;
+                outcomes.extend(in_flight.join_next().await.and_then(Result::ok));
             }
             let (transport, signer) = (transport.clone(), signer.clone());
             in_flight.spawn(async move {
@@ -146,7 +147,6 @@ pub async fn run(
                 (row, outcome)
             });
         }
-        let mut outcomes = Vec::with_capacity(fetched);
         while let Some(done) = in_flight.join_next().await {
             outcomes.extend(done.ok());
         }
