@@ -166,6 +166,25 @@ pub struct RuleConfig {
     pub route: String,
     /// The public name of who handles it.
     pub label: String,
+    /// `pattern` compiled once, on first use (validation reports one that does not compile).
+    #[serde(skip)]
+    compiled: std::sync::OnceLock<Option<regex::Regex>>,
+}
+
+impl RuleConfig {
+    /// Whether the topic pattern matches any of the texts, ignoring case; a pattern that does
+    /// not compile matches nothing.
+    pub fn matches(&self, texts: &[&str]) -> bool {
+        let compiled = self.compiled.get_or_init(|| {
+            regex::RegexBuilder::new(&self.pattern)
+                .case_insensitive(true)
+                .build()
+                .ok()
+        });
+        compiled
+            .as_ref()
+            .is_some_and(|re| texts.iter().any(|text| re.is_match(text)))
+    }
 }
 
 fn default_response_days() -> u32 {

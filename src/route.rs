@@ -246,13 +246,7 @@ pub struct RouteChoice {
 /// provider's first route.
 pub fn choose_route(provider: &ProviderConfig, subject: &str, body: &str) -> RouteChoice {
     for rule in &provider.rules {
-        let Ok(re) = regex::RegexBuilder::new(&rule.pattern)
-            .case_insensitive(true)
-            .build()
-        else {
-            continue;
-        };
-        if re.is_match(subject) || re.is_match(body) {
+        if rule.matches(&[subject, body]) {
             return RouteChoice {
                 address: rule.route.to_lowercase(),
                 label: Some(rule.label.clone()),
