@@ -14,6 +14,7 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::journal::Journal;
 use crate::pipeline::{self, Doorbell};
+use crate::store::checkpoint::Checkpointer;
 use crate::store::intake::{Intake, Mover};
 use crate::store::{Shared, Store, StoreError, Tx};
 use crate::token::TokenKey;
@@ -127,6 +128,9 @@ pub struct Running {
     journal: std::thread::JoinHandle<()>,
     pipeline: std::thread::JoinHandle<()>,
     doorbell: Arc<Doorbell>,
+    /// Dropped to stop the checkpoints, last.
+    checkpoints_stop: std::sync::mpsc::Sender<()>,
+    checkpoints: std::thread::JoinHandle<()>,
 }
 
 /// The sender authenticator when `[trust] verify_sender_auth` is on.
@@ -162,6 +166,15 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     let relay_store = Store::open(&path).map_err(store_err)?;
     // A delivery mark undone by a power loss only means that message goes out again.
     relay_store.sync_lazily().map_err(store_err)?;
+    for busy in [&pipeline_store, moving.store(), &relay_store] {
+        busy.leave_checkpoints().map_err(store_err)?;
+    }
+    let checkpointer = Checkpointer::open(&path).map_err(store_err)?;
+    let (checkpoints_stop, until_stopped) = std::sync::mpsc::channel();
+    let checkpoints_thread = std::thread::Builder::new()
+        .name("checkpoints".into())
+        .spawn(move || checkpointer.run(until_stopped))
+        .map_err(AppError::Spawn)?;
     let archive_stores = (0..4)
         .map(|_| Store::open_readonly(&path))
         .collect::<Result<Vec<_>, _>>()
@@ -319,6 +332,8 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         journal: journal_thread,
         pipeline: pipeline_thread,
         doorbell,
+        checkpoints_stop,
+        checkpoints: checkpoints_thread,
     })
 }
 
@@ -339,6 +354,9 @@ impl Running {
         let _ = self.relay.await;
         let _ = self.http.await;
         let _ = self.scheduler.await;
+        drop(self.checkpoints_stop);
+        let checkpoints = self.checkpoints;
+        let _ = tokio::task::spawn_blocking(move || checkpoints.join()).await;
         tracing::info!("stopped");
     }
 }

@@ -1333,15 +1333,14 @@ pub fn run(
     doorbell: Arc<Doorbell>,
     processed: impl Fn(usize),
 ) {
+    let mut journal_short = true;
     loop {
-        // What the receiver committed since: into the journal (synced) before anything else.
+        // What the receiver committed since, into the journal (synced), once the journal holds
+        // less than a batch: under a flood, one move (and one sync) then takes thousands.
         // If that fails it stays in the intake and is tried again next round.
-        if let Err(e) = intake.move_all() {
+        if journal_short && let Err(e) = intake.move_all() {
             tracing::error!("pipeline: moving received mail into the journal: {e}");
             std::thread::sleep(Duration::from_millis(200));
-        }
-        if let Err(e) = intake.keep_logs_small() {
-            tracing::warn!("pipeline: emptying a write-ahead log: {e}");
         }
         let batch = match store.pending_journal(BATCH) {
             Ok(b) => b,
@@ -1351,6 +1350,7 @@ pub fn run(
                 continue;
             }
         };
+        journal_short = batch.len() < BATCH;
         if batch.is_empty() {
             if doorbell.is_closed() {
                 return;

@@ -102,8 +102,10 @@ pub type OnOutcome =
 /// network (and on delayed ACKs) far more than it works.
 const PARALLEL_DELIVERIES: usize = 16;
 
-/// Most rows delivered in one round, whose outcomes are recorded in one transaction.
-const ROUND: usize = 32;
+/// Most rows delivered in one round, whose outcomes are recorded in one transaction: under a
+/// flood that turn at the store's write lock waits for the pipeline's, and with 32 rows a round
+/// the relay fell behind the pipeline (twice its messages go out).
+const ROUND: usize = 256;
 
 /// Delivers due rows until `shutdown` turns true; finishes the deliveries in hand first.
 pub async fn run(

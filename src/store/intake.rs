@@ -45,13 +45,11 @@ pub(crate) fn create(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Most messages moved to the store's journal in one transaction: each move is synced, and a
-/// large one (50 KB messages) would keep the disk from the receiver's own syncs.
-const MOVE_BATCH: usize = 128;
-
-/// A write-ahead log larger than this is emptied back into its database at the next
-/// [`Mover::keep_logs_small`].
-const LOG_LIMIT: u64 = 64 << 20;
+/// Most messages, and bytes of them, moved to the store's journal in one transaction: each move
+/// is synced (fewer, larger ones cost fewer syncs), and a large one would keep the disk from the
+/// receiver's own syncs.
+const MOVE_BATCH: usize = 1024;
+const MOVE_BYTES: i64 = 4 << 20;
 
 /// A connection to the intake.
 pub struct Intake {
@@ -102,9 +100,6 @@ pub struct Mover {
     /// A store connection of its own (synced on every commit, unlike the pipeline's), with the
     /// intake attached.
     journal: Store,
-    /// Where the store is, for the size of its write-ahead logs.
-    store_path: PathBuf,
-    last_log_check: std::time::Instant,
 }
 
 impl Mover {
@@ -112,29 +107,37 @@ impl Mover {
     /// opened with [`Store::open`].
     pub fn open(path: &Path, mut journal: Store) -> Result<Mover> {
         create(path)?;
-        let store_path = journal.conn.path().map(PathBuf::from).unwrap_or_default();
         journal.attach_intake(path)?;
         // Forgetting moved messages need not reach the disk at once: after a power loss they
         // are moved again, and skipped.
         journal
             .conn
             .pragma_update(Some("intake"), "synchronous", "NORMAL")?;
-        Ok(Mover {
-            journal,
-            store_path,
-            last_log_check: std::time::Instant::now(),
-        })
+        Ok(Mover { journal })
     }
 
     /// Moves what arrived into the store's journal, oldest first, and returns how many
     /// messages moved. The store's commit is on disk before they are forgotten here.
     pub fn move_all(&mut self) -> Result<usize> {
         let conn = &self.journal.conn;
+        // What arrives while this runs waits for the next call.
+        let Some(until) = conn.one("SELECT max(id) FROM intake.intake", [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })?
+        else {
+            return Ok(0);
+        };
         let mut moved = 0;
         loop {
+            // The oldest messages up to MOVE_BATCH, while the ones before each stay under
+            // MOVE_BYTES (so at least one).
             let (count, last): (i64, Option<i64>) = conn.one(
-                "SELECT count(*), max(id) FROM (SELECT id FROM intake.intake ORDER BY id LIMIT ?1)",
-                [MOVE_BATCH as i64],
+                "SELECT count(*), max(id) FROM (
+                     SELECT id, sum(size) OVER (ORDER BY id) - size AS before
+                     FROM (SELECT id, length(raw) AS size FROM intake.intake
+                           WHERE id <= ?3 ORDER BY id LIMIT ?1))
+                 WHERE before < ?2",
+                (MOVE_BATCH as i64, MOVE_BYTES, until),
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             let Some(last) = last else {
@@ -153,37 +156,12 @@ impl Mover {
             )?;
             conn.run("DELETE FROM intake.intake WHERE id <= ?1", [last])?;
             moved += count as usize;
-            if (count as usize) < MOVE_BATCH {
-                return Ok(moved);
-            }
         }
     }
 
-    /// Empties a write-ahead log that has grown past [`LOG_LIMIT`] (checked every ten seconds).
-    /// SQLite's own checkpoints run alongside readers and writers and, under steady load, never
-    /// find a moment when the whole log is copied back, so the log only grows (to gigabytes in
-    /// the soak). This one waits for that moment, holding up writers for as long as it copies.
-    pub fn keep_logs_small(&mut self) -> Result<()> {
-        if self.last_log_check.elapsed() < std::time::Duration::from_secs(10) {
-            return Ok(());
-        }
-        self.last_log_check = std::time::Instant::now();
-        for (schema, file) in [
-            ("main", self.store_path.clone()),
-            ("intake", path_beside(&self.store_path)),
-        ] {
-            let mut log = file.into_os_string();
-            log.push("-wal");
-            let size = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
-            if size > LOG_LIMIT {
-                self.journal.conn.one(
-                    &format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"),
-                    [],
-                    |_| Ok(()),
-                )?;
-            }
-        }
-        Ok(())
+    /// Its connection to the store.
+    pub fn store(&self) -> &Store {
+        &self.journal
     }
 
     /// Messages committed to the intake and not moved yet.
@@ -248,10 +226,18 @@ mod tests {
         assert_eq!(mover.move_all().unwrap(), 1);
         assert_eq!(store.pending_journal(10).unwrap()[2].raw, b"x");
 
+        // Many large messages move in several transactions, all of them.
+        let big = vec![b'y'; 3 << 20];
+        let arrivals = vec![Arrival::new(&env, &big, 8); 3];
+        intake.append(&arrivals).unwrap();
+        assert_eq!(mover.move_all().unwrap(), 3);
+        assert_eq!(mover.waiting().unwrap(), 0);
+        assert_eq!(store.pending_journal(10).unwrap().len(), 6);
+
         // After a restart, ids go on from the highest either file holds.
         drop(intake);
         let mut intake = Intake::open(&store, &path_beside(&path)).unwrap();
-        assert_eq!(intake.append(&[Arrival::new(&env, b"y", 7)]).unwrap(), [4]);
+        assert_eq!(intake.append(&[Arrival::new(&env, b"y", 7)]).unwrap(), [7]);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! rows) go through one [`Tx`], so the pipeline applies a message completely or not at all.
 //! Keeping SQL here is what lets the store move to a server database as one module's work.
 
+pub mod checkpoint;
 pub mod company_clock;
 pub mod follow;
 pub mod held;
@@ -386,6 +387,13 @@ impl Store {
     /// the write-ahead log is one file.
     pub fn sync_lazily(&self) -> Result<()> {
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(())
+    }
+
+    /// Leaves checkpoints (copying the write-ahead log back into the file, and syncing it) to
+    /// a [`checkpoint::Checkpointer`]: this connection's commits no longer stop to do them.
+    pub fn leave_checkpoints(&self) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         Ok(())
     }
 
