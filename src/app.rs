@@ -16,6 +16,7 @@ use crate::journal::Journal;
 use crate::pipeline::{self, Doorbell};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::intake::{Intake, Mover};
+use crate::store::turns::WriteTurns;
 use crate::store::{Shared, Store, StoreError, Tx};
 use crate::token::TokenKey;
 use crate::{archive, inbound, relay};
@@ -147,28 +148,34 @@ pub fn authenticator(config: &Config) -> Result<Option<Authenticator>, AppError>
 pub async fn start(config: Config) -> Result<Running, AppError> {
     let config = Arc::new(config);
     // Opening for writing first creates data_dir and the file, and runs migrations.
-    let pipeline_store = open_store(&config)?;
+    open_store(&config)?;
     let key = token_key(&config)?;
     let path = store_path(&config);
     let store_err = |source| AppError::Store {
         path: path.clone(),
         source,
     };
+    // The service's writers take turns at the store's write lock, and leave checkpoints to a
+    // thread of their own.
+    let turns = Arc::new(WriteTurns::default());
+    let writer = || -> Result<Store, AppError> {
+        let mut store = Store::open(&path).map_err(store_err)?;
+        store.leave_checkpoints().map_err(store_err)?;
+        store.take_turns(turns.clone());
+        Ok(store)
+    };
+    let pipeline_store = writer()?;
     let intake_path = crate::store::intake::path_beside(&path);
     let intake_err = |source| AppError::Store {
         path: intake_path.clone(),
         source,
     };
     let receiving = Intake::open(&pipeline_store, &intake_path).map_err(intake_err)?;
-    let moving =
-        Mover::open(&intake_path, Store::open(&path).map_err(store_err)?).map_err(intake_err)?;
+    let moving = Mover::open(&intake_path, writer()?).map_err(intake_err)?;
     pipeline_store.sync_lazily().map_err(store_err)?;
-    let relay_store = Store::open(&path).map_err(store_err)?;
+    let relay_store = writer()?;
     // A delivery mark undone by a power loss only means that message goes out again.
     relay_store.sync_lazily().map_err(store_err)?;
-    for busy in [&pipeline_store, moving.store(), &relay_store] {
-        busy.leave_checkpoints().map_err(store_err)?;
-    }
     let checkpointer = Checkpointer::open(&path).map_err(store_err)?;
     let (checkpoints_stop, until_stopped) = std::sync::mpsc::channel();
     let checkpoints_thread = std::thread::Builder::new()
@@ -294,7 +301,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         stopped.clone(),
     ));
     let scheduler = tokio::spawn(scheduler(
-        Store::open(&path).map_err(store_err)?,
+        writer()?,
         config.clone(),
         key.clone(),
         relay_wake,
@@ -302,7 +309,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     ));
     let app = archive::router(
         archive::Archive::new(archive_stores, config.clone(), metrics)
-            .with_unsubscribe(Store::open(&path).map_err(store_err)?, key.clone()),
+            .with_unsubscribe(writer()?, key.clone()),
     );
     let mut http_stop = stopped;
     let http = tokio::spawn(async move {

@@ -1369,18 +1369,11 @@ pub fn run(
             .iter()
             .map(|entry| guarded(|| Ok(Read::new(&ctx, entry))))
             .collect();
-        let started = std::time::Instant::now();
         let (finished, stopped) = apply_batch(&mut store, &ctx, &batch, reads);
         processed(finished);
         if let Some(e) = stopped {
             tracing::warn!("pipeline: {e}; will retry");
             std::thread::sleep(Duration::from_millis(200));
-        } else if batch.len() == BATCH {
-            // A full batch means more are waiting and the next would follow at once: the
-            // store's other writers (the relay recording deliveries, the move from the intake)
-            // wait for the lock in short sleeps and would find it taken every time. A pause of
-            // a quarter of the batch's time lets them in.
-            std::thread::sleep(started.elapsed() / 4);
         }
     }
 }

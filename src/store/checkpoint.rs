@@ -7,27 +7,26 @@
 //! ([`Store::leave_checkpoints`](super::Store::leave_checkpoints)); tools that open the store
 //! for a moment keep SQLite's own.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{Cached, Result, Store, intake};
 
 /// How often the logs are copied back.
 const EVERY: Duration = Duration::from_secs(1);
 
-/// A log larger than this is emptied (truncated) at the next size check.
-const LOG_LIMIT: u64 = 64 << 20;
+/// A log longer than this many pages (32 MB) after a copy is started over.
+const RESTART_PAGES: i64 = 8192;
 
-/// How often the logs' sizes are checked.
-const SIZE_CHECK_EVERY: Duration = Duration::from_secs(10);
+/// Largest size a write-ahead log file is left at when it is started over (set on every
+/// store connection, so whichever writer starts it over cuts it).
+pub(crate) const LOG_FILE_LIMIT: i64 = 64 << 20;
 
 /// Checkpoints the store and the intake beside it.
 pub struct Checkpointer {
     /// A connection of its own, with the intake attached.
     conn: Store,
-    store_path: PathBuf,
-    last_size_check: Instant,
 }
 
 impl Checkpointer {
@@ -38,37 +37,27 @@ impl Checkpointer {
         let intake_path = intake::path_beside(store_path);
         intake::create(&intake_path)?;
         conn.attach_intake(&intake_path)?;
-        Ok(Checkpointer {
-            conn,
-            store_path: store_path.to_owned(),
-            last_size_check: Instant::now(),
-        })
+        Ok(Checkpointer { conn })
     }
 
-    /// Copies back into both files what no reader still needs, without waiting for anyone;
-    /// every ten seconds, also empties a log that has grown past [`LOG_LIMIT`]. Under steady
-    /// load these copies never find a moment when the whole log is copied back, so the log is
-    /// never started over and only grows (to gigabytes in a soak): emptying it waits for that
-    /// moment, holding up writers for as long as it copies.
+    /// Copies back into both files what no reader still needs, without holding anyone up. A
+    /// log is only started over from its beginning when no reader is in it at the moment a
+    /// writer begins; under steady load that moment never came and the logs grew to gigabytes
+    /// in a soak. So when a log is long after the copy, this waits for that moment (holding up
+    /// writers meanwhile, for the few pages written since the copy and the readers' last
+    /// milliseconds).
     pub fn checkpoint(&mut self) -> Result<()> {
-        let check_sizes = self.last_size_check.elapsed() >= SIZE_CHECK_EVERY;
-        if check_sizes {
-            self.last_size_check = Instant::now();
-        }
-        for (schema, file) in [
-            ("main", self.store_path.clone()),
-            ("intake", intake::path_beside(&self.store_path)),
-        ] {
-            let mut log = file.into_os_string();
-            log.push("-wal");
-            let oversized =
-                check_sizes && std::fs::metadata(&log).is_ok_and(|m| m.len() > LOG_LIMIT);
-            let mode = if oversized { "TRUNCATE" } else { "PASSIVE" };
-            self.conn.conn.one(
-                &format!("PRAGMA {schema}.wal_checkpoint({mode})"),
-                [],
-                |_| Ok(()),
-            )?;
+        for schema in ["main", "intake"] {
+            let pages = |mode: &str| {
+                self.conn.conn.one(
+                    &format!("PRAGMA {schema}.wal_checkpoint({mode})"),
+                    [],
+                    |r| r.get::<_, i64>(1),
+                )
+            };
+            if pages("PASSIVE")? > RESTART_PAGES {
+                pages("RESTART")?;
+            }
         }
         Ok(())
     }

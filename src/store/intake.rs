@@ -69,6 +69,11 @@ impl Intake {
         // Its commits never stop to checkpoint the write-ahead log (copy it back into the file
         // and sync), which would hold up the `250`s waiting on them: the mover does that.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(
+            None,
+            "journal_size_limit",
+            super::checkpoint::LOG_FILE_LIMIT,
+        )?;
         let last_here: i64 =
             conn.one("SELECT coalesce(max(id), 0) FROM intake", [], |r| r.get(0))?;
         let last_moved: i64 =
@@ -146,6 +151,7 @@ impl Mover {
             // One statement, its own transaction: it writes the store's file only, so the
             // receiver goes on committing to the intake meanwhile. Ids moved before a crash
             // (and not forgotten yet) are skipped.
+            let turn = self.journal.turn();
             conn.run(
                 "INSERT OR IGNORE INTO main.journal (id, received_at, peer, helo, mail_from,
                         rcpt_to, raw, sender_key, feedback, provider)
@@ -154,14 +160,10 @@ impl Mover {
                  FROM intake.intake WHERE id <= ?1",
                 [last],
             )?;
+            drop(turn);
             conn.run("DELETE FROM intake.intake WHERE id <= ?1", [last])?;
             moved += count as usize;
         }
-    }
-
-    /// Its connection to the store.
-    pub fn store(&self) -> &Store {
-        &self.journal
     }
 
     /// Messages committed to the intake and not moved yet.

@@ -18,15 +18,18 @@ pub mod replay;
 pub mod solved;
 pub mod support;
 pub mod tone;
+pub mod turns;
 pub mod unregistered;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::auth::Evidence;
 use crate::mail::Envelope;
 pub use outbox::{EVENT_BOUNCE, MessageOrigin, Outbound, OutboundRow, QueueRow};
+use turns::{Turn, WriteTurns};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,8 @@ pub struct Store {
     /// Whether the intake is attached (read-only connections): what the receiver committed
     /// and the pipeline has not moved yet counts as pending journal entries.
     intake: bool,
+    /// Turns at the write lock shared with the service's other writers, if it has any.
+    turns: Option<Arc<WriteTurns>>,
 }
 
 /// A store connection shared by async tasks. SQLite calls block, so each call runs on the
@@ -360,6 +365,7 @@ fn configure(conn: &mut Connection) -> Result<()> {
     // subjournal first, a temporary file (a write call per page, a fifth of the pipeline's time)
     // unless temporary storage is in memory. It is small: released with each message.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "journal_size_limit", checkpoint::LOG_FILE_LIMIT)?;
     Ok(())
 }
 
@@ -375,6 +381,7 @@ impl Store {
         Ok(Store {
             conn,
             intake: false,
+            turns: None,
         })
     }
 
@@ -410,6 +417,7 @@ impl Store {
         let mut store = Store {
             conn,
             intake: false,
+            turns: None,
         };
         store.attach_intake(&intake_path)?;
         Ok(store)
@@ -432,6 +440,11 @@ impl Store {
         self.conn.run(
             "ATTACH DATABASE ?1 AS intake",
             [path.to_string_lossy().as_ref()],
+        )?;
+        self.conn.pragma_update(
+            Some("intake"),
+            "journal_size_limit",
+            checkpoint::LOG_FILE_LIMIT,
         )?;
         self.intake = true;
         Ok(())
@@ -484,6 +497,7 @@ impl Store {
 
     /// Starts a transaction for the pipeline.
     pub fn begin(&mut self) -> Result<Tx<'_>> {
+        let turn = self.turn();
         // IMMEDIATE: the write lock is taken first, waiting as long as it must. A deferred
         // transaction that reads and then writes fails at once (SQLITE_BUSY, no waiting) when
         // another connection committed in between: under steady intake, nearly always.
@@ -491,7 +505,18 @@ impl Store {
             tx: self
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+            _turn: turn,
         })
+    }
+
+    /// Writes with this connection wait for their turn among the writers sharing `turns`.
+    pub fn take_turns(&mut self, turns: Arc<WriteTurns>) {
+        self.turns = Some(turns);
+    }
+
+    /// Waits for this connection's turn to write, if it takes turns.
+    fn turn(&self) -> Option<Turn> {
+        self.turns.as_ref().map(|turns| turns.take())
     }
 
     /// A public thread by id (`None` while it is held for its writer's confirmation).
@@ -715,6 +740,8 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 /// A write transaction: everything the pipeline does for one message.
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
+    /// Dropped after the transaction ends.
+    _turn: Option<Turn>,
 }
 
 /// A thread to create.
