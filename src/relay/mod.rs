@@ -7,6 +7,7 @@ pub mod dkim;
 pub mod retry;
 pub mod smarthost;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -117,22 +118,50 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (transport, signer) = (Arc::new(transport), Arc::new(signer));
+    // The previous round's outcomes, being recorded while the next round goes out: the turn
+    // at the store's write lock waits for the pipeline's, and deliveries should not.
+    let mut recording: Option<(tokio::task::JoinHandle<()>, HashSet<i64>)> = None;
     loop {
         if *shutdown.borrow() {
-            return;
+            break;
         }
         let now = crate::clock::now();
-        let due = store.run(move |s| s.due_outbound(now, ROUND)).await;
-        let due = match due {
+        let in_hand = recording
+            .as_ref()
+            .map(|(_, ids)| ids.clone())
+            .unwrap_or_default();
+        let more = ROUND + in_hand.len();
+        let due = match store.run(move |s| s.due_outbound(now, more)).await {
             Ok(rows) => rows,
             Err(e) => {
                 tracing::error!("relay: reading the outbox: {e}");
                 Vec::new()
             }
         };
-        let fetched = due.len();
+        let due: Vec<_> = due
+            .into_iter()
+            .filter(|row| !in_hand.contains(&row.id))
+            .take(ROUND)
+            .collect();
+        if due.is_empty() {
+            if let Some((previous, _)) = recording.take() {
+                // What is due may change with what it records.
+                let _ = previous.await;
+                continue;
+            }
+            let next = store.run(|s| s.next_outbound_due()).await.ok().flatten();
+            let wait = next
+                .map(|at| (at - crate::clock::now()).clamp(1, 30))
+                .unwrap_or(30);
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(wait as u64)) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
         let mut in_flight = tokio::task::JoinSet::new();
-        let mut outcomes = Vec::with_capacity(fetched);
+        let mut outcomes = Vec::with_capacity(due.len());
         for row in due {
             if *shutdown.borrow() {
                 break;
@@ -152,22 +181,19 @@ pub async fn run(
         while let Some(done) = in_flight.join_next().await {
             outcomes.extend(done.ok());
         }
-        record(&store, outcomes, &on_outcome).await;
-        if *shutdown.borrow() {
-            return;
+        // Rounds are recorded one at a time, in order.
+        if let Some((previous, _)) = recording.take() {
+            let _ = previous.await;
         }
-        if fetched > 0 {
-            continue;
-        }
-        let next = store.run(|s| s.next_outbound_due()).await.ok().flatten();
-        let wait = next
-            .map(|at| (at - crate::clock::now()).clamp(1, 30))
-            .unwrap_or(30);
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(wait as u64)) => {}
-            _ = shutdown.changed() => {}
-        }
+        let ids = outcomes.iter().map(|(row, _)| row.id).collect();
+        let (store, on_outcome) = (store.clone(), on_outcome.clone());
+        recording = Some((
+            tokio::spawn(async move { record(&store, outcomes, &on_outcome).await }),
+            ids,
+        ));
+    }
+    if let Some((previous, _)) = recording {
+        let _ = previous.await;
     }
 }
 

@@ -505,6 +505,7 @@ impl Store {
             tx: self
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+            unindexed: Default::default(),
             _turn: turn,
         })
     }
@@ -740,6 +741,10 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 /// A write transaction: everything the pipeline does for one message.
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
+    /// Posts added here, indexed for search at the commit: indexed one by one, every entry's
+    /// savepoint made the index write a segment of its own and merge them (a fifth of the
+    /// pipeline's time, and a quarter of the bytes it wrote).
+    unindexed: std::cell::RefCell<Vec<i64>>,
     /// Dropped after the transaction ends.
     _turn: Option<Turn>,
 }
@@ -803,6 +808,17 @@ fn journal_failed(conn: &Connection, id: i64, error: &str, now: i64) -> Result<(
 impl Tx<'_> {
     /// Makes everything done in this transaction durable.
     pub fn commit(self) -> Result<()> {
+        // Posts of undone entries are gone; a post of a held thread waits for its release; one
+        // a release indexed already is skipped.
+        for id in self.unindexed.take() {
+            self.tx.run(
+                "INSERT INTO posts_fts (rowid, title, body)
+                 SELECT p.id, t.title, p.body FROM posts p JOIN threads t ON t.id = p.thread_id
+                 WHERE p.id = ?1 AND t.held IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM posts_fts WHERE rowid = ?1)",
+                [id],
+            )?;
+        }
         self.tx.commit()?;
         Ok(())
     }
@@ -952,11 +968,7 @@ impl Tx<'_> {
             ],
         )?;
         let id = self.tx.last_insert_rowid();
-        self.tx.run(
-            "INSERT INTO posts_fts (rowid, title, body)
-             SELECT ?1, title, ?2 FROM threads WHERE id = ?3 AND held IS NULL",
-            params![id, p.body, p.thread_id],
-        )?;
+        self.unindexed.borrow_mut().push(id);
         self.tx.run(
             "UPDATE threads SET posts = posts + 1, last_activity_at = ?2 WHERE id = ?1",
             params![p.thread_id, p.created_at],
@@ -1051,6 +1063,73 @@ mod tests {
             Err(StoreError::TooNew { found: 99, .. }) => {}
             other => panic!("expected TooNew, got {:?}", other.err()),
         }
+    }
+
+    #[test]
+    fn posts_are_searchable_once_committed_and_public() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        let env = Envelope {
+            mail_from: "matti@example.fi".into(),
+            rcpt_to: vec!["palaute@nonono.localhost".into()],
+            peer: "192.0.2.1".into(),
+            helo: "h".into(),
+        };
+        let journal_id = store
+            .journal_append(&[Arrival::new(&env, b"x", 1)])
+            .unwrap()[0];
+        let thread = |tx: &Tx<'_>, held: Option<&str>| {
+            tx.create_thread(&NewThread {
+                provider: None,
+                company: "Elisa",
+                title: "Lasku",
+                route: None,
+                route_label: None,
+                journal_id,
+                created_at: 1,
+                due_at: None,
+                held,
+            })
+            .unwrap()
+        };
+        let post = |tx: &Tx<'_>, thread_id, body| {
+            tx.add_post(&NewPost {
+                thread_id,
+                participant_id: None,
+                journal_id: None,
+                kind: PostKind::Consumer,
+                author: "Kirjoittaja",
+                body,
+                trimmed: body,
+                uncut: false,
+                attachments: 0,
+                message_id: None,
+                created_at: 1,
+                evidence: None,
+            })
+            .unwrap()
+        };
+        let tx = store.begin().unwrap();
+        let public = thread(&tx, None);
+        post(&tx, public, "laskutusvirhe");
+        // An entry undone: its post is gone, and so is its place in the index.
+        tx.begin_entry().unwrap();
+        post(&tx, public, "peruttu");
+        tx.undo_entry().unwrap();
+        // Held, then released in the same transaction: indexed once.
+        let held = thread(&tx, Some("confirmation"));
+        post(&tx, held, "vahvistettu");
+        tx.release(held).unwrap();
+        // Held still: not searchable.
+        let waiting = thread(&tx, Some("confirmation"));
+        post(&tx, waiting, "odottava");
+        tx.commit().unwrap();
+
+        let hits = |word| store.search(word, 10, 0).unwrap().len();
+        assert_eq!(hits("laskutusvirhe"), 1);
+        assert_eq!(hits("peruttu"), 0);
+        assert_eq!(hits("vahvistettu"), 1);
+        assert_eq!(hits("odottava"), 0);
     }
 
     #[test]
