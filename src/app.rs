@@ -155,12 +155,10 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         path: path.clone(),
         source,
     };
-    // The service's writers take turns at the store's write lock, and leave checkpoints to a
-    // thread of their own.
+    // The service's writers take turns at the store's write lock.
     let turns = Arc::new(WriteTurns::default());
     let writer = || -> Result<Store, AppError> {
         let mut store = Store::open(&path).map_err(store_err)?;
-        store.leave_checkpoints().map_err(store_err)?;
         store.take_turns(turns.clone());
         Ok(store)
     };

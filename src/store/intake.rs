@@ -67,7 +67,7 @@ impl Intake {
         // FULL: a commit is on disk before `250` is answered, even across power loss.
         conn.pragma_update(None, "synchronous", "FULL")?;
         // Its commits never stop to checkpoint the write-ahead log (copy it back into the file
-        // and sync), which would hold up the `250`s waiting on them: the mover does that.
+        // and sync), which would hold up the `250`s waiting on them: the checkpoints thread does.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.pragma_update(
             None,

@@ -397,13 +397,6 @@ impl Store {
         Ok(())
     }
 
-    /// Leaves checkpoints (copying the write-ahead log back into the file, and syncing it) to
-    /// a [`checkpoint::Checkpointer`]: this connection's commits no longer stop to do them.
-    pub fn leave_checkpoints(&self) -> Result<()> {
-        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        Ok(())
-    }
-
     /// Opens an existing store for reading only (the web archive and the export), with the
     /// intake beside it.
     pub fn open_readonly(path: &Path) -> Result<Store> {
