@@ -1318,8 +1318,10 @@ impl Doorbell {
     }
 }
 
-/// Most journal entries applied in one transaction.
+/// Most journal entries applied in one transaction, and most bytes of raw mail read for them
+/// (a message may be 25 MB).
 const BATCH: usize = 64;
+const BATCH_BYTES: i64 = 8 << 20;
 
 /// The pipeline worker: moves received mail from the intake and processes pending journal
 /// entries until the doorbell is closed and nothing is pending. Runs on its own thread with its
@@ -1342,7 +1344,7 @@ pub fn run(
             tracing::error!("pipeline: moving received mail into the journal: {e}");
             std::thread::sleep(Duration::from_millis(200));
         }
-        let batch = match store.pending_journal(BATCH) {
+        let batch = match store.pending_journal(BATCH, BATCH_BYTES) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("pipeline: reading the journal: {e}");

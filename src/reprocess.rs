@@ -65,15 +65,22 @@ pub fn run(
         }
     }
     report.retried = store.retry_failed_journal()?;
-    for entry in store.pending_journal(usize::MAX)? {
-        let ctx = Context {
-            config,
-            key,
-            authenticator,
-            now: crate::clock::now(),
-        };
-        if let Err(e) = pipeline::process(store, &ctx, &entry) {
-            store.journal_failed(entry.id, &e.to_string(), ctx.now)?;
+    // A few at a time (a message may be 25 MB); each ends processed or failed.
+    loop {
+        let pending = store.pending_journal(64, 16 << 20)?;
+        if pending.is_empty() {
+            break;
+        }
+        for entry in pending {
+            let ctx = Context {
+                config,
+                key,
+                authenticator,
+                now: crate::clock::now(),
+            };
+            if let Err(e) = pipeline::process(store, &ctx, &entry) {
+                store.journal_failed(entry.id, &e.to_string(), ctx.now)?;
+            }
         }
     }
     Ok(report)

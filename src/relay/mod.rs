@@ -7,7 +7,6 @@ pub mod dkim;
 pub mod retry;
 pub mod smarthost;
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -108,6 +107,9 @@ const PARALLEL_DELIVERIES: usize = 16;
 /// the relay fell behind the pipeline (twice its messages go out).
 const ROUND: usize = 256;
 
+/// Most bytes of mail held in one round (a message may be 25 MB).
+const ROUND_BYTES: i64 = 16 << 20;
+
 /// Delivers due rows until `shutdown` turns true; finishes the deliveries in hand first.
 pub async fn run(
     store: Shared,
@@ -120,7 +122,7 @@ pub async fn run(
     let (transport, signer) = (Arc::new(transport), Arc::new(signer));
     // The previous round's outcomes, being recorded while the next round goes out: the turn
     // at the store's write lock waits for the pipeline's, and deliveries should not.
-    let mut recording: Option<(tokio::task::JoinHandle<()>, HashSet<i64>)> = None;
+    let mut recording: Option<(tokio::task::JoinHandle<()>, Vec<i64>)> = None;
     loop {
         if *shutdown.borrow() {
             break;
@@ -130,19 +132,16 @@ pub async fn run(
             .as_ref()
             .map(|(_, ids)| ids.clone())
             .unwrap_or_default();
-        let more = ROUND + in_hand.len();
-        let due = match store.run(move |s| s.due_outbound(now, more)).await {
+        let due = store
+            .run(move |s| s.due_outbound(now, ROUND, ROUND_BYTES, &in_hand))
+            .await;
+        let due = match due {
             Ok(rows) => rows,
             Err(e) => {
                 tracing::error!("relay: reading the outbox: {e}");
                 Vec::new()
             }
         };
-        let due: Vec<_> = due
-            .into_iter()
-            .filter(|row| !in_hand.contains(&row.id))
-            .take(ROUND)
-            .collect();
         if due.is_empty() {
             if let Some((previous, _)) = recording.take() {
                 // What is due may change with what it records.

@@ -212,7 +212,7 @@ mod tests {
         let mut mover = Mover::open(&path_beside(&path), Store::open(&path).unwrap()).unwrap();
         assert_eq!(mover.move_all().unwrap(), 2);
         assert_eq!(mover.waiting().unwrap(), 0);
-        let pending = store.pending_journal(10).unwrap();
+        let pending = store.pending_journal(10, i64::MAX).unwrap();
         assert_eq!(pending.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2, 3]);
         assert_eq!(pending[1].raw, raw);
         assert_eq!(pending[1].envelope, env);
@@ -226,7 +226,7 @@ mod tests {
                          VALUES (3, 6, 'p', 'h', 'm', 'r', 's', 0, NULL, x'00')";
         mover.journal.conn.execute(rows_back, []).unwrap();
         assert_eq!(mover.move_all().unwrap(), 1);
-        assert_eq!(store.pending_journal(10).unwrap()[2].raw, b"x");
+        assert_eq!(store.pending_journal(10, i64::MAX).unwrap()[2].raw, b"x");
 
         // Many large messages move in several transactions, all of them.
         let big = vec![b'y'; 3 << 20];
@@ -234,7 +234,7 @@ mod tests {
         intake.append(&arrivals).unwrap();
         assert_eq!(mover.move_all().unwrap(), 3);
         assert_eq!(mover.waiting().unwrap(), 0);
-        assert_eq!(store.pending_journal(10).unwrap().len(), 6);
+        assert_eq!(store.pending_journal(10, i64::MAX).unwrap().len(), 6);
 
         // After a restart, ids go on from the highest either file holds.
         drop(intake);

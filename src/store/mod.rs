@@ -460,13 +460,20 @@ impl Store {
         Ok(ids)
     }
 
-    /// The oldest journal entries the pipeline has not finished.
-    pub fn pending_journal(&self, limit: usize) -> Result<Vec<JournalEntry>> {
+    /// The oldest journal entries the pipeline has not finished: at most `limit`, and while
+    /// the raw mail of those before each stays under `bytes` (so at least one).
+    pub fn pending_journal(&self, limit: usize, bytes: i64) -> Result<Vec<JournalEntry>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, received_at, peer, helo, mail_from, rcpt_to, raw FROM journal
-             WHERE state = 'pending' ORDER BY id LIMIT ?1",
+             WHERE id IN (
+                 SELECT id FROM (
+                     SELECT id, sum(size) OVER (ORDER BY id) - size AS before
+                     FROM (SELECT id, length(raw) AS size FROM journal
+                           WHERE state = 'pending' ORDER BY id LIMIT ?1))
+                 WHERE before < ?2)
+             ORDER BY id",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| {
+        let rows = stmt.query_map(params![limit as i64, bytes], |r| {
             let rcpt: String = r.get(5)?;
             Ok(JournalEntry {
                 id: r.get(0)?,
@@ -1126,6 +1133,34 @@ mod tests {
     }
 
     #[test]
+    fn pending_entries_come_in_batches_bounded_by_count_and_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        let env = Envelope {
+            mail_from: "matti@example.fi".into(),
+            rcpt_to: vec!["palaute@nonono.localhost".into()],
+            peer: "192.0.2.1".into(),
+            helo: "h".into(),
+        };
+        let big = vec![b'x'; 3 << 20];
+        let ids = store
+            .journal_append(&[
+                Arrival::new(&env, &big, 1),
+                Arrival::new(&env, &big, 1),
+                Arrival::new(&env, b"small", 1),
+            ])
+            .unwrap();
+        let pending = |limit, bytes| -> Vec<i64> {
+            let entries = store.pending_journal(limit, bytes).unwrap();
+            entries.into_iter().map(|e| e.id).collect()
+        };
+        assert_eq!(pending(10, i64::MAX), ids);
+        assert_eq!(pending(1, i64::MAX), ids[..1]);
+        assert_eq!(pending(10, 4 << 20), ids[..2]);
+        assert_eq!(pending(10, 1), ids[..1]);
+    }
+
+    #[test]
     fn journal_keeps_raw_bytes_and_envelope_exactly() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
@@ -1140,7 +1175,7 @@ mod tests {
             .journal_append(&[Arrival::new(&env, &raw, 5), Arrival::new(&env, b"x", 6)])
             .unwrap();
         assert_eq!(ids.len(), 2);
-        let pending = store.pending_journal(10).unwrap();
+        let pending = store.pending_journal(10, i64::MAX).unwrap();
         assert_eq!(pending[0].raw, raw);
         assert_eq!(pending[0].envelope, env);
     }

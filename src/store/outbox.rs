@@ -186,13 +186,35 @@ impl Tx<'_> {
 }
 
 impl Store {
-    /// Pending rows whose time has come, oldest first.
-    pub fn due_outbound(&self, now: i64, limit: usize) -> Result<Vec<OutboundRow>> {
+    /// Pending rows whose time has come, oldest first, but for those in `skip`: at most
+    /// `limit`, and while the mail of those before each stays under `bytes` (so at least one).
+    pub fn due_outbound(
+        &self,
+        now: i64,
+        limit: usize,
+        bytes: i64,
+        skip: &[i64],
+    ) -> Result<Vec<OutboundRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, mail_from, rcpt_to, raw, attempts, created_at FROM outbox
-             WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+             WHERE id IN (
+                 SELECT id FROM (
+                     SELECT id, sum(size) OVER (ORDER BY next_attempt_at, id) - size AS before
+                     FROM (SELECT id, next_attempt_at, length(raw) AS size FROM outbox
+                           WHERE state = 'pending' AND next_attempt_at <= ?1
+                             AND id NOT IN (SELECT value FROM json_each(?4))
+                           ORDER BY next_attempt_at, id LIMIT ?2))
+                 WHERE before < ?3)
+             ORDER BY next_attempt_at, id",
         )?;
-        let rows = stmt.query_map(params![now, limit as i64], |r| {
+        let skip = format!(
+            "[{}]",
+            skip.iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let rows = stmt.query_map(params![now, limit as i64, bytes, skip], |r| {
             Ok(OutboundRow {
                 id: r.get(0)?,
                 mail_from: r.get(1)?,
@@ -239,5 +261,45 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_rows_come_in_rounds_bounded_by_count_and_bytes_skipping_those_in_hand() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        let tx = store.begin().unwrap();
+        let ids: Vec<i64> = [3 << 20, 3 << 20, 10, 10]
+            .into_iter()
+            .map(|size| {
+                let outbound = Outbound {
+                    thread_id: None,
+                    participant_id: None,
+                    journal_id: None,
+                    purpose: "operator",
+                    mail_from: String::new(),
+                    rcpt_to: "operator@example.org".into(),
+                    message_id: "m@nonono.localhost".into(),
+                    raw: vec![b'x'; size],
+                };
+                tx.queue(&outbound, 1).unwrap()
+            })
+            .collect();
+        tx.commit().unwrap();
+        let due = |limit, bytes, skip: &[i64]| -> Vec<i64> {
+            let rows = store.due_outbound(10, limit, bytes, skip).unwrap();
+            rows.into_iter().map(|r| r.id).collect()
+        };
+        assert_eq!(due(10, i64::MAX, &[]), ids);
+        assert_eq!(due(3, i64::MAX, &[]), ids[..3]);
+        // 4 MB: the second 3 MB row starts before the bound, the third after it.
+        assert_eq!(due(10, 4 << 20, &[]), ids[..2]);
+        // One row at least, however large.
+        assert_eq!(due(10, 1, &[]), ids[..1]);
+        assert_eq!(due(10, 4 << 20, &ids[..2]), ids[2..]);
     }
 }
