@@ -1320,8 +1320,8 @@ impl Doorbell {
 
 /// Most journal entries applied in one transaction, and most bytes of raw mail read for them
 /// (a message may be 25 MB).
-const BATCH: usize = 64;
-const BATCH_BYTES: i64 = 8 << 20;
+pub(crate) const BATCH: usize = 64;
+pub(crate) const BATCH_BYTES: i64 = 8 << 20;
 
 /// The pipeline worker: moves received mail from the intake and processes pending journal
 /// entries until the doorbell is closed and nothing is pending. Runs on its own thread with its

@@ -65,9 +65,9 @@ pub fn run(
         }
     }
     report.retried = store.retry_failed_journal()?;
-    // A few at a time (a message may be 25 MB); each ends processed or failed.
+    // A batch at a time, as the pipeline reads them; each ends processed or failed.
     loop {
-        let pending = store.pending_journal(64, 16 << 20)?;
+        let pending = store.pending_journal(pipeline::BATCH, pipeline::BATCH_BYTES)?;
         if pending.is_empty() {
             break;
         }

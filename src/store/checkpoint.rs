@@ -38,9 +38,7 @@ impl Checkpointer {
     /// if missing).
     pub fn open(store_path: &Path) -> Result<Checkpointer> {
         let mut conn = Store::open(store_path)?;
-        let intake_path = intake::path_beside(store_path);
-        intake::create(&intake_path)?;
-        conn.attach_intake(&intake_path)?;
+        conn.attach_intake(&intake::path_beside(store_path))?;
         Ok(Checkpointer { conn })
     }
 
@@ -80,8 +78,8 @@ impl Checkpointer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::Envelope;
     use crate::store::Arrival;
+    use crate::store::testing::envelope;
 
     #[test]
     fn the_intake_log_is_copied_back_here() {
@@ -90,18 +88,11 @@ mod tests {
         let store = Store::open(&path).unwrap();
         let intake_path = intake::path_beside(&path);
         let mut receiving = intake::Intake::open(&store, &intake_path).unwrap();
-        let envelope = Envelope {
-            mail_from: "matti@example.fi".into(),
-            rcpt_to: vec!["palaute@nonono.localhost".into()],
-            peer: "192.0.2.1".into(),
-            helo: "h".into(),
-        };
+        let env = envelope("matti@example.fi");
         // 8 MB: far past the 1,000 pages after which a writer of the store would copy it back.
         let raw = vec![b'x'; 80_000];
         for _ in 0..100 {
-            receiving
-                .append(&[Arrival::new(&envelope, &raw, 1)])
-                .unwrap();
+            receiving.append(&[Arrival::new(&env, &raw, 1)]).unwrap();
         }
         let file_size = || std::fs::metadata(&intake_path).unwrap().len();
         assert!(file_size() < 1 << 20, "all of it still in the log");

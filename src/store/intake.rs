@@ -63,17 +63,12 @@ impl Intake {
     pub fn open(store: &Store, path: &Path) -> Result<Intake> {
         create(path)?;
         let mut conn = Connection::open(path)?;
-        conn.busy_handler(Some(super::wait_for_lock))?;
+        super::configure(&mut conn)?;
         // FULL: a commit is on disk before `250` is answered, even across power loss.
         conn.pragma_update(None, "synchronous", "FULL")?;
         // Its commits never stop to checkpoint the write-ahead log (copy it back into the file
         // and sync), which would hold up the `250`s waiting on them: the checkpoints thread does.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        conn.pragma_update(
-            None,
-            "journal_size_limit",
-            super::checkpoint::LOG_FILE_LIMIT,
-        )?;
         let last_here: i64 =
             conn.one("SELECT coalesce(max(id), 0) FROM intake", [], |r| r.get(0))?;
         let last_moved: i64 =
@@ -111,7 +106,6 @@ impl Mover {
     /// Moves messages from the intake at `path` (created if missing) into `journal`, a store
     /// opened with [`Store::open`].
     pub fn open(path: &Path, mut journal: Store) -> Result<Mover> {
-        create(path)?;
         journal.attach_intake(path)?;
         // Forgetting moved messages need not reach the disk at once: after a power loss they
         // are moved again, and skipped.
@@ -132,19 +126,20 @@ impl Mover {
         else {
             return Ok(0);
         };
+        let oldest = super::ids_within(
+            "SELECT id, length(raw) AS size FROM intake.intake
+             WHERE id <= ?3 ORDER BY id LIMIT ?1",
+            "id",
+            "?2",
+        );
+        let chunk = format!("SELECT count(*), max(id) FROM ({oldest})");
         let mut moved = 0;
         loop {
-            // The oldest messages up to MOVE_BATCH, while the ones before each stay under
-            // MOVE_BYTES (so at least one).
-            let (count, last): (i64, Option<i64>) = conn.one(
-                "SELECT count(*), max(id) FROM (
-                     SELECT id, sum(size) OVER (ORDER BY id) - size AS before
-                     FROM (SELECT id, length(raw) AS size FROM intake.intake
-                           WHERE id <= ?3 ORDER BY id LIMIT ?1))
-                 WHERE before < ?2",
-                (MOVE_BATCH as i64, MOVE_BYTES, until),
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
+            // The oldest messages up to MOVE_BATCH and MOVE_BYTES.
+            let (count, last): (i64, Option<i64>) =
+                conn.one(&chunk, (MOVE_BATCH as i64, MOVE_BYTES, until), |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
             let Some(last) = last else {
                 return Ok(moved);
             };
@@ -174,16 +169,7 @@ impl Mover {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::Envelope;
-
-    fn envelope(from: &str) -> Envelope {
-        Envelope {
-            mail_from: from.into(),
-            rcpt_to: vec!["palaute@nonono.localhost".into()],
-            peer: "192.0.2.1".into(),
-            helo: "h".into(),
-        }
-    }
+    use crate::store::testing::envelope;
 
     #[test]
     fn received_mail_moves_into_the_journal_with_its_ids_once() {

@@ -400,8 +400,6 @@ impl Store {
     /// Opens an existing store for reading only (the web archive and the export), with the
     /// intake beside it.
     pub fn open_readonly(path: &Path) -> Result<Store> {
-        let intake_path = intake::path_beside(path);
-        intake::create(&intake_path)?;
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -412,7 +410,7 @@ impl Store {
             intake: false,
             turns: None,
         };
-        store.attach_intake(&intake_path)?;
+        store.attach_intake(&intake::path_beside(path))?;
         Ok(store)
     }
 
@@ -427,9 +425,11 @@ impl Store {
             .one("SELECT count(*) FROM intake.intake", [], |r| r.get(0))?)
     }
 
-    /// Attaches the intake at `path` as schema `intake`. Never on a connection whose
-    /// transactions begin `IMMEDIATE`: those would take the intake's write lock too.
+    /// Attaches the intake at `path` (created if missing) as schema `intake`. Never on a
+    /// connection whose transactions begin `IMMEDIATE`: those would take the intake's write lock
+    /// too.
     fn attach_intake(&mut self, path: &Path) -> Result<()> {
+        intake::create(path)?;
         self.conn.run(
             "ATTACH DATABASE ?1 AS intake",
             [path.to_string_lossy().as_ref()],
@@ -463,16 +463,16 @@ impl Store {
     /// The oldest journal entries the pipeline has not finished: at most `limit`, and while
     /// the raw mail of those before each stays under `bytes` (so at least one).
     pub fn pending_journal(&self, limit: usize, bytes: i64) -> Result<Vec<JournalEntry>> {
-        let mut stmt = self.conn.prepare_cached(
+        let oldest = ids_within(
+            "SELECT id, length(raw) AS size FROM journal
+             WHERE state = 'pending' ORDER BY id LIMIT ?1",
+            "id",
+            "?2",
+        );
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT id, received_at, peer, helo, mail_from, rcpt_to, raw FROM journal
-             WHERE id IN (
-                 SELECT id FROM (
-                     SELECT id, sum(size) OVER (ORDER BY id) - size AS before
-                     FROM (SELECT id, length(raw) AS size FROM journal
-                           WHERE state = 'pending' ORDER BY id LIMIT ?1))
-                 WHERE before < ?2)
-             ORDER BY id",
-        )?;
+             WHERE id IN ({oldest}) ORDER BY id"
+        ))?;
         let rows = stmt.query_map(params![limit as i64, bytes], |r| {
             let rcpt: String = r.get(5)?;
             Ok(JournalEntry {
@@ -797,6 +797,17 @@ fn insert_arrivals(
     Ok(ids)
 }
 
+/// SQL for the ids of `rows` (a query of `id`, `size` and the columns of `order`, ordered and
+/// limited) while the sizes of the rows before each add up to less than `bound` (a parameter):
+/// the first always, however large. What a batch of mail may hold in memory.
+fn ids_within(rows: &str, order: &str, bound: &str) -> String {
+    format!(
+        "SELECT id FROM (SELECT id, sum(size) OVER (ORDER BY {order}) - size AS before
+                         FROM ({rows}))
+         WHERE before < {bound}"
+    )
+}
+
 fn journal_failed(conn: &Connection, id: i64, error: &str, now: i64) -> Result<()> {
     conn.run(
         "UPDATE journal SET state = 'failed', outcome = ?2, processed_at = ?3 WHERE id = ?1",
@@ -1037,6 +1048,22 @@ impl Tx<'_> {
     }
 }
 
+/// Store fixtures for the unit tests of its modules.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::mail::Envelope;
+
+    /// Feedback received from `from`.
+    pub(crate) fn envelope(from: &str) -> Envelope {
+        Envelope {
+            mail_from: from.into(),
+            rcpt_to: vec!["palaute@nonono.localhost".into()],
+            peer: "192.0.2.1".into(),
+            helo: "h".into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1069,12 +1096,7 @@ mod tests {
     fn posts_are_searchable_once_committed_and_public() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
-        let env = Envelope {
-            mail_from: "matti@example.fi".into(),
-            rcpt_to: vec!["palaute@nonono.localhost".into()],
-            peer: "192.0.2.1".into(),
-            helo: "h".into(),
-        };
+        let env = testing::envelope("matti@example.fi");
         let journal_id = store
             .journal_append(&[Arrival::new(&env, b"x", 1)])
             .unwrap()[0];
@@ -1136,12 +1158,7 @@ mod tests {
     fn pending_entries_come_in_batches_bounded_by_count_and_bytes() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
-        let env = Envelope {
-            mail_from: "matti@example.fi".into(),
-            rcpt_to: vec!["palaute@nonono.localhost".into()],
-            peer: "192.0.2.1".into(),
-            helo: "h".into(),
-        };
+        let env = testing::envelope("matti@example.fi");
         let big = vec![b'x'; 3 << 20];
         let ids = store
             .journal_append(&[

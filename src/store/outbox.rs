@@ -195,18 +195,18 @@ impl Store {
         bytes: i64,
         skip: &[i64],
     ) -> Result<Vec<OutboundRow>> {
-        let mut stmt = self.conn.prepare_cached(
+        let due = super::ids_within(
+            "SELECT id, length(raw) AS size, next_attempt_at FROM outbox
+             WHERE state = 'pending' AND next_attempt_at <= ?1
+               AND id NOT IN (SELECT value FROM json_each(?4))
+             ORDER BY next_attempt_at, id LIMIT ?2",
+            "next_attempt_at, id",
+            "?3",
+        );
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT id, mail_from, rcpt_to, raw, attempts, created_at FROM outbox
-             WHERE id IN (
-                 SELECT id FROM (
-                     SELECT id, sum(size) OVER (ORDER BY next_attempt_at, id) - size AS before
-                     FROM (SELECT id, next_attempt_at, length(raw) AS size FROM outbox
-                           WHERE state = 'pending' AND next_attempt_at <= ?1
-                             AND id NOT IN (SELECT value FROM json_each(?4))
-                           ORDER BY next_attempt_at, id LIMIT ?2))
-                 WHERE before < ?3)
-             ORDER BY next_attempt_at, id",
-        )?;
+             WHERE id IN ({due}) ORDER BY next_attempt_at, id"
+        ))?;
         let skip = format!(
             "[{}]",
             skip.iter()
