@@ -148,7 +148,7 @@ pub fn authenticator(config: &Config) -> Result<Option<Authenticator>, AppError>
 pub async fn start(config: Config) -> Result<Running, AppError> {
     let config = Arc::new(config);
     // Opening for writing first creates data_dir and the file, and runs migrations.
-    open_store(&config)?;
+    let mut pipeline_store = open_store(&config)?;
     let key = token_key(&config)?;
     let path = store_path(&config);
     let store_err = |source| AppError::Store {
@@ -157,12 +157,12 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     };
     // The service's writers take turns at the store's write lock.
     let turns = Arc::new(WriteTurns::default());
+    pipeline_store.take_turns(turns.clone());
     let writer = || -> Result<Store, AppError> {
         let mut store = Store::open(&path).map_err(store_err)?;
         store.take_turns(turns.clone());
         Ok(store)
     };
-    let pipeline_store = writer()?;
     let intake_path = crate::store::intake::path_beside(&path);
     let intake_err = |source| AppError::Store {
         path: intake_path.clone(),

@@ -19,7 +19,7 @@
 //! compose    the mail we write, Finnish and English
 //! metrics    in-memory counters of the receiver, for /metrics
 //! store      SQLite: the only module with SQL; the service's writers take turns at its write
-//!            lock (store::turns) and leave checkpoints to a thread (store::checkpoint)
+//!            lock (store::turns); a thread keeps the write-ahead logs short (store::checkpoint)
 //! mail       domain core: parse (HTML to text), classify, answer extraction
 //! calendar   domain core: Finnish working days and holidays
 //! screen     domain core: personal data (identity codes, IBANs, cards, phones) held back

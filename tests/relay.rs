@@ -5,17 +5,34 @@ mod common;
 
 use common::TestApp;
 use common::sink::Sink;
-use nonono::config::Transport;
+use nonono::config::{Config, Transport};
 use nonono::relay::{Delivery, Smarthost};
 
 async fn app_with_smarthost(sink: &Sink) -> TestApp {
+    app_with_smarthost_and(sink, |_| {}).await
+}
+
+/// The service delivering to `sink`, with more of its config adjusted by `adjust`.
+async fn app_with_smarthost_and(sink: &Sink, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let port = sink.port;
     TestApp::start_with(move |c| {
         c.outbound.transport = Transport::Smtp;
         c.outbound.smtp_host = "127.0.0.1".into();
         c.outbound.smtp_port = port;
+        adjust(c);
     })
     .await
+}
+
+/// What an operator does once the smarthost is back: restart the service with every waiting
+/// message due at once. Returns how many were made due.
+async fn restart_and_flush(app: &mut TestApp) -> usize {
+    app.stop().await;
+    let store = nonono::store::Store::open(&nonono::app::store_path(&app.config)).unwrap();
+    let flushed = store.outbound_retry_now(nonono::clock::now()).unwrap();
+    drop(store);
+    app.restart(|_| {}).await;
+    flushed
 }
 
 async fn send_feedback(app: &TestApp) {
@@ -143,11 +160,7 @@ async fn temporary_failures_wait_and_are_delivered_after_a_restart() {
     }
     // The smarthost recovers; the operator restarts the service and flushes the queue.
     sink.set_reply("250 2.0.0 OK");
-    app.stop().await;
-    let store = nonono::store::Store::open(&nonono::app::store_path(&app.config)).unwrap();
-    assert_eq!(store.outbound_retry_now(nonono::clock::now()).unwrap(), 2);
-    drop(store);
-    app.restart(|_| {}).await;
+    assert_eq!(restart_and_flush(&mut app).await, 2);
     sink.wait(2).await;
     wait_for_queue(&app, |rows| rows.is_empty()).await;
     app.stop().await;
@@ -156,10 +169,7 @@ async fn temporary_failures_wait_and_are_delivered_after_a_restart() {
 #[tokio::test]
 async fn a_permanent_refusal_is_recorded_on_the_thread_and_not_retried() {
     let sink = Sink::start("550 5.1.1 No such user").await;
-    let port = sink.port;
-    let mut app = TestApp::start_with(move |c| {
-        c.outbound.transport = Transport::Smtp;
-        c.outbound.smtp_port = port;
+    let mut app = app_with_smarthost_and(&sink, |c| {
         c.operator_address = Some("operator@example.org".into());
     })
     .await;
@@ -217,11 +227,7 @@ async fn a_round_larger_than_the_parallel_deliveries_is_recorded_whole() {
     // 12 messages wait for the smarthost: 24 rows, due at once after the flush, more than the
     // 16 the relay delivers at a time. Each must go out once and be recorded as sent.
     let sink = Sink::start("451 4.3.0 Try again later").await;
-    let port = sink.port;
-    let mut app = TestApp::start_with(move |c| {
-        c.outbound.transport = Transport::Smtp;
-        c.outbound.smtp_host = "127.0.0.1".into();
-        c.outbound.smtp_port = port;
+    let mut app = app_with_smarthost_and(&sink, |c| {
         c.limits.new_threads_per_address_per_hour = 0;
         c.limits.new_threads_per_ip_per_hour = 0;
         c.limits.messages_per_pair_per_day = 0;
@@ -241,11 +247,7 @@ async fn a_round_larger_than_the_parallel_deliveries_is_recorded_whole() {
     })
     .await;
     sink.set_reply("250 2.0.0 OK");
-    app.stop().await;
-    let store = nonono::store::Store::open(&nonono::app::store_path(&app.config)).unwrap();
-    assert_eq!(store.outbound_retry_now(nonono::clock::now()).unwrap(), 24);
-    drop(store);
-    app.restart(|_| {}).await;
+    assert_eq!(restart_and_flush(&mut app).await, 24);
     wait_for_queue(&app, |rows| rows.is_empty()).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(sink.received().len(), 24, "each row delivered once");

@@ -185,11 +185,8 @@ pub async fn run(
             let _ = previous.await;
         }
         let ids = outcomes.iter().map(|(row, _)| row.id).collect();
-        let (store, on_outcome) = (store.clone(), on_outcome.clone());
-        recording = Some((
-            tokio::spawn(async move { record(&store, outcomes, &on_outcome).await }),
-            ids,
-        ));
+        let recorded = record(store.clone(), outcomes, on_outcome.clone());
+        recording = Some((tokio::spawn(recorded), ids));
     }
     if let Some((previous, _)) = recording {
         let _ = previous.await;
@@ -199,11 +196,10 @@ pub async fn run(
 /// Records what became of a round of deliveries in one transaction: one turn at the store's
 /// write lock for the whole round, which under load the pipeline's batches hold most of the
 /// time. Each row is undone alone if recording it fails.
-async fn record(store: &Shared, outcomes: Vec<(OutboundRow, Delivery)>, on_outcome: &OnOutcome) {
+async fn record(store: Shared, outcomes: Vec<(OutboundRow, Delivery)>, on_outcome: OnOutcome) {
     if outcomes.is_empty() {
         return;
     }
-    let on_outcome = on_outcome.clone();
     let recorded = store
         .run(move |s| {
             let tx = s.begin()?;
