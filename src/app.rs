@@ -224,28 +224,16 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         + moving.waiting().map_err(intake_err)?;
     metrics.set_backlog(pending);
     let pipeline_thread = {
-        let (config, key, doorbell, wake, metrics) = (
-            config.clone(),
-            key.clone(),
-            doorbell.clone(),
-            relay_wake.clone(),
-            metrics.clone(),
-        );
+        let (config, key) = (config.clone(), key.clone());
+        let signals = pipeline::Signals {
+            doorbell: doorbell.clone(),
+            metrics: metrics.clone(),
+            relay: relay_wake.clone(),
+        };
         std::thread::Builder::new()
             .name("pipeline".into())
             .spawn(move || {
-                pipeline::run(
-                    pipeline_store,
-                    moving,
-                    config,
-                    key,
-                    authenticator,
-                    doorbell,
-                    move |finished| {
-                        metrics.processed(finished);
-                        wake.notify_one();
-                    },
-                )
+                pipeline::run(pipeline_store, moving, config, key, authenticator, signals)
             })
             .map_err(AppError::Spawn)?
     };

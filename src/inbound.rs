@@ -37,7 +37,7 @@ const MAX_SESSIONS: usize = 512;
 /// [`FLOW_DELAY`]) before it is taken: senders slow to the pace the pipeline keeps, as
 /// Postfix's `in_flow_delay` does, and the backlog cannot grow without bound. Below it, bursts
 /// are taken at full speed: they wait on disk, some tens of seconds of pipeline work.
-const FLOW_BACKLOG: i64 = 10_000;
+pub(crate) const FLOW_BACKLOG: i64 = 10_000;
 const FLOW_DELAY: Duration = Duration::from_secs(1);
 
 /// Largest header section accepted: headers are parsed before anything else, and no real mail

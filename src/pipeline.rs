@@ -6,12 +6,13 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::auth::{Authenticator, Evidence};
 use crate::compose::{self, Letter, Origin};
 use crate::config::{Config, Language, ProviderConfig};
 use crate::mail::{self, Class, ParsedMail};
+use crate::metrics::Metrics;
 use crate::route::{self, Recipient, Tag};
 use crate::store::intake::Mover;
 use crate::store::{
@@ -20,6 +21,7 @@ use crate::store::{
 };
 use crate::token::{Purpose, TokenKey};
 use crate::tone;
+use tokio::sync::Notify;
 
 /// Why a message could not be processed.
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +242,7 @@ impl Message<'_> {
             && tx.received_from(
                 sender,
                 self.entry.received_at - LOOP_BRAKE_WINDOW,
+                self.entry.id,
                 LOOP_BRAKE + 1,
             )? > LOOP_BRAKE
         {
@@ -1284,10 +1287,18 @@ fn to_operator(tx: &Tx<'_>, ctx: &Context<'_>, msg: &Message<'_>) -> Result<Stri
 /// Wakes a worker thread when there is new work; a missed ring is caught by the timeout.
 #[derive(Default)]
 pub struct Doorbell {
-    rung: Mutex<bool>,
+    rung: Mutex<Ring>,
     cond: Condvar,
     /// Set once no more work will come: the worker finishes what is pending and ends.
     closed: AtomicBool,
+}
+
+#[derive(Default)]
+struct Ring {
+    /// Rung since the worker last waited.
+    pending: bool,
+    /// When it was last rung.
+    at: Option<Instant>,
 }
 
 impl Doorbell {
@@ -1303,8 +1314,18 @@ impl Doorbell {
 
     /// Tells the waiting worker there is work.
     pub fn ring(&self) {
-        *self.rung.lock().expect("doorbell lock") = true;
+        let mut ring = self.rung.lock().expect("doorbell lock");
+        *ring = Ring {
+            pending: true,
+            at: Some(Instant::now()),
+        };
         self.cond.notify_all();
+    }
+
+    /// Whether it was rung less than `span` ago.
+    fn rung_within(&self, span: Duration) -> bool {
+        let ring = self.rung.lock().expect("doorbell lock");
+        ring.at.is_some_and(|at| at.elapsed() < span)
     }
 
     /// Waits for a ring or the timeout.
@@ -1312,9 +1333,9 @@ impl Doorbell {
         let guard = self.rung.lock().expect("doorbell lock");
         let (mut guard, _) = self
             .cond
-            .wait_timeout_while(guard, timeout, |rung| !*rung)
+            .wait_timeout_while(guard, timeout, |ring| !ring.pending)
             .expect("doorbell lock");
-        *guard = false;
+        guard.pending = false;
     }
 }
 
@@ -1322,6 +1343,25 @@ impl Doorbell {
 /// (a message may be 25 MB).
 pub(crate) const BATCH: usize = 64;
 pub(crate) const BATCH_BYTES: i64 = 8 << 20;
+
+/// While the receiver is committing mail (its last commit less than [`LULL`] ago), the worker
+/// waits for a lull before it works, as long as fewer than this many messages wait for it:
+/// taking mail comes first (as with Exim's `queue_only_load`), since on a small machine the
+/// pipeline's disk writes and CPU slow every commit that a `250` waits on. Half of the flow
+/// control's threshold, so that it has caught up with a burst before senders are slowed.
+pub(crate) const DEFER_BACKLOG: i64 = crate::inbound::FLOW_BACKLOG / 2;
+/// A pause in receiving this long is a lull.
+const LULL: Duration = Duration::from_millis(50);
+
+/// How the pipeline worker hears of work and tells of what it did.
+pub struct Signals {
+    /// Rung at every commit of received mail; closed when the service stops.
+    pub doorbell: Arc<Doorbell>,
+    /// The backlog ([`DEFER_BACKLOG`]), counted down as entries are finished.
+    pub metrics: Arc<Metrics>,
+    /// Woken when finished entries may have queued outbound mail.
+    pub relay: Arc<Notify>,
+}
 
 /// The pipeline worker: moves received mail from the intake and processes pending journal
 /// entries until the doorbell is closed and nothing is pending. Runs on its own thread with its
@@ -1332,11 +1372,20 @@ pub fn run(
     config: Arc<Config>,
     key: TokenKey,
     authenticator: Option<Authenticator>,
-    doorbell: Arc<Doorbell>,
-    processed: impl Fn(usize),
+    signals: Signals,
 ) {
+    let Signals {
+        doorbell,
+        metrics,
+        relay,
+    } = signals;
     let mut journal_short = true;
     loop {
+        if !doorbell.is_closed() && doorbell.rung_within(LULL) && metrics.backlog() < DEFER_BACKLOG
+        {
+            std::thread::sleep(LULL / 5);
+            continue;
+        }
         // What the receiver committed since, into the journal (synced), once the journal holds
         // less than a batch: under a flood, one move (and one sync) then takes thousands.
         // If that fails it stays in the intake and is tried again next round.
@@ -1372,7 +1421,8 @@ pub fn run(
             .map(|entry| guarded(|| Ok(Read::new(&ctx, entry))))
             .collect();
         let (finished, stopped) = apply_batch(&mut store, &ctx, &batch, reads);
-        processed(finished);
+        metrics.processed(finished);
+        relay.notify_one();
         if let Some(e) = stopped {
             tracing::warn!("pipeline: {e}; will retry");
             std::thread::sleep(Duration::from_millis(200));
@@ -1437,4 +1487,19 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, PipelineError>) -> Result<T, Pipelin
             .unwrap_or_default();
         Err(PipelineError::Panic(what))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_doorbell_tells_how_recently_mail_was_committed() {
+        let bell = Doorbell::default();
+        assert!(!bell.rung_within(LULL), "never rung: no mail coming in");
+        bell.ring();
+        assert!(bell.rung_within(LULL));
+        std::thread::sleep(LULL);
+        assert!(!bell.rung_within(LULL), "a lull");
+    }
 }

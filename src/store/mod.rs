@@ -1196,4 +1196,32 @@ mod tests {
         assert_eq!(pending[0].raw, raw);
         assert_eq!(pending[0].envelope, env);
     }
+
+    #[test]
+    fn a_senders_pace_counts_what_arrived_up_to_the_message_only() {
+        // Processed late (after a restart, or behind a burst), a message must be judged by
+        // what came before it, not by what came after.
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        let env = testing::envelope("kone@example.fi");
+        let other = testing::envelope("matti@example.fi");
+        let ids = store
+            .journal_append(&[
+                Arrival::new(&env, b"1", 100),
+                Arrival::new(&other, b"2", 100),
+                Arrival::new(&env, b"3", 101),
+                Arrival::new(&env, b"4", 102),
+            ])
+            .unwrap();
+        let tx = store.begin().unwrap();
+        let count = |upto, since, at_most| {
+            tx.received_from("kone@example.fi", since, upto, at_most)
+                .unwrap()
+        };
+        assert_eq!(count(ids[0], 0, 10), 1);
+        assert_eq!(count(ids[2], 0, 10), 2);
+        assert_eq!(count(ids[3], 0, 10), 3);
+        assert_eq!(count(ids[3], 101, 10), 2, "only since the window's start");
+        assert_eq!(count(ids[3], 0, 2), 2, "counted up to at_most");
+    }
 }

@@ -227,13 +227,21 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// How many messages arrived from an envelope sender since `since`, counted up to
-    /// `at_most`: a flood from one sender must not make each of its messages slower to check.
-    pub fn received_from(&self, mail_from: &str, since: i64, at_most: i64) -> Result<i64> {
+    /// How many messages arrived from an envelope sender since `since` and no later than
+    /// journal entry `upto` (those after it do not count, however soon it is processed),
+    /// counted up to `at_most`: a flood from one sender must not make each of its messages
+    /// slower to check.
+    pub fn received_from(
+        &self,
+        mail_from: &str,
+        since: i64,
+        upto: i64,
+        at_most: i64,
+    ) -> Result<i64> {
         Ok(self.tx.one(
             "SELECT count(*) FROM (SELECT 1 FROM journal WHERE mail_from = ?1 AND received_at >= ?2
-                                   LIMIT ?3)",
-            params![mail_from, since, at_most],
+                                   AND id <= ?3 LIMIT ?4)",
+            params![mail_from, since, upto, at_most],
             |r| r.get(0),
         )?)
     }
