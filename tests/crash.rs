@@ -282,7 +282,10 @@ async fn settles_with_everything_delivered(service: &Service, sink: &Sink, kills
 fn assert_everything_accepted_was_kept(service: &Service, kills: usize) {
     let db = service.db();
     let mut stmt = db
-        .prepare("SELECT raw, state FROM journal WHERE rcpt_to LIKE '%palaute@%'")
+        .prepare(
+            "SELECT raw, state FROM journal JOIN journal_raw USING (id)
+             WHERE rcpt_to LIKE '%palaute@%'",
+        )
         .unwrap();
     let mut copies: HashMap<String, usize> = HashMap::new();
     let rows = stmt

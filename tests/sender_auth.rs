@@ -96,7 +96,7 @@ async fn answer(
         .send(mail_from, &forward.from, &make(raw))
         .await
         .unwrap();
-    w.app.wait_processed().await;
+    w.app.wait_delivered().await;
     let store = w.app.store();
     let thread = store.latest_threads(1).unwrap().remove(0);
     let posts = store.posts(thread.id).unwrap();

@@ -138,6 +138,11 @@ async fn unconfirmed_feedback_is_purged_after_seven_days() {
         "the writer's words are gone"
     );
     assert_eq!(store.queue_listing().unwrap().len(), 0);
+    let db = rusqlite::Connection::open(nonono::app::store_path(&app.config)).unwrap();
+    let mail_kept: i64 = db
+        .query_row("SELECT count(*) FROM outbox_raw", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mail_kept, 0, "nor the mail that quoted them");
 }
 
 #[tokio::test]

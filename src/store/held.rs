@@ -88,13 +88,13 @@ impl Store {
             .query_map([before], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         for thread in &threads {
-            tx.run(
-                "UPDATE journal SET raw = x'', outcome = 'purged: the writer never confirmed'
+            for sql in [
+                "UPDATE journal SET outcome = 'purged: the writer never confirmed'
                  WHERE id IN (SELECT journal_id FROM threads WHERE id = ?1
                               UNION SELECT journal_id FROM posts WHERE thread_id = ?1)",
-                [thread],
-            )?;
-            for sql in [
+                "UPDATE journal_raw SET raw = x''
+                 WHERE id IN (SELECT journal_id FROM threads WHERE id = ?1
+                              UNION SELECT journal_id FROM posts WHERE thread_id = ?1)",
                 "DELETE FROM outbox WHERE thread_id = ?1",
                 "DELETE FROM events WHERE thread_id = ?1",
                 "DELETE FROM posts WHERE thread_id = ?1",

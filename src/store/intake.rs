@@ -143,18 +143,25 @@ impl Mover {
             let Some(last) = last else {
                 return Ok(moved);
             };
-            // One statement, its own transaction: it writes the store's file only, so the
-            // receiver goes on committing to the intake meanwhile. Ids moved before a crash
-            // (and not forgotten yet) are skipped.
+            // One transaction writing the store's file only (deferred: it never locks the
+            // intake), so the receiver goes on committing to the intake meanwhile. Ids moved
+            // before a crash (and not forgotten yet) are skipped.
             let turn = self.journal.turn();
-            conn.run(
+            let tx = conn.unchecked_transaction()?;
+            tx.run(
                 "INSERT OR IGNORE INTO main.journal (id, received_at, peer, helo, mail_from,
-                        rcpt_to, raw, sender_key, feedback, provider)
-                 SELECT id, received_at, peer, helo, mail_from, rcpt_to, raw, sender_key,
+                        rcpt_to, sender_key, feedback, provider)
+                 SELECT id, received_at, peer, helo, mail_from, rcpt_to, sender_key,
                         feedback, provider
                  FROM intake.intake WHERE id <= ?1",
                 [last],
             )?;
+            tx.run(
+                "INSERT OR IGNORE INTO main.journal_raw (id, raw)
+                 SELECT id, raw FROM intake.intake WHERE id <= ?1",
+                [last],
+            )?;
+            tx.commit()?;
             drop(turn);
             conn.run("DELETE FROM intake.intake WHERE id <= ?1", [last])?;
             moved += count as usize;

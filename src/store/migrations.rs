@@ -230,4 +230,22 @@ CREATE INDEX outbox_purpose ON outbox(purpose, created_at);
 CREATE INDEX journal_failed ON journal(id) WHERE state = 'failed';
 CREATE INDEX outbox_failed ON outbox(id) WHERE state = 'failed';
 "#,
+    // 13: raw mail in rows of its own, written once. SQLite writes a row anew whenever it
+    // changes size, its overflow pages included: every change of state of a journal entry or
+    // a queued mail rewrote the whole message (at 50 KB, most of what the disk wrote). The
+    // rows whose state changes are small now, many to a page.
+    r#"
+CREATE TABLE journal_raw (
+    id INTEGER PRIMARY KEY REFERENCES journal(id),
+    raw BLOB NOT NULL
+);
+INSERT INTO journal_raw (id, raw) SELECT id, raw FROM journal;
+ALTER TABLE journal DROP COLUMN raw;
+CREATE TABLE outbox_raw (
+    id INTEGER PRIMARY KEY REFERENCES outbox(id) ON DELETE CASCADE,
+    raw BLOB NOT NULL
+);
+INSERT INTO outbox_raw (id, raw) SELECT id, raw FROM outbox;
+ALTER TABLE outbox DROP COLUMN raw;
+"#,
 ];

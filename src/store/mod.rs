@@ -464,14 +464,15 @@ impl Store {
     /// the raw mail of those before each stays under `bytes` (so at least one).
     pub fn pending_journal(&self, limit: usize, bytes: i64) -> Result<Vec<JournalEntry>> {
         let oldest = ids_within(
-            "SELECT id, length(raw) AS size FROM journal
-             WHERE state = 'pending' ORDER BY id LIMIT ?1",
+            "SELECT j.id, length(r.raw) AS size FROM journal j JOIN journal_raw r ON r.id = j.id
+             WHERE j.state = 'pending' ORDER BY j.id LIMIT ?1",
             "id",
             "?2",
         );
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT id, received_at, peer, helo, mail_from, rcpt_to, raw FROM journal
-             WHERE id IN ({oldest}) ORDER BY id"
+            "SELECT j.id, received_at, peer, helo, mail_from, rcpt_to, raw
+             FROM journal j JOIN journal_raw r ON r.id = j.id
+             WHERE j.id IN ({oldest}) ORDER BY j.id"
         ))?;
         let rows = stmt.query_map(params![limit as i64, bytes], |r| {
             let rcpt: String = r.get(5)?;
@@ -681,8 +682,9 @@ fn sent_to(
     limit: usize,
 ) -> Result<Vec<Vec<u8>>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT raw FROM outbox WHERE participant_id = ?1 AND journal_id < ?2
-         ORDER BY id DESC LIMIT ?3",
+        "SELECT r.raw FROM outbox o JOIN outbox_raw r ON r.id = o.id
+         WHERE o.participant_id = ?1 AND o.journal_id < ?2
+         ORDER BY o.id DESC LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![participant_id, before, limit as i64], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -765,21 +767,29 @@ pub struct NewThread<'a> {
 }
 
 /// Inserts received messages into `table` (the journal or the intake, alike in these columns)
-/// and returns their ids: counted on from `first_id`, or the table's next when `None`.
+/// and returns their ids: counted on from `first_id`, or the table's next when `None`. The
+/// journal keeps raw mail in `journal_raw` (migration 13); the intake's rows never change.
 fn insert_arrivals(
     conn: &Connection,
     table: &str,
     first_id: Option<i64>,
     messages: &[Arrival<'_>],
 ) -> Result<Vec<i64>> {
+    let raw_apart = table == "journal";
+    let (raw_column, raw_value) = if raw_apart {
+        ("", "")
+    } else {
+        (", raw", ", ?7")
+    };
     let mut stmt = conn.prepare_cached(&format!(
-        "INSERT INTO {table} (id, received_at, peer, helo, mail_from, rcpt_to, raw, sender_key,
-                              feedback, provider)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        "INSERT INTO {table} (id, received_at, peer, helo, mail_from, rcpt_to, sender_key,
+                              feedback, provider{raw_column})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9, ?10{raw_value})"
     ))?;
     let mut ids = Vec::with_capacity(messages.len());
     for (i, m) in messages.iter().enumerate() {
         let env = m.envelope;
+        // ?7 (the raw mail) stays unused in the journal's statement.
         stmt.execute(params![
             first_id.map(|first| first + i as i64),
             m.received_at,
@@ -792,7 +802,12 @@ fn insert_arrivals(
             m.feedback,
             m.provider
         ])?;
-        ids.push(conn.last_insert_rowid());
+        let id = conn.last_insert_rowid();
+        if raw_apart {
+            conn.prepare_cached("INSERT INTO journal_raw (id, raw) VALUES (?1, ?2)")?
+                .execute(params![id, m.raw])?;
+        }
+        ids.push(id);
     }
     Ok(ids)
 }
@@ -1223,5 +1238,34 @@ mod tests {
         assert_eq!(count(ids[3], 0, 10), 3);
         assert_eq!(count(ids[3], 101, 10), 2, "only since the window's start");
         assert_eq!(count(ids[3], 0, 2), 2, "counted up to at_most");
+    }
+
+    #[test]
+    fn raw_mail_stored_before_it_had_tables_of_its_own_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        let conn = Connection::open(&path).unwrap();
+        for sql in &migrations::MIGRATIONS[..12] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 12).unwrap();
+        conn.execute_batch(
+            "INSERT INTO journal (id, received_at, peer, helo, mail_from, rcpt_to, raw)
+             VALUES (7, 1, 'p', 'h', 'a@example.fi', 'palaute@x', x'0001ff');
+             INSERT INTO outbox (id, journal_id, purpose, mail_from, rcpt_to, message_id, raw,
+                                 next_attempt_at, created_at)
+             VALUES (3, 7, 'forward', '', 'b@example.fi', 'm@x', x'02', 1, 1);",
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path).unwrap();
+        let pending = store.pending_journal(10, i64::MAX).unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(
+            (pending[0].id, pending[0].raw.as_slice()),
+            (7, &[0, 1, 0xff][..])
+        );
+        let due = store.due_outbound(1, 10, i64::MAX, &[]).unwrap();
+        assert_eq!((due[0].id, due[0].raw.as_slice()), (3, &[2][..]));
     }
 }

@@ -167,8 +167,8 @@ impl Tx<'_> {
     pub fn queue(&self, m: &Outbound, now: i64) -> Result<i64> {
         self.tx.run(
             "INSERT INTO outbox (thread_id, participant_id, journal_id, purpose, mail_from, rcpt_to,
-                                 message_id, raw, next_attempt_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                                 message_id, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
             params![
                 m.thread_id,
                 m.participant_id,
@@ -177,11 +177,15 @@ impl Tx<'_> {
                 m.mail_from,
                 m.rcpt_to,
                 m.message_id,
-                m.raw,
                 now
             ],
         )?;
-        Ok(self.tx.last_insert_rowid())
+        let id = self.tx.last_insert_rowid();
+        self.tx.run(
+            "INSERT INTO outbox_raw (id, raw) VALUES (?1, ?2)",
+            params![id, m.raw],
+        )?;
+        Ok(id)
     }
 }
 
@@ -196,16 +200,18 @@ impl Store {
         skip: &[i64],
     ) -> Result<Vec<OutboundRow>> {
         let due = super::ids_within(
-            "SELECT id, length(raw) AS size, next_attempt_at FROM outbox
+            "SELECT o.id, length(r.raw) AS size, next_attempt_at
+             FROM outbox o JOIN outbox_raw r ON r.id = o.id
              WHERE state = 'pending' AND next_attempt_at <= ?1
-               AND id NOT IN (SELECT value FROM json_each(?4))
-             ORDER BY next_attempt_at, id LIMIT ?2",
+               AND o.id NOT IN (SELECT value FROM json_each(?4))
+             ORDER BY next_attempt_at, o.id LIMIT ?2",
             "next_attempt_at, id",
             "?3",
         );
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT id, mail_from, rcpt_to, raw, attempts, created_at FROM outbox
-             WHERE id IN ({due}) ORDER BY next_attempt_at, id"
+            "SELECT o.id, mail_from, rcpt_to, raw, attempts, created_at
+             FROM outbox o JOIN outbox_raw r ON r.id = o.id
+             WHERE o.id IN ({due}) ORDER BY next_attempt_at, o.id"
         ))?;
         let skip = format!(
             "[{}]",

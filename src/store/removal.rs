@@ -56,7 +56,7 @@ impl Tx<'_> {
     /// Empties the raw mail of a journal entry (an erasure request is the writer's mail too).
     pub fn forget_raw(&self, journal: i64) -> Result<()> {
         self.tx
-            .run("UPDATE journal SET raw = x'' WHERE id = ?1", [journal])?;
+            .run("UPDATE journal_raw SET raw = x'' WHERE id = ?1", [journal])?;
         Ok(())
     }
 
@@ -69,11 +69,14 @@ impl Tx<'_> {
         neutral_title: &str,
         now: i64,
     ) -> Result<usize> {
-        self.tx.run(
-            "UPDATE journal SET raw = x'', outcome = 'erased by the writer'
+        for sql in [
+            "UPDATE journal SET outcome = 'erased by the writer'
              WHERE id IN (SELECT journal_id FROM posts WHERE participant_id = ?1)",
-            [participant],
-        )?;
+            "UPDATE journal_raw SET raw = x''
+             WHERE id IN (SELECT journal_id FROM posts WHERE participant_id = ?1)",
+        ] {
+            self.tx.run(sql, [participant])?;
+        }
         let erased = clear_posts(&self.tx, "participant_id", participant, "writer", "", now)?;
         self.tx.run(
             "UPDATE threads SET title = ?2

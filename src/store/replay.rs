@@ -47,7 +47,9 @@ impl Store {
     pub fn journal_raw(&self, id: i64) -> Result<Option<Vec<u8>>> {
         Ok(self
             .conn
-            .one("SELECT raw FROM journal WHERE id = ?1", [id], |r| r.get(0))
+            .one("SELECT raw FROM journal_raw WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 

@@ -269,6 +269,21 @@ impl TestApp {
         panic!("the pipeline did not finish");
     }
 
+    /// Waits until the pipeline has finished every journal entry and the relay has handed on
+    /// all the mail that queued (the file transport takes it at once).
+    pub async fn wait_delivered(&self) {
+        self.wait_processed().await;
+        let store = self.store();
+        for _ in 0..200 {
+            let queue = store.queue_listing().unwrap();
+            if !queue.iter().any(|row| row.state == "pending") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the relay did not finish");
+    }
+
     pub fn store(&self) -> nonono::store::Store {
         nonono::store::Store::open_readonly(&app::store_path(&self.config)).unwrap()
     }
