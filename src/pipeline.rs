@@ -1287,7 +1287,7 @@ fn to_operator(tx: &Tx<'_>, ctx: &Context<'_>, msg: &Message<'_>) -> Result<Stri
 /// Wakes a worker thread when there is new work; a missed ring is caught by the timeout.
 #[derive(Default)]
 pub struct Doorbell {
-    rung: Mutex<Ring>,
+    ring: Mutex<Ring>,
     cond: Condvar,
     /// Set once no more work will come: the worker finishes what is pending and ends.
     closed: AtomicBool,
@@ -1314,7 +1314,7 @@ impl Doorbell {
 
     /// Tells the waiting worker there is work.
     pub fn ring(&self) {
-        let mut ring = self.rung.lock().expect("doorbell lock");
+        let mut ring = self.ring.lock().expect("doorbell lock");
         *ring = Ring {
             pending: true,
             at: Some(Instant::now()),
@@ -1324,13 +1324,13 @@ impl Doorbell {
 
     /// Whether it was rung less than `span` ago.
     fn rung_within(&self, span: Duration) -> bool {
-        let ring = self.rung.lock().expect("doorbell lock");
+        let ring = self.ring.lock().expect("doorbell lock");
         ring.at.is_some_and(|at| at.elapsed() < span)
     }
 
     /// Waits for a ring or the timeout.
     pub fn wait(&self, timeout: Duration) {
-        let guard = self.rung.lock().expect("doorbell lock");
+        let guard = self.ring.lock().expect("doorbell lock");
         let (mut guard, _) = self
             .cond
             .wait_timeout_while(guard, timeout, |ring| !ring.pending)
@@ -1345,19 +1345,58 @@ pub(crate) const BATCH: usize = 64;
 pub(crate) const BATCH_BYTES: i64 = 8 << 20;
 
 /// While the receiver is committing mail (its last commit less than [`LULL`] ago), the worker
-/// waits for a lull before it works, as long as fewer than this many messages wait for it:
-/// taking mail comes first (as with Exim's `queue_only_load`), since on a small machine the
-/// pipeline's disk writes and CPU slow every commit that a `250` waits on. Half of the flow
-/// control's threshold, so that it has caught up with a burst before senders are slowed.
-pub(crate) const DEFER_BACKLOG: i64 = crate::inbound::FLOW_BACKLOG / 2;
+/// waits for a lull before it works: taking mail comes first (as with Exim's
+/// `queue_only_load`), since on a small machine the pipeline's disk writes and CPU slow every
+/// commit that a `250` waits on. It waits at most [`MAX_DEFER`], and not once this many
+/// messages wait for it (half of the flow control's threshold, so that it is at work before
+/// senders are slowed); then it works until it has caught up.
+const DEFER_BACKLOG: i64 = crate::inbound::FLOW_BACKLOG / 2;
 /// A pause in receiving this long is a lull.
 const LULL: Duration = Duration::from_millis(50);
+/// Longest wait for a lull: under steady traffic there may be none, and mail is published
+/// within seconds all the same.
+const MAX_DEFER: Duration = Duration::from_secs(2);
+
+/// Whether the worker waits for a lull now (see [`DEFER_BACKLOG`]).
+struct Deferral {
+    /// When the current wait began.
+    since: Option<Instant>,
+    /// Cleared when a wait ends, set again once the worker has caught up.
+    armed: bool,
+}
+
+impl Deferral {
+    fn new() -> Self {
+        Deferral {
+            since: None,
+            armed: true,
+        }
+    }
+
+    /// Whether to wait, with mail coming in or not and `backlog` messages waiting.
+    fn wait(&mut self, receiving: bool, backlog: i64, now: Instant) -> bool {
+        if self.armed && receiving && backlog < DEFER_BACKLOG {
+            let since = *self.since.get_or_insert(now);
+            if now.duration_since(since) < MAX_DEFER {
+                return true;
+            }
+        }
+        self.armed = false;
+        self.since = None;
+        false
+    }
+
+    /// Nothing waits for the worker: the next burst may wait for its lull.
+    fn caught_up(&mut self) {
+        self.armed = true;
+    }
+}
 
 /// How the pipeline worker hears of work and tells of what it did.
 pub struct Signals {
     /// Rung at every commit of received mail; closed when the service stops.
     pub doorbell: Arc<Doorbell>,
-    /// The backlog ([`DEFER_BACKLOG`]), counted down as entries are finished.
+    /// The backlog (see [`DEFER_BACKLOG`]), counted down as entries are finished.
     pub metrics: Arc<Metrics>,
     /// Woken when finished entries may have queued outbound mail.
     pub relay: Arc<Notify>,
@@ -1380,9 +1419,10 @@ pub fn run(
         relay,
     } = signals;
     let mut journal_short = true;
+    let mut deferral = Deferral::new();
     loop {
-        if !doorbell.is_closed() && doorbell.rung_within(LULL) && metrics.backlog() < DEFER_BACKLOG
-        {
+        let receiving = !doorbell.is_closed() && doorbell.rung_within(LULL);
+        if deferral.wait(receiving, metrics.backlog(), Instant::now()) {
             std::thread::sleep(LULL / 5);
             continue;
         }
@@ -1403,6 +1443,7 @@ pub fn run(
         };
         journal_short = batch.len() < BATCH;
         if batch.is_empty() {
+            deferral.caught_up();
             if doorbell.is_closed() {
                 return;
             }
@@ -1492,6 +1533,26 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, PipelineError>) -> Result<T, Pipelin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_worker_waits_for_a_lull_in_a_burst_but_not_for_long_nor_past_a_backlog() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let mut d = Deferral::new();
+        assert!(!d.wait(false, 10, at(0)), "nothing coming in: work");
+        d.caught_up();
+        assert!(d.wait(true, 10, at(0)), "mail coming in: wait");
+        assert!(d.wait(true, 4_000, at(1_999)));
+        assert!(!d.wait(true, 4_000, at(2_000)), "waited long enough");
+        assert!(!d.wait(true, 10, at(2_100)), "works until caught up");
+        d.caught_up();
+        assert!(d.wait(true, 10, at(2_200)), "the next burst waits again");
+        assert!(
+            !d.wait(true, DEFER_BACKLOG, at(2_300)),
+            "too much waits already"
+        );
+        assert!(!d.wait(true, 10, at(2_400)), "and it works until caught up");
+    }
 
     #[test]
     fn the_doorbell_tells_how_recently_mail_was_committed() {
