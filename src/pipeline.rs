@@ -1396,7 +1396,8 @@ impl Deferral {
 pub struct Signals {
     /// Rung at every commit of received mail; closed when the service stops.
     pub doorbell: Arc<Doorbell>,
-    /// The backlog (see [`DEFER_BACKLOG`]), counted down as entries are finished.
+    /// The backlog, counted down as entries are finished; the worker waits for no lull once it
+    /// is long.
     pub metrics: Arc<Metrics>,
     /// Woken when finished entries may have queued outbound mail.
     pub relay: Arc<Notify>,
