@@ -44,24 +44,6 @@ async fn send_feedback(app: &TestApp) {
     .await;
 }
 
-async fn wait_for_queue(
-    app: &TestApp,
-    want: impl Fn(&[nonono::store::QueueRow]) -> bool,
-) -> Vec<nonono::store::QueueRow> {
-    let store = app.store();
-    for _ in 0..400 {
-        let rows = store.queue_listing().unwrap();
-        if want(&rows) {
-            return rows;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!(
-        "queue never reached the expected state: {:?}",
-        store.queue_listing().unwrap()
-    );
-}
-
 #[tokio::test]
 async fn mail_is_delivered_to_the_smarthost_with_our_envelope() {
     let sink = Sink::start("250 2.0.0 OK").await;
@@ -82,7 +64,7 @@ async fn mail_is_delivered_to_the_smarthost_with_our_envelope() {
         got.iter()
             .any(|m| m.rcpt_to == ["matti.meikalainen@example.fi"])
     );
-    wait_for_queue(&app, |rows| rows.is_empty()).await;
+    app.wait_queue(|rows| rows.is_empty()).await;
     app.stop().await;
 }
 
@@ -143,10 +125,9 @@ async fn temporary_failures_wait_and_are_delivered_after_a_restart() {
     let sink = Sink::start("451 4.3.0 Try again later").await;
     let mut app = app_with_smarthost(&sink).await;
     send_feedback(&app).await;
-    let rows = wait_for_queue(&app, |rows| {
-        rows.len() == 2 && rows.iter().all(|r| r.attempts == 1)
-    })
-    .await;
+    let rows = app
+        .wait_queue(|rows| rows.len() == 2 && rows.iter().all(|r| r.attempts == 1))
+        .await;
     for r in &rows {
         assert_eq!(r.state, "pending");
         assert!(
@@ -162,7 +143,7 @@ async fn temporary_failures_wait_and_are_delivered_after_a_restart() {
     sink.set_reply("250 2.0.0 OK");
     assert_eq!(restart_and_flush(&mut app).await, 2);
     sink.wait(2).await;
-    wait_for_queue(&app, |rows| rows.is_empty()).await;
+    app.wait_queue(|rows| rows.is_empty()).await;
     app.stop().await;
 }
 
@@ -176,10 +157,9 @@ async fn a_permanent_refusal_is_recorded_on_the_thread_and_not_retried() {
     send_feedback(&app).await;
     // The forward and the acknowledgement fail; each failure queues a notice to the operator,
     // which fails at the same smarthost and is only logged: four rows, no loop.
-    let rows = wait_for_queue(&app, |rows| {
-        rows.len() == 4 && rows.iter().all(|r| r.state == "failed")
-    })
-    .await;
+    let rows = app
+        .wait_queue(|rows| rows.len() == 4 && rows.iter().all(|r| r.state == "failed"))
+        .await;
     assert!(
         rows.iter()
             .all(|r| r.attempts == 1 && r.last_error.as_deref().unwrap().contains("550"))
@@ -214,10 +194,9 @@ async fn an_unreachable_smarthost_is_a_temporary_failure() {
     })
     .await;
     send_feedback(&app).await;
-    let rows = wait_for_queue(&app, |rows| {
-        rows.len() == 2 && rows.iter().all(|r| r.attempts == 1)
-    })
-    .await;
+    let rows = app
+        .wait_queue(|rows| rows.len() == 2 && rows.iter().all(|r| r.attempts == 1))
+        .await;
     assert!(rows.iter().all(|r| r.state == "pending"));
     app.stop().await;
 }
@@ -242,13 +221,11 @@ async fn a_round_larger_than_the_parallel_deliveries_is_recorded_whole() {
             .await
             .expect("250");
     }
-    wait_for_queue(&app, |rows| {
-        rows.len() == 24 && rows.iter().all(|r| r.attempts == 1)
-    })
-    .await;
+    app.wait_queue(|rows| rows.len() == 24 && rows.iter().all(|r| r.attempts == 1))
+        .await;
     sink.set_reply("250 2.0.0 OK");
     assert_eq!(restart_and_flush(&mut app).await, 24);
-    wait_for_queue(&app, |rows| rows.is_empty()).await;
+    app.wait_queue(|rows| rows.is_empty()).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(sink.received().len(), 24, "each row delivered once");
     app.stop().await;

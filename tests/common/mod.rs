@@ -273,15 +273,27 @@ impl TestApp {
     /// all the mail that queued (the file transport takes it at once).
     pub async fn wait_delivered(&self) {
         self.wait_processed().await;
+        self.wait_queue(|rows| !rows.iter().any(|row| row.state == "pending"))
+            .await;
+    }
+
+    /// Waits until the outbox listing (what is not sent yet, and failures) is as `want`s it.
+    pub async fn wait_queue(
+        &self,
+        want: impl Fn(&[nonono::store::QueueRow]) -> bool,
+    ) -> Vec<nonono::store::QueueRow> {
         let store = self.store();
-        for _ in 0..200 {
-            let queue = store.queue_listing().unwrap();
-            if !queue.iter().any(|row| row.state == "pending") {
-                return;
+        for _ in 0..400 {
+            let rows = store.queue_listing().unwrap();
+            if want(&rows) {
+                return rows;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("the relay did not finish");
+        panic!(
+            "queue never reached the expected state: {:?}",
+            store.queue_listing().unwrap()
+        );
     }
 
     pub fn store(&self) -> nonono::store::Store {
