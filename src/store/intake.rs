@@ -88,7 +88,8 @@ impl Intake {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let ids = super::insert_arrivals(&tx, "intake", Some(self.next_id), messages)?;
+        let ids =
+            super::insert_arrivals(&tx, super::Arrivals::Intake, Some(self.next_id), messages)?;
         tx.commit()?;
         self.next_id += ids.len() as i64;
         Ok(ids)

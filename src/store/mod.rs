@@ -455,7 +455,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let ids = insert_arrivals(&tx, "journal", None, messages)?;
+        let ids = insert_arrivals(&tx, Arrivals::Journal, None, messages)?;
         tx.commit()?;
         Ok(ids)
     }
@@ -766,20 +766,25 @@ pub struct NewThread<'a> {
     pub held: Option<&'a str>,
 }
 
-/// Inserts received messages into `table` (the journal or the intake, alike in these columns)
-/// and returns their ids: counted on from `first_id`, or the table's next when `None`. The
-/// journal keeps raw mail in `journal_raw` (migration 13); the intake's rows never change.
+/// Where [`insert_arrivals`] puts received messages: alike in their envelope columns.
+enum Arrivals {
+    /// The intake, the raw mail in each row: its rows never change.
+    Intake,
+    /// The journal, the raw mail in `journal_raw` (migration 13): its rows change state.
+    Journal,
+}
+
+/// Inserts received messages and returns their ids: counted on from `first_id`, or the
+/// table's next when `None`.
 fn insert_arrivals(
     conn: &Connection,
-    table: &str,
+    into: Arrivals,
     first_id: Option<i64>,
     messages: &[Arrival<'_>],
 ) -> Result<Vec<i64>> {
-    let raw_apart = table == "journal";
-    let (raw_column, raw_value) = if raw_apart {
-        ("", "")
-    } else {
-        (", raw", ", ?7")
+    let (table, raw_column, raw_value) = match into {
+        Arrivals::Intake => ("intake", ", raw", ", ?7"),
+        Arrivals::Journal => ("journal", "", ""),
     };
     let mut stmt = conn.prepare_cached(&format!(
         "INSERT INTO {table} (id, received_at, peer, helo, mail_from, rcpt_to, sender_key,
@@ -803,7 +808,7 @@ fn insert_arrivals(
             m.provider
         ])?;
         let id = conn.last_insert_rowid();
-        if raw_apart {
+        if let Arrivals::Journal = into {
             conn.prepare_cached("INSERT INTO journal_raw (id, raw) VALUES (?1, ?2)")?
                 .execute(params![id, m.raw])?;
         }
