@@ -11,10 +11,25 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// The `SystemTime` for unix seconds (for mail `Date:` headers).
-pub fn system_time(secs: i64) -> std::time::SystemTime {
-    std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64)
+/// `Tue, 24 Nov 2026 13:59:18 +0000` for unix seconds: a mail `Date:` (RFC 5322).
+pub fn rfc5322(secs: i64) -> String {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let days = secs.div_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{}, {d} {} {y} {:02}:{:02}:{:02} +0000",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        MONTHS[m as usize - 1],
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// `(year, month, day)` of a day count since 1970-01-01 (Howard Hinnant's civil_from_days).
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -51,9 +66,6 @@ pub fn display(secs: i64, finnish: bool) -> String {
     if finnish {
         format!("{d}.{m}.{y} klo {h}.{min:02}")
     } else {
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
         format!("{d} {} {y} {h:02}:{min:02}", MONTHS[m as usize - 1])
     }
 }
@@ -67,6 +79,12 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_464_000), "2026-11-23T20:00:00Z");
+    }
+
+    #[test]
+    fn mail_dates_name_the_weekday() {
+        assert_eq!(rfc5322(0), "Thu, 1 Jan 1970 00:00:00 +0000");
+        assert_eq!(rfc5322(1_795_464_000), "Mon, 23 Nov 2026 20:00:00 +0000");
     }
 
     #[test]

@@ -1,27 +1,25 @@
 //! The mail nonono writes: texts in Finnish and English from `templates/mail/`, and the RFC 5322
 //! message around them.
 //!
-//! Headers are built by lettre, which encodes display names and subjects, so a pseudonym or a
-//! subject can never inject a header. From is always one of our own addresses (DMARC-safe
+//! Headers are written by [`crate::mail::write`], which encodes display names and subjects,
+//! so a pseudonym or a subject can never inject a header. From is always one of our own addresses (DMARC-safe
 //! "via"); every message carries our loop marker, and automatic ones say so (RFC 3834).
 
 use askama::Template;
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message};
 
 use crate::config::{Config, Language};
 use crate::mail::parse::LOOP_HEADER;
 use crate::mail::reply::{MARKER_EN, MARKER_FI};
+pub use crate::mail::write::one_line;
+use crate::mail::write::{BadAddress, MessageWriter};
 
 /// Why a message could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
-    #[error("address {0:?} cannot be written in a mail header")]
-    Address(String),
+    #[error(transparent)]
+    Address(#[from] BadAddress),
     #[error("template: {0}")]
     Template(#[from] askama::Error),
-    #[error("message: {0}")]
-    Message(#[from] lettre::error::Error),
 }
 
 /// Whether a message is written by a person (relayed) or by the gateway itself.
@@ -68,30 +66,19 @@ pub struct Built {
 /// Builds the RFC 5322 message for a letter.
 pub fn build(letter: &Letter, config: &Config, now: i64) -> Result<Built, ComposeError> {
     let message_id = new_message_id(&config.domain);
-    let from = mailbox(Some(&letter.from_name), &letter.from_address)?;
-    let mut b = Message::builder()
-        .from(from.clone())
-        .reply_to(from)
-        .to(mailbox(None, &letter.to)?)
-        .subject(one_line(&letter.subject))
-        .message_id(Some(format!("<{message_id}>")))
-        .date(crate::clock::system_time(now))
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str(LOOP_HEADER),
-            config.domain.clone(),
-        ));
+    let mut m = MessageWriter::new();
+    m.mailbox("From", Some(&letter.from_name), &letter.from_address)?;
+    m.mailbox("Reply-To", Some(&letter.from_name), &letter.from_address)?;
+    m.mailbox("To", None, &letter.to)?;
+    m.text("Subject", &letter.subject);
+    m.raw("Message-ID", &format!("<{message_id}>"));
+    m.raw("Date", &crate::clock::rfc5322(now));
+    m.raw(LOOP_HEADER, &config.domain);
     if let Some(last) = letter.references.last() {
-        b = b.in_reply_to(format!("<{last}>")).references(
-            letter
-                .references
-                .iter()
-                .rev()
-                .take(20)
-                .rev()
-                .map(|r| format!("<{r}>"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
+        m.raw("In-Reply-To", &format!("<{last}>"));
+        let recent = &letter.references[letter.references.len().saturating_sub(20)..];
+        let references: Vec<String> = recent.iter().map(|r| format!("<{r}>")).collect();
+        m.raw("References", &references.join(" "));
     }
     let automatic = match &letter.origin {
         Origin::Person => None,
@@ -101,57 +88,22 @@ pub fn build(letter: &Letter, config: &Config, now: i64) -> Result<Built, Compos
             unsubscribe_url,
             unsubscribe_address,
         } => {
-            b = b
-                .raw_header(HeaderValue::new(
-                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
-                    format!(
-                        "<{}>, <mailto:{}>",
-                        one_line(unsubscribe_url),
-                        one_line(unsubscribe_address)
-                    ),
-                ))
-                .raw_header(HeaderValue::new(
-                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
-                    "List-Unsubscribe=One-Click".into(),
-                ));
+            m.raw(
+                "List-Unsubscribe",
+                &format!("<{unsubscribe_url}>, <mailto:{unsubscribe_address}>"),
+            );
+            m.raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
             Some("auto-generated")
         }
     };
     if let Some(kind) = automatic {
-        b = b
-            .raw_header(HeaderValue::new(
-                HeaderName::new_from_ascii_str("Auto-Submitted"),
-                kind.into(),
-            ))
-            .raw_header(HeaderValue::new(
-                HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
-                "All".into(),
-            ));
+        m.raw("Auto-Submitted", kind);
+        m.raw("X-Auto-Response-Suppress", "All");
     }
-    let msg = b
-        .header(ContentType::TEXT_PLAIN)
-        .body(letter.body.replace("\r\n", "\n"))?;
     Ok(Built {
         message_id,
-        raw: msg.formatted(),
+        raw: m.text_body(&letter.body),
     })
-}
-
-fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, ComposeError> {
-    let addr = address
-        .parse()
-        .map_err(|_| ComposeError::Address(address.to_owned()))?;
-    Ok(Mailbox::new(name.map(one_line), addr))
-}
-
-/// Control characters and line breaks removed: header text is always one line.
-pub fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A fresh, unguessable Message-ID at our domain, without brackets.

@@ -1,4 +1,5 @@
-//! Domain core for mail as it arrives: parsing, classification and answer extraction.
+//! Domain core for mail as it arrives (parsing, classification, answer extraction) and as we
+//! write it (header encoding, transfer encoding).
 //!
 //! Nothing here does I/O or reads a clock: every function takes bytes or text and returns plain
 //! values, so the rules are tested with unit tests over `fixtures/*.eml`.
@@ -7,6 +8,7 @@ pub mod classify;
 pub mod html;
 pub mod parse;
 pub mod reply;
+pub mod write;
 
 pub use classify::{Class, classify};
 pub use parse::{Mailbox, ParsedMail, parse};

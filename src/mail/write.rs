@@ -1,0 +1,364 @@
+//! The RFC 5322 form of mail we write: header fields (RFC 2047 encoded words for text that is
+//! not plain ASCII, folded lines) and a text body in the transfer encoding that suits it.
+//!
+//! Every value is made one line before it is written, so no name or subject can add a header
+//! field; addresses are checked, never encoded.
+
+use base64::Engine as _;
+
+/// Longest line we write, without its CRLF (RFC 5322's "SHOULD" limit).
+const LINE: usize = 78;
+/// Longest encoded word (RFC 2047).
+const WORD: usize = 75;
+
+/// An address that cannot stand in a header as written (a display name would be encoded; an
+/// address cannot be).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("address {0:?} cannot be written in a mail header")]
+pub struct BadAddress(pub String);
+
+/// A message being written: header fields in order, then the body.
+#[derive(Debug, Default)]
+pub struct MessageWriter {
+    out: Vec<u8>,
+}
+
+impl MessageWriter {
+    pub fn new() -> Self {
+        MessageWriter {
+            out: Vec::with_capacity(4096),
+        }
+    }
+
+    /// A field of unstructured text (such as `Subject`): encoded when it is not plain ASCII.
+    pub fn text(&mut self, name: &str, value: &str) {
+        let value = one_line(value);
+        if needs_encoding(&value) {
+            self.encoded(name, &value);
+            self.out.extend_from_slice(b"\r\n");
+        } else {
+            self.folded(name, &value);
+        }
+    }
+
+    /// A field of ASCII tokens the caller has checked (message ids, dates, URLs), folded at
+    /// spaces.
+    pub fn raw(&mut self, name: &str, value: &str) {
+        self.folded(name, &one_line(value));
+    }
+
+    /// A mailbox field: `Name <address>`, or the address alone.
+    pub fn mailbox(
+        &mut self,
+        name: &str,
+        display_name: Option<&str>,
+        address: &str,
+    ) -> Result<(), BadAddress> {
+        if !is_address(address) {
+            return Err(BadAddress(address.to_owned()));
+        }
+        let display_name = display_name.map(one_line).filter(|n| !n.is_empty());
+        match display_name {
+            None => self.folded(name, address),
+            Some(n) if needs_encoding(&n) => {
+                self.encoded(name, &n);
+                self.out.extend_from_slice(b"\r\n <");
+                self.out.extend_from_slice(address.as_bytes());
+                self.out.push(b'>');
+                self.out.extend_from_slice(b"\r\n");
+            }
+            Some(n) => {
+                let phrase = if n.bytes().all(|b| b == b' ' || is_atext(b)) {
+                    n
+                } else {
+                    format!("\"{}\"", n.replace('\\', "\\\\").replace('"', "\\\""))
+                };
+                self.folded(name, &format!("{phrase} <{address}>"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the header with the MIME fields for a plain-text body and writes the body: 7bit when
+    /// it is short-lined ASCII, quoted-printable when it is mostly ASCII, base64 otherwise.
+    pub fn text_body(mut self, body: &str) -> Vec<u8> {
+        self.raw("MIME-Version", "1.0");
+        self.raw("Content-Type", "text/plain; charset=utf-8");
+        let ascii = body.is_ascii();
+        if ascii && body.lines().all(|l| l.len() <= LINE) {
+            self.raw("Content-Transfer-Encoding", "7bit");
+            self.out.extend_from_slice(b"\r\n");
+            crlf_lines(body, &mut self.out);
+        } else if ascii || body.bytes().filter(|b| !b.is_ascii()).count() * 3 < body.len() {
+            self.raw("Content-Transfer-Encoding", "quoted-printable");
+            self.out.extend_from_slice(b"\r\n");
+            quoted_printable(body, &mut self.out);
+        } else {
+            self.raw("Content-Transfer-Encoding", "base64");
+            self.out.extend_from_slice(b"\r\n");
+            let mut crlf = Vec::with_capacity(body.len() + body.len() / 32);
+            crlf_lines(body, &mut crlf);
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&crlf);
+            for chunk in encoded.as_bytes().chunks(76) {
+                self.out.extend_from_slice(chunk);
+                self.out.extend_from_slice(b"\r\n");
+            }
+        }
+        self.out
+    }
+
+    /// `Name: value` with the value broken at spaces so that lines stay within [`LINE`] where
+    /// a space allows it.
+    fn folded(&mut self, name: &str, value: &str) {
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.push(b':');
+        let mut column = name.len() + 1;
+        for word in value.split(' ').filter(|w| !w.is_empty()) {
+            if column + 1 + word.len() > LINE && column > name.len() + 1 {
+                self.out.extend_from_slice(b"\r\n");
+                column = 0;
+            }
+            self.out.push(b' ');
+            self.out.extend_from_slice(word.as_bytes());
+            column += 1 + word.len();
+        }
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    /// `Name: =?utf-8?q?...?=` words, one per line after the first, lines within 76 characters
+    /// as RFC 2047 asks; decoders drop the folding between encoded words, and spaces are encoded
+    /// within them. Leaves the line open.
+    fn encoded(&mut self, name: &str, value: &str) {
+        const OPEN: &[u8] = b"=?utf-8?q?";
+        const CLOSE: &[u8] = b"?=";
+        let overhead = OPEN.len() + CLOSE.len();
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.push(b':');
+        let mut room = (76 - overhead).saturating_sub(name.len() + 2).max(12);
+        let mut word: Vec<u8> = Vec::with_capacity(WORD);
+        let mut piece: Vec<u8> = Vec::with_capacity(12);
+        let mut buf = [0u8; 4];
+        let mut chars = value.chars().peekable();
+        while let Some(c) = chars.next() {
+            // A character's bytes stay in one word: a decoder may decode each word alone.
+            piece.clear();
+            for &b in c.encode_utf8(&mut buf).as_bytes() {
+                match b {
+                    b' ' => piece.push(b'_'),
+                    b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'!' | b'*' | b'+' | b'-' | b'/' => {
+                        piece.push(b)
+                    }
+                    _ => piece.extend_from_slice(&[
+                        b'=',
+                        HEX[usize::from(b >> 4)],
+                        HEX[usize::from(b & 15)],
+                    ]),
+                }
+            }
+            word.extend_from_slice(&piece);
+            let full = chars.peek().is_none_or(|_| word.len() + 12 > room);
+            if full {
+                self.out.push(b' ');
+                self.out.extend_from_slice(OPEN);
+                self.out.extend_from_slice(&word);
+                self.out.extend_from_slice(CLOSE);
+                if chars.peek().is_some() {
+                    self.out.extend_from_slice(b"\r\n");
+                }
+                word.clear();
+                room = WORD - overhead;
+            }
+        }
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Control characters and line breaks removed: header text is always one line.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether header text must be encoded: anything but printable ASCII, a word too long to fold,
+/// or what a decoder would take for an encoded word.
+fn needs_encoding(value: &str) -> bool {
+    !value.bytes().all(|b| (b' '..=b'~').contains(&b))
+        || value.split(' ').any(|w| w.len() > LINE - 10)
+        || value.contains("=?")
+}
+
+/// RFC 5322 `atext`: what a display name may hold without quotes.
+fn is_atext(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
+}
+
+/// An ASCII `local@domain` that stands in a header without quoting: a dot-atom local part and
+/// a domain of letters, digits, hyphens and dots (or an address literal).
+fn is_address(address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    let dot_atom = |s: &str, ok: fn(u8) -> bool| {
+        !s.is_empty()
+            && s.split('.')
+                .all(|part| !part.is_empty() && part.bytes().all(ok))
+    };
+    let literal = domain.len() > 2
+        && domain.starts_with('[')
+        && domain.ends_with(']')
+        && domain[1..domain.len() - 1]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b".:".contains(&b) || b.is_ascii_alphabetic());
+    address.len() <= 254
+        && dot_atom(local, is_atext)
+        && (literal || dot_atom(domain, |b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// The text with every line ended by CRLF.
+fn crlf_lines(text: &str, out: &mut Vec<u8>) {
+    for line in text.lines() {
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Quoted-printable (RFC 2045 §6.7) of a text whose line breaks are hard breaks: lines within
+/// 76 characters by soft breaks, spaces at a line's end and a leading dot encoded.
+fn quoted_printable(text: &str, out: &mut Vec<u8>) {
+    out.reserve(text.len() + text.len() / 8);
+    for line in text.lines() {
+        let bytes = line.as_bytes();
+        let mut column = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let last = i + 1 == bytes.len();
+            let mut literal = match b {
+                b' ' | b'\t' => !last,
+                b'=' => false,
+                33..=126 => true,
+                _ => false,
+            };
+            // Room for the soft break's `=`, except on a line's last character.
+            if column + if literal { 1 } else { 3 } > if last { 76 } else { 75 } {
+                out.extend_from_slice(b"=\r\n");
+                column = 0;
+            }
+            // A line that starts with a dot is one some mail software mistakes for the end.
+            literal &= !(b == b'.' && column == 0);
+            if literal {
+                out.push(b);
+                column += 1;
+            } else {
+                out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+                column += 3;
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(raw: &[u8]) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default().parse(raw).unwrap()
+    }
+
+    fn written(name: Option<&str>, subject: &str, body: &str) -> Vec<u8> {
+        let mut w = MessageWriter::new();
+        w.mailbox("From", name, "t+abc@gw.example").unwrap();
+        w.text("Subject", subject);
+        w.text_body(body)
+    }
+
+    #[test]
+    fn finnish_names_subjects_and_bodies_read_back_as_written() {
+        let body = "Hei,\n\nlasku tuli kahdesti. Äänestin jaloillani ja vaihdoin operaattoria, mutta laskutus jatkui yhä vain ja yhä uudelleen kuukaudesta toiseen.\n.\nTerveisin  \n";
+        let subject = "Palautteesi on julkaistu: Lasku tuli kahdesti – taas, ja vielä kerran pitkä otsikko joka ei mahdu riville";
+        let raw = written(Some("Äiti \"Ö\" Meikäläinen via nonono"), subject, body);
+        for line in raw.split(|&b| b == b'\n') {
+            assert!(line.len() <= LINE + 1, "{}", String::from_utf8_lossy(line));
+        }
+        let m = parsed(&raw);
+        assert_eq!(m.subject(), Some(subject));
+        let from = m.from().unwrap().first().unwrap();
+        assert_eq!(from.name(), Some("Äiti \"Ö\" Meikäläinen via nonono"));
+        assert_eq!(from.address(), Some("t+abc@gw.example"));
+        assert_eq!(
+            m.body_text(0).unwrap().replace("\r\n", "\n").trim_end(),
+            body.trim_end()
+        );
+    }
+
+    #[test]
+    fn plain_ascii_stays_readable_and_specials_are_quoted() {
+        let raw = written(
+            Some("Matti M. via nonono"),
+            "Feedback: bill",
+            "Short lines.\n",
+        );
+        let text = String::from_utf8(raw.clone()).unwrap();
+        assert!(text.contains("From: \"Matti M. via nonono\" <t+abc@gw.example>\r\n"));
+        assert!(text.contains("Subject: Feedback: bill\r\n"));
+        assert!(text.contains("Content-Transfer-Encoding: 7bit\r\n\r\nShort lines.\r\n"));
+        let m = parsed(&raw);
+        assert_eq!(
+            m.from().unwrap().first().unwrap().name(),
+            Some("Matti M. via nonono")
+        );
+    }
+
+    #[test]
+    fn mostly_non_latin_text_is_base64() {
+        let body = "Счёт пришёл дважды. ".repeat(20);
+        let raw = written(None, "Счёт", &body);
+        let text = String::from_utf8(raw.clone()).unwrap();
+        assert!(text.contains("Content-Transfer-Encoding: base64"));
+        assert_eq!(
+            parsed(&raw).body_text(0).unwrap().trim_end(),
+            body.trim_end()
+        );
+    }
+
+    #[test]
+    fn no_value_can_add_a_header_field_and_bad_addresses_are_refused() {
+        let raw = written(
+            Some("Evil\r\nBcc: victim@example.com"),
+            "Hi\r\nBcc: victim@example.com\n",
+            "x",
+        );
+        let text = String::from_utf8(raw).unwrap();
+        assert!(!text.lines().any(|l| l.starts_with("Bcc:")), "{text}");
+        let mut w = MessageWriter::new();
+        for bad in [
+            "a@b\r\nBcc: c@d",
+            "no-at",
+            "a b@c.fi",
+            "<a@b.fi>",
+            "a@b..fi",
+            "ä@b.fi",
+        ] {
+            assert!(w.mailbox("To", None, bad).is_err(), "{bad}");
+        }
+        for good in ["matti.m+x@elisa.example", "a@[127.0.0.1]", "o'brien@x-y.fi"] {
+            assert!(w.mailbox("To", None, good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn quoted_printable_breaks_long_lines_and_encodes_what_it_must() {
+        let mut out = Vec::new();
+        quoted_printable(&format!("{}ä\n.dot\nend \nx=1", "a".repeat(80)), &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.lines().all(|l| l.len() <= 76), "{text}");
+        assert!(
+            text.contains("=C3=A4\r\n=2Edot\r\nend=20\r\nx=3D1\r\n"),
+            "{text}"
+        );
+    }
+}
