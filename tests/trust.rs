@@ -188,6 +188,15 @@ async fn the_writer_erases_their_feedback_by_mail_and_only_the_writer_can() {
         "raw mail purged"
     );
     assert!(store.search("marraskuun", 5, 0).unwrap().is_empty());
+    assert!(
+        store.search("kahdesti", 5, 0).unwrap().is_empty(),
+        "the old title finds nothing, not even through the company's answer"
+    );
+    assert_eq!(
+        store.search("palautamme", 5, 0).unwrap().len(),
+        1,
+        "the answer is still found by its own words"
+    );
     let trail = store.audit_trail().unwrap();
     assert_eq!(
         (trail[0].actor.as_str(), trail[0].action.as_str()),

@@ -3,7 +3,7 @@
 
 use rusqlite::params;
 
-use super::{Cached, Participant, Result, Role, Store, StoreError, Tx};
+use super::{Cached, Participant, PostsOf, Result, Role, Store, StoreError, Tx, index_posts};
 
 /// What a held thread needs to go public: its two sides and the writer's text.
 #[derive(Debug, Clone)]
@@ -66,12 +66,7 @@ impl Tx<'_> {
     pub fn release(&self, thread: i64) -> Result<()> {
         self.tx
             .run("UPDATE threads SET held = NULL WHERE id = ?1", [thread])?;
-        self.tx.run(
-            "INSERT INTO posts_fts (rowid, title, body)
-             SELECT p.id, t.title, p.body FROM posts p JOIN threads t ON t.id = p.thread_id
-             WHERE p.thread_id = ?1",
-            [thread],
-        )?;
+        index_posts(&self.tx, PostsOf::Thread, thread)?;
         Ok(())
     }
 }

@@ -675,6 +675,53 @@ const THREAD_COLUMNS: &str = "id, provider, company, title, route_label, created
 /// How many columns [`THREAD_COLUMNS`] has: a query's own columns come after.
 const THREAD_COLUMN_COUNT: usize = 18;
 
+/// Which posts [`index_posts`] and [`unindex_posts`] take.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PostsOf {
+    /// The post with this id.
+    Post,
+    /// Every post of the thread with this id.
+    Thread,
+    /// Every post of the participant with this id.
+    Participant,
+}
+
+impl PostsOf {
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            PostsOf::Post => "id",
+            PostsOf::Thread => "thread_id",
+            PostsOf::Participant => "participant_id",
+        }
+    }
+}
+
+/// Puts posts into the search index under their thread's title, those that are public (their
+/// thread not held, the post not removed) and not in it yet.
+pub(crate) fn index_posts(conn: &Connection, which: PostsOf, id: i64) -> rusqlite::Result<usize> {
+    conn.run(
+        &format!(
+            "INSERT INTO posts_fts (rowid, title, body)
+             SELECT p.id, t.title, p.body FROM posts p JOIN threads t ON t.id = p.thread_id
+             WHERE p.{} = ?1 AND t.held IS NULL AND p.removed IS NULL
+               AND NOT EXISTS (SELECT 1 FROM posts_fts WHERE rowid = p.id)",
+            which.column()
+        ),
+        [id],
+    )
+}
+
+/// Takes posts out of the search index (before their text or their thread's title changes).
+pub(crate) fn unindex_posts(conn: &Connection, which: PostsOf, id: i64) -> rusqlite::Result<usize> {
+    conn.run(
+        &format!(
+            "DELETE FROM posts_fts WHERE rowid IN (SELECT id FROM posts WHERE {} = ?1)",
+            which.column()
+        ),
+        [id],
+    )
+}
+
 fn sent_to(
     conn: &Connection,
     participant_id: i64,
@@ -842,13 +889,7 @@ impl Tx<'_> {
         // Posts of undone entries are gone; a post of a held thread waits for its release; one
         // a release indexed already is skipped.
         for id in self.unindexed.take() {
-            self.tx.run(
-                "INSERT INTO posts_fts (rowid, title, body)
-                 SELECT p.id, t.title, p.body FROM posts p JOIN threads t ON t.id = p.thread_id
-                 WHERE p.id = ?1 AND t.held IS NULL
-                   AND NOT EXISTS (SELECT 1 FROM posts_fts WHERE rowid = ?1)",
-                [id],
-            )?;
+            index_posts(&self.tx, PostsOf::Post, id)?;
         }
         self.tx.commit()?;
         Ok(())
@@ -1112,6 +1153,39 @@ mod tests {
         }
     }
 
+    fn thread(tx: &Tx<'_>, journal_id: i64, held: Option<&str>) -> i64 {
+        tx.create_thread(&NewThread {
+            provider: None,
+            company: "Elisa",
+            title: "Lasku",
+            route: None,
+            route_label: None,
+            journal_id,
+            created_at: 1,
+            due_at: None,
+            held,
+        })
+        .unwrap()
+    }
+
+    fn post(tx: &Tx<'_>, thread_id: i64, body: &str) -> i64 {
+        tx.add_post(&NewPost {
+            thread_id,
+            participant_id: None,
+            journal_id: None,
+            kind: PostKind::Consumer,
+            author: "Kirjoittaja",
+            body,
+            trimmed: body,
+            uncut: false,
+            attachments: 0,
+            message_id: None,
+            created_at: 1,
+            evidence: None,
+        })
+        .unwrap()
+    }
+
     #[test]
     fn posts_are_searchable_once_committed_and_public() {
         let dir = tempfile::tempdir().unwrap();
@@ -1120,37 +1194,7 @@ mod tests {
         let journal_id = store
             .journal_append(&[Arrival::new(&env, b"x", 1)])
             .unwrap()[0];
-        let thread = |tx: &Tx<'_>, held: Option<&str>| {
-            tx.create_thread(&NewThread {
-                provider: None,
-                company: "Elisa",
-                title: "Lasku",
-                route: None,
-                route_label: None,
-                journal_id,
-                created_at: 1,
-                due_at: None,
-                held,
-            })
-            .unwrap()
-        };
-        let post = |tx: &Tx<'_>, thread_id, body| {
-            tx.add_post(&NewPost {
-                thread_id,
-                participant_id: None,
-                journal_id: None,
-                kind: PostKind::Consumer,
-                author: "Kirjoittaja",
-                body,
-                trimmed: body,
-                uncut: false,
-                attachments: 0,
-                message_id: None,
-                created_at: 1,
-                evidence: None,
-            })
-            .unwrap()
-        };
+        let thread = |tx: &Tx<'_>, held| thread(tx, journal_id, held);
         let tx = store.begin().unwrap();
         let public = thread(&tx, None);
         post(&tx, public, "laskutusvirhe");
@@ -1272,5 +1316,60 @@ mod tests {
         );
         let due = store.due_outbound(1, 10, i64::MAX, &[]).unwrap();
         assert_eq!((due[0].id, due[0].raw.as_slice()), (3, &[2][..]));
+    }
+
+    #[test]
+    fn the_search_index_is_rebuilt_without_its_own_copy_of_the_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        let mut store = Store::open(&path).unwrap();
+        let env = testing::envelope("matti@example.fi");
+        let journal_id = store
+            .journal_append(&[Arrival::new(&env, b"x", 1)])
+            .unwrap()[0];
+        let tx = store.begin().unwrap();
+        let public = thread(&tx, journal_id, None);
+        post(&tx, public, "laskutusvirhe");
+        let removed = post(&tx, public, "poistettava");
+        let held = thread(&tx, journal_id, Some("confirmation"));
+        post(&tx, held, "odottava");
+        tx.commit().unwrap();
+        store.remove_post(removed, "syy", 2).unwrap();
+        // The index as version 13 left it, with a copy of every public post's text.
+        store
+            .conn
+            .execute_batch(
+                "DROP TABLE posts_vocab;
+                 DROP TABLE posts_fts;
+                 CREATE VIRTUAL TABLE posts_fts USING fts5(title, body,
+                     tokenize = 'unicode61 remove_diacritics 2');
+                 CREATE VIRTUAL TABLE posts_vocab USING fts5vocab(posts_fts, 'row');
+                 INSERT INTO posts_fts (rowid, title, body)
+                     SELECT p.id, t.title, p.body FROM posts p JOIN threads t ON t.id = p.thread_id
+                     WHERE t.held IS NULL AND p.removed IS NULL;
+                 PRAGMA user_version = 13;",
+            )
+            .unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let hits = |word| store.search(word, 10, 0).unwrap().len();
+        assert_eq!(
+            (
+                hits("laskutusvirhe"),
+                hits("lasku"),
+                hits("poistettava"),
+                hits("odottava")
+            ),
+            (1, 1, 0, 0)
+        );
+        let copies: i64 = store
+            .conn
+            .one(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'posts_fts_content'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(copies, 0);
     }
 }

@@ -2,9 +2,9 @@
 //! Text goes (and with a writer's erasure, the raw mail too); a public tombstone and an audit
 //! entry stay.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
-use super::{Cached, Result, Store, Tx};
+use super::{Cached, PostsOf, Result, Store, Tx, index_posts, unindex_posts};
 
 /// One entry of the audit trail.
 #[derive(Debug, Clone)]
@@ -18,20 +18,18 @@ pub struct AuditEntry {
 
 fn clear_posts(
     conn: &rusqlite::Connection,
-    filter: &str,
+    which: PostsOf,
     id: i64,
     by: &str,
     reason: &str,
     now: i64,
 ) -> rusqlite::Result<usize> {
-    conn.run(
-        &format!("DELETE FROM posts_fts WHERE rowid IN (SELECT id FROM posts WHERE {filter} = ?1)"),
-        [id],
-    )?;
+    unindex_posts(conn, which, id)?;
     conn.run(
         &format!(
             "UPDATE posts SET body = '', trimmed = '', removed = ?2, removed_reason = ?3, removed_at = ?4
-             WHERE {filter} = ?1 AND removed IS NULL"
+             WHERE {} = ?1 AND removed IS NULL",
+            which.column()
         ),
         params![id, by, reason, now],
     )
@@ -77,12 +75,31 @@ impl Tx<'_> {
         ] {
             self.tx.run(sql, [participant])?;
         }
-        let erased = clear_posts(&self.tx, "participant_id", participant, "writer", "", now)?;
-        self.tx.run(
-            "UPDATE threads SET title = ?2
-             WHERE id = (SELECT thread_id FROM participants WHERE id = ?1 AND role = 'consumer')",
-            params![participant, neutral_title],
+        let erased = clear_posts(
+            &self.tx,
+            PostsOf::Participant,
+            participant,
+            "writer",
+            "",
+            now,
         )?;
+        // The thread's other posts (the company's answers) were found by its title too.
+        let opened: Option<i64> = self
+            .tx
+            .one(
+                "SELECT thread_id FROM participants WHERE id = ?1 AND role = 'consumer'",
+                [participant],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(thread) = opened {
+            unindex_posts(&self.tx, PostsOf::Thread, thread)?;
+            self.tx.run(
+                "UPDATE threads SET title = ?2 WHERE id = ?1",
+                params![thread, neutral_title],
+            )?;
+            index_posts(&self.tx, PostsOf::Thread, thread)?;
+        }
         audit(
             &self.tx,
             "writer",
@@ -101,7 +118,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let removed = clear_posts(&tx, "id", post, "operator", reason, now)? > 0;
+        let removed = clear_posts(&tx, PostsOf::Post, post, "operator", reason, now)? > 0;
         if removed {
             audit(
                 &tx,
@@ -127,7 +144,7 @@ impl Store {
             params![thread, reason, now],
         )? > 0;
         if removed {
-            clear_posts(&tx, "thread_id", thread, "operator", reason, now)?;
+            clear_posts(&tx, PostsOf::Thread, thread, "operator", reason, now)?;
             audit(
                 &tx,
                 "operator",

@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Cached, Result, Store, Tx};
+use super::{Cached, PostsOf, Result, Store, Tx, index_posts, unindex_posts};
 
 /// A published post that came from a journal entry.
 #[derive(Debug, Clone)]
@@ -81,13 +81,8 @@ impl Store {
             params![id, body, trimmed, uncut, attachments as i64],
         )?;
         if changed > 0 {
-            tx.run("DELETE FROM posts_fts WHERE rowid = ?1", [id])?;
-            tx.run(
-                "INSERT INTO posts_fts (rowid, title, body)
-                 SELECT p.id, t.title, p.body FROM posts p JOIN threads t ON t.id = p.thread_id
-                 WHERE p.id = ?1",
-                [id],
-            )?;
+            unindex_posts(&tx, PostsOf::Post, id)?;
+            index_posts(&tx, PostsOf::Post, id)?;
         }
         tx.commit()?;
         Ok(changed > 0)
