@@ -176,12 +176,16 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Control characters and line breaks removed: header text is always one line.
 pub fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut line = String::with_capacity(s.len());
+    for word in s.split(|c: char| c.is_control() || c.is_whitespace()) {
+        if !word.is_empty() {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    line
 }
 
 /// Whether header text must be encoded: anything but printable ASCII, a word too long to fold,
@@ -348,6 +352,12 @@ mod tests {
         for good in ["matti.m+x@elisa.example", "a@[127.0.0.1]", "o'brien@x-y.fi"] {
             assert!(w.mailbox("To", None, good).is_ok(), "{good}");
         }
+    }
+
+    #[test]
+    fn header_text_is_one_line_of_single_spaces() {
+        assert_eq!(one_line(" a\r\n\tb \u{0}c\u{85}d  "), "a b c d");
+        assert_eq!(one_line("Äiti  M."), "Äiti M.");
     }
 
     #[test]
