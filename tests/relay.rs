@@ -6,6 +6,7 @@ mod common;
 use common::TestApp;
 use common::sink::Sink;
 use nonono::config::{Config, Transport};
+use nonono::relay::smarthost::Envelope;
 use nonono::relay::{Delivery, Smarthost};
 
 async fn app_with_smarthost(sink: &Sink) -> TestApp {
@@ -68,12 +69,8 @@ async fn mail_is_delivered_to_the_smarthost_with_our_envelope() {
     app.stop().await;
 }
 
-fn envelope(to: &str) -> lettre::address::Envelope {
-    lettre::address::Envelope::new(
-        Some("b+test@nonono.localhost".parse().unwrap()),
-        vec![to.parse().unwrap()],
-    )
-    .unwrap()
+fn envelope(to: &str) -> Envelope {
+    Envelope::new("b+test@nonono.localhost", to).unwrap()
 }
 
 const LETTER: &[u8] = b"From: <b+test@nonono.localhost>\r\nSubject: hei\r\n\r\nKiitos.\r\n";
@@ -96,6 +93,14 @@ async fn deliveries_share_one_connection_to_the_smarthost() {
     let sink = Sink::start("250 2.0.0 OK").await;
     deliver_in_turn(&sink, 20).await;
     assert_eq!(sink.connections(), 1, "one connection, reused");
+}
+
+#[tokio::test]
+async fn a_smarthost_that_does_not_pipeline_gets_one_command_at_a_time() {
+    let sink = Sink::start("250 2.0.0 OK").await;
+    sink.set_pipelining(false);
+    deliver_in_turn(&sink, 3).await;
+    assert_eq!(sink.connections(), 1);
 }
 
 #[tokio::test]

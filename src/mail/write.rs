@@ -203,7 +203,7 @@ fn is_atext(b: u8) -> bool {
 
 /// An ASCII `local@domain` that stands in a header without quoting: a dot-atom local part and
 /// a domain of letters, digits, hyphens and dots (or an address literal).
-fn is_address(address: &str) -> bool {
+pub fn is_address(address: &str) -> bool {
     let Some((local, domain)) = address.rsplit_once('@') else {
         return false;
     };

@@ -72,17 +72,9 @@ impl Transport {
     }
 }
 
-fn envelope(row: &OutboundRow) -> Result<lettre::address::Envelope, String> {
+fn envelope(row: &OutboundRow) -> Result<smarthost::Envelope, String> {
     // An empty sender is the null sender `<>`: nothing may bounce back.
-    let from = match row.mail_from.as_str() {
-        "" => None,
-        sender => Some(sender.parse().map_err(|e| format!("sender address: {e}"))?),
-    };
-    let to = row
-        .rcpt_to
-        .parse()
-        .map_err(|e| format!("recipient address: {e}"))?;
-    lettre::address::Envelope::new(from, vec![to]).map_err(|e| e.to_string())
+    smarthost::Envelope::new(&row.mail_from, &row.rcpt_to)
 }
 
 /// What became of a message, for [`OnOutcome`].

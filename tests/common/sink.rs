@@ -27,6 +27,9 @@ pub struct SinkState {
     /// Close each connection right after answering a message, without a word: a server that
     /// dropped an idle client.
     pub hang_up_after_message: std::sync::atomic::AtomicBool,
+    /// Leave PIPELINING out of the EHLO reply, as an older server would; a client that sends
+    /// a command before the last one's reply then gets "503 pipelining not offered".
+    pub no_pipelining: std::sync::atomic::AtomicBool,
 }
 
 /// A running sink.
@@ -74,6 +77,10 @@ impl Sink {
             .store(hang_up, Ordering::SeqCst);
     }
 
+    pub fn set_pipelining(&self, offered: bool) {
+        self.state.no_pipelining.store(!offered, Ordering::SeqCst);
+    }
+
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.state.connections.load(Ordering::SeqCst)
@@ -106,8 +113,15 @@ async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::i
             return Ok(());
         }
         let upper = line.to_ascii_uppercase();
-        let reply = if upper.starts_with("EHLO") {
-            "250-sink\r\n250 8BITMIME\r\n".to_owned()
+        let pipelining = !state.no_pipelining.load(Ordering::SeqCst);
+        let reply = if !pipelining && !s.buffer().is_empty() {
+            "503 5.5.0 pipelining not offered\r\n".to_owned()
+        } else if upper.starts_with("EHLO") {
+            if pipelining {
+                "250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n".to_owned()
+            } else {
+                "250-sink\r\n250 8BITMIME\r\n".to_owned()
+            }
         } else if upper.starts_with("MAIL FROM:") {
             from = addr(&line);
             to.clear();
