@@ -2,8 +2,9 @@
 //! message around them.
 //!
 //! Headers are written by [`crate::mail::write`], which encodes display names and subjects,
-//! so a pseudonym or a subject can never inject a header. From is always one of our own addresses (DMARC-safe
-//! "via"); every message carries our loop marker, and automatic ones say so (RFC 3834).
+//! so a pseudonym or a subject can never inject a header. From is always one of our own
+//! addresses (DMARC-safe "via"); every message carries our loop marker, and automatic ones say
+//! so (RFC 3834).
 
 use askama::Template;
 

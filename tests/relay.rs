@@ -6,8 +6,7 @@ mod common;
 use common::TestApp;
 use common::sink::Sink;
 use nonono::config::{Config, Transport};
-use nonono::relay::smarthost::Envelope;
-use nonono::relay::{Delivery, Smarthost};
+use nonono::relay::{Delivery, Envelope, Smarthost};
 
 async fn app_with_smarthost(sink: &Sink) -> TestApp {
     app_with_smarthost_and(sink, |_| {}).await

@@ -18,7 +18,7 @@ use crate::pipeline::PipelineError;
 use crate::store::{MessageOrigin, OutboundRow, Shared, Tx};
 pub use dkim::Signer;
 pub use retry::Delivery;
-pub use smarthost::Smarthost;
+pub use smarthost::{Envelope, Smarthost};
 
 /// Where outbound mail goes.
 pub enum Transport {
@@ -64,17 +64,13 @@ impl Transport {
                     Err(e) => Delivery::Temporary(format!("{}: {e}", path.display())),
                 }
             }
-            Transport::Smtp(smarthost) => match envelope(row) {
+            // An empty sender is the null sender `<>`: nothing may bounce back.
+            Transport::Smtp(smarthost) => match Envelope::new(&row.mail_from, &row.rcpt_to) {
                 Ok(envelope) => smarthost.deliver(&envelope, raw).await,
                 Err(e) => Delivery::Permanent(e),
             },
         }
     }
-}
-
-fn envelope(row: &OutboundRow) -> Result<smarthost::Envelope, String> {
-    // An empty sender is the null sender `<>`: nothing may bounce back.
-    smarthost::Envelope::new(&row.mail_from, &row.rcpt_to)
 }
 
 /// What became of a message, for [`OnOutcome`].
