@@ -85,7 +85,9 @@ impl MessageWriter {
         self.raw("MIME-Version", "1.0");
         self.raw("Content-Type", "text/plain; charset=utf-8");
         let ascii = body.is_ascii();
-        if ascii && body.lines().all(|l| l.len() <= LINE) {
+        // 7bit only for lines of printable text: a stray CR or control character is encoded.
+        let printable = |l: &str| l.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
+        if ascii && body.lines().all(|l| l.len() <= LINE && printable(l)) {
             self.raw("Content-Transfer-Encoding", "7bit");
             self.out.extend_from_slice(b"\r\n");
             crlf_lines(body, &mut self.out);
@@ -314,6 +316,16 @@ mod tests {
         assert_eq!(
             m.from().unwrap().first().unwrap().name(),
             Some("Matti M. via nonono")
+        );
+    }
+
+    #[test]
+    fn a_stray_carriage_return_is_encoded_not_sent_bare() {
+        let raw = written(None, "x", "one\rtwo\r\nthree\n");
+        let text = String::from_utf8(raw).unwrap();
+        assert!(
+            text.contains("quoted-printable\r\n\r\none=0Dtwo\r\nthree\r\n"),
+            "{text}"
         );
     }
 
