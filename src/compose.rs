@@ -11,7 +11,6 @@ use askama::Template;
 use crate::config::{Config, Language};
 use crate::mail::parse::LOOP_HEADER;
 use crate::mail::reply::{MARKER_EN, MARKER_FI};
-pub use crate::mail::write::one_line;
 use crate::mail::write::{BadAddress, MessageWriter};
 
 /// Why a message could not be built.

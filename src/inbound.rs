@@ -640,7 +640,7 @@ impl Session {
         };
         let mut raw = format!(
             "Received: from {} ([{}])\r\n\tby {} (nonono) with ESMTP;\r\n\t{}\r\n",
-            crate::compose::one_line(&helo),
+            crate::mail::write::one_line(&helo),
             self.peer.ip(),
             self.config().domain,
             crate::clock::rfc3339(now)

@@ -919,14 +919,14 @@ fn new_feedback(
         (None, Tag::Known { slug, title }) => (config.provider(&slug), String::new(), title),
         // "Any service": feedback about a company not registered yet is published anyway and
         // waits for the company to be registered.
-        (None, Tag::Unknown { tag, title }) => (None, compose::one_line(&tag), title),
+        (None, Tag::Unknown { tag, title }) => (None, mail::write::one_line(&tag), title),
         (None, Tag::Missing) => {
             help(tx, ctx, msg, &sender)?;
             return Ok("no company tag: kept, help sent".into());
         }
     };
     let company_name = provider.map_or(company_name, |p| p.name.clone());
-    let title = compose::one_line(&title);
+    let title = mail::write::one_line(&title);
     let title = if title.is_empty() {
         untitled(config.language).to_owned()
     } else {

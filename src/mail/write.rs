@@ -138,28 +138,21 @@ impl MessageWriter {
         self.out.push(b':');
         let mut room = (76 - overhead).saturating_sub(name.len() + 2).max(12);
         let mut word: Vec<u8> = Vec::with_capacity(WORD);
-        let mut piece: Vec<u8> = Vec::with_capacity(12);
         let mut buf = [0u8; 4];
         let mut chars = value.chars().peekable();
         while let Some(c) = chars.next() {
-            // A character's bytes stay in one word: a decoder may decode each word alone.
-            piece.clear();
+            // A character's bytes stay in one word (a decoder may decode each word alone): a
+            // word is closed while the longest character, 12 bytes encoded, still fits.
             for &b in c.encode_utf8(&mut buf).as_bytes() {
                 match b {
-                    b' ' => piece.push(b'_'),
+                    b' ' => word.push(b'_'),
                     b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'!' | b'*' | b'+' | b'-' | b'/' => {
-                        piece.push(b)
+                        word.push(b)
                     }
-                    _ => piece.extend_from_slice(&[
-                        b'=',
-                        HEX[usize::from(b >> 4)],
-                        HEX[usize::from(b & 15)],
-                    ]),
+                    _ => word.extend_from_slice(&hex_escape(b)),
                 }
             }
-            word.extend_from_slice(&piece);
-            let full = chars.peek().is_none_or(|_| word.len() + 12 > room);
-            if full {
+            if chars.peek().is_none_or(|_| word.len() + 12 > room) {
                 self.out.push(b' ');
                 self.out.extend_from_slice(OPEN);
                 self.out.extend_from_slice(&word);
@@ -174,7 +167,11 @@ impl MessageWriter {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
+/// `=XX`, how both encodings write a byte they do not write as it is.
+fn hex_escape(b: u8) -> [u8; 3] {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    [b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]
+}
 
 /// Control characters and line breaks removed: header text is always one line.
 pub fn one_line(s: &str) -> String {
@@ -203,26 +200,37 @@ fn is_atext(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
 }
 
-/// An ASCII `local@domain` that stands in a header without quoting: a dot-atom local part and
-/// a domain of letters, digits, hyphens and dots (or an address literal).
+/// An ASCII `local@domain` that stands in a header and an SMTP command without quoting: a
+/// dot-atom local part and a domain name (or an address literal).
 pub fn is_address(address: &str) -> bool {
     let Some((local, domain)) = address.rsplit_once('@') else {
         return false;
-    };
-    let dot_atom = |s: &str, ok: fn(u8) -> bool| {
-        !s.is_empty()
-            && s.split('.')
-                .all(|part| !part.is_empty() && part.bytes().all(ok))
     };
     let literal = domain.len() > 2
         && domain.starts_with('[')
         && domain.ends_with(']')
         && domain[1..domain.len() - 1]
             .bytes()
-            .all(|b| b.is_ascii_hexdigit() || b".:".contains(&b) || b.is_ascii_alphabetic());
+            .all(|b| b.is_ascii_alphanumeric() || b".:".contains(&b));
     address.len() <= 254
-        && dot_atom(local, is_atext)
-        && (literal || dot_atom(domain, |b| b.is_ascii_alphanumeric() || b == b'-'))
+        && !local.is_empty()
+        && local
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(is_atext))
+        && (literal || is_domain(domain))
+}
+
+/// A domain name: dot-separated labels of ASCII letters, digits and hyphens.
+pub fn is_domain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// The text with every line ended by CRLF.
@@ -259,7 +267,7 @@ fn quoted_printable(text: &str, out: &mut Vec<u8>) {
                 out.push(b);
                 column += 1;
             } else {
-                out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+                out.extend_from_slice(&hex_escape(b));
                 column += 3;
             }
         }
