@@ -72,7 +72,8 @@ impl std::fmt::Display for Reply {
 enum Failure {
     /// The server answered no: the message, not the connection, is at fault.
     Refused(Reply),
-    /// The connection broke or the server is closing it (421) before it answered the message.
+    /// The connection broke, the server did not speak SMTP, or it is closing the connection
+    /// (421), before it answered the message.
     Lost(String),
 }
 
@@ -91,53 +92,45 @@ struct Connection {
 
 impl Connection {
     /// Connects, reads the greeting and says EHLO (HELO if EHLO is refused).
-    async fn open(addr: &str, hello: &str) -> Result<Connection, String> {
+    async fn open(addr: &str, hello: &str) -> Result<Connection, Failure> {
         let stream = TcpStream::connect(addr)
             .await
-            .map_err(|e| format!("connecting to the smarthost {addr}: {e}"))?;
+            .map_err(|e| Failure::Lost(format!("connecting to the smarthost {addr}: {e}")))?;
         // Every write is a whole step of the dialogue: nothing to gain from Nagle's delay.
-        stream
-            .set_nodelay(true)
-            .map_err(|e| format!("smarthost socket: {e}"))?;
+        stream.set_nodelay(true)?;
         let mut conn = Connection {
             stream: BufReader::new(stream),
             pipelining: false,
         };
-        let greeted = async {
-            let greeting = conn.reply().await?;
-            if greeting.code != 220 {
-                return Err(format!("greeting the smarthost {addr}: {greeting}"));
-            }
-            let ehlo = conn.command(&format!("EHLO {hello}\r\n")).await?;
-            if ehlo.code == 250 {
-                conn.pipelining = ehlo
-                    .text
-                    .split('\n')
-                    .any(|line| line.trim().eq_ignore_ascii_case("PIPELINING"));
-                return Ok(());
-            }
+        let refused =
+            |reply: Reply| Failure::Lost(format!("greeting the smarthost {addr}: {reply}"));
+        let greeting = conn.reply().await?;
+        if greeting.code != 220 {
+            return Err(refused(greeting));
+        }
+        let ehlo = conn.command(&format!("EHLO {hello}\r\n")).await?;
+        if ehlo.code == 250 {
+            conn.pipelining = ehlo
+                .text
+                .split('\n')
+                .any(|line| line.trim().eq_ignore_ascii_case("PIPELINING"));
+        } else {
             let helo = conn.command(&format!("HELO {hello}\r\n")).await?;
             if helo.code != 250 {
-                return Err(format!("greeting the smarthost {addr}: {helo}"));
+                return Err(refused(helo));
             }
-            Ok(())
-        };
-        greeted.await?;
+        }
         Ok(conn)
     }
 
     /// Writes `command` and reads its reply.
-    async fn command(&mut self, command: &str) -> Result<Reply, String> {
-        self.stream
-            .get_mut()
-            .write_all(command.as_bytes())
-            .await
-            .map_err(|e| format!("connection to the smarthost: {e}"))?;
+    async fn command(&mut self, command: &str) -> Result<Reply, Failure> {
+        self.stream.get_mut().write_all(command.as_bytes()).await?;
         self.reply().await
     }
 
     /// Reads one reply, all its lines.
-    async fn reply(&mut self) -> Result<Reply, String> {
+    async fn reply(&mut self) -> Result<Reply, Failure> {
         let mut text = String::new();
         let mut line = Vec::new();
         loop {
@@ -145,10 +138,9 @@ impl Connection {
             let read = (&mut self.stream)
                 .take(REPLY_LINE as u64)
                 .read_until(b'\n', &mut line)
-                .await
-                .map_err(|e| format!("connection to the smarthost: {e}"))?;
+                .await?;
             if read == 0 {
-                return Err("the smarthost closed the connection".into());
+                return Err(Failure::Lost("the smarthost closed the connection".into()));
             }
             let line = String::from_utf8_lossy(&line);
             let line = line.trim_end();
@@ -156,7 +148,7 @@ impl Connection {
                 .get(..3)
                 .and_then(|c| c.parse::<u16>().ok())
                 .filter(|c| (200..600).contains(c))
-                .ok_or_else(|| format!("the smarthost answered {line:?}"))?;
+                .ok_or_else(|| Failure::Lost(format!("the smarthost answered {line:?}")))?;
             if !text.is_empty() {
                 text.push('\n');
             }
@@ -182,11 +174,11 @@ impl Connection {
                 .write_all(commands.concat().as_bytes())
                 .await?;
             for _ in &commands {
-                replies.push(self.reply().await.map_err(Failure::Lost)?);
+                replies.push(self.reply().await?);
             }
         } else {
             for command in &commands {
-                let reply = self.command(command).await.map_err(Failure::Lost)?;
+                let reply = self.command(command).await?;
                 let refused = !reply.is_positive();
                 replies.push(reply);
                 if refused {
@@ -197,7 +189,7 @@ impl Connection {
         if let Some(i) = replies.iter().position(|r| !r.is_positive()) {
             // A pipelining server may take DATA all the same: end it empty (RFC 2920 §3.1).
             if replies.get(2).is_some_and(|data| data.code == 354) {
-                self.command(".\r\n").await.map_err(Failure::Lost)?;
+                self.command(".\r\n").await?;
             }
             return Err(refused(replies.swap_remove(i)));
         }
@@ -205,7 +197,7 @@ impl Connection {
             return Err(refused(replies.swap_remove(2)));
         }
         self.stream.get_mut().write_all(&dot_stuffed(raw)).await?;
-        let reply = self.reply().await.map_err(Failure::Lost)?;
+        let reply = self.reply().await?;
         if reply.code / 100 == 2 {
             Ok(())
         } else {
@@ -273,10 +265,8 @@ impl Smarthost {
                     outcome => return outcome,
                 }
             }
-            match Connection::open(&self.addr, &self.hello).await {
-                Ok(conn) => self.send(conn, envelope, raw).await,
-                Err(e) => Err(Failure::Lost(e)),
-            }
+            let conn = Connection::open(&self.addr, &self.hello).await?;
+            self.send(conn, envelope, raw).await
         };
         match tokio::time::timeout(TIMEOUT, attempt).await {
             Ok(Ok(())) => Delivery::Sent,
