@@ -549,4 +549,21 @@ mod tests {
             assert!(problems.contains(key), "{key} missing from {problems}");
         }
     }
+
+    #[test]
+    fn a_route_our_mail_could_not_be_addressed_to_is_refused_here() {
+        let c = Config::parse(
+            r#"
+            [[providers]]
+            slug = "elisa"
+            name = "Elisa"
+            routes = ["asiakas,palvelu@elisa.example"]
+            "#,
+        )
+        .unwrap();
+        assert!(
+            c.validate().join("\n").contains("providers[0].routes:"),
+            "accepted here, it would fail every forward when the mail is written"
+        );
+    }
 }
