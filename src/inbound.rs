@@ -638,14 +638,7 @@ impl Session {
             peer: self.peer.ip().to_string(),
             helo: helo.clone(),
         };
-        let mut raw = format!(
-            "Received: from {} ([{}])\r\n\tby {} (nonono) with ESMTP;\r\n\t{}\r\n",
-            crate::mail::write::one_line(&helo),
-            self.peer.ip(),
-            self.config().domain,
-            crate::clock::rfc3339(now)
-        )
-        .into_bytes();
+        let mut raw = received(&helo, self.peer.ip(), &self.config().domain, now).into_bytes();
         raw.extend_from_slice(&message);
         let size = raw.len();
         match self
@@ -703,5 +696,51 @@ fn protocol_error(e: &ProtoError) -> String {
             format!("555 5.5.4 Unsupported parameter {param}\r\n")
         }
         _ => "500 5.5.0 Command not understood\r\n".into(),
+    }
+}
+
+/// The trace line a receiving server puts on top of a message (RFC 5321 4.4), dated as a mail
+/// date (RFC 5322 3.6.7) so that mail readers can read it.
+fn received(helo: &str, peer: std::net::IpAddr, domain: &str, now: i64) -> String {
+    format!(
+        "Received: from {} ([{peer}])\r\n\tby {domain} (nonono) with ESMTP;\r\n\t{}\r\n",
+        crate::mail::write::one_line(helo),
+        crate::clock::rfc5322(now)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use mail_parser::{HeaderValue, MessageParser};
+
+    #[test]
+    fn the_received_line_is_read_back_with_its_date() {
+        let mut raw = super::received(
+            "mail.example.fi",
+            [192, 0, 2, 7].into(),
+            "gw.example",
+            1_795_960_800,
+        )
+        .into_bytes();
+        raw.extend_from_slice(b"Subject: [Elisa] Hei\r\n\r\nTeksti\r\n");
+        let message = MessageParser::default().parse(&raw).unwrap();
+        let HeaderValue::Received(received) = message.header("Received").unwrap() else {
+            panic!(
+                "not read as a Received line: {:?}",
+                message.header("Received")
+            );
+        };
+        assert_eq!(
+            received.from().map(|h| h.to_string()).as_deref(),
+            Some("mail.example.fi")
+        );
+        assert_eq!(
+            received.by().map(|h| h.to_string()).as_deref(),
+            Some("gw.example")
+        );
+        assert_eq!(
+            received.date().map(|d| d.to_timestamp()),
+            Some(1_795_960_800)
+        );
     }
 }
