@@ -4,9 +4,12 @@
 //! latency figures).
 //!
 //! ```text
-//! cargo bench --bench smtp_load -- ADDR SESSIONS BYTES (MESSAGES | SECONDSs) [RCPT]
+//! cargo bench --bench smtp_load -- ADDR SESSIONS BYTES (MESSAGES | SECONDSs) [RCPT] [--rate N]
 //! ```
-//! Each message has its own sender, so a gateway does its whole work for every one.
+//! Each message has its own sender, so a gateway does its whole work for every one. Without
+//! `--rate` every session sends its next message as soon as the last is taken (a flood); with
+//! it the sessions together offer N messages a second, evenly spaced, as steady traffic does
+//! (a session that falls behind its schedule sends at once until it has caught up).
 //! prints `sent=N secs=S rate=R p50_ms=.. p99_ms=.. max_ms=.. errors=E`.
 
 use std::time::{Duration, Instant};
@@ -23,12 +26,18 @@ enum Amount {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args: Vec<String> = std::env::args()
+    let mut args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    let rate: Option<f64> = args.iter().position(|a| a == "--rate").map(|at| {
+        let rate = args.get(at + 1).and_then(|r| r.parse().ok());
+        args.drain(at..(at + 2).min(args.len()));
+        rate.filter(|r| *r > 0.0)
+            .expect("--rate takes messages a second, over 0")
+    });
     let [addr, sessions, bytes, amount, rest @ ..] = args.as_slice() else {
-        eprintln!("usage: smtp_load ADDR SESSIONS BYTES (MESSAGES | SECONDSs) [RCPT]");
+        eprintln!("usage: smtp_load ADDR SESSIONS BYTES (MESSAGES | SECONDSs) [RCPT] [--rate N]");
         std::process::exit(2);
     };
     let sessions: usize = sessions.parse().expect("SESSIONS");
@@ -50,9 +59,14 @@ async fn main() {
             }
             other => other,
         };
+        // Session s sends its k-th message at (k * sessions + s) / rate seconds.
+        let pace = rate.map(|r| Pace {
+            first: Duration::from_secs_f64(session as f64 / r),
+            every: Duration::from_secs_f64(sessions as f64 / r),
+        });
         let (addr, rcpt) = (addr.clone(), rcpt.clone());
         tasks.push(tokio::spawn(async move {
-            run_session(session, &addr, &rcpt, bytes, share, started).await
+            run_session(session, &addr, &rcpt, bytes, share, pace, started).await
         }));
     }
     let (mut latencies, mut errors) = (Vec::new(), 0usize);
@@ -78,14 +92,23 @@ async fn main() {
     );
 }
 
-/// One connection sending its share, message after message. Returns each accept latency and
-/// how many messages were refused or lost with the connection (it reconnects after those).
+/// When a paced session sends: its first message after `first`, then one every `every`.
+#[derive(Clone, Copy)]
+struct Pace {
+    first: Duration,
+    every: Duration,
+}
+
+/// One connection sending its share, message after message (on its schedule, if paced).
+/// Returns each accept latency and how many messages were refused or lost with the connection
+/// (it reconnects after those).
 async fn run_session(
     session: usize,
     addr: &str,
     rcpt: &str,
     bytes: usize,
     amount: Amount,
+    pace: Option<Pace>,
     started: Instant,
 ) -> (Vec<Duration>, usize) {
     let (mut latencies, mut errors) = (Vec::new(), 0);
@@ -107,6 +130,13 @@ async fn run_session(
             continue;
         }
         while more(latencies.len()) {
+            if let Some(pace) = pace {
+                let due = pace.first + pace.every * (latencies.len() + errors) as u32;
+                tokio::time::sleep_until((started + due).into()).await;
+                if !more(latencies.len()) {
+                    break;
+                }
+            }
             // Every message from its own writer, so the receiving side does all its work for
             // each (a gateway holds a sender that writes faster than a person).
             let sender = format!("load-{session}-{}@client.example", latencies.len() + errors);
