@@ -60,21 +60,21 @@ def memory_and_soak():
     rss = (work / "rss_kb").read_text().strip() if (work / "rss_kb").exists() else ""
     if rss:
         print(f"nonono peak resident memory over the whole run: **{int(rss) / 1024:.0f} MB**\n")
-    soak = work / "soak.csv"
-    if not soak.exists():
-        return
-    print("### Soak: 8 sessions, 2 KB, steady load\n")
-    text = (work / "soak.txt").read_text().strip() if (work / "soak.txt").exists() else ""
-    if text:
-        print(f"`{text}`\n")
-    print("| t (s) | accepted | pipeline backlog | pipeline lag s | outbox pending | RSS MB |")
-    print("|---|---|---|---|---|---|")
-    for row in csv.DictReader(soak.open()):
-        rss = f"{int(row['rss_kb']) / 1024:.0f}" if row.get("rss_kb") else "–"
-        print(f"| {row['t_s']} | {row['accepted']} | {row['pipeline_pending']} "
-              f"| {row['pipeline_lag_s']} | {row['outbox_pending']} | {rss} |")
-    print()
-
+    for name, title in (("flood", "full load"), ("steady", "steady traffic")):
+        soak = work / f"soak-{name}.csv"
+        if not soak.exists():
+            continue
+        print(f"### Soak, {title}: 8 sessions, 2 KB\n")
+        text = work / f"soak-{name}.txt"
+        if text.exists():
+            print(f"`{text.read_text().strip()}`\n")
+        print("| t (s) | accepted | pipeline backlog | pipeline lag s | outbox pending | RSS MB |")
+        print("|---|---|---|---|---|---|")
+        for row in csv.DictReader(soak.open()):
+            rss = f"{int(row['rss_kb']) / 1024:.0f}" if row.get("rss_kb") else "–"
+            print(f"| {row['t_s']} | {row['accepted']} | {row['pipeline_pending']} "
+                  f"| {row['pipeline_lag_s']} | {row['outbox_pending']} | {rss} |")
+        print()
 
 rates()
 latency()

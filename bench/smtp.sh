@@ -5,14 +5,16 @@
 #     instance queueing durably, and nonono (250 after the group commit);
 #   - accept latency (p50/p99 from `.` to `250`) with our load client, for all three;
 #   - nonono's peak resident memory throughout;
-#   - a soak: nonono under full load for SOAK seconds, every message from its own writer (so the
-#     pipeline does its whole work: thread, forward, acknowledgement), sampling the backlog.
+#   - two soaks of SOAK seconds, every message from its own writer (so the pipeline does its
+#     whole work: thread, forward, acknowledgement), sampling the backlog: one at full load
+#     (flow control sets the pace), one at a steady rate (Postfix's durable rate in this run,
+#     or STEADY messages a second).
 #
 #   bench/smtp.sh                  # the full run, ~20 min; report in $WORK/report.md
 #   MSGS=2000 REPS=1 SOAK=60 bench/smtp.sh     # a quick look
 #
 # Needs root for the Postfix instance (installs the `postfix` package if it is missing) and
-# the scripts in ../shared/bench (ANCHORS). Knobs: MSGS [5000] REPS [2] SOAK [300] WORK.
+# the scripts in ../shared/bench (ANCHORS). Knobs: MSGS [5000] REPS [2] SOAK [300] STEADY WORK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -116,23 +118,49 @@ latency postfix-discard "$POSTFIX_ADDR"
 "$ANCHORS/postfix_instance.sh" stop "$WORK/postfix-lat" >/dev/null
 latency nonono "$NONONO_ADDR"
 
-log "soak: ${SOAK}s at 8 sessions, 2 KB"
-echo "t_s,accepted,pipeline_pending,pipeline_lag_s,outbox_pending,rss_kb" >"$WORK/soak.csv"
-(
-    t=0
-    while [ $t -le "$SOAK" ]; do
-        echo "$t,$(metric nonono_smtp_accepted_total),$(metric nonono_pipeline_backlog),$(metric nonono_pipeline_lag_seconds),$(metric nonono_outbox_pending),$(awk '/VmRSS/{print $2}' /proc/$NONONO_PID/status)" >>"$WORK/soak.csv"
-        sleep 10
-        t=$((t + 10))
-    done
-) &
-SAMPLER=$!
-soak=$(load "$NONONO_ADDR" 8 2048 "${SOAK}s" "$RCPT")
-wait "$SAMPLER" || true
-log "soak: $soak"
-drained=0
-until [ "$(metric nonono_pipeline_backlog)" = 0 ] || [ $drained -ge 600 ]; do sleep 1; drained=$((drained + 1)); done
-echo "$soak drain_s=$drained" >"$WORK/soak.txt"
+# A soak: SOAK seconds of 8 sessions sending 2 KB mail, each message from its own writer,
+# sampling the pipeline every 10 s; it starts with the pipeline caught up.
+soak() { # NAME [--rate N]
+    local name=$1 line waited=0
+    shift
+    until [ "$(metric nonono_pipeline_backlog)" = 0 ] && [ "$(metric nonono_outbox_pending)" = 0 ] ||
+        [ $waited -ge 600 ]; do sleep 1; waited=$((waited + 1)); done
+    log "soak $name: ${SOAK}s at 8 sessions, 2 KB $*"
+    echo "t_s,accepted,pipeline_pending,pipeline_lag_s,outbox_pending,rss_kb" >"$WORK/soak-$name.csv"
+    (
+        t=0
+        while [ $t -le "$SOAK" ]; do
+            echo "$t,$(metric nonono_smtp_accepted_total),$(metric nonono_pipeline_backlog),$(metric nonono_pipeline_lag_seconds),$(metric nonono_outbox_pending),$(awk '/VmRSS/{print $2}' /proc/$NONONO_PID/status)" >>"$WORK/soak-$name.csv"
+            sleep 10
+            t=$((t + 10))
+        done
+    ) &
+    local sampler=$!
+    line=$(load "$NONONO_ADDR" 8 2048 "${SOAK}s" "$RCPT" "$@")
+    log "soak $name: $line"
+    # How long the backlog left at the end takes to work off.
+    waited=0
+    until [ "$(metric nonono_pipeline_backlog)" = 0 ] || [ $waited -ge 600 ]; do sleep 1; waited=$((waited + 1)); done
+    echo "$line drain_s=$waited" >"$WORK/soak-$name.txt"
+    wait "$sampler" || true
+}
+
+# Full load: as fast as the senders are answered (flow control sets the pace).
+soak flood
+# Steady traffic at the rate Postfix took durably at 8 sessions and 2 KB in this run
+# (STEADY overrides): nonono doing its whole work for mail arriving as fast as Postfix
+# only queues it.
+STEADY=${STEADY:-$(python3 - "$WORK/rates-2048/results.csv" <<'PY'
+import csv, statistics, sys
+try:
+    rates = [float(r["msgs_per_s"]) for r in csv.DictReader(open(sys.argv[1]))
+             if r["target"] == "postfix-discard" and r["sessions"] == "8" and r["rc"] == "0"]
+    print(round(statistics.median(rates)) if rates else 1000)
+except OSError:
+    print(1000)
+PY
+)}
+soak steady --rate "$STEADY"
 stop_nonono
 
 python3 "$REPO/bench/report.py" "$WORK" | tee "$WORK/report.md"
