@@ -324,7 +324,7 @@ async fn index(State(archive): State<Archive>, request: HeaderMap) -> Result<Res
     let (threads, figures) = read(&archive, move |s| {
         let figures = slugs
             .iter()
-            .map(|slug| s.overview_figures(slug, now))
+            .map(|slug| s.figures(slug, now))
             .collect::<crate::store::Result<Vec<_>>>()?;
         Ok((s.latest_threads(20)?, figures))
     })

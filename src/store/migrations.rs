@@ -263,4 +263,40 @@ INSERT INTO posts_fts (rowid, title, body)
     SELECT p.id, t.title, p.body FROM posts p JOIN threads t ON t.id = p.thread_id
     WHERE t.held IS NULL AND p.removed IS NULL;
 "#,
+    // 15: each thread counts its official answers (and templates among them), kept by
+    // triggers on every way a post comes, changes or goes, so a company's figures read them
+    // from the thread figures' covering index. Counting them by joining the company's threads
+    // to their posts cost a company page 3 ms at 1,000 threads, growing with every thread.
+    r#"
+ALTER TABLE threads ADD COLUMN answers INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE threads ADD COLUMN template_answers INTEGER NOT NULL DEFAULT 0;
+UPDATE threads SET (answers, template_answers) = (
+        SELECT count(*), coalesce(sum(template), 0) FROM posts
+        WHERE thread_id = threads.id AND kind = 'official' AND removed IS NULL)
+    WHERE id IN (SELECT thread_id FROM posts WHERE kind = 'official' AND removed IS NULL);
+CREATE TRIGGER posts_answer_added AFTER INSERT ON posts
+    WHEN new.kind = 'official' AND new.removed IS NULL
+BEGIN
+    UPDATE threads SET answers = answers + 1, template_answers = template_answers + new.template
+    WHERE id = new.thread_id;
+END;
+CREATE TRIGGER posts_answer_changed AFTER UPDATE OF removed, template ON posts
+    WHEN new.kind = 'official'
+BEGIN
+    UPDATE threads SET
+        answers = answers + (new.removed IS NULL) - (old.removed IS NULL),
+        template_answers = template_answers + (new.removed IS NULL AND new.template)
+                                            - (old.removed IS NULL AND old.template)
+    WHERE id = new.thread_id;
+END;
+CREATE TRIGGER posts_answer_deleted AFTER DELETE ON posts
+    WHEN old.kind = 'official' AND old.removed IS NULL
+BEGIN
+    UPDATE threads SET answers = answers - 1, template_answers = template_answers - old.template
+    WHERE id = old.thread_id;
+END;
+DROP INDEX threads_figures;
+CREATE INDEX threads_figures ON threads(provider, held, first_answer_at, due_at, first_auto_at,
+    solved, answers, template_answers);
+"#,
 ];

@@ -1238,6 +1238,118 @@ mod tests {
         assert_eq!(hits("odottava"), 0);
     }
 
+    /// Takes a store back to before migration 15 (threads counting their answers).
+    const BEFORE_ANSWER_COUNTS: &str = "
+        DROP TRIGGER posts_answer_added;
+        DROP TRIGGER posts_answer_changed;
+        DROP TRIGGER posts_answer_deleted;
+        DROP INDEX threads_figures;
+        CREATE INDEX threads_figures ON threads(provider, held, first_answer_at, due_at,
+            first_auto_at, solved);
+        ALTER TABLE threads DROP COLUMN answers;
+        ALTER TABLE threads DROP COLUMN template_answers;";
+
+    #[test]
+    fn a_companys_answer_counts_follow_its_official_posts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        let env = testing::envelope("matti@example.fi");
+        let journal_id = store
+            .journal_append(&[Arrival::new(&env, b"x", 1)])
+            .unwrap()[0];
+        let elisa_thread = |tx: &Tx<'_>, held| {
+            tx.create_thread(&NewThread {
+                provider: Some("elisa"),
+                company: "Elisa",
+                title: "Lasku",
+                route: None,
+                route_label: None,
+                journal_id,
+                created_at: 1,
+                due_at: None,
+                held,
+            })
+            .unwrap()
+        };
+        let answer = |tx: &Tx<'_>, thread_id| {
+            tx.add_post(&NewPost {
+                thread_id,
+                participant_id: None,
+                journal_id: None,
+                kind: PostKind::Official,
+                author: "Elisa",
+                body: "Hei, korjasimme laskun.",
+                trimmed: "Hei, korjasimme laskun.",
+                uncut: false,
+                attachments: 0,
+                message_id: None,
+                created_at: 2,
+                evidence: None,
+            })
+            .unwrap()
+        };
+        // What the figures counted before threads kept the counts: the join, as the oracle.
+        let counts = |store: &Store| {
+            let joined: (i64, i64) = store
+                .conn
+                .one(
+                    "SELECT count(*), coalesce(sum(p.template), 0)
+                     FROM threads t JOIN posts p ON p.thread_id = t.id
+                     WHERE t.provider = 'elisa' AND t.held IS NULL AND p.kind = 'official'
+                       AND p.removed IS NULL",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            let f = store.figures("elisa", 3).unwrap();
+            assert_eq!((f.answers, f.template_answers), joined);
+            joined
+        };
+
+        let tx = store.begin().unwrap();
+        let open = elisa_thread(&tx, None);
+        let first = answer(&tx, open);
+        let second = answer(&tx, open);
+        post(&tx, open, "Kiitos!");
+        let held = elisa_thread(&tx, Some("confirmation"));
+        answer(&tx, held);
+        // An entry undone takes its answer with it.
+        tx.begin_entry().unwrap();
+        answer(&tx, open);
+        tx.undo_entry().unwrap();
+        tx.commit().unwrap();
+        assert_eq!(counts(&store), (2, 0));
+
+        let tx = store.begin().unwrap();
+        tx.mark_template(second).unwrap();
+        tx.release(held).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(counts(&store), (3, 1));
+
+        // A store of version 14 counts its threads' answers once, as it is upgraded.
+        store
+            .conn
+            .execute_batch(&format!("{BEFORE_ANSWER_COUNTS} PRAGMA user_version = 14;"))
+            .unwrap();
+        drop(store);
+        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        assert_eq!(counts(&store), (3, 1));
+
+        store.remove_post(second, "syy", 4).unwrap();
+        assert_eq!(counts(&store), (2, 0));
+        store.remove_thread(open, "syy", 5).unwrap();
+        assert_eq!(counts(&store), (1, 0));
+        assert!(store.remove_post(first, "syy", 6).is_ok());
+        assert_eq!(counts(&store), (1, 0));
+
+        let tx = store.begin().unwrap();
+        let waiting = elisa_thread(&tx, Some("confirmation"));
+        answer(&tx, waiting);
+        tx.commit().unwrap();
+        assert_eq!(store.purge_held(i64::MAX).unwrap(), 1);
+        assert_eq!(counts(&store), (1, 0));
+    }
+
     #[test]
     fn pending_entries_come_in_batches_bounded_by_count_and_bytes() {
         let dir = tempfile::tempdir().unwrap();
@@ -1356,6 +1468,7 @@ mod tests {
         tx.commit().unwrap();
         store.remove_post(removed, "syy", 2).unwrap();
         // The index as version 13 left it, with a copy of every public post's text.
+        store.conn.execute_batch(BEFORE_ANSWER_COUNTS).unwrap();
         store
             .conn
             .execute_batch(

@@ -76,46 +76,28 @@ pub fn fts_query(text: &str) -> Option<String> {
 impl Store {
     /// A company's figures at `now`.
     pub fn figures(&self, provider: &str, now: i64) -> Result<Figures> {
-        self.figures_of(provider, now, true)
-    }
-
-    /// The figures the overview table shows: everything but the answer counts, which cost a
-    /// look at the company's posts.
-    pub fn overview_figures(&self, provider: &str, now: i64) -> Result<Figures> {
-        self.figures_of(provider, now, false)
-    }
-
-    fn figures_of(&self, provider: &str, now: i64, with_answers: bool) -> Result<Figures> {
-        let (threads, answered, overdue, auto_only, solved, unsolved) = self.conn.one(
-            "SELECT count(*), count(first_answer_at),
-                    coalesce(sum(first_answer_at IS NULL AND due_at < ?2), 0),
-                    coalesce(sum(first_answer_at IS NULL AND first_auto_at IS NOT NULL), 0),
-                    coalesce(sum(solved = 1), 0), coalesce(sum(solved = 0), 0)
-             FROM threads WHERE provider = ?1 AND held IS NULL",
-            params![provider, now],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
-        )?;
-        let (answers, template_answers) = if !with_answers {
-            (0, 0)
-        } else {
+        let (threads, answered, overdue, auto_only, solved, unsolved, answers, template_answers) =
             self.conn.one(
-                "SELECT count(*), coalesce(sum(p.template), 0)
-             FROM threads t JOIN posts p ON p.thread_id = t.id
-             WHERE t.provider = ?1 AND t.held IS NULL AND p.kind = 'official'
-               AND p.removed IS NULL",
-                [provider],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?
-        };
+                "SELECT count(*), count(first_answer_at),
+                        coalesce(sum(first_answer_at IS NULL AND due_at < ?2), 0),
+                        coalesce(sum(first_answer_at IS NULL AND first_auto_at IS NOT NULL), 0),
+                        coalesce(sum(solved = 1), 0), coalesce(sum(solved = 0), 0),
+                        coalesce(sum(answers), 0), coalesce(sum(template_answers), 0)
+                 FROM threads WHERE provider = ?1 AND held IS NULL",
+                params![provider, now],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                    ))
+                },
+            )?;
         Ok(Figures {
             threads,
             answered,
