@@ -1175,7 +1175,7 @@ mod tests {
 
     fn thread(tx: &Tx<'_>, journal_id: i64, held: Option<&str>) -> i64 {
         tx.create_thread(&NewThread {
-            provider: None,
+            provider: Some("elisa"),
             company: "Elisa",
             title: "Lasku",
             route: None,
@@ -1188,13 +1188,29 @@ mod tests {
         .unwrap()
     }
 
+    /// A writer's post.
     fn post(tx: &Tx<'_>, thread_id: i64, body: &str) -> i64 {
+        add_post(tx, thread_id, PostKind::Consumer, "Kirjoittaja", body)
+    }
+
+    /// The company's answer.
+    fn answer(tx: &Tx<'_>, thread_id: i64) -> i64 {
+        add_post(
+            tx,
+            thread_id,
+            PostKind::Official,
+            "Elisa",
+            "Hei, korjasimme laskun.",
+        )
+    }
+
+    fn add_post(tx: &Tx<'_>, thread_id: i64, kind: PostKind, author: &str, body: &str) -> i64 {
         tx.add_post(&NewPost {
             thread_id,
             participant_id: None,
             journal_id: None,
-            kind: PostKind::Consumer,
-            author: "Kirjoittaja",
+            kind,
+            author,
             body,
             trimmed: body,
             uncut: false,
@@ -1257,37 +1273,6 @@ mod tests {
         let journal_id = store
             .journal_append(&[Arrival::new(&env, b"x", 1)])
             .unwrap()[0];
-        let elisa_thread = |tx: &Tx<'_>, held| {
-            tx.create_thread(&NewThread {
-                provider: Some("elisa"),
-                company: "Elisa",
-                title: "Lasku",
-                route: None,
-                route_label: None,
-                journal_id,
-                created_at: 1,
-                due_at: None,
-                held,
-            })
-            .unwrap()
-        };
-        let answer = |tx: &Tx<'_>, thread_id| {
-            tx.add_post(&NewPost {
-                thread_id,
-                participant_id: None,
-                journal_id: None,
-                kind: PostKind::Official,
-                author: "Elisa",
-                body: "Hei, korjasimme laskun.",
-                trimmed: "Hei, korjasimme laskun.",
-                uncut: false,
-                attachments: 0,
-                message_id: None,
-                created_at: 2,
-                evidence: None,
-            })
-            .unwrap()
-        };
         // What the figures counted before threads kept the counts: the join, as the oracle.
         let counts = |store: &Store| {
             let joined: (i64, i64) = store
@@ -1307,11 +1292,11 @@ mod tests {
         };
 
         let tx = store.begin().unwrap();
-        let open = elisa_thread(&tx, None);
+        let open = thread(&tx, journal_id, None);
         let first = answer(&tx, open);
         let second = answer(&tx, open);
         post(&tx, open, "Kiitos!");
-        let held = elisa_thread(&tx, Some("confirmation"));
+        let held = thread(&tx, journal_id, Some("confirmation"));
         answer(&tx, held);
         // An entry undone takes its answer with it.
         tx.begin_entry().unwrap();
@@ -1343,7 +1328,7 @@ mod tests {
         assert_eq!(counts(&store), (1, 0));
 
         let tx = store.begin().unwrap();
-        let waiting = elisa_thread(&tx, Some("confirmation"));
+        let waiting = thread(&tx, journal_id, Some("confirmation"));
         answer(&tx, waiting);
         tx.commit().unwrap();
         assert_eq!(store.purge_held(i64::MAX).unwrap(), 1);
