@@ -1173,6 +1173,16 @@ mod tests {
         }
     }
 
+    /// A new store at `path` with one journal entry, for threads and posts to come from.
+    fn store_with_an_entry(path: &Path) -> (Store, i64) {
+        let mut store = Store::open(path).unwrap();
+        let env = testing::envelope("matti@example.fi");
+        let journal_id = store
+            .journal_append(&[Arrival::new(&env, b"x", 1)])
+            .unwrap()[0];
+        (store, journal_id)
+    }
+
     fn thread(tx: &Tx<'_>, journal_id: i64, held: Option<&str>) -> i64 {
         tx.create_thread(&NewThread {
             provider: Some("elisa"),
@@ -1225,11 +1235,7 @@ mod tests {
     #[test]
     fn posts_are_searchable_once_committed_and_public() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
-        let env = testing::envelope("matti@example.fi");
-        let journal_id = store
-            .journal_append(&[Arrival::new(&env, b"x", 1)])
-            .unwrap()[0];
+        let (mut store, journal_id) = store_with_an_entry(&dir.path().join("s.sqlite3"));
         let thread = |tx: &Tx<'_>, held| thread(tx, journal_id, held);
         let tx = store.begin().unwrap();
         let public = thread(&tx, None);
@@ -1268,11 +1274,7 @@ mod tests {
     #[test]
     fn a_companys_answer_counts_follow_its_official_posts() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
-        let env = testing::envelope("matti@example.fi");
-        let journal_id = store
-            .journal_append(&[Arrival::new(&env, b"x", 1)])
-            .unwrap()[0];
+        let (mut store, journal_id) = store_with_an_entry(&dir.path().join("s.sqlite3"));
         // What the figures counted before threads kept the counts: the join, as the oracle.
         let counts = |store: &Store| {
             let joined: (i64, i64) = store
@@ -1439,11 +1441,7 @@ mod tests {
     fn the_search_index_is_rebuilt_without_its_own_copy_of_the_text() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sqlite3");
-        let mut store = Store::open(&path).unwrap();
-        let env = testing::envelope("matti@example.fi");
-        let journal_id = store
-            .journal_append(&[Arrival::new(&env, b"x", 1)])
-            .unwrap()[0];
+        let (mut store, journal_id) = store_with_an_entry(&path);
         let tx = store.begin().unwrap();
         let public = thread(&tx, journal_id, None);
         post(&tx, public, "laskutusvirhe");
