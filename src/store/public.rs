@@ -76,39 +76,30 @@ pub fn fts_query(text: &str) -> Option<String> {
 impl Store {
     /// A company's figures at `now`.
     pub fn figures(&self, provider: &str, now: i64) -> Result<Figures> {
-        let (threads, answered, overdue, auto_only, solved, unsolved, answers, template_answers) =
-            self.conn.one(
-                "SELECT count(*), count(first_answer_at),
-                        coalesce(sum(first_answer_at IS NULL AND due_at < ?2), 0),
-                        coalesce(sum(first_answer_at IS NULL AND first_auto_at IS NOT NULL), 0),
-                        coalesce(sum(solved = 1), 0), coalesce(sum(solved = 0), 0),
-                        coalesce(sum(answers), 0), coalesce(sum(template_answers), 0)
-                 FROM threads WHERE provider = ?1 AND held IS NULL",
-                params![provider, now],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                    ))
-                },
-            )?;
-        Ok(Figures {
-            threads,
-            answered,
-            median_answer_secs: self.median_answer_secs(provider, answered)?,
-            overdue,
-            auto_only,
-            answers,
-            template_answers,
-            solved,
-            unsolved,
-        })
+        let mut figures = self.conn.one(
+            "SELECT count(*), count(first_answer_at),
+                    coalesce(sum(first_answer_at IS NULL AND due_at < ?2), 0),
+                    coalesce(sum(first_answer_at IS NULL AND first_auto_at IS NOT NULL), 0),
+                    coalesce(sum(answers), 0), coalesce(sum(template_answers), 0),
+                    coalesce(sum(solved = 1), 0), coalesce(sum(solved = 0), 0)
+             FROM threads WHERE provider = ?1 AND held IS NULL",
+            params![provider, now],
+            |r| {
+                Ok(Figures {
+                    threads: r.get(0)?,
+                    answered: r.get(1)?,
+                    median_answer_secs: None,
+                    overdue: r.get(2)?,
+                    auto_only: r.get(3)?,
+                    answers: r.get(4)?,
+                    template_answers: r.get(5)?,
+                    solved: r.get(6)?,
+                    unsolved: r.get(7)?,
+                })
+            },
+        )?;
+        figures.median_answer_secs = self.median_answer_secs(provider, figures.answered)?;
+        Ok(figures)
     }
 
     fn median_answer_secs(&self, provider: &str, answered: i64) -> Result<Option<i64>> {
