@@ -706,12 +706,17 @@ pub(crate) fn index_posts(conn: &Connection, which: PostsOf, id: i64) -> rusqlit
 /// what it holds to disk before every further statement of a transaction that writes it, so
 /// a statement per post wrote a segment per post, and merged them.
 fn index_post_list(conn: &Connection, ids: &[i64]) -> rusqlite::Result<usize> {
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     index_posts_where(
         conn,
         "p.id IN (SELECT value FROM json_each(?1))",
-        format!("[{list}]"),
+        id_list(ids),
     )
+}
+
+/// Ids as a JSON array, one parameter that SQL reads with `json_each`.
+fn id_list(ids: &[i64]) -> String {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("[{}]", list.join(","))
 }
 
 fn index_posts_where(

@@ -213,23 +213,19 @@ impl Store {
              FROM outbox o JOIN outbox_raw r ON r.id = o.id
              WHERE o.id IN ({due}) ORDER BY next_attempt_at, o.id"
         ))?;
-        let skip = format!(
-            "[{}]",
-            skip.iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        );
-        let rows = stmt.query_map(params![now, limit as i64, bytes, skip], |r| {
-            Ok(OutboundRow {
-                id: r.get(0)?,
-                mail_from: r.get(1)?,
-                rcpt_to: r.get(2)?,
-                raw: r.get(3)?,
-                attempts: r.get(4)?,
-                created_at: r.get(5)?,
-            })
-        })?;
+        let rows = stmt.query_map(
+            params![now, limit as i64, bytes, super::id_list(skip)],
+            |r| {
+                Ok(OutboundRow {
+                    id: r.get(0)?,
+                    mail_from: r.get(1)?,
+                    rcpt_to: r.get(2)?,
+                    raw: r.get(3)?,
+                    attempts: r.get(4)?,
+                    created_at: r.get(5)?,
+                })
+            },
+        )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
