@@ -1153,6 +1153,7 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::public::Figures;
 
     #[test]
     fn migrations_apply_once_and_a_newer_schema_is_refused() {
@@ -1265,6 +1266,16 @@ mod tests {
         assert_eq!(hits("odottava"), 0);
     }
 
+    /// Takes a store back to before migration 16 (companies' figures kept as they change).
+    const BEFORE_COMPANY_FIGURES: &str = "
+        DROP TRIGGER threads_counted;
+        DROP TRIGGER threads_recounted;
+        DROP TRIGGER threads_uncounted;
+        DROP TABLE company_figures;
+        DROP INDEX threads_overdue;
+        CREATE INDEX threads_figures ON threads(provider, held, first_answer_at, due_at,
+            first_auto_at, solved, answers, template_answers);";
+
     /// Takes a store back to before migration 15 (threads counting their answers).
     const BEFORE_ANSWER_COUNTS: &str = "
         DROP TRIGGER posts_answer_added;
@@ -1277,12 +1288,36 @@ mod tests {
         ALTER TABLE threads DROP COLUMN template_answers;";
 
     #[test]
-    fn a_companys_answer_counts_follow_its_official_posts() {
+    fn a_companys_figures_follow_its_threads_and_posts() {
         let dir = tempfile::tempdir().unwrap();
         let (mut store, journal_id) = store_with_an_entry(&dir.path().join("s.sqlite3"));
-        // What the figures counted before threads kept the counts: the join, as the oracle.
-        let counts = |store: &Store| {
-            let joined: (i64, i64) = store
+        const NOW: i64 = 3;
+        // What the figures counted before they were kept as things change: straight from the
+        // threads (the official answers by joining their posts), as the oracle.
+        let figures = |store: &Store| {
+            let mut counted = store
+                .conn
+                .one(
+                    "SELECT count(*), count(first_answer_at),
+                            coalesce(sum(first_answer_at IS NULL AND due_at < ?1), 0),
+                            coalesce(sum(first_answer_at IS NULL AND first_auto_at IS NOT NULL), 0),
+                            coalesce(sum(solved IS 1), 0), coalesce(sum(solved IS 0), 0)
+                     FROM threads WHERE provider = 'elisa' AND held IS NULL",
+                    [NOW],
+                    |r| {
+                        Ok(Figures {
+                            threads: r.get(0)?,
+                            answered: r.get(1)?,
+                            overdue: r.get(2)?,
+                            auto_only: r.get(3)?,
+                            solved: r.get(4)?,
+                            unsolved: r.get(5)?,
+                            ..Figures::default()
+                        })
+                    },
+                )
+                .unwrap();
+            (counted.answers, counted.template_answers) = store
                 .conn
                 .one(
                     "SELECT count(*), coalesce(sum(p.template), 0)
@@ -1293,9 +1328,36 @@ mod tests {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .unwrap();
-            let f = store.figures("elisa", 3).unwrap();
-            assert_eq!((f.answers, f.template_answers), joined);
-            joined
+            let kept = store.figures("elisa", NOW).unwrap();
+            counted.median_answer_secs = kept.median_answer_secs;
+            assert_eq!(kept, counted);
+            kept
+        };
+        let counts = |f: Figures| {
+            [
+                f.threads,
+                f.answered,
+                f.overdue,
+                f.auto_only,
+                f.answers,
+                f.template_answers,
+                f.solved,
+                f.unsolved,
+            ]
+        };
+        let due_thread = |tx: &Tx<'_>, provider| {
+            tx.create_thread(&NewThread {
+                provider,
+                company: "Elisa",
+                title: "Lasku",
+                route: None,
+                route_label: None,
+                journal_id,
+                created_at: 1,
+                due_at: Some(2),
+                held: None,
+            })
+            .unwrap()
         };
 
         let tx = store.begin().unwrap();
@@ -1305,41 +1367,59 @@ mod tests {
         post(&tx, open, "Kiitos!");
         let held = thread(&tx, journal_id, Some("confirmation"));
         answer(&tx, held);
-        // An entry undone takes its answer with it.
+        let late = due_thread(&tx, Some("elisa"));
+        // An entry undone takes its answer and its thread with it.
         tx.begin_entry().unwrap();
-        answer(&tx, open);
+        answer(&tx, late);
+        due_thread(&tx, Some("elisa"));
         tx.undo_entry().unwrap();
         tx.commit().unwrap();
-        assert_eq!(counts(&store), (2, 0));
+        assert_eq!(counts(figures(&store)), [2, 1, 1, 0, 2, 0, 0, 0]);
 
         let tx = store.begin().unwrap();
         tx.mark_template(second).unwrap();
         tx.release(held).unwrap();
+        tx.add_event(late, None, EVENT_AUTO_REPLY, "", NOW).unwrap();
+        tx.record_solved(open, true, NOW).unwrap();
+        tx.record_solved(held, false, NOW).unwrap();
+        // Feedback about a company not registered yet counts once the company is.
+        let unregistered = due_thread(&tx, None);
         tx.commit().unwrap();
-        assert_eq!(counts(&store), (3, 1));
+        assert_eq!(counts(figures(&store)), [3, 2, 1, 1, 3, 1, 1, 1]);
 
-        // A store of version 14 counts its threads' answers once, as it is upgraded.
+        let tx = store.begin().unwrap();
+        tx.attach_provider(unregistered, "elisa", "Elisa", "a@elisa.example", None, 2)
+            .unwrap();
+        tx.record_solved(held, true, NOW).unwrap();
+        answer(&tx, late);
+        tx.commit().unwrap();
+        assert_eq!(counts(figures(&store)), [4, 3, 1, 0, 4, 1, 2, 0]);
+
+        // A store of version 14 counts its threads' answers, and its companies' figures, once,
+        // as it is upgraded.
         store
             .conn
-            .execute_batch(&format!("{BEFORE_ANSWER_COUNTS} PRAGMA user_version = 14;"))
+            .execute_batch(&format!(
+                "{BEFORE_COMPANY_FIGURES} {BEFORE_ANSWER_COUNTS} PRAGMA user_version = 14;"
+            ))
             .unwrap();
         drop(store);
         let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
-        assert_eq!(counts(&store), (3, 1));
+        assert_eq!(counts(figures(&store)), [4, 3, 1, 0, 4, 1, 2, 0]);
 
         store.remove_post(second, "syy", 4).unwrap();
-        assert_eq!(counts(&store), (2, 0));
+        assert_eq!(counts(figures(&store)), [4, 3, 1, 0, 3, 0, 2, 0]);
         store.remove_thread(open, "syy", 5).unwrap();
-        assert_eq!(counts(&store), (1, 0));
+        assert_eq!(counts(figures(&store)), [4, 3, 1, 0, 2, 0, 2, 0]);
         assert!(store.remove_post(first, "syy", 6).is_ok());
-        assert_eq!(counts(&store), (1, 0));
+        assert_eq!(counts(figures(&store)), [4, 3, 1, 0, 2, 0, 2, 0]);
 
         let tx = store.begin().unwrap();
         let waiting = thread(&tx, journal_id, Some("confirmation"));
         answer(&tx, waiting);
         tx.commit().unwrap();
         assert_eq!(store.purge_held(i64::MAX).unwrap(), 1);
-        assert_eq!(counts(&store), (1, 0));
+        assert_eq!(counts(figures(&store)), [4, 3, 1, 0, 2, 0, 2, 0]);
     }
 
     #[test]
@@ -1456,7 +1536,10 @@ mod tests {
         tx.commit().unwrap();
         store.remove_post(removed, "syy", 2).unwrap();
         // The index as version 13 left it, with a copy of every public post's text.
-        store.conn.execute_batch(BEFORE_ANSWER_COUNTS).unwrap();
+        store
+            .conn
+            .execute_batch(&format!("{BEFORE_COMPANY_FIGURES} {BEFORE_ANSWER_COUNTS}"))
+            .unwrap();
         store
             .conn
             .execute_batch(

@@ -1,6 +1,6 @@
 //! Read queries for the public archive: company figures, listings, search and feeds.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{Cached, PostKind, Result, Store, THREAD_COLUMNS, Thread, thread_from_row};
 
@@ -76,27 +76,34 @@ pub fn fts_query(text: &str) -> Option<String> {
 impl Store {
     /// A company's figures at `now`.
     pub fn figures(&self, provider: &str, now: i64) -> Result<Figures> {
-        let mut figures = self.conn.one(
-            "SELECT count(*), count(first_answer_at),
-                    coalesce(sum(first_answer_at IS NULL AND due_at < ?2), 0),
-                    coalesce(sum(first_answer_at IS NULL AND first_auto_at IS NOT NULL), 0),
-                    coalesce(sum(answers), 0), coalesce(sum(template_answers), 0),
-                    coalesce(sum(solved = 1), 0), coalesce(sum(solved = 0), 0)
-             FROM threads WHERE provider = ?1 AND held IS NULL",
+        let counted = self
+            .conn
+            .one(
+                "SELECT threads, answered, auto_only, answers, template_answers, solved, unsolved
+                 FROM company_figures WHERE provider = ?1",
+                [provider],
+                |r| {
+                    Ok(Figures {
+                        threads: r.get(0)?,
+                        answered: r.get(1)?,
+                        auto_only: r.get(2)?,
+                        answers: r.get(3)?,
+                        template_answers: r.get(4)?,
+                        solved: r.get(5)?,
+                        unsolved: r.get(6)?,
+                        ..Figures::default()
+                    })
+                },
+            )
+            .optional()?;
+        let Some(mut figures) = counted else {
+            return Ok(Figures::default());
+        };
+        figures.overdue = self.conn.one(
+            "SELECT count(*) FROM threads
+             WHERE provider = ?1 AND held IS NULL AND first_answer_at IS NULL AND due_at < ?2",
             params![provider, now],
-            |r| {
-                Ok(Figures {
-                    threads: r.get(0)?,
-                    answered: r.get(1)?,
-                    median_answer_secs: None,
-                    overdue: r.get(2)?,
-                    auto_only: r.get(3)?,
-                    answers: r.get(4)?,
-                    template_answers: r.get(5)?,
-                    solved: r.get(6)?,
-                    unsolved: r.get(7)?,
-                })
-            },
+            |r| r.get(0),
         )?;
         figures.median_answer_secs = self.median_answer_secs(provider, figures.answered)?;
         Ok(figures)
