@@ -303,7 +303,9 @@ CREATE INDEX threads_figures ON threads(provider, held, first_answer_at, due_at,
     // thread comes, changes or goes (held threads count from their release). The home page
     // counted every company's threads on every request: 48 ms for 100 companies at 100,000
     // threads, growing with the archive. What depends on the hour (overdue) is still counted,
-    // from an index of the unanswered threads alone.
+    // from an index of the unanswered threads alone. A company's row is added when missing,
+    // not with OR IGNORE: a statement's OR clause overrides those of the triggers it fires,
+    // and an INSERT OR REPLACE of a thread would have replaced the company's counts with zeros.
     r#"
 CREATE TABLE company_figures (
     provider TEXT PRIMARY KEY,
@@ -323,7 +325,8 @@ INSERT INTO company_figures
 CREATE TRIGGER threads_counted AFTER INSERT ON threads
     WHEN new.provider IS NOT NULL AND new.held IS NULL
 BEGIN
-    INSERT OR IGNORE INTO company_figures (provider) VALUES (new.provider);
+    INSERT INTO company_figures (provider) SELECT new.provider
+        WHERE NOT EXISTS (SELECT 1 FROM company_figures WHERE provider = new.provider);
     UPDATE company_figures SET threads = threads + 1,
         answered = answered + (new.first_answer_at IS NOT NULL),
         auto_only = auto_only + (new.first_answer_at IS NULL AND new.first_auto_at IS NOT NULL),
@@ -342,8 +345,9 @@ BEGIN
         template_answers = template_answers - old.template_answers,
         solved = solved - (old.solved IS 1), unsolved = unsolved - (old.solved IS 0)
     WHERE provider = old.provider AND old.held IS NULL;
-    INSERT OR IGNORE INTO company_figures (provider)
-        SELECT new.provider WHERE new.provider IS NOT NULL AND new.held IS NULL;
+    INSERT INTO company_figures (provider) SELECT new.provider
+        WHERE new.provider IS NOT NULL AND new.held IS NULL
+          AND NOT EXISTS (SELECT 1 FROM company_figures WHERE provider = new.provider);
     UPDATE company_figures SET threads = threads + 1,
         answered = answered + (new.first_answer_at IS NOT NULL),
         auto_only = auto_only + (new.first_answer_at IS NULL AND new.first_auto_at IS NOT NULL),

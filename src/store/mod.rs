@@ -1420,6 +1420,17 @@ mod tests {
         tx.commit().unwrap();
         assert_eq!(store.purge_held(i64::MAX).unwrap(), 1);
         assert_eq!(counts(figures(&store)), [4, 3, 1, 0, 2, 0, 2, 0]);
+
+        // A statement's conflict clause is its triggers' too: one that replaces must not
+        // replace a company's counts.
+        store
+            .conn
+            .run(
+                "UPDATE OR REPLACE threads SET solved = 1 WHERE id = ?1",
+                [late],
+            )
+            .unwrap();
+        assert_eq!(counts(figures(&store)), [4, 3, 1, 0, 2, 0, 3, 0]);
     }
 
     #[test]
