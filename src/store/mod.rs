@@ -1189,8 +1189,9 @@ mod tests {
         (store, journal_id)
     }
 
-    fn thread(tx: &Tx<'_>, journal_id: i64, held: Option<&str>) -> i64 {
-        tx.create_thread(&NewThread {
+    /// Feedback about Elisa, public, with no response time.
+    fn new_thread(journal_id: i64) -> NewThread<'static> {
+        NewThread {
             provider: Some("elisa"),
             company: "Elisa",
             title: "Lasku",
@@ -1199,7 +1200,14 @@ mod tests {
             journal_id,
             created_at: 1,
             due_at: None,
+            held: None,
+        }
+    }
+
+    fn thread(tx: &Tx<'_>, journal_id: i64, held: Option<&str>) -> i64 {
+        tx.create_thread(&NewThread {
             held,
+            ..new_thread(journal_id)
         })
         .unwrap()
     }
@@ -1266,26 +1274,22 @@ mod tests {
         assert_eq!(hits("odottava"), 0);
     }
 
-    /// Takes a store back to before migration 16 (companies' figures kept as they change).
-    const BEFORE_COMPANY_FIGURES: &str = "
+    /// Takes a store back to version 14: before its companies' figures were kept (16) and its
+    /// threads counted their answers (15).
+    const TO_VERSION_14: &str = "
         DROP TRIGGER threads_counted;
         DROP TRIGGER threads_recounted;
         DROP TRIGGER threads_uncounted;
         DROP TABLE company_figures;
         DROP INDEX threads_overdue;
-        CREATE INDEX threads_figures ON threads(provider, held, first_answer_at, due_at,
-            first_auto_at, solved, answers, template_answers);";
-
-    /// Takes a store back to before migration 15 (threads counting their answers).
-    const BEFORE_ANSWER_COUNTS: &str = "
         DROP TRIGGER posts_answer_added;
         DROP TRIGGER posts_answer_changed;
         DROP TRIGGER posts_answer_deleted;
-        DROP INDEX threads_figures;
         CREATE INDEX threads_figures ON threads(provider, held, first_answer_at, due_at,
             first_auto_at, solved);
         ALTER TABLE threads DROP COLUMN answers;
-        ALTER TABLE threads DROP COLUMN template_answers;";
+        ALTER TABLE threads DROP COLUMN template_answers;
+        PRAGMA user_version = 14;";
 
     #[test]
     fn a_companys_figures_follow_its_threads_and_posts() {
@@ -1348,14 +1352,8 @@ mod tests {
         let due_thread = |tx: &Tx<'_>, provider| {
             tx.create_thread(&NewThread {
                 provider,
-                company: "Elisa",
-                title: "Lasku",
-                route: None,
-                route_label: None,
-                journal_id,
-                created_at: 1,
                 due_at: Some(2),
-                held: None,
+                ..new_thread(journal_id)
             })
             .unwrap()
         };
@@ -1397,12 +1395,7 @@ mod tests {
 
         // A store of version 14 counts its threads' answers, and its companies' figures, once,
         // as it is upgraded.
-        store
-            .conn
-            .execute_batch(&format!(
-                "{BEFORE_COMPANY_FIGURES} {BEFORE_ANSWER_COUNTS} PRAGMA user_version = 14;"
-            ))
-            .unwrap();
+        store.conn.execute_batch(TO_VERSION_14).unwrap();
         drop(store);
         let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
         assert_eq!(counts(figures(&store)), [4, 3, 1, 0, 4, 1, 2, 0]);
@@ -1547,10 +1540,7 @@ mod tests {
         tx.commit().unwrap();
         store.remove_post(removed, "syy", 2).unwrap();
         // The index as version 13 left it, with a copy of every public post's text.
-        store
-            .conn
-            .execute_batch(&format!("{BEFORE_COMPANY_FIGURES} {BEFORE_ANSWER_COUNTS}"))
-            .unwrap();
+        store.conn.execute_batch(TO_VERSION_14).unwrap();
         store
             .conn
             .execute_batch(
