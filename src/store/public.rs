@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Cached, PostKind, Result, Store, THREAD_COLUMNS, Thread, thread_from_row};
 
-/// A company's response figures, computed from its threads.
+/// A company's response figures: counts kept as its threads change, and what depends on the hour.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Figures {
     pub threads: i64,
