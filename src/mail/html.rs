@@ -8,7 +8,11 @@
 
 use super::reply::QUOTE_START;
 
-/// Converts an HTML body to text.
+/// Deepest list nesting shown by indentation.
+const MAX_INDENT: usize = 6;
+
+/// Converts an HTML body to text. Linear in the input, and the text is at most a small
+/// constant times its size, whatever the nesting.
 pub fn to_text(html: &str) -> String {
     let mut out = Output::default();
     let mut rest = html;
@@ -34,12 +38,12 @@ pub fn to_text(html: &str) -> String {
             continue;
         }
         let Some(gt) = rest.find('>') else {
-            // A lone '<' is text.
+            // No tag closes after here, so the rest is text: taking one '<' at a time would
+            // search to the end again for each of them.
             if skip_until.is_none() {
-                out.text("<", pre > 0);
+                out.text(&decode_entities(rest), pre > 0);
             }
-            rest = &rest[1..];
-            continue;
+            break;
         };
         let tag = &rest[1..gt];
         rest = &rest[gt + 1..];
@@ -110,7 +114,9 @@ pub fn to_text(html: &str) -> String {
             }
             ("li", false) => {
                 out.newline();
-                let depth = lists.len().saturating_sub(1);
+                // Indentation shows nesting a reader can follow; past that it would only
+                // multiply the text (items × depth).
+                let depth = lists.len().saturating_sub(1).min(MAX_INDENT);
                 let bullet = match lists.last_mut() {
                     Some(Some(n)) => {
                         *n += 1;
@@ -428,5 +434,23 @@ mod tests {
         ] {
             let _ = to_text(html);
         }
+    }
+
+    #[test]
+    fn deep_lists_are_indented_only_so_far() {
+        let html = format!("{}{}", "<ul>".repeat(20_000), "<li>x".repeat(20_000));
+        let text = to_text(&html);
+        assert!(text.len() < 2 * html.len(), "{} bytes out", text.len());
+        assert!(text.lines().all(|l| l.len() <= 2 * MAX_INDENT + 3));
+        let nested = to_text("<ul><li>a<ul><li>b</li></ul></li></ul>");
+        assert_eq!(nested, "- a\n  - b\n");
+    }
+
+    #[test]
+    fn lone_angle_brackets_are_text_and_cost_one_pass() {
+        assert_eq!(to_text("a < b &amp; <c"), "a < b & <c\n");
+        // Each '<' used to search to the end for a '>': 2 MB took hours.
+        let html = "<".repeat(2 << 20);
+        assert_eq!(to_text(&html).len(), html.len() + 1);
     }
 }
