@@ -403,20 +403,57 @@ async fn pipelined_commands_get_their_answers_in_order() {
 
 #[tokio::test]
 async fn a_bare_lf_dot_does_not_end_the_message() {
-    let mut app = TestApp::start().await;
+    // Thirteen messages from one writer: more than the default abuse limits allow.
+    let mut app = TestApp::start_with(|c| {
+        c.limits.new_threads_per_address_per_hour = 0;
+        c.limits.new_threads_per_ip_per_hour = 0;
+    })
+    .await;
+    // The end-of-data shapes of the SMTP smuggling research: each must stay inside the data,
+    // whole or cut into 7-byte segments, so the "second message" is never taken.
+    let shapes: [&[u8]; 6] = [
+        b"\n.\r\n",
+        b"\n.\n",
+        b"\r\n.\n",
+        b"\r\n.\r\r\n",
+        b"\r.\r\n",
+        b"\r\n.\r",
+    ];
+    for (n, shape) in shapes.iter().enumerate() {
+        for segment in [usize::MAX, 7] {
+            let mut c = app.conversation().await;
+            c.command("EHLO client.example").await;
+            c.command("MAIL FROM:<a@example.fi>").await;
+            c.command("RCPT TO:<palaute@nonono.localhost>").await;
+            let go = c.command("DATA").await;
+            assert!(go.starts_with("354"), "{go}");
+            let mut data = format!("Subject: [Elisa] smuggling {n}\r\n\r\nfirst").into_bytes();
+            data.extend_from_slice(shape);
+            data.extend_from_slice(b"MAIL FROM:<evil@example.com>\r\nRCPT TO:<palaute@nonono.localhost>\r\nDATA\r\nSubject: [Elisa] smuggled\r\n\r\nstill data\r\n.\r\nQUIT\r\n");
+            for piece in data.chunks(segment.min(data.len())) {
+                c.write(piece).await;
+                tokio::task::yield_now().await;
+            }
+            let reply = c.reply().await;
+            assert!(reply.starts_with("250 "), "{shape:?} in {segment}: {reply}");
+            let bye = c.reply().await;
+            assert!(
+                bye.starts_with("221 "),
+                "{shape:?}: one message only, then QUIT: {bye}"
+            );
+        }
+    }
+    // An empty message ends at once too.
     let mut c = app.conversation().await;
     c.command("EHLO client.example").await;
     c.command("MAIL FROM:<a@example.fi>").await;
     c.command("RCPT TO:<palaute@nonono.localhost>").await;
     c.command("DATA").await;
-    // The SMTP-smuggling shape: "\n.\r\n" must stay inside the data.
-    c.write(b"Subject: [Elisa] one\r\n\r\nfirst\n.\r\nMAIL FROM:<evil@example.com>\r\nstill data\r\n.\r\n").await;
-    let reply = c.reply().await;
-    assert!(reply.starts_with("250"), "{reply}");
+    assert!(c.command(".").await.starts_with("250 "));
     app.wait_processed().await;
     assert_eq!(
         app.store().journal_counts().unwrap(),
-        vec![("done".to_owned(), 1)]
+        vec![("done".to_owned(), 2 * shapes.len() as i64 + 1)]
     );
     app.stop().await;
 }
