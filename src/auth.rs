@@ -103,20 +103,24 @@ impl Authenticator {
         })
     }
 
-    /// Authenticates `raw`, received as `envelope` describes, for its From domain.
-    pub fn check(&self, raw: &[u8], envelope: &Envelope) -> Evidence {
+    /// Authenticates `raw`, received as `envelope` describes, for its From domain. `from` is
+    /// the From address the rest of the service read: where this check's own reading of the
+    /// header differs, nothing is verified, so the badge always belongs to the writer shown.
+    pub fn check(&self, raw: &[u8], envelope: &Envelope, from: &str) -> Evidence {
         let checked = self.runtime.block_on(async {
-            tokio::time::timeout(CHECK_TIMEOUT, self.evaluate(raw, envelope)).await
+            tokio::time::timeout(CHECK_TIMEOUT, self.evaluate(raw, envelope, from)).await
         });
         checked.unwrap_or_else(|_| unverified("temperror"))
     }
 
-    async fn evaluate(&self, raw: &[u8], envelope: &Envelope) -> Evidence {
+    async fn evaluate(&self, raw: &[u8], envelope: &Envelope, from: &str) -> Evidence {
         let Some(message) = AuthenticatedMessage::parse(raw) else {
             return unverified("permerror");
         };
         let from_domain = match message.from.as_slice() {
-            [one] => one.rsplit_once('@').map(|(_, d)| d.to_lowercase()),
+            [one] if one.eq_ignore_ascii_case(from) => {
+                one.rsplit_once('@').map(|(_, d)| d.to_lowercase())
+            }
             _ => None,
         };
         let Some(from_domain) = from_domain else {

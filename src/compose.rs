@@ -335,6 +335,28 @@ pub fn help_text(
     Ok((format!("{prefix}: {subject}"), body))
 }
 
+/// Subject and body of the note to a writer whose message the pipeline set aside.
+pub fn set_aside_text(journal: i64, lang: Language) -> Result<(String, String), ComposeError> {
+    Ok(match lang {
+        Language::Fi => (
+            "Viestiäsi ei voitu käsitellä".to_owned(),
+            format!(
+                "Hei,\n\nviestisi tuli perille (viite {journal}), mutta sitä ei voitu käsitellä. \
+                 Se on tallessa, ja ylläpito käy sen läpi; sinun ei tarvitse lähettää sitä \
+                 uudelleen.\n\nnonono\n"
+            ),
+        ),
+        Language::En => (
+            "Your message could not be processed".to_owned(),
+            format!(
+                "Hello,\n\nyour message arrived (reference {journal}), but it could not be \
+                 processed. It is kept, and the operator will look at it; you do not need to \
+                 send it again.\n\nnonono\n"
+            ),
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

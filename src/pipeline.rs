@@ -100,7 +100,10 @@ impl Read {
         let evidence = ctx
             .authenticator
             .filter(|_| claims_a_company(&mail, ctx.config))
-            .map(|a| a.check(&entry.raw, &entry.envelope));
+            .map(|a| {
+                let from = mail.from.as_ref().map_or("", |f| f.address.as_str());
+                a.check(&entry.raw, &entry.envelope, from)
+            });
         Read {
             mail,
             class,
@@ -236,6 +239,9 @@ impl Message<'_> {
     ) -> Result<Option<&'static str>, PipelineError> {
         if self.class != Class::Human {
             return Ok(Some("automatic mail"));
+        }
+        if let Some(doubt) = self.mail.sender_doubt {
+            return Ok(Some(doubt));
         }
         let sender = &self.entry.envelope.mail_from;
         if !sender.is_empty()
@@ -1421,6 +1427,7 @@ pub fn run(
     } = signals;
     let mut journal_short = true;
     let mut deferral = Deferral::new();
+    let watch = Watch::start_watchdog(MESSAGE_BUDGET);
     loop {
         let receiving = !doorbell.is_closed() && doorbell.rung_within(LULL);
         if deferral.wait(receiving, metrics.backlog(), Instant::now()) {
@@ -1443,6 +1450,32 @@ pub fn run(
             }
         };
         journal_short = batch.len() < BATCH;
+        let mut batch = batch;
+        let ctx = Context {
+            config: &config,
+            key: &key,
+            authenticator: authenticator.as_ref(),
+            now: crate::clock::now(),
+        };
+        // Work was begun on the oldest entry before and never finished: the process ended
+        // under it (a crash, an abort, the time budget, or a kill from outside). It is tried
+        // alone, and after its last attempt set aside, so one message cannot stop the service
+        // for good and the rest go on.
+        if let Some(first) = batch.first()
+            && first.attempts > 0
+        {
+            batch.truncate(1);
+            if batch[0].attempts >= MOST_ATTEMPTS {
+                match set_aside(&mut store, &ctx, &batch[0]) {
+                    Ok(()) => metrics.processed(1),
+                    Err(e) => {
+                        tracing::error!(journal = batch[0].id, "pipeline: setting aside: {e}");
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                }
+                continue;
+            }
+        }
         if batch.is_empty() {
             deferral.caught_up();
             if doorbell.is_closed() {
@@ -1451,22 +1484,29 @@ pub fn run(
             doorbell.wait(Duration::from_secs(5));
             continue;
         }
-        let ctx = Context {
-            config: &config,
-            key: &key,
-            authenticator: authenticator.as_ref(),
-            now: crate::clock::now(),
-        };
+        let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
+        if let Err(e) = store.journal_attempts(&ids, 1) {
+            tracing::error!("pipeline: counting an attempt: {e}");
+            std::thread::sleep(Duration::from_secs(1));
+            continue;
+        }
         // Reading, and DNS for sender authentication, before the transaction.
         let reads = batch
             .iter()
-            .map(|entry| guarded(|| Ok(Read::new(&ctx, entry))))
+            .map(|entry| {
+                let _timed = watch.start(entry.id);
+                guarded(|| Ok(Read::new(&ctx, entry)))
+            })
             .collect();
-        let (finished, stopped) = apply_batch(&mut store, &ctx, &batch, reads);
+        let (finished, stopped) = apply_batch(&mut store, &ctx, &batch, reads, &watch);
         metrics.processed(finished);
         relay.notify_one();
         if let Some(e) = stopped {
             tracing::warn!("pipeline: {e}; will retry");
+            // Not the messages' fault: their attempts do not count.
+            if let Err(e) = store.journal_attempts(&ids[finished..], -1) {
+                tracing::error!("pipeline: uncounting an attempt: {e}");
+            }
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -1482,6 +1522,7 @@ fn apply_batch(
     ctx: &Context<'_>,
     batch: &[JournalEntry],
     reads: Vec<Result<Read, PipelineError>>,
+    watch: &Watch,
 ) -> (usize, Option<PipelineError>) {
     let tx = match store.begin() {
         Ok(tx) => tx,
@@ -1492,6 +1533,7 @@ fn apply_batch(
     let entries = (|| -> Result<(), PipelineError> {
         for (entry, read) in batch.iter().zip(reads) {
             tx.begin_entry()?;
+            let _timed = watch.start(entry.id);
             match read.and_then(|read| guarded(|| apply(&tx, ctx, entry, &read))) {
                 Ok(outcome) => {
                     tx.end_entry()?;
@@ -1516,6 +1558,127 @@ fn apply_batch(
         Ok(()) => (finished, stopped),
         // Nothing of this batch was kept.
         Err(e) => (0, Some(e)),
+    }
+}
+
+/// Times work on one message may begin: the first in a batch, then alone; after that the
+/// message is set aside.
+const MOST_ATTEMPTS: i64 = 3;
+
+/// Longest work on one message (reading it, authenticating its sender with DNS, applying it).
+/// Work on untrusted input is linear, so real mail takes milliseconds and DNS at most
+/// [`crate::auth`]'s 20 s; past this, something is wrong with this message.
+const MESSAGE_BUDGET: Duration = Duration::from_secs(90);
+
+/// Sets aside a message that the pipeline began work on [`MOST_ATTEMPTS`] times without
+/// finishing: it is marked failed (the raw mail stays for `reprocess` after a fix), the
+/// operator is told, and so is the envelope sender where one may be written to. Nothing of the
+/// message is parsed here: parsing may be what failed.
+fn set_aside(
+    store: &mut Store,
+    ctx: &Context<'_>,
+    entry: &JournalEntry,
+) -> Result<(), PipelineError> {
+    let reason = format!(
+        "set aside: work on it began {} times and never finished (the process ended or it ran past {} s)",
+        entry.attempts,
+        MESSAGE_BUDGET.as_secs()
+    );
+    tracing::error!(journal = entry.id, "pipeline: {reason}");
+    let tx = store.begin()?;
+    tx.journal_failed(entry.id, &reason, ctx.now)?;
+    tell_operator(
+        &tx,
+        ctx.config,
+        PURPOSE_OPERATOR,
+        format!("Message {} set aside", entry.id),
+        format!(
+            "Message {} from {} could not be processed and is set aside.\n\n{reason}.\n\nThe raw mail is kept; `nonono reprocess` takes it up again after a fix.\n",
+            entry.id, entry.envelope.peer
+        ),
+        ctx.now,
+    )?;
+    let writer = mail::normalize_address(&entry.envelope.mail_from);
+    if crate::route::may_write_to(&writer, &ctx.config.domain) {
+        let (subject, body) = compose::set_aside_text(entry.id, ctx.config.language)?;
+        let letter = Letter {
+            from_name: "nonono".into(),
+            from_address: format!("postmaster@{}", ctx.config.domain),
+            to: writer,
+            subject,
+            body,
+            references: Vec::new(),
+            origin: Origin::AutoReplied,
+        };
+        send(&tx, ctx, &letter, "set-aside", None, None, Some(entry.id))?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// What the pipeline thread is working on, for the watchdog: the journal entry and since when.
+struct Watch {
+    /// Entry id and start in milliseconds since `epoch`; 0 when idle.
+    working: Arc<(std::sync::atomic::AtomicI64, std::sync::atomic::AtomicU64)>,
+    epoch: Instant,
+}
+
+/// Work on one message under the watchdog's eye; done when dropped.
+struct Timed<'a>(&'a Watch);
+
+impl Drop for Timed<'_> {
+    fn drop(&mut self) {
+        self.0.working.1.store(0, Ordering::SeqCst);
+    }
+}
+
+impl Watch {
+    /// A watch, and a thread that ends the process when work on one message runs past
+    /// `budget`. A thread cannot be stopped from outside in Rust, and the pipeline thread holds
+    /// the store's write lock while it works; ending the process is what frees both. The entry's
+    /// attempts were counted before the work, so after the restart (systemd's `Restart=`) it is
+    /// tried alone and then set aside; mail that got `250` is in the store either way.
+    fn start_watchdog(budget: Duration) -> Watch {
+        let watch = Watch {
+            working: Arc::default(),
+            epoch: Instant::now(),
+        };
+        let (working, epoch) = (Arc::downgrade(&watch.working), watch.epoch);
+        std::thread::Builder::new()
+            .name("pipeline-watchdog".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                    // The pipeline has stopped.
+                    let Some(working) = working.upgrade() else {
+                        return;
+                    };
+                    let since = working.1.load(Ordering::SeqCst);
+                    if since == 0 {
+                        continue;
+                    }
+                    let running = epoch.elapsed().saturating_sub(Duration::from_millis(since));
+                    if running > budget {
+                        tracing::error!(
+                            journal = working.0.load(Ordering::SeqCst),
+                            "pipeline: work on one message has run {} s, past its budget of {} s: ending the process; after the restart it is tried alone, then set aside",
+                            running.as_secs(),
+                            budget.as_secs()
+                        );
+                        std::process::abort();
+                    }
+                }
+            })
+            .expect("spawning the pipeline watchdog");
+        watch
+    }
+
+    fn start(&self, entry: i64) -> Timed<'_> {
+        self.working.0.store(entry, Ordering::SeqCst);
+        // At least 1: 0 means idle.
+        let since = self.epoch.elapsed().as_millis().max(1) as u64;
+        self.working.1.store(since, Ordering::SeqCst);
+        Timed(self)
     }
 }
 

@@ -279,6 +279,27 @@ pub fn is_representative(provider: &ProviderConfig, sender: &str) -> bool {
     })
 }
 
+/// Whether automatic mail may be sent to `address`: a plain address at a public domain name.
+/// Never an address literal (`x@[10.0.0.5]`), `localhost` or the special-use names that lead
+/// nowhere public (`.localhost`, `.local`, `.invalid`, RFC 6761/6762), a name with no dot, or
+/// our own domain: such a From only turns the gateway against a host it should not reach.
+pub fn may_write_to(address: &str, own_domain: &str) -> bool {
+    if !crate::mail::write::is_address(address) {
+        return false;
+    }
+    let domain = address
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d)
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let own = own_domain.to_ascii_lowercase();
+    let within = |parent: &str| domain == parent || domain.ends_with(&format!(".{parent}"));
+    domain.contains('.')
+        && !domain.starts_with('[')
+        && !["localhost", "local", "invalid"].iter().any(|p| within(p))
+        && !within(&own)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,5 +432,33 @@ mod tests {
         assert!(is_representative(p, "pr@agency.example"));
         assert!(!is_representative(p, "other@agency.example"));
         assert!(!is_representative(p, "x@notelisa.example"));
+    }
+
+    #[test]
+    fn automatic_mail_goes_only_to_public_addresses() {
+        for ok in [
+            "matti@example.fi",
+            "a.b+c@mail.elisa.example",
+            "x@sub.example.net",
+        ] {
+            assert!(may_write_to(ok, "nonono.localhost"), "{ok}");
+        }
+        for refused in [
+            "x@[10.0.0.5]",
+            "x@[IPv6:::1]",
+            "user@localhost",
+            "user@host.localhost",
+            "user@printer.local",
+            "user@x.invalid",
+            "user@intranet",
+            "palaute@nonono.localhost",
+            "x@Nonono.Test",
+            "x@a.nonono.test",
+            "",
+            "no-at-sign",
+            "\"john smith\"@example.net",
+        ] {
+            assert!(!may_write_to(refused, "nonono.test"), "{refused}");
+        }
     }
 }

@@ -176,6 +176,37 @@ async fn a_forged_from_is_unverified_uncounted_and_reported() {
     );
 }
 
+/// The attack of issue 17: the forger's own From first (SPF passes for it), a line that is
+/// not a field, then the company's From. Sender authentication read the first, the pipeline
+/// the second, and the answer was published as official.
+#[tokio::test]
+async fn a_second_from_behind_a_broken_header_line_speaks_for_no_one() {
+    let w = world().await;
+    for head in [
+        "From: Mallory <x@other.example>\r\nthis line is not a field\r\n",
+        "From: Mallory <x@other.example>\r\n",
+    ] {
+        let (kind, _, _) = answer(&w, "x@other.example", |raw| {
+            let mut forged = head.as_bytes().to_vec();
+            forged.extend_from_slice(&raw);
+            forged
+        })
+        .await;
+        assert_eq!(kind, "consumer", "{head:?}: no answer is published");
+        let store = w.app.store();
+        let thread = store.latest_threads(1).unwrap().remove(0);
+        let (_, page) = w.app.get(&format!("/t/{}", thread.id)).await;
+        assert!(!page.contains(r#"data-kind="official""#), "{page}");
+        assert!(!page.contains(r#"data-kind="unverified""#), "{page}");
+    }
+    let figures = w
+        .app
+        .store()
+        .figures("elisa", nonono::clock::now())
+        .unwrap();
+    assert_eq!(figures.answered, 0);
+}
+
 #[tokio::test]
 async fn a_broken_signature_is_unverified() {
     let w = world().await;
@@ -261,7 +292,8 @@ async fn dkim_keygen_prints_the_record_and_everything_we_send_is_signed_with_it(
         };
         [forward, ack].map(|m| {
             assert!(m.raw.contains("DKIM-Signature: "), "{}", m.raw);
-            auth.check(m.raw.as_bytes(), &envelope)
+            let from = nonono::mail::parse(m.raw.as_bytes()).from.unwrap().address;
+            auth.check(m.raw.as_bytes(), &envelope, &from)
         })
     })
     .await

@@ -31,6 +31,11 @@ pub struct ParsedMail {
     pub part_types: Vec<String>,
     /// Our own loop marker, present when this message is one we sent.
     pub loop_marker: Option<String>,
+    /// Why the writer cannot be told from the header, if it cannot: two `From` fields, several
+    /// mailboxes in one, or a header section broken by a line that is not a field. Readers
+    /// disagree on such mail (sender authentication may read one From, this parser another),
+    /// so it speaks for no one.
+    pub sender_doubt: Option<&'static str>,
 }
 
 /// Header fields that say a message was written by a program.
@@ -69,6 +74,7 @@ fn parse_parts(raw: &[u8]) -> ParsedMail {
         return unparsed(raw);
     };
     // A From with a name and no address ("MAILER-DAEMON <>") keeps its name.
+    let mailboxes = msg.from().map_or(0, |a| a.iter().count());
     let from = msg.from().and_then(|a| a.first()).and_then(|addr| {
         let address = addr.address().unwrap_or("").trim().to_lowercase();
         let name = addr
@@ -114,7 +120,46 @@ fn parse_parts(raw: &[u8]) -> ParsedMail {
         content_type,
         part_types,
         loop_marker,
+        sender_doubt: header_doubt(raw).or((mailboxes > 1).then_some("several mailboxes in From")),
     }
+}
+
+/// What makes the header section ambiguous about its writer, read from the raw bytes as every
+/// reader would have to agree: each line up to the blank one is a field (`name:`) or the
+/// continuation of one, and there is at most one `From`.
+fn header_doubt(raw: &[u8]) -> Option<&'static str> {
+    let mut froms = 0;
+    for (n, line) in raw.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        if line[0] == b' ' || line[0] == b'\t' {
+            if n == 0 {
+                return Some("a header section that starts with a continuation line");
+            }
+            continue;
+        }
+        let name_end = line
+            .iter()
+            .position(|&b| !(33..=126).contains(&b) || b == b':')
+            .unwrap_or(line.len());
+        // Obsolete syntax allows white space between the name and the colon.
+        let colon = line[name_end..]
+            .iter()
+            .position(|&b| b != b' ' && b != b'\t')
+            .is_some_and(|at| line[name_end + at] == b':');
+        if name_end == 0 || !colon {
+            return Some("a header line that is not a field");
+        }
+        if line[..name_end].eq_ignore_ascii_case(b"from") {
+            froms += 1;
+            if froms > 1 {
+                return Some("two From fields");
+            }
+        }
+    }
+    None
 }
 
 /// The readable text: the first text part; HTML through our converter (mail-parser's own runs
@@ -217,6 +262,42 @@ mod tests {
             b"\r\n\r\n",
         ] {
             let _ = parse(raw);
+        }
+    }
+
+    #[test]
+    fn a_header_section_that_readers_could_read_two_ways_has_no_clear_sender() {
+        let body = "\r\nVastaus.\r\n";
+        for (head, doubt) in [
+            ("From: a@x.fi\r\nSubject: s\r\n", None),
+            ("Received: from x\r\n\tby y;\r\nFrom : a@x.fi\r\n", None),
+            ("From: a@x.fi\nSubject: bare LF\n", None),
+            (
+                "From: m@evil.example\r\nno colon here\r\nFrom: Liisa <l@elisa.example>\r\n",
+                Some("a header line that is not a field"),
+            ),
+            (
+                "From: m@evil.example\r\nFROM: l@elisa.example\r\n",
+                Some("two From fields"),
+            ),
+            (
+                "From: l@elisa.example, m@evil.example\r\n",
+                Some("several mailboxes in From"),
+            ),
+            (
+                " folded: first\r\nFrom: a@x.fi\r\n",
+                Some("a header section that starts with a continuation line"),
+            ),
+            (
+                ": empty name\r\nFrom: a@x.fi\r\n",
+                Some("a header line that is not a field"),
+            ),
+        ] {
+            assert_eq!(
+                parse(format!("{head}{body}").as_bytes()).sender_doubt,
+                doubt,
+                "{head:?}"
+            );
         }
     }
 

@@ -371,4 +371,10 @@ DROP INDEX threads_figures;
 CREATE INDEX threads_overdue ON threads(provider, due_at)
     WHERE held IS NULL AND first_answer_at IS NULL;
 "#,
+    // 17: how often the pipeline began work on an entry. Counted before the work, so a message
+    // that kills the process (or runs past its time) is known after the restart, tried once
+    // alone, then set aside instead of taking the service down again.
+    r#"
+ALTER TABLE journal ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+"#,
 ];

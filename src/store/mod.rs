@@ -86,6 +86,8 @@ pub struct JournalEntry {
     pub received_at: i64,
     pub envelope: Envelope,
     pub raw: Vec<u8>,
+    /// How often the pipeline began work on it before (see [`Store::journal_attempts`]).
+    pub attempts: i64,
 }
 
 /// What became of a journal entry.
@@ -470,7 +472,7 @@ impl Store {
             "?2",
         );
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT j.id, received_at, peer, helo, mail_from, rcpt_to, raw
+            "SELECT j.id, received_at, peer, helo, mail_from, rcpt_to, raw, attempts
              FROM journal j JOIN journal_raw r ON r.id = j.id
              WHERE j.id IN ({oldest}) ORDER BY j.id"
         ))?;
@@ -486,9 +488,23 @@ impl Store {
                     rcpt_to: rcpt.lines().map(str::to_owned).collect(),
                 },
                 raw: r.get(6)?,
+                attempts: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Adds `delta` to the attempts of these journal entries: +1 in a commit of its own before
+    /// the pipeline reads them, so the count survives the process dying on one of them; -1
+    /// when the work was stopped by something else (the store was busy).
+    pub fn journal_attempts(&mut self, ids: &[i64], delta: i64) -> Result<()> {
+        let _turn = self.turn();
+        self.conn.run(
+            "UPDATE journal SET attempts = attempts + ?2
+             WHERE id IN (SELECT value FROM json_each(?1))",
+            params![id_list(ids), delta],
+        )?;
+        Ok(())
     }
 
     /// Records that the pipeline could not process a journal entry; the raw message stays.
@@ -1274,9 +1290,10 @@ mod tests {
         assert_eq!(hits("odottava"), 0);
     }
 
-    /// Takes a store back to version 14: before its companies' figures were kept (16) and its
-    /// threads counted their answers (15).
+    /// Takes a store back to version 14: before its journal counted attempts (17), its
+    /// companies' figures were kept (16) and its threads counted their answers (15).
     const TO_VERSION_14: &str = "
+        ALTER TABLE journal DROP COLUMN attempts;
         DROP TRIGGER threads_counted;
         DROP TRIGGER threads_recounted;
         DROP TRIGGER threads_uncounted;

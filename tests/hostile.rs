@@ -1,0 +1,217 @@
+//! Hostile mail against the whole service: a message that ends the process is set aside after
+//! the restart instead of ending it again, and every other message goes on.
+
+mod common;
+
+use common::TestApp;
+use nonono::app;
+use nonono::mail::Envelope;
+use nonono::store::intake::{self, Intake, Mover};
+use nonono::store::{Arrival, Store};
+
+const OPERATOR: &str = "operator@nonono.test";
+
+/// Puts messages into the journal of a stopped service as the receiver would, and returns
+/// their journal ids.
+fn receive_while_stopped(app: &TestApp, messages: &[(&str, &str)]) -> Vec<i64> {
+    let path = app::store_path(&app.config);
+    let store = Store::open(&path).unwrap();
+    let intake_path = intake::path_beside(&path);
+    let mut intake = Intake::open(&store, &intake_path).unwrap();
+    let envelopes: Vec<Envelope> = messages
+        .iter()
+        .map(|(from, _)| Envelope {
+            mail_from: (*from).to_owned(),
+            rcpt_to: vec!["palaute@nonono.localhost".into()],
+            peer: "192.0.2.7".into(),
+            helo: "client.example".into(),
+        })
+        .collect();
+    let now = nonono::clock::now();
+    let arrivals: Vec<Arrival<'_>> = messages
+        .iter()
+        .zip(&envelopes)
+        .map(|((_, raw), envelope)| Arrival::new(envelope, raw.as_bytes(), now))
+        .collect();
+    let ids = intake.append(&arrivals).unwrap();
+    drop(intake);
+    Mover::open(&intake_path, store)
+        .unwrap()
+        .move_all()
+        .unwrap();
+    ids
+}
+
+#[tokio::test]
+async fn a_message_the_process_died_on_is_set_aside_and_the_rest_go_on() {
+    let mut app = TestApp::start_with(|c| c.operator_address = Some(OPERATOR.into())).await;
+    app.stop().await;
+    let ids = receive_while_stopped(
+        &app,
+        &[
+            (
+                "matti@example.fi",
+                "From: matti@example.fi\r\nSubject: [Elisa] Ensimmäinen\r\n\r\nHei, lasku tuli kahdesti.\r\n",
+            ),
+            (
+                "liisa@example.fi",
+                "From: liisa@example.fi\r\nSubject: [Elisa] Toinen\r\n\r\nHei, kuitti puuttuu.\r\n",
+            ),
+        ],
+    );
+    // As processes that died under them leave them: work on the first began three times (in
+    // a batch, then twice alone), on the second once, in the same batch as the first.
+    let mut store = Store::open(&app::store_path(&app.config)).unwrap();
+    store.journal_attempts(&ids[..1], 3).unwrap();
+    store.journal_attempts(&ids[1..], 1).unwrap();
+    drop(store);
+
+    app.restart(|_| {}).await;
+    app.wait_delivered().await;
+    let store = app.store();
+    assert_eq!(
+        store.journal_counts().unwrap(),
+        vec![("done".to_owned(), 1), ("failed".to_owned(), 1)]
+    );
+    let outcome = store.journal_outcome(ids[0]).unwrap().unwrap();
+    assert!(
+        outcome
+            .outcome
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("set aside"),
+        "{outcome:?}"
+    );
+    let threads = store.latest_threads(10).unwrap();
+    assert_eq!(threads.len(), 1);
+    assert_eq!(threads[0].title, "Toinen", "the message behind it went on");
+
+    let sent = app.outbound();
+    let operator: Vec<_> = sent.iter().filter(|m| m.to == OPERATOR).collect();
+    assert_eq!(operator.len(), 1, "{sent:#?}");
+    assert!(operator[0].subject.contains("set aside"));
+    let writer: Vec<_> = sent.iter().filter(|m| m.to == "matti@example.fi").collect();
+    assert_eq!(writer.len(), 1, "the writer is told");
+    assert_eq!(writer[0].subject, "Viestiäsi ei voitu käsitellä");
+    assert!(writer[0].text.contains(&format!("viite {}", ids[0])));
+
+    // And the service takes new mail as before.
+    app.send_fixture(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        "new-feedback-tagged.eml",
+    )
+    .await;
+    app.wait_processed().await;
+    assert_eq!(app.store().latest_threads(10).unwrap().len(), 2);
+    app.stop().await;
+}
+
+/// Every hostile shape issue 17 found, in one queue with ordinary feedback between them, in
+/// two orders: each is processed in one pass, and so is every ordinary message.
+#[tokio::test]
+async fn hostile_shapes_in_one_queue_are_processed_with_everything_else() {
+    let app = TestApp::start_with(|c| {
+        c.limits.new_threads_per_address_per_hour = 0;
+        c.limits.new_threads_per_ip_per_hour = 0;
+        c.limits.messages_per_pair_per_day = 0;
+    })
+    .await;
+    let (_, ack) = app.new_thread().await;
+    let html = |body: String| {
+        format!(
+            "From: hostile@example.fi\r\nSubject: [Elisa] html\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{body}\r\n"
+        )
+    };
+    let shapes: Vec<(&str, String, String)> = vec![
+        // A list nested 20,000 deep: its text grew as depth x items (72 KB gave 128 MB).
+        (
+            "hostile@example.fi",
+            "palaute@nonono.localhost".into(),
+            html(format!(
+                "{}{}",
+                "<ul>".repeat(20_000),
+                "<li>x".repeat(20_000)
+            )),
+        ),
+        // Bare '<': each searched to the end for a '>'.
+        (
+            "hostile@example.fi",
+            "palaute@nonono.localhost".into(),
+            html("a<".repeat(320_000)),
+        ),
+        // A reply to one's own token full of footer lines: the signature check was quadratic.
+        (
+            "matti.meikalainen@example.fi",
+            ack.from.clone(),
+            format!(
+                "From: matti.meikalainen@example.fi\r\nSubject: Re: x\r\n\r\nKiitos.\r\n\r\n{}",
+                "Sent by x\r\n".repeat(32_000)
+            ),
+        ),
+        // Quotes below quotes, each layer read again.
+        (
+            "hostile@example.fi",
+            "palaute@nonono.localhost".into(),
+            format!(
+                "From: hostile@example.fi\r\nSubject: [Elisa] quotes\r\n\r\n{}",
+                "On Mon, Nov 23, 2026 at 8:00 PM M <m@example.fi> wrote:\r\n> x\r\n\r\n"
+                    .repeat(20_000)
+            ),
+        ),
+    ];
+    let mut ordinary = 0;
+    for round in 0..2 {
+        let order: Vec<usize> = if round == 0 {
+            (0..shapes.len()).collect()
+        } else {
+            (0..shapes.len()).rev().collect()
+        };
+        for i in order {
+            let (from, to, raw) = &shapes[i];
+            app.send(from, to, raw.as_bytes()).await.unwrap();
+            ordinary += 1;
+            let raw = format!(
+                "From: liisa@example.fi\r\nSubject: [Elisa] Tavallinen {round} {i}\r\n\r\nHei, kuitti puuttuu.\r\n"
+            );
+            app.send(
+                "liisa@example.fi",
+                "palaute@nonono.localhost",
+                raw.as_bytes(),
+            )
+            .await
+            .unwrap();
+        }
+    }
+    app.wait_processed().await;
+    let store = app.store();
+    assert_eq!(
+        store.journal_counts().unwrap(),
+        vec![("done".to_owned(), 1 + 2 * ordinary)]
+    );
+    let titles: Vec<String> = store
+        .latest_threads(100)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.title)
+        .collect();
+    assert_eq!(
+        titles
+            .iter()
+            .filter(|t| t.starts_with("Tavallinen"))
+            .count() as i64,
+        ordinary
+    );
+    // What is published is bounded by what came in, whatever the nesting.
+    let largest = shapes.iter().map(|(_, _, raw)| raw.len()).max().unwrap();
+    for thread in store.latest_threads(100).unwrap() {
+        for post in store.posts(thread.id).unwrap() {
+            assert!(
+                post.body.len() <= 2 * largest,
+                "thread {}: {} bytes",
+                thread.id,
+                post.body.len()
+            );
+        }
+    }
+}
