@@ -26,7 +26,10 @@ pub(crate) fn follow(
     let Some(provider) = ctx.config.provider(slug) else {
         return Ok(format!("follow request for {slug}: no longer registered"));
     };
-    let sender = msg.sender().expect("hold_reason checked the sender");
+    let sender = match msg.reply_address(ctx) {
+        Ok(sender) => sender,
+        Err(reason) => return Ok(format!("follow request not taken: {reason}")),
+    };
     let person = tx.person(&sender, ctx.now)?;
     let follower = tx.add_follower(slug, person, ctx.now)?;
     if follower.confirmed {
@@ -69,16 +72,16 @@ pub(crate) fn follow(
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
     };
-    pipeline::send(
-        tx,
-        ctx,
-        &letter,
-        "follow-confirm",
-        None,
-        None,
-        Some(msg.entry.id),
-    )?;
-    Ok(format!("follow request for {slug}: confirmation asked"))
+    let asked =
+        pipeline::send_automatic(tx, ctx, &letter, "follow-confirm", None, Some(msg.entry.id))?;
+    Ok(format!(
+        "follow request for {slug}: {}",
+        if asked {
+            "confirmation asked"
+        } else {
+            "a confirmation went to this address already today"
+        }
+    ))
 }
 
 /// Mail to `f+TOKEN@`: the follower confirms, from the address that asked.
@@ -94,7 +97,7 @@ pub(crate) fn confirm(
     let Some(f) = tx.follower(follower)? else {
         return Ok("follow confirmation for a follower who left".into());
     };
-    if msg.sender().as_deref() != Some(f.address.as_str()) {
+    if msg.speaker().ok() != Some(f.address.clone()) {
         return Ok(format!(
             "follow confirmation for {} not taken: sender is not the follower",
             f.provider

@@ -97,9 +97,12 @@ impl Read {
     fn new(ctx: &Context<'_>, entry: &JournalEntry) -> Read {
         let mail = mail::parse(&entry.raw);
         let class = mail::classify(&mail, &entry.envelope);
+        // Every person's mail: a company's answer needs it for the badge, a consumer's reply
+        // to speak for the consumer, and automatic mail to go to a From that is not the
+        // envelope sender.
         let evidence = ctx
             .authenticator
-            .filter(|_| claims_a_company(&mail, ctx.config))
+            .filter(|_| class == Class::Human)
             .map(|a| {
                 let from = mail.from.as_ref().map_or("", |f| f.address.as_str());
                 a.check(&entry.raw, &entry.envelope, from)
@@ -184,12 +187,41 @@ pub(crate) struct Message<'a> {
     pub(crate) entry: &'a JournalEntry,
     pub(crate) mail: &'a ParsedMail,
     pub(crate) class: Class,
-    /// How the sender authenticated, when it claims to be some company's representative and
-    /// sender authentication is on.
+    /// How the From domain authenticated, when sender authentication is on (human mail only).
     pub(crate) evidence: Option<&'a Evidence>,
 }
 
 impl Message<'_> {
+    /// The From address when it may speak for its owner: it agrees with the envelope sender
+    /// and, with sender authentication on, it authenticated. A stranger who knows a token and
+    /// writes someone's address into From is not that someone.
+    pub(crate) fn speaker(&self) -> Result<String, &'static str> {
+        let sender = self.sender().ok_or("no sender address")?;
+        if sender != mail::normalize_address(&self.entry.envelope.mail_from) {
+            return Err("From differs from the envelope sender");
+        }
+        if self.evidence.is_some_and(|e| !e.verified) {
+            return Err("From did not authenticate");
+        }
+        Ok(sender)
+    }
+
+    /// Where automatic mail about this message may go: the From address, when it agrees with
+    /// the envelope sender or authenticated, and leads somewhere public. Otherwise anyone could
+    /// have the gateway mail anyone by writing their address into From.
+    pub(crate) fn reply_address(&self, ctx: &Context<'_>) -> Result<String, &'static str> {
+        let sender = self.sender().ok_or("no sender address")?;
+        if sender != mail::normalize_address(&self.entry.envelope.mail_from)
+            && !self.evidence.is_some_and(|e| e.verified)
+        {
+            return Err("From differs from the envelope sender and did not authenticate");
+        }
+        if !route::may_write_to(&sender, &ctx.config.domain) {
+            return Err("From is not an address we write to");
+        }
+        Ok(sender)
+    }
+
     /// The writer's address: From, else the envelope sender.
     pub(crate) fn sender(&self) -> Option<String> {
         self.mail
@@ -220,9 +252,7 @@ impl Message<'_> {
                 "{what} for a participant that no longer exists"
             )));
         };
-        if writer.role != Role::Consumer
-            || self.sender().as_deref() != Some(writer.address.as_str())
-        {
+        if writer.role != Role::Consumer || self.speaker().ok() != Some(writer.address.clone()) {
             return Ok(Err(format!(
                 "{what} in thread {} not taken: sender is not the writer",
                 writer.thread_id
@@ -441,7 +471,7 @@ fn confirm(
         return Ok(format!("thread {thread_id} is public already"));
     }
     let opening = tx.opening(thread_id)?;
-    if msg.sender().as_deref() != Some(opening.consumer.address.as_str()) {
+    if msg.speaker().ok() != Some(opening.consumer.address.clone()) {
         return Ok(format!(
             "confirmation for thread {thread_id} not taken: sender is not the writer"
         ));
@@ -613,6 +643,28 @@ pub(crate) fn write_to_company(
         )?;
     }
     Ok(())
+}
+
+/// Automatic mail of one kind goes to one address at most once in this span, however often
+/// someone asks for it in that address's name.
+const AUTOMATIC_ONCE_PER: i64 = 86_400;
+
+/// Queues automatic mail to a writer (help, a confirmation request, a notice) unless mail of
+/// this `purpose` went to the same address within [`AUTOMATIC_ONCE_PER`]. Returns whether it
+/// was queued.
+pub(crate) fn send_automatic(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    letter: &Letter,
+    purpose: &'static str,
+    thread_id: Option<i64>,
+    journal_id: Option<i64>,
+) -> Result<bool, PipelineError> {
+    if tx.queued_since(&letter.to, purpose, ctx.now - AUTOMATIC_ONCE_PER)? {
+        return Ok(false);
+    }
+    send(tx, ctx, letter, purpose, thread_id, None, journal_id)?;
+    Ok(true)
 }
 
 /// Queues a letter with a bounce address that names it (VERP).
@@ -906,7 +958,10 @@ fn new_feedback(
     if let Some(reason) = msg.hold_reason(tx, ctx)? {
         return Ok(format!("new feedback held: {reason}"));
     }
-    let sender = msg.sender().expect("hold_reason checked the sender");
+    let sender = match msg.reply_address(ctx) {
+        Ok(sender) => sender,
+        Err(reason) => return Ok(format!("new feedback held: {reason}")),
+    };
     let config = ctx.config;
     let tag = route::find_tag(&msg.mail.subject, &config.providers);
     let (provider, company_name, title) = match (addressed_to, tag) {
@@ -927,8 +982,11 @@ fn new_feedback(
         // waits for the company to be registered.
         (None, Tag::Unknown { tag, title }) => (None, mail::write::one_line(&tag), title),
         (None, Tag::Missing) => {
-            help(tx, ctx, msg, &sender)?;
-            return Ok("no company tag: kept, help sent".into());
+            return Ok(if help(tx, ctx, msg, &sender)? {
+                "no company tag: kept, help sent".into()
+            } else {
+                "no company tag: kept, help sent to this address already today".into()
+            });
         }
     };
     let company_name = provider.map_or(company_name, |p| p.name.clone());
@@ -1085,7 +1143,7 @@ fn help(
     ctx: &Context<'_>,
     msg: &Message<'_>,
     sender: &str,
-) -> Result<(), PipelineError> {
+) -> Result<bool, PipelineError> {
     let (subject, body) = compose::help_text(None, ctx.config, &msg.mail.subject)?;
     let letter = Letter {
         from_name: "nonono".into(),
@@ -1096,7 +1154,7 @@ fn help(
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
     };
-    send(tx, ctx, &letter, "help", None, None, Some(msg.entry.id))
+    send_automatic(tx, ctx, &letter, "help", None, Some(msg.entry.id))
 }
 
 fn reply(
@@ -1143,6 +1201,7 @@ fn reply(
         return Ok(format!("reply in thread {} held: {reason}", thread.id));
     }
     let sender = msg.sender().expect("hold_reason checked the sender");
+    let speaker = msg.speaker();
     let sent = tx.sent_to(author.id, msg.entry.id, SENT_CONSIDERED)?;
     let answer = answer_text(msg.mail, &sent, ctx.config.language);
     let (text, trimmed) = (answer.text.clone(), answer.trimmed.clone());
@@ -1160,18 +1219,14 @@ fn reply(
             (kind, thread.company.clone(), Role::Consumer)
         }
         Role::Consumer => {
-            if sender != author.address {
-                tx.add_event(
-                    thread.id,
-                    journal_id,
-                    "held",
-                    "sender is not the writer",
-                    now,
-                )?;
-                return Ok(format!(
-                    "reply in thread {} held: sender is not the writer",
-                    thread.id
-                ));
+            let not_the_writer = match &speaker {
+                Ok(speaker) if *speaker == author.address => None,
+                Ok(_) => Some("sender is not the writer"),
+                Err(reason) => Some(*reason),
+            };
+            if let Some(reason) = not_the_writer {
+                tx.add_event(thread.id, journal_id, "held", reason, now)?;
+                return Ok(format!("reply in thread {} held: {reason}", thread.id));
             }
             (
                 PostKind::Consumer,
@@ -1248,16 +1303,6 @@ fn is_official(
 ) -> bool {
     provider.is_some_and(|p| route::is_representative(p, sender))
         && evidence.is_none_or(|e| e.verified)
-}
-
-/// Whether From names a representative of any provider: only such mail needs DNS checks.
-fn claims_a_company(mail: &ParsedMail, config: &Config) -> bool {
-    mail.from.as_ref().is_some_and(|from| {
-        config
-            .providers
-            .iter()
-            .any(|p| route::is_representative(p, &from.address))
-    })
 }
 
 fn author_role(p: &Participant) -> &'static str {
@@ -1610,7 +1655,7 @@ fn set_aside(
             references: Vec::new(),
             origin: Origin::AutoReplied,
         };
-        send(&tx, ctx, &letter, "set-aside", None, None, Some(entry.id))?;
+        send_automatic(&tx, ctx, &letter, "set-aside", None, Some(entry.id))?;
     }
     tx.commit()?;
     Ok(())

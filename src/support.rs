@@ -22,7 +22,10 @@ pub(crate) fn support(
     if let Some(reason) = msg.hold_reason(tx, ctx)? {
         return Ok(format!("support not taken: {reason}"));
     }
-    let sender = msg.sender().expect("hold_reason checked the sender");
+    let sender = match msg.reply_address(ctx) {
+        Ok(sender) => sender,
+        Err(reason) => return Ok(format!("support not taken: {reason}")),
+    };
     let Some(thread) = tx.public_thread(thread_id)? else {
         return Ok(format!(
             "support for thread {thread_id}: no such public thread"
@@ -103,13 +106,12 @@ pub(crate) fn support(
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
     };
-    pipeline::send(
+    pipeline::send_automatic(
         tx,
         ctx,
         &letter,
         "support",
         Some(thread.id),
-        None,
         Some(msg.entry.id),
     )?;
     Ok(format!(
@@ -135,7 +137,7 @@ pub(crate) fn confirm(
     let Some(pending) = tx.support(support)? else {
         return Ok("support confirmation for a support we no longer have".into());
     };
-    if msg.sender().as_deref() != Some(pending.address.as_str()) {
+    if msg.speaker().ok() != Some(pending.address.clone()) {
         return Ok(format!(
             "support confirmation for thread {} not taken: sender is not the supporter",
             pending.thread_id

@@ -647,18 +647,18 @@ async fn abuse_limits_answer_451_with_a_sentence_and_count_address_variants_as_o
     })
     .await;
     let feedback =
-        |subject: &str| format!("From: matti@gmail.com\r\nSubject: {subject}\r\n\r\nTeksti\r\n");
+        |from: &str, subject: &str| format!("From: {from}\r\nSubject: {subject}\r\n\r\nTeksti\r\n");
     app.send(
         "matti@gmail.com",
         "palaute@nonono.localhost",
-        feedback("[VR] yksi").as_bytes(),
+        feedback("matti@gmail.com", "[VR] yksi").as_bytes(),
     )
     .await
     .unwrap();
     app.send(
         "m.a.t.t.i+vr@gmail.com",
         "vr@nonono.localhost",
-        feedback("kaksi").as_bytes(),
+        feedback("m.a.t.t.i+vr@gmail.com", "kaksi").as_bytes(),
     )
     .await
     .unwrap();

@@ -304,3 +304,27 @@ async fn dkim_keygen_prints_the_record_and_everything_we_send_is_signed_with_it(
         assert!(evidence.verified);
     }
 }
+
+/// With sender authentication on, a consumer's reply speaks for the consumer only when its
+/// From authenticates too: the token and a matching From are not enough.
+#[tokio::test]
+async fn a_consumers_reply_that_does_not_authenticate_is_held() {
+    let w = world().await;
+    let (_, ack) = w.app.new_thread().await;
+    let raw =
+        "From: Matti <matti.meikalainen@example.fi>\r\nSubject: Re\r\n\r\nLisätietoa laskusta.\r\n";
+    w.app
+        .send("matti.meikalainen@example.fi", &ack.from, raw.as_bytes())
+        .await
+        .unwrap();
+    w.app.wait_processed().await;
+    let store = w.app.store();
+    let thread = store.latest_threads(1).unwrap().remove(0);
+    let posts = store.posts(thread.id).unwrap();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let outcome = store.journal_outcome(2).unwrap().unwrap();
+    assert_eq!(
+        outcome.outcome.as_deref(),
+        Some("reply in thread 1 held: From did not authenticate")
+    );
+}

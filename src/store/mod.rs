@@ -1294,6 +1294,7 @@ mod tests {
     /// companies' figures were kept (16) and its threads counted their answers (15).
     const TO_VERSION_14: &str = "
         ALTER TABLE journal DROP COLUMN attempts;
+        DROP INDEX outbox_recipient;
         DROP TRIGGER threads_counted;
         DROP TRIGGER threads_recounted;
         DROP TRIGGER threads_uncounted;

@@ -163,6 +163,16 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Whether mail for `purpose` was queued to `rcpt_to` at or after `since`.
+    pub fn queued_since(&self, rcpt_to: &str, purpose: &str, since: i64) -> Result<bool> {
+        Ok(self.tx.one(
+            "SELECT EXISTS (SELECT 1 FROM outbox
+                WHERE rcpt_to = ?1 AND purpose = ?2 AND created_at >= ?3)",
+            params![rcpt_to, purpose, since],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Queues a message for delivery as soon as the transaction commits.
     pub fn queue(&self, m: &Outbound, now: i64) -> Result<i64> {
         self.tx.run(
