@@ -335,6 +335,38 @@ pub fn help_text(
     Ok((format!("{prefix}: {subject}"), body))
 }
 
+/// Subject and body of the question to a writer whose reply is held for the personal data in
+/// it (`found` names what was found).
+pub fn publish_text(
+    title: &str,
+    found: &[&str],
+    lang: Language,
+) -> Result<(String, String), ComposeError> {
+    let found = found.join(", ");
+    Ok(match lang {
+        Language::Fi => (
+            format!("Viestissäsi on henkilötietoja: {title}"),
+            format!(
+                "Hei,\n\nviestissäsi ketjuun \"{title}\" näyttää olevan henkilötietoja \
+                 ({found}). Viestit julkaistaan, joten pidimme sen toistaiseksi sivussa: sitä ei \
+                 ole julkaistu eikä välitetty.\n\n- Jos haluat julkaista sen sellaisenaan, vastaa \
+                 tähän viestiin.\n- Muuten lähetä uusi viesti ilman näitä tietoja, ja tämä \
+                 poistuu itsestään.\n\nnonono\n"
+            ),
+        ),
+        Language::En => (
+            format!("Your message contains personal data: {title}"),
+            format!(
+                "Hello,\n\nyour message in the thread \"{title}\" seems to contain personal data \
+                 ({found}). Messages are published, so we have held it back: it is neither \
+                 published nor passed on.\n\n- To publish it as it is, reply to this message.\n- \
+                 Otherwise send a new message without that data, and this one is dropped.\n\n\
+                 nonono\n"
+            ),
+        ),
+    })
+}
+
 /// Subject and body of the note to a writer whose message the pipeline set aside.
 pub fn set_aside_text(journal: i64, lang: Language) -> Result<(String, String), ComposeError> {
     Ok(match lang {

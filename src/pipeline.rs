@@ -169,6 +169,7 @@ fn apply(
             Recipient::Follow(slug) => crate::follow::follow(tx, ctx, &msg, &slug)?,
             Recipient::ConfirmFollow(follower) => crate::follow::confirm(tx, ctx, &msg, follower)?,
             Recipient::Unsubscribe(follower) => crate::follow::leave(tx, follower)?,
+            Recipient::Publish(held) => publish(tx, ctx, &msg, held)?,
             Recipient::Operator => to_operator(tx, ctx, &msg)?,
             Recipient::Bounce(Some(outbox)) => bounce(tx, ctx, &msg, outbox)?,
             Recipient::Bounce(None) => format!("{} to the bounce address: kept", class.as_str()),
@@ -1209,6 +1210,12 @@ fn reply(
         .provider
         .as_deref()
         .and_then(|s| ctx.config.provider(s));
+    if !msg.entry.publish_as_written {
+        let personal = crate::screen::personal_data(&text);
+        if !personal.is_empty() {
+            return hold_personal_reply(tx, ctx, msg, &thread, &personal);
+        }
+    }
     let (kind, post_author, others) = match author.role {
         Role::Provider => {
             let kind = if is_official(provider, &sender, msg.evidence) {
@@ -1291,6 +1298,103 @@ fn reply(
         kind.as_str(),
         thread.id,
         recipients.len()
+    ))
+}
+
+/// Holds a reply with personal data in it, from either side, until its writer says publish:
+/// nothing of it is published or passed on meanwhile.
+fn hold_personal_reply(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    thread: &crate::store::Thread,
+    personal: &[crate::screen::Personal],
+) -> Result<String, PipelineError> {
+    tx.add_event(
+        thread.id,
+        Some(msg.entry.id),
+        "held",
+        HELD_PERSONAL_DATA,
+        ctx.now,
+    )?;
+    tx.hold_for_publication(msg.entry.id)?;
+    let found: Vec<&str> = personal
+        .iter()
+        .map(|p| p.name(ctx.config.language == Language::Fi))
+        .collect();
+    let writer = match msg.reply_address(ctx) {
+        Ok(writer) => writer,
+        Err(reason) => {
+            tell_operator(
+                tx,
+                ctx.config,
+                PURPOSE_OPERATOR,
+                format!("Reply held: thread {}", thread.id),
+                format!(
+                    "A reply in thread {} (journal entry {}) carries personal data ({}) and is held. Its writer cannot be asked: {reason}.\n",
+                    thread.id,
+                    msg.entry.id,
+                    found.join(", ")
+                ),
+                ctx.now,
+            )?;
+            return Ok(format!(
+                "reply in thread {} held: personal data; the writer cannot be asked ({reason})",
+                thread.id
+            ));
+        }
+    };
+    let (subject, body) = compose::publish_text(&thread.title, &found, ctx.config.language)?;
+    let letter = Letter {
+        from_name: "nonono".into(),
+        from_address: format!(
+            "p+{}@{}",
+            ctx.key.issue_for(Purpose::Publish, msg.entry.id),
+            ctx.config.domain
+        ),
+        to: writer,
+        subject,
+        body,
+        references: msg.mail.message_id.iter().cloned().collect(),
+        origin: Origin::AutoReplied,
+    };
+    send(
+        tx,
+        ctx,
+        &letter,
+        "publish-ask",
+        Some(thread.id),
+        None,
+        Some(msg.entry.id),
+    )?;
+    Ok(format!(
+        "reply in thread {} held: personal data; its writer is asked",
+        thread.id
+    ))
+}
+
+/// Mail to `p+TOKEN@`: the writer of a held reply says publish it as written.
+fn publish(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    held: i64,
+) -> Result<String, PipelineError> {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
+        return Ok(format!("publication of entry {held} not taken: {reason}"));
+    }
+    let Some(raw) = tx.held_for_publication(held)? else {
+        return Ok(format!("publication of entry {held}: nothing waits for it"));
+    };
+    let writer = mail::parse(&raw).from.map(|f| f.address);
+    if writer.is_none() || msg.reply_address(ctx).ok() != writer {
+        return Ok(format!(
+            "publication of entry {held} not taken: sender is not its writer"
+        ));
+    }
+    tx.publish_held(held)?;
+    Ok(format!(
+        "entry {held}: its writer says publish; processed again"
     ))
 }
 
@@ -1543,8 +1647,8 @@ pub fn run(
                 guarded(|| Ok(Read::new(&ctx, entry)))
             })
             .collect();
-        let (finished, stopped) = apply_batch(&mut store, &ctx, &batch, reads, &watch);
-        metrics.processed(finished);
+        let (finished, requeued, stopped) = apply_batch(&mut store, &ctx, &batch, reads, &watch);
+        metrics.processed(finished.saturating_sub(requeued));
         relay.notify_one();
         if let Some(e) = stopped {
             tracing::warn!("pipeline: {e}; will retry");
@@ -1560,18 +1664,18 @@ pub fn run(
 /// Applies journal entries in one transaction, one commit (and one write of the pages they
 /// share) for many messages; an entry that fails is undone alone and marked failed, so one
 /// message that trips a bug does not stop the pipeline for every other. Returns how many
-/// entries are finished, and the error that stopped the batch early (the store was busy or
-/// failed): the rest waits for the next round.
+/// entries are finished, how many of those made an entry pending again, and the error that
+/// stopped the batch early (the store was busy or failed): the rest waits for the next round.
 fn apply_batch(
     store: &mut Store,
     ctx: &Context<'_>,
     batch: &[JournalEntry],
     reads: Vec<Result<Read, PipelineError>>,
     watch: &Watch,
-) -> (usize, Option<PipelineError>) {
+) -> (usize, usize, Option<PipelineError>) {
     let tx = match store.begin() {
         Ok(tx) => tx,
-        Err(e) => return (0, Some(e.into())),
+        Err(e) => return (0, 0, Some(e.into())),
     };
     let mut finished = 0;
     let mut stopped = None;
@@ -1599,10 +1703,12 @@ fn apply_batch(
         }
         Ok(())
     })();
+    // Entries made pending again wait for the worker once more.
+    let requeued = tx.requeued();
     match entries.and_then(|()| Ok(tx.commit()?)) {
-        Ok(()) => (finished, stopped),
+        Ok(()) => (finished, requeued, stopped),
         // Nothing of this batch was kept.
-        Err(e) => (0, Some(e)),
+        Err(e) => (0, 0, Some(e)),
     }
 }
 

@@ -32,6 +32,8 @@ pub enum Recipient {
     ConfirmFollow(i64),
     /// `u+TOKEN@`: the follower with this id leaves (the digest's List-Unsubscribe mailto).
     Unsubscribe(i64),
+    /// `p+TOKEN@`: the writer of the reply held in this journal entry says publish it.
+    Publish(i64),
     /// `postmaster@` / `abuse@`: for the operator.
     Operator,
     /// `b+TOKEN@`: the envelope sender of one message of ours, where its delivery report
@@ -109,6 +111,12 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
         return key
             .verify_for(Purpose::Confirm, token)
             .map(Recipient::Confirm)
+            .ok_or(Refusal::BadToken);
+    }
+    if let Some(token) = local.strip_prefix("p+") {
+        return key
+            .verify_for(Purpose::Publish, token)
+            .map(Recipient::Publish)
             .ok_or(Refusal::BadToken);
     }
     if let Some(token) = local.strip_prefix("b+") {

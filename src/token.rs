@@ -42,6 +42,9 @@ pub enum Purpose {
     Follow,
     /// A follower leaving (`u+` by mail, `/u/TOKEN` on the web; names the follower).
     Unsubscribe,
+    /// A writer saying publish a reply held for the personal data in it (`p+`, names the
+    /// journal entry).
+    Publish,
 }
 
 impl TokenKey {
@@ -92,6 +95,7 @@ impl TokenKey {
             Purpose::Support => "support",
             Purpose::Follow => "follow",
             Purpose::Unsubscribe => "unsubscribe",
+            Purpose::Publish => "publish",
         };
         let tag = hmac::sign(&self.0, format!("{label}:{id}").as_bytes());
         base32(&tag.as_ref()[..10])

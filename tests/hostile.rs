@@ -308,3 +308,86 @@ async fn a_reply_in_a_consumers_name_from_elsewhere_is_held() {
         "{posts:?}"
     );
 }
+
+/// Issue 17: personal data was screened in first messages only. A company's answer with an
+/// identity code, an IBAN and a card number was published with the badge, and a consumer's
+/// reply with an identity code and a phone number was published and relayed. Every post is
+/// screened now, and held until its own writer says publish.
+#[tokio::test]
+async fn personal_data_in_any_post_is_held_until_its_writer_says_publish() {
+    let app = TestApp::start().await;
+    let (forward, ack) = app.new_thread().await;
+    let before = app.outbound().len();
+    let answer = String::from_utf8(common::fixture(
+        "provider-reply-official.eml",
+        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
+    ))
+    .unwrap()
+    .replace(
+        "toisen veloituksen tilillesi",
+        "toisen veloituksen (asiakas 131052-308T, tili FI21 1234 5600 0007 85, kortti 4111 1111 1111 1111) tilillesi",
+    );
+    app.send("anna@elisa.example", &forward.from, answer.as_bytes())
+        .await
+        .unwrap();
+    let reply = "From: Matti <matti.meikalainen@example.fi>\r\nSubject: Re\r\n\r\nHetuni on 131052-308T, soittakaa 040 123 4567.\r\n";
+    app.send("matti.meikalainen@example.fi", &ack.from, reply.as_bytes())
+        .await
+        .unwrap();
+    app.wait_delivered().await;
+    let store = app.store();
+    let thread = store.latest_threads(1).unwrap().remove(0);
+    assert_eq!(
+        store.posts(thread.id).unwrap().len(),
+        1,
+        "nothing published"
+    );
+    let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
+    assert!(
+        !page.contains("131052-308T") && !page.contains("4111"),
+        "{page}"
+    );
+    let sent = app.outbound()[before..].to_vec();
+    assert_eq!(
+        sent.len(),
+        2,
+        "nothing relayed, each writer asked: {sent:#?}"
+    );
+    let asked = |to: &str| {
+        sent.iter()
+            .find(|m| m.to == to)
+            .unwrap_or_else(|| panic!("{to} is asked"))
+            .clone()
+    };
+    let (anna, matti) = (
+        asked("anna@elisa.example"),
+        asked("matti.meikalainen@example.fi"),
+    );
+    assert!(anna.from.starts_with("p+"), "{}", anna.from);
+    assert!(anna.text.contains("henkilötunnus"), "{}", anna.text);
+    assert!(matti.text.contains("puhelinnumero"), "{}", matti.text);
+
+    // Someone else saying publish changes nothing; the writer saying it publishes as written.
+    let yes = "From: x@example.org\r\nSubject: Re\r\n\r\nJulkaise.\r\n";
+    app.send("x@example.org", &anna.from, yes.as_bytes())
+        .await
+        .unwrap();
+    app.wait_processed().await;
+    assert_eq!(store.posts(thread.id).unwrap().len(), 1);
+    let yes = "From: Anna <anna@elisa.example>\r\nSubject: Re\r\n\r\nJulkaise.\r\n";
+    app.send("anna@elisa.example", &anna.from, yes.as_bytes())
+        .await
+        .unwrap();
+    app.wait_delivered().await;
+    let posts = store.posts(thread.id).unwrap();
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    assert_eq!(posts[1].kind.as_str(), "official");
+    assert!(posts[1].body.contains("131052-308T"));
+    let relayed = app.outbound();
+    assert!(
+        relayed
+            .iter()
+            .any(|m| m.to == "matti.meikalainen@example.fi" && m.text.contains("131052-308T")),
+        "published and relayed once its writer said so"
+    );
+}

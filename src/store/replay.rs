@@ -243,6 +243,43 @@ impl Tx<'_> {
         )?)
     }
 
+    /// Marks a processed reply as held for the personal data in it, until its writer says
+    /// publish ([`Tx::publish_held`]).
+    pub fn hold_for_publication(&self, id: i64) -> Result<()> {
+        self.tx
+            .run("UPDATE journal SET publication = 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// The raw mail of a reply held for its personal data, while it waits for its writer.
+    pub fn held_for_publication(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .tx
+            .one(
+                "SELECT r.raw FROM journal j JOIN journal_raw r ON r.id = j.id
+                 WHERE j.id = ?1 AND j.publication = 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The writer of a held reply said publish: the entry is processed again, from the start,
+    /// and this time published as written.
+    pub fn publish_held(&self, id: i64) -> Result<()> {
+        self.tx.run(
+            "UPDATE journal SET publication = 2, state = 'pending', attempts = 0 WHERE id = ?1",
+            [id],
+        )?;
+        self.requeued.set(self.requeued.get() + 1);
+        Ok(())
+    }
+
+    /// How many journal entries this transaction made pending again.
+    pub fn requeued(&self) -> usize {
+        self.requeued.get()
+    }
+
     /// Whether a journal entry still waits for the pipeline (another process may have taken it).
     pub fn is_pending(&self, id: i64) -> Result<bool> {
         Ok(self
