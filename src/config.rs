@@ -62,6 +62,9 @@ pub struct SmtpConfig {
     /// Most simultaneous sessions from one client address, so one host cannot take every slot
     /// (a smarthost relaying for many may need more).
     pub max_sessions_per_client: usize,
+    /// Most simultaneous sessions from one network (an IPv4 /24, an IPv6 /64), so that many
+    /// addresses of one network cannot take every slot either.
+    pub max_sessions_per_network: usize,
     /// PEM certificate chain for STARTTLS; with `tls_key`, the receiver offers STARTTLS.
     /// Relative paths are under `data_dir`.
     pub tls_cert: Option<PathBuf>,
@@ -220,6 +223,7 @@ impl Default for SmtpConfig {
             idle_timeout_secs: 300,
             session_timeout_secs: 1800,
             max_sessions_per_client: 20,
+            max_sessions_per_network: 64,
             tls_cert: None,
             tls_key: None,
         }
@@ -340,6 +344,11 @@ impl Config {
         }
         if self.smtp.max_sessions_per_client == 0 {
             problems.push("smtp.max_sessions_per_client: must be at least 1".into());
+        }
+        if self.smtp.max_sessions_per_network < self.smtp.max_sessions_per_client {
+            problems.push(
+                "smtp.max_sessions_per_network: must be at least max_sessions_per_client".into(),
+            );
         }
         if self.smtp.max_recipients == 0 {
             problems.push("smtp.max_recipients: must be at least 1".into());

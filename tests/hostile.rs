@@ -391,3 +391,115 @@ async fn personal_data_in_any_post_is_held_until_its_writer_says_publish() {
         "published and relayed once its writer said so"
     );
 }
+
+/// A connection to the receiver from a loopback address of our choosing (all of 127.0.0.0/8
+/// is this machine), and the first line the server says.
+async fn connect_from(
+    app: &TestApp,
+    from: &str,
+) -> (tokio::io::BufReader<tokio::net::TcpStream>, String) {
+    use tokio::io::AsyncBufReadExt;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    let stream = socket
+        .connect(format!("127.0.0.1:{}", app.smtp_port()).parse().unwrap())
+        .await
+        .unwrap();
+    let mut reader = tokio::io::BufReader::new(stream);
+    let mut line = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        reader.read_line(&mut line),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    (reader, line)
+}
+
+/// Issue 17: 28 addresses of one network held all 512 sessions. Sessions are bounded per
+/// network now (an IPv4 /24, an IPv6 /64): many addresses of one /24 fill their share, and a
+/// client from another network still gets through.
+#[tokio::test]
+async fn many_addresses_of_one_network_cannot_take_every_session() {
+    let app = TestApp::start_with(|c| {
+        c.smtp.max_sessions_per_client = 2;
+        c.smtp.max_sessions_per_network = 16;
+    })
+    .await;
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for host in 2..22 {
+        for _ in 0..2 {
+            let (conn, greeting) = connect_from(&app, &format!("127.0.0.{host}")).await;
+            if greeting.starts_with("220") {
+                held.push(conn);
+            } else {
+                assert!(greeting.starts_with("421 4.3.2"), "{greeting}");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!((held.len(), refused), (16, 24));
+    let (_, greeting) = connect_from(&app, "127.0.1.1").await;
+    assert!(
+        greeting.starts_with("220"),
+        "another network gets in: {greeting}"
+    );
+}
+
+/// A client that sends a byte now and then, each within the idle time, held a session for the
+/// whole session time. A command must now arrive whole within the idle time, and data must
+/// keep a least rate.
+#[tokio::test]
+async fn a_client_that_trickles_is_cut_off() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::start_with(|c| c.smtp.idle_timeout_secs = 1).await;
+    /// Writes `pieces` with a pause after each (ignoring a closed connection), then returns
+    /// every line the server said after its greeting.
+    async fn trickle(app: &TestApp, setup: &[&str], pieces: &[&[u8]], pause_ms: u64) -> String {
+        let (mut conn, _) = connect_from(app, "127.0.0.1").await;
+        for line in setup {
+            conn.get_mut()
+                .write_all(format!("{line}\r\n").as_bytes())
+                .await
+                .unwrap();
+            let mut reply = String::new();
+            loop {
+                reply.clear();
+                conn.read_line(&mut reply).await.unwrap();
+                if reply.as_bytes().get(3) != Some(&b'-') {
+                    break;
+                }
+            }
+        }
+        for piece in pieces {
+            if conn.get_mut().write_all(piece).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
+        }
+        let mut said = Vec::new();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            conn.read_to_end(&mut said),
+        )
+        .await;
+        String::from_utf8_lossy(&said).into_owned()
+    }
+    let bytes: Vec<&[u8]> = b"NOOP\r\n".chunks(1).collect();
+    let said = trickle(&app, &[], &bytes, 300).await;
+    assert!(said.starts_with("421 4.4.2"), "{said}");
+
+    // 10 bytes every 200 ms, 50 bytes a second: each within the idle time, far below the
+    // least rate once the idle time has passed.
+    let data = [&b"xxxxxxxxxx"[..]; 20];
+    let setup = [
+        "EHLO client.example",
+        "MAIL FROM:<a@example.fi>",
+        "RCPT TO:<palaute@nonono.localhost>",
+        "DATA",
+    ];
+    let said = trickle(&app, &setup, &data, 200).await;
+    assert!(said.starts_with("421 4.4.2 Data too slow"), "{said}");
+}

@@ -6,7 +6,7 @@
 //! envelope are committed to the journal, and only then is `250` answered; if the commit fails
 //! the answer is `451` and the client keeps the message and retries.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,18 +48,23 @@ const FLOW_DELAY: Duration = Duration::from_secs(1);
 /// client writes this much.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 
-/// Sessions open per client address.
+/// Least average rate of a message's data, in bytes a second, once the idle time has passed
+/// (Postfix's `smtpd_min_data_rate` is the same): a client that sends one byte per idle time
+/// cannot hold a session for its whole length.
+const MIN_DATA_RATE: f64 = 500.0;
+
+/// Sessions open per client address, or per network.
 #[derive(Default)]
-struct PerIp(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+struct PerIp(std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>);
 
 /// One session's place in [`PerIp`]; given back when dropped.
 struct IpSlot {
     table: Arc<PerIp>,
-    ip: std::net::IpAddr,
+    ip: IpAddr,
 }
 
 impl PerIp {
-    fn take(table: &Arc<PerIp>, ip: std::net::IpAddr, most: usize) -> Option<IpSlot> {
+    fn take(table: &Arc<PerIp>, ip: IpAddr, most: usize) -> Option<IpSlot> {
         let mut open = table.0.lock().expect("per-ip lock");
         let n = open.entry(ip).or_default();
         if *n >= most {
@@ -70,6 +75,15 @@ impl PerIp {
             table: table.clone(),
             ip,
         })
+    }
+}
+
+/// The network an address belongs to, as one address: its IPv4 /24 or its IPv6 /64. One
+/// holder of a network has every address in it (an IPv6 /64 is the smallest a host gets).
+fn network(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4((u32::from(v4) & 0xffff_ff00).into()),
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
     }
 }
 
@@ -151,6 +165,7 @@ pub async fn run(
 ) {
     let slots = Arc::new(Semaphore::new(MAX_SESSIONS));
     let per_ip = Arc::new(PerIp::default());
+    let per_network = Arc::new(PerIp::default());
     let mut sessions = JoinSet::new();
     loop {
         tokio::select! {
@@ -163,9 +178,12 @@ pub async fn run(
                         continue;
                     }
                 };
-                let (Ok(slot), Some(ip_slot)) =
-                    (slots.clone().try_acquire_owned(), PerIp::take(&per_ip, peer.ip(), receiver.config.smtp.max_sessions_per_client))
-                else {
+                let smtp = &receiver.config.smtp;
+                let (Some(network_slot), Some(ip_slot), Ok(slot)) = (
+                    PerIp::take(&per_network, network(peer.ip()), smtp.max_sessions_per_network),
+                    PerIp::take(&per_ip, peer.ip(), smtp.max_sessions_per_client),
+                    slots.clone().try_acquire_owned(),
+                ) else {
                     receiver.metrics.refused(Refused::Connections);
                     sessions.spawn(async move {
                         let mut stream = stream;
@@ -176,7 +194,7 @@ pub async fn run(
                 let receiver = receiver.clone();
                 let shutdown = shutdown.clone();
                 sessions.spawn(async move {
-                    let _slots = (slot, ip_slot);
+                    let _slots = (slot, ip_slot, network_slot);
                     receiver.metrics.session();
                     if let Err(e) = Session::new(receiver, peer).run(stream, shutdown).await {
                         tracing::debug!("smtp: session from {peer} ended: {e}");
@@ -338,8 +356,17 @@ impl Session {
         let mut buf = vec![0u8; 16 * 1024];
         // After a line that was too long, the rest of it up to LF is thrown away.
         let mut discarding = false;
+        // A command must arrive whole within the idle time from the last reply, however it
+        // trickles in: a byte now and then does not hold a session. Data must keep up
+        // [`MIN_DATA_RATE`] on average once the idle time has passed.
+        let mut waiting_since = Instant::now();
+        let mut data_bytes = 0usize;
         loop {
-            let read_by = (Instant::now() + idle).min(deadline);
+            let read_by = match state {
+                State::Command => waiting_since + idle,
+                State::Data { .. } => Instant::now() + idle,
+            }
+            .min(deadline);
             let n = tokio::select! {
                 r = timeout_at(read_by, stream.read(&mut buf)) => match r {
                     Ok(r) => r?,
@@ -361,6 +388,14 @@ impl Session {
             if n == 0 {
                 return Ok(None);
             }
+            if let State::Data { .. } = state {
+                data_bytes += n;
+                let taken = waiting_since.elapsed();
+                if taken > idle && (data_bytes as f64) < MIN_DATA_RATE * taken.as_secs_f64() {
+                    send(&mut stream, b"421 4.4.2 Data too slow, closing\r\n").await?;
+                    return Ok(None);
+                }
+            }
             let mut out = Vec::new();
             let mut bytes = buf[..n].iter();
             loop {
@@ -377,6 +412,8 @@ impl Session {
                 match &mut state {
                     State::Command => match requests.ingest(&mut bytes) {
                         Ok(request) => {
+                            waiting_since = Instant::now();
+                            data_bytes = 0;
                             let request = request.into_owned();
                             match self.command(request, &mut out, &mut state).await {
                                 Next::Continue => {}
@@ -426,6 +463,7 @@ impl Session {
                             self.commit(message).await
                         };
                         self.reset();
+                        waiting_since = Instant::now();
                         out.extend_from_slice(reply.as_bytes());
                     }
                 }
