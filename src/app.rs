@@ -54,7 +54,7 @@ pub enum AppError {
 
 /// The store's file inside `data_dir`.
 pub fn store_path(config: &Config) -> PathBuf {
-    config.data_dir.join("nonono.sqlite3")
+    config.store_path()
 }
 
 /// Opens the store for writing (creating `data_dir` and running migrations).
@@ -297,17 +297,12 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         archive::Archive::new(archive_stores, config.clone(), metrics)
             .with_unsubscribe(writer()?, key.clone()),
     );
-    let mut http_stop = stopped;
-    let http = tokio::spawn(async move {
-        let served = axum::serve(http_listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!("http: {e}");
-        }
-    });
+    let http = tokio::spawn(archive::serve(
+        http_listener,
+        app,
+        Duration::from_secs(config.http.header_timeout_secs),
+        stopped,
+    ));
 
     tracing::info!("smtp listening on {smtp_addr} for @{}", config.domain);
     tracing::info!(

@@ -79,6 +79,8 @@ pub struct HttpConfig {
     pub listen: String,
     /// The URL the public reaches the archive at; thread links in mail start with it.
     pub public_url: String,
+    /// Seconds a client may take to send a request's header, or stay idle between requests.
+    pub header_timeout_secs: u64,
 }
 
 /// How outbound mail leaves.
@@ -235,6 +237,7 @@ impl Default for HttpConfig {
         HttpConfig {
             listen: "127.0.0.1:8080".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            header_timeout_secs: 10,
         }
     }
 }
@@ -350,6 +353,9 @@ impl Config {
                 "smtp.max_sessions_per_network: must be at least max_sessions_per_client".into(),
             );
         }
+        if self.http.header_timeout_secs == 0 {
+            problems.push("http.header_timeout_secs: must be at least 1".into());
+        }
         if self.smtp.max_recipients == 0 {
             problems.push("smtp.max_recipients: must be at least 1".into());
         }
@@ -425,6 +431,11 @@ impl Config {
             }
         }
         problems
+    }
+
+    /// The store's database file.
+    pub fn store_path(&self) -> PathBuf {
+        self.data_dir.join("nonono.sqlite3")
     }
 
     /// The folder the `file` transport writes to.

@@ -30,6 +30,7 @@
 //! solved     asking writers once whether the company solved their problem
 //! support    readers who had the same problem add their voice to a thread
 //! follow     follow+SLUG@: daily digests of a company, with one-click unsubscribe
+//! slots      connections per client address and per network (SMTP and HTTP)
 //! token      t+/b+/c+/e+ address tokens (reply, bounce, confirm, erase) with an HMAC
 //! config     the TOML configuration
 //! clock      the one place that reads the time
@@ -54,6 +55,7 @@ pub mod remind;
 pub mod reprocess;
 pub mod route;
 pub mod screen;
+pub mod slots;
 pub mod solved;
 pub mod store;
 pub mod support;

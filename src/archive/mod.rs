@@ -6,10 +6,14 @@
 //! the gateway's own. Pages carry an `ETag` and answer `If-None-Match` with 304.
 
 mod pages;
+mod serve;
+
+pub use serve::serve;
 
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -18,6 +22,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
+use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -32,6 +37,19 @@ const SEARCH_PAGE: usize = 20;
 /// Entries in a feed.
 const FEED_SIZE: usize = 50;
 
+/// Exports streaming at once; each has a connection of its own, so a slow reader of the
+/// export never holds a connection that pages need.
+const EXPORTS: usize = 2;
+/// Longest wait for an export's reader to take the next part; a reader that stops reading
+/// loses the export, and its connection (and the snapshot it pins) goes.
+const EXPORT_STALL: Duration = Duration::from_secs(30);
+/// Searches running at once (a search is the costliest page; the pages share four
+/// connections), and how long a search waits for its turn before it is told to come back.
+const SEARCHES: usize = 2;
+const SEARCH_WAIT: Duration = Duration::from_secs(2);
+/// How long `/healthz` trusts its last write probe.
+const HEALTH_FRESH: Duration = Duration::from_secs(5);
+
 /// What the handlers share: a few read-only connections and the config.
 #[derive(Clone)]
 pub struct Archive {
@@ -39,12 +57,18 @@ pub struct Archive {
     next: Arc<AtomicUsize>,
     config: Arc<Config>,
     metrics: Arc<Metrics>,
-    /// The one write the web does: a follower's one-click unsubscribe (RFC 8058).
+    /// The one write the web does: a follower's one-click unsubscribe (RFC 8058). Its
+    /// connection also answers whether the store takes writes.
     unsubscribe: Option<Arc<(Shared, TokenKey)>>,
+    exports: Arc<Semaphore>,
+    searches: Arc<Semaphore>,
+    /// When the store last took a write probe, and whether it did.
+    health: Arc<Mutex<Option<(Instant, bool)>>>,
 }
 
 impl Archive {
-    /// Lets `/u/TOKEN` remove followers, with a writable connection and the token key.
+    /// Lets `/u/TOKEN` remove followers, with a writable connection and the token key; the
+    /// same connection lets `/healthz` check that the store takes writes.
     pub fn with_unsubscribe(mut self, writer: Store, key: TokenKey) -> Self {
         self.unsubscribe = Some(Arc::new((Shared::new(writer), key)));
         self
@@ -65,6 +89,9 @@ impl Archive {
             unsubscribe: None,
             config,
             metrics,
+            exports: Arc::new(Semaphore::new(EXPORTS)),
+            searches: Arc::new(Semaphore::new(SEARCHES)),
+            health: Arc::default(),
         }
     }
 }
@@ -224,9 +251,45 @@ async fn unsubscribe(
     )
 }
 
-async fn healthz(State(archive): State<Archive>) -> Result<&'static str, PageError> {
-    read(&archive, |s| s.ping()).await?;
-    Ok("ok\n")
+/// 200 when the store answers and takes writes; 503 with the reason otherwise.
+async fn healthz(State(archive): State<Archive>) -> Response {
+    if let Err(e) = read(&archive, |s| s.ping()).await {
+        return e.into_response();
+    }
+    let Some(writer) = archive.unsubscribe.clone() else {
+        return "ok\n".into_response();
+    };
+    let known = *archive.health.lock().expect("health lock");
+    let writable = match known {
+        Some((at, writable)) if at.elapsed() < HEALTH_FRESH => writable,
+        _ => {
+            let probe = writer.0.run(|s| s.probe_write(crate::clock::now())).await;
+            if let Err(e) = &probe {
+                tracing::error!("healthz: the store takes no writes: {e}");
+            }
+            *archive.health.lock().expect("health lock") = Some((Instant::now(), probe.is_ok()));
+            probe.is_ok()
+        }
+    };
+    if writable {
+        "ok\n".into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the store takes no writes: mail cannot be accepted\n",
+        )
+            .into_response()
+    }
+}
+
+/// 503 with a sentence and when to come back, for work that waits for its turn.
+fn busy(what: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "5")],
+        format!("busy: too many {what} at once, try again in a few seconds\n"),
+    )
+        .into_response()
 }
 
 /// Prometheus text format: the receiver's counters and what the store holds.
@@ -424,6 +487,11 @@ async fn search(
     let text: String = q.q.chars().take(200).collect();
     let page = q.page.min(50);
     let query = text.clone();
+    let Ok(Ok(_turn)) =
+        tokio::time::timeout(SEARCH_WAIT, archive.searches.clone().acquire_owned()).await
+    else {
+        return Ok(busy("searches"));
+    };
     let hits = read(&archive, move |s| {
         s.search(&query, SEARCH_PAGE + 1, page * SEARCH_PAGE)
     })
@@ -434,36 +502,52 @@ async fn search(
     )
 }
 
-/// The open-data export, streamed a batch of lines at a time so memory stays flat.
+/// The open-data export, streamed a batch of lines at a time so memory stays flat, from a
+/// connection of its own; at most [`EXPORTS`] at once, and a reader that stops reading for
+/// [`EXPORT_STALL`] loses it.
 async fn export(State(archive): State<Archive>) -> Response {
+    let Ok(turn) = archive.exports.clone().try_acquire_owned() else {
+        return busy("exports");
+    };
     let (lines, body) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
-    let reader = archive.reader().clone();
-    tokio::spawn(async move {
-        reader
-            .run(move |store| {
-                let mut batch = Vec::with_capacity(64 * 1024);
-                let result = store.export(|row| {
-                    serde_json::to_writer(&mut batch, &row)?;
-                    batch.push(b'\n');
-                    if batch.len() >= 64 * 1024 {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(64 * 1024));
-                        lines
-                            .blocking_send(Ok(full))
-                            .map_err(|_| std::io::Error::other("reader went away"))?;
-                    }
-                    Ok(())
-                });
-                let last = match result {
-                    Ok(()) => Ok(batch),
-                    Err(e) => {
-                        tracing::error!("export: {e}");
-                        Err(std::io::Error::other(e.to_string()))
-                    }
-                };
-                let _ = lines.blocking_send(last);
-                Ok::<_, crate::store::StoreError>(())
-            })
-            .await
+    let path = archive.config.store_path();
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        let send = |part| {
+            runtime
+                .block_on(tokio::time::timeout(EXPORT_STALL, lines.send(part)))
+                .map_err(|_| std::io::Error::other("the reader stopped reading"))?
+                .map_err(|_| std::io::Error::other("the reader went away"))
+        };
+        let store = match Store::open_readonly(&path) {
+            Ok(store) => store,
+            Err(e) => {
+                tracing::error!("export: {e}");
+                let _ = send(Err(std::io::Error::other(e.to_string())));
+                return;
+            }
+        };
+        let mut batch = Vec::with_capacity(64 * 1024);
+        let result = store.export(|row| {
+            serde_json::to_writer(&mut batch, &row)?;
+            batch.push(b'\n');
+            if batch.len() >= 64 * 1024 {
+                send(Ok(std::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(64 * 1024),
+                )))?;
+            }
+            Ok(())
+        });
+        let last = match result {
+            Ok(()) => Ok(batch),
+            Err(e) => {
+                tracing::info!("export ended: {e}");
+                Err(std::io::Error::other(e.to_string()))
+            }
+        };
+        let _ = send(last);
     });
     let stream = futures_stream(body);
     (

@@ -6,7 +6,7 @@
 //! envelope are committed to the journal, and only then is `250` answered; if the commit fails
 //! the answer is `451` and the client keeps the message and retries.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +28,7 @@ use crate::limits;
 use crate::mail::{Envelope, normalize_address};
 use crate::metrics::{Metrics, Refused};
 use crate::route::{self, Recipient, Refusal};
+use crate::slots::{Slots, network};
 use crate::store::Shared;
 use crate::token::TokenKey;
 
@@ -52,52 +53,6 @@ const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// (Postfix's `smtpd_min_data_rate` is the same): a client that sends one byte per idle time
 /// cannot hold a session for its whole length.
 const MIN_DATA_RATE: f64 = 500.0;
-
-/// Sessions open per client address, or per network.
-#[derive(Default)]
-struct PerIp(std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>);
-
-/// One session's place in [`PerIp`]; given back when dropped.
-struct IpSlot {
-    table: Arc<PerIp>,
-    ip: IpAddr,
-}
-
-impl PerIp {
-    fn take(table: &Arc<PerIp>, ip: IpAddr, most: usize) -> Option<IpSlot> {
-        let mut open = table.0.lock().expect("per-ip lock");
-        let n = open.entry(ip).or_default();
-        if *n >= most {
-            return None;
-        }
-        *n += 1;
-        Some(IpSlot {
-            table: table.clone(),
-            ip,
-        })
-    }
-}
-
-/// The network an address belongs to, as one address: its IPv4 /24 or its IPv6 /64. One
-/// holder of a network has every address in it (an IPv6 /64 is the smallest a host gets).
-fn network(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => IpAddr::V4((u32::from(v4) & 0xffff_ff00).into()),
-        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
-    }
-}
-
-impl Drop for IpSlot {
-    fn drop(&mut self) {
-        let mut open = self.table.0.lock().expect("per-ip lock");
-        if let Some(n) = open.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                open.remove(&self.ip);
-            }
-        }
-    }
-}
 
 /// What every session needs.
 pub struct Receiver {
@@ -164,8 +119,8 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_SESSIONS));
-    let per_ip = Arc::new(PerIp::default());
-    let per_network = Arc::new(PerIp::default());
+    let per_ip = Arc::new(Slots::default());
+    let per_network = Arc::new(Slots::default());
     let mut sessions = JoinSet::new();
     loop {
         tokio::select! {
@@ -180,8 +135,8 @@ pub async fn run(
                 };
                 let smtp = &receiver.config.smtp;
                 let (Some(network_slot), Some(ip_slot), Ok(slot)) = (
-                    PerIp::take(&per_network, network(peer.ip()), smtp.max_sessions_per_network),
-                    PerIp::take(&per_ip, peer.ip(), smtp.max_sessions_per_client),
+                    Slots::take(&per_network, network(peer.ip()), smtp.max_sessions_per_network),
+                    Slots::take(&per_ip, peer.ip(), smtp.max_sessions_per_client),
                     slots.clone().try_acquire_owned(),
                 ) else {
                     receiver.metrics.refused(Refused::Connections);

@@ -375,11 +375,13 @@ CREATE INDEX threads_overdue ON threads(provider, due_at)
     // that kills the process (or runs past its time) is known after the restart, tried once
     // alone, then set aside instead of taking the service down again. What was sent to an
     // address lately, by purpose: automatic mail of one kind goes to an address at most once
-    // a day, whoever asks for it. And a reply held for the personal data in it (1) until its
-    // writer says publish (2).
+    // a day, whoever asks for it. A reply held for the personal data in it (1) until its
+    // writer says publish (2). And one row `/healthz` writes, to know the store takes writes.
     r#"
 ALTER TABLE journal ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX outbox_recipient ON outbox(rcpt_to, purpose, created_at);
 ALTER TABLE journal ADD COLUMN publication INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
+INSERT INTO health (id, checked_at) VALUES (1, 0);
 "#,
 ];

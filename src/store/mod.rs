@@ -454,6 +454,15 @@ impl Store {
         Ok(())
     }
 
+    /// Writes and commits one row: whether the store takes writes (a read-only file or file
+    /// system, a full disk fail here, where a read would still answer).
+    pub fn probe_write(&mut self, now: i64) -> Result<()> {
+        let _turn = self.turn();
+        self.conn
+            .run("UPDATE health SET checked_at = ?1 WHERE id = 1", [now])?;
+        Ok(())
+    }
+
     /// Adds messages straight to the journal, past the intake, and returns their ids: for
     /// tools and tests that fill a store (the receiver commits to the [`intake`]).
     pub fn journal_append(&mut self, messages: &[Arrival<'_>]) -> Result<Vec<i64>> {
@@ -1303,6 +1312,7 @@ mod tests {
     const TO_VERSION_14: &str = "
         ALTER TABLE journal DROP COLUMN attempts;
         ALTER TABLE journal DROP COLUMN publication;
+        DROP TABLE health;
         DROP INDEX outbox_recipient;
         DROP TRIGGER threads_counted;
         DROP TRIGGER threads_recounted;
