@@ -63,6 +63,19 @@ pub struct Built {
     pub raw: Vec<u8>,
 }
 
+/// Longest message id we copy into `In-Reply-To` and `References`: ids are far shorter, and
+/// each must fit on a folded header line.
+const MAX_MESSAGE_ID: usize = 250;
+
+/// A message id (without angle brackets) we can write back: printable ASCII with no space or
+/// angle bracket, and not too long.
+fn is_message_id(id: &str) -> bool {
+    (1..=MAX_MESSAGE_ID).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
+}
+
 /// Builds the RFC 5322 message for a letter.
 pub fn build(letter: &Letter, config: &Config, now: i64) -> Result<Built, ComposeError> {
     let message_id = new_message_id(&config.domain);
@@ -74,9 +87,16 @@ pub fn build(letter: &Letter, config: &Config, now: i64) -> Result<Built, Compos
     m.raw("Message-ID", &format!("<{message_id}>"));
     m.raw("Date", &crate::clock::rfc5322(now));
     m.raw(LOOP_HEADER, &config.domain);
-    if let Some(last) = letter.references.last() {
+    // Ids come from mail others wrote: one that is no message id, or too long for a header
+    // line (a 5,000-character id made the smarthost refuse the line), is left out.
+    let references: Vec<&String> = letter
+        .references
+        .iter()
+        .filter(|r| is_message_id(r))
+        .collect();
+    if let Some(last) = references.last() {
         m.raw("In-Reply-To", &format!("<{last}>"));
-        let recent = &letter.references[letter.references.len().saturating_sub(20)..];
+        let recent = &references[references.len().saturating_sub(20)..];
         let references: Vec<String> = recent.iter().map(|r| format!("<{r}>")).collect();
         m.raw("References", &references.join(" "));
     }
@@ -412,5 +432,23 @@ mod tests {
         assert!(headers.contains("Auto-Submitted: auto-replied"));
         assert!(headers.contains("In-Reply-To: <a@b>"));
         assert!(headers.contains(&format!("{LOOP_HEADER}: nonono.localhost")));
+    }
+
+    #[test]
+    fn ids_that_cannot_stand_in_a_header_line_are_not_referenced() {
+        let letter = Letter {
+            from_name: "nonono".into(),
+            from_address: "t+abc@nonono.localhost".into(),
+            to: "someone@example.com".into(),
+            subject: "Re".into(),
+            body: "text".into(),
+            references: vec!["ok@x".into(), "y".repeat(5000), "bad id@x".into()],
+            origin: Origin::Person,
+        };
+        let built = build(&letter, &Config::default(), 0).unwrap();
+        let text = String::from_utf8(built.raw).unwrap();
+        assert!(text.lines().all(|l| l.len() <= 998));
+        assert!(text.contains("In-Reply-To: <ok@x>"), "{text}");
+        assert!(!text.contains("yyyy") && !text.contains("bad id"));
     }
 }

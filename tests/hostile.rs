@@ -629,3 +629,31 @@ async fn healthz_fails_when_the_store_takes_no_writes() {
     assert!(body.contains("takes no writes"), "{body}");
     app.stop().await;
 }
+
+/// Issue 17: `From: "john smith"@example.net` (a valid quoted local part) failed the pipeline
+/// silently. Every address RFC 5322 allows is processed or held with a reason.
+#[tokio::test]
+async fn a_quoted_local_part_is_held_with_a_reason() {
+    let app = TestApp::start().await;
+    let mut c = app.conversation().await;
+    c.command("EHLO client.example").await;
+    let mail = c.command("MAIL FROM:<\"john smith\"@example.net>").await;
+    assert!(mail.starts_with("250"), "{mail}");
+    c.command("RCPT TO:<palaute@nonono.localhost>").await;
+    c.command("DATA").await;
+    let reply = c
+        .command("From: \"john smith\"@example.net\r\nSubject: [Elisa] Lasku\r\n\r\nHei.\r\n.")
+        .await;
+    assert!(reply.starts_with("250"), "{reply}");
+    app.wait_processed().await;
+    let store = app.store();
+    assert_eq!(
+        store.journal_counts().unwrap(),
+        vec![("done".to_owned(), 1)]
+    );
+    let outcome = store.journal_outcome(1).unwrap().unwrap();
+    assert_eq!(
+        outcome.outcome.as_deref(),
+        Some("new feedback held: From is not an address we write to")
+    );
+}

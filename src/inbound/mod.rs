@@ -316,6 +316,9 @@ impl Session {
         // [`MIN_DATA_RATE`] on average once the idle time has passed.
         let mut waiting_since = Instant::now();
         let mut data_bytes = 0usize;
+        // The start of the command line being read, as sent: smtp-proto turns a `SIZE=` too
+        // large for a number into a small one, so we read that parameter ourselves.
+        let mut line = Vec::with_capacity(LINE_KEPT);
         loop {
             let read_by = match state {
                 State::Command => waiting_since + idle,
@@ -365,29 +368,44 @@ impl Session {
                     }
                 }
                 match &mut state {
-                    State::Command => match requests.ingest(&mut bytes) {
-                        Ok(request) => {
-                            waiting_since = Instant::now();
-                            data_bytes = 0;
-                            let request = request.into_owned();
-                            match self.command(request, &mut out, &mut state).await {
-                                Next::Continue => {}
-                                Next::Close => {
-                                    send(&mut stream, &out).await?;
-                                    return Ok(None);
+                    State::Command => {
+                        let before = bytes.as_slice();
+                        let parsed = requests.ingest(&mut bytes);
+                        let taken = &before[..before.len() - bytes.len()];
+                        line.extend_from_slice(&taken[..taken.len().min(LINE_KEPT - line.len())]);
+                        match parsed {
+                            Ok(request) => {
+                                waiting_since = Instant::now();
+                                data_bytes = 0;
+                                let request = request.into_owned();
+                                let size_overflows = matches!(request, Request::Mail { .. })
+                                    && declared_size_overflows(&line);
+                                line.clear();
+                                if size_overflows {
+                                    let refusal = self.too_big();
+                                    out.extend_from_slice(refusal.as_bytes());
+                                    continue;
                                 }
-                                Next::StartTls => {
-                                    send(&mut stream, &out).await?;
-                                    return Ok(Some(stream));
+                                match self.command(request, &mut out, &mut state).await {
+                                    Next::Continue => {}
+                                    Next::Close => {
+                                        send(&mut stream, &out).await?;
+                                        return Ok(None);
+                                    }
+                                    Next::StartTls => {
+                                        send(&mut stream, &out).await?;
+                                        return Ok(Some(stream));
+                                    }
                                 }
                             }
+                            Err(ProtoError::NeedsMoreData { .. }) => break,
+                            Err(e) => {
+                                line.clear();
+                                discarding = e == ProtoError::ResponseTooLong;
+                                out.extend_from_slice(protocol_error(&e).as_bytes());
+                            }
                         }
-                        Err(ProtoError::NeedsMoreData { .. }) => break,
-                        Err(e) => {
-                            discarding = e == ProtoError::ResponseTooLong;
-                            out.extend_from_slice(protocol_error(&e).as_bytes());
-                        }
-                    },
+                    }
                     State::Data {
                         receiver,
                         message,
@@ -658,6 +676,29 @@ impl Session {
     }
 }
 
+/// How much of a command line is kept to read its `SIZE=` again: a MAIL command with every
+/// parameter registered is far shorter.
+const LINE_KEPT: usize = 1024;
+
+/// Whether a MAIL command declares a `SIZE=` no number holds. smtp-proto 0.2.5 saturates, and
+/// then restarts from the next digit, so `SIZE=99999999999999999999999` read as a small size
+/// and got `250`; such a message is too big for any limit.
+fn declared_size_overflows(line: &[u8]) -> bool {
+    let upper = line.to_ascii_uppercase();
+    let Some(at) = upper.windows(5).position(|w| w == b"SIZE=") else {
+        return false;
+    };
+    let digits: Vec<u8> = upper[at + 5..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .skip_while(|&b| b == b'0')
+        .collect();
+    std::str::from_utf8(&digits)
+        .ok()
+        .is_some_and(|d| !d.is_empty() && d.parse::<usize>().is_err())
+}
+
 /// Bytes before the blank line that ends the header section (all of it when there is none);
 /// lenient about bare LF line ends, as the parser is.
 fn header_size(message: &[u8]) -> usize {
@@ -709,6 +750,24 @@ fn received(helo: &str, peer: std::net::IpAddr, domain: &str, now: i64) -> Strin
 #[cfg(test)]
 mod tests {
     use mail_parser::{HeaderValue, MessageParser};
+
+    #[test]
+    fn a_size_no_number_holds_is_too_big() {
+        use super::declared_size_overflows as overflows;
+        assert!(overflows(
+            b"MAIL FROM:<a@b.fi> SIZE=99999999999999999999999\r\n"
+        ));
+        assert!(overflows(
+            b"mail from:<a@b.fi> size=18446744073709551616\r\n"
+        ));
+        assert!(!overflows(
+            b"MAIL FROM:<a@b.fi> SIZE=18446744073709551615\r\n"
+        ));
+        assert!(!overflows(
+            b"MAIL FROM:<a@b.fi> SIZE=000000000000000000000001000\r\n"
+        ));
+        assert!(!overflows(b"MAIL FROM:<a@b.fi> BODY=8BITMIME\r\n"));
+    }
 
     #[test]
     fn the_received_line_is_read_back_with_its_date() {

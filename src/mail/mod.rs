@@ -26,12 +26,31 @@ pub struct Envelope {
     pub helo: String,
 }
 
-/// An address in its canonical form for comparisons: trimmed, lower-cased.
+/// An address in its canonical form for comparisons: trimmed, lower-cased, and a quoted local
+/// part unquoted (`"john smith"@x` as the header parser reads it, `john smith@x`).
 pub fn normalize_address(address: &str) -> String {
-    address
+    let address = address
         .trim()
         .trim_matches(|c| c == '<' || c == '>')
-        .to_lowercase()
+        .to_lowercase();
+    match address.rsplit_once('@') {
+        Some((local, domain))
+            if local.len() >= 2 && local.starts_with('"') && local.ends_with('"') =>
+        {
+            let mut unquoted = String::with_capacity(address.len());
+            let mut escaped = false;
+            for c in local[1..local.len() - 1].chars() {
+                if c == '\\' && !escaped {
+                    escaped = true;
+                    continue;
+                }
+                escaped = false;
+                unquoted.push(c);
+            }
+            format!("{unquoted}@{domain}")
+        }
+        _ => address,
+    }
 }
 
 /// How a writer appears in public, and their text without a pseudonym line.
@@ -115,10 +134,24 @@ mod tests {
 
 /// Replaces every email address in a text with `replacement`: addresses are never published
 /// and never shown to the other side, even when a writer or a quote contains one.
+///
+/// Also the forms people write to get past such filters (`matti(at)example.fi`,
+/// `matti [at] example [dot] fi`, `matti at example dot fi`, a full-width `＠`), and a link
+/// that carries an address is removed whole rather than cut into nonsense.
 pub fn redact_addresses(text: &str, replacement: &str) -> String {
     static ADDRESS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?i)(mailto:)?[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(\.[\w-]+)+")
-            .expect("address regex")
+        // A link with an address in it (not the punctuation after it); an address, with `@`
+        // or `＠`; an address spelt out, `at` in brackets, or `at` and `dot` as words.
+        regex::Regex::new(
+            r#"(?ix)
+              (https?|ftp)://[^\s<>]*[@＠][^\s<>]*[^\s<>.,;:!?)'"]
+            | (mailto:)?[\w.!\#$%&'*+/=?^`{|}~-]+[@＠][\w-]+(\.[\w-]+)+
+            | [\w.+-]+\s*[(\[{]\s*at\s*[)\]}]\s*[\w-]+
+                (\s*([.]|[(\[{]\s*dot\s*[)\]}]|\s(dot|piste)\s)\s*[\w-]+)+
+            | [\w.+-]+\s(at|miukumauku|ät)\s[\w-]+(\s(dot|piste)\s[\w-]+)+
+            "#,
+        )
+        .expect("address regex")
     });
     ADDRESS.replace_all(text, replacement).into_owned()
 }
@@ -138,5 +171,38 @@ mod redact_tests {
             redact_addresses("ei osoitetta @ tässä", "x"),
             "ei osoitetta @ tässä"
         );
+    }
+
+    #[test]
+    fn quoted_local_parts_are_compared_unquoted() {
+        use super::normalize_address as n;
+        assert_eq!(n("<\"John Smith\"@Example.NET>"), "john smith@example.net");
+        assert_eq!(n("\"a\\\"b\"@x.fi"), "a\"b@x.fi");
+        assert_eq!(n(" Matti@Example.fi "), "matti@example.fi");
+    }
+
+    #[test]
+    fn spelt_out_addresses_and_links_with_addresses_are_removed_whole() {
+        for text in [
+            "matti(at)example.fi",
+            "matti [at] example [dot] fi",
+            "matti at example dot fi",
+            "matti.m (at) posti (dot) example (dot) fi",
+            "matti＠example.fi",
+            "https://x.example/?u=a@b.fi&x=1",
+        ] {
+            assert_eq!(
+                redact_addresses(&format!("Kirjoita: {text}."), "X"),
+                "Kirjoita: X.",
+                "{text}"
+            );
+        }
+        for prose in [
+            "Look at this, dot the i's.",
+            "Tapaamme at 5 pm.",
+            "Hinta 5 € @ kpl, 2 @ 3.50 €, https://elisa.example/lasku?id=5",
+        ] {
+            assert_eq!(redact_addresses(prose, "X"), prose);
+        }
     }
 }

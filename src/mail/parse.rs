@@ -76,11 +76,16 @@ fn parse_parts(raw: &[u8]) -> ParsedMail {
     // A From with a name and no address ("MAILER-DAEMON <>") keeps its name.
     let mailboxes = msg.from().map_or(0, |a| a.iter().count());
     let from = msg.from().and_then(|a| a.first()).and_then(|addr| {
-        let address = addr.address().unwrap_or("").trim().to_lowercase();
-        let name = addr
-            .name()
-            .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty() && n.to_lowercase() != address);
+        let mut address = addr.address().unwrap_or("").trim().to_lowercase();
+        let mut name = addr.name().map(|n| n.trim().to_owned());
+        // mail-parser reads a quoted local part (`"john smith"@example.net`) as a name and an
+        // address of the domain alone; put it back together, unquoted as comparisons want it.
+        if address.starts_with('@')
+            && let Some(local) = name.take()
+        {
+            address = format!("{}{address}", local.to_lowercase());
+        }
+        let name = name.filter(|n| !n.is_empty() && n.to_lowercase() != address);
         (!address.is_empty() || name.is_some()).then_some(Mailbox { name, address })
     });
     let auto_headers = msg
@@ -299,6 +304,14 @@ mod tests {
                 "{head:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_quoted_local_part_is_one_address() {
+        let m = parse(b"From: \"John Smith\"@Example.net\r\n\r\nHei\r\n");
+        let from = m.from.unwrap();
+        assert_eq!(from.address, "john smith@example.net");
+        assert_eq!(from.name, None);
     }
 
     #[test]
