@@ -43,8 +43,11 @@ impl Tx<'_> {
     /// The follower of `provider` that `person` is, added if new.
     pub fn add_follower(&self, provider: &str, person: i64, now: i64) -> Result<Follower> {
         self.tx.run(
-            "INSERT INTO followers (provider, person_id, created_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT(provider, person_id) DO NOTHING",
+            concat!(
+                "INSERT INTO followers (id, provider, person_id, created_at) VALUES (",
+                next_id!("followers"),
+                ", ?1, ?2, ?3) ON CONFLICT(provider, person_id) DO NOTHING"
+            ),
             params![provider, person, now],
         )?;
         Ok(self.tx.one(

@@ -376,12 +376,32 @@ CREATE INDEX threads_overdue ON threads(provider, due_at)
     // alone, then set aside instead of taking the service down again. What was sent to an
     // address lately, by purpose: automatic mail of one kind goes to an address at most once
     // a day, whoever asks for it. A reply held for the personal data in it (1) until its
-    // writer says publish (2). And one row `/healthz` writes, to know the store takes writes.
+    // writer says publish (2). One row `/healthz` writes, to know the store takes writes. And
+    // the largest id each table behind a token or a link ever deleted: new rows are numbered
+    // above it (as AUTOINCREMENT would, without rebuilding the tables), so an old token never
+    // names a newer row.
     r#"
 ALTER TABLE journal ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX outbox_recipient ON outbox(rcpt_to, purpose, created_at);
 ALTER TABLE journal ADD COLUMN publication INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
 INSERT INTO health (id, checked_at) VALUES (1, 0);
+CREATE TABLE retired_ids (name TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER threads_retired AFTER DELETE ON threads BEGIN
+    INSERT INTO retired_ids (name, last) VALUES ('threads', old.id)
+        ON CONFLICT(name) DO UPDATE SET last = max(last, excluded.last);
+END;
+CREATE TRIGGER participants_retired AFTER DELETE ON participants BEGIN
+    INSERT INTO retired_ids (name, last) VALUES ('participants', old.id)
+        ON CONFLICT(name) DO UPDATE SET last = max(last, excluded.last);
+END;
+CREATE TRIGGER outbox_retired AFTER DELETE ON outbox BEGIN
+    INSERT INTO retired_ids (name, last) VALUES ('outbox', old.id)
+        ON CONFLICT(name) DO UPDATE SET last = max(last, excluded.last);
+END;
+CREATE TRIGGER followers_retired AFTER DELETE ON followers BEGIN
+    INSERT INTO retired_ids (name, last) VALUES ('followers', old.id)
+        ON CONFLICT(name) DO UPDATE SET last = max(last, excluded.last);
+END;
 "#,
 ];

@@ -4,6 +4,21 @@
 //! rows) go through one [`Tx`], so the pipeline applies a message completely or not at all.
 //! Keeping SQL here is what lets the store move to a server database as one module's work.
 
+/// The id for a new row of a table whose ids tokens or links name, as SQL text: above every
+/// id the table has, and every id it ever deleted (`retired_ids`, kept by triggers), so no id
+/// is given twice.
+macro_rules! next_id {
+    ($table:literal) => {
+        concat!(
+            "(SELECT max((SELECT coalesce(max(id), 0) FROM ",
+            $table,
+            "), (SELECT coalesce(max(last), 0) FROM retired_ids WHERE name = '",
+            $table,
+            "')) + 1)"
+        )
+    };
+}
+
 pub mod checkpoint;
 pub mod company_clock;
 pub mod follow;
@@ -1003,9 +1018,13 @@ impl Tx<'_> {
     /// Creates a thread.
     pub fn create_thread(&self, t: &NewThread<'_>) -> Result<i64> {
         self.tx.run(
-            "INSERT INTO threads (provider, company, title, route, route_label, journal_id,
-                                  created_at, due_at, last_activity_at, held)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, ?9)",
+            concat!(
+                "INSERT INTO threads (id, provider, company, title, route, route_label, journal_id,
+                                      created_at, due_at, last_activity_at, held)
+                 VALUES (",
+                next_id!("threads"),
+                ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, ?9)"
+            ),
             params![
                 t.provider,
                 t.company,
@@ -1044,9 +1063,21 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<i64> {
         self.tx.run(
-            "INSERT INTO participants (thread_id, role, address, public_name, person_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![thread_id, role.as_str(), address, public_name, person_id, now],
+            concat!(
+                "INSERT INTO participants (id, thread_id, role, address, public_name, person_id,
+                                           created_at)
+                 VALUES (",
+                next_id!("participants"),
+                ", ?1, ?2, ?3, ?4, ?5, ?6)"
+            ),
+            params![
+                thread_id,
+                role.as_str(),
+                address,
+                public_name,
+                person_id,
+                now
+            ],
         )?;
         Ok(self.tx.last_insert_rowid())
     }
@@ -1212,6 +1243,46 @@ mod tests {
         }
     }
 
+    /// Tokens and links name rows by id: a purged held thread (its participants and its mail)
+    /// or a follower who left must never lend its id to a newer row, or an old token would
+    /// act on someone else's.
+    #[test]
+    fn ids_behind_tokens_are_never_given_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, journal_id) = store_with_an_entry(&dir.path().join("s.sqlite3"));
+        let outbound = |thread_id, participant_id| Outbound {
+            thread_id: Some(thread_id),
+            participant_id: Some(participant_id),
+            journal_id: Some(journal_id),
+            purpose: "confirm",
+            mail_from: String::new(),
+            rcpt_to: "matti@example.fi".into(),
+            message_id: "m@x".into(),
+            raw: b"x".to_vec(),
+        };
+        let rows = |store: &mut Store| {
+            let tx = store.begin().unwrap();
+            let thread_id = thread(&tx, journal_id, Some("confirmation"));
+            let participant = tx
+                .add_participant(thread_id, Role::Consumer, "matti@example.fi", "M", None, 1)
+                .unwrap();
+            let outbox = tx.queue(&outbound(thread_id, participant), 1).unwrap();
+            let person = tx.person("matti@example.fi", 1).unwrap();
+            let follower = tx.add_follower("elisa", person, 1).unwrap().id;
+            tx.commit().unwrap();
+            [thread_id, participant, outbox, follower]
+        };
+        let first = rows(&mut store);
+        assert_eq!(store.purge_held(i64::MAX).unwrap(), 1);
+        let tx = store.begin().unwrap();
+        assert!(tx.remove_follower(first[3]).unwrap());
+        tx.commit().unwrap();
+        let second = rows(&mut store);
+        for (old, new) in first.iter().zip(second) {
+            assert!(new > *old, "{first:?} then {second:?}");
+        }
+    }
+
     /// A new store at `path` with one journal entry, for threads and posts to come from.
     fn store_with_an_entry(path: &Path) -> (Store, i64) {
         let mut store = Store::open(path).unwrap();
@@ -1313,6 +1384,11 @@ mod tests {
         ALTER TABLE journal DROP COLUMN attempts;
         ALTER TABLE journal DROP COLUMN publication;
         DROP TABLE health;
+        DROP TRIGGER threads_retired;
+        DROP TRIGGER participants_retired;
+        DROP TRIGGER outbox_retired;
+        DROP TRIGGER followers_retired;
+        DROP TABLE retired_ids;
         DROP INDEX outbox_recipient;
         DROP TRIGGER threads_counted;
         DROP TRIGGER threads_recounted;

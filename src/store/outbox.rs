@@ -176,9 +176,13 @@ impl Tx<'_> {
     /// Queues a message for delivery as soon as the transaction commits.
     pub fn queue(&self, m: &Outbound, now: i64) -> Result<i64> {
         self.tx.run(
-            "INSERT INTO outbox (thread_id, participant_id, journal_id, purpose, mail_from, rcpt_to,
-                                 message_id, next_attempt_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            concat!(
+                "INSERT INTO outbox (id, thread_id, participant_id, journal_id, purpose, mail_from,
+                                     rcpt_to, message_id, next_attempt_at, created_at)
+                 VALUES (",
+                next_id!("outbox"),
+                ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+            ),
             params![
                 m.thread_id,
                 m.participant_id,
