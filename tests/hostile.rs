@@ -229,22 +229,28 @@ async fn the_gateway_mails_only_those_who_asked() {
     })
     .await;
     let victim = "victim@example.net";
-    let to = ["palaute@nonono.localhost", "follow+elisa@nonono.localhost"];
+    // A public thread, for the support address on its page.
+    app.new_thread().await;
+    let to = [
+        "palaute@nonono.localhost",
+        "follow+elisa@nonono.localhost",
+        "tuki+1@nonono.localhost",
+    ];
     for n in 0..30 {
-        let subject = if n % 2 == 0 {
+        let subject = if n % 3 == 0 {
             "[Elisa] Lasku"
         } else {
             "ei tagia"
         };
         let raw = format!("From: Victim <{victim}>\r\nSubject: {subject}\r\n\r\nHei.\r\n");
-        app.send(&format!("sender{n}@example.org"), to[n % 2], raw.as_bytes())
+        app.send(&format!("sender{n}@example.org"), to[n % 3], raw.as_bytes())
             .await
             .unwrap();
     }
     // The victim's own address as the envelope too: each kind once a day, however often.
-    for n in 0..6 {
+    for n in 0..9 {
         let raw = format!("From: {victim}\r\nSubject: kysymys {n}\r\n\r\nHei.\r\n");
-        app.send(victim, to[n % 2], raw.as_bytes()).await.unwrap();
+        app.send(victim, to[n % 3], raw.as_bytes()).await.unwrap();
     }
     // Addresses that lead nowhere public are never written to.
     for nowhere in ["x@[10.0.0.5]", "user@localhost", "user@printer.local"] {
@@ -273,17 +279,19 @@ async fn the_gateway_mails_only_those_who_asked() {
         .collect();
     assert_eq!(
         to_victim.len(),
-        2,
-        "one help, one follow confirmation: {to_victim:?}"
+        3,
+        "one help, one follow and one support confirmation: {to_victim:?}"
     );
+    let thread_writer = "matti.meikalainen@example.fi";
     assert!(
         sent.iter()
-            .all(|m| m.to.ends_with(".example") || m.to == victim),
+            .all(|m| m.to.ends_with(".example") || m.to == victim || m.to == thread_writer),
         "{:?}",
         sent.iter().map(|m| &m.to).collect::<Vec<_>>()
     );
-    assert!(
-        app.store().latest_threads(10).unwrap().is_empty(),
+    assert_eq!(
+        app.store().latest_threads(10).unwrap().len(),
+        1,
         "forged From opens no thread"
     );
 }
