@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestApp, fixture, without_support_address};
+use common::{TestApp, fixture, no_limits, without_support_address};
 
 const CONSUMER: &str = "matti.meikalainen@example.fi";
 
@@ -404,11 +404,7 @@ async fn pipelined_commands_get_their_answers_in_order() {
 #[tokio::test]
 async fn a_bare_lf_dot_does_not_end_the_message() {
     // Thirteen messages from one writer: more than the default abuse limits allow.
-    let mut app = TestApp::start_with(|c| {
-        c.limits.new_threads_per_address_per_hour = 0;
-        c.limits.new_threads_per_ip_per_hour = 0;
-    })
-    .await;
+    let mut app = TestApp::start_with(no_limits).await;
     // The end-of-data shapes of the SMTP smuggling research: each must stay inside the data,
     // whole or cut into 7-byte segments, so the "second message" is never taken.
     let shapes: [&[u8]; 6] = [

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestApp;
+use common::{TestApp, no_limits};
 use nonono::app;
 use nonono::mail::Envelope;
 use nonono::store::intake::{self, Intake, Mover};
@@ -111,12 +111,7 @@ async fn a_message_the_process_died_on_is_set_aside_and_the_rest_go_on() {
 /// two orders: each is processed in one pass, and so is every ordinary message.
 #[tokio::test]
 async fn hostile_shapes_in_one_queue_are_processed_with_everything_else() {
-    let app = TestApp::start_with(|c| {
-        c.limits.new_threads_per_address_per_hour = 0;
-        c.limits.new_threads_per_ip_per_hour = 0;
-        c.limits.messages_per_pair_per_day = 0;
-    })
-    .await;
+    let app = TestApp::start_with(no_limits).await;
     let (_, ack) = app.new_thread().await;
     let html = |body: String| {
         format!(
@@ -222,12 +217,7 @@ async fn hostile_shapes_in_one_queue_are_processed_with_everything_else() {
 /// that lead nowhere public.
 #[tokio::test]
 async fn the_gateway_mails_only_those_who_asked() {
-    let app = TestApp::start_with(|c| {
-        c.limits.new_threads_per_address_per_hour = 0;
-        c.limits.new_threads_per_ip_per_hour = 0;
-        c.limits.messages_per_pair_per_day = 0;
-    })
-    .await;
+    let app = TestApp::start_with(no_limits).await;
     let victim = "victim@example.net";
     // A public thread, for the support address on its page.
     app.new_thread().await;

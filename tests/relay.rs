@@ -210,12 +210,7 @@ async fn a_round_larger_than_the_parallel_deliveries_is_recorded_whole() {
     // 12 messages wait for the smarthost: 24 rows, due at once after the flush, more than the
     // 16 the relay delivers at a time. Each must go out once and be recorded as sent.
     let sink = Sink::start("451 4.3.0 Try again later").await;
-    let mut app = app_with_smarthost_and(&sink, |c| {
-        c.limits.new_threads_per_address_per_hour = 0;
-        c.limits.new_threads_per_ip_per_hour = 0;
-        c.limits.messages_per_pair_per_day = 0;
-    })
-    .await;
+    let mut app = app_with_smarthost_and(&sink, common::no_limits).await;
     let letter = String::from_utf8(common::fixture("new-feedback-tagged.eml", &[])).unwrap();
     for i in 0..12 {
         // Each from a writer of its own: one writer's flood would be held back.

@@ -54,6 +54,13 @@ pub fn test_config(data_dir: &Path) -> Config {
     config
 }
 
+/// Turns the abuse limits off, for tests that send more than a person would.
+pub fn no_limits(c: &mut Config) {
+    c.limits.new_threads_per_address_per_hour = 0;
+    c.limits.new_threads_per_ip_per_hour = 0;
+    c.limits.messages_per_pair_per_day = 0;
+}
+
 /// A running service and its temporary data folder.
 pub struct TestApp {
     pub running: Option<Running>,
