@@ -1590,7 +1590,7 @@ pub fn run(
             tracing::error!("pipeline: moving received mail into the journal: {e}");
             std::thread::sleep(Duration::from_millis(200));
         }
-        let batch = match store.pending_journal(BATCH, BATCH_BYTES) {
+        let mut batch = match store.pending_journal(BATCH, BATCH_BYTES) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("pipeline: reading the journal: {e}");
@@ -1599,22 +1599,19 @@ pub fn run(
             }
         };
         journal_short = batch.len() < BATCH;
-        let mut batch = batch;
         let ctx = Context {
             config: &config,
             key: &key,
             authenticator: authenticator.as_ref(),
             now: crate::clock::now(),
         };
-        // Work was begun on the oldest entry before and never finished: the process ended
-        // under it (a crash, an abort, the time budget, or a kill from outside). It is tried
-        // alone, and after its last attempt set aside, so one message cannot stop the service
-        // for good and the rest go on.
-        if let Some(first) = batch.first()
-            && first.attempts > 0
-        {
-            batch.truncate(1);
-            if batch[0].attempts >= MOST_ATTEMPTS {
+        // Work was begun on an entry before and never finished: the process ended under it (a
+        // crash, an abort, the time budget, or a kill from outside). Such an entry is worked
+        // on alone, and after its last attempt set aside, so one message cannot stop the
+        // service for good and the rest go on.
+        if let Some(tried) = batch.iter().position(|e| e.attempts > 0) {
+            batch.truncate(tried.max(1));
+            if tried == 0 && batch[0].attempts >= MOST_ATTEMPTS {
                 match set_aside(&mut store, &ctx, &batch[0]) {
                     Ok(()) => metrics.processed(1),
                     Err(e) => {
