@@ -1,10 +1,25 @@
 //! Real-looking company answers from the clients people use, in Finnish, Swedish and Estonian,
 //! sent over SMTP into a thread: the published text must equal `fixtures/answers/NAME.expected.txt`.
-//! On a mismatch the published text is written to `NAME.failed` beside it.
+//! On a mismatch the published text is written to `NAME.failed` beside it. `{{forward_quoted}}`
+//! in a fixture stands for the whole forward we sent, quoted as the client quotes it.
 
 mod common;
 
 use common::{TestApp, root};
+
+/// A text quoted line by line, as Gmail and most plain-text clients quote the whole message.
+fn quoted(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                ">".to_owned()
+            } else {
+                format!("> {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 #[tokio::test]
 async fn answers_are_published_without_quotes_signatures_or_footers() {
@@ -24,7 +39,8 @@ async fn answers_are_published_without_quotes_signatures_or_footers() {
         let raw = std::fs::read_to_string(dir.join(name))
             .unwrap()
             .replace("{{to}}", &forward.from)
-            .replace("{{in_reply_to}}", &forward.message_id);
+            .replace("{{in_reply_to}}", &forward.message_id)
+            .replace("{{forward_quoted}}", &quoted(&forward.text));
         let before = app.store().posts(1).unwrap().len();
         app.send("anna@elisa.example", &forward.from, raw.as_bytes())
             .await

@@ -348,6 +348,16 @@ fn signature_start(lines: &[&str]) -> Option<usize> {
     (tail <= 12).then_some(sig)
 }
 
+/// How much of a reply line is text we sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ours {
+    No,
+    /// A short line that also stands in our mail: a greeting, a thanks, a name.
+    Weak,
+    /// Most of the line's word trigrams are ours.
+    Strong,
+}
+
 /// Mail we sent, as folded word trigrams, to recognise our own text in a reply.
 struct OurText {
     trigrams: HashSet<[u64; 3]>,
@@ -391,11 +401,17 @@ impl OurText {
         }
     }
 
-    /// Whether a reply line is (mostly) text we sent.
-    fn contains(&self, line: &str) -> bool {
+    /// Whether a reply line is (mostly) text we sent, and how strongly: a line of one or two
+    /// words ("Hei,", "Kiitos", "Matti") is only [`Ours::Weak`]: writers write those lines
+    /// too, so they belong to a quote but never begin one.
+    fn contains(&self, line: &str) -> Ours {
         let w = words(line);
         if w.len() < 3 {
-            return !w.is_empty() && self.short_lines.contains(&w.join(" "));
+            return if !w.is_empty() && self.short_lines.contains(&w.join(" ")) {
+                Ours::Weak
+            } else {
+                Ours::No
+            };
         }
         let ids: Vec<u64> = w.iter().map(|w| word_id(w)).collect();
         let total = ids.len() - 2;
@@ -403,7 +419,11 @@ impl OurText {
             .windows(3)
             .filter(|t| self.trigrams.contains(&[t[0], t[1], t[2]]))
             .count();
-        found * 10 >= total * 6
+        if found * 10 >= total * 6 {
+            Ours::Strong
+        } else {
+            Ours::No
+        }
     }
 
     /// The first line of a trailing region made mostly of our own text, with the attribution
@@ -421,7 +441,7 @@ impl OurText {
             }
             content += 1;
             let ours = self.contains(line);
-            if ours
+            if ours != Ours::No
                 || is_quote(line)
                 || is_delimiter(line)
                 || HEADER.is_match(line)
@@ -429,7 +449,7 @@ impl OurText {
             {
                 belonging += 1;
             }
-            if ours && belonging * 10 >= content * 8 {
+            if ours == Ours::Strong && belonging * 10 >= content * 8 {
                 best = Some(i);
             }
         }
@@ -516,6 +536,27 @@ mod tests {
         let a = extract_answer(reply, &sent);
         assert_eq!(a.text, "Palautamme veloituksen.");
         assert!(a.trimmed.starts_with("Elisa on saanut"));
+    }
+
+    /// Issue 18: most Finnish mail begins "Hei,", and so does the feedback we forward. The
+    /// greeting was taken for quoted text, the cut fell on line 0, and the whole quote was
+    /// published.
+    #[test]
+    fn a_greeting_our_mail_also_has_is_the_writers_own_line() {
+        let sent = vec!["Elisa on saanut julkista palautetta nonono-palvelun kautta.\n\nHei,\n\nsain marraskuun laskun kahdesti, ja molemmat veloitettiin tililtäni.\n\nKiitos\nMatti\n".to_owned()];
+        let quote: String = sent[0].lines().map(|l| format!("> {l}\n")).collect();
+        for (opening, closing) in [("Hei,", "Liisa"), ("Kiitos", "Matti"), ("Hei,", "Kiitos")] {
+            let reply = format!(
+                "{opening}\n\npalautamme toisen veloituksen tällä viikolla.\n\n{closing}\n\nma 23.11.2026 klo 20.15 Matti M. via nonono <t+x@n> kirjoitti:\n\n{quote}"
+            );
+            let a = extract_answer(&reply, &sent);
+            assert_eq!(
+                a.text,
+                format!("{opening}\n\npalautamme toisen veloituksen tällä viikolla.\n\n{closing}"),
+                "{opening} … {closing}"
+            );
+            assert!(!a.uncut);
+        }
     }
 
     #[test]
