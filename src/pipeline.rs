@@ -274,16 +274,24 @@ impl Message<'_> {
         if let Some(doubt) = self.mail.sender_doubt {
             return Ok(Some(doubt));
         }
-        let sender = &self.entry.envelope.mail_from;
-        if !sender.is_empty()
-            && tx.received_from(
-                sender,
-                self.entry.received_at - LOOP_BRAKE_WINDOW,
+        let envelope = &self.entry.envelope;
+        if !envelope.mail_from.is_empty() {
+            let since = self.entry.received_at - LOOP_BRAKE_WINDOW;
+            let (pair, all) = tx.received_from(
+                &envelope.mail_from,
+                &envelope.rcpt_to.join("\n"),
+                since,
                 self.entry.id,
-                LOOP_BRAKE + 1,
-            )? > LOOP_BRAKE
-        {
-            return Ok(Some("too many messages from one sender in a short time"));
+                LOOP_BRAKE_SENDER + 1,
+            )?;
+            if pair > LOOP_BRAKE_PAIR {
+                return Ok(Some(
+                    "too many messages from one sender to one address in a short time",
+                ));
+            }
+            if all > LOOP_BRAKE_SENDER {
+                return Ok(Some("too many messages from one sender in a short time"));
+            }
         }
         if self.mail.loop_marker.as_deref() == Some(ctx.config.domain.as_str()) {
             return Ok(Some("our own mail came back (loop marker)"));
@@ -330,9 +338,14 @@ fn address_removed(lang: Language) -> &'static str {
     }
 }
 
-/// More messages than this from one envelope sender within [`LOOP_BRAKE_WINDOW`] seconds are
-/// held: no person writes that fast, a mail loop or a script does.
-const LOOP_BRAKE: i64 = 30;
+/// More messages than this from one envelope sender to the same addresses of ours within
+/// [`LOOP_BRAKE_WINDOW`] seconds are held: a mail loop goes round one pair of addresses (an
+/// auto-forward sending our mail back), and is stopped after a few rounds. A customer-service
+/// desk answering many threads writes to a token of each, and is not.
+const LOOP_BRAKE_PAIR: i64 = 6;
+/// More messages than this from one envelope sender, to whatever addresses, are held: a
+/// script, not a person or a desk.
+const LOOP_BRAKE_SENDER: i64 = 300;
 const LOOP_BRAKE_WINDOW: i64 = 600;
 
 /// Why a new thread waits for its writer: a first message from an address.

@@ -1590,24 +1590,38 @@ mod tests {
         let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
         let env = testing::envelope("kone@example.fi");
         let other = testing::envelope("matti@example.fi");
+        let elsewhere = Envelope {
+            rcpt_to: vec!["t+abc@nonono.localhost".into()],
+            ..env.clone()
+        };
         let ids = store
             .journal_append(&[
                 Arrival::new(&env, b"1", 100),
                 Arrival::new(&other, b"2", 100),
                 Arrival::new(&env, b"3", 101),
-                Arrival::new(&env, b"4", 102),
+                Arrival::new(&elsewhere, b"4", 102),
             ])
             .unwrap();
         let tx = store.begin().unwrap();
         let count = |upto, since, at_most| {
-            tx.received_from("kone@example.fi", since, upto, at_most)
-                .unwrap()
+            tx.received_from(
+                "kone@example.fi",
+                "palaute@nonono.localhost",
+                since,
+                upto,
+                at_most,
+            )
+            .unwrap()
         };
-        assert_eq!(count(ids[0], 0, 10), 1);
-        assert_eq!(count(ids[2], 0, 10), 2);
-        assert_eq!(count(ids[3], 0, 10), 3);
-        assert_eq!(count(ids[3], 101, 10), 2, "only since the window's start");
-        assert_eq!(count(ids[3], 0, 2), 2, "counted up to at_most");
+        assert_eq!(count(ids[0], 0, 10), (1, 1));
+        assert_eq!(count(ids[2], 0, 10), (2, 2));
+        assert_eq!(count(ids[3], 0, 10), (2, 3), "to one address, and to any");
+        assert_eq!(
+            count(ids[3], 101, 10),
+            (1, 2),
+            "only since the window's start"
+        );
+        assert_eq!(count(ids[3], 0, 2), (2, 2), "counted up to at_most");
     }
 
     #[test]

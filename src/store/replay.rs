@@ -225,21 +225,24 @@ impl Store {
 
 impl Tx<'_> {
     /// How many messages arrived from an envelope sender since `since` and no later than
-    /// journal entry `upto` (those after it do not count, however soon it is processed),
-    /// counted up to `at_most`: a flood from one sender must not make each of its messages
-    /// slower to check.
+    /// journal entry `upto` (those after it do not count, however soon it is processed): to
+    /// exactly these recipients (`rcpt_to` as the journal keeps it, one a line), and to any.
+    /// Counted among at most `at_most` of the sender's messages: a flood from one sender must
+    /// not make each of its messages slower to check.
     pub fn received_from(
         &self,
         mail_from: &str,
+        rcpt_to: &str,
         since: i64,
         upto: i64,
         at_most: i64,
-    ) -> Result<i64> {
+    ) -> Result<(i64, i64)> {
         Ok(self.tx.one(
-            "SELECT count(*) FROM (SELECT 1 FROM journal WHERE mail_from = ?1 AND received_at >= ?2
-                                   AND id <= ?3 LIMIT ?4)",
-            params![mail_from, since, upto, at_most],
-            |r| r.get(0),
+            "SELECT coalesce(sum(rcpt_to = ?2), 0), count(*) FROM (
+                 SELECT rcpt_to FROM journal WHERE mail_from = ?1 AND received_at >= ?3
+                     AND id <= ?4 LIMIT ?5)",
+            params![mail_from, rcpt_to, since, upto, at_most],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?)
     }
 
