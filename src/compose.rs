@@ -387,6 +387,40 @@ pub fn publish_text(
     })
 }
 
+/// Subject and body of the note to a company's representative whose mail came to an address
+/// of ours that names no thread, and matched none.
+pub fn not_an_answer_text(
+    company: &str,
+    subject: &str,
+    config: &Config,
+) -> Result<(String, String), ComposeError> {
+    let domain = &config.domain;
+    Ok(match config.language {
+        Language::Fi => (
+            format!("Viestiä ei julkaistu: {subject}"),
+            format!(
+                "Hei,\n\nsaimme viestisi, mutta emme tunnistaneet, mihin palautteeseen se \
+                 vastaa, joten sitä ei julkaistu eikä välitetty. {company} ei voi kirjoittaa \
+                 palautetta itsestään osoitteeseen palaute@{domain}.\n\nVastaa suoraan \
+                 viestiin, jonka sait meiltä palautteesta (sen osoite alkaa t+ ja päättyy \
+                 @{domain}): vastauksesi julkaistaan silloin oikeassa ketjussa ja välitetään \
+                 kirjoittajalle.\n\nnonono\n"
+            ),
+        ),
+        Language::En => (
+            format!("Message not published: {subject}"),
+            format!(
+                "Hello,\n\nwe received your message but could not tell which feedback it \
+                 answers, so it was neither published nor passed on. {company} cannot write \
+                 feedback about itself to feedback@{domain}.\n\nReply directly to the message \
+                 you got from us about the feedback (its address begins with t+ and ends with \
+                 @{domain}): your answer is then published in the right thread and passed on \
+                 to the writer.\n\nnonono\n"
+            ),
+        ),
+    })
+}
+
 /// Subject and body of the note to a writer whose message the pipeline set aside.
 pub fn set_aside_text(journal: i64, lang: Language) -> Result<(String, String), ComposeError> {
     Ok(match lang {

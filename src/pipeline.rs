@@ -972,12 +972,25 @@ fn new_feedback(
     if let Some(reason) = msg.hold_reason(tx, ctx)? {
         return Ok(format!("new feedback held: {reason}"));
     }
+    let config = ctx.config;
+    let tag = route::find_tag(&msg.mail.subject, &config.providers);
+    // The company this feedback is about, or with no company named, the one whose
+    // representative writes: its own people answer, they do not give feedback about it.
+    let from = msg.sender().unwrap_or_default();
+    let represents = |p: &&ProviderConfig| route::is_representative(p, &from);
+    let about = match (addressed_to, &tag) {
+        (Some(slug), _) => config.provider(slug).filter(represents),
+        (None, Tag::Known { slug, .. }) => config.provider(slug).filter(represents),
+        (None, Tag::Missing) => config.providers.iter().find(represents),
+        (None, Tag::Unknown { .. }) => None,
+    };
+    if let Some(company) = about {
+        return company_mail_without_thread(tx, ctx, msg, company);
+    }
     let sender = match msg.reply_address(ctx) {
         Ok(sender) => sender,
         Err(reason) => return Ok(format!("new feedback held: {reason}")),
     };
-    let config = ctx.config;
-    let tag = route::find_tag(&msg.mail.subject, &config.providers);
     let (provider, company_name, title) = match (addressed_to, tag) {
         (
             Some(slug),
@@ -1181,6 +1194,12 @@ fn reply(
         return Ok("reply to a participant that no longer exists: kept".into());
     };
     let thread = tx.thread(author.thread_id)?;
+    if tx.posted_from(msg.entry.id, thread.id)? {
+        return Ok(format!(
+            "thread {}: published from this message already",
+            thread.id
+        ));
+    }
     let now = ctx.now;
     let journal_id = Some(msg.entry.id);
     match msg.class {
@@ -1311,6 +1330,66 @@ fn reply(
         kind.as_str(),
         thread.id,
         recipients.len()
+    ))
+}
+
+/// Mail from a representative of `company` to an address of ours that names no thread
+/// (`palaute@`, `SLUG@`: reply-all, or a client that ignores Reply-To). A company's own people
+/// never open feedback about it: the mail answers the thread whose mail of ours it names in
+/// `In-Reply-To`/`References`, else the one open thread its subject names; failing both it is
+/// held, and its sender is told how to answer.
+fn company_mail_without_thread(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    company: &ProviderConfig,
+) -> Result<String, PipelineError> {
+    let mail = msg.mail;
+    let answered: Vec<String> = mail
+        .in_reply_to
+        .iter()
+        .chain(&mail.references)
+        .cloned()
+        .collect();
+    let title = mail::write::one_line(&route::subject_title(&mail.subject));
+    let traced = match tx.company_side_of_sent(&company.slug, &answered)? {
+        Some(participant) => Some((participant, "the mail it answers")),
+        None => match tx.company_sides_titled(&company.slug, &title)?[..] {
+            [participant] => Some((participant, "its subject")),
+            _ => None,
+        },
+    };
+    if let Some((participant, by)) = traced {
+        let outcome = reply(tx, ctx, msg, participant)?;
+        return Ok(format!(
+            "{outcome} (to an address without a thread; found by {by})"
+        ));
+    }
+    let told = match msg.reply_address(ctx) {
+        Ok(sender) => {
+            let (subject, body) =
+                compose::not_an_answer_text(&company.name, &mail.subject, ctx.config)?;
+            let letter = Letter {
+                from_name: "nonono".into(),
+                from_address: format!("palaute@{}", ctx.config.domain),
+                to: sender,
+                subject,
+                body,
+                references: mail.message_id.iter().cloned().collect(),
+                origin: Origin::AutoReplied,
+            };
+            send_automatic(tx, ctx, &letter, "not-an-answer", None, Some(msg.entry.id))?
+        }
+        Err(_) => false,
+    };
+    Ok(format!(
+        "mail from a representative of {} to an address without a thread, matching none: held{}",
+        company.slug,
+        if told {
+            "; its sender is told how to answer"
+        } else {
+            ""
+        }
     ))
 }
 

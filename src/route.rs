@@ -287,6 +287,33 @@ pub fn is_representative(provider: &ProviderConfig, sender: &str) -> bool {
     })
 }
 
+/// The thread title a reply's subject carries: without the prefixes mail clients add when
+/// answering or forwarding, in the languages they write them (`Re:`, `VS:`, `SV:`, `AW:`,
+/// `Fwd:`, `VL:` …, repeated or bracketed) and without the `Palaute:`/`Feedback:` our forward
+/// put before the title.
+pub fn subject_title(subject: &str) -> String {
+    const PREFIXES: &[&str] = &[
+        "re", "vs", "sv", "aw", "antw", "odp", "ynt", "rif", "r", "res", "ref", "fw", "fwd", "vl",
+        "vb", "tr", "wg", "rv", "doorst", "enc", "palaute", "feedback",
+    ];
+    let mut rest = subject.trim();
+    loop {
+        let unbracketed = rest.trim_start_matches('[');
+        let Some((head, tail)) = unbracketed.split_once([':', '：']) else {
+            break;
+        };
+        // "Re[2]:", "AW(3):"
+        let word = head
+            .trim()
+            .trim_end_matches(|c: char| "[]()0123456789".contains(c));
+        if !PREFIXES.contains(&word.trim().to_lowercase().as_str()) {
+            break;
+        }
+        rest = tail.trim_start().trim_start_matches(']').trim_start();
+    }
+    rest.to_owned()
+}
+
 /// Whether automatic mail may be sent to `address`: a plain address at a public domain name.
 /// Never an address literal (`x@[10.0.0.5]`), `localhost` or the special-use names that lead
 /// nowhere public (`.localhost`, `.local`, `.invalid`, RFC 6761/6762), a name with no dot, or
@@ -468,5 +495,21 @@ mod tests {
         ] {
             assert!(!may_write_to(refused, "nonono.test"), "{refused}");
         }
+    }
+
+    #[test]
+    fn reply_prefixes_in_many_languages_leave_the_title() {
+        for subject in [
+            "Re: Palaute: Lasku tuli kahdesti",
+            "VS: Palaute: Lasku tuli kahdesti",
+            "SV: VS: Palaute: Lasku tuli kahdesti",
+            "AW: Feedback: Lasku tuli kahdesti",
+            "RE[2]: Palaute: Lasku tuli kahdesti",
+            "[Fwd: Palaute: Lasku tuli kahdesti",
+            "Lasku tuli kahdesti",
+        ] {
+            assert_eq!(subject_title(subject), "Lasku tuli kahdesti", "{subject}");
+        }
+        assert_eq!(subject_title("Huom: kello 12"), "Huom: kello 12");
     }
 }

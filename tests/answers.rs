@@ -98,3 +98,90 @@ async fn a_helpdesk_acknowledgement_is_an_event_not_an_answer() {
     assert_eq!(app.outbound().len(), 2, "never relayed");
     app.stop().await;
 }
+
+/// Issue 18, case 2: a representative answering to `elisa@` (reply-all, or a client that
+/// ignores Reply-To) opened a new thread about Elisa written by Elisa, forwarded to Elisa; to
+/// `palaute@` it got the no-tag help and was lost. Now it finds its thread by the forward it
+/// answers, or by its subject; failing both it is held and its sender told.
+#[tokio::test]
+async fn an_answer_sent_to_an_address_without_a_thread_finds_its_thread() {
+    let mut app = TestApp::start().await;
+    let (forward, _) = app.new_thread().await;
+    let answer = |to: &str, references: bool, subject: &str| {
+        let mut raw = format!(
+            "From: Anna <anna@elisa.example>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <a-{to}-{references}@elisa.example>\r\n"
+        );
+        if references {
+            raw.push_str(&format!("In-Reply-To: <{}>\r\n", forward.message_id));
+        }
+        raw.push_str("\r\nPalautamme toisen veloituksen tällä viikolla.\r\n\r\nAnna\r\n");
+        raw
+    };
+    let cases = [
+        (
+            "elisa@nonono.localhost",
+            true,
+            "RE: Palaute: Lasku tuli kahdesti",
+        ),
+        (
+            "palaute@nonono.localhost",
+            true,
+            "RE: Palaute: Lasku tuli kahdesti",
+        ),
+        // No ids (a client that drops them): the subject names the thread.
+        (
+            "palaute@nonono.localhost",
+            false,
+            "VS: Palaute: Lasku tuli kahdesti",
+        ),
+    ];
+    for (n, (to, references, subject)) in cases.iter().enumerate() {
+        app.send(
+            "anna@elisa.example",
+            to,
+            answer(to, *references, subject).as_bytes(),
+        )
+        .await
+        .unwrap();
+        app.wait_processed().await;
+        let store = app.store();
+        assert_eq!(
+            store.latest_threads(10).unwrap().len(),
+            1,
+            "{to}: no new thread"
+        );
+        let posts = store.posts(1).unwrap();
+        assert_eq!(posts.len(), n + 2, "{to} {references}: {posts:?}");
+        let post = posts.last().unwrap();
+        assert_eq!(post.kind.as_str(), "official");
+        assert_eq!(
+            post.body,
+            "Palautamme toisen veloituksen tällä viikolla.\n\nAnna"
+        );
+    }
+    app.wait_delivered().await;
+    let relayed = app
+        .outbound()
+        .iter()
+        .filter(|m| m.to == "matti.meikalainen@example.fi" && m.text.contains("Palautamme"))
+        .count();
+    assert_eq!(relayed, 3, "each relayed to the writer");
+
+    // Matching nothing: held, and its sender told how to answer; no thread about Elisa.
+    let before = app.outbound().len();
+    app.send(
+        "anna@elisa.example",
+        "elisa@nonono.localhost",
+        answer("elisa@nonono.localhost", false, "Tiedote asiakkaille").as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.wait_delivered().await;
+    let store = app.store();
+    assert_eq!(store.latest_threads(10).unwrap().len(), 1);
+    let told: Vec<_> = app.outbound()[before..].to_vec();
+    assert_eq!(told.len(), 1, "{told:#?}");
+    assert_eq!(told[0].to, "anna@elisa.example");
+    assert!(told[0].text.contains("t+"), "{}", told[0].text);
+    app.stop().await;
+}

@@ -166,16 +166,14 @@ async fn hostile_shapes_in_one_queue_are_processed_with_everything_else() {
             let (from, to, raw) = &shapes[i];
             app.send(from, to, raw.as_bytes()).await.unwrap();
             ordinary += 1;
+            // Each ordinary message from a writer of its own, as real traffic is.
+            let writer = format!("liisa{round}{i}@example.fi");
             let raw = format!(
-                "From: liisa@example.fi\r\nSubject: [Elisa] Tavallinen {round} {i}\r\n\r\nHei, kuitti puuttuu.\r\n"
+                "From: {writer}\r\nSubject: [Elisa] Tavallinen {round} {i}\r\n\r\nHei, kuitti puuttuu.\r\n"
             );
-            app.send(
-                "liisa@example.fi",
-                "palaute@nonono.localhost",
-                raw.as_bytes(),
-            )
-            .await
-            .unwrap();
+            app.send(&writer, "palaute@nonono.localhost", raw.as_bytes())
+                .await
+                .unwrap();
         }
     }
     app.wait_processed().await;

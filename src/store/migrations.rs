@@ -379,13 +379,16 @@ CREATE INDEX threads_overdue ON threads(provider, due_at)
     // writer says publish (2). One row `/healthz` writes, to know the store takes writes. And
     // the largest id each table behind a token or a link ever deleted: new rows are numbered
     // above it (as AUTOINCREMENT would, without rebuilding the tables), so an old token never
-    // names a newer row.
+    // names a newer row. Answers sent to an address that names no thread find theirs by the
+    // ids of our mail they answer, or by their subject.
     r#"
 ALTER TABLE journal ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX outbox_recipient ON outbox(rcpt_to, purpose, created_at);
 ALTER TABLE journal ADD COLUMN publication INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
 INSERT INTO health (id, checked_at) VALUES (1, 0);
+CREATE INDEX outbox_message ON outbox(message_id);
+CREATE INDEX threads_title ON threads(provider, title);
 CREATE TABLE retired_ids (name TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TRIGGER threads_retired AFTER DELETE ON threads BEGIN
     INSERT INTO retired_ids (name, last) VALUES ('threads', old.id)

@@ -33,6 +33,7 @@ pub mod replay;
 pub mod solved;
 pub mod support;
 pub mod tone;
+pub mod traces;
 pub mod turns;
 pub mod unregistered;
 
@@ -1389,6 +1390,8 @@ mod tests {
         DROP TRIGGER outbox_retired;
         DROP TRIGGER followers_retired;
         DROP TABLE retired_ids;
+        DROP INDEX outbox_message;
+        DROP INDEX threads_title;
         DROP INDEX outbox_recipient;
         DROP TRIGGER threads_counted;
         DROP TRIGGER threads_recounted;
