@@ -297,12 +297,11 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         archive::Archive::new(archive_stores, config.clone(), metrics)
             .with_unsubscribe(writer()?, key.clone()),
     );
-    let http = tokio::spawn(archive::serve(
-        http_listener,
-        app,
-        Duration::from_secs(config.http.header_timeout_secs),
-        stopped,
-    ));
+    let http_config = config.http.clone();
+    let http =
+        tokio::spawn(
+            async move { archive::serve(http_listener, app, &http_config, stopped).await },
+        );
 
     tracing::info!("smtp listening on {smtp_addr} for @{}", config.domain);
     tracing::info!(

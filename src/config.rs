@@ -81,6 +81,9 @@ pub struct HttpConfig {
     pub public_url: String,
     /// Seconds a client may take to send a request's header, or stay idle between requests.
     pub header_timeout_secs: u64,
+    /// Seconds a response may wait for its reader to take more before the connection is
+    /// dropped.
+    pub write_timeout_secs: u64,
 }
 
 /// How outbound mail leaves.
@@ -238,6 +241,7 @@ impl Default for HttpConfig {
             listen: "127.0.0.1:8080".into(),
             public_url: "http://127.0.0.1:8080".into(),
             header_timeout_secs: 10,
+            write_timeout_secs: 30,
         }
     }
 }
@@ -355,6 +359,9 @@ impl Config {
         }
         if self.http.header_timeout_secs == 0 {
             problems.push("http.header_timeout_secs: must be at least 1".into());
+        }
+        if self.http.write_timeout_secs == 0 {
+            problems.push("http.write_timeout_secs: must be at least 1".into());
         }
         if self.smtp.max_recipients == 0 {
             problems.push("smtp.max_recipients: must be at least 1".into());

@@ -555,9 +555,21 @@ async fn stalled_request(app: &TestApp, request: &str) -> tokio::net::TcpStream 
 #[tokio::test]
 async fn readers_that_never_read_cannot_stall_the_web() {
     use tokio::io::AsyncReadExt;
-    let mut app = TestApp::start_with(|c| c.http.header_timeout_secs = 1).await;
-    // More than the socket buffers hold (4 MB here), so an export that is not read waits.
+    let mut app = TestApp::start_with(|c| {
+        c.http.header_timeout_secs = 1;
+        c.http.write_timeout_secs = 2;
+    })
+    .await;
+    // More than the socket buffers hold (4 MB here), so an export that is not read waits; and
+    // posts of megabytes, each many parts of the export.
     fill(&mut app, 120, 50_000).await;
+    fill(&mut app, 3, 3_000_000).await;
+    let (_, whole) = app.get("/export.jsonl").await;
+    let (_, feed) = app.get("/feed.atom").await;
+    assert!(
+        feed.len() < 500_000,
+        "a feed entry carries the start of a long post"
+    );
     let export = "GET /export.jsonl HTTP/1.1\r\nHost: x\r\n\r\n";
     let mut stalled = Vec::new();
     for _ in 0..4 {
@@ -578,6 +590,24 @@ async fn readers_that_never_read_cannot_stall_the_web() {
             .unwrap_or_else(|_| panic!("{path} hangs"));
         assert_eq!(status, 200, "{path}");
     }
+    // Past the write timeout the stalled exports are dropped, with what waited for them, and
+    // their turns are free again.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    for mut stream in stalled {
+        let mut rest = Vec::new();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            stream.read_to_end(&mut rest),
+        )
+        .await
+        .expect("closed by the server");
+        assert!(
+            rest.len() < whole.len(),
+            "not sent whole to a reader that stopped"
+        );
+    }
+    let (status, again) = app.get("/export.jsonl").await;
+    assert_eq!((status, again.len()), (200, whole.len()));
     // A header that never ends is closed after the timeout.
     let mut half = stalled_request(&app, "GET / HTTP/1.1\r\nHost: x\r\n").await;
     let mut rest = Vec::new();

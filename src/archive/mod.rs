@@ -40,9 +40,8 @@ const FEED_SIZE: usize = 50;
 /// Exports streaming at once; each has a connection of its own, so a slow reader of the
 /// export never holds a connection that pages need.
 const EXPORTS: usize = 2;
-/// Longest wait for an export's reader to take the next part; a reader that stops reading
-/// loses the export, and its connection (and the snapshot it pins) goes.
-const EXPORT_STALL: Duration = Duration::from_secs(30);
+/// Largest part of the export held at once (four wait in the channel at most).
+const EXPORT_PART: usize = 64 * 1024;
 /// Searches running at once (a search is the costliest page; the pages share four
 /// connections), and how long a search waits for its turn before it is told to come back.
 const SEARCHES: usize = 2;
@@ -504,7 +503,7 @@ async fn search(
 
 /// The open-data export, streamed a batch of lines at a time so memory stays flat, from a
 /// connection of its own; at most [`EXPORTS`] at once, and a reader that stops reading for
-/// [`EXPORT_STALL`] loses it.
+/// `[http] write_timeout_secs` loses it.
 async fn export(State(archive): State<Archive>) -> Response {
     let Ok(turn) = archive.exports.clone().try_acquire_owned() else {
         return busy("exports");
@@ -512,11 +511,13 @@ async fn export(State(archive): State<Archive>) -> Response {
     let (lines, body) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let path = archive.config.store_path();
     let runtime = tokio::runtime::Handle::current();
+    // A reader that stops reading loses the export, and its connection (and the snapshot it
+    // pins) goes.
+    let stall = Duration::from_secs(archive.config.http.write_timeout_secs);
     tokio::task::spawn_blocking(move || {
-        let _turn = turn;
         let send = |part| {
             runtime
-                .block_on(tokio::time::timeout(EXPORT_STALL, lines.send(part)))
+                .block_on(tokio::time::timeout(stall, lines.send(part)))
                 .map_err(|_| std::io::Error::other("the reader stopped reading"))?
                 .map_err(|_| std::io::Error::other("the reader went away"))
         };
@@ -528,15 +529,15 @@ async fn export(State(archive): State<Archive>) -> Response {
                 return;
             }
         };
-        let mut batch = Vec::with_capacity(64 * 1024);
+        // Parts of at most EXPORT_PART bytes, however long a post: the channel then holds a
+        // few of them at most, whatever the archive holds.
+        let mut batch = Vec::with_capacity(2 * EXPORT_PART);
         let result = store.export(|row| {
             serde_json::to_writer(&mut batch, &row)?;
             batch.push(b'\n');
-            if batch.len() >= 64 * 1024 {
-                send(Ok(std::mem::replace(
-                    &mut batch,
-                    Vec::with_capacity(64 * 1024),
-                )))?;
+            while batch.len() >= EXPORT_PART {
+                let rest = batch.split_off(EXPORT_PART);
+                send(Ok(std::mem::replace(&mut batch, rest)))?;
             }
             Ok(())
         });
@@ -549,7 +550,8 @@ async fn export(State(archive): State<Archive>) -> Response {
         };
         let _ = send(last);
     });
-    let stream = futures_stream(body);
+    // The turn is given back when the body is dropped: sent, or its reader gone.
+    let stream = futures_stream(body, turn);
     (
         [(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8")],
         Body::from_stream(stream),
@@ -560,16 +562,24 @@ async fn export(State(archive): State<Archive>) -> Response {
 /// Adapts a channel receiver into the stream axum's `Body` wants.
 fn futures_stream(
     rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+    turn: tokio::sync::OwnedSemaphorePermit,
 ) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
-    struct Lines(tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>);
+    /// The parts, and the export's turn, held until the body is dropped.
+    struct Lines {
+        parts: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+        _turn: tokio::sync::OwnedSemaphorePermit,
+    }
     impl futures_core::Stream for Lines {
         type Item = Result<Vec<u8>, std::io::Error>;
         fn poll_next(
             mut self: std::pin::Pin<&mut Self>,
             cx: &mut std::task::Context<'_>,
         ) -> std::task::Poll<Option<Self::Item>> {
-            self.0.poll_recv(cx)
+            self.parts.poll_recv(cx)
         }
     }
-    Lines(rx)
+    Lines {
+        parts: rx,
+        _turn: turn,
+    }
 }

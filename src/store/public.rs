@@ -274,8 +274,12 @@ impl Store {
 
     /// The newest public posts, of one company or of all.
     pub fn feed_posts(&self, provider: Option<&str>, limit: usize) -> Result<Vec<FeedPost>> {
-        let sql =
-            "SELECT p.id, p.thread_id, t.title, t.company, p.kind, p.author, p.body, p.created_at
+        // A feed entry carries the start of a long post (its link leads to the whole): 50
+        // posts of megabytes made feeds of tens of megabytes, held for every slow reader.
+        let sql = "SELECT p.id, p.thread_id, t.title, t.company, p.kind, p.author,
+                    CASE WHEN length(p.body) > 4000 THEN substr(p.body, 1, 4000) || ' …'
+                         ELSE p.body END,
+                    p.created_at
              FROM posts p JOIN threads t ON t.id = p.thread_id";
         let map = |r: &rusqlite::Row<'_>| {
             Ok(FeedPost {
