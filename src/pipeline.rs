@@ -468,6 +468,63 @@ fn acknowledge(tx: &Tx<'_>, ctx: &Context<'_>, a: &Announcement<'_>) -> Result<(
     )
 }
 
+/// A request to confirm a held thread.
+struct Confirmation<'a> {
+    thread_id: i64,
+    consumer: i64,
+    to: &'a str,
+    pseudonym: &'a str,
+    company: &'a str,
+    title: &'a str,
+    /// The personal data found, when that is why it is held.
+    personal: &'a [&'a str],
+    journal_id: Option<i64>,
+}
+
+/// Asks the writer to confirm a held thread from its `c+` address; `once_a_day` keeps it to
+/// one such request a day per address. Returns whether it was asked.
+fn ask_to_confirm(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    c: &Confirmation<'_>,
+    once_a_day: bool,
+) -> Result<bool, PipelineError> {
+    const PURPOSE: &str = "confirm";
+    if once_a_day && tx.queued_since(c.to, PURPOSE, ctx.now - AUTOMATIC_ONCE_PER)? {
+        return Ok(false);
+    }
+    let (subject, body) = compose::confirm_text(
+        c.pseudonym,
+        c.company,
+        c.title,
+        c.personal,
+        ctx.config.language,
+    )?;
+    let letter = Letter {
+        from_name: "nonono".into(),
+        from_address: format!(
+            "c+{}@{}",
+            ctx.key.issue_for(Purpose::Confirm, c.thread_id),
+            ctx.config.domain
+        ),
+        to: c.to.to_owned(),
+        subject,
+        body,
+        references: tx.references(c.consumer)?,
+        origin: Origin::AutoReplied,
+    };
+    send(
+        tx,
+        ctx,
+        &letter,
+        PURPOSE,
+        Some(c.thread_id),
+        Some(c.consumer),
+        c.journal_id,
+    )?;
+    Ok(true)
+}
+
 /// The writer answered the confirmation request of a held thread: it goes public.
 fn confirm(
     tx: &Tx<'_>,
@@ -527,8 +584,37 @@ fn confirm(
             journal_id: Some(msg.entry.id),
         },
     )?;
+    // Requests for the writer's other held threads may have waited for the day's limit: the
+    // writer has just shown the address is theirs, so each is asked now.
+    let mut asked = 0;
+    if let Some(person) = opening.person_id {
+        for other in tx.held_for_confirmation(person)? {
+            let held = tx.opening(other)?;
+            let thread = tx.thread(other)?;
+            asked += usize::from(ask_to_confirm(
+                tx,
+                ctx,
+                &Confirmation {
+                    thread_id: other,
+                    consumer: held.consumer.id,
+                    to: &held.consumer.address,
+                    pseudonym: &held.consumer.public_name,
+                    company: &thread.company,
+                    title: &thread.title,
+                    personal: &[],
+                    journal_id: Some(msg.entry.id),
+                },
+                false,
+            )?);
+        }
+    }
     Ok(format!(
-        "thread {thread_id} confirmed by its writer: public, forwarded and acknowledged"
+        "thread {thread_id} confirmed by its writer: public, forwarded and acknowledged{}",
+        if asked > 0 {
+            format!("; asked about {asked} more")
+        } else {
+            String::new()
+        }
     ))
 }
 
@@ -1031,8 +1117,12 @@ fn new_feedback(
     let journal_id = msg.entry.id;
 
     let person = tx.person(&sender, now)?;
-    // Held back from the public, and from the company, until the writer confirms.
-    let held = if config.trust.require_confirmation && !tx.person_confirmed(person)? {
+    // Held back from the public, and from the company, until the writer confirms: a first
+    // message from an address, and, with sender authentication on, any message whose From did
+    // not authenticate (once an address has confirmed, anyone could write its From).
+    let held = if config.trust.require_confirmation
+        && (!tx.person_confirmed(person)? || msg.evidence.is_some_and(|e| !e.verified))
+    {
         Some(HELD_NEW_ADDRESS)
     } else if !personal.is_empty() {
         Some(HELD_PERSONAL_DATA)
@@ -1088,47 +1178,35 @@ fn new_feedback(
         created_at: now,
         evidence: None,
     })?;
-    if held.is_some() {
+    if let Some(why) = held {
         let found: Vec<&str> = personal
             .iter()
             .map(|p| p.name(config.language == Language::Fi))
             .collect();
-        let (subject, body) = compose::confirm_text(
-            &pseudonym,
-            &company_name,
-            &title,
-            if held == Some(HELD_PERSONAL_DATA) {
-                &found
-            } else {
-                &[]
-            },
-            config.language,
-        )?;
-        let letter = Letter {
-            from_name: "nonono".into(),
-            from_address: format!(
-                "c+{}@{}",
-                ctx.key.issue_for(Purpose::Confirm, thread_id),
-                config.domain
-            ),
-            to: sender,
-            subject,
-            body,
-            references: tx.references(consumer)?,
-            origin: Origin::AutoReplied,
-        };
-        send(
+        let asked = ask_to_confirm(
             tx,
             ctx,
-            &letter,
-            "confirm",
-            Some(thread_id),
-            Some(consumer),
-            Some(journal_id),
+            &Confirmation {
+                thread_id,
+                consumer,
+                to: &sender,
+                pseudonym: &pseudonym,
+                company: &company_name,
+                title: &title,
+                personal: if why == HELD_PERSONAL_DATA {
+                    &found
+                } else {
+                    &[]
+                },
+                journal_id: Some(journal_id),
+            },
+            // Proof of an address is asked once a day: anyone can write an address that does
+            // not authenticate. A confirmed writer is asked about each text's personal data.
+            why == HELD_NEW_ADDRESS,
         )?;
         return Ok(format!(
-            "new thread {thread_id} held until the writer confirms ({})",
-            held.unwrap_or_default()
+            "new thread {thread_id} held until the writer confirms ({why}){}",
+            if asked { "" } else { "; asked already today" }
         ));
     }
     announce(

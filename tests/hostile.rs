@@ -683,3 +683,114 @@ async fn a_quoted_local_part_is_held_with_a_reason() {
         Some("new feedback held: From is not an address we write to")
     );
 }
+
+/// Sends `raw` over SMTP from the loopback address `from_ip`, as `mail_from`, and returns the
+/// reply to the data.
+async fn send_from(app: &TestApp, from_ip: &str, mail_from: &str, to: &str, raw: &str) -> String {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let (mut conn, _) = connect_from(app, from_ip).await;
+    let mut last = String::new();
+    for line in [
+        "EHLO client.example".to_owned(),
+        format!("MAIL FROM:<{mail_from}>"),
+        format!("RCPT TO:<{to}>"),
+        "DATA".to_owned(),
+        format!("{raw}\r\n."),
+    ] {
+        conn.get_mut()
+            .write_all(format!("{line}\r\n").as_bytes())
+            .await
+            .unwrap();
+        loop {
+            last.clear();
+            conn.read_line(&mut last).await.unwrap();
+            if last.as_bytes().get(3) != Some(&b'-') {
+                break;
+            }
+        }
+    }
+    last
+}
+
+/// Helper's finding: once an address had confirmed, anyone could publish new feedback in its
+/// name with `verify_sender_auth` on, writing its address in the envelope and in From. Such
+/// feedback is held for confirmation now, and a victim gets one confirmation request a day
+/// however often their address is written.
+#[tokio::test]
+async fn new_feedback_that_does_not_authenticate_waits_for_its_writer() {
+    let app = TestApp::start_with(|c| {
+        no_limits(c);
+        c.trust.verify_sender_auth = true;
+        c.trust.require_confirmation = true;
+        c.trust.dns_records = [(
+            "example.fi".to_owned(),
+            "v=spf1 ip4:127.0.0.1 -all".to_owned(),
+        )]
+        .into_iter()
+        .collect();
+    })
+    .await;
+    let feedback = |subject: &str, from: &str| {
+        format!("From: {from}\r\nSubject: [Elisa] {subject}\r\n\r\nHei, lasku tuli kahdesti.\r\n")
+    };
+    let matti = "matti@example.fi";
+    // Matti writes from his provider's server (SPF passes) and confirms.
+    let reply = send_from(
+        &app,
+        "127.0.0.1",
+        matti,
+        "palaute@nonono.localhost",
+        &feedback("Oma", matti),
+    )
+    .await;
+    assert!(reply.starts_with("250"), "{reply}");
+    app.wait_delivered().await;
+    let ask = app
+        .outbound()
+        .into_iter()
+        .find(|m| m.to == matti)
+        .expect("asked");
+    let yes = format!("From: {matti}\r\nSubject: Re\r\n\r\nKyllä.\r\n");
+    send_from(&app, "127.0.0.1", matti, &ask.from, &yes).await;
+    app.wait_delivered().await;
+    assert_eq!(app.store().latest_threads(10).unwrap().len(), 1, "public");
+
+    // Someone else writes Matti's address from elsewhere (SPF fails): held, not forwarded.
+    let forged = feedback("Myönnän huijanneeni", matti);
+    send_from(
+        &app,
+        "127.0.0.9",
+        matti,
+        "palaute@nonono.localhost",
+        &forged,
+    )
+    .await;
+    app.wait_delivered().await;
+    assert_eq!(
+        app.store().latest_threads(10).unwrap().len(),
+        1,
+        "the forgery is not public"
+    );
+    assert!(
+        !app.outbound()
+            .iter()
+            .any(|m| m.to.ends_with("@elisa.example") && m.subject.contains("huijanneeni")),
+        "nor forwarded"
+    );
+
+    // A victim's address written seven times (no SPF at all): one request a day.
+    let victim = "victim@victim.example";
+    for n in 0..7 {
+        send_from(
+            &app,
+            "127.0.0.9",
+            victim,
+            "palaute@nonono.localhost",
+            &feedback(&format!("asia {n}"), victim),
+        )
+        .await;
+    }
+    app.wait_delivered().await;
+    let to_victim = app.outbound().iter().filter(|m| m.to == victim).count();
+    assert_eq!(to_victim, 1);
+}

@@ -258,3 +258,37 @@ async fn the_operator_hides_with_a_public_reason_and_a_tombstone() {
     assert!(export.contains("\"removed\":\"operator\"") && !export.contains("Kotiverkko"));
     app.stop().await;
 }
+
+/// A new address is asked to confirm once a day however often it is written (anyone can
+/// write it); when the writer confirms one text, each other text of theirs that waited is
+/// asked about at once.
+#[tokio::test]
+async fn a_writers_other_waiting_texts_are_asked_about_once_they_confirm_one() {
+    let app = TestApp::start_with(|c| {
+        common::no_limits(c);
+        c.trust.require_confirmation = true;
+    })
+    .await;
+    for subject in ["[Elisa] Ensimmäinen", "[VR] Toinen"] {
+        let raw = format!("From: {CONSUMER}\r\nSubject: {subject}\r\n\r\nHei.\r\n");
+        app.send(CONSUMER, "palaute@nonono.localhost", raw.as_bytes())
+            .await
+            .unwrap();
+    }
+    app.wait_delivered().await;
+    let requests = app.outbound();
+    assert_eq!(requests.len(), 1, "one request a day: {requests:#?}");
+    let yes = format!("From: {CONSUMER}\r\nSubject: Re\r\n\r\nKyllä.\r\n");
+    app.send(CONSUMER, &requests[0].from, yes.as_bytes())
+        .await
+        .unwrap();
+    app.wait_delivered().await;
+    let asked: Vec<_> = app
+        .outbound()
+        .into_iter()
+        .filter(|m| m.to == CONSUMER && m.from.starts_with("c+"))
+        .collect();
+    assert_eq!(asked.len(), 2, "the second text is asked about now");
+    assert!(asked[1].subject.contains("Toinen"), "{}", asked[1].subject);
+    assert_ne!(asked[0].from, asked[1].from);
+}

@@ -62,6 +62,18 @@ impl Tx<'_> {
         })
     }
 
+    /// The threads of `person` still held for their confirmation, oldest first.
+    pub fn held_for_confirmation(&self, person: i64) -> Result<Vec<i64>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT DISTINCT t.id FROM threads t
+             JOIN participants p ON p.thread_id = t.id AND p.role = 'consumer'
+             WHERE p.person_id = ?1 AND t.held = 'confirmation'
+             ORDER BY t.id",
+        )?;
+        let rows = stmt.query_map([person], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Makes a held thread public: in pages, feeds, search and the export.
     pub fn release(&self, thread: i64) -> Result<()> {
         self.tx
