@@ -42,14 +42,44 @@ static IBAN: LazyLock<Regex> = LazyLock::new(|| {
         .expect("iban regex")
 });
 static CARD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?-u)\b\d(?:[ -]?\d){12,18}\b").expect("card regex"));
+    LazyLock::new(|| Regex::new(r"(?-u)\b\d(?:[ ./-]?\d){12,18}\b").expect("card regex"));
 static PHONE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?-u)(?:\+358|\b00358|\b0)[ -]?\(?[1-9]\d{0,2}\)?(?:[ -]?\d{2,4}){2,3}\b")
-        .expect("phone regex")
+    // Spaces and hyphens between groups; dots only in a mobile number's shape (04x, 050), so
+    // that a date such as 05.12.2026 is none.
+    Regex::new(
+        r"(?-u)(?:\+358|\b00358|\b0)[ -]?\(?[1-9]\d{0,2}\)?(?:[ -]?\d{2,4}){2,3}\b|(?:\+358 ?|\b00358 ?|\b0)(?:4\d|50)\.\d{2,4}\.\d{2,4}(?:\.\d{2,4})?\b",
+    )
+    .expect("phone regex")
 });
+
+/// The text as the patterns read it: characters that look like ASCII digits, letters, spaces
+/// and dashes become them, and invisible ones go. `4111 1111 1111 1111` with no-break or
+/// zero-width spaces, full-width digits or an en dash in an identity code looked the same to
+/// a reader and was published.
+fn comparable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        return text.into();
+    }
+    text.chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+            )
+        })
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' => '-',
+            c if !c.is_ascii() && c.is_whitespace() => ' ',
+            c => c,
+        })
+        .collect::<String>()
+        .into()
+}
 
 /// Every kind of personal data in a text, each once, in a fixed order.
 pub fn personal_data(text: &str) -> Vec<Personal> {
+    let text = &comparable(text);
     let mut found = Vec::new();
     // Found by the regex's fast automaton first: splitting into groups is many times slower,
     // and worth it only on the rare candidate.
@@ -169,5 +199,36 @@ mod tests {
         let text =
             "Lasku 23.11.2026 oli 49,90 €, tilausnumero 123456. Jonotin 40 minuuttia klo 10.15.";
         assert_eq!(personal_data(text), vec![]);
+        assert_eq!(
+            personal_data("Toimitus 05.12.2026 klo 08.30, tilaus 04.12."),
+            vec![]
+        );
+    }
+
+    /// Helper's finding: formats a reader takes for the same number were published.
+    #[test]
+    fn numbers_written_in_other_shapes_are_found_too() {
+        for (text, kind) in [
+            ("Kortti 4111.1111.1111.1111", Personal::CardNumber),
+            ("Kortti 4111/1111/1111/1111", Personal::CardNumber),
+            (
+                "Kortti 4111\u{A0}1111\u{A0}1111\u{A0}1111",
+                Personal::CardNumber,
+            ),
+            (
+                "Kortti 4111\u{200B}1111\u{200B}1111\u{200B}1111",
+                Personal::CardNumber,
+            ),
+            (
+                "Kortti ４１１１ １１１１ １１１１ １１１１",
+                Personal::CardNumber,
+            ),
+            ("Hetu 131052–308T", Personal::IdentityCode),
+            ("Hetu １３１０５２-３０８Ｔ", Personal::IdentityCode),
+            ("Soita 040.123.4567", Personal::PhoneNumber),
+            ("Soita 040\u{202F}123\u{202F}4567", Personal::PhoneNumber),
+        ] {
+            assert_eq!(personal_data(text), vec![kind], "{text}");
+        }
     }
 }
