@@ -294,7 +294,7 @@ pub fn forward_text(f: &Forward<'_>, lang: Language) -> Result<(String, String),
         company: f.company,
         title: f.title,
         pseudonym: f.pseudonym,
-        body: f.body,
+        body: &excerpt(f.body, f.url, lang),
         url: f.url,
         full: f.full,
         official_hint: f.has_representatives,
@@ -305,6 +305,26 @@ pub fn forward_text(f: &Forward<'_>, lang: Language) -> Result<(String, String),
         Language::En => format!("Feedback: {}", f.title),
     };
     Ok((subject, body))
+}
+
+/// Most bytes of a writer's text that a mail carries; past them the rest is on the public
+/// page. An 18 MB feedback made a 49 MB forward, which no mail server takes.
+const MAIL_TEXT: usize = 100_000;
+
+/// `text` as a mail carries it: whole, or its first [`MAIL_TEXT`] bytes and where the rest is.
+fn excerpt<'t>(text: &'t str, url: &str, lang: Language) -> std::borrow::Cow<'t, str> {
+    if text.len() <= MAIL_TEXT {
+        return text.into();
+    }
+    let mut end = MAIL_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let rest = match lang {
+        Language::Fi => "Teksti jatkuu julkisella sivulla",
+        Language::En => "The text goes on on the public page",
+    };
+    format!("{} […]\n\n({rest}: {url})", &text[..end]).into()
 }
 
 /// A post passed on to the other side of a thread.
@@ -324,7 +344,7 @@ pub fn relay_text(r: &Relay<'_>, lang: Language) -> Result<(String, String), Com
         author: r.author,
         official: r.official,
         title: r.title,
-        body: r.body,
+        body: &excerpt(r.body, r.url, lang),
         url: r.url,
     }
     .render()?;
@@ -466,6 +486,29 @@ mod tests {
         assert!(headers.contains("Auto-Submitted: auto-replied"));
         assert!(headers.contains("In-Reply-To: <a@b>"));
         assert!(headers.contains(&format!("{LOOP_HEADER}: nonono.localhost")));
+    }
+
+    #[test]
+    fn a_long_text_is_carried_in_part_with_the_way_to_the_rest() {
+        let relay = |body: &str| {
+            relay_text(
+                &Relay {
+                    author: "Elisa",
+                    official: true,
+                    title: "Lasku",
+                    body,
+                    url: "https://x.example/t/1",
+                },
+                Language::Fi,
+            )
+            .unwrap()
+            .1
+        };
+        let long = "ä".repeat(3 * MAIL_TEXT);
+        let text = relay(&long);
+        assert!(text.len() < MAIL_TEXT + 2_000, "{} bytes", text.len());
+        assert!(text.contains("Teksti jatkuu julkisella sivulla: https://x.example/t/1"));
+        assert!(relay("Lyhyt vastaus.").contains("Lyhyt vastaus."));
     }
 
     #[test]

@@ -1110,6 +1110,9 @@ fn new_feedback(
         title
     };
     let (pseudonym, body) = feedback_text(msg.mail, config.language);
+    if body.trim().is_empty() {
+        return Ok("new feedback held: no text to publish".into());
+    }
     let title = mail::redact_addresses(&title, address_removed(config.language));
     let choice = provider.map(|p| route::choose_route(p, &title, &body));
     let personal = crate::screen::personal_data(&format!("{title}\n{body}"));
@@ -1320,6 +1323,13 @@ fn reply(
         .provider
         .as_deref()
         .and_then(|s| ctx.config.provider(s));
+    if text.trim().is_empty() {
+        tx.add_event(thread.id, journal_id, "held", "no text", now)?;
+        return Ok(format!(
+            "reply in thread {} held: no text to publish",
+            thread.id
+        ));
+    }
     if !msg.entry.publish_as_written {
         let personal = crate::screen::personal_data(&text);
         if !personal.is_empty() {
@@ -1367,7 +1377,10 @@ fn reply(
         evidence: msg.evidence,
     })?;
     match kind {
-        PostKind::Unverified => report_unverified(tx, ctx, &thread, msg.evidence)?,
+        // Once a thread: forged answers to one token must not flood the operator.
+        PostKind::Unverified if tx.count_posts(thread.id, PostKind::Unverified)? == 1 => {
+            report_unverified(tx, ctx, &thread, msg.evidence)?
+        }
         PostKind::Official => judge_answer(tx, ctx, &thread, &author, post_id, &text)?,
         _ => {}
     }

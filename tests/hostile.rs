@@ -794,3 +794,61 @@ async fn new_feedback_that_does_not_authenticate_waits_for_its_writer() {
     let to_victim = app.outbound().iter().filter(|m| m.to == victim).count();
     assert_eq!(to_victim, 1);
 }
+
+/// Helper's finding 6: empty texts were published as posts, and each forged answer to one
+/// token sent the operator a notice.
+#[tokio::test]
+async fn empty_texts_are_held_and_forged_answers_are_reported_once_a_thread() {
+    let app = TestApp::start_with(|c| {
+        no_limits(c);
+        c.operator_address = Some(OPERATOR.into());
+    })
+    .await;
+    let (forward, _) = app.new_thread().await;
+    // Only an attached message, no text of its own.
+    let attached = "From: Anna <anna@elisa.example>\r\nSubject: Re\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: x@y.example\r\nSubject: liite\r\n\r\nLiitteen teksti.\r\n--b--\r\n";
+    app.send("anna@elisa.example", &forward.from, attached.as_bytes())
+        .await
+        .unwrap();
+    let blank = format!(
+        "From: tyhja@example.fi\r\nSubject: [Elisa] Tyhjä\r\n\r\n{}",
+        "\n".repeat(10_000)
+    );
+    app.send(
+        "tyhja@example.fi",
+        "palaute@nonono.localhost",
+        blank.as_bytes(),
+    )
+    .await
+    .unwrap();
+    for n in 0..3 {
+        let forged = format!(
+            "From: mallory{n}@evil.example\r\nSubject: Re\r\n\r\nVirallinen vastaus {n}.\r\n"
+        );
+        app.send(
+            &format!("mallory{n}@evil.example"),
+            &forward.from,
+            forged.as_bytes(),
+        )
+        .await
+        .unwrap();
+    }
+    app.wait_delivered().await;
+    let store = app.store();
+    assert_eq!(
+        store.latest_threads(10).unwrap().len(),
+        1,
+        "no empty thread"
+    );
+    let posts = store.posts(1).unwrap();
+    assert!(posts.iter().all(|p| !p.body.trim().is_empty()), "{posts:?}");
+    assert_eq!(
+        posts
+            .iter()
+            .filter(|p| p.kind.as_str() == "unverified")
+            .count(),
+        3
+    );
+    let notices = app.outbound().iter().filter(|m| m.to == OPERATOR).count();
+    assert_eq!(notices, 1, "one notice a thread");
+}

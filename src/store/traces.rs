@@ -47,4 +47,13 @@ impl Tx<'_> {
             |r| r.get(0),
         )?)
     }
+
+    /// How many posts of `kind` thread `thread_id` has.
+    pub fn count_posts(&self, thread_id: i64, kind: super::PostKind) -> Result<i64> {
+        Ok(self.tx.one(
+            "SELECT count(*) FROM posts WHERE thread_id = ?1 AND kind = ?2",
+            params![thread_id, kind.as_str()],
+            |r| r.get(0),
+        )?)
+    }
 }
