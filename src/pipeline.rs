@@ -1427,8 +1427,8 @@ fn reply(
 /// Mail from a representative of `company` to an address of ours that names no thread
 /// (`palaute@`, `SLUG@`: reply-all, or a client that ignores Reply-To). A company's own people
 /// never open feedback about it: the mail answers the thread whose mail of ours it names in
-/// `In-Reply-To`/`References`, else the one open thread its subject names; failing both it is
-/// held, and its sender is told how to answer.
+/// `In-Reply-To`/`References`, else, when it authenticated, the one open thread its subject
+/// names; failing both it is held, and its sender is told how to answer.
 fn company_mail_without_thread(
     tx: &Tx<'_>,
     ctx: &Context<'_>,
@@ -1443,12 +1443,16 @@ fn company_mail_without_thread(
         .cloned()
         .collect();
     let title = mail::write::one_line(&route::subject_title(&mail.subject));
+    // The ids of our mail are known only to those who got it, as a token is; a title is
+    // public, so a subject finds a thread only for mail that authenticated as the company's.
+    let authenticated = msg.evidence.is_some_and(|e| e.verified);
     let traced = match tx.company_side_of_sent(&company.slug, &answered)? {
         Some(participant) => Some((participant, "the mail it answers")),
-        None => match tx.company_sides_titled(&company.slug, &title)?[..] {
+        None if authenticated => match tx.company_sides_titled(&company.slug, &title)?[..] {
             [participant] => Some((participant, "its subject")),
             _ => None,
         },
+        None => None,
     };
     if let Some((participant, by)) = traced {
         let outcome = reply(tx, ctx, msg, participant)?;

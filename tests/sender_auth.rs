@@ -328,3 +328,33 @@ async fn a_consumers_reply_that_does_not_authenticate_is_held() {
         Some("reply in thread 1 held: From did not authenticate")
     );
 }
+
+/// An answer sent to `elisa@` with no ids of our mail finds its thread by its subject only when
+/// it authenticated as Elisa's: titles are public, and anyone can write Elisa's address.
+#[tokio::test]
+async fn a_subject_finds_the_thread_only_for_an_authenticated_answer() {
+    let w = world().await;
+    w.app.new_thread().await;
+    let answer = |n: u32| {
+        format!(
+            "From: Anna <anna@elisa.example>\r\nTo: elisa@nonono.localhost\r\nSubject: VS: Palaute: Lasku tuli kahdesti\r\nMessage-ID: <s{n}@elisa.example>\r\nDate: Tue, 24 Nov 2026 09:00:00 +0200\r\n\r\nPalautamme veloituksen.\r\n"
+        )
+        .into_bytes()
+    };
+    w.app
+        .send("anna@elisa.example", "elisa@nonono.localhost", &answer(1))
+        .await
+        .unwrap();
+    w.app.wait_processed().await;
+    assert_eq!(w.app.store().posts(1).unwrap().len(), 1, "forgeable: held");
+    let signed = w.elisa.sign(&answer(2), "elisa.example");
+    w.app
+        .send("anna@elisa.example", "elisa@nonono.localhost", &signed)
+        .await
+        .unwrap();
+    w.app.wait_processed().await;
+    let posts = w.app.store().posts(1).unwrap();
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[1].kind.as_str(), "official");
+    assert_eq!(w.app.store().latest_threads(10).unwrap().len(), 1);
+}
