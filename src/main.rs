@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use nonono::config::Config;
+// Text from strangers reaches the operator's terminal as one line without control characters.
+use nonono::mail::write::one_line;
 
 /// nonono: public feedback by email.
 #[derive(Parser)]
@@ -46,6 +48,12 @@ enum Command {
     /// Generate a DKIM signing key into `[outbound] dkim_key` (default data_dir/dkim.key) and
     /// print the DNS record to publish for it.
     DkimKeygen,
+    /// The holding pen: what the pipeline held for a person to look at (reason, sender,
+    /// subject, time); `held show|release|assign|drop ID` works through it.
+    Held {
+        #[command(subcommand)]
+        action: Option<HeldAction>,
+    },
     /// Show outbound mail not yet delivered, and failed deliveries with their last error.
     Queue {
         /// Make every waiting message due now, as after fixing the smarthost.
@@ -74,6 +82,27 @@ enum ProviderAction {
         representatives: Vec<String>,
         #[arg(long, default_value_t = 3)]
         response_days: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum HeldAction {
+    /// Print a held message: where it came from, why it is held, and its text.
+    Show { id: i64 },
+    /// Process it as it would have been without the hold (a running service takes it within
+    /// seconds).
+    Release { id: i64 },
+    /// Make it the company's answer in a thread.
+    Assign {
+        id: i64,
+        #[arg(long)]
+        thread: i64,
+    },
+    /// Discard it: its raw mail is emptied and the audit trail keeps why.
+    Drop {
+        id: i64,
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -325,6 +354,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 report.posts, report.changed, report.retried
             );
         }
+        Command::Held { action } => held(&config, action)?,
         Command::Queue { flush } => {
             if flush {
                 let store = nonono::app::open_store(&config)?;
@@ -358,6 +388,113 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `nonono held …`: the holding pen.
+fn held(config: &Config, action: Option<HeldAction>) -> anyhow::Result<()> {
+    let now = nonono::clock::now();
+    let mut out = std::io::stdout().lock();
+    match action {
+        None => {
+            let store = open_readonly(config)?;
+            let holds = store.open_holds()?;
+            writeln!(
+                out,
+                "{:>6}  {:<20}  {:<30}  {:<40}  reason",
+                "id", "held at", "sender", "subject"
+            )?;
+            for h in &holds {
+                let subject = one_line(&nonono::mail::parse(&h.raw).subject);
+                writeln!(
+                    out,
+                    "{:>6}  {:<20}  {:<30}  {:<40}  {}",
+                    h.id,
+                    nonono::clock::rfc3339(h.held_at),
+                    clip(&one_line(&h.sender), 30),
+                    clip(&subject, 40),
+                    h.reason
+                )?;
+            }
+            if holds.is_empty() {
+                writeln!(out, "(nothing held)")?;
+            }
+        }
+        Some(HeldAction::Show { id }) => {
+            let store = open_readonly(config)?;
+            let h = store
+                .hold(id)?
+                .with_context(|| format!("held {id}: no such hold; `nonono held` lists them"))?;
+            let mail = nonono::mail::parse(&h.raw);
+            writeln!(out, "held {}  (journal entry {})", h.id, h.journal_id)?;
+            writeln!(out, "held at: {}", nonono::clock::rfc3339(h.held_at))?;
+            writeln!(out, "reason:  {}", h.reason)?;
+            if let Some(thread) = h.thread_id {
+                writeln!(out, "thread:  {thread}")?;
+            }
+            if let Some((at, how)) = &h.closed {
+                writeln!(out, "closed:  {} ({how})", nonono::clock::rfc3339(*at))?;
+            }
+            writeln!(out, "envelope sender: {}", one_line(&h.sender))?;
+            let from = mail.from.map(|f| f.address).unwrap_or_default();
+            writeln!(out, "From:    {}", one_line(&from))?;
+            writeln!(out, "Subject: {}\n", one_line(&mail.subject))?;
+            // Text from strangers reaches the operator's terminal: no control characters.
+            let text: String = mail
+                .text
+                .trim_end()
+                .chars()
+                .map(|c| {
+                    if c.is_control() && c != '\n' && c != '\t' {
+                        '\u{FFFD}'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            writeln!(out, "{text}")?;
+        }
+        Some(HeldAction::Release { id }) => {
+            let journal = nonono::app::open_store(config)?
+                .release_hold(id, now)
+                .with_context(|| format!("held {id}: not released"))?;
+            writeln!(
+                out,
+                "held {id} released: journal entry {journal} is processed again without the hold"
+            )?;
+        }
+        Some(HeldAction::Assign { id, thread }) => {
+            let journal = nonono::app::open_store(config)?
+                .assign_hold(id, thread, now)
+                .with_context(|| format!("held {id}: not assigned"))?;
+            writeln!(
+                out,
+                "held {id} assigned: journal entry {journal} becomes the company's answer in thread {thread}"
+            )?;
+        }
+        Some(HeldAction::Drop { id, reason }) => {
+            if reason.trim().is_empty() {
+                anyhow::bail!("held drop: --reason must say why; the audit trail keeps it");
+            }
+            nonono::app::open_store(config)?
+                .drop_hold(id, &reason, now)
+                .with_context(|| format!("held {id}: not dropped"))?;
+            writeln!(
+                out,
+                "held {id} dropped; its raw mail is emptied and the audit trail says why"
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `s` cut to at most `width` characters, for a column.
+fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_owned();
+    }
+    let mut cut: String = s.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
 }
 
 fn open_readonly(config: &Config) -> anyhow::Result<nonono::store::Store> {

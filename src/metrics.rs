@@ -52,9 +52,14 @@ impl Metrics {
         self.backlog.store(pending, Ordering::Relaxed);
     }
 
-    /// The pipeline finished `n` messages.
+    /// The pipeline finished `n` messages. Never below nothing: entries put back in line by
+    /// the operator (`nonono held release`) were not counted in.
     pub fn processed(&self, n: usize) {
-        self.backlog.fetch_sub(n as i64, Ordering::Relaxed);
+        let _ = self
+            .backlog
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                Some((b - n as i64).max(0))
+            });
     }
 
     /// Messages accepted and not yet processed.

@@ -122,10 +122,30 @@ fn apply(
     entry: &JournalEntry,
     read: &Read,
 ) -> Result<String, PipelineError> {
-    let (mail, class) = (&read.mail, read.class);
+    // Released from the holding pen: a person read it, so it is a person's mail.
+    let class = if entry.released {
+        Class::Human
+    } else {
+        read.class
+    };
+    let mail = &read.mail;
     // Another pipeline (a `reprocess` beside `serve`) may have taken it meanwhile.
     if !tx.is_pending(entry.id)? {
         return Ok("already processed".into());
+    }
+    if let Some(participant) = entry.assigned_to {
+        let msg = Message {
+            entry,
+            mail,
+            class,
+            evidence: read.evidence.as_ref(),
+        };
+        let outcome = format!(
+            "assigned by the operator: {}",
+            reply(tx, ctx, &msg, participant)?
+        );
+        tx.finish_journal(entry.id, class.as_str(), &outcome, ctx.now)?;
+        return Ok(outcome);
     }
     let mut outcomes = Vec::new();
     let mut new_feedback_done = false;
@@ -198,6 +218,9 @@ impl Message<'_> {
     /// writes someone's address into From is not that someone.
     pub(crate) fn speaker(&self) -> Result<String, &'static str> {
         let sender = self.sender().ok_or("no sender address")?;
+        if self.entry.released {
+            return Ok(sender);
+        }
         if sender != mail::normalize_address(&self.entry.envelope.mail_from) {
             return Err("From differs from the envelope sender");
         }
@@ -214,6 +237,7 @@ impl Message<'_> {
         let sender = self.sender().ok_or("no sender address")?;
         if sender != mail::normalize_address(&self.entry.envelope.mail_from)
             && !self.evidence.is_some_and(|e| e.verified)
+            && !self.entry.released
         {
             return Err("From differs from the envelope sender and did not authenticate");
         }
@@ -270,6 +294,9 @@ impl Message<'_> {
     ) -> Result<Option<&'static str>, PipelineError> {
         if self.class != Class::Human {
             return Ok(Some("automatic mail"));
+        }
+        if self.entry.released {
+            return Ok(None);
         }
         if let Some(doubt) = self.mail.sender_doubt {
             return Ok(Some(doubt));
@@ -1056,7 +1083,7 @@ fn new_feedback(
     addressed_to: Option<&str>,
 ) -> Result<String, PipelineError> {
     if let Some(reason) = msg.hold_reason(tx, ctx)? {
-        return Ok(format!("new feedback held: {reason}"));
+        return hold(tx, ctx, msg, None, "new feedback", reason);
     }
     let config = ctx.config;
     let tag = route::find_tag(&msg.mail.subject, &config.providers);
@@ -1075,7 +1102,7 @@ fn new_feedback(
     }
     let sender = match msg.reply_address(ctx) {
         Ok(sender) => sender,
-        Err(reason) => return Ok(format!("new feedback held: {reason}")),
+        Err(reason) => return hold(tx, ctx, msg, None, "new feedback", reason),
     };
     let (provider, company_name, title) = match (addressed_to, tag) {
         (
@@ -1111,7 +1138,7 @@ fn new_feedback(
     };
     let (pseudonym, body) = feedback_text(msg.mail, config.language);
     if body.trim().is_empty() {
-        return Ok("new feedback held: no text to publish".into());
+        return hold(tx, ctx, msg, None, "new feedback", "no text to publish");
     }
     let title = mail::redact_addresses(&title, address_removed(config.language));
     let choice = provider.map(|p| route::choose_route(p, &title, &body));
@@ -1312,7 +1339,7 @@ fn reply(
     }
     if let Some(reason) = msg.hold_reason(tx, ctx)? {
         tx.add_event(thread.id, journal_id, "held", reason, now)?;
-        return Ok(format!("reply in thread {} held: {reason}", thread.id));
+        return hold(tx, ctx, msg, Some(thread.id), "reply", reason);
     }
     let sender = msg.sender().expect("hold_reason checked the sender");
     let speaker = msg.speaker();
@@ -1325,12 +1352,9 @@ fn reply(
         .and_then(|s| ctx.config.provider(s));
     if text.trim().is_empty() {
         tx.add_event(thread.id, journal_id, "held", "no text", now)?;
-        return Ok(format!(
-            "reply in thread {} held: no text to publish",
-            thread.id
-        ));
+        return hold(tx, ctx, msg, Some(thread.id), "reply", "no text to publish");
     }
-    if !msg.entry.publish_as_written {
+    if !msg.entry.released {
         let personal = crate::screen::personal_data(&text);
         if !personal.is_empty() {
             return hold_personal_reply(tx, ctx, msg, &thread, &personal);
@@ -1353,7 +1377,7 @@ fn reply(
             };
             if let Some(reason) = not_the_writer {
                 tx.add_event(thread.id, journal_id, "held", reason, now)?;
-                return Ok(format!("reply in thread {} held: {reason}", thread.id));
+                return hold(tx, ctx, msg, Some(thread.id), "reply", reason);
             }
             (
                 PostKind::Consumer,
@@ -1424,6 +1448,23 @@ fn reply(
     ))
 }
 
+/// Puts the message in the holding pen for `reason` (a person looks at it there) and says so
+/// in the outcome: `what` was held.
+fn hold(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    thread: Option<i64>,
+    what: &str,
+    reason: &str,
+) -> Result<String, PipelineError> {
+    tx.hold(msg.entry.id, thread, reason, ctx.now)?;
+    Ok(match thread {
+        Some(thread) => format!("{what} in thread {thread} held: {reason}"),
+        None => format!("{what} held: {reason}"),
+    })
+}
+
 /// Mail from a representative of `company` to an address of ours that names no thread
 /// (`palaute@`, `SLUG@`: reply-all, or a client that ignores Reply-To). A company's own people
 /// never open feedback about it: the mail answers the thread whose mail of ours it names in
@@ -1477,15 +1518,16 @@ fn company_mail_without_thread(
         }
         Err(_) => false,
     };
-    Ok(format!(
-        "mail from a representative of {} to an address without a thread, matching none: held{}",
+    let reason = format!(
+        "from a representative of {} to an address without a thread, and matching none{}",
         company.slug,
         if told {
             "; its sender is told how to answer"
         } else {
             ""
         }
-    ))
+    );
+    hold(tx, ctx, msg, None, "mail", &reason)
 }
 
 /// Holds a reply with personal data in it, from either side, until its writer says publish:
@@ -1505,6 +1547,12 @@ fn hold_personal_reply(
         ctx.now,
     )?;
     tx.hold_for_publication(msg.entry.id)?;
+    tx.hold(
+        msg.entry.id,
+        Some(thread.id),
+        "personal data; its writer is asked whether to publish",
+        ctx.now,
+    )?;
     let found: Vec<&str> = personal
         .iter()
         .map(|p| p.name(ctx.config.language == Language::Fi))
@@ -1580,6 +1628,7 @@ fn publish(
         ));
     }
     tx.publish_held(held)?;
+    tx.close_hold(held, "released by its writer", ctx.now)?;
     Ok(format!(
         "entry {held}: its writer says publish; processed again"
     ))
@@ -1814,7 +1863,9 @@ pub fn run(
             if doorbell.is_closed() {
                 return;
             }
-            doorbell.wait(Duration::from_secs(5));
+            // Also how soon work put back in line from outside (`nonono held release`,
+            // `reprocess`) is taken up.
+            doorbell.wait(Duration::from_secs(1));
             continue;
         }
         let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
@@ -1881,6 +1932,7 @@ fn apply_batch(
                     tx.undo_entry()?;
                     tracing::error!(journal = entry.id, "pipeline: {e}; raw message kept");
                     tx.journal_failed(entry.id, &e.to_string(), ctx.now)?;
+                    tx.hold(entry.id, None, &format!("failed: {e}"), ctx.now)?;
                 }
             }
             finished += 1;
@@ -1922,6 +1974,7 @@ fn set_aside(
     tracing::error!(journal = entry.id, "pipeline: {reason}");
     let tx = store.begin()?;
     tx.journal_failed(entry.id, &reason, ctx.now)?;
+    tx.hold(entry.id, None, &reason, ctx.now)?;
     tell_operator(
         &tx,
         ctx.config,

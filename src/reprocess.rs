@@ -64,7 +64,7 @@ pub fn run(
             progress(report.posts, total);
         }
     }
-    report.retried = store.retry_failed_journal()?;
+    report.retried = store.retry_failed_journal(crate::clock::now())?;
     // A batch at a time, as the pipeline reads them; each ends processed or failed.
     loop {
         let pending = store.pending_journal(pipeline::BATCH, pipeline::BATCH_BYTES)?;

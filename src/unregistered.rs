@@ -81,8 +81,8 @@ pub fn attach_registered(
     Ok(forwarded)
 }
 
-/// Mails the operator the companies that feedback waits for, at most once a day. Returns
-/// whether a digest was queued.
+/// Mails the operator the companies that feedback waits for, and what waits in the holding
+/// pen, at most once a day. Returns whether a digest was queued.
 pub fn send_digest(store: &mut Store, config: &Config, now: i64) -> Result<bool, PipelineError> {
     let tx = store.begin()?;
     if config.operator_address.is_none()
@@ -91,18 +91,37 @@ pub fn send_digest(store: &mut Store, config: &Config, now: i64) -> Result<bool,
         return Ok(false);
     }
     let companies = tx.unregistered_companies()?;
-    if companies.is_empty() {
+    let (held, oldest_held) = tx.holds_waiting()?;
+    if companies.is_empty() && held == 0 {
         return Ok(false);
     }
     let base = config.http.public_url.trim_end_matches('/');
     let fi = config.language == Language::Fi;
-    let mut body = String::from(if fi {
-        "Palautetta odottaa näille yrityksille, joita ei ole vielä rekisteröity. Kun rekisteröit \
-         yrityksen (nonono providers add), sen odottavat palautteet välitetään heti.\n\n"
-    } else {
-        "Feedback waits for these companies, which are not registered yet. Once you register one \
-         (nonono providers add), its waiting feedback is forwarded at once.\n\n"
-    });
+    let mut body = String::new();
+    if held > 0 {
+        let days = (now - oldest_held.unwrap_or(now)) / 86_400;
+        body.push_str(&if fi {
+            format!(
+                "Pitopaikassa odottaa {held} viestiä, vanhin {days} päivää: `nonono held` \
+                 listaa ne; release, assign tai drop käsittelee kunkin.\n\n"
+            )
+        } else {
+            format!(
+                "{held} messages wait in the holding pen, the oldest {days} days: `nonono held` \
+                 lists them; release, assign or drop works through each.\n\n"
+            )
+        });
+    }
+    if !companies.is_empty() {
+        body.push_str(if fi {
+            "Palautetta odottaa näille yrityksille, joita ei ole vielä rekisteröity. Kun \
+             rekisteröit yrityksen (nonono providers add), sen odottavat palautteet välitetään \
+             heti.\n\n"
+        } else {
+            "Feedback waits for these companies, which are not registered yet. Once you register \
+             one (nonono providers add), its waiting feedback is forwarded at once.\n\n"
+        });
+    }
     for c in &companies {
         let days = (now - c.oldest) / 86_400;
         body.push_str(&if fi {
@@ -118,9 +137,12 @@ pub fn send_digest(store: &mut Store, config: &Config, now: i64) -> Result<bool,
         });
     }
     let subject = if fi {
-        format!("Rekisteröimättömät yritykset: {}", companies.len())
+        format!(
+            "Rekisteröimättömät yritykset: {}, pidossa: {held}",
+            companies.len()
+        )
     } else {
-        format!("Unregistered companies: {}", companies.len())
+        format!("Unregistered companies: {}, held: {held}", companies.len())
     };
     pipeline::tell_operator(&tx, config, PURPOSE_DIGEST, subject, body, now)?;
     tx.commit()?;

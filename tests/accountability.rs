@@ -226,7 +226,10 @@ async fn an_unregistered_company_is_in_the_operators_digest_and_gets_its_feedbac
         .iter()
         .find(|m| m.to == "operator@nonono.test")
         .expect("digest");
-    assert_eq!(digest.subject, "Rekisteröimättömät yritykset: 1");
+    assert_eq!(
+        digest.subject,
+        "Rekisteröimättömät yritykset: 1, pidossa: 0"
+    );
     assert!(
         digest.text.contains("- Acme Oy: 1 palautetta"),
         "{}",

@@ -222,3 +222,124 @@ fn the_systemd_unit_stops_the_service_with_sigterm() {
         unit.contains("ExecStart=/usr/local/bin/nonono serve --config /etc/nonono/production.toml")
     );
 }
+
+/// Waits (a running service takes what the command line put back in line within seconds)
+/// until thread 1 has a post whose body contains `text`; returns its kind.
+async fn published(app: &TestApp, text: &str) -> String {
+    for _ in 0..400 {
+        if let Some(post) = app
+            .store()
+            .posts(1)
+            .unwrap()
+            .into_iter()
+            .find(|p| p.body.contains(text))
+        {
+            return post.kind.as_str().to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{text:?} was never published");
+}
+
+/// Issue 18: everything the pipeline holds is listed by `nonono held` with its reason,
+/// sender, subject and time; `show` prints it, `release` processes it as it would have been,
+/// `assign` makes it an answer in a thread, `drop` discards it with an audit line.
+#[tokio::test]
+async fn the_operator_works_through_the_holding_pen() {
+    let mut app = TestApp::start().await;
+    let (_, ack) = app.new_thread().await;
+    let held_mail = [
+        (
+            "mallory@evil.example",
+            ack.from.as_str(),
+            "From: Matti <matti.meikalainen@example.fi>\r\nSubject: Re: Lasku\r\n\r\nTarkennus laskuun.\r\n",
+        ),
+        (
+            "anna@elisa.example",
+            "elisa@nonono.localhost",
+            "From: Anna <anna@elisa.example>\r\nSubject: Vastaus asiakkaalle\r\n\r\nPalautamme veloituksen.\r\n",
+        ),
+        (
+            "tyhja@example.fi",
+            "palaute@nonono.localhost",
+            "From: tyhja@example.fi\r\nSubject: [Elisa] Tyhja\r\n\r\n\r\n\r\n",
+        ),
+    ];
+    for (from, to, raw) in held_mail {
+        app.send(from, to, raw.as_bytes()).await.unwrap();
+    }
+    app.wait_processed().await;
+    let config = app.cli_config();
+    let config = config.to_str().unwrap();
+    let (ok, list, err) = nonono(&["held", "--config", config]);
+    assert!(ok, "{err}");
+    let rows: Vec<&str> = list.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{list}");
+    for (row, (sender, reason, subject)) in rows.iter().zip([
+        (
+            "mallory@evil.example",
+            "From differs from the envelope sender",
+            "Re: Lasku",
+        ),
+        (
+            "anna@elisa.example",
+            "to an address without a thread",
+            "Vastaus asiakkaalle",
+        ),
+        ("tyhja@example.fi", "no text to publish", "[Elisa] Tyhja"),
+    ]) {
+        assert!(
+            row.contains(sender) && row.contains(reason) && row.contains(subject),
+            "{row}"
+        );
+    }
+    let id = |n: usize| rows[n].split_whitespace().next().unwrap().to_owned();
+    let (ok, shown, _) = nonono(&["held", "show", &id(0), "--config", config]);
+    assert!(
+        ok && shown.contains("Tarkennus laskuun.") && shown.contains("reason:"),
+        "{shown}"
+    );
+
+    let (ok, out, err) = nonono(&["held", "release", &id(0), "--config", config]);
+    assert!(ok, "{err}");
+    assert!(out.contains("released"), "{out}");
+    assert_eq!(published(&app, "Tarkennus laskuun.").await, "consumer");
+
+    let (ok, _, err) = nonono(&[
+        "held",
+        "assign",
+        &id(1),
+        "--thread",
+        "1",
+        "--config",
+        config,
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(published(&app, "Palautamme veloituksen.").await, "official");
+
+    let (ok, _, err) = nonono(&["held", "drop", &id(2), "--config", config]);
+    assert!(
+        !ok && err.contains("--reason"),
+        "a reason is required: {err}"
+    );
+    let (ok, _, err) = nonono(&[
+        "held",
+        "drop",
+        &id(2),
+        "--reason",
+        "tyhjä viesti",
+        "--config",
+        config,
+    ]);
+    assert!(ok, "{err}");
+    let (_, audit, _) = nonono(&["moderate", "audit", "--config", config]);
+    assert!(audit.contains("tyhjä viesti"), "{audit}");
+    let (_, list, _) = nonono(&["held", "--config", config]);
+    assert!(list.contains("(nothing held)"), "{list}");
+    let (ok, _, err) = nonono(&["held", "release", &id(0), "--config", config]);
+    assert!(
+        !ok && err.contains("open hold"),
+        "released once only: {err}"
+    );
+    app.stop().await;
+}

@@ -317,6 +317,12 @@ async fn metrics(State(archive): State<Archive>) -> Result<Response, PageError> 
             f.journal_failed,
         ),
         (
+            "nonono_held_messages",
+            "Messages waiting in the holding pen for a person (see nonono held).",
+            "gauge",
+            f.held,
+        ),
+        (
             "nonono_pipeline_lag_seconds",
             "Age of the oldest message waiting for the pipeline.",
             "gauge",

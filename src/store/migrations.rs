@@ -407,4 +407,23 @@ CREATE TRIGGER followers_retired AFTER DELETE ON followers BEGIN
         ON CONFLICT(name) DO UPDATE SET last = max(last, excluded.last);
 END;
 "#,
+    // 18: the holding pen: every message the pipeline holds for a person to look at (an answer
+    // that found no thread, a loop brake, a sender who cannot be told, personal data waiting
+    // for its writer, a message that failed), until the operator releases, assigns or drops it.
+    // A released entry is processed again without the holds (journal.publication 2); an
+    // assigned one as an answer of the participant it names.
+    r#"
+CREATE TABLE holds (
+    id INTEGER PRIMARY KEY,
+    journal_id INTEGER NOT NULL REFERENCES journal(id),
+    thread_id INTEGER,
+    reason TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    closed_at INTEGER,
+    closed_how TEXT
+);
+CREATE INDEX holds_open ON holds(id) WHERE closed_at IS NULL;
+CREATE INDEX holds_journal ON holds(journal_id);
+ALTER TABLE journal ADD COLUMN assigned_to INTEGER;
+"#,
 ];

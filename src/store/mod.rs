@@ -23,6 +23,7 @@ pub mod checkpoint;
 pub mod company_clock;
 pub mod follow;
 pub mod held;
+pub mod holds;
 pub mod intake;
 mod migrations;
 pub mod outbox;
@@ -104,9 +105,11 @@ pub struct JournalEntry {
     pub raw: Vec<u8>,
     /// How often the pipeline began work on it before (see [`Store::journal_attempts`]).
     pub attempts: i64,
-    /// A reply held for the personal data in it, whose writer said publish: it is processed
-    /// again, and published as written.
-    pub publish_as_written: bool,
+    /// Released from the holding pen (by its writer, for the personal data in it, or by the
+    /// operator): processed again without the holds.
+    pub released: bool,
+    /// Assigned by the operator as an answer of this participant, whatever its recipients.
+    pub assigned_to: Option<i64>,
 }
 
 /// What became of a journal entry.
@@ -501,7 +504,7 @@ impl Store {
         );
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT j.id, received_at, peer, helo, mail_from, rcpt_to, raw, attempts,
-                    publication = 2
+                    publication = 2, assigned_to
              FROM journal j JOIN journal_raw r ON r.id = j.id
              WHERE j.id IN ({oldest}) ORDER BY j.id"
         ))?;
@@ -518,7 +521,8 @@ impl Store {
                 },
                 raw: r.get(6)?,
                 attempts: r.get(7)?,
-                publish_as_written: r.get(8)?,
+                released: r.get(8)?,
+                assigned_to: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -1379,9 +1383,12 @@ mod tests {
         assert_eq!(hits("odottava"), 0);
     }
 
-    /// Takes a store back to version 14: before its journal counted attempts (17), its
+    /// Takes a store back to version 14: before its holding pen (18), its journal counted
+    /// attempts (17), its
     /// companies' figures were kept (16) and its threads counted their answers (15).
     const TO_VERSION_14: &str = "
+        DROP TABLE holds;
+        ALTER TABLE journal DROP COLUMN assigned_to;
         ALTER TABLE journal DROP COLUMN attempts;
         ALTER TABLE journal DROP COLUMN publication;
         DROP TABLE health;

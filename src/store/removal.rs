@@ -35,7 +35,7 @@ fn clear_posts(
     )
 }
 
-fn audit(
+pub(super) fn audit(
     conn: &rusqlite::Connection,
     actor: &str,
     action: &str,

@@ -89,9 +89,15 @@ impl Store {
     }
 
     /// Puts every journal entry the pipeline failed on back in line; returns how many.
-    pub fn retry_failed_journal(&self) -> Result<usize> {
+    pub fn retry_failed_journal(&self, now: i64) -> Result<usize> {
+        self.conn.run(
+            "UPDATE holds SET closed_at = ?1, closed_how = 'retried by reprocess'
+             WHERE closed_at IS NULL AND journal_id IN (SELECT id FROM journal WHERE state = 'failed')",
+            [now],
+        )?;
         Ok(self.conn.run(
-            "UPDATE journal SET state = 'pending', outcome = NULL WHERE state = 'failed'",
+            "UPDATE journal SET state = 'pending', outcome = NULL, attempts = 0
+             WHERE state = 'failed'",
             [],
         )?)
     }
@@ -165,6 +171,8 @@ pub struct StoreFigures {
     pub journal_total: i64,
     pub journal_pending: i64,
     pub journal_failed: i64,
+    /// Messages waiting in the holding pen.
+    pub held: i64,
     /// Seconds the oldest pending message has waited for the pipeline.
     pub pipeline_lag_secs: i64,
     pub outbox_pending: i64,
@@ -205,6 +213,7 @@ impl Store {
             journal_pending: self.waiting_in_intake()?
                 + one("SELECT count(*) FROM journal WHERE state = 'pending'")?,
             journal_failed: one("SELECT count(*) FROM journal WHERE state = 'failed'")?,
+            held: self.holds_waiting()?.0,
             pipeline_lag_secs: oldest.map_or(0, |t| (now - t).max(0)),
             outbox_pending,
             // The whole table counted through its smallest index, less the two small states.
