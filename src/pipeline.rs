@@ -727,7 +727,7 @@ pub fn answer_text(mail: &ParsedMail, sent: &[Vec<u8>], lang: Language) -> mail:
     mail::reply::Answer {
         text: mail::redact_addresses(&answer.text, removed),
         trimmed: mail::redact_addresses(&answer.trimmed, removed),
-        uncut: answer.uncut,
+        ..answer
     }
 }
 
@@ -1350,6 +1350,11 @@ fn reply(
         .provider
         .as_deref()
         .and_then(|s| ctx.config.provider(s));
+    if answer.ours_left && !msg.entry.released {
+        let reason = "the answer could not be told apart from the text we sent";
+        tx.add_event(thread.id, journal_id, "held", reason, now)?;
+        return hold(tx, ctx, msg, Some(thread.id), "reply", reason);
+    }
     if text.trim().is_empty() {
         tx.add_event(thread.id, journal_id, "held", "no text", now)?;
         return hold(tx, ctx, msg, Some(thread.id), "reply", "no text to publish");

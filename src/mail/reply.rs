@@ -28,12 +28,17 @@ pub struct Answer {
     pub trimmed: String,
     /// Cutting would have left nothing, so nothing was cut.
     pub uncut: bool,
+    /// The text still carries ours (our marker line, or a run of lines of the mail we sent):
+    /// the answer could not be told apart from it, and must not be published as it is.
+    pub ours_left: bool,
 }
 
 /// Cuts quoted history and signatures from a reply. `sent` holds the texts of the mail we sent
 /// to the writer in this conversation.
 pub fn extract_answer(text: &str, sent: &[String]) -> Answer {
-    extract(text, sent, true)
+    let mut answer = extract(text, sent, true);
+    answer.ours_left = OurText::new(sent).left_in(&answer.text);
+    answer
 }
 
 /// Most signature cuts made one after the other.
@@ -87,6 +92,7 @@ fn extract(text: &str, sent: &[String], below_quote: bool) -> Answer {
             text: text.trim().to_owned(),
             trimmed: String::new(),
             uncut: true,
+            ours_left: false,
         };
     }
     Answer {
@@ -100,6 +106,7 @@ fn extract(text: &str, sent: &[String], below_quote: bool) -> Answer {
             .trim()
             .to_owned(),
         uncut: false,
+        ours_left: false,
     }
 }
 
@@ -426,6 +433,26 @@ impl OurText {
         }
     }
 
+    /// Whether `text` still carries our text: our marker line, or two lines in a row (blank
+    /// lines aside) that are mostly ours.
+    fn left_in(&self, text: &str) -> bool {
+        let mut run = 0;
+        for line in text.lines().filter(|l| !is_blank(l)) {
+            if is_marker(line) {
+                return true;
+            }
+            run = if self.contains(line) == Ours::Strong {
+                run + 1
+            } else {
+                0
+            };
+            if run >= 2 {
+                return true;
+            }
+        }
+        false
+    }
+
     /// The first line of a trailing region made mostly of our own text, with the attribution
     /// or header lines just above it.
     fn region_start(&self, lines: &[&str]) -> Option<usize> {
@@ -557,6 +584,25 @@ mod tests {
             );
             assert!(!a.uncut);
         }
+    }
+
+    /// Issue 18: text we sent never reaches a page. An answer written under our whole mail,
+    /// pasted without quote marks or attribution, cannot be cut apart: it is flagged, and the
+    /// pipeline holds it.
+    #[test]
+    fn an_answer_that_cannot_be_told_from_our_text_is_flagged() {
+        let sent = vec![format!(
+            "{MARKER_FI}\n\nElisa on saanut julkista palautetta nonono-palvelun kautta.\n\nOtsikko: Lasku tuli kahdesti\nKirjoittaja: Matti M.\n\nHei, sain marraskuun laskun kahdesti, ja molemmat veloitettiin tililtäni.\n"
+        )];
+        let pasted = format!(
+            "{}\nPalautamme toisen veloituksen tällä viikolla.\n",
+            sent[0]
+        );
+        assert!(extract_answer(&pasted, &sent).ours_left);
+        let interleaved = "Elisa on saanut julkista palautetta nonono-palvelun kautta.\nOtsikko: Lasku tuli kahdesti\nTämä pitää paikkansa, palautamme rahat.\n";
+        assert!(extract_answer(interleaved, &sent).ours_left);
+        let clean = extract_answer("Palautamme toisen veloituksen tällä viikolla.", &sent);
+        assert!(!clean.ours_left);
     }
 
     #[test]
