@@ -184,6 +184,7 @@ struct RelayText<'a> {
     marker: &'a str,
     author: &'a str,
     official: bool,
+    unverified: bool,
     title: &'a str,
     body: &'a str,
     url: &'a str,
@@ -331,6 +332,9 @@ fn excerpt<'t>(text: &'t str, url: &str, lang: Language) -> std::borrow::Cow<'t,
 pub struct Relay<'a> {
     pub author: &'a str,
     pub official: bool,
+    /// Claims the company's name without authenticating: said so plainly, since a forger's
+    /// text (a payment link) would otherwise read as the company's.
+    pub unverified: bool,
     pub title: &'a str,
     pub body: &'a str,
     pub url: &'a str,
@@ -343,6 +347,7 @@ pub fn relay_text(r: &Relay<'_>, lang: Language) -> Result<(String, String), Com
         marker: marker(lang),
         author: r.author,
         official: r.official,
+        unverified: r.unverified,
         title: r.title,
         body: &excerpt(r.body, r.url, lang),
         url: r.url,
@@ -495,6 +500,7 @@ mod tests {
                 &Relay {
                     author: "Elisa",
                     official: true,
+                    unverified: false,
                     title: "Lasku",
                     body,
                     url: "https://x.example/t/1",

@@ -241,6 +241,9 @@ impl Message<'_> {
         {
             return Err("From differs from the envelope sender and did not authenticate");
         }
+        if self.evidence.is_some_and(|e| e.dmarc == "fail") && !self.entry.released {
+            return Err("From's domain says by DMARC that this mail is not theirs");
+        }
         if !route::may_write_to(&sender, &ctx.config.domain) {
             return Err("From is not an address we write to");
         }
@@ -495,6 +498,35 @@ fn acknowledge(tx: &Tx<'_>, ctx: &Context<'_>, a: &Announcement<'_>) -> Result<(
     )
 }
 
+/// Whether a reply to a confirmation request says no: its first line has a word of refusal
+/// and none of assent ("Tämä ei ollut minulta!", "No, not me"; but "Kyllä, ei muuta").
+fn declines(text: &str) -> bool {
+    const NO: &[&str] = &[
+        "ei", "en", "enkä", "älä", "no", "not", "never", "wasn't", "didn't", "nej", "inte",
+    ];
+    const YES: &[&str] = &[
+        "kyllä",
+        "joo",
+        "juu",
+        "ok",
+        "vahvistan",
+        "julkaise",
+        "yes",
+        "confirm",
+        "publish",
+        "ja",
+    ];
+    let Some(first) = text.lines().map(str::trim).find(|l| !l.is_empty()) else {
+        return false;
+    };
+    let first = first.to_lowercase();
+    let words: Vec<&str> = first
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().any(|w| NO.contains(w)) && !words.iter().any(|w| YES.contains(w))
+}
+
 /// A request to confirm a held thread.
 struct Confirmation<'a> {
     thread_id: i64,
@@ -507,6 +539,9 @@ struct Confirmation<'a> {
     personal: &'a [&'a str],
     journal_id: Option<i64>,
 }
+
+/// Most waiting texts of a writer asked about when they confirm one.
+const REASKED: usize = 3;
 
 /// Asks the writer to confirm a held thread from its `c+` address; `once_a_day` keeps it to
 /// one such request a day per address. Returns whether it was asked.
@@ -574,6 +609,13 @@ fn confirm(
             "confirmation for thread {thread_id} not taken: sender is not the writer"
         ));
     }
+    // Anyone can write an address: its owner, asked about a text they did not write, says so.
+    if declines(&answer_text(msg.mail, &[], ctx.config.language).text) {
+        tx.purge_declined(thread_id)?;
+        return Ok(format!(
+            "thread {thread_id}: the address's owner says they did not write it; purged"
+        ));
+    }
     let provider = thread
         .provider
         .as_deref()
@@ -615,7 +657,8 @@ fn confirm(
     // writer has just shown the address is theirs, so each is asked now.
     let mut asked = 0;
     if let Some(person) = opening.person_id {
-        for other in tx.held_for_confirmation(person)? {
+        // A few: the writer's own (more wait for the next confirmation), never a flood.
+        for other in tx.held_for_confirmation(person)?.into_iter().take(REASKED) {
             let held = tx.opening(other)?;
             let thread = tx.thread(other)?;
             asked += usize::from(ask_to_confirm(
@@ -706,17 +749,44 @@ fn solved(
 /// How many of our latest messages to a participant a reply is compared with.
 pub const SENT_CONSIDERED: usize = 5;
 
-/// The pseudonym and the text to publish of new feedback.
+/// The pseudonym and the text to publish of new feedback: at most [`POST_TEXT`] bytes of it,
+/// addresses removed; a pseudonym that carries an address is no pseudonym.
 pub fn feedback_text(mail: &ParsedMail, lang: Language) -> (String, String) {
     let (pseudonym, body) = mail::pseudonym(
         &mail.text,
         mail.from.as_ref().and_then(|m| m.name.as_deref()),
         neutral_name(lang),
     );
+    let removed = address_removed(lang);
+    let pseudonym = if mail::redact_addresses(&pseudonym, removed) == pseudonym {
+        pseudonym
+    } else {
+        neutral_name(lang).to_owned()
+    };
     (
         pseudonym,
-        mail::redact_addresses(body.trim(), address_removed(lang)),
+        mail::redact_addresses(&post_text(body.trim(), lang), removed),
     )
+}
+
+/// Most bytes of a writer's text that are published; the rest stays in the raw mail. A page
+/// of megabyte posts was built whole for every reader.
+const POST_TEXT: usize = 100_000;
+
+/// `text` cut to [`POST_TEXT`] bytes (at a character), with a note when it was cut.
+fn post_text(text: &str, lang: Language) -> std::borrow::Cow<'_, str> {
+    if text.len() <= POST_TEXT {
+        return text.into();
+    }
+    let mut end = POST_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let note = match lang {
+        Language::Fi => "[…] (teksti on lyhennetty)",
+        Language::En => "[…] (the text is shortened)",
+    };
+    format!("{}\n\n{note}", &text[..end]).into()
 }
 
 /// The text to publish of a reply, given the raw mail we had sent its writer before it.
@@ -725,7 +795,7 @@ pub fn answer_text(mail: &ParsedMail, sent: &[Vec<u8>], lang: Language) -> mail:
     let answer = mail::reply::extract_answer(&mail.text, &sent);
     let removed = address_removed(lang);
     mail::reply::Answer {
-        text: mail::redact_addresses(&answer.text, removed),
+        text: mail::redact_addresses(&post_text(&answer.text, lang), removed),
         trimmed: mail::redact_addresses(&answer.trimmed, removed),
         ..answer
     }
@@ -1137,12 +1207,12 @@ fn new_feedback(
         title
     };
     let (pseudonym, body) = feedback_text(msg.mail, config.language);
-    if body.trim().is_empty() {
+    if !mail::has_visible_text(&body) {
         return hold(tx, ctx, msg, None, "new feedback", "no text to publish");
     }
     let title = mail::redact_addresses(&title, address_removed(config.language));
     let choice = provider.map(|p| route::choose_route(p, &title, &body));
-    let personal = crate::screen::personal_data(&format!("{title}\n{body}"));
+    let personal = crate::screen::personal_data(&format!("{pseudonym}\n{title}\n{body}"));
     let now = ctx.now;
     let journal_id = msg.entry.id;
 
@@ -1223,11 +1293,8 @@ fn new_feedback(
                 pseudonym: &pseudonym,
                 company: &company_name,
                 title: &title,
-                personal: if why == HELD_PERSONAL_DATA {
-                    &found
-                } else {
-                    &[]
-                },
+                // Named whatever else holds it: the writer's yes publishes it as written.
+                personal: &found,
                 journal_id: Some(journal_id),
             },
             // Proof of an address is asked once a day: anyone can write an address that does
@@ -1355,7 +1422,7 @@ fn reply(
         tx.add_event(thread.id, journal_id, "held", reason, now)?;
         return hold(tx, ctx, msg, Some(thread.id), "reply", reason);
     }
-    if text.trim().is_empty() {
+    if !mail::has_visible_text(&text) {
         tx.add_event(thread.id, journal_id, "held", "no text", now)?;
         return hold(tx, ctx, msg, Some(thread.id), "reply", "no text to publish");
     }
@@ -1420,14 +1487,23 @@ fn reply(
             &compose::Relay {
                 author: &post_author,
                 official: kind == PostKind::Official,
+                unverified: kind == PostKind::Unverified,
                 title: &thread.title,
                 body: &text,
                 url: &url,
             },
             ctx.config.language,
         )?;
+        let from_name = if kind == PostKind::Unverified {
+            match ctx.config.language {
+                Language::Fi => format!("{post_author} (vahvistamaton)"),
+                Language::En => format!("{post_author} (unverified)"),
+            }
+        } else {
+            post_author.clone()
+        };
         let letter = Letter {
-            from_name: via(&post_author),
+            from_name: via(&from_name),
             from_address: token_address(ctx, to.id),
             to: to.address.clone(),
             subject,

@@ -859,3 +859,101 @@ async fn empty_texts_are_held_and_forged_answers_are_reported_once_a_thread() {
     let notices = app.outbound().iter().filter(|m| m.to == OPERATOR).count();
     assert_eq!(notices, 1, "one notice a thread");
 }
+
+/// The second round of the helper's findings, each as it was sent.
+#[tokio::test]
+async fn the_second_rounds_findings_hold() {
+    let app = TestApp::start_with(|c| {
+        no_limits(c);
+        c.trust.require_confirmation = true;
+    })
+    .await;
+    let send = |from: String, to: String, raw: String| {
+        let app = &app;
+        async move { app.send(&from, &to, raw.as_bytes()).await.unwrap() }
+    };
+    let palaute = || "palaute@nonono.localhost".to_owned();
+    // A pseudonym that is an address, or carries personal data.
+    send(
+        "a@example.fi".into(),
+        palaute(),
+        "From: a@example.fi\r\nSubject: [Elisa] Yksi\r\n\r\nNimimerkki: matti.meikalainen@example.fi\r\nLasku tuli kahdesti.\r\n".into(),
+    )
+    .await;
+    send(
+        "b@example.fi".into(),
+        palaute(),
+        "From: b@example.fi\r\nSubject: [Elisa] Kaksi\r\n\r\nNimimerkki: 131052-308T\r\nLasku tuli kahdesti.\r\n".into(),
+    )
+    .await;
+    // Blank-looking text.
+    send(
+        "c@example.fi".into(),
+        palaute(),
+        "From: c@example.fi\r\nSubject: [Elisa] Kolme\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\u{2800}\u{3164}\r\n".into(),
+    )
+    .await;
+    // A victim's mailbox written with tags: one request a day for the box.
+    for tag in ["a", "b"] {
+        send(
+            format!("victim+{tag}@example.net"),
+            palaute(),
+            format!(
+                "From: victim+{tag}@example.net\r\nSubject: [Elisa] Asia {tag}\r\n\r\nHei.\r\n"
+            ),
+        )
+        .await;
+    }
+    app.wait_delivered().await;
+    let sent = app.outbound();
+    let asked = |to: &str| {
+        sent.iter()
+            .filter(|m| m.to == to)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        asked("victim+a@example.net").len() + asked("victim+b@example.net").len(),
+        1
+    );
+    let b = asked("b@example.fi");
+    assert!(
+        b[0].text.contains("henkilötunnus"),
+        "the request names it: {}",
+        b[0].text
+    );
+    assert!(
+        asked("c@example.fi").is_empty(),
+        "nothing to publish, nothing to confirm"
+    );
+
+    // Confirming: a's text is published under a neutral name; the owner of an address who
+    // did not write says so, and the text goes.
+    let yes = |to: &str| format!("From: {to}\r\nSubject: Re\r\n\r\nKyllä.\r\n");
+    send(
+        "a@example.fi".into(),
+        asked("a@example.fi")[0].from.clone(),
+        yes("a@example.fi"),
+    )
+    .await;
+    let no = "From: victim+a@example.net\r\nSubject: Re\r\n\r\nTämä ei ollut minulta!\r\n";
+    let victim = asked("victim+a@example.net");
+    if let Some(request) = victim.first() {
+        send(
+            "victim+a@example.net".into(),
+            request.from.clone(),
+            no.into(),
+        )
+        .await;
+    }
+    app.wait_delivered().await;
+    let store = app.store();
+    let public = store.latest_threads(10).unwrap();
+    assert_eq!(public.len(), 1, "{public:?}");
+    let posts = store.posts(public[0].id).unwrap();
+    assert_eq!(posts[0].author, "Nimetön kirjoittaja");
+    let (_, page) = app.get(&format!("/t/{}", public[0].id)).await;
+    assert!(!page.contains("matti.meikalainen"), "{page}");
+    let declined = store.journal_outcome(7).unwrap().unwrap().outcome.unwrap();
+    assert!(declined.contains("did not write it; purged"), "{declined}");
+}

@@ -40,6 +40,9 @@ const FEED_SIZE: usize = 50;
 /// Exports streaming at once; each has a connection of its own, so a slow reader of the
 /// export never holds a connection that pages need.
 const EXPORTS: usize = 2;
+/// Least average rate, in bytes a second, at which an export's reader must take it after its
+/// first minute.
+const EXPORT_RATE: f64 = 16.0 * 1024.0;
 /// Largest part of the export held at once (four wait in the channel at most).
 const EXPORT_PART: usize = 64 * 1024;
 /// Searches running at once (a search is the costliest page; the pages share four
@@ -521,7 +524,17 @@ async fn export(State(archive): State<Archive>) -> Response {
     // pins) goes.
     let stall = Duration::from_secs(archive.config.http.write_timeout_secs);
     tokio::task::spawn_blocking(move || {
-        let send = |part| {
+        let (began, sent) = (Instant::now(), std::cell::Cell::new(0usize));
+        let send = |part: Result<Vec<u8>, std::io::Error>| {
+            // A reader that reads, but too slowly, holds a turn for hours: past a minute it
+            // must keep EXPORT_RATE on average.
+            let taken = began.elapsed();
+            if taken > Duration::from_secs(60)
+                && (sent.get() as f64) < EXPORT_RATE * taken.as_secs_f64()
+            {
+                return Err(std::io::Error::other("the reader reads too slowly"));
+            }
+            sent.set(sent.get() + part.as_ref().map_or(0, Vec::len));
             runtime
                 .block_on(tokio::time::timeout(stall, lines.send(part)))
                 .map_err(|_| std::io::Error::other("the reader stopped reading"))?

@@ -142,18 +142,24 @@ mod tests {
 /// an address is removed whole rather than cut into nonsense.
 pub fn redact_addresses(text: &str, replacement: &str) -> String {
     static ADDRESS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        let at = r#"(?:\s*(?:[@＠﹫]|%40|&commat;|&\#0*64;|&\#x0*40;)\s*|\s*[(\[{]\s*(?:at|a|ät|miukumauku)\s*[)\]}]\s*)"#;
+        // `@` and its names: "ät", "miukumauku", "kissanhäntä", "ät-merkki" in Finnish.
+        let words = "at|ät|a|@|miukumauku|kissanhäntä|ät-merkki|at-merkki";
+        let at = format!(
+            r#"(?:\s*(?:[@＠﹫]|%40|&commat;|&\#0*64;|&\#x0*40;)\s*|\s*[(\[{{]\s*(?:{words})\s*[)\]}}]\s*)"#
+        );
         let dot =
             r#"(?:\s*[.．。｡]\s*|\s*[(\[{]\s*(?:\.|dot|piste)\s*[)\]}]\s*|\s+(?:dot|piste)\s+)"#;
         let domain = format!(
             r#"(?:\[[0-9a-f.:]+\]|localhost\b|[\w-]+(?:{dot}[\w-]+)*{dot}\p{{L}}{{2,}}\b)"#
         );
-        let local = r#"(?:"[^"\r\n]{1,64}"|[\w.!\#$%&'*+/=?^`{|}~-]+)"#;
+        // Dots in a local part may stand apart too: "matti . meikalainen @ example.fi".
+        let local =
+            r#"(?:"[^"\r\n]{1,64}"|[\w!\#$%&'*+/=?^`{|}~-]+(?:\s*\.\s*[\w!\#$%&'*+/=?^`{|}~-]+)*)"#;
         regex::Regex::new(&format!(
             r#"(?ix)
               (?:https?|ftp)://[^\s<>]*(?:[@＠﹫]|%40)[^\s<>]*[^\s<>.,;:!?)'"]
             | (?:mailto:)?{local}{at}{domain}
-            | (?P<spelt>[\w.+-]+\s+(?:at|ät|miukumauku)\s+{domain})
+            | (?P<spelt>[\w.+-]+\s+(?:at|ät|miukumauku|kissanhäntä|ät-merkki|at-merkki)\s+{domain})
             "#
         ))
         .expect("address regex")
@@ -176,11 +182,32 @@ pub fn redact_addresses(text: &str, replacement: &str) -> String {
         .into_owned()
 }
 
-/// Characters that show nothing: soft hyphens, zero-width spaces and joiners, word joiners.
-fn is_invisible(c: char) -> bool {
+/// Whether a text shows anything: a character that is no space, no invisible or blank-looking
+/// character (Braille blank, Hangul fillers) and no quote mark of a quoted line.
+pub fn has_visible_text(text: &str) -> bool {
+    text.chars().any(|c| {
+        !c.is_whitespace()
+            && !is_invisible(c)
+            && !matches!(
+                c,
+                '>' | '\u{2800}' | '\u{3164}' | '\u{115F}' | '\u{1160}' | '\u{FFA0}'
+            )
+    })
+}
+
+/// Characters that show nothing: soft hyphens, zero-width spaces and joiners, word joiners,
+/// direction marks and overrides.
+pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
-        '\u{AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+        '\u{AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
     )
 }
 
@@ -238,6 +265,14 @@ mod redact_tests {
             "jaana@localhost",
             "jaana&commat;example.fi",
             "jaana&#64;example.fi",
+            // The second round's.
+            "matti kissanhäntä example piste fi",
+            "matti ät-merkki example.fi",
+            "matti(@)example.fi",
+            "matti\u{200E}@example.fi",
+            "matti\u{202E}@example.fi",
+            "matti\u{180E}@example.fi",
+            "matti . meikalainen @ example.fi",
         ] {
             assert_eq!(
                 redact_addresses(&format!("Kirjoita: {text}."), "X"),

@@ -94,24 +94,46 @@ impl Store {
             .prepare("SELECT id FROM threads WHERE held IS NOT NULL AND created_at < ?1")?
             .query_map([before], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        for thread in &threads {
-            for sql in [
-                "UPDATE journal SET outcome = 'purged: the writer never confirmed'
-                 WHERE id IN (SELECT journal_id FROM threads WHERE id = ?1
-                              UNION SELECT journal_id FROM posts WHERE thread_id = ?1)",
-                "UPDATE journal_raw SET raw = x''
-                 WHERE id IN (SELECT journal_id FROM threads WHERE id = ?1
-                              UNION SELECT journal_id FROM posts WHERE thread_id = ?1)",
-                "DELETE FROM outbox WHERE thread_id = ?1",
-                "DELETE FROM events WHERE thread_id = ?1",
-                "DELETE FROM posts WHERE thread_id = ?1",
-                "DELETE FROM participants WHERE thread_id = ?1",
-                "DELETE FROM threads WHERE id = ?1",
-            ] {
-                tx.run(sql, [thread])?;
-            }
+        for &thread in &threads {
+            purge(&tx, thread, "purged: the writer never confirmed")?;
         }
         tx.commit()?;
         Ok(threads.len())
+    }
+}
+
+/// Deletes a held thread and empties the raw mail it came from, its journal entries saying
+/// `why`.
+fn purge(conn: &rusqlite::Connection, thread: i64, why: &str) -> Result<()> {
+    conn.run(
+        "UPDATE journal SET outcome = ?2
+         WHERE id IN (SELECT journal_id FROM threads WHERE id = ?1
+                      UNION SELECT journal_id FROM posts WHERE thread_id = ?1)",
+        params![thread, why],
+    )?;
+    for sql in [
+        "UPDATE journal_raw SET raw = x''
+         WHERE id IN (SELECT journal_id FROM threads WHERE id = ?1
+                      UNION SELECT journal_id FROM posts WHERE thread_id = ?1)",
+        "DELETE FROM outbox WHERE thread_id = ?1",
+        "DELETE FROM events WHERE thread_id = ?1",
+        "DELETE FROM posts WHERE thread_id = ?1",
+        "DELETE FROM participants WHERE thread_id = ?1",
+        "DELETE FROM threads WHERE id = ?1 AND held IS NOT NULL",
+    ] {
+        conn.run(sql, [thread])?;
+    }
+    Ok(())
+}
+
+impl Tx<'_> {
+    /// The owner of the address says they did not write a held thread: it goes, as an
+    /// unconfirmed one does after its days.
+    pub fn purge_declined(&self, thread: i64) -> Result<()> {
+        purge(
+            &self.tx,
+            thread,
+            "purged: the address's owner says they did not write it",
+        )
     }
 }

@@ -163,12 +163,18 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Whether mail for `purpose` was queued to `rcpt_to` at or after `since`.
+    /// Whether mail for `purpose` was queued at or after `since` to `rcpt_to`, or to another
+    /// address of the same mailbox (`local+tag@domain`: one box, however tagged).
     pub fn queued_since(&self, rcpt_to: &str, purpose: &str, since: i64) -> Result<bool> {
+        let (local, domain) = rcpt_to.rsplit_once('@').unwrap_or((rcpt_to, ""));
+        let base = local.split_once('+').map_or(local, |(base, _)| base);
         Ok(self.tx.one(
             "SELECT EXISTS (SELECT 1 FROM outbox
-                WHERE rcpt_to = ?1 AND purpose = ?2 AND created_at >= ?3)",
-            params![rcpt_to, purpose, since],
+                WHERE purpose = ?2 AND created_at >= ?3
+                  AND (rcpt_to = ?1 OR rcpt_to = ?4 || '@' || ?5
+                       OR (rcpt_to >= ?4 || '+' AND rcpt_to < ?4 || ','
+                           AND substr(rcpt_to, -length(?5) - 1) = '@' || ?5)))",
+            params![rcpt_to, purpose, since, base, domain],
             |r| r.get(0),
         )?)
     }
