@@ -41,6 +41,26 @@ impl Tx<'_> {
     }
 }
 
+/// Closes hold `id`, which must be open, saying `how`; returns its journal entry.
+fn close_open(conn: &rusqlite::Connection, id: i64, how: &str, now: i64) -> Result<i64> {
+    let journal = conn
+        .one(
+            "SELECT journal_id FROM holds WHERE id = ?1 AND closed_at IS NULL",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or(StoreError::Missing {
+            what: "open hold",
+            id,
+        })?;
+    conn.run(
+        "UPDATE holds SET closed_at = ?2, closed_how = ?3 WHERE id = ?1",
+        params![id, now, how],
+    )?;
+    Ok(journal)
+}
+
 /// How many messages wait in the holding pen, and since when the oldest.
 fn holds_waiting(conn: &rusqlite::Connection) -> Result<(i64, Option<i64>)> {
     Ok(conn.one(
@@ -116,21 +136,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let journal: i64 = tx
-            .one(
-                "SELECT journal_id FROM holds WHERE id = ?1 AND closed_at IS NULL",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(StoreError::Missing {
-                what: "open hold",
-                id,
-            })?;
-        tx.run(
-            "UPDATE holds SET closed_at = ?2, closed_how = ?3 WHERE id = ?1",
-            params![id, now, how],
-        )?;
+        let journal = close_open(&tx, id, how, now)?;
         tx.run(
             "UPDATE journal SET state = 'pending', publication = 2, attempts = 0,
                     assigned_to = coalesce(?2, assigned_to)
@@ -177,21 +183,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let journal: i64 = tx
-            .one(
-                "SELECT journal_id FROM holds WHERE id = ?1 AND closed_at IS NULL",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(StoreError::Missing {
-                what: "open hold",
-                id,
-            })?;
-        tx.run(
-            "UPDATE holds SET closed_at = ?2, closed_how = ?3 WHERE id = ?1",
-            params![id, now, format!("dropped: {reason}")],
-        )?;
+        let journal = close_open(&tx, id, &format!("dropped: {reason}"), now)?;
         tx.run("UPDATE journal_raw SET raw = x'' WHERE id = ?1", [journal])?;
         super::removal::audit(
             &tx,
