@@ -149,9 +149,10 @@ pub fn redact_addresses(text: &str, replacement: &str) -> String {
         );
         let dot =
             r#"(?:\s*[.．。｡]\s*|\s*[(\[{]\s*(?:\.|dot|piste)\s*[)\]}]\s*|\s+(?:dot|piste)\s+)"#;
-        let domain = format!(
-            r#"(?:\[[0-9a-f.:]+\]|localhost\b|[\w-]+(?:{dot}[\w-]+)*{dot}\p{{L}}{{2,}}\b)"#
-        );
+        // No `\b`: a Unicode word boundary sends the regex crate to its slowest engine; the
+        // letters of the last label run greedily to its end anyway.
+        let domain =
+            format!(r#"(?:\[[0-9a-f.:]+\]|localhost|[\w-]+(?:{dot}[\w-]+)*{dot}\p{{L}}{{2,}})"#);
         // Dots in a local part may stand apart too: "matti . meikalainen @ example.fi".
         let local =
             r#"(?:"[^"\r\n]{1,64}"|[\w!\#$%&'*+/=?^`{|}~-]+(?:\s*\.\s*[\w!\#$%&'*+/=?^`{|}~-]+)*)"#;
@@ -159,7 +160,7 @@ pub fn redact_addresses(text: &str, replacement: &str) -> String {
             r#"(?ix)
               (?:https?|ftp)://[^\s<>]*(?:[@＠﹫]|%40)[^\s<>]*[^\s<>.,;:!?)'"]
             | (?:mailto:)?{local}{at}{domain}
-            | (?P<spelt>[\w.+-]+\s+(?:at|ät|miukumauku|kissanhäntä|ät-merkki|at-merkki)\s+{domain})
+            | [\w.+-]+\s+(?:at|ät|miukumauku|kissanhäntä|ät-merkki|at-merkki)\s+{domain}
             "#
         ))
         .expect("address regex")
@@ -171,15 +172,22 @@ pub fn redact_addresses(text: &str, replacement: &str) -> String {
     } else {
         text
     };
-    ADDRESS
-        .replace_all(text, |c: &regex::Captures<'_>| {
-            // "available at www.elisa.fi" is a place, not an address.
-            match c.name("spelt") {
-                Some(m) if m.as_str().to_lowercase().contains(" www") => m.as_str().to_owned(),
-                _ => replacement.to_owned(),
-            }
-        })
-        .into_owned()
+    // Matches found by the fast engine alone (captures would run the slow one over the whole
+    // text: 0.45 ms for 2 KB, the pipeline's whole budget per message).
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in ADDRESS.find_iter(text) {
+        // "available at www.elisa.fi" is a place, not an address.
+        let found = m.as_str().to_lowercase();
+        if found.contains(" www.") && !found.contains(['@', '＠', '﹫']) {
+            continue;
+        }
+        out.push_str(&text[last..m.start()]);
+        out.push_str(replacement);
+        last = m.end();
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// Whether a text shows anything: a character that is no space, no invisible or blank-looking

@@ -375,20 +375,23 @@ CREATE INDEX threads_overdue ON threads(provider, due_at)
     // that kills the process (or runs past its time) is known after the restart, tried once
     // alone, then set aside instead of taking the service down again. What was sent to an
     // address lately, by purpose: automatic mail of one kind goes to an address at most once
-    // a day, whoever asks for it. A reply held for the personal data in it (1) until its
+    // a day, whoever asks for it (an index of automatic mail alone: the rest, most of the
+    // table, need not pay for it). A reply held for the personal data in it (1) until its
     // writer says publish (2). One row `/healthz` writes, to know the store takes writes. And
     // the largest id each table behind a token or a link ever deleted: new rows are numbered
     // above it (as AUTOINCREMENT would, without rebuilding the tables), so an old token never
     // names a newer row. Answers sent to an address that names no thread find theirs by the
-    // ids of our mail they answer, or by their subject.
+    // ids of the mail to companies they answer (indexed for those purposes alone).
     r#"
 ALTER TABLE journal ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX outbox_recipient ON outbox(rcpt_to, purpose, created_at);
+CREATE INDEX outbox_recipient ON outbox(rcpt_to, purpose, created_at)
+    WHERE purpose IN ('help', 'confirm', 'follow-confirm', 'support', 'set-aside',
+                      'not-an-answer', 'publish-ask');
 ALTER TABLE journal ADD COLUMN publication INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
 INSERT INTO health (id, checked_at) VALUES (1, 0);
-CREATE INDEX outbox_message ON outbox(message_id);
-CREATE INDEX threads_title ON threads(provider, title);
+CREATE INDEX outbox_message ON outbox(message_id)
+    WHERE purpose IN ('forward', 'reminder', 'relay');
 CREATE TABLE retired_ids (name TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TRIGGER threads_retired AFTER DELETE ON threads BEGIN
     INSERT INTO retired_ids (name, last) VALUES ('threads', old.id)

@@ -1398,7 +1398,6 @@ mod tests {
         DROP TRIGGER followers_retired;
         DROP TABLE retired_ids;
         DROP INDEX outbox_message;
-        DROP INDEX threads_title;
         DROP INDEX outbox_recipient;
         DROP TRIGGER threads_counted;
         DROP TRIGGER threads_recounted;

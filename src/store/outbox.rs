@@ -168,9 +168,12 @@ impl Tx<'_> {
     pub fn queued_since(&self, rcpt_to: &str, purpose: &str, since: i64) -> Result<bool> {
         let (local, domain) = rcpt_to.rsplit_once('@').unwrap_or((rcpt_to, ""));
         let base = local.split_once('+').map_or(local, |(base, _)| base);
+        // The purposes listed are those of outbox_recipient, whose rows alone are indexed.
         Ok(self.tx.one(
             "SELECT EXISTS (SELECT 1 FROM outbox
-                WHERE purpose = ?2 AND created_at >= ?3
+                WHERE purpose IN ('help', 'confirm', 'follow-confirm', 'support', 'set-aside',
+                                  'not-an-answer', 'publish-ask')
+                  AND purpose = ?2 AND created_at >= ?3
                   AND (rcpt_to = ?1 OR rcpt_to = ?4 || '@' || ?5
                        OR (rcpt_to >= ?4 || '+' AND rcpt_to < ?4 || ','
                            AND substr(rcpt_to, -length(?5) - 1) = '@' || ?5)))",

@@ -8,7 +8,8 @@ use super::{Cached, Result, Tx};
 
 impl Tx<'_> {
     /// The company-side participant of `provider` that mail of ours with one of these
-    /// Message-IDs (without angle brackets) went to, the newest if several.
+    /// Message-IDs (without angle brackets) went to, the newest if several: a forward, a
+    /// reminder or a relayed post (the mail outbox_message indexes).
     pub fn company_side_of_sent(&self, provider: &str, ids: &[String]) -> Result<Option<i64>> {
         if ids.is_empty() {
             return Ok(None);
@@ -19,19 +20,23 @@ impl Tx<'_> {
              JOIN participants p ON p.id = o.participant_id
              JOIN threads t ON t.id = p.thread_id
              WHERE o.message_id IN (SELECT value FROM json_each(?1))
+               AND o.purpose IN ('forward', 'reminder', 'relay')
                AND p.role = 'provider' AND t.provider = ?2",
             params![ids, provider],
             |r| r.get::<_, i64>(0).map(|id| (id > 0).then_some(id)),
         )?)
     }
 
-    /// The company-side participants of `provider`'s public threads titled `title`, at most
-    /// two (one is an answer's thread; two are a guess).
+    /// The company-side participants of `provider`'s public threads titled `title`, among
+    /// its 1,000 newest, at most two (one is an answer's thread; two are a
+    /// guess). No index of titles: every thread would pay for this rare look-up.
     pub fn company_sides_titled(&self, provider: &str, title: &str) -> Result<Vec<i64>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT p.id FROM threads t
+            "SELECT p.id FROM (SELECT id, title FROM threads
+                               WHERE provider = ?1 AND held IS NULL
+                               ORDER BY id DESC LIMIT 1000) t
              JOIN participants p ON p.thread_id = t.id AND p.role = 'provider'
-             WHERE t.provider = ?1 AND t.title = ?2 AND t.held IS NULL
+             WHERE t.title = ?2
              ORDER BY t.id DESC LIMIT 2",
         )?;
         let rows = stmt.query_map(params![provider, title], |r| r.get(0))?;
