@@ -314,18 +314,11 @@ const MAIL_TEXT: usize = 100_000;
 
 /// `text` as a mail carries it: whole, or its first [`MAIL_TEXT`] bytes and where the rest is.
 fn excerpt<'t>(text: &'t str, url: &str, lang: Language) -> std::borrow::Cow<'t, str> {
-    if text.len() <= MAIL_TEXT {
-        return text.into();
-    }
-    let mut end = MAIL_TEXT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
     let rest = match lang {
         Language::Fi => "Teksti jatkuu julkisella sivulla",
         Language::En => "The text goes on on the public page",
     };
-    format!("{} […]\n\n({rest}: {url})", &text[..end]).into()
+    crate::mail::shortened(text, MAIL_TEXT, &format!(" […]\n\n({rest}: {url})"))
 }
 
 /// A post passed on to the other side of a thread.

@@ -221,7 +221,7 @@ impl Message<'_> {
         if self.entry.released {
             return Ok(sender);
         }
-        if sender != mail::normalize_address(&self.entry.envelope.mail_from) {
+        if !self.agrees_with_envelope(&sender) {
             return Err("From differs from the envelope sender");
         }
         if self.evidence.is_some_and(|e| !e.verified) {
@@ -235,7 +235,7 @@ impl Message<'_> {
     /// have the gateway mail anyone by writing their address into From.
     pub(crate) fn reply_address(&self, ctx: &Context<'_>) -> Result<String, &'static str> {
         let sender = self.sender().ok_or("no sender address")?;
-        if sender != mail::normalize_address(&self.entry.envelope.mail_from)
+        if !self.agrees_with_envelope(&sender)
             && !self.evidence.is_some_and(|e| e.verified)
             && !self.entry.released
         {
@@ -248,6 +248,11 @@ impl Message<'_> {
             return Err("From is not an address we write to");
         }
         Ok(sender)
+    }
+
+    /// Whether `sender` is the envelope sender too.
+    fn agrees_with_envelope(&self, sender: &str) -> bool {
+        sender == mail::normalize_address(&self.entry.envelope.mail_from)
     }
 
     /// The writer's address: From, else the envelope sender.
@@ -773,20 +778,13 @@ pub fn feedback_text(mail: &ParsedMail, lang: Language) -> (String, String) {
 /// of megabyte posts was built whole for every reader.
 const POST_TEXT: usize = 100_000;
 
-/// `text` cut to [`POST_TEXT`] bytes (at a character), with a note when it was cut.
+/// `text` cut to [`POST_TEXT`] bytes, with a note when it was cut.
 fn post_text(text: &str, lang: Language) -> std::borrow::Cow<'_, str> {
-    if text.len() <= POST_TEXT {
-        return text.into();
-    }
-    let mut end = POST_TEXT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
     let note = match lang {
-        Language::Fi => "[…] (teksti on lyhennetty)",
-        Language::En => "[…] (the text is shortened)",
+        Language::Fi => "\n\n[…] (teksti on lyhennetty)",
+        Language::En => "\n\n[…] (the text is shortened)",
     };
-    format!("{}\n\n{note}", &text[..end]).into()
+    mail::shortened(text, POST_TEXT, note)
 }
 
 /// The text to publish of a reply, given the raw mail we had sent its writer before it.
@@ -1405,7 +1403,6 @@ fn reply(
         Class::Human => {}
     }
     if let Some(reason) = msg.hold_reason(tx, ctx)? {
-        tx.add_event(thread.id, journal_id, "held", reason, now)?;
         return hold(tx, ctx, msg, Some(thread.id), "reply", reason);
     }
     let sender = msg.sender().expect("hold_reason checked the sender");
@@ -1419,11 +1416,9 @@ fn reply(
         .and_then(|s| ctx.config.provider(s));
     if answer.ours_left && !msg.entry.released {
         let reason = "the answer could not be told apart from the text we sent";
-        tx.add_event(thread.id, journal_id, "held", reason, now)?;
         return hold(tx, ctx, msg, Some(thread.id), "reply", reason);
     }
     if !mail::has_visible_text(&text) {
-        tx.add_event(thread.id, journal_id, "held", "no text", now)?;
         return hold(tx, ctx, msg, Some(thread.id), "reply", "no text to publish");
     }
     if !msg.entry.released {
@@ -1448,7 +1443,6 @@ fn reply(
                 Err(reason) => Some(*reason),
             };
             if let Some(reason) = not_the_writer {
-                tx.add_event(thread.id, journal_id, "held", reason, now)?;
                 return hold(tx, ctx, msg, Some(thread.id), "reply", reason);
             }
             (
@@ -1529,8 +1523,8 @@ fn reply(
     ))
 }
 
-/// Puts the message in the holding pen for `reason` (a person looks at it there) and says so
-/// in the outcome: `what` was held.
+/// Puts the message in the holding pen for `reason` (a person looks at it there), records it
+/// on the thread it was headed for, and says so in the outcome: `what` was held.
 fn hold(
     tx: &Tx<'_>,
     ctx: &Context<'_>,
@@ -1540,6 +1534,9 @@ fn hold(
     reason: &str,
 ) -> Result<String, PipelineError> {
     tx.hold(msg.entry.id, thread, reason, ctx.now)?;
+    if let Some(thread) = thread {
+        tx.add_event(thread, Some(msg.entry.id), "held", reason, ctx.now)?;
+    }
     Ok(match thread {
         Some(thread) => format!("{what} in thread {thread} held: {reason}"),
         None => format!("{what} held: {reason}"),

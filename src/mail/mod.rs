@@ -190,6 +190,19 @@ pub fn redact_addresses(text: &str, replacement: &str) -> String {
     out
 }
 
+/// `text` whole when it has at most `limit` bytes; else its first `limit` bytes (cut at a
+/// character) followed by `note`.
+pub fn shortened<'t>(text: &'t str, limit: usize, note: &str) -> std::borrow::Cow<'t, str> {
+    if text.len() <= limit {
+        return text.into();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{note}", &text[..end]).into()
+}
+
 /// Whether a text shows anything: a character that is no space, no invisible or blank-looking
 /// character (Braille blank, Hangul fillers) and no quote mark of a quoted line.
 pub fn has_visible_text(text: &str) -> bool {
