@@ -41,6 +41,22 @@ impl Tx<'_> {
     }
 }
 
+/// Puts journal entry `journal` back in line, released from the holds (and, with `assign_to`,
+/// as an answer of that participant): its writer or the operator said so.
+pub(super) fn release(
+    conn: &rusqlite::Connection,
+    journal: i64,
+    assign_to: Option<i64>,
+) -> Result<()> {
+    conn.run(
+        "UPDATE journal SET state = 'pending', publication = 2, attempts = 0,
+                assigned_to = coalesce(?2, assigned_to)
+         WHERE id = ?1",
+        params![journal, assign_to],
+    )?;
+    Ok(())
+}
+
 /// Closes hold `id`, which must be open, saying `how`; returns its journal entry.
 fn close_open(conn: &rusqlite::Connection, id: i64, how: &str, now: i64) -> Result<i64> {
     let journal = conn
@@ -137,12 +153,7 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let journal = close_open(&tx, id, how, now)?;
-        tx.run(
-            "UPDATE journal SET state = 'pending', publication = 2, attempts = 0,
-                    assigned_to = coalesce(?2, assigned_to)
-             WHERE id = ?1",
-            params![journal, assign_to],
-        )?;
+        release(&tx, journal, assign_to)?;
         tx.commit()?;
         Ok(journal)
     }

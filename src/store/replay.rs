@@ -279,10 +279,7 @@ impl Tx<'_> {
     /// The writer of a held reply said publish: the entry is processed again, from the start,
     /// and this time published as written.
     pub fn publish_held(&self, id: i64) -> Result<()> {
-        self.tx.run(
-            "UPDATE journal SET publication = 2, state = 'pending', attempts = 0 WHERE id = ?1",
-            [id],
-        )?;
+        super::holds::release(&self.tx, id, None)?;
         self.requeued.set(self.requeued.get() + 1);
         Ok(())
     }
