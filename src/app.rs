@@ -245,6 +245,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         journal,
         reader: Shared::new(Store::open_readonly(&path).map_err(store_err)?),
         tls,
+        utf8_reach: transport.utf8_reach(),
     });
     let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
     let outcome_config = config.clone();

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::TestApp;
 use common::sink::Sink;
+use common::{Conversation, TestApp};
 use nonono::config::{Config, Transport};
 use nonono::relay::{Delivery, Envelope, Smarthost};
 
@@ -227,5 +227,109 @@ async fn a_round_larger_than_the_parallel_deliveries_is_recorded_whole() {
     app.wait_queue(|rows| rows.is_empty()).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(sink.received().len(), 24, "each row delivered once");
+    app.stop().await;
+}
+
+/// A writer whose address has letters beyond ASCII (RFC 6531).
+const JYRKI: &str = "jyrki.mäkelä@esimerkki.fi";
+
+/// Jyrki's feedback as his client writes it: UTF-8 in the header, as RFC 6532 allows.
+fn feedback_from_jyrki() -> String {
+    format!(
+        "From: Jyrki Mäkelä <{JYRKI}>\r\nTo: palaute@nonono.localhost\r\nSubject: [Elisa] Lasku tuli kahdesti\r\nMessage-ID: <jyrki-1@esimerkki.fi>\r\nDate: Mon, 23 Nov 2026 20:00:00 +0200\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nHei,\r\n\r\nmarraskuun lasku tuli kahdesti, ja molemmat veloitettiin tililtäni.\r\n\r\nJyrki\r\n"
+    )
+}
+
+/// Issue 18, case 4: `MAIL FROM:<jyrki.mäkelä@…> SMTPUTF8` got 250, then the pipeline could not
+/// write the address in a header and the feedback vanished: no thread, no acknowledgement.
+#[tokio::test]
+async fn feedback_from_an_internationalised_address_opens_a_thread_and_is_acknowledged() {
+    let sink = Sink::start("250 2.0.0 OK").await;
+    let mut app = app_with_smarthost(&sink).await;
+    let mut c = Conversation::connect(app.smtp_port()).await;
+    assert!(
+        c.command("EHLO mail.esimerkki.fi")
+            .await
+            .contains("SMTPUTF8")
+    );
+    let without = c.command(&format!("MAIL FROM:<{JYRKI}>")).await;
+    assert!(
+        without.starts_with("553 5.6.7"),
+        "no SMTPUTF8 asked: {without}"
+    );
+    let with = c.command(&format!("MAIL FROM:<{JYRKI}> SMTPUTF8")).await;
+    assert!(with.starts_with("250"), "{with}");
+    assert!(
+        c.command("RCPT TO:<palaute@nonono.localhost>")
+            .await
+            .starts_with("250")
+    );
+    assert!(c.command("DATA").await.starts_with("354"));
+    let accepted = c.command(&format!("{}.", feedback_from_jyrki())).await;
+    assert!(accepted.starts_with("250"), "{accepted}");
+    c.command("QUIT").await;
+
+    let got = sink.wait(2).await;
+    let forward = got
+        .iter()
+        .find(|m| m.rcpt_to == ["laskutus@elisa.example"])
+        .expect("the feedback is forwarded to the company");
+    assert!(
+        !forward.data.contains("jyrki.m") && !forward.data.contains("esimerkki.fi>"),
+        "the writer's address is never shown to the company:\n{}",
+        forward.data
+    );
+    let ack = got
+        .iter()
+        .find(|m| m.rcpt_to == [JYRKI])
+        .expect("the writer is acknowledged at his own address");
+    assert!(ack.smtputf8, "an address beyond ASCII goes with SMTPUTF8");
+    assert!(ack.data.contains(&format!("To: {JYRKI}")), "{}", ack.data);
+    let (_, front) = app.get("/").await;
+    assert!(
+        front.contains("Lasku tuli kahdesti"),
+        "the thread is public"
+    );
+    assert!(!front.contains("jyrki.m"));
+    app.wait_queue(|rows| rows.is_empty()).await;
+    app.stop().await;
+}
+
+/// Issue 18, case 4: where the next hop cannot take such an address, the operator learns why
+/// from the failed delivery, and the next writer from SMTP, before anything is accepted.
+#[tokio::test]
+async fn a_smarthost_without_smtputf8_is_named_to_the_operator_and_the_writer() {
+    let sink = Sink::start("250 2.0.0 OK").await;
+    sink.set_smtputf8(false);
+    let mut app = app_with_smarthost_and(&sink, |c| {
+        c.operator_address = Some("operator@example.org".into());
+        let elisa = c.providers.iter_mut().find(|p| p.slug == "elisa").unwrap();
+        for rule in &mut elisa.rules {
+            rule.route = "laskutus.åsa@elisa.example".into();
+        }
+    })
+    .await;
+    send_feedback(&app).await;
+    let notice = sink.wait(2).await;
+    let notice = notice
+        .iter()
+        .find(|m| m.rcpt_to == ["operator@example.org"])
+        .expect("the operator is told");
+    assert!(notice.data.contains("SMTPUTF8"), "{}", notice.data);
+
+    let mut c = Conversation::connect(app.smtp_port()).await;
+    c.command("EHLO mail.esimerkki.fi").await;
+    let refused = c.command(&format!("MAIL FROM:<{JYRKI}> SMTPUTF8")).await;
+    assert!(refused.starts_with("553 5.6.7"), "{refused}");
+    assert!(
+        refused.contains("ASCII"),
+        "a sentence the writer can act on: {refused}"
+    );
+    assert!(
+        c.command("MAIL FROM:<jyrki@esimerkki.fi>")
+            .await
+            .starts_with("250"),
+        "an ASCII address still gets through"
+    );
     app.stop().await;
 }

@@ -65,6 +65,9 @@ pub struct Receiver {
     pub metrics: Arc<Metrics>,
     /// Offers STARTTLS when a certificate is configured.
     pub tls: Option<TlsAcceptor>,
+    /// Whether the outbound hop takes addresses beyond ASCII: a writer we could never write
+    /// back to is refused before anything is accepted.
+    pub utf8_reach: Arc<crate::relay::Utf8Reach>,
 }
 
 impl Receiver {
@@ -484,6 +487,13 @@ impl Session {
                     "503 5.5.1 Sender already given; send RSET to start over\r\n".into()
                 } else if from.size > self.config().smtp.max_message_bytes {
                     self.too_big()
+                } else if !from.address.is_ascii() && from.flags & smtp_proto::MAIL_SMTPUTF8 == 0 {
+                    "553 5.6.7 An address beyond ASCII needs the SMTPUTF8 parameter (RFC 6531)\r\n"
+                        .into()
+                } else if crate::mail::write::needs_smtputf8(&normalize_address(&from.address))
+                    && self.receiver.utf8_reach.refused()
+                {
+                    "553 5.6.7 We could not write back to an address with letters beyond ASCII: our outgoing mail server does not take them. Please write from an address in ASCII letters\r\n".into()
                 } else {
                     self.mail_from = Some(normalize_address(&from.address));
                     "250 2.1.0 Sender OK\r\n".into()

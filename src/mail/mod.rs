@@ -26,13 +26,20 @@ pub struct Envelope {
     pub helo: String,
 }
 
-/// An address in its canonical form for comparisons: trimmed, lower-cased, and a quoted local
-/// part unquoted (`"john smith"@x` as the header parser reads it, `john smith@x`).
+/// An address in its canonical form for comparisons: trimmed, lower-cased, a quoted local part
+/// unquoted (`"john smith"@x` as the header parser reads it, `john smith@x`), and a domain
+/// name beyond ASCII in its A-label form (`äö.fi`, `xn--4ca0b.fi`), which every hop can carry.
 pub fn normalize_address(address: &str) -> String {
-    let address = address
+    let mut address = address
         .trim()
         .trim_matches(|c| c == '<' || c == '>')
         .to_lowercase();
+    if let Some((local, domain)) = address.rsplit_once('@')
+        && !domain.is_ascii()
+        && let Ok(ascii) = idna::domain_to_ascii(domain)
+    {
+        address = format!("{local}@{ascii}");
+    }
     match address.rsplit_once('@') {
         Some((local, domain))
             if local.len() >= 2 && local.starts_with('"') && local.ends_with('"') =>

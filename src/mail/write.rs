@@ -200,8 +200,10 @@ fn is_atext(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
 }
 
-/// An ASCII `local@domain` that stands in a header and an SMTP command without quoting: a
-/// dot-atom local part and a domain name (or an address literal).
+/// A `local@domain` that stands in a header and an SMTP command without quoting: a dot-atom
+/// local part and a domain name (or an address literal). The local part may have letters
+/// beyond ASCII (RFC 6531), which only a hop that offers SMTPUTF8 carries; the domain is in
+/// its ASCII form (see [`super::normalize_address`]).
 pub fn is_address(address: &str) -> bool {
     let Some((local, domain)) = address.rsplit_once('@') else {
         return false;
@@ -216,8 +218,23 @@ pub fn is_address(address: &str) -> bool {
         && !local.is_empty()
         && local
             .split('.')
-            .all(|part| !part.is_empty() && part.bytes().all(is_atext))
+            .all(|part| !part.is_empty() && part.chars().all(is_address_char))
         && (literal || is_domain(domain))
+}
+
+/// A character of a dot-atom local part: ASCII `atext`, or (RFC 6531) a letter, mark, digit or
+/// symbol beyond ASCII; never a space, a control or a format character.
+fn is_address_char(c: char) -> bool {
+    if c.is_ascii() {
+        is_atext(c as u8)
+    } else {
+        !c.is_whitespace() && !c.is_control() && !super::is_invisible(c)
+    }
+}
+
+/// Whether an address needs a hop that offers SMTPUTF8.
+pub fn needs_smtputf8(address: &str) -> bool {
+    !address.is_ascii()
 }
 
 /// A domain name: dot-separated labels of ASCII letters, digits and hyphens.
@@ -365,13 +382,43 @@ mod tests {
             "a b@c.fi",
             "<a@b.fi>",
             "a@b..fi",
-            "ä@b.fi",
+            "a@äö.fi",
+            "jyrki\u{200B}@b.fi",
+            "jyrki\u{A0}mäkelä@b.fi",
+            "jyrki\u{85}@b.fi",
         ] {
-            assert!(w.mailbox("To", None, bad).is_err(), "{bad}");
+            assert!(w.mailbox("To", None, bad).is_err(), "{bad:?}");
         }
-        for good in ["matti.m+x@elisa.example", "a@[127.0.0.1]", "o'brien@x-y.fi"] {
+        for good in [
+            "matti.m+x@elisa.example",
+            "a@[127.0.0.1]",
+            "o'brien@x-y.fi",
+            "jyrki.mäkelä@esimerkki.fi",
+            "δοκιμή@xn--4ca0b.fi",
+        ] {
             assert!(w.mailbox("To", None, good).is_ok(), "{good}");
         }
+    }
+
+    /// RFC 6531: a local part beyond ASCII stands in a header as it is, and needs SMTPUTF8; a
+    /// domain beyond ASCII is written as its A-label, which every hop carries.
+    #[test]
+    fn addresses_beyond_ascii() {
+        assert_eq!(
+            super::super::normalize_address("<Jyrki.Mäkelä@Esimerkki.fi>"),
+            "jyrki.mäkelä@esimerkki.fi"
+        );
+        assert_eq!(
+            super::super::normalize_address("matti@Äö.fi"),
+            "matti@xn--4ca0b.fi"
+        );
+        assert!(needs_smtputf8("jyrki.mäkelä@esimerkki.fi"));
+        assert!(!needs_smtputf8("matti@xn--4ca0b.fi"));
+        let mut w = MessageWriter::new();
+        w.mailbox("To", Some("Jyrki Mäkelä"), "jyrki.mäkelä@esimerkki.fi")
+            .unwrap();
+        let text = String::from_utf8(w.out).unwrap();
+        assert!(text.ends_with(" <jyrki.mäkelä@esimerkki.fi>\r\n"), "{text}");
     }
 
     #[test]

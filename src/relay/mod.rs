@@ -18,7 +18,7 @@ use crate::pipeline::PipelineError;
 use crate::store::{MessageOrigin, OutboundRow, Shared, Tx};
 pub use dkim::Signer;
 pub use retry::Delivery;
-pub use smarthost::{Envelope, Smarthost};
+pub use smarthost::{Envelope, Smarthost, Utf8Reach};
 
 /// Where outbound mail goes.
 pub enum Transport {
@@ -44,6 +44,15 @@ impl Transport {
                 PARALLEL_DELIVERIES,
             )),
         })
+    }
+
+    /// Whether this transport takes addresses beyond ASCII, as far as is known: files take
+    /// anything, a smarthost says so in its EHLO reply.
+    pub fn utf8_reach(&self) -> Arc<Utf8Reach> {
+        match self {
+            Transport::File(_) => Arc::new(Utf8Reach::everywhere()),
+            Transport::Smtp(smarthost) => smarthost.utf8_reach(),
+        }
     }
 
     /// One delivery attempt of `row`, whose message is `raw` (as signed).
@@ -108,6 +117,14 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (transport, signer) = (Arc::new(transport), Arc::new(signer));
+    if let Transport::Smtp(_) = &*transport {
+        let probing = transport.clone();
+        tokio::spawn(async move {
+            if let Transport::Smtp(smarthost) = &*probing {
+                smarthost.probe().await;
+            }
+        });
+    }
     // The previous round's outcomes, being recorded while the next round goes out: the turn
     // at the store's write lock waits for the pipeline's, and deliveries should not.
     let mut recording: Option<(tokio::task::JoinHandle<()>, Vec<i64>)> = None;

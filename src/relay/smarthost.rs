@@ -8,7 +8,8 @@
 //! is dropped, and a message that failed on a cached connection without an answer is tried once
 //! on a new one.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -30,13 +31,15 @@ const REPLY_LINE: usize = 4096;
 pub struct Envelope {
     from: String,
     to: String,
+    /// An address has letters beyond ASCII: only a server that offers SMTPUTF8 takes it.
+    smtputf8: bool,
 }
 
 impl Envelope {
     /// The envelope of a delivery, its addresses checked: they go into SMTP commands as they
     /// are.
     pub fn new(from: &str, to: &str) -> Result<Envelope, String> {
-        use crate::mail::write::is_address;
+        use crate::mail::write::{is_address, needs_smtputf8};
         if !from.is_empty() && !is_address(from) {
             return Err(format!("sender address {from:?} cannot be used in SMTP"));
         }
@@ -46,6 +49,7 @@ impl Envelope {
         Ok(Envelope {
             from: from.to_owned(),
             to: to.to_owned(),
+            smtputf8: needs_smtputf8(from) || needs_smtputf8(to),
         })
     }
 }
@@ -88,6 +92,8 @@ struct Connection {
     stream: BufReader<TcpStream>,
     /// The server said PIPELINING in its EHLO reply.
     pipelining: bool,
+    /// The server said SMTPUTF8 in its EHLO reply (RFC 6531).
+    smtputf8: bool,
 }
 
 impl Connection {
@@ -101,6 +107,7 @@ impl Connection {
         let mut conn = Connection {
             stream: BufReader::new(stream),
             pipelining: false,
+            smtputf8: false,
         };
         let refused =
             |reply: Reply| Failure::Lost(format!("greeting the smarthost {addr}: {reply}"));
@@ -110,10 +117,13 @@ impl Connection {
         }
         let ehlo = conn.command(&format!("EHLO {hello}\r\n")).await?;
         if ehlo.code == 250 {
-            conn.pipelining = ehlo
-                .text
-                .split('\n')
-                .any(|line| line.trim().eq_ignore_ascii_case("PIPELINING"));
+            let offers = |keyword: &str| {
+                ehlo.text
+                    .split('\n')
+                    .any(|line| line.trim().eq_ignore_ascii_case(keyword))
+            };
+            conn.pipelining = offers("PIPELINING");
+            conn.smtputf8 = offers("SMTPUTF8");
         } else {
             let helo = conn.command(&format!("HELO {hello}\r\n")).await?;
             if helo.code != 250 {
@@ -162,8 +172,20 @@ impl Connection {
     /// Sends one message: the envelope and `DATA` in one write when the server pipelines,
     /// then the message and its final dot in another.
     async fn send(&mut self, envelope: &Envelope, raw: &[u8]) -> Result<(), Failure> {
+        let mut parameters = "";
+        if envelope.smtputf8 {
+            if !self.smtputf8 {
+                // Postfix's words for the same case: there is no form of the address a hop
+                // without RFC 6531 takes, and asking again will not change it.
+                return Err(Failure::Refused(Reply {
+                    code: 553,
+                    text: "5.6.7 SMTPUTF8 is required for an address beyond ASCII, but the smarthost does not offer it".into(),
+                }));
+            }
+            parameters = " SMTPUTF8";
+        }
         let commands = [
-            format!("MAIL FROM:<{}>\r\n", envelope.from),
+            format!("MAIL FROM:<{}>{parameters}\r\n", envelope.from),
             format!("RCPT TO:<{}>\r\n", envelope.to),
             "DATA\r\n".to_owned(),
         ];
@@ -234,10 +256,43 @@ fn dot_stuffed(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Whether the next hop takes addresses beyond ASCII (RFC 6531): not known until the smarthost
+/// has greeted us. The receiver reads it to refuse, with a sentence, a writer we could never
+/// write back to.
+#[derive(Debug, Default)]
+pub struct Utf8Reach(AtomicU8);
+
+impl Utf8Reach {
+    const OFFERED: u8 = 1;
+    const NOT_OFFERED: u8 = 2;
+
+    /// A hop that takes every address (the file transport).
+    pub fn everywhere() -> Utf8Reach {
+        Utf8Reach(AtomicU8::new(Self::OFFERED))
+    }
+
+    /// What the smarthost's latest EHLO reply said.
+    pub fn learned(&self, offered: bool) {
+        let value = if offered {
+            Self::OFFERED
+        } else {
+            Self::NOT_OFFERED
+        };
+        self.0.store(value, Ordering::Relaxed);
+    }
+
+    /// The smarthost said it does not take such addresses.
+    pub fn refused(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == Self::NOT_OFFERED
+    }
+}
+
 /// The smarthost and the connections open to it.
 pub struct Smarthost {
     addr: String,
     hello: String,
+    /// Whether it takes addresses beyond ASCII, as its last EHLO reply said.
+    reach: Arc<Utf8Reach>,
     /// Connections not in use, with when each was last used. At most `keep` of them.
     idle: Mutex<Vec<(Connection, Instant)>>,
     keep: usize,
@@ -249,6 +304,7 @@ impl Smarthost {
         Smarthost {
             addr: format!("{host}:{port}"),
             hello: hello.to_owned(),
+            reach: Arc::new(Utf8Reach::default()),
             idle: Mutex::new(Vec::new()),
             keep,
         }
@@ -265,7 +321,7 @@ impl Smarthost {
                     outcome => return outcome,
                 }
             }
-            let conn = Connection::open(&self.addr, &self.hello).await?;
+            let conn = self.open().await?;
             self.send(conn, envelope, raw).await
         };
         match tokio::time::timeout(TIMEOUT, attempt).await {
@@ -283,6 +339,38 @@ impl Smarthost {
         }
     }
 
+    /// What the smarthost said of SMTPUTF8 when last asked.
+    pub fn utf8_reach(&self) -> Arc<Utf8Reach> {
+        self.reach.clone()
+    }
+
+    /// Connects and greets, so the receiver knows before the first delivery whether the
+    /// smarthost takes addresses beyond ASCII; the connection is kept for that delivery.
+    pub async fn probe(&self) {
+        match tokio::time::timeout(TIMEOUT, self.open()).await {
+            Ok(Ok(conn)) => self.keep_idle(conn),
+            Ok(Err(Failure::Lost(e) | Failure::Refused(Reply { text: e, .. }))) => {
+                tracing::warn!("relay: the smarthost did not answer a first greeting: {e}");
+            }
+            Err(_) => tracing::warn!("relay: the smarthost {} did not greet in time", self.addr),
+        }
+    }
+
+    /// A new connection, and what it offers learned.
+    async fn open(&self) -> Result<Connection, Failure> {
+        let conn = Connection::open(&self.addr, &self.hello).await?;
+        self.reach.learned(conn.smtputf8);
+        Ok(conn)
+    }
+
+    /// Keeps `conn` for a later delivery, if there is room.
+    fn keep_idle(&self, conn: Connection) {
+        let mut idle = self.idle.lock().expect("smarthost connections");
+        if idle.len() < self.keep {
+            idle.push((conn, Instant::now()));
+        }
+    }
+
     /// Sends on `conn`, and keeps it for the next delivery if it worked.
     async fn send(
         &self,
@@ -291,10 +379,7 @@ impl Smarthost {
         raw: &[u8],
     ) -> Result<(), Failure> {
         conn.send(envelope, raw).await?;
-        let mut idle = self.idle.lock().expect("smarthost connections");
-        if idle.len() < self.keep {
-            idle.push((conn, Instant::now()));
-        }
+        self.keep_idle(conn);
         Ok(())
     }
 
@@ -337,5 +422,9 @@ mod tests {
         assert!(Envelope::new("b+1@gw.example", "a@b.fi").is_ok());
         assert!(Envelope::new("x@y.fi>\r\nRCPT TO:<c@d.fi", "a@b.fi").is_err());
         assert!(Envelope::new("", "a@b.fi> NOTIFY=NEVER").is_err());
+        assert!(Envelope::new("", "jyrki.mäkelä@b.fi\u{2028}RCPT").is_err());
+        let utf8 = Envelope::new("b+1@gw.example", "jyrki.mäkelä@esimerkki.fi").unwrap();
+        assert!(utf8.smtputf8);
+        assert!(!Envelope::new("", "a@b.fi").unwrap().smtputf8);
     }
 }

@@ -12,6 +12,8 @@ pub struct Received {
     pub mail_from: String,
     pub rcpt_to: Vec<String>,
     pub data: String,
+    /// MAIL FROM carried the SMTPUTF8 parameter (RFC 6531).
+    pub smtputf8: bool,
 }
 
 /// The sink's state, shared with the test.
@@ -30,6 +32,9 @@ pub struct SinkState {
     /// Leave PIPELINING out of the EHLO reply, as an older server would; a client that sends
     /// a command before the last one's reply then gets "503 pipelining not offered".
     pub no_pipelining: std::sync::atomic::AtomicBool,
+    /// Leave SMTPUTF8 out of the EHLO reply, as a server without RFC 6531 support would: an
+    /// address beyond ASCII is then refused, as Postfix refuses it.
+    pub no_smtputf8: std::sync::atomic::AtomicBool,
 }
 
 /// A running sink.
@@ -81,6 +86,10 @@ impl Sink {
         self.state.no_pipelining.store(!offered, Ordering::SeqCst);
     }
 
+    pub fn set_smtputf8(&self, offered: bool) {
+        self.state.no_smtputf8.store(!offered, Ordering::SeqCst);
+    }
+
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.state.connections.load(Ordering::SeqCst)
@@ -105,7 +114,7 @@ impl Sink {
 async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::io::Result<()> {
     let mut s = BufReader::new(stream);
     s.get_mut().write_all(b"220 sink ESMTP\r\n").await?;
-    let (mut from, mut to) = (String::new(), Vec::new());
+    let (mut from, mut to, mut smtputf8) = (String::new(), Vec::new(), false);
     let mut line = String::new();
     loop {
         line.clear();
@@ -114,21 +123,37 @@ async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::i
         }
         let upper = line.to_ascii_uppercase();
         let pipelining = !state.no_pipelining.load(Ordering::SeqCst);
+        let offers_utf8 = !state.no_smtputf8.load(Ordering::SeqCst);
         let reply = if !pipelining && !s.buffer().is_empty() {
             "503 5.5.0 pipelining not offered\r\n".to_owned()
         } else if upper.starts_with("EHLO") {
+            let mut ehlo = "250-sink\r\n".to_owned();
             if pipelining {
-                "250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n".to_owned()
-            } else {
-                "250-sink\r\n250 8BITMIME\r\n".to_owned()
+                ehlo.push_str("250-PIPELINING\r\n");
             }
+            if offers_utf8 {
+                ehlo.push_str("250-SMTPUTF8\r\n");
+            }
+            ehlo + "250 8BITMIME\r\n"
         } else if upper.starts_with("MAIL FROM:") {
-            from = addr(&line);
-            to.clear();
-            "250 OK\r\n".into()
+            let asked = upper.split_whitespace().any(|p| p == "SMTPUTF8");
+            if asked && !offers_utf8 {
+                "555 5.5.4 SMTPUTF8 not offered\r\n".into()
+            } else if !asked && !addr(&line).is_ascii() {
+                "553 5.6.7 SMTPUTF8 is required for this address\r\n".into()
+            } else {
+                from = addr(&line);
+                to.clear();
+                smtputf8 = asked;
+                "250 OK\r\n".into()
+            }
         } else if upper.starts_with("RCPT TO:") {
-            to.push(addr(&line));
-            "250 OK\r\n".into()
+            if !smtputf8 && !addr(&line).is_ascii() {
+                "553 5.6.7 SMTPUTF8 is required for this address\r\n".into()
+            } else {
+                to.push(addr(&line));
+                "250 OK\r\n".into()
+            }
         } else if upper.starts_with("DATA") {
             s.get_mut().write_all(b"354 go\r\n").await?;
             let mut data = String::new();
@@ -150,6 +175,7 @@ async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::i
                     mail_from: from.clone(),
                     rcpt_to: to.clone(),
                     data,
+                    smtputf8,
                 });
             }
             if state.hang_up_after_message.load(Ordering::SeqCst) {
