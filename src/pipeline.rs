@@ -1375,24 +1375,27 @@ fn reply(
     }
     let now = ctx.now;
     let journal_id = Some(msg.entry.id);
+    // An automatic reply is an event of the thread (a company's counts as acknowledged), never
+    // a post; the event holds how long after our mail it came.
+    let automatic = || -> Result<String, PipelineError> {
+        let after = tx
+            .last_sent_to(author.id)?
+            .map(|sent| (now - sent).max(0))
+            .unwrap_or(0);
+        tx.add_event(
+            thread.id,
+            journal_id,
+            crate::store::EVENT_AUTO_REPLY,
+            &after.to_string(),
+            now,
+        )?;
+        Ok(format!(
+            "automatic reply in thread {}: recorded, not relayed",
+            thread.id
+        ))
+    };
     match msg.class {
-        Class::AutoReply => {
-            let after = tx
-                .last_sent_to(author.id)?
-                .map(|sent| (now - sent).max(0))
-                .unwrap_or(0);
-            tx.add_event(
-                thread.id,
-                journal_id,
-                crate::store::EVENT_AUTO_REPLY,
-                &after.to_string(),
-                now,
-            )?;
-            return Ok(format!(
-                "automatic reply in thread {}: recorded, not relayed",
-                thread.id
-            ));
-        }
+        Class::AutoReply => return automatic(),
         Class::Bounce => {
             tx.add_event(thread.id, journal_id, "bounce", author_role(&author), now)?;
             return Ok(format!(
@@ -1409,6 +1412,11 @@ fn reply(
     let speaker = msg.speaker();
     let sent = tx.sent_to(author.id, msg.entry.id, SENT_CONSIDERED)?;
     let answer = answer_text(msg.mail, &sent, ctx.config.language);
+    // A helpdesk's "we received your request #123" carries no header that says so: its text
+    // does, and only a company's mail is read for it.
+    if author.role == Role::Provider && mail::classify::is_acknowledgement(&answer.text) {
+        return automatic();
+    }
     let (text, trimmed) = (answer.text.clone(), answer.trimmed.clone());
     let provider = thread
         .provider

@@ -3,6 +3,10 @@
 //! Automatic mail is never published as an answer, relayed or answered (RFC 3834); telling it
 //! apart is what keeps the gateway out of mail loops.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use super::{Envelope, ParsedMail};
 
 /// The kind of writer behind a message.
@@ -27,20 +31,102 @@ impl Class {
     }
 }
 
-/// Subject openings that auto-responders use, in the languages of our users.
+/// Subject openings that auto-responders use, in the languages mail clients ship: Outlook's
+/// "Automatic reply:" and the out-of-office words people put in their own.
 const AUTO_SUBJECTS: &[&str] = &[
+    // fi
     "automaattinen vastaus",
     "poissa toimistosta",
     "lomavastaaja",
+    // en
     "out of office",
+    "out of the office",
     "automatic reply",
     "auto reply",
     "autoreply",
     "auto-reply",
+    "auto response",
+    "autoresponse",
+    "away from the office",
+    // et
     "automaatne vastus",
+    "kontorist eemal",
+    // sv
     "frånvarande",
+    "frånvaro",
     "automatiskt svar",
+    // de
     "abwesenheitsnotiz",
+    "automatische antwort",
+    "abwesend",
+    "nicht im büro",
+    // fr
+    "réponse automatique",
+    "reponse automatique",
+    "absence du bureau",
+    "absent du bureau",
+    // nl
+    "automatisch antwoord",
+    "afwezig",
+    "niet aanwezig",
+    // da, nb
+    "automatisk svar",
+    "autosvar",
+    "fraværende",
+    "fravær",
+    "ikke på kontoret",
+    // ru
+    "автоматический ответ",
+    "автоответ",
+    "нет на месте",
+    "вне офиса",
+    // es
+    "respuesta automática",
+    "respuesta automatica",
+    "fuera de la oficina",
+    "fuera de oficina",
+    // it
+    "risposta automatica",
+    "fuori sede",
+    "fuori ufficio",
+    // pl
+    "odpowiedź automatyczna",
+    "automatyczna odpowiedź",
+    "poza biurem",
+    "nieobecność",
+    // pt
+    "resposta automática",
+    "resposta automatica",
+    "ausente do escritório",
+    "fora do escritório",
+];
+
+/// Reply prefixes in the languages of Outlook and other clients, written before an automatic
+/// subject ("SV: Automatiskt svar: …") or after it.
+const REPLY_PREFIXES: &[&str] = &[
+    "re",
+    "aw",
+    "sv",
+    "vs",
+    "vl",
+    "ynt",
+    "odp",
+    "res",
+    "rif",
+    "r",
+    "antw",
+    "antwort",
+    "ответ",
+    "отв",
+    "fw",
+    "fwd",
+    "wg",
+    "tr",
+    "vb",
+    "doorst",
+    "i",
+    "enc",
+    "rv",
 ];
 
 /// Subjects of helpdesk acknowledgements ("we received your request #123"): the company's
@@ -68,6 +154,93 @@ const ACKNOWLEDGEMENT_SUBJECTS: &[&str] = &[
     "teie pöördumine on registreeritud",
     "täname pöördumise eest",
 ];
+
+/// Longest answer that can be a helpdesk's acknowledgement: theirs are a few sentences, with
+/// a link and a ticket number.
+const ACKNOWLEDGEMENT_TEXT: usize = 1_200;
+
+/// A sentence that says the writer's message arrived, or a ticket was opened for it. It names
+/// the message ("your request", "viestisi"), so a real answer that says "a credit note has been
+/// created" is not taken for one.
+static RECEIPT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)(
+            we('ve|\shave)?\s(successfully\s)?received\syour\s(support\s)?(request|message|e-?mail|mail|ticket|case|enquiry|inquiry|query|feedback|complaint)
+          | your\s(request|message|e-?mail|ticket|case|enquiry|inquiry|query|feedback|complaint)[^.\n]{0,60}(has\sbeen|was|is\sbeing)\s(received|logged|created|opened|registered)
+          | (ticket|case|request|incident)\s[^.\n]{0,30}(has\sbeen|was)\s(created|opened|logged|received)
+          | opened\son\syour\sbehalf
+          | olemme\svastaanottaneet\s(viestisi|palautteesi|yhteydenottosi|pyyntösi|kysymyksesi|sähköpostisi|viestinne|palautteenne|yhteydenottonne)
+          | (viestisi|palautteesi|yhteydenottosi|pyyntösi|kysymyksesi|tikettisi|viestinne|palautteenne|yhteydenottonne)\s(on|ovat)\s(vastaanotettu|kirjattu|rekisteröity|luotu|saapunut)
+          | (tiketti|tukipyyntö|palvelupyyntö)\s[^.\n]{0,30}on\s(luotu|avattu|kirjattu)
+          | vi\shar\s(tagit\semot|mottagit)\s(ditt|din|er|ert)
+          | (ditt|ert)\s(ärende|meddelande|mejl|mail)\s(har\s)?(registrerats|mottagits|skapats|tagits\semot)
+          | oleme\s((teie|sinu)\s\S+\s)?kätte\ssaanud | (teie|sinu)\s(pöördumine|kiri|päring)\s(on\s)?registreeritud
+          | (haben|habe)\s(ihre|deine|ihr|dein)\s\S+\s(erhalten|bekommen)
+          | (ihre|deine)\s(anfrage|nachricht|e-mail|mail)\s(ist|wurde)\s[^.\n]{0,20}(eingegangen|erhalten|registriert|erfasst)
+          | (ticket|vorgang)\s[^.\n]{0,30}wurde\s(erstellt|eröffnet|angelegt)
+          | nous\savons\s(bien\s)?reçu\svotre
+          | votre\s(demande|message|e-?mail|ticket|dossier)[^.\n]{0,40}a\s(bien\s)?été\s(reçue?|créée?|enregistrée?|ouverte?)
+          | (hebben|heb)\s(uw|je|jouw)\s\S+(\sgoed)?\sontvangen
+          | (uw|je|jouw)\s(verzoek|bericht|vraag|ticket|melding)[^.\n]{0,40}is\s(ontvangen|aangemaakt|geregistreerd)
+          | modtaget\s(din|jeres)\s | (din|jeres)\s(henvendelse|besked|sag|mail)\s(er|blev)\s(modtaget|oprettet|registreret)
+          | mottatt\s(din|deres|henvendelsen) | (din|deres)\s(henvendelse|melding|sak|e-post)\s(er|ble)\s(mottatt|opprettet|registrert)
+          | hemos\srecibido\s(tu|su)
+          | (tu|su)\s(solicitud|mensaje|consulta|caso|ticket)[^.\n]{0,40}ha\ssido\s(recibid|cread|registrad|abiert)[oa]
+          | abbiamo\sricevuto\s(la\s|il\s)?(tua|sua|vostra|tuo|suo)
+          | (tua|sua|tuo|suo)\s(richiesta|messaggio|ticket|segnalazione)[^.\n]{0,40}è\sstat[oa]\s(ricevut|creat|registrat|apert)[oa]
+          | otrzymaliśmy\s(twoj|pana|pani|państwa)
+          | zgłoszenie[^.\n]{0,40}zostało\s(utworzone|zarejestrowane|przyjęte)
+          | recebemos\s(a\s|o\s)?(sua|seu|tua|teu)
+          | (sua|seu)\s(solicitação|pedido|mensagem|chamado|ticket)[^.\n]{0,40}foi\s(recebid|criad|registrad|abert)[oa]
+          | получили\sваш
+          | ваш[аеи]?\s(обращение|заявка|запрос|сообщение|письмо)[^.\n]{0,40}(зарегистрирован|создан|получен|принят)
+        )",
+    )
+    .expect("receipt regex")
+});
+
+/// A ticket's number or key: `#123456`, `INC0010023`, `SUP-42`, Salesforce's `ref:_…`, or a
+/// ticket word before a number.
+static TICKET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+            \#\s?\d{3,}
+          | (?-u:\b)(INC|CS|RITM|REQ|SR|CASE|TKT|TASK)\d{4,}(?-u:\b)
+          | (?-u:\b)[A-Z][A-Z0-9]{1,9}-\d{1,7}(?-u:\b)
+          | ref:_[0-9A-Za-z]
+          | (?i:(ticket|case|request|incident|tiketti|tapaus|pyyntö|ärende|sag|sak|vorgang|anfrage|dossier|demande|caso|richiesta|zgłoszeni|chamado|заявк|обращени)\w*[\s:\#-]*((nro|no\.?|nr\.?|number|numero|nummer|número|id|on|är|is|ist|est|es|è|é|er|jest)[\s:\#-]*){0,2}\d{3,})
+        ",
+    )
+    .expect("ticket regex")
+});
+
+/// A promise of a later answer: what an acknowledgement says instead of answering.
+static LATER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)(
+            get\sback\sto\syou | as\ssoon\sas\spossible | reviewed\sby | will\s(respond|reply|contact|be\sin\stouch)
+          | personal\sresponse | palaamme | otamme\syhteyttä | vastaamme | mahdollisimman\spian
+          | återkommer | snarast | hör\sav\soss | melden\suns | so\sschnell\swie\smöglich | schnellstmöglich
+          | reviendrons | plus\sbrefs\sdélais | contact\s(met\su|opnemen) | zo\sspoedig | zo\ssnel\smogelijk
+          | vender\stilbage | kontakter\sdig | tar\skontakt | så\sfort\ssom\smulig | snarest
+          | nos\spondremos\sen\scontacto | lo\santes\sposible | ti\sricontatteremo | la\sricontatteremo
+          | al\spiù\spresto | skontaktujemy | najszybciej | odpowiemy | entraremos\sem\scontato
+          | o\smais\sbreve | retornaremos | свяжемся | в\sближайшее\sвремя | võtame\sühendust
+          | esimesel\svõimalusel | vastame
+        )",
+    )
+    .expect("later regex")
+});
+
+/// Whether a company's answer, as extracted, is a helpdesk's acknowledgement (Zendesk,
+/// Freshdesk, ServiceNow, Salesforce, HubSpot, Jira Service Management, or a mailbox's own):
+/// short, it says the message arrived, and it names a ticket or promises a later answer.
+/// Only a company's mail is read so: a consumer who quotes such a text is still writing.
+pub fn is_acknowledgement(text: &str) -> bool {
+    text.len() <= ACKNOWLEDGEMENT_TEXT
+        && RECEIPT.is_match(text)
+        && (TICKET.is_match(text) || LATER.is_match(text))
+}
 
 /// Local parts and names that mail systems report failures from.
 const BOUNCE_SENDERS: &[&str] = &[
@@ -162,13 +335,68 @@ pub fn classify(mail: &ParsedMail, envelope: &Envelope) -> Class {
     if null_sender {
         return Class::AutoReply;
     }
-    let subject = subject.trim_start_matches("re:").trim_start();
+    if is_no_reply(from) {
+        return Class::AutoReply;
+    }
+    let subject = without_reply_prefixes(&subject);
     if AUTO_SUBJECTS.iter().any(|s| subject.starts_with(s))
         || ACKNOWLEDGEMENT_SUBJECTS.iter().any(|s| subject.contains(s))
     {
         return Class::AutoReply;
     }
     Class::Human
+}
+
+/// The subject after any reply and forward prefixes ("SV: Re: …").
+fn without_reply_prefixes(subject: &str) -> &str {
+    let mut rest = subject.trim_start();
+    // A few rounds: a subject of a thousand "re:" is no one's.
+    for _ in 0..8 {
+        let Some((head, tail)) = rest.split_once([':', '：']) else {
+            break;
+        };
+        let word = head
+            .trim()
+            .trim_end_matches(|c: char| "[]()0123456789".contains(c));
+        if !REPLY_PREFIXES.contains(&word) {
+            break;
+        }
+        rest = tail.trim_start();
+    }
+    rest
+}
+
+/// Local parts of mailboxes no one reads, in the forms companies write them: `no-reply`,
+/// `noreply`, `do_not_reply`, `ei-vastausta`, `svara-inte`, `ne-pas-repondre`.
+fn is_no_reply(address: &str) -> bool {
+    const NO_REPLY: &[&str] = &[
+        "noreply",
+        "donotreply",
+        "dontreply",
+        "eivastausta",
+        "alavastaa",
+        "älävastaa",
+        "svarainte",
+        "ikkesvar",
+        "ikkebesvar",
+        "nepasrepondre",
+        "nepasrépondre",
+        "keineantwort",
+        "nichtantworten",
+        "noresponder",
+        "naoresponda",
+        "nãoresponda",
+        "nonrispondere",
+        "nieodpowiadaj",
+        "ärgevasta",
+    ];
+    let local = address.rsplit_once('@').map_or("", |(local, _)| local);
+    let squeezed: String = local
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    NO_REPLY.iter().any(|n| squeezed.starts_with(n))
 }
 
 #[cfg(test)]
@@ -213,6 +441,80 @@ mod tests {
                 Class::AutoReply,
                 "{subject}"
             );
+        }
+    }
+
+    /// Issue 18: out-of-office subjects in the languages mail clients ship, behind their reply
+    /// prefixes, and mailboxes no one reads.
+    #[test]
+    fn out_of_office_subjects_and_no_reply_senders_are_automatic() {
+        for subject in [
+            "Automatische Antwort: Palaute: Lasku",
+            "Réponse automatique : Palaute: Lasku",
+            "Automatisch antwoord: Palaute: Lasku",
+            "Automatisk svar: Palaute: Lasku",
+            "SV: Automatiskt svar: Palaute",
+            "Автоматический ответ: Palaute: Lasku",
+            "Respuesta automática: Palaute: Lasku",
+            "Risposta automatica: Palaute: Lasku",
+            "Odpowiedź automatyczna: Palaute: Lasku",
+            "Resposta automática: Palaute: Lasku",
+            "Automaatne vastus: Palaute: Lasku",
+            "AW: Abwesenheitsnotiz",
+        ] {
+            let m = parse(format!("From: a@b.fi\r\nSubject: {subject}\r\n\r\nx\r\n").as_bytes());
+            assert_eq!(
+                classify(&m, &envelope("a@b.fi")),
+                Class::AutoReply,
+                "{subject}"
+            );
+        }
+        for sender in [
+            "no-reply@elisa.example",
+            "noreply.asiakaspalvelu@x.fi",
+            "Do_Not_Reply@x.fi",
+            "ei-vastausta@x.fi",
+            "svara-inte@x.se",
+            "ne-pas-repondre@x.fr",
+        ] {
+            let m =
+                parse(format!("From: {sender}\r\nSubject: Re: Palaute\r\n\r\nx\r\n").as_bytes());
+            assert_eq!(
+                classify(&m, &envelope(sender)),
+                Class::AutoReply,
+                "{sender}"
+            );
+        }
+        let m = parse(b"From: noora@x.fi\r\nSubject: Re: Palaute: Poissaolo\r\n\r\nx\r\n");
+        assert_eq!(classify(&m, &envelope("noora@x.fi")), Class::Human);
+    }
+
+    /// Issue 18: helpdesk acknowledgements say the message arrived and name a ticket or
+    /// promise a later answer; a real answer that names a ticket or says something was done is
+    /// still an answer.
+    #[test]
+    fn helpdesk_acknowledgements_are_told_from_answers() {
+        for ack in [
+            "Your request (48213) has been received and is being reviewed by our support staff.\n\nTo add additional comments, reply to this email.",
+            "Dear Matti,\n\nWe would like to acknowledge that we have received your request and a ticket has been created with Ticket ID - 4821.",
+            "Incident INC0010023 has been opened on your behalf.",
+            "Hei Matti,\n\nolemme vastaanottaneet viestisi. Tapausnumerosi on 00001234.",
+            "Hej,\n\nvi har tagit emot ditt meddelande och återkommer så snart vi kan.",
+            "Wir haben Ihre Anfrage erhalten und melden uns in Kürze.",
+            "Nous avons bien reçu votre message et reviendrons vers vous rapidement.",
+            "Hemos recibido tu solicitud. Tu número de caso es 12345.",
+            "Мы получили ваше обращение и свяжемся с вами в ближайшее время.",
+            "Your request SUP-42 has been received.",
+        ] {
+            assert!(is_acknowledgement(ack), "{ack}");
+        }
+        for answer in [
+            "Hei Matti,\n\npalautamme toisen veloituksen tällä viikolla. Hyvityslasku on luotu (#12345).\n\nAnna",
+            "Hej,\n\nvi har tagit emot returen och betalar tillbaka beloppet.",
+            "Olemme vastaanottaneet palautteesi ja korjaamme laskun: veloitus palautetaan tilillesi.",
+            "We received your parcel back; the refund for order #12345 is on its way.",
+        ] {
+            assert!(!is_acknowledgement(answer), "{answer}");
         }
     }
 
