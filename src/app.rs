@@ -12,13 +12,13 @@ use tokio::task::JoinHandle;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::domain::token::TokenKey;
 use crate::journal::Journal;
 use crate::pipeline::{self, Doorbell};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::intake::{Intake, Mover};
 use crate::store::turns::WriteTurns;
 use crate::store::{Shared, Store, StoreError, Tx};
-use crate::token::TokenKey;
 use crate::{archive, inbound, relay};
 
 /// Why the service could not start.
@@ -377,11 +377,11 @@ async fn scheduler(
         let done = store
             .run(move |s| {
                 let now = crate::clock::now();
-                let forwarded = crate::unregistered::attach_registered(s, &c, &k, now)?;
-                let reminded = crate::remind::send_due(s, &c, &k, now)?;
-                let asked = crate::solved::ask_due(s, &c, &k, now)?;
-                let digests = crate::follow::send_digests(s, &c, &k, now)?;
-                let digest = crate::unregistered::send_digest(s, &c, now)?;
+                let forwarded = crate::pipeline::unregistered::attach_registered(s, &c, &k, now)?;
+                let reminded = crate::pipeline::remind::send_due(s, &c, &k, now)?;
+                let asked = crate::pipeline::solved::ask_due(s, &c, &k, now)?;
+                let digests = crate::pipeline::follow::send_digests(s, &c, &k, now)?;
+                let digest = crate::pipeline::unregistered::send_digest(s, &c, now)?;
                 Ok::<_, crate::pipeline::PipelineError>([
                     forwarded,
                     reminded,

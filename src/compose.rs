@@ -85,7 +85,7 @@ pub fn build(letter: &Letter, config: &Config, now: i64) -> Result<Built, Compos
     m.mailbox("To", None, &letter.to)?;
     m.text("Subject", &letter.subject);
     m.raw("Message-ID", &format!("<{message_id}>"));
-    m.raw("Date", &crate::clock::rfc5322(now));
+    m.raw("Date", &crate::domain::calendar::rfc5322(now));
     m.raw(LOOP_HEADER, &config.domain);
     // Ids come from mail others wrote: one that is no message id, or too long for a header
     // line (a 5,000-character id made the smarthost refuse the line), is left out.
@@ -130,7 +130,7 @@ pub fn build(letter: &Letter, config: &Config, now: i64) -> Result<Built, Compos
 pub fn new_message_id(domain: &str) -> String {
     let mut bytes = [0u8; 15];
     aws_lc_rs::rand::fill(&mut bytes).expect("system randomness");
-    format!("{}@{domain}", crate::token::base32(&bytes))
+    format!("{}@{domain}", crate::domain::token::base32(&bytes))
 }
 
 fn marker(lang: Language) -> &'static str {

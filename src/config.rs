@@ -451,7 +451,7 @@ impl Config {
     }
 
     /// `extra_holidays` as days; dates that do not read are left out (`validate` names them).
-    pub fn extra_days_off(&self) -> Vec<crate::calendar::Day> {
+    pub fn extra_days_off(&self) -> Vec<crate::domain::calendar::Day> {
         self.extra_holidays
             .iter()
             .filter_map(|d| parse_date(d))
@@ -493,14 +493,14 @@ fn is_slug(s: &str) -> bool {
 }
 
 /// `YYYY-MM-DD` as a day count.
-fn parse_date(s: &str) -> Option<crate::calendar::Day> {
+fn parse_date(s: &str) -> Option<crate::domain::calendar::Day> {
     let mut parts = s.trim().splitn(3, '-');
     let y: i64 = parts.next()?.parse().ok()?;
     let m: u32 = parts.next()?.parse().ok()?;
     let d: u32 = parts.next()?.parse().ok()?;
-    let day = crate::calendar::days_from_civil(y, m, d);
+    let day = crate::domain::calendar::days_from_civil(y, m, d);
     // Reject dates that do not exist (2026-02-30) by reading them back.
-    (crate::clock::civil_from_days(day) == (y, m, d)).then_some(day)
+    (crate::domain::calendar::civil_from_days(day) == (y, m, d)).then_some(day)
 }
 
 fn is_selector(s: &str) -> bool {
@@ -521,7 +521,7 @@ mod tests {
         };
         assert_eq!(
             c.extra_days_off(),
-            [crate::calendar::days_from_civil(2026, 12, 31)]
+            [crate::domain::calendar::days_from_civil(2026, 12, 31)]
         );
         let problems = c.validate();
         assert!(

@@ -247,7 +247,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             std::fs::rename(&tmp, &cli.config)?;
             let mut store = nonono::app::open_store(&updated)?;
             let key = nonono::app::token_key(&updated)?;
-            let forwarded = nonono::unregistered::attach_registered(
+            let forwarded = nonono::pipeline::unregistered::attach_registered(
                 &mut store,
                 &updated,
                 &key,
@@ -301,7 +301,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     for e in store.audit_trail()? {
                         println!(
                             "{}  {:<8} {:<12} {:<16} {}",
-                            nonono::clock::rfc3339(e.at),
+                            nonono::domain::calendar::rfc3339(e.at),
                             e.actor,
                             e.action,
                             e.target,
@@ -335,17 +335,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let authenticator = nonono::app::authenticator(&config)?;
             let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
             let auth = authenticator.as_ref();
-            let report = nonono::reprocess::run(&mut store, &config, &key, auth, |done, total| {
-                if terminal && (done % 50 == 0 || done == total) {
-                    let width = 30;
-                    let filled = done * width / total.max(1);
-                    eprint!(
-                        "\rreprocessing [{}{}] {done}/{total}",
-                        "#".repeat(filled),
-                        ".".repeat(width - filled)
-                    );
-                }
-            })?;
+            let report = nonono::pipeline::reprocess::run(
+                &mut store,
+                &config,
+                &key,
+                auth,
+                |done, total| {
+                    if terminal && (done % 50 == 0 || done == total) {
+                        let width = 30;
+                        let filled = done * width / total.max(1);
+                        eprint!(
+                            "\rreprocessing [{}{}] {done}/{total}",
+                            "#".repeat(filled),
+                            ".".repeat(width - filled)
+                        );
+                    }
+                },
+            )?;
             if terminal {
                 eprintln!();
             }
@@ -378,7 +384,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     r.purpose,
                     r.state,
                     r.attempts,
-                    nonono::clock::rfc3339(r.next_attempt_at),
+                    nonono::domain::calendar::rfc3339(r.next_attempt_at),
                     r.last_error.as_deref().unwrap_or("")
                 )?;
             }
@@ -409,7 +415,7 @@ fn held(config: &Config, action: Option<HeldAction>) -> anyhow::Result<()> {
                     out,
                     "{:>6}  {:<20}  {:<30}  {:<40}  {}",
                     h.id,
-                    nonono::clock::rfc3339(h.held_at),
+                    nonono::domain::calendar::rfc3339(h.held_at),
                     clip(&one_line(&h.sender), 30),
                     clip(&subject, 40),
                     h.reason
@@ -426,13 +432,21 @@ fn held(config: &Config, action: Option<HeldAction>) -> anyhow::Result<()> {
                 .with_context(|| format!("held {id}: no such hold; `nonono held` lists them"))?;
             let mail = nonono::mail::parse(&h.raw);
             writeln!(out, "held {}  (journal entry {})", h.id, h.journal_id)?;
-            writeln!(out, "held at: {}", nonono::clock::rfc3339(h.held_at))?;
+            writeln!(
+                out,
+                "held at: {}",
+                nonono::domain::calendar::rfc3339(h.held_at)
+            )?;
             writeln!(out, "reason:  {}", h.reason)?;
             if let Some(thread) = h.thread_id {
                 writeln!(out, "thread:  {thread}")?;
             }
             if let Some((at, how)) = &h.closed {
-                writeln!(out, "closed:  {} ({how})", nonono::clock::rfc3339(*at))?;
+                writeln!(
+                    out,
+                    "closed:  {} ({how})",
+                    nonono::domain::calendar::rfc3339(*at)
+                )?;
             }
             writeln!(out, "envelope sender: {}", one_line(&h.sender))?;
             let from = mail.from.map(|f| f.address).unwrap_or_default();

@@ -5,8 +5,8 @@ mod common;
 
 use common::TestApp;
 use nonono::app;
-use nonono::calendar::add_working_days;
-use nonono::remind;
+use nonono::domain::calendar::add_working_days;
+use nonono::pipeline::remind;
 
 #[tokio::test]
 async fn a_late_company_is_reminded_three_times_at_most_and_its_answer_stops_them() {
@@ -354,9 +354,9 @@ async fn the_writer_is_asked_once_whether_it_was_solved_and_the_answer_counts() 
     app.wait_processed().await;
     let thread = app.store().latest_threads(1).unwrap().remove(0);
     let answered = thread.first_answer_at.unwrap();
-    let ask_from = add_working_days(answered, nonono::solved::ASK_AFTER_DAYS, &[]);
+    let ask_from = add_working_days(answered, nonono::pipeline::solved::ASK_AFTER_DAYS, &[]);
     app.on_the_clock(|store, config, key| {
-        let mut ask_at = |now| nonono::solved::ask_due(store, config, key, now).unwrap();
+        let mut ask_at = |now| nonono::pipeline::solved::ask_due(store, config, key, now).unwrap();
         assert_eq!(ask_at(ask_from - 60), 0, "not too soon after the answer");
         assert_eq!(ask_at(ask_from), 1);
         assert_eq!(ask_at(ask_from + 86_400 * 30), 0, "only once");
@@ -540,7 +540,8 @@ async fn a_follower_confirms_gets_a_daily_digest_and_leaves_with_one_click() {
     app.wait_processed().await;
     let tomorrow = nonono::clock::now() + 86_400 + 60;
     app.on_the_clock(|store, config, key| {
-        let mut digests_at = |now| nonono::follow::send_digests(store, config, key, now).unwrap();
+        let mut digests_at =
+            |now| nonono::pipeline::follow::send_digests(store, config, key, now).unwrap();
         assert_eq!(digests_at(tomorrow), 1);
         assert_eq!(digests_at(tomorrow), 0);
     })
@@ -603,7 +604,7 @@ async fn a_follower_confirms_gets_a_daily_digest_and_leaves_with_one_click() {
     let later = tomorrow + 2 * 86_400;
     let sent = app
         .on_the_clock(|store, config, key| {
-            nonono::follow::send_digests(store, config, key, later).unwrap()
+            nonono::pipeline::follow::send_digests(store, config, key, later).unwrap()
         })
         .await;
     assert_eq!(sent, 0);

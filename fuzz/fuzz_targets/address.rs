@@ -7,8 +7,9 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use nonono::config::Config;
-use nonono::token::{Purpose, TokenKey};
-use nonono::{limits, mail, route};
+use nonono::domain::token::{Purpose, TokenKey};
+use nonono::domain::{limits, route};
+use nonono::mail;
 
 static CONFIG: LazyLock<Config> = LazyLock::new(|| {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/default.toml");

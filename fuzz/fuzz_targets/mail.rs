@@ -8,7 +8,8 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use nonono::config::{Config, Language};
 use nonono::mail::{self, Envelope};
-use nonono::{pipeline, route, screen};
+use nonono::domain::{route, screen};
+use nonono::pipeline;
 
 static CONFIG: LazyLock<Config> = LazyLock::new(|| {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/default.toml");

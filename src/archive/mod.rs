@@ -25,10 +25,10 @@ use serde::Deserialize;
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
+use crate::domain::token::TokenKey;
 use crate::metrics::Metrics;
 use crate::store::public::ThreadFilter;
 use crate::store::{Shared, Store};
-use crate::token::TokenKey;
 
 /// Threads on one page of a company's list.
 const PAGE_SIZE: usize = 25;
@@ -244,7 +244,7 @@ async fn unsubscribe(
     let (t, key) = (token.clone(), writer.1.clone());
     let removed = writer
         .0
-        .run(move |s| crate::follow::unsubscribe_by_link(s, &key, &t))
+        .run(move |s| crate::pipeline::follow::unsubscribe_by_link(s, &key, &t))
         .await
         .map_err(|e| PageError::Internal(e.to_string()))?;
     html(

@@ -4,8 +4,8 @@
 use askama::Template;
 
 use crate::auth::Evidence;
-use crate::calendar::working_days_between;
 use crate::config::{Config, Language, ProviderConfig};
+use crate::domain::calendar::working_days_between;
 use crate::store::public::{FeedPost, Figures, SearchHit, ThreadFilter};
 use crate::store::{EVENT_AUTO_REPLY, Event, Post, Thread};
 
@@ -439,8 +439,8 @@ pub fn thread(
                     trimmed: p.trimmed,
                     uncut: p.uncut,
                     attachments: p.attachments,
-                    created: crate::clock::rfc3339(p.created_at),
-                    when: crate::clock::display(p.created_at, lang == Language::Fi),
+                    created: crate::domain::calendar::rfc3339(p.created_at),
+                    when: crate::domain::calendar::display(p.created_at, lang == Language::Fi),
                     is_event: false,
                     tombstone: p.removed.as_ref().map(|r| tombstone(lang, r)),
                     evidence: p.evidence.as_ref().map(|e| evidence(lang, e)),
@@ -465,8 +465,8 @@ pub fn thread(
                 trimmed: String::new(),
                 uncut: false,
                 attachments: 0,
-                created: crate::clock::rfc3339(e.created_at),
-                when: crate::clock::display(e.created_at, lang == Language::Fi),
+                created: crate::domain::calendar::rfc3339(e.created_at),
+                when: crate::domain::calendar::display(e.created_at, lang == Language::Fi),
                 is_event: true,
                 tombstone: None,
                 evidence: None,
@@ -488,8 +488,8 @@ pub fn thread(
         removed,
         t: texts(lang),
         route_label: thread.route_label.clone(),
-        created: crate::clock::rfc3339(thread.created_at),
-        when: crate::clock::display(thread.created_at, lang == Language::Fi),
+        created: crate::domain::calendar::rfc3339(thread.created_at),
+        when: crate::domain::calendar::display(thread.created_at, lang == Language::Fi),
         supporters: thread.supporters,
         support_address: format!("tuki+{}@{}", thread.id, config.domain),
         row: thread_row(thread, config, now),
@@ -499,7 +499,7 @@ pub fn thread(
 
 /// What stands where removed text was: who removed it, when, and the public reason.
 fn tombstone(lang: Language, r: &crate::store::Removal) -> String {
-    let when = crate::clock::display(r.at, lang == Language::Fi);
+    let when = crate::domain::calendar::display(r.at, lang == Language::Fi);
     match (lang, r.by.as_str()) {
         (Language::Fi, "writer") => format!("Kirjoittaja poisti viestinsä {when}."),
         (Language::En, "writer") => format!("Removed by its writer on {when}."),
@@ -518,32 +518,34 @@ fn describe(lang: Language, e: &Event) -> String {
     match (lang, e.kind.as_str()) {
         (Language::Fi, EVENT_AUTO_REPLY) => format!("Automaattinen kuittaus {after} kuluttua"),
         (Language::En, EVENT_AUTO_REPLY) => format!("Automatic acknowledgement after {after}"),
-        (Language::Fi, crate::remind::EVENT_REMINDER) => format!(
+        (Language::Fi, crate::pipeline::remind::EVENT_REMINDER) => format!(
             "Yritykselle lähetettiin muistutus {}/{}",
             e.detail,
-            crate::remind::MAX_REMINDERS
+            crate::pipeline::remind::MAX_REMINDERS
         ),
-        (Language::En, crate::remind::EVENT_REMINDER) => format!(
+        (Language::En, crate::pipeline::remind::EVENT_REMINDER) => format!(
             "The company was sent reminder {}/{}",
             e.detail,
-            crate::remind::MAX_REMINDERS
+            crate::pipeline::remind::MAX_REMINDERS
         ),
-        (Language::Fi, crate::unregistered::EVENT_FORWARDED) => {
+        (Language::Fi, crate::pipeline::unregistered::EVENT_FORWARDED) => {
             "Yritys rekisteröitiin, ja palaute välitettiin sille".into()
         }
-        (Language::En, crate::unregistered::EVENT_FORWARDED) => {
+        (Language::En, crate::pipeline::unregistered::EVENT_FORWARDED) => {
             "The company was registered and the feedback passed on to it".into()
         }
-        (Language::Fi, crate::solved::EVENT_SOLVED) if e.detail == "yes" => {
+        (Language::Fi, crate::pipeline::solved::EVENT_SOLVED) if e.detail == "yes" => {
             "Kirjoittajan mukaan asia ratkesi".into()
         }
-        (Language::Fi, crate::solved::EVENT_SOLVED) => {
+        (Language::Fi, crate::pipeline::solved::EVENT_SOLVED) => {
             "Kirjoittajan mukaan asia ei ratkennut".into()
         }
-        (Language::En, crate::solved::EVENT_SOLVED) if e.detail == "yes" => {
+        (Language::En, crate::pipeline::solved::EVENT_SOLVED) if e.detail == "yes" => {
             "The writer says it was solved".into()
         }
-        (Language::En, crate::solved::EVENT_SOLVED) => "The writer says it was not solved".into(),
+        (Language::En, crate::pipeline::solved::EVENT_SOLVED) => {
+            "The writer says it was not solved".into()
+        }
         (Language::Fi, "bounce") => "Viestiä ei voitu toimittaa".into(),
         (Language::En, "bounce") => "A message could not be delivered".into(),
         (Language::Fi, _) => "Viesti odottaa tarkistusta".into(),
@@ -583,7 +585,7 @@ pub fn search(
     hits.truncate(page_size);
     let words: Vec<String> = q
         .split(|c: char| !c.is_alphanumeric())
-        .map(crate::route::fold)
+        .map(crate::domain::route::fold)
         .filter(|w| !w.is_empty())
         .collect();
     SearchPage {
@@ -610,7 +612,7 @@ pub fn search(
 pub fn snippet(body: &str, words: &[String], length: usize) -> String {
     let tokens: Vec<&str> = body.split_whitespace().collect();
     let matches = |token: &str| {
-        let folded = crate::route::fold(token);
+        let folded = crate::domain::route::fold(token);
         !folded.is_empty() && words.iter().any(|w| folded.starts_with(w.as_str()))
     };
     let first = tokens.iter().position(|t| matches(t)).unwrap_or(0);
@@ -718,7 +720,7 @@ pub fn feed(config: &Config, provider: Option<&ProviderConfig>, posts: Vec<FeedP
         },
         alternate: format!("{base}{path}/"),
         title,
-        updated: crate::clock::rfc3339(updated),
+        updated: crate::domain::calendar::rfc3339(updated),
         entries: posts
             .into_iter()
             .map(|p| Entry {
@@ -729,7 +731,7 @@ pub fn feed(config: &Config, provider: Option<&ProviderConfig>, posts: Vec<FeedP
                     crate::store::PostKind::Official => format!("{} ({})", p.author, t.verified),
                     _ => p.author,
                 },
-                updated: crate::clock::rfc3339(p.created_at),
+                updated: crate::domain::calendar::rfc3339(p.created_at),
                 content: p.body,
             })
             .collect(),

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::config::HttpConfig;
-use crate::slots::{Slots, network};
+use crate::domain::slots::{Slots, network};
 
 /// Connections open at most, in all.
 const MAX_CONNECTIONS: usize = 1024;

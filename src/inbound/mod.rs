@@ -23,14 +23,14 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 
 use crate::config::Config;
+use crate::domain::limits;
+use crate::domain::route::{self, Recipient, Refusal};
+use crate::domain::slots::{Slots, network};
+use crate::domain::token::TokenKey;
 use crate::journal::Journal;
-use crate::limits;
 use crate::mail::{Envelope, normalize_address};
 use crate::metrics::{Metrics, Refused};
-use crate::route::{self, Recipient, Refusal};
-use crate::slots::{Slots, network};
 use crate::store::Shared;
-use crate::token::TokenKey;
 
 mod data;
 
@@ -753,7 +753,7 @@ fn received(helo: &str, peer: std::net::IpAddr, domain: &str, now: i64) -> Strin
     format!(
         "Received: from {} ([{peer}])\r\n\tby {domain} (nonono) with ESMTP;\r\n\t{}\r\n",
         crate::mail::write::one_line(helo),
-        crate::clock::rfc5322(now)
+        crate::domain::calendar::rfc5322(now)
     )
 }
 

@@ -665,7 +665,7 @@ impl Store {
                 author: r.get(5)?,
                 title: r.get(6)?,
                 body: r.get(7)?,
-                created_at: crate::clock::rfc3339(r.get(8)?),
+                created_at: crate::domain::calendar::rfc3339(r.get(8)?),
                 removed: r.get(9)?,
             })?;
         }
@@ -927,7 +927,7 @@ fn insert_arrivals(
             env.mail_from,
             env.rcpt_to.join("\n"),
             m.raw,
-            crate::limits::sender_key(&env.mail_from),
+            crate::domain::limits::sender_key(&env.mail_from),
             m.feedback,
             m.provider
         ])?;

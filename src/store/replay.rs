@@ -111,7 +111,7 @@ impl Store {
         peer: &str,
         provider: Option<&str>,
         now: i64,
-    ) -> Result<crate::limits::Counts> {
+    ) -> Result<crate::domain::limits::Counts> {
         // Counted in the journal, and in the intake where it is attached: what arrived a
         // moment ago and the pipeline has not moved yet counts too.
         let count = |condition: &str, p: &[&dyn rusqlite::ToSql]| -> Result<u32> {
@@ -126,7 +126,7 @@ impl Store {
             Ok(self.conn.one(&sql, p, |r| r.get(0))?)
         };
         let hour = now - 3600;
-        Ok(crate::limits::Counts {
+        Ok(crate::domain::limits::Counts {
             address_hour: if sender_key.is_empty() {
                 0
             } else {

@@ -1,4 +1,4 @@
-//! What [`crate::tone`] needs from the store: a company's earlier answers, template marks, and
+//! What [`crate::domain::tone`] needs from the store: a company's earlier answers, template marks, and
 //! whether a thread's private note went out already.
 
 use rusqlite::params;

@@ -149,7 +149,7 @@ impl TestApp {
     /// starts the service again so that it goes out.
     pub async fn on_the_clock<T>(
         &mut self,
-        work: impl FnOnce(&mut nonono::store::Store, &Config, &nonono::token::TokenKey) -> T,
+        work: impl FnOnce(&mut nonono::store::Store, &Config, &nonono::domain::token::TokenKey) -> T,
     ) -> T {
         self.stop().await;
         let key = app::token_key(&self.config).unwrap();

@@ -4,12 +4,14 @@
 //! Idempotent: text is derived from the same raw mail and the same earlier outbound mail, so a
 //! second run changes nothing. It never sends mail again and never creates threads twice.
 
+use super::context::{Context, PipelineError};
+use super::published::SENT_CONSIDERED;
+use super::{dispatch, published, worker};
 use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::domain::token::TokenKey;
 use crate::mail;
-use crate::pipeline::{self, Context, PipelineError, SENT_CONSIDERED};
 use crate::store::Store;
-use crate::token::TokenKey;
 
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,7 +47,7 @@ pub fn run(
             let parsed = mail::parse(&raw);
             let (body, trimmed, uncut) = if post.opening {
                 (
-                    pipeline::feedback_text(&parsed, config.language).1,
+                    published::feedback_text(&parsed, config.language).1,
                     String::new(),
                     false,
                 )
@@ -54,7 +56,7 @@ pub fn run(
                     Some(p) => store.sent_before(p, post.journal_id, SENT_CONSIDERED)?,
                     None => Vec::new(),
                 };
-                let answer = pipeline::answer_text(&parsed, &sent, config.language);
+                let answer = published::answer_text(&parsed, &sent, config.language);
                 (answer.text, answer.trimmed, answer.uncut)
             };
             if store.rewrite_post(post.id, &body, &trimmed, uncut, parsed.attachments)? {
@@ -67,7 +69,7 @@ pub fn run(
     report.retried = store.retry_failed_journal(crate::clock::now())?;
     // A batch at a time, as the pipeline reads them; each ends processed or failed.
     loop {
-        let pending = store.pending_journal(pipeline::BATCH, pipeline::BATCH_BYTES)?;
+        let pending = store.pending_journal(worker::BATCH, worker::BATCH_BYTES)?;
         if pending.is_empty() {
             break;
         }
@@ -78,7 +80,7 @@ pub fn run(
                 authenticator,
                 now: crate::clock::now(),
             };
-            if let Err(e) = pipeline::process(store, &ctx, &entry) {
+            if let Err(e) = dispatch::process(store, &ctx, &entry) {
                 store.journal_failed(entry.id, &e.to_string(), ctx.now)?;
             }
         }

@@ -3,11 +3,13 @@
 //! address confirms by replying first. The page shows the count, and the company is told as
 //! the count grows, so it sees that one voice speaks for many.
 
+use super::context::{Context, PipelineError};
+use super::message::Message;
+use super::outgoing;
 use crate::compose::{Letter, Origin};
 use crate::config::Language;
-use crate::pipeline::{self, Context, Message, PipelineError};
+use crate::domain::token::Purpose;
 use crate::store::{Role, Tx};
-use crate::token::Purpose;
 
 /// The counts at which the company hears how many stand behind a thread.
 const MILESTONES: &[i64] = &[1, 5, 10, 25, 50, 100, 250, 500, 1000];
@@ -47,7 +49,7 @@ pub(crate) fn support(
             "support for thread {thread_id}: this address counts already"
         ));
     };
-    let url = pipeline::public_url(ctx.config, thread.id);
+    let url = outgoing::public_url(ctx.config, thread.id);
     let fi = ctx.config.language == Language::Fi;
     let (subject, body, from) = if confirmed {
         let count = tx.support_confirmed(support, ctx.now)?;
@@ -106,7 +108,7 @@ pub(crate) fn support(
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
     };
-    pipeline::send_automatic(
+    outgoing::send_automatic(
         tx,
         ctx,
         &letter,
@@ -172,7 +174,7 @@ fn tell_company(
     if !MILESTONES.contains(&count) {
         return Ok(());
     }
-    let url = pipeline::public_url(ctx.config, thread_id);
+    let url = outgoing::public_url(ctx.config, thread_id);
     let (subject, body) = match ctx.config.language {
         Language::Fi => (
             format!("{count} muuta tukee palautetta: {title}"),
@@ -187,5 +189,5 @@ fn tell_company(
             ),
         ),
     };
-    pipeline::write_to_company(tx, ctx, thread_id, "support-count", &subject, &body)
+    outgoing::write_to_company(tx, ctx, thread_id, "support-count", &subject, &body)
 }

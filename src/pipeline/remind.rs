@@ -3,11 +3,12 @@
 //! reminder comes from the thread's reply address, so answering it answers the feedback; the
 //! thread page records each one.
 
-use crate::calendar::{add_working_days, working_days_between};
+use super::context::{Context, PipelineError};
+use super::outgoing;
 use crate::config::{Config, Language};
-use crate::pipeline::{self, Context, PipelineError};
+use crate::domain::calendar::{add_working_days, working_days_between};
+use crate::domain::token::TokenKey;
 use crate::store::Store;
-use crate::token::TokenKey;
 
 /// Reminders a thread gets at most.
 pub const MAX_REMINDERS: i64 = 3;
@@ -34,9 +35,9 @@ pub fn send_due(
             .and_then(|slug| config.provider(slug))
             .map_or(3, |p| p.response_days);
         let waited = working_days_between(thread.created_at, now, &days_off);
-        let url = pipeline::public_url(config, thread.id);
+        let url = outgoing::public_url(config, thread.id);
         let (subject, body) = text(config.language, &thread.title, waited, number, &url);
-        pipeline::write_to_company(&tx, &ctx, thread.id, "reminder", &subject, &body)?;
+        outgoing::write_to_company(&tx, &ctx, thread.id, "reminder", &subject, &body)?;
         let next = add_working_days(now, response_days, &days_off);
         tx.reminded(thread.id, number, next)?;
         tx.add_event(thread.id, None, EVENT_REMINDER, &number.to_string(), now)?;

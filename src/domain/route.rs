@@ -4,7 +4,7 @@
 //! Pure functions over the config and the message; no I/O.
 
 use crate::config::{Config, ProviderConfig};
-use crate::token::{Purpose, TokenKey};
+use crate::domain::token::{Purpose, TokenKey};
 
 /// What a recipient address at our domain stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,7 +220,7 @@ fn title_without(subject: &str, span: std::ops::Range<usize>) -> String {
 /// Lower-cased, diacritics removed, only letters and digits kept, as company tags are matched.
 ///
 /// ```
-/// assert_eq!(nonono::route::fold("Kierrätys-keskus"), "kierratyskeskus");
+/// assert_eq!(nonono::domain::route::fold("Kierrätys-keskus"), "kierratyskeskus");
 /// ```
 pub fn fold(s: &str) -> String {
     s.chars()

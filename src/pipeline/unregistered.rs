@@ -3,12 +3,14 @@
 //! registered (`nonono providers add`, or the config and a restart), its waiting threads are
 //! attached to it and forwarded at once, with its response time starting then.
 
-use crate::calendar::add_working_days;
+use super::announce::{self, Announcement, CompanySide};
+use super::context::{Context, PipelineError};
+use super::outgoing;
 use crate::config::{Config, Language};
-use crate::pipeline::{self, Announcement, CompanySide, Context, PipelineError};
-use crate::route;
+use crate::domain::calendar::add_working_days;
+use crate::domain::route;
+use crate::domain::token::TokenKey;
 use crate::store::{Role, Store};
-use crate::token::TokenKey;
 
 /// The purpose of the operator's digest (an operator notice: its failure begets no notice).
 pub const PURPOSE_DIGEST: &str = "operator-digest";
@@ -73,7 +75,7 @@ pub fn attach_registered(
             participant,
             address: &choice.address,
         };
-        pipeline::forward(&tx, &ctx, &announcement, &company)?;
+        announce::forward(&tx, &ctx, &announcement, &company)?;
         tx.add_event(waiting.thread_id, None, EVENT_FORWARDED, "", now)?;
         forwarded += 1;
     }
@@ -144,7 +146,7 @@ pub fn send_digest(store: &mut Store, config: &Config, now: i64) -> Result<bool,
     } else {
         format!("Unregistered companies: {}, held: {held}", companies.len())
     };
-    pipeline::tell_operator(&tx, config, PURPOSE_DIGEST, subject, body, now)?;
+    outgoing::tell_operator(&tx, config, PURPOSE_DIGEST, subject, body, now)?;
     tx.commit()?;
     Ok(true)
 }

@@ -7,7 +7,7 @@ use crate::config::LimitsConfig;
 /// the local part too.
 ///
 /// ```
-/// use nonono::limits::sender_key;
+/// use nonono::domain::limits::sender_key;
 /// assert_eq!(sender_key("M.a.t.t.i+x@googlemail.com"), "matti@gmail.com");
 /// assert_eq!(sender_key("m.atti+x@elisa.fi"), "m.atti@elisa.fi");
 /// ```

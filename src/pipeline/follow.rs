@@ -3,12 +3,14 @@
 //! with one-click unsubscribe (RFC 8058: `List-Unsubscribe` with an HTTPS POST and a mailto).
 //! Nothing but the confirmation request goes to an address that has not confirmed.
 
+use super::context::{Context, PipelineError};
+use super::message::Message;
+use super::outgoing;
 use crate::compose::{Letter, Origin};
 use crate::config::{Config, Language};
-use crate::pipeline::{self, Context, Message, PipelineError};
+use crate::domain::token::{Purpose, TokenKey};
 use crate::store::Store;
 use crate::store::follow::CompanyNews;
-use crate::token::{Purpose, TokenKey};
 
 /// How often a follower gets a digest at most.
 const DIGEST_EVERY: i64 = 86_400;
@@ -73,7 +75,7 @@ pub(crate) fn follow(
         origin: Origin::AutoReplied,
     };
     let asked =
-        pipeline::send_automatic(tx, ctx, &letter, "follow-confirm", None, Some(msg.entry.id))?;
+        outgoing::send_automatic(tx, ctx, &letter, "follow-confirm", None, Some(msg.entry.id))?;
     Ok(format!(
         "follow request for {slug}: {}",
         if asked {
@@ -168,7 +170,7 @@ pub fn send_digests(
                 unsubscribe_address: format!("u+{token}@{}", config.domain),
             },
         };
-        pipeline::send(&tx, &ctx, &letter, "follow-digest", None, None, None)?;
+        outgoing::send(&tx, &ctx, &letter, "follow-digest", None, None, None)?;
         tx.digested(f.id, now)?;
         sent += 1;
     }

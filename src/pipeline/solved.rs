@@ -3,12 +3,16 @@
 //! "solved" / "not solved"), or one of the mailto links in the question, records it; threads
 //! show it and companies get a solution rate beside their response rate.
 
-use crate::calendar::add_working_days;
+use super::context::{Context, PipelineError};
+use super::message::Message;
+use super::outgoing;
+use super::published::answer_text;
 use crate::compose::{Letter, Origin};
 use crate::config::{Config, Language};
-use crate::pipeline::{self, Context, PipelineError};
+use crate::domain::calendar::add_working_days;
+use crate::domain::token::{Purpose, TokenKey};
 use crate::store::Store;
-use crate::token::{Purpose, TokenKey};
+use crate::store::Tx;
 
 /// Working days after the company's first answer before the writer is asked.
 pub const ASK_AFTER_DAYS: u32 = 5;
@@ -74,7 +78,7 @@ pub fn ask_due(
             key.issue_for(Purpose::Solved, writer.id),
             config.domain
         );
-        let url = pipeline::public_url(config, thread.id);
+        let url = outgoing::public_url(config, thread.id);
         let (subject, body) = question(
             config.language,
             &writer.public_name,
@@ -92,7 +96,7 @@ pub fn ask_due(
             references: tx.references(writer.id)?,
             origin: Origin::Automatic,
         };
-        pipeline::send(
+        outgoing::send(
             &tx,
             &ctx,
             &letter,
@@ -142,6 +146,40 @@ fn question(
             ),
         ),
     }
+}
+
+/// The writer says whether the company solved their problem: only from the writer's address,
+/// and only a word we understand counts.
+pub(super) fn answered(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    participant: i64,
+) -> Result<String, PipelineError> {
+    let writer = match msg.writer_sending(tx, ctx, participant, "solved? answer")? {
+        Ok(writer) => writer,
+        Err(not_taken) => return Ok(not_taken),
+    };
+    let answer = answer_text(msg.mail, &[], ctx.config.language);
+    let Some(solved) = verdict(&msg.mail.subject, &answer.text) else {
+        return Ok(format!(
+            "solved? answer in thread {} not understood: kept",
+            writer.thread_id
+        ));
+    };
+    tx.record_solved(writer.thread_id, solved, ctx.now)?;
+    tx.add_event(
+        writer.thread_id,
+        Some(msg.entry.id),
+        EVENT_SOLVED,
+        if solved { "yes" } else { "no" },
+        ctx.now,
+    )?;
+    Ok(format!(
+        "thread {}: the writer says {}",
+        writer.thread_id,
+        if solved { "solved" } else { "not solved" }
+    ))
 }
 
 #[cfg(test)]

@@ -1,0 +1,131 @@
+//! A thread going public: the forward to the company and the acknowledgement to the writer.
+
+use super::context::{Context, PipelineError};
+use super::outgoing::{public_url, send, token_address, via};
+use crate::compose::{self, Letter, Origin};
+use crate::config::ProviderConfig;
+use crate::domain::token::Purpose;
+use crate::store::Tx;
+
+/// A new thread going public: what the company and the writer are sent.
+pub(crate) struct Announcement<'a> {
+    pub thread_id: i64,
+    pub title: &'a str,
+    pub pseudonym: &'a str,
+    pub body: &'a str,
+    pub route_label: Option<&'a str>,
+    pub consumer: i64,
+    pub consumer_address: &'a str,
+    /// The registered company and its participant (the route); `None` while the company
+    /// named is not registered, and the feedback waits.
+    pub company: Option<CompanySide<'a>>,
+    /// The company's name as the thread shows it.
+    pub company_name: &'a str,
+    pub journal_id: Option<i64>,
+}
+
+/// The company side of a new thread: who it is and where its mail goes.
+pub(crate) struct CompanySide<'a> {
+    pub provider: &'a ProviderConfig,
+    pub participant: i64,
+    pub address: &'a str,
+}
+
+/// Queues the feedback to the company's route, when it has one, and the acknowledgement to
+/// its writer.
+pub(super) fn announce(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    a: &Announcement<'_>,
+) -> Result<(), PipelineError> {
+    if let Some(company) = &a.company {
+        forward(tx, ctx, a, company)?;
+    }
+    acknowledge(tx, ctx, a)
+}
+
+/// Queues the feedback to the company's route.
+pub(crate) fn forward(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    a: &Announcement<'_>,
+    company: &CompanySide<'_>,
+) -> Result<(), PipelineError> {
+    let url = public_url(ctx.config, a.thread_id);
+    let (subject, text) = compose::forward_text(
+        &compose::Forward {
+            company: &company.provider.name,
+            title: a.title,
+            pseudonym: a.pseudonym,
+            body: a.body,
+            url: &url,
+            full: company.provider.plan == crate::config::Plan::Full,
+            has_representatives: !company.provider.representatives.is_empty(),
+        },
+        ctx.config.language,
+    )?;
+    let forward = Letter {
+        from_name: via(a.pseudonym),
+        from_address: token_address(ctx, company.participant),
+        to: company.address.to_owned(),
+        subject,
+        body: text,
+        references: Vec::new(),
+        origin: Origin::Person,
+    };
+    send(
+        tx,
+        ctx,
+        &forward,
+        "forward",
+        Some(a.thread_id),
+        Some(company.participant),
+        a.journal_id,
+    )
+}
+
+/// Queues the acknowledgement to the writer.
+pub(super) fn acknowledge(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    a: &Announcement<'_>,
+) -> Result<(), PipelineError> {
+    let config = ctx.config;
+    let url = public_url(config, a.thread_id);
+    let erase_address = format!(
+        "e+{}@{}",
+        ctx.key.issue_for(Purpose::Erase, a.consumer),
+        config.domain
+    );
+    let (subject, text) = compose::ack_text(
+        &compose::Ack {
+            erase_address: &erase_address,
+            pseudonym: a.pseudonym,
+            url: &url,
+            company: a.company_name,
+            route_label: a.route_label,
+            response_days: a.company.as_ref().map_or(0, |c| c.provider.response_days),
+            title: a.title,
+            reachable: a.company.is_some(),
+        },
+        config.language,
+    )?;
+    let ack = Letter {
+        from_name: via(a.company_name),
+        from_address: token_address(ctx, a.consumer),
+        to: a.consumer_address.to_owned(),
+        subject,
+        body: text,
+        references: tx.references(a.consumer)?,
+        origin: Origin::AutoReplied,
+    };
+    send(
+        tx,
+        ctx,
+        &ack,
+        "ack",
+        Some(a.thread_id),
+        Some(a.consumer),
+        a.journal_id,
+    )
+}

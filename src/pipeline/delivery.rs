@@ -1,0 +1,116 @@
+//! What became of the mail we sent: delivered, bounced, failed.
+
+use super::context::{Context, PipelineError};
+use super::message::Message;
+use super::outgoing::{PURPOSE_OPERATOR, public_url, tell_operator};
+use crate::config::{Config, Language};
+use crate::mail::Class;
+use crate::store::{MessageOrigin, Tx};
+
+/// A delivery report (or an automatic reply sent to our envelope sender) for one of our messages.
+pub(super) fn bounce(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    outbox: i64,
+) -> Result<String, PipelineError> {
+    match msg.class {
+        Class::Bounce => {
+            let Some(origin) = tx.bounced(outbox, msg.entry.id, ctx.now)? else {
+                return Ok("bounce for a message we no longer have: kept".into());
+            };
+            delivery_failed(tx, ctx.config, &origin, &msg.mail.subject, ctx.now)?;
+            Ok(format!(
+                "bounce for outbound {outbox} ({}): recorded, operator told",
+                origin.purpose
+            ))
+        }
+        Class::AutoReply => {
+            if let Some(MessageOrigin {
+                thread_id: Some(thread),
+                ..
+            }) = tx.origin(outbox)?
+            {
+                tx.add_event(
+                    thread,
+                    Some(msg.entry.id),
+                    crate::store::EVENT_AUTO_REPLY,
+                    "",
+                    ctx.now,
+                )?;
+            }
+            Ok(format!(
+                "automatic reply to outbound {outbox}: recorded, not relayed"
+            ))
+        }
+        Class::Human => Ok(format!(
+            "mail to the bounce address of outbound {outbox}: kept"
+        )),
+    }
+}
+
+/// A message was accepted by its receiving server. When it went to a company, that company's
+/// response time starts now (or again, after its mail bounced).
+pub fn delivered(
+    tx: &Tx<'_>,
+    config: &Config,
+    origin: &MessageOrigin,
+    now: i64,
+) -> Result<(), PipelineError> {
+    let (Some(thread_id), true) = (origin.thread_id, origin.to_company) else {
+        return Ok(());
+    };
+    let thread = tx.thread(thread_id)?;
+    let Some(provider) = thread.provider.as_deref().and_then(|s| config.provider(s)) else {
+        return Ok(());
+    };
+    let due = crate::domain::calendar::add_working_days(
+        now,
+        provider.response_days,
+        &config.extra_days_off(),
+    );
+    tx.company_reached(thread_id, now, due)?;
+    Ok(())
+}
+
+/// A message could not be delivered. When it went to a company, the company's clock stops
+/// until mail gets through; the operator is told by mail when `operator_address` is configured
+/// (the log has it either way).
+pub fn delivery_failed(
+    tx: &Tx<'_>,
+    config: &Config,
+    origin: &MessageOrigin,
+    detail: &str,
+    now: i64,
+) -> Result<(), PipelineError> {
+    if let (Some(thread_id), true) = (origin.thread_id, origin.to_company) {
+        tx.company_unreachable(thread_id, now)?;
+    }
+    tracing::warn!(
+        outbox = origin.outbox,
+        thread = origin.thread_id,
+        "delivery failed ({})",
+        origin.purpose
+    );
+    let thread = origin
+        .thread_id
+        .map(|t| public_url(config, t))
+        .unwrap_or_else(|| "-".into());
+    let (subject, body) = match config.language {
+        Language::Fi => (
+            format!("Toimitus epäonnistui: viesti {}", origin.outbox),
+            format!(
+                "Viestiä {} ({}) ei voitu toimittaa.\n\nKetju: {thread}\nSyy: {detail}\n\nKomento `nonono queue` näyttää jonon.\n",
+                origin.outbox, origin.purpose
+            ),
+        ),
+        Language::En => (
+            format!("Delivery failed: message {}", origin.outbox),
+            format!(
+                "Message {} ({}) could not be delivered.\n\nThread: {thread}\nReason: {detail}\n\n`nonono queue` shows the queue.\n",
+                origin.outbox, origin.purpose
+            ),
+        ),
+    };
+    tell_operator(tx, config, PURPOSE_OPERATOR, subject, body, now)
+}

@@ -1,0 +1,45 @@
+//! The pipeline: from a committed raw message to threads, posts and outbox rows.
+//!
+//! It runs after `250`, from the journal: classify, parse, route, then apply everything in one
+//! transaction that also marks the journal entry done. A crash anywhere leaves the entry pending,
+//! and it is processed again from the start, so the pipeline is idempotent and resumes on restart.
+//!
+//! ```text
+//! worker      the thread: batches from the intake, doorbell, watchdog, set-aside
+//! dispatch    one entry: read, then each recipient to its handler, in one transaction
+//! message     the message being processed: its writer, its reply address, whether to hold it
+//! announce    a thread going public: forward and acknowledgement
+//! feedback    new feedback: thread, forward, acknowledgement; company mail without a thread
+//! consent     the writer confirms, declines or erases
+//! reply       replies to a thread's token, from either side
+//! delivery    delivered, bounced, failed
+//! follow, support, solved, remind, unregistered   the features on the clock and by mail
+//! reprocess   re-derives published text after a parser change
+//! outgoing    mail queued in the outbox; published: the text a page shows
+//! ```
+
+mod announce;
+mod consent;
+mod context;
+mod delivery;
+mod dispatch;
+mod feedback;
+pub mod follow;
+mod message;
+mod outgoing;
+mod published;
+pub mod remind;
+mod reply;
+pub mod reprocess;
+pub mod solved;
+pub mod support;
+pub mod unregistered;
+mod worker;
+
+pub use consent::{HELD_NEW_ADDRESS, HELD_PERSONAL_DATA};
+pub use context::{Context, PipelineError};
+pub use delivery::{delivered, delivery_failed};
+pub use dispatch::process;
+pub use outgoing::PURPOSE_OPERATOR;
+pub use published::{SENT_CONSIDERED, answer_text, feedback_text};
+pub use worker::{Doorbell, Signals, run};

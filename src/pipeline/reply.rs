@@ -1,0 +1,412 @@
+//! Replies to a thread's token address, from either side: published, relayed, judged.
+
+use super::consent::HELD_PERSONAL_DATA;
+use super::context::{Context, PipelineError};
+use super::message::{Message, hold};
+use super::outgoing::{PURPOSE_OPERATOR, public_url, send, tell_operator, token_address, via};
+use super::published::{SENT_CONSIDERED, answer_text};
+use crate::auth::Evidence;
+use crate::compose::{self, Letter, Origin};
+use crate::config::{Language, ProviderConfig};
+use crate::domain::route;
+use crate::domain::token::Purpose;
+use crate::domain::tone;
+use crate::mail::{self, Class};
+use crate::store::{NewPost, Participant, PostKind, Role, Tx};
+
+pub(super) fn reply(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    participant_id: i64,
+) -> Result<String, PipelineError> {
+    let Some(author) = tx.participant(participant_id)? else {
+        return Ok("reply to a participant that no longer exists: kept".into());
+    };
+    let thread = tx.thread(author.thread_id)?;
+    if tx.posted_from(msg.entry.id, thread.id)? {
+        return Ok(format!(
+            "thread {}: published from this message already",
+            thread.id
+        ));
+    }
+    let now = ctx.now;
+    let journal_id = Some(msg.entry.id);
+    // An automatic reply is an event of the thread (a company's counts as acknowledged), never
+    // a post; the event holds how long after our mail it came.
+    let automatic = || -> Result<String, PipelineError> {
+        let after = tx
+            .last_sent_to(author.id)?
+            .map(|sent| (now - sent).max(0))
+            .unwrap_or(0);
+        tx.add_event(
+            thread.id,
+            journal_id,
+            crate::store::EVENT_AUTO_REPLY,
+            &after.to_string(),
+            now,
+        )?;
+        Ok(format!(
+            "automatic reply in thread {}: recorded, not relayed",
+            thread.id
+        ))
+    };
+    match msg.class {
+        Class::AutoReply => return automatic(),
+        Class::Bounce => {
+            tx.add_event(thread.id, journal_id, "bounce", author_role(&author), now)?;
+            return Ok(format!(
+                "bounce in thread {}: recorded, not relayed",
+                thread.id
+            ));
+        }
+        Class::Human => {}
+    }
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
+        return hold(tx, ctx, msg, Some(thread.id), "reply", reason);
+    }
+    let sender = msg.sender().expect("hold_reason checked the sender");
+    let speaker = msg.speaker();
+    let sent = tx.sent_to(author.id, msg.entry.id, SENT_CONSIDERED)?;
+    let answer = answer_text(msg.mail, &sent, ctx.config.language);
+    // A helpdesk's "we received your request #123" carries no header that says so: its text
+    // does, and only a company's mail is read for it.
+    if author.role == Role::Provider && mail::classify::is_acknowledgement(&answer.text) {
+        return automatic();
+    }
+    let (text, trimmed) = (answer.text.clone(), answer.trimmed.clone());
+    let provider = thread
+        .provider
+        .as_deref()
+        .and_then(|s| ctx.config.provider(s));
+    if answer.ours_left && !msg.entry.released {
+        let reason = "the answer could not be told apart from the text we sent";
+        return hold(tx, ctx, msg, Some(thread.id), "reply", reason);
+    }
+    if !mail::has_visible_text(&text) {
+        return hold(tx, ctx, msg, Some(thread.id), "reply", "no text to publish");
+    }
+    if !msg.entry.released {
+        let personal = crate::domain::screen::personal_data(&text);
+        if !personal.is_empty() {
+            return hold_personal_reply(tx, ctx, msg, &thread, &personal);
+        }
+    }
+    let (kind, post_author, others) = match author.role {
+        Role::Provider => {
+            let kind = if is_official(provider, &sender, msg.evidence) {
+                PostKind::Official
+            } else {
+                PostKind::Unverified
+            };
+            (kind, thread.company.clone(), Role::Consumer)
+        }
+        Role::Consumer => {
+            let not_the_writer = match &speaker {
+                Ok(speaker) if *speaker == author.address => None,
+                Ok(_) => Some("sender is not the writer"),
+                Err(reason) => Some(*reason),
+            };
+            if let Some(reason) = not_the_writer {
+                return hold(tx, ctx, msg, Some(thread.id), "reply", reason);
+            }
+            (
+                PostKind::Consumer,
+                author.public_name.clone(),
+                Role::Provider,
+            )
+        }
+    };
+    let post_id = tx.add_post(&NewPost {
+        thread_id: thread.id,
+        participant_id: Some(author.id),
+        journal_id,
+        kind,
+        author: &post_author,
+        body: &text,
+        trimmed: &trimmed,
+        uncut: answer.uncut,
+        attachments: msg.mail.attachments,
+        message_id: msg.mail.message_id.as_deref(),
+        created_at: now,
+        evidence: msg.evidence,
+    })?;
+    match kind {
+        // Once a thread: forged answers to one token must not flood the operator.
+        PostKind::Unverified if tx.count_posts(thread.id, PostKind::Unverified)? == 1 => {
+            report_unverified(tx, ctx, &thread, msg.evidence)?
+        }
+        PostKind::Official => judge_answer(tx, ctx, &thread, &author, post_id, &text)?,
+        _ => {}
+    }
+    let url = public_url(ctx.config, thread.id);
+    let recipients = tx.participants(thread.id, others)?;
+    for to in &recipients {
+        let (subject, body) = compose::relay_text(
+            &compose::Relay {
+                author: &post_author,
+                official: kind == PostKind::Official,
+                unverified: kind == PostKind::Unverified,
+                title: &thread.title,
+                body: &text,
+                url: &url,
+            },
+            ctx.config.language,
+        )?;
+        let from_name = if kind == PostKind::Unverified {
+            match ctx.config.language {
+                Language::Fi => format!("{post_author} (vahvistamaton)"),
+                Language::En => format!("{post_author} (unverified)"),
+            }
+        } else {
+            post_author.clone()
+        };
+        let letter = Letter {
+            from_name: via(&from_name),
+            from_address: token_address(ctx, to.id),
+            to: to.address.clone(),
+            subject,
+            body,
+            references: tx.references(to.id)?,
+            origin: Origin::Person,
+        };
+        send(
+            tx,
+            ctx,
+            &letter,
+            "relay",
+            Some(thread.id),
+            Some(to.id),
+            Some(msg.entry.id),
+        )?;
+    }
+    Ok(format!(
+        "{} post in thread {}, relayed to {}",
+        kind.as_str(),
+        thread.id,
+        recipients.len()
+    ))
+}
+
+/// The purpose of the private note to a company whose answer blames the writer.
+pub(super) const PURPOSE_BLAME_NOTE: &str = "blame-note";
+
+/// How many of a company's earlier answers a new one is compared with.
+pub(super) const TEMPLATE_LOOKBACK: usize = 200;
+
+/// Marks a company's answer (and the earlier ones it repeats) as a template, and tells the
+/// company privately, once per thread, when the answer blames or deflects.
+pub(super) fn judge_answer(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    thread: &crate::store::Thread,
+    company: &Participant,
+    post_id: i64,
+    text: &str,
+) -> Result<(), PipelineError> {
+    if let Some(provider) = thread.provider.as_deref() {
+        let this = tone::shingles(text);
+        let mut template = false;
+        for (earlier, body) in tx.company_answers(provider, thread.id, TEMPLATE_LOOKBACK)? {
+            if tone::same_template(&this, &tone::shingles(&body)) {
+                tx.mark_template(earlier)?;
+                template = true;
+            }
+        }
+        if template {
+            tx.mark_template(post_id)?;
+        }
+    }
+    let Some(phrase) = tone::blame(text) else {
+        return Ok(());
+    };
+    if tx.sent_in_thread(thread.id, PURPOSE_BLAME_NOTE)? {
+        return Ok(());
+    }
+    let url = public_url(ctx.config, thread.id);
+    let (subject, body) = match ctx.config.language {
+        Language::Fi => (
+            format!("Vastauksestanne: {}", thread.title),
+            format!(
+                "Hei,\n\nvastauksenne on julkaistu sellaisenaan: {url}\n\nSe sisältää ilmauksen \"{phrase}\". Lukijalle se kuulostaa siltä, että vastuu siirretään kirjoittajalle tai muualle, ja se heikentää luottamusta enemmän kuin itse ongelma. Hyvä vastaus ottaa asian vakavasti, kertoo mitä teette sen ratkaisemiseksi, pyytää anteeksi vilpittömästi ja antaa suoran yhteystiedon. Voitte vastata ketjuun uudelleen milloin tahansa.\n\nTämä viesti on vain teille; sitä ei julkaista.\n"
+            ),
+        ),
+        Language::En => (
+            format!("About your answer: {}", thread.title),
+            format!(
+                "Hello,\n\nyour answer is published as written: {url}\n\nIt says \"{phrase}\". To a reader that sounds like passing the responsibility to the writer or elsewhere, and it costs more trust than the problem itself. A good answer takes the matter seriously, says what you do to solve it, apologises sincerely and offers a direct contact. You can answer in the thread again at any time.\n\nThis note is for you only; it is not published.\n"
+            ),
+        ),
+    };
+    let letter = Letter {
+        from_name: "nonono".into(),
+        from_address: format!("postmaster@{}", ctx.config.domain),
+        to: company.address.clone(),
+        subject,
+        body,
+        references: Vec::new(),
+        origin: Origin::Automatic,
+    };
+    send(
+        tx,
+        ctx,
+        &letter,
+        PURPOSE_BLAME_NOTE,
+        Some(thread.id),
+        Some(company.id),
+        None,
+    )
+}
+
+/// Tells the operator that an answer claiming to be the company did not prove it.
+pub(super) fn report_unverified(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    thread: &crate::store::Thread,
+    evidence: Option<&Evidence>,
+) -> Result<(), PipelineError> {
+    let url = public_url(ctx.config, thread.id);
+    let why = evidence.map_or_else(
+        || "not a listed representative".to_owned(),
+        Evidence::summary,
+    );
+    let (subject, body) = match ctx.config.language {
+        Language::Fi => (
+            format!("Vahvistamaton vastaus: {}", thread.company),
+            format!(
+                "Ketjuun tuli vastaus, joka esiintyy yrityksenä {} mutta ei todentunut sen edustajaksi. Se julkaistiin merkinnällä \"vahvistamaton\" eikä se lasketa yrityksen lukuihin.\n\nKetju: {url}\nTarkistus: {why}\n",
+                thread.company
+            ),
+        ),
+        Language::En => (
+            format!("Unverified answer: {}", thread.company),
+            format!(
+                "A thread received an answer that claims to be {} but did not authenticate as its representative. It was published as \"unverified\" and is not counted in the company's figures.\n\nThread: {url}\nCheck: {why}\n",
+                thread.company
+            ),
+        ),
+    };
+    tell_operator(tx, ctx.config, PURPOSE_OPERATOR, subject, body, ctx.now)
+}
+
+/// Holds a reply with personal data in it, from either side, until its writer says publish:
+/// nothing of it is published or passed on meanwhile.
+pub(super) fn hold_personal_reply(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    thread: &crate::store::Thread,
+    personal: &[crate::domain::screen::Personal],
+) -> Result<String, PipelineError> {
+    tx.add_event(
+        thread.id,
+        Some(msg.entry.id),
+        "held",
+        HELD_PERSONAL_DATA,
+        ctx.now,
+    )?;
+    tx.hold_for_publication(msg.entry.id)?;
+    tx.hold(
+        msg.entry.id,
+        Some(thread.id),
+        "personal data; its writer is asked whether to publish",
+        ctx.now,
+    )?;
+    let found: Vec<&str> = personal
+        .iter()
+        .map(|p| p.name(ctx.config.language == Language::Fi))
+        .collect();
+    let writer = match msg.reply_address(ctx) {
+        Ok(writer) => writer,
+        Err(reason) => {
+            tell_operator(
+                tx,
+                ctx.config,
+                PURPOSE_OPERATOR,
+                format!("Reply held: thread {}", thread.id),
+                format!(
+                    "A reply in thread {} (journal entry {}) carries personal data ({}) and is held. Its writer cannot be asked: {reason}.\n",
+                    thread.id,
+                    msg.entry.id,
+                    found.join(", ")
+                ),
+                ctx.now,
+            )?;
+            return Ok(format!(
+                "reply in thread {} held: personal data; the writer cannot be asked ({reason})",
+                thread.id
+            ));
+        }
+    };
+    let (subject, body) = compose::publish_text(&thread.title, &found, ctx.config.language)?;
+    let letter = Letter {
+        from_name: "nonono".into(),
+        from_address: format!(
+            "p+{}@{}",
+            ctx.key.issue_for(Purpose::Publish, msg.entry.id),
+            ctx.config.domain
+        ),
+        to: writer,
+        subject,
+        body,
+        references: msg.mail.message_id.iter().cloned().collect(),
+        origin: Origin::AutoReplied,
+    };
+    send(
+        tx,
+        ctx,
+        &letter,
+        "publish-ask",
+        Some(thread.id),
+        None,
+        Some(msg.entry.id),
+    )?;
+    Ok(format!(
+        "reply in thread {} held: personal data; its writer is asked",
+        thread.id
+    ))
+}
+
+/// Mail to `p+TOKEN@`: the writer of a held reply says publish it as written.
+pub(super) fn publish(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    held: i64,
+) -> Result<String, PipelineError> {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
+        return Ok(format!("publication of entry {held} not taken: {reason}"));
+    }
+    let Some(raw) = tx.held_for_publication(held)? else {
+        return Ok(format!("publication of entry {held}: nothing waits for it"));
+    };
+    let writer = mail::parse(&raw).from.map(|f| f.address);
+    if writer.is_none() || msg.reply_address(ctx).ok() != writer {
+        return Ok(format!(
+            "publication of entry {held} not taken: sender is not its writer"
+        ));
+    }
+    tx.publish_held(held)?;
+    tx.close_hold(held, "released by its writer", ctx.now)?;
+    Ok(format!(
+        "entry {held}: its writer says publish; processed again"
+    ))
+}
+
+/// Whether an answer counts as the provider's own: From is one of its representatives and,
+/// when sender authentication is on (`evidence` is then present), the From domain authenticated.
+pub(super) fn is_official(
+    provider: Option<&ProviderConfig>,
+    sender: &str,
+    evidence: Option<&Evidence>,
+) -> bool {
+    provider.is_some_and(|p| route::is_representative(p, sender))
+        && evidence.is_none_or(|e| e.verified)
+}
+
+pub(super) fn author_role(p: &Participant) -> &'static str {
+    match p.role {
+        Role::Consumer => "consumer",
+        Role::Provider => "provider",
+    }
+}
