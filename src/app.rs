@@ -10,10 +10,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::journal::Journal;
+use crate::pipeline::auth::Authenticator;
 use crate::pipeline::{self, Doorbell};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::intake::{Intake, Mover};
@@ -71,7 +71,7 @@ pub fn open_store(config: &Config) -> Result<Store, AppError> {
 /// service does this all the time; a backup or a reprocess first makes sure nothing waits).
 pub fn move_intake(config: &Config) -> Result<usize, AppError> {
     let store = open_store(config)?;
-    let path = crate::store::intake::path_beside(&store_path(config));
+    let path = crate::store::intake_path(&store_path(config));
     let err = |source| AppError::Store {
         path: path.clone(),
         source,
@@ -163,7 +163,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         store.take_turns(turns.clone());
         Ok(store)
     };
-    let intake_path = crate::store::intake::path_beside(&path);
+    let intake_path = crate::store::intake_path(&path);
     let intake_err = |source| AppError::Store {
         path: intake_path.clone(),
         source,

@@ -326,7 +326,7 @@ impl Config {
             ));
         }
         for (name, value) in &self.trust.dns_records {
-            if let Err(e) = crate::auth::parse_record(name, value) {
+            if let Err(e) = crate::domain::txt_record::parse_record(name, value) {
                 problems.push(e.to_string());
             }
         }

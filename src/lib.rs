@@ -38,7 +38,6 @@
 
 pub mod app;
 pub mod archive;
-pub mod auth;
 pub mod clock;
 pub mod compose;
 pub mod config;

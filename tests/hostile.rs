@@ -6,7 +6,7 @@ mod common;
 use common::{TestApp, no_limits};
 use nonono::app;
 use nonono::mail::Envelope;
-use nonono::store::intake::{self, Intake, Mover};
+use nonono::store::intake::{Intake, Mover};
 use nonono::store::{Arrival, Store};
 
 const OPERATOR: &str = "operator@nonono.test";
@@ -16,7 +16,7 @@ const OPERATOR: &str = "operator@nonono.test";
 fn receive_while_stopped(app: &TestApp, messages: &[(&str, &str)]) -> Vec<i64> {
     let path = app::store_path(&app.config);
     let store = Store::open(&path).unwrap();
-    let intake_path = intake::path_beside(&path);
+    let intake_path = nonono::store::intake_path(&path);
     let mut intake = Intake::open(&store, &intake_path).unwrap();
     let envelopes: Vec<Envelope> = messages
         .iter()

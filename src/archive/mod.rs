@@ -25,7 +25,7 @@ use serde::Deserialize;
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
-use crate::domain::token::TokenKey;
+use crate::domain::token::{Purpose, TokenKey};
 use crate::metrics::Metrics;
 use crate::store::public::ThreadFilter;
 use crate::store::{Shared, Store};
@@ -241,12 +241,15 @@ async fn unsubscribe(
     let Some(writer) = archive.unsubscribe.clone() else {
         return Err(PageError::NotFound);
     };
-    let (t, key) = (token.clone(), writer.1.clone());
-    let removed = writer
-        .0
-        .run(move |s| crate::pipeline::follow::unsubscribe_by_link(s, &key, &t))
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+    // A link whose token is not ours names no one: the page says so, as for one used before.
+    let removed = match writer.1.verify_for(Purpose::Unsubscribe, &token) {
+        Some(follower) => writer
+            .0
+            .run(move |s| s.unsubscribe(follower))
+            .await
+            .map_err(|e| PageError::Internal(e.to_string()))?,
+        None => false,
+    };
     html(
         &HeaderMap::new(),
         pages::unsubscribe(&archive.config, token, Some(removed)),

@@ -3,11 +3,12 @@
 
 use askama::Template;
 
-use crate::auth::Evidence;
 use crate::config::{Config, Language, ProviderConfig};
 use crate::domain::calendar::working_days_between;
+use crate::domain::limits::MAX_REMINDERS;
+use crate::store::Evidence;
 use crate::store::public::{FeedPost, Figures, SearchHit, ThreadFilter};
-use crate::store::{EVENT_AUTO_REPLY, Event, Post, Thread};
+use crate::store::{Event, EventKind, Post, Thread};
 
 /// The fixed texts of the pages in one language.
 pub struct Texts {
@@ -455,7 +456,7 @@ pub fn thread(
             1,
             Item {
                 anchor: format!("e{}", i + 1),
-                kind: if e.kind == EVENT_AUTO_REPLY {
+                kind: if e.kind == EventKind::AutoReply {
                     "auto"
                 } else {
                     "system"
@@ -515,39 +516,33 @@ fn describe(lang: Language, e: &Event) -> String {
         .parse::<i64>()
         .map(|s| duration(s, lang))
         .unwrap_or_default();
-    match (lang, e.kind.as_str()) {
-        (Language::Fi, EVENT_AUTO_REPLY) => format!("Automaattinen kuittaus {after} kuluttua"),
-        (Language::En, EVENT_AUTO_REPLY) => format!("Automatic acknowledgement after {after}"),
-        (Language::Fi, crate::pipeline::remind::EVENT_REMINDER) => format!(
+    match (lang, e.kind) {
+        (Language::Fi, EventKind::AutoReply) => format!("Automaattinen kuittaus {after} kuluttua"),
+        (Language::En, EventKind::AutoReply) => format!("Automatic acknowledgement after {after}"),
+        (Language::Fi, EventKind::Reminder) => format!(
             "Yritykselle lähetettiin muistutus {}/{}",
-            e.detail,
-            crate::pipeline::remind::MAX_REMINDERS
+            e.detail, MAX_REMINDERS
         ),
-        (Language::En, crate::pipeline::remind::EVENT_REMINDER) => format!(
+        (Language::En, EventKind::Reminder) => format!(
             "The company was sent reminder {}/{}",
-            e.detail,
-            crate::pipeline::remind::MAX_REMINDERS
+            e.detail, MAX_REMINDERS
         ),
-        (Language::Fi, crate::pipeline::unregistered::EVENT_FORWARDED) => {
+        (Language::Fi, EventKind::Forwarded) => {
             "Yritys rekisteröitiin, ja palaute välitettiin sille".into()
         }
-        (Language::En, crate::pipeline::unregistered::EVENT_FORWARDED) => {
+        (Language::En, EventKind::Forwarded) => {
             "The company was registered and the feedback passed on to it".into()
         }
-        (Language::Fi, crate::pipeline::solved::EVENT_SOLVED) if e.detail == "yes" => {
+        (Language::Fi, EventKind::Solved) if e.detail == "yes" => {
             "Kirjoittajan mukaan asia ratkesi".into()
         }
-        (Language::Fi, crate::pipeline::solved::EVENT_SOLVED) => {
-            "Kirjoittajan mukaan asia ei ratkennut".into()
-        }
-        (Language::En, crate::pipeline::solved::EVENT_SOLVED) if e.detail == "yes" => {
+        (Language::Fi, EventKind::Solved) => "Kirjoittajan mukaan asia ei ratkennut".into(),
+        (Language::En, EventKind::Solved) if e.detail == "yes" => {
             "The writer says it was solved".into()
         }
-        (Language::En, crate::pipeline::solved::EVENT_SOLVED) => {
-            "The writer says it was not solved".into()
-        }
-        (Language::Fi, "bounce") => "Viestiä ei voitu toimittaa".into(),
-        (Language::En, "bounce") => "A message could not be delivered".into(),
+        (Language::En, EventKind::Solved) => "The writer says it was not solved".into(),
+        (Language::Fi, EventKind::Bounce) => "Viestiä ei voitu toimittaa".into(),
+        (Language::En, EventKind::Bounce) => "A message could not be delivered".into(),
         (Language::Fi, _) => "Viesti odottaa tarkistusta".into(),
         (Language::En, _) => "A message is held for review".into(),
     }

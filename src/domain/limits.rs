@@ -3,6 +3,10 @@
 
 use crate::config::LimitsConfig;
 
+/// Reminders a thread gets at most: a company past its response time is reminded this many
+/// times, then the thread says it was not answered.
+pub const MAX_REMINDERS: i64 = 3;
+
 /// The same mailbox however it is written: lower-cased, `+tag` dropped, and for Gmail the dots in
 /// the local part too.
 ///

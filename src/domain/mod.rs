@@ -8,3 +8,4 @@ pub mod screen;
 pub mod slots;
 pub mod token;
 pub mod tone;
+pub mod txt_record;

@@ -38,11 +38,6 @@ use data::DataReader;
 
 /// Most simultaneous sessions; more connections are told to come back later.
 const MAX_SESSIONS: usize = 512;
-/// Above this many accepted messages waiting for the pipeline, each new message waits (up to
-/// [`FLOW_DELAY`]) before it is taken: senders slow to the pace the pipeline keeps, as
-/// Postfix's `in_flow_delay` does, and the backlog cannot grow without bound. Below it, bursts
-/// are taken at full speed: they wait on disk, some tens of seconds of pipeline work.
-pub(crate) const FLOW_BACKLOG: i64 = 10_000;
 const FLOW_DELAY: Duration = Duration::from_secs(1);
 
 /// Largest header section accepted: headers are parsed before anything else, and no real mail
@@ -652,7 +647,9 @@ impl Session {
             return format!("{reached}\r\n");
         }
         let waited = Instant::now();
-        while self.receiver.metrics.backlog() > FLOW_BACKLOG && waited.elapsed() < FLOW_DELAY {
+        while self.receiver.metrics.backlog() > crate::store::FLOW_BACKLOG
+            && waited.elapsed() < FLOW_DELAY
+        {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let now = crate::clock::now();

@@ -7,7 +7,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Envelope, ParsedMail};
+use super::envelope::Envelope;
+use super::parse::ParsedMail;
 
 /// The kind of writer behind a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -203,7 +203,7 @@ fn is_atext(b: u8) -> bool {
 /// A `local@domain` that stands in a header and an SMTP command without quoting: a dot-atom
 /// local part and a domain name (or an address literal). The local part may have letters
 /// beyond ASCII (RFC 6531), which only a hop that offers SMTPUTF8 carries; the domain is in
-/// its ASCII form (see [`super::normalize_address`]).
+/// its ASCII form (see [`super::address::normalize_address`]).
 pub fn is_address(address: &str) -> bool {
     let Some((local, domain)) = address.rsplit_once('@') else {
         return false;
@@ -228,7 +228,7 @@ fn is_address_char(c: char) -> bool {
     if c.is_ascii() {
         is_atext(c as u8)
     } else {
-        !c.is_whitespace() && !c.is_control() && !super::is_invisible(c)
+        !c.is_whitespace() && !c.is_control() && !super::text::is_invisible(c)
     }
 }
 
@@ -405,11 +405,11 @@ mod tests {
     #[test]
     fn addresses_beyond_ascii() {
         assert_eq!(
-            super::super::normalize_address("<Jyrki.Mäkelä@Esimerkki.fi>"),
+            super::super::address::normalize_address("<Jyrki.Mäkelä@Esimerkki.fi>"),
             "jyrki.mäkelä@esimerkki.fi"
         );
         assert_eq!(
-            super::super::normalize_address("matti@Äö.fi"),
+            super::super::address::normalize_address("matti@Äö.fi"),
             "matti@xn--4ca0b.fi"
         );
         assert!(needs_smtputf8("jyrki.mäkelä@esimerkki.fi"));

@@ -5,6 +5,7 @@ use super::message::Message;
 use super::outgoing::{PURPOSE_OPERATOR, public_url, tell_operator};
 use crate::config::{Config, Language};
 use crate::mail::Class;
+use crate::store::EventKind;
 use crate::store::{MessageOrigin, Tx};
 
 /// A delivery report (or an automatic reply sent to our envelope sender) for one of our messages.
@@ -34,7 +35,7 @@ pub(super) fn bounce(
                 tx.add_event(
                     thread,
                     Some(msg.entry.id),
-                    crate::store::EVENT_AUTO_REPLY,
+                    EventKind::AutoReply,
                     "",
                     ctx.now,
                 )?;

@@ -8,9 +8,9 @@ use super::feedback::new_feedback;
 use super::message::Message;
 use super::outgoing::{PURPOSE_OPERATOR, bounce_address};
 use super::reply::{publish, reply};
-use crate::auth::Evidence;
 use crate::domain::route::{self, Recipient};
 use crate::mail::{self, Class, ParsedMail};
+use crate::store::Evidence;
 use crate::store::{JournalEntry, Outbound, Store, Tx};
 
 /// Processes one journal entry completely, in one transaction. Returns what was done, in words

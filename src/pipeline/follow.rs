@@ -119,22 +119,6 @@ pub(crate) fn leave(tx: &crate::store::Tx<'_>, follower: i64) -> Result<String, 
     })
 }
 
-/// The web side of one-click unsubscribe: removes the follower a `/u/TOKEN` link names.
-/// Returns whether there was one.
-pub fn unsubscribe_by_link(
-    store: &mut Store,
-    key: &TokenKey,
-    token: &str,
-) -> Result<bool, PipelineError> {
-    let Some(follower) = key.verify_for(Purpose::Unsubscribe, token) else {
-        return Ok(false);
-    };
-    let tx = store.begin()?;
-    let removed = tx.remove_follower(follower)?;
-    tx.commit()?;
-    Ok(removed)
-}
-
 /// Sends each confirmed follower whose last digest is a day old the company's news since then,
 /// when there is any. Returns how many digests were queued.
 pub fn send_digests(

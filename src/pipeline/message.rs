@@ -2,9 +2,10 @@
 //! whether it must be held; and the one function that holds it.
 
 use super::context::{Context, PipelineError};
-use crate::auth::Evidence;
 use crate::domain::route;
 use crate::mail::{self, Class, ParsedMail};
+use crate::store::EventKind;
+use crate::store::Evidence;
 use crate::store::{JournalEntry, Participant, Role, Tx};
 
 pub(crate) struct Message<'a> {
@@ -167,7 +168,7 @@ pub(super) fn hold(
 ) -> Result<String, PipelineError> {
     tx.hold(msg.entry.id, thread, reason, ctx.now)?;
     if let Some(thread) = thread {
-        tx.add_event(thread, Some(msg.entry.id), "held", reason, ctx.now)?;
+        tx.add_event(thread, Some(msg.entry.id), EventKind::Held, reason, ctx.now)?;
     }
     Ok(match thread {
         Some(thread) => format!("{what} in thread {thread} held: {reason}"),

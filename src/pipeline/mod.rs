@@ -19,6 +19,7 @@
 //! ```
 
 mod announce;
+pub mod auth;
 mod consent;
 mod context;
 mod delivery;

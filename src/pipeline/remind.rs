@@ -7,13 +7,10 @@ use super::context::{Context, PipelineError};
 use super::outgoing;
 use crate::config::{Config, Language};
 use crate::domain::calendar::{add_working_days, working_days_between};
+use crate::domain::limits::MAX_REMINDERS;
 use crate::domain::token::TokenKey;
+use crate::store::EventKind;
 use crate::store::Store;
-
-/// Reminders a thread gets at most.
-pub const MAX_REMINDERS: i64 = 3;
-/// The thread event a reminder leaves; its detail is the reminder's number.
-pub const EVENT_REMINDER: &str = "reminder";
 
 /// Sends every reminder due at `now`, in one transaction. Returns how many threads were
 /// reminded.
@@ -40,7 +37,13 @@ pub fn send_due(
         outgoing::write_to_company(&tx, &ctx, thread.id, "reminder", &subject, &body)?;
         let next = add_working_days(now, response_days, &days_off);
         tx.reminded(thread.id, number, next)?;
-        tx.add_event(thread.id, None, EVENT_REMINDER, &number.to_string(), now)?;
+        tx.add_event(
+            thread.id,
+            None,
+            EventKind::Reminder,
+            &number.to_string(),
+            now,
+        )?;
     }
     tx.commit()?;
     Ok(due.len())

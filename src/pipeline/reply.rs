@@ -5,13 +5,14 @@ use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
 use super::outgoing::{PURPOSE_OPERATOR, public_url, send, tell_operator, token_address, via};
 use super::published::{SENT_CONSIDERED, answer_text};
-use crate::auth::Evidence;
 use crate::compose::{self, Letter, Origin};
 use crate::config::{Language, ProviderConfig};
 use crate::domain::route;
 use crate::domain::token::Purpose;
 use crate::domain::tone;
 use crate::mail::{self, Class};
+use crate::store::EventKind;
+use crate::store::Evidence;
 use crate::store::{NewPost, Participant, PostKind, Role, Tx};
 
 pub(super) fn reply(
@@ -42,7 +43,7 @@ pub(super) fn reply(
         tx.add_event(
             thread.id,
             journal_id,
-            crate::store::EVENT_AUTO_REPLY,
+            EventKind::AutoReply,
             &after.to_string(),
             now,
         )?;
@@ -54,7 +55,13 @@ pub(super) fn reply(
     match msg.class {
         Class::AutoReply => return automatic(),
         Class::Bounce => {
-            tx.add_event(thread.id, journal_id, "bounce", author_role(&author), now)?;
+            tx.add_event(
+                thread.id,
+                journal_id,
+                EventKind::Bounce,
+                author_role(&author),
+                now,
+            )?;
             return Ok(format!(
                 "bounce in thread {}: recorded, not relayed",
                 thread.id
@@ -301,7 +308,7 @@ pub(super) fn hold_personal_reply(
     tx.add_event(
         thread.id,
         Some(msg.entry.id),
-        "held",
+        EventKind::Held,
         HELD_PERSONAL_DATA,
         ctx.now,
     )?;

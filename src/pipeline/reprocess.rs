@@ -7,10 +7,10 @@
 use super::context::{Context, PipelineError};
 use super::published::SENT_CONSIDERED;
 use super::{dispatch, published, worker};
-use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::mail;
+use crate::pipeline::auth::Authenticator;
 use crate::store::Store;
 
 /// What a run did.

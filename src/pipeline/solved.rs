@@ -11,14 +11,12 @@ use crate::compose::{Letter, Origin};
 use crate::config::{Config, Language};
 use crate::domain::calendar::add_working_days;
 use crate::domain::token::{Purpose, TokenKey};
+use crate::store::EventKind;
 use crate::store::Store;
 use crate::store::Tx;
 
 /// Working days after the company's first answer before the writer is asked.
 pub const ASK_AFTER_DAYS: u32 = 5;
-/// The thread event a reply leaves; its detail is `yes` or `no`.
-pub const EVENT_SOLVED: &str = "solved";
-
 /// What a writer's reply says: solved (`true`), not solved (`false`), or nothing we can tell.
 /// The subject counts (the mailto links put the word there), then the first line of the text.
 pub fn verdict(subject: &str, text: &str) -> Option<bool> {
@@ -171,7 +169,7 @@ pub(super) fn answered(
     tx.add_event(
         writer.thread_id,
         Some(msg.entry.id),
-        EVENT_SOLVED,
+        EventKind::Solved,
         if solved { "yes" } else { "no" },
         ctx.now,
     )?;

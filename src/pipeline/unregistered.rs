@@ -10,12 +10,11 @@ use crate::config::{Config, Language};
 use crate::domain::calendar::add_working_days;
 use crate::domain::route;
 use crate::domain::token::TokenKey;
+use crate::store::EventKind;
 use crate::store::{Role, Store};
 
 /// The purpose of the operator's digest (an operator notice: its failure begets no notice).
 pub const PURPOSE_DIGEST: &str = "operator-digest";
-/// The thread event left when waiting feedback reaches its newly registered company.
-pub const EVENT_FORWARDED: &str = "forwarded";
 /// How often the digest goes out at most.
 const DIGEST_EVERY: i64 = 86_400;
 
@@ -76,7 +75,7 @@ pub fn attach_registered(
             address: &choice.address,
         };
         announce::forward(&tx, &ctx, &announcement, &company)?;
-        tx.add_event(waiting.thread_id, None, EVENT_FORWARDED, "", now)?;
+        tx.add_event(waiting.thread_id, None, EventKind::Forwarded, "", now)?;
         forwarded += 1;
     }
     tx.commit()?;

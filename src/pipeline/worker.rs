@@ -8,12 +8,12 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::dispatch::{Read, apply};
-use crate::auth::Authenticator;
 use crate::compose::{self, Letter, Origin};
 use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::mail;
 use crate::metrics::Metrics;
+use crate::pipeline::auth::Authenticator;
 use crate::store::intake::Mover;
 use crate::store::{JournalEntry, Store};
 use tokio::sync::Notify;
@@ -85,7 +85,7 @@ pub(crate) const BATCH_BYTES: i64 = 8 << 20;
 /// commit that a `250` waits on. It waits at most [`MAX_DEFER`], and not once this many
 /// messages wait for it (half of the flow control's threshold, so that it is at work before
 /// senders are slowed); then it works until it has caught up.
-pub(super) const DEFER_BACKLOG: i64 = crate::inbound::FLOW_BACKLOG / 2;
+pub(super) const DEFER_BACKLOG: i64 = crate::store::FLOW_BACKLOG / 2;
 
 /// A pause in receiving this long is a lull.
 pub(super) const LULL: Duration = Duration::from_millis(50);
@@ -300,7 +300,7 @@ pub(super) const MOST_ATTEMPTS: i64 = 3;
 
 /// Longest work on one message (reading it, authenticating its sender with DNS, applying it).
 /// Work on untrusted input is linear, so real mail takes milliseconds and DNS at most
-/// [`crate::auth`]'s 20 s; past this, something is wrong with this message.
+/// [`crate::pipeline::auth`]'s 20 s; past this, something is wrong with this message.
 pub(super) const MESSAGE_BUDGET: Duration = Duration::from_secs(90);
 
 /// Sets aside a message that the pipeline began work on [`MOST_ATTEMPTS`] times without

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
 use crate::config::{Config, Transport as TransportKind};
-use crate::pipeline::PipelineError;
+use crate::store::StoreError;
 use crate::store::{MessageOrigin, OutboundRow, Shared, Tx};
 pub use dkim::Signer;
 pub use retry::Delivery;
@@ -93,7 +93,7 @@ pub enum Outcome<'a> {
 /// Called in the transaction that records a delivery or a permanent failure: starts a company's
 /// clock, tells the operator (it may queue mail).
 pub type OnOutcome =
-    Arc<dyn Fn(&Tx<'_>, &MessageOrigin, Outcome<'_>) -> Result<(), PipelineError> + Send + Sync>;
+    Arc<dyn Fn(&Tx<'_>, &MessageOrigin, Outcome<'_>) -> Result<(), StoreError> + Send + Sync>;
 
 /// Deliveries in flight at once, as an MTA runs several: each SMTP delivery waits on the
 /// network (and on delayed ACKs) far more than it works.
@@ -220,7 +220,7 @@ async fn record(store: Shared, outcomes: Vec<(OutboundRow, Delivery)>, on_outcom
                 }
             }
             tx.commit()?;
-            Ok::<_, PipelineError>(())
+            Ok::<_, StoreError>(())
         })
         .await;
     // Nothing was recorded: those rows are delivered again (at least once).
@@ -235,11 +235,11 @@ fn record_one(
     outcome: Delivery,
     on_outcome: &OnOutcome,
     now: i64,
-) -> Result<(), PipelineError> {
+) -> Result<(), StoreError> {
     let (id, attempts, created_at) = (row.id, row.attempts + 1, row.created_at);
     // Smarthost answers often quote the recipient; addresses stay out of the log.
     let quiet = |e: &str| crate::mail::redact_addresses(e, "<address>");
-    let failed = |e: &str| -> Result<(), PipelineError> {
+    let failed = |e: &str| -> Result<(), StoreError> {
         if let Some(origin) = tx.outbound_failed(id, e, now)? {
             on_outcome(tx, &origin, Outcome::Failed(e))?;
         }

@@ -15,17 +15,15 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
-use super::{Cached, Result, Store, intake};
+use super::connection::Store;
+use super::error::Result;
+use super::sqlite::Cached;
 
 /// How often the logs are looked at.
 const EVERY: Duration = Duration::from_secs(1);
 
 /// A log longer than this many pages (64 MB) after a copy is started over.
 const RESTART_PAGES: i64 = 16384;
-
-/// Largest size a write-ahead log file is left at when it is started over (set on every
-/// store connection, so whichever writer starts it over cuts it).
-pub(crate) const LOG_FILE_LIMIT: i64 = 64 << 20;
 
 /// Checkpoints the store and the intake beside it.
 pub struct Checkpointer {
@@ -38,7 +36,7 @@ impl Checkpointer {
     /// if missing).
     pub fn open(store_path: &Path) -> Result<Checkpointer> {
         let mut conn = Store::open(store_path)?;
-        conn.attach_intake(&intake::path_beside(store_path))?;
+        conn.attach_intake(&super::arrivals::path_beside(store_path))?;
         Ok(Checkpointer { conn })
     }
 
@@ -78,15 +76,15 @@ impl Checkpointer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Arrival;
     use crate::store::testing::envelope;
+    use crate::store::{Arrival, intake};
 
     #[test]
     fn the_intake_log_is_copied_back_here() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sqlite3");
         let store = Store::open(&path).unwrap();
-        let intake_path = intake::path_beside(&path);
+        let intake_path = crate::store::intake_path(&path);
         let mut receiving = intake::Intake::open(&store, &intake_path).unwrap();
         let env = envelope("matti@example.fi");
         // 8 MB: far past the 1,000 pages after which a writer of the store would copy it back.

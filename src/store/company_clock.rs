@@ -3,7 +3,9 @@
 
 use rusqlite::params;
 
-use super::{Cached, Result, Tx};
+use super::connection::Tx;
+use super::error::Result;
+use super::sqlite::Cached;
 
 impl Tx<'_> {
     /// The company's server accepted mail in this thread. The first time, or the first time

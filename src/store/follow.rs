@@ -2,7 +2,9 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Cached, Result, Tx};
+use super::connection::{Store, Tx};
+use super::error::Result;
+use super::sqlite::Cached;
 
 /// Someone who asked to follow a company.
 #[derive(Debug, Clone)]
@@ -37,6 +39,17 @@ fn follower_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Follower> {
         confirmed: r.get(4)?,
         last_digest_at: r.get(5)?,
     })
+}
+
+impl Store {
+    /// One-click unsubscribe: removes a follower in a transaction of its own; whether there
+    /// was one.
+    pub fn unsubscribe(&mut self, follower: i64) -> Result<bool> {
+        let tx = self.begin()?;
+        let removed = tx.remove_follower(follower)?;
+        tx.commit()?;
+        Ok(removed)
+    }
 }
 
 impl Tx<'_> {

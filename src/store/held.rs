@@ -3,7 +3,11 @@
 
 use rusqlite::params;
 
-use super::{Cached, Participant, PostsOf, Result, Role, Store, StoreError, Tx, index_posts};
+use super::connection::{Store, Tx};
+use super::error::{Result, StoreError};
+use super::records::{Participant, Role};
+use super::search::{PostsOf, index_posts};
+use super::sqlite::Cached;
 
 /// What a held thread needs to go public: its two sides and the writer's text.
 #[derive(Debug, Clone)]

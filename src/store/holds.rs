@@ -4,7 +4,9 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Cached, Result, Store, StoreError, Tx};
+use super::connection::{Store, Tx};
+use super::error::{Result, StoreError};
+use super::sqlite::Cached;
 
 /// One held message as the operator sees it.
 #[derive(Debug, Clone)]

@@ -8,42 +8,15 @@
 //! it forgets it here, so a message is always durable in one of the two; moving twice is
 //! harmless (same id).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::{Arrival, Cached, Result, Store};
-
-/// The intake file beside the store at `store`.
-pub fn path_beside(store: &Path) -> PathBuf {
-    store.with_file_name("intake.sqlite3")
-}
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS intake (
-    id INTEGER PRIMARY KEY,
-    received_at INTEGER NOT NULL,
-    peer TEXT NOT NULL,
-    helo TEXT NOT NULL,
-    mail_from TEXT NOT NULL,
-    rcpt_to TEXT NOT NULL,
-    sender_key TEXT NOT NULL,
-    feedback INTEGER NOT NULL,
-    provider TEXT,
-    raw BLOB NOT NULL
-);";
-
-/// Creates the intake at `path` unless it exists.
-pub(crate) fn create(path: &Path) -> Result<()> {
-    if path.exists() {
-        return Ok(());
-    }
-    let mut conn = Connection::open(path)?;
-    conn.busy_handler(Some(super::wait_for_lock))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.execute_batch(SCHEMA)?;
-    Ok(())
-}
+use super::arrivals::create;
+use super::connection::Store;
+use super::error::Result;
+use super::records::Arrival;
+use super::sqlite::Cached;
 
 /// Most messages, and bytes of them, moved to the store's journal in one transaction: each move
 /// is synced (fewer, larger ones cost fewer syncs), and a large one would keep the disk from the
@@ -63,7 +36,7 @@ impl Intake {
     pub fn open(store: &Store, path: &Path) -> Result<Intake> {
         create(path)?;
         let mut conn = Connection::open(path)?;
-        super::configure(&mut conn)?;
+        super::sqlite::configure(&mut conn)?;
         // FULL: a commit is on disk before `250` is answered, even across power loss.
         conn.pragma_update(None, "synchronous", "FULL")?;
         // Its commits never stop to checkpoint the write-ahead log (copy it back into the file
@@ -88,8 +61,12 @@ impl Intake {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let ids =
-            super::insert_arrivals(&tx, super::Arrivals::Intake, Some(self.next_id), messages)?;
+        let ids = super::arrivals::insert_arrivals(
+            &tx,
+            super::arrivals::Arrivals::Intake,
+            Some(self.next_id),
+            messages,
+        )?;
         tx.commit()?;
         self.next_id += ids.len() as i64;
         Ok(ids)
@@ -127,7 +104,7 @@ impl Mover {
         else {
             return Ok(0);
         };
-        let oldest = super::ids_within(
+        let oldest = super::sqlite::ids_within(
             "SELECT id, length(raw) AS size FROM intake.intake
              WHERE id <= ?3 ORDER BY id LIMIT ?1",
             "id",
@@ -177,6 +154,7 @@ impl Mover {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::intake_path as path_beside;
     use crate::store::testing::envelope;
 
     #[test]

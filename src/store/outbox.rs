@@ -6,7 +6,9 @@
 
 use rusqlite::params;
 
-use super::{Cached, Result, Store, Tx};
+use super::connection::{Store, Tx};
+use super::error::Result;
+use super::sqlite::Cached;
 
 /// A message to queue.
 #[derive(Debug, Clone)]
@@ -59,9 +61,6 @@ pub struct MessageOrigin {
     pub to_company: bool,
 }
 
-/// The event kind recorded on a thread when mail in it could not be delivered.
-pub const EVENT_BOUNCE: &str = "bounce";
-
 fn origin(conn: &rusqlite::Connection, outbox: i64) -> rusqlite::Result<Option<MessageOrigin>> {
     use rusqlite::OptionalExtension;
     conn.one(
@@ -107,7 +106,7 @@ fn record_failure(
         };
         conn.run(
             "INSERT INTO events (thread_id, journal_id, kind, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![thread, journal_id, EVENT_BOUNCE, role.unwrap_or_default(), now],
+            params![thread, journal_id, super::records::EventKind::Bounce.as_str(), role.unwrap_or_default(), now],
         )?;
     }
     Ok(Some(origin))
@@ -222,7 +221,7 @@ impl Store {
         bytes: i64,
         skip: &[i64],
     ) -> Result<Vec<OutboundRow>> {
-        let due = super::ids_within(
+        let due = super::sqlite::ids_within(
             "SELECT o.id, length(r.raw) AS size, next_attempt_at
              FROM outbox o JOIN outbox_raw r ON r.id = o.id
              WHERE state = 'pending' AND next_attempt_at <= ?1
@@ -237,7 +236,7 @@ impl Store {
              WHERE o.id IN ({due}) ORDER BY next_attempt_at, o.id"
         ))?;
         let rows = stmt.query_map(
-            params![now, limit as i64, bytes, super::id_list(skip)],
+            params![now, limit as i64, bytes, super::sqlite::id_list(skip)],
             |r| {
                 Ok(OutboundRow {
                     id: r.get(0)?,

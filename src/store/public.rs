@@ -2,7 +2,11 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Cached, PostKind, Result, Store, THREAD_COLUMNS, Thread, thread_from_row};
+use super::connection::Store;
+use super::error::Result;
+use super::records::{PostKind, Thread};
+use super::sqlite::Cached;
+use super::threads::{THREAD_COLUMNS, thread_from_row};
 
 /// A company's response figures: counts kept as its threads change, and what depends on the hour.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -2,7 +2,11 @@
 
 use rusqlite::params;
 
-use super::{Cached, Result, THREAD_COLUMN_COUNT, THREAD_COLUMNS, Thread, Tx, thread_from_row};
+use super::connection::Tx;
+use super::error::Result;
+use super::records::Thread;
+use super::sqlite::Cached;
+use super::threads::{THREAD_COLUMN_COUNT, THREAD_COLUMNS, thread_from_row};
 
 impl Tx<'_> {
     /// Public, unanswered threads of registered companies whose next reminder is due at `now`,

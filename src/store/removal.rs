@@ -4,7 +4,10 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Cached, PostsOf, Result, Store, Tx, index_posts, unindex_posts};
+use super::connection::{Store, Tx};
+use super::error::Result;
+use super::search::{PostsOf, index_posts, unindex_posts};
+use super::sqlite::Cached;
 
 /// One entry of the audit trail.
 #[derive(Debug, Clone)]

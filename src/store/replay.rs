@@ -3,7 +3,10 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Cached, PostsOf, Result, Store, Tx, index_posts, unindex_posts};
+use super::connection::{Store, Tx};
+use super::error::Result;
+use super::search::{PostsOf, index_posts, unindex_posts};
+use super::sqlite::Cached;
 
 /// A published post that came from a journal entry.
 #[derive(Debug, Clone)]
@@ -60,7 +63,7 @@ impl Store {
         before: i64,
         limit: usize,
     ) -> Result<Vec<Vec<u8>>> {
-        super::sent_to(&self.conn, participant_id, before, limit)
+        super::threads::sent_to(&self.conn, participant_id, before, limit)
     }
 
     /// Replaces a post's text and its search entry; returns whether anything changed.

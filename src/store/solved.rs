@@ -2,10 +2,11 @@
 
 use rusqlite::params;
 
-use super::{
-    Cached, Participant, Result, Role, THREAD_COLUMN_COUNT, THREAD_COLUMNS, Thread, Tx,
-    thread_from_row,
-};
+use super::connection::Tx;
+use super::error::Result;
+use super::records::{Participant, Role, Thread};
+use super::sqlite::Cached;
+use super::threads::{THREAD_COLUMN_COUNT, THREAD_COLUMNS, thread_from_row};
 
 impl Tx<'_> {
     /// Public threads with a company answer whose writer has not been asked yet, each with its

@@ -2,7 +2,11 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Cached, Result, THREAD_COLUMNS, Thread, Tx, thread_from_row};
+use super::connection::Tx;
+use super::error::Result;
+use super::records::Thread;
+use super::sqlite::Cached;
+use super::threads::{THREAD_COLUMNS, thread_from_row};
 
 /// A support as given: whose, for which thread, and whether it counts yet.
 #[derive(Debug, Clone)]

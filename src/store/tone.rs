@@ -3,7 +3,9 @@
 
 use rusqlite::params;
 
-use super::{Cached, Result, Tx};
+use super::connection::Tx;
+use super::error::Result;
+use super::sqlite::Cached;
 
 impl Tx<'_> {
     /// The newest official answers of a company in threads other than `thread_id`: (post id,

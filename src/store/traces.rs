@@ -4,7 +4,9 @@
 
 use rusqlite::params;
 
-use super::{Cached, Result, Tx};
+use super::connection::Tx;
+use super::error::Result;
+use super::sqlite::Cached;
 
 impl Tx<'_> {
     /// The company-side participant of `provider` that mail of ours with one of these
@@ -54,7 +56,7 @@ impl Tx<'_> {
     }
 
     /// How many posts of `kind` thread `thread_id` has.
-    pub fn count_posts(&self, thread_id: i64, kind: super::PostKind) -> Result<i64> {
+    pub fn count_posts(&self, thread_id: i64, kind: super::records::PostKind) -> Result<i64> {
         Ok(self.tx.one(
             "SELECT count(*) FROM posts WHERE thread_id = ?1 AND kind = ?2",
             params![thread_id, kind.as_str()],

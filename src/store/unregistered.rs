@@ -2,7 +2,10 @@
 
 use rusqlite::params;
 
-use super::{Cached, Participant, Result, Role, Tx};
+use super::connection::Tx;
+use super::error::Result;
+use super::records::{Participant, Role};
+use super::sqlite::Cached;
 
 /// A public thread waiting for its company to be registered.
 #[derive(Debug, Clone)]

@@ -12,12 +12,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mail_auth::common::parse::TxtRecordParser;
-use mail_auth::common::verify::DomainKey;
-use mail_auth::dmarc::Dmarc;
 use mail_auth::dmarc::verify::DmarcParameters;
 use mail_auth::hickory_resolver::proto::op::ResponseCode;
-use mail_auth::spf::Spf;
 use mail_auth::spf::verify::SpfParameters;
 use mail_auth::{
     AuthenticatedMessage, DkimResult, DmarcResult, DnsError, DnssecStatus, MX,
@@ -25,44 +21,14 @@ use mail_auth::{
 };
 
 use crate::config::TrustConfig;
+use crate::domain::txt_record::parse_record;
 use crate::mail::Envelope;
+use crate::store::Evidence;
 
 /// How long one message's checks may take before they count as a temporary failure.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(20);
 /// Cached answers kept at most; the cache starts over when full.
 const CACHE_ENTRIES: usize = 10_000;
-
-/// What authenticated a message, shown beside the official badge.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Evidence {
-    /// The From domain authenticated: DMARC passed, or, where the domain publishes no DMARC
-    /// policy, DKIM or SPF passed for a domain aligned with From.
-    pub verified: bool,
-    /// The aligned domain that passed: the DKIM signing domain (`d=`), else the SPF domain.
-    pub domain: Option<String>,
-    /// `dkim` or `spf`: how `domain` passed.
-    pub method: Option<String>,
-    /// The DMARC result for the From domain: `pass`, `fail`, `none`, `temperror` or `permerror`.
-    pub dmarc: String,
-}
-
-impl Evidence {
-    /// One line for logs and the operator: `dkim d=elisa.example, dmarc=pass`.
-    pub fn summary(&self) -> String {
-        match (&self.method, &self.domain) {
-            (Some(method), Some(domain)) => format!("{method} d={domain}, dmarc={}", self.dmarc),
-            _ => format!("no aligned dkim or spf pass, dmarc={}", self.dmarc),
-        }
-    }
-}
-
-/// A bad `[trust] dns_records` entry.
-#[derive(Debug, thiserror::Error)]
-#[error("trust.dns_records.{name:?}: {reason}")]
-pub struct RecordError {
-    name: String,
-    reason: &'static str,
-}
 
 /// Checks messages against DNS. Blocking: it runs its own small runtime, so the pipeline
 /// thread can call it outside any transaction.
@@ -217,30 +183,6 @@ fn fqdn(name: &str) -> String {
     }
 }
 
-/// Reads a pinned TXT record as the kind its name says: `_dmarc.` DMARC, `._domainkey.` a DKIM
-/// key, anything else SPF.
-pub fn parse_record(name: &str, value: &str) -> Result<Txt, RecordError> {
-    let bad = |reason| RecordError {
-        name: name.to_owned(),
-        reason,
-    };
-    let name = name.to_lowercase();
-    let bytes = value.as_bytes();
-    if name.starts_with("_dmarc.") {
-        Dmarc::parse(bytes)
-            .map(Txt::from)
-            .map_err(|_| bad("not a DMARC record (v=DMARC1; p=...)"))
-    } else if name.contains("._domainkey.") {
-        DomainKey::parse(bytes)
-            .map(Txt::from)
-            .map_err(|_| bad("not a DKIM key record (v=DKIM1; k=rsa; p=...)"))
-    } else {
-        Spf::parse(bytes)
-            .map(Txt::from)
-            .map_err(|_| bad("not an SPF record (v=spf1 ...)"))
-    }
-}
-
 /// The resolver caches mail-auth consults before DNS. Offline, a miss answers "no such
 /// record" instead of going to the network.
 struct Caches {
@@ -352,21 +294,5 @@ mod tests {
         assert!(!aligned("notelisa.example", "elisa.example"));
         assert!(!aligned("example", "elisa.example"));
         assert!(!aligned("other.example", "elisa.example"));
-    }
-
-    #[test]
-    fn pinned_records_are_read_by_kind_and_bad_ones_are_named() {
-        assert!(matches!(
-            parse_record("_dmarc.elisa.example", "v=DMARC1; p=reject"),
-            Ok(Txt::Dmarc(_))
-        ));
-        assert!(matches!(
-            parse_record("elisa.example", "v=spf1 ip4:192.0.2.1 -all"),
-            Ok(Txt::Spf(_))
-        ));
-        let Err(err) = parse_record("s1._domainkey.elisa.example", "hello") else {
-            panic!("a bad DKIM record was read");
-        };
-        assert!(err.to_string().contains("s1._domainkey.elisa.example"));
     }
 }

@@ -1,0 +1,123 @@
+//! Text as a reader sees it: who wrote it (the pseudonym), whether it shows anything, and
+//! how long it may be.
+
+/// How a writer appears in public, and their text without a pseudonym line.
+///
+/// A first line `Nimimerkki: X` or `Pseudonym: X` sets it; otherwise the From display name
+/// shortened to first name and initial ("Matti M."); otherwise `neutral`.
+pub fn pseudonym(text: &str, display_name: Option<&str>, neutral: &str) -> (String, String) {
+    let trimmed = text.trim_start();
+    let (first, rest) = trimmed.split_once('\n').unwrap_or((trimmed, ""));
+    let first = first.trim();
+    for prefix in ["nimimerkki:", "pseudonym:"] {
+        let Some(name) = first
+            .get(..prefix.len())
+            .filter(|head| head.eq_ignore_ascii_case(prefix))
+            .map(|_| first[prefix.len()..].trim())
+        else {
+            continue;
+        };
+        if !name.is_empty() {
+            let name: String = name.chars().filter(|c| !c.is_control()).take(40).collect();
+            return (name, rest.trim_start_matches(['\r', '\n']).to_owned());
+        }
+    }
+    let from_name = display_name.and_then(|n| {
+        let words: Vec<&str> = n
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|w| !w.is_empty() && !w.contains('@'))
+            .collect();
+        let (&first, rest) = words.split_first()?;
+        let first: String = first
+            .chars()
+            .filter(|c| c.is_alphabetic() || *c == '-')
+            .collect();
+        if first.is_empty() {
+            return None;
+        }
+        Some(
+            match rest
+                .last()
+                .and_then(|w| w.chars().find(|c| c.is_alphabetic()))
+            {
+                Some(initial) => format!("{first} {}.", initial.to_uppercase()),
+                None => first,
+            },
+        )
+    });
+    (
+        from_name.unwrap_or_else(|| neutral.to_owned()),
+        text.to_owned(),
+    )
+}
+
+/// `text` whole when it has at most `limit` bytes; else its first `limit` bytes (cut at a
+/// character) followed by `note`.
+pub fn shortened<'t>(text: &'t str, limit: usize, note: &str) -> std::borrow::Cow<'t, str> {
+    if text.len() <= limit {
+        return text.into();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{note}", &text[..end]).into()
+}
+
+/// Whether a text shows anything: a character that is no space, no invisible or blank-looking
+/// character (Braille blank, Hangul fillers) and no quote mark of a quoted line.
+pub fn has_visible_text(text: &str) -> bool {
+    text.chars().any(|c| {
+        !c.is_whitespace()
+            && !is_invisible(c)
+            && !matches!(
+                c,
+                '>' | '\u{2800}' | '\u{3164}' | '\u{115F}' | '\u{1160}' | '\u{FFA0}'
+            )
+    })
+}
+
+/// Characters that show nothing: soft hyphens, zero-width spaces and joiners, word joiners,
+/// direction marks and overrides.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudonym_line_wins_then_display_name_then_neutral() {
+        let (name, body) = pseudonym(
+            "Nimimerkki: Tyytymätön\nLasku tuli kahdesti.",
+            Some("Matti Meikäläinen"),
+            "Nimetön",
+        );
+        assert_eq!(
+            (name.as_str(), body.as_str()),
+            ("Tyytymätön", "Lasku tuli kahdesti.")
+        );
+        assert_eq!(
+            pseudonym("x", Some("Matti Meikäläinen"), "Nimetön").0,
+            "Matti M."
+        );
+        assert_eq!(pseudonym("x", Some("Matti"), "Nimetön").0, "Matti");
+        assert_eq!(
+            pseudonym("x", Some("\"Virtanen, Liisa\""), "Nimetön").0,
+            "Virtanen L."
+        );
+        assert_eq!(pseudonym("x", None, "Nimetön").0, "Nimetön");
+        assert_eq!(pseudonym("x", Some("a@b.fi"), "Nimetön").0, "Nimetön");
+    }
+}
