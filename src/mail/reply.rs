@@ -24,7 +24,8 @@ pub const QUOTE_START: &str = "\u{E000}quote";
 pub struct Answer {
     /// The text to publish.
     pub text: String,
-    /// Text that was cut away (kept so a reader can expand it).
+    /// Text that was cut away: kept with the post for the operator, never published (it holds
+    /// our own mail and whatever history the writer quoted, unscreened).
     pub trimmed: String,
     /// Cutting would have left nothing, so nothing was cut.
     pub uncut: bool,
