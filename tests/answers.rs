@@ -215,3 +215,53 @@ async fn an_answer_sent_to_an_address_without_a_thread_finds_its_thread() {
     assert!(told[0].text.contains("t+"), "{}", told[0].text);
     app.stop().await;
 }
+
+/// Found from outside: the consumer's title stands in every subject of the thread, and phrases
+/// a helpdesk puts in its subjects ("Vi har mottagit …") held the feedback as automatic mail
+/// and made every answer in the thread count as an automatic reply. Real answers that say the
+/// mail arrived and what was done were dropped as acknowledgements.
+#[tokio::test]
+async fn a_title_or_an_answer_that_sounds_like_a_helpdesk_is_still_a_persons() {
+    let mut app = TestApp::start().await;
+    let feedback = "From: Sara Lind <sara.lind@example.se>\r\nTo: palaute@nonono.localhost\r\nSubject: [Elisa] Vi har mottagit två fakturor\r\nMessage-ID: <sara-1@example.se>\r\n\r\nHej,\r\n\r\nvi har fått två fakturor för november och båda drogs från kontot.\r\n\r\nSara\r\n";
+    app.send(
+        "sara.lind@example.se",
+        "palaute@nonono.localhost",
+        feedback.as_bytes(),
+    )
+    .await
+    .unwrap();
+    let out = app.wait_outbound(2).await;
+    let forward = out
+        .iter()
+        .find(|m| m.to.ends_with("@elisa.example"))
+        .expect("the feedback is forwarded, not held as automatic mail")
+        .clone();
+    for (n, (subject, text)) in [
+        (
+            format!("RE: {}", forward.subject),
+            "Hej Sara,\r\n\r\nvi har mottagit din reklamation och krediterat den dubbla debiteringen. Har du fler frågor återkommer vi gärna.\r\n\r\nAnna",
+        ),
+        (
+            format!("SV: {}", forward.subject),
+            "Hej igen,\r\n\r\nkrediteringen syns på nästa faktura.\r\n\r\nAnna",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let raw = format!(
+            "From: Anna <anna@elisa.example>\r\nTo: {}\r\nSubject: {subject}\r\nMessage-ID: <sv-answer-{n}@elisa.example>\r\nIn-Reply-To: <{}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n",
+            forward.from, forward.message_id
+        );
+        app.send("anna@elisa.example", &forward.from, raw.as_bytes())
+            .await
+            .unwrap();
+        app.wait_processed().await;
+    }
+    let posts = app.store().posts(1).unwrap();
+    let kinds: Vec<&str> = posts.iter().map(|p| p.kind.as_str()).collect();
+    assert_eq!(kinds, ["consumer", "official", "official"], "{posts:?}");
+    assert!(posts[1].body.contains("krediterat"));
+    app.stop().await;
+}

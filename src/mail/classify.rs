@@ -54,12 +54,10 @@ const AUTO_SUBJECTS: &[&str] = &[
     "kontorist eemal",
     // sv
     "frånvarande",
-    "frånvaro",
     "automatiskt svar",
     // de
     "abwesenheitsnotiz",
     "automatische antwort",
-    "abwesend",
     "nicht im büro",
     // fr
     "réponse automatique",
@@ -68,13 +66,9 @@ const AUTO_SUBJECTS: &[&str] = &[
     "absent du bureau",
     // nl
     "automatisch antwoord",
-    "afwezig",
-    "niet aanwezig",
     // da, nb
     "automatisk svar",
     "autosvar",
-    "fraværende",
-    "fravær",
     "ikke på kontoret",
     // ru
     "автоматический ответ",
@@ -94,12 +88,72 @@ const AUTO_SUBJECTS: &[&str] = &[
     "odpowiedź automatyczna",
     "automatyczna odpowiedź",
     "poza biurem",
-    "nieobecność",
     // pt
     "resposta automática",
     "resposta automatica",
     "ausente do escritório",
     "fora do escritório",
+];
+
+/// Subject openings a person chooses for an out-of-office reply ("Lomalla: …"): a consumer may
+/// open feedback so too, so only a company's reply is read for them.
+const AWAY_SUBJECTS: &[&str] = &[
+    "lomalla",
+    "poissaolo",
+    "poissa",
+    "frånvaro",
+    "ledig",
+    "abwesend",
+    "afwezig",
+    "niet aanwezig",
+    "fraværende",
+    "fravær",
+    "nieobecność",
+    "ausente",
+    "assente",
+    "absent",
+    "away",
+    "on leave",
+    "on vacation",
+];
+
+/// What a company's reply says of itself by its subject alone: a helpdesk's acknowledgement
+/// ("[Request received]", "Olemme vastaanottaneet viestisi [#123]"), an away notice ("Lomalla:
+/// …"), or a subject an auto-responder appended to. The subject of a person's reply is ours
+/// ("Re: Palaute: <the writer's title>"), so only its opening and its end are read: the title
+/// in between is the consumer's words.
+pub fn company_subject(subject: &str) -> Said {
+    let subject = subject.to_lowercase();
+    let subject = without_reply_prefixes(&subject);
+    let opens_away = AWAY_SUBJECTS.iter().any(|w| {
+        subject
+            .strip_prefix(w)
+            .is_some_and(|rest| rest.trim_start().starts_with([':', '-', '–']))
+    });
+    if ACKNOWLEDGEMENT_SUBJECTS
+        .iter()
+        .any(|s| subject.starts_with(s))
+        || AUTO_SUBJECT_ENDINGS
+            .iter()
+            .any(|s| subject.trim_end().ends_with(s))
+        || opens_away
+    {
+        Said::Automatic
+    } else {
+        Said::Answer
+    }
+}
+
+/// Subject endings that auto-responders append: "Palaute: Lasku [Automaattinen vastaus]".
+const AUTO_SUBJECT_ENDINGS: &[&str] = &[
+    "[automaattinen vastaus]",
+    "(automaattinen vastaus)",
+    "[automatiskt svar]",
+    "(automatiskt svar)",
+    "[automatic reply]",
+    "(automatic reply)",
+    "[auto-reply]",
+    "[autoreply]",
 ];
 
 /// Reply prefixes in the languages of Outlook and other clients, written before an automatic
@@ -133,6 +187,7 @@ const REPLY_PREFIXES: &[&str] = &[
 /// Subjects of helpdesk acknowledgements ("we received your request #123"): the company's
 /// system saying it got the mail, which counts as acknowledged, not answered.
 const ACKNOWLEDGEMENT_SUBJECTS: &[&str] = &[
+    "[request received]",
     "olemme vastaanottaneet",
     "viestisi on vastaanotettu",
     "palautteesi on vastaanotettu",
@@ -207,7 +262,6 @@ static TICKET: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)
             \#\s?\d{3,}
           | (?-u:\b)(INC|CS|RITM|REQ|SR|CASE|TKT|TASK)\d{4,}(?-u:\b)
-          | (?-u:\b)[A-Z][A-Z0-9]{1,9}-\d{1,7}(?-u:\b)
           | ref:_[0-9A-Za-z]
           | (?i:(ticket|case|request|incident|tiketti|tapaus|pyyntö|ärende|sag|sak|vorgang|anfrage|dossier|demande|caso|richiesta|zgłoszeni|chamado|заявк|обращени)\w*[\s:\#-]*((nro|no\.?|nr\.?|number|numero|nummer|número|id|on|är|is|ist|est|es|è|é|er|jest)[\s:\#-]*){0,2}\d{3,})
         ",
@@ -233,14 +287,104 @@ static LATER: LazyLock<Regex> = LazyLock::new(|| {
     .expect("later regex")
 });
 
-/// Whether a company's answer, as extracted, is a helpdesk's acknowledgement (Zendesk,
-/// Freshdesk, ServiceNow, Salesforce, HubSpot, Jira Service Management, or a mailbox's own):
-/// short, it says the message arrived, and it names a ticket or promises a later answer.
-/// Only a company's mail is read so: a consumer who quotes such a text is still writing.
-pub fn is_acknowledgement(text: &str) -> bool {
-    text.len() <= ACKNOWLEDGEMENT_TEXT
-        && RECEIPT.is_match(text)
-        && (TICKET.is_match(text) || LATER.is_match(text))
+/// A text that says it was written by no one: "this is an automatic reply".
+static SELF_DECLARED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)(
+            tämä\son\sautomaattinen\s(vastaus|viesti|kuittaus|ilmoitus)
+          | detta\sär\sett\sautomatiskt\s(svar|meddelande|genererat)
+          | see\son\sautomaatne\s(vastus|teade|kiri)
+          | this\sis\san?\s(automated|automatic|auto-generated|automatically\sgenerated)\s(response|reply|message|e-?mail|notification|acknowledgement)
+          | dies\sist\seine\sautomatische\s(antwort|nachricht|e-mail)
+          | ceci\sest\sun\s(message|e-mail|courriel)\sautomatique | ceci\sest\sune\sréponse\sautomatique
+          | dit\sis\seen\sautomatisch\s(antwoord|bericht|gegenereerd)
+          | dette\ser\set\sautomatisk\s(svar|genereret|generert)
+          | esta\ses\suna\srespuesta\sautomática | este\ses\sun\smensaje\sautomático
+          | questa\sè\suna\srisposta\sautomatica | questo\sè\sun\smessaggio\sautomatico
+          | to\sjest\s(automatyczna\sodpowiedź|wiadomość\sautomatyczna|odpowiedź\sautomatyczna)
+          | esta\sé\suma\sresposta\sautomática | esta\sé\suma\smensagem\sautomática
+          | это\sавтоматическ(ий\sответ|ое\sсообщение)
+        )",
+    )
+    .expect("self-declared regex")
+});
+
+/// A text that says its writer is away.
+static AWAY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)(
+            olen\s(lomalla|poissa|vapaalla|virkavapaalla|sairauslomalla)
+          | jag\sär\s(ledig|på\ssemester|borta|frånvarande|tjänstledig)
+          | (i\sam|i'm|i\swill\sbe)\s(currently\s)?(out\sof\s(the\s)?office|on\s(annual\s|parental\s)?leave|on\svacation|on\sholiday|away\sfrom)
+          | ich\sbin\s(derzeit\s|bis\s\S+\s)?(nicht\sim\sbüro|im\surlaub|abwesend)
+          | je\ssuis\s(actuellement\s)?(absente?|en\scongé|en\svacances)
+          | ik\sben\s(momenteel\s|tot\s\S+\s)?(afwezig|met\svakantie|niet\saanwezig)
+          | jeg\ser\s(på\sferie|fraværende|ikke\spå\skontoret|bortrejst)
+          | estoy\s(fuera\sde\sla\soficina|de\svacaciones|ausente)
+          | sono\s(fuori\s(ufficio|sede)|in\sferie|assente)
+          | jestem\s(poza\sbiurem|na\surlopie|nieobecn[ya])
+          | estou\s(fora\sdo\sescritório|de\sférias|ausente)
+          | я\s(в\sотпуске|отсутствую) | меня\sнет\sв\sофисе
+          | olen\spuhkusel | viibin\spuhkusel
+        )",
+    )
+    .expect("away regex")
+});
+
+/// Something done: what a real answer says and an acknowledgement does not.
+static DONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)(
+            hyvit | palautamme | palautimme | palautettu | korjasimme | korjattu | korjaamme
+          | peruimme | peruttu | perumme | tarkistimme | tarkistaneet | käsitelty | hoidettu
+          | maksettu | lähetimme | poistimme
+          | krediter | återbetal | betalat\stillbaka | betalar\stillbaka | rättat | korrigerat
+          | makulerat | skickat
+          | refund | credited | corrected | fixed | cancelled | canceled | reimburs
+          | we\shave\s(checked|reviewed|processed|resolved|sent) | has\sbeen\s(processed|resolved|fixed|refunded)
+          | erstatt | gutgeschrieben | korrigiert | storniert
+          | rembours | corrigé | annulé
+          | terugbetaal | gecorrigeerd | geannuleerd
+          | tilbagebetal | rettet | annulleret | refundert
+          | reembols | corregido | cancelado
+          | rimbors | corretto | annullato
+          | zwróc | skorygowan | anulowan
+          | reembolsad | corrigid
+          | вернули | вернём | возвращ | исправ | отменен
+        )",
+    )
+    .expect("done regex")
+});
+
+/// What a company's reply, as extracted, says of itself. Only a company's mail is read so: a
+/// consumer who quotes such a text is still writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Said {
+    /// It says it is an automatic reply: whenever it comes, it is not an answer.
+    Automatic,
+    /// It says only that the message arrived (a helpdesk's acknowledgement: Zendesk, Freshdesk,
+    /// ServiceNow, Salesforce, HubSpot, Jira Service Management, or a mailbox's own), or that its
+    /// writer is away. Automatic when it comes at once, as the first reply; a person who writes
+    /// so later is answering.
+    Receipt,
+    /// Anything else: an answer.
+    Answer,
+}
+
+/// Reads a company's reply for what it says of itself (see [`Said`]).
+pub fn company_text(text: &str) -> Said {
+    if text.len() > ACKNOWLEDGEMENT_TEXT {
+        return Said::Answer;
+    }
+    if SELF_DECLARED.is_match(text) {
+        return Said::Automatic;
+    }
+    let receipt = RECEIPT.is_match(text) && (TICKET.is_match(text) || LATER.is_match(text));
+    if (receipt || AWAY.is_match(text)) && !DONE.is_match(text) {
+        Said::Receipt
+    } else {
+        Said::Answer
+    }
 }
 
 /// Local parts and names that mail systems report failures from.
@@ -340,9 +484,7 @@ pub fn classify(mail: &ParsedMail, envelope: &Envelope) -> Class {
         return Class::AutoReply;
     }
     let subject = without_reply_prefixes(&subject);
-    if AUTO_SUBJECTS.iter().any(|s| subject.starts_with(s))
-        || ACKNOWLEDGEMENT_SUBJECTS.iter().any(|s| subject.contains(s))
-    {
+    if AUTO_SUBJECTS.iter().any(|s| subject.starts_with(s)) {
         return Class::AutoReply;
     }
     Class::Human
@@ -429,19 +571,36 @@ mod tests {
     }
 
     #[test]
-    fn helpdesk_acknowledgements_are_automatic() {
+    fn helpdesk_acknowledgement_subjects_are_read_only_from_companies() {
         for subject in [
             "Olemme vastaanottaneet viestisi [#123456]",
             "[Request received] Re: Palaute",
             "Vi har mottagit ditt meddelande (ärende 42)",
             "Oleme kätte saanud teie kirja",
+            "Lomalla: Palaute: Lasku tuli kahdesti",
+            "Re: Poissaolo - Palaute",
+            "Palaute: Lasku tuli kahdesti [Automaattinen vastaus]",
         ] {
-            let m = parse(format!("From: help@x.fi\r\nSubject: {subject}\r\n\r\nx\r\n").as_bytes());
-            assert_eq!(
-                classify(&m, &envelope("help@x.fi")),
-                Class::AutoReply,
-                "{subject}"
-            );
+            assert_eq!(company_subject(subject), Said::Automatic, "{subject}");
+        }
+        // Found from outside: the consumer's title is in every subject of the thread, and
+        // it opened the new feedback too.
+        for subject in [
+            "RE: Palaute: Vi har mottagit två fakturor",
+            "Re: Palaute: Your request has been ignored for weeks",
+            "SV: Palaute: Thank you for contacting us, they said",
+            "Re: Palaute: Lomalla matkalaukku katosi",
+        ] {
+            assert_eq!(company_subject(subject), Said::Answer, "{subject}");
+        }
+        for subject in [
+            "[Elisa] Vi har mottagit två fakturor",
+            "Vi har mottagit två fakturor",
+            "Lomalla: matkalaukku katosi",
+            "Thank you for contacting us was all they said",
+        ] {
+            let m = parse(format!("From: a@b.fi\r\nSubject: {subject}\r\n\r\nx\r\n").as_bytes());
+            assert_eq!(classify(&m, &envelope("a@b.fi")), Class::Human, "{subject}");
         }
     }
 
@@ -505,17 +664,33 @@ mod tests {
             "Nous avons bien reçu votre message et reviendrons vers vous rapidement.",
             "Hemos recibido tu solicitud. Tu número de caso es 12345.",
             "Мы получили ваше обращение и свяжемся с вами в ближайшее время.",
-            "Your request SUP-42 has been received.",
+            "Your request SUP-42 has been received. We'll get back to you soon.",
+            "Olen lomalla 7.–18.12.",
         ] {
-            assert!(is_acknowledgement(ack), "{ack}");
+            assert_eq!(company_text(ack), Said::Receipt, "{ack}");
         }
+        // Found from outside: they say so themselves.
+        for automatic in [
+            "Tämä on automaattinen vastaus. Asiakaspalvelumme käsittelee viestisi mahdollisimman pian. Tapausnumerosi on 123456.",
+            "Kiitos, saimme viestisi. Tämä on automaattinen viesti, älä vastaa tähän.",
+            "Detta är ett automatiskt svar. Ärendenummer: 123456",
+            "Thanks for reaching out! This is an automated response: your ticket 123456 is in the queue.",
+        ] {
+            assert_eq!(company_text(automatic), Said::Automatic, "{automatic}");
+        }
+        // Found from outside: real answers that also say the message arrived, name a ticket
+        // or a postcode, or promise more.
         for answer in [
             "Hei Matti,\n\npalautamme toisen veloituksen tällä viikolla. Hyvityslasku on luotu (#12345).\n\nAnna",
             "Hej,\n\nvi har tagit emot returen och betalar tillbaka beloppet.",
             "Olemme vastaanottaneet palautteesi ja korjaamme laskun: veloitus palautetaan tilillesi.",
             "We received your parcel back; the refund for order #12345 is on its way.",
+            "Hei,\n\nolemme vastaanottaneet palautteesi ja tarkistaneet laskusi: toinen veloitus on hyvitetty. Vastaamme mielellämme, jos kysyttävää jää.",
+            "Hello,\n\nwe have received your complaint and refunded the second charge today (ticket #4711 is now closed).",
+            "Hei,\n\nviestisi on vastaanotettu ja käsitelty: hyvitimme toisen laskun.\n\nElisa Oyj, PL 1, FI-00061 ELISA",
+            "Hej,\n\nvi har mottagit din faktura-reklamation och krediterat den dubbla debiteringen. Har du fler frågor återkommer vi gärna.",
         ] {
-            assert!(!is_acknowledgement(answer), "{answer}");
+            assert_eq!(company_text(answer), Said::Answer, "{answer}");
         }
     }
 

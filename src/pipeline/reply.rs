@@ -10,10 +10,15 @@ use crate::config::{Language, ProviderConfig};
 use crate::domain::route;
 use crate::domain::token::Purpose;
 use crate::domain::tone;
+use crate::mail::classify::{Said, company_subject, company_text};
 use crate::mail::{self, Class};
 use crate::store::EventKind;
 use crate::store::Evidence;
 use crate::store::{NewPost, Participant, PostKind, Role, Tx};
+
+/// Seconds after our mail within which a reply that only says the mail arrived is a system's
+/// acknowledgement: helpdesks and out-of-office notices answer within seconds.
+const ACKNOWLEDGED_WITHIN: i64 = 15 * 60;
 
 pub(super) fn reply(
     tx: &Tx<'_>,
@@ -35,11 +40,11 @@ pub(super) fn reply(
     let journal_id = Some(msg.entry.id);
     // An automatic reply is an event of the thread (a company's counts as acknowledged), never
     // a post; the event holds how long after our mail it came.
+    let after = tx
+        .last_sent_to(author.id)?
+        .map(|sent| (msg.entry.received_at - sent).max(0))
+        .unwrap_or(0);
     let automatic = || -> Result<String, PipelineError> {
-        let after = tx
-            .last_sent_to(author.id)?
-            .map(|sent| (now - sent).max(0))
-            .unwrap_or(0);
         tx.add_event(
             thread.id,
             journal_id,
@@ -76,10 +81,19 @@ pub(super) fn reply(
     let speaker = msg.speaker();
     let sent = tx.sent_to(author.id, msg.entry.id, SENT_CONSIDERED)?;
     let answer = answer_text(msg.mail, &sent, ctx.config.language);
-    // A helpdesk's "we received your request #123" carries no header that says so: its text
-    // does, and only a company's mail is read for it.
-    if author.role == Role::Provider && mail::classify::is_acknowledgement(&answer.text) {
-        return automatic();
+    // A helpdesk's "we received your request #123" or a person's away notice carries no header
+    // that says so: its subject or its text does, and only a company's mail is read for them.
+    // Saying only that the mail arrived counts as automatic when it comes at once and before
+    // any answer; a person who writes so later is answering.
+    if author.role == Role::Provider {
+        let said = match company_subject(&msg.mail.subject) {
+            Said::Answer => company_text(&answer.text),
+            said => said,
+        };
+        let at_once = after <= ACKNOWLEDGED_WITHIN && thread.first_answer_at.is_none();
+        if said == Said::Automatic || (said == Said::Receipt && at_once) {
+            return automatic();
+        }
     }
     let (text, trimmed) = (answer.text.clone(), answer.trimmed.clone());
     let provider = thread
