@@ -14,6 +14,16 @@ const OPERATOR: &str = "operator@nonono.test";
 /// Puts messages into the journal of a stopped service as the receiver would, and returns
 /// their journal ids.
 fn receive_while_stopped(app: &TestApp, messages: &[(&str, &str)]) -> Vec<i64> {
+    received_while_stopped_from(app, "192.0.2.7", "palaute@nonono.localhost", messages)
+}
+
+/// [`receive_while_stopped`] from the client at `peer`, to `rcpt`.
+fn received_while_stopped_from(
+    app: &TestApp,
+    peer: &str,
+    rcpt: &str,
+    messages: &[(&str, &str)],
+) -> Vec<i64> {
     let path = app::store_path(&app.config);
     let store = Store::open(&path).unwrap();
     let intake_path = nonono::store::intake_path(&path);
@@ -22,8 +32,8 @@ fn receive_while_stopped(app: &TestApp, messages: &[(&str, &str)]) -> Vec<i64> {
         .iter()
         .map(|(from, _)| Envelope {
             mail_from: (*from).to_owned(),
-            rcpt_to: vec!["palaute@nonono.localhost".into()],
-            peer: "192.0.2.7".into(),
+            rcpt_to: vec![rcpt.into()],
+            peer: peer.into(),
             helo: "client.example".into(),
         })
         .collect();
@@ -956,4 +966,28 @@ async fn the_second_rounds_findings_hold() {
     assert!(!page.contains("matti.meikalainen"), "{page}");
     let declined = store.journal_outcome(7).unwrap().unwrap().outcome.unwrap();
     assert!(declined.contains("did not write it; purged"), "{declined}");
+}
+
+/// Found from outside: 301 forged messages under a representative's address, sent in 0.1 s
+/// from anywhere (to `postmaster@`, which no abuse limit counts), held every genuine answer of
+/// theirs for ten minutes as a mail loop. A loop goes round through one mail system: the brake
+/// counts what came from the sender's own network.
+#[tokio::test]
+async fn a_stranger_cannot_brake_a_representatives_answers() {
+    let mut app = TestApp::start_with(no_limits).await;
+    let (forward, _) = app.new_thread().await;
+    app.stop().await;
+    let forged = "From: Anna <anna@elisa.example>\r\nSubject: x\r\n\r\nforged\r\n";
+    let flood: Vec<(&str, &str)> = (0..301).map(|_| ("anna@elisa.example", forged)).collect();
+    received_while_stopped_from(&app, "198.51.100.9", "postmaster@nonono.localhost", &flood);
+    app.restart(|_| {}).await;
+    app.wait_processed().await;
+    app.answer_as_company(&forward).await;
+    app.wait_processed().await;
+    let posts = app.store().posts(1).unwrap();
+    assert!(
+        posts.iter().any(|p| p.kind.as_str() == "official"),
+        "the genuine answer is published: {posts:?}"
+    );
+    app.stop().await;
 }

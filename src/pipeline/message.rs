@@ -119,6 +119,7 @@ impl Message<'_> {
             let (pair, all) = tx.received_from(
                 &envelope.mail_from,
                 &envelope.rcpt_to.join("\n"),
+                &envelope.peer,
                 since,
                 self.entry.id,
                 LOOP_BRAKE_SENDER + 1,
@@ -147,7 +148,9 @@ impl Message<'_> {
 /// More messages than this from one envelope sender to the same addresses of ours within
 /// [`LOOP_BRAKE_WINDOW`] seconds are held: a mail loop goes round one pair of addresses (an
 /// auto-forward sending our mail back), and is stopped after a few rounds. A customer-service
-/// desk answering many threads writes to a token of each, and is not.
+/// desk answering many threads writes to a token of each, and is not. Only mail from the
+/// sender's own network counts: a loop goes round through one mail system, and anyone can
+/// write a representative's address into MAIL FROM.
 pub(super) const LOOP_BRAKE_PAIR: i64 = 6;
 
 /// More messages than this from one envelope sender, to whatever addresses, are held: a

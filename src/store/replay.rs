@@ -236,24 +236,37 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// How many messages arrived from an envelope sender since `since` and no later than
-    /// journal entry `upto` (those after it do not count, however soon it is processed): to
-    /// exactly these recipients (`rcpt_to` as the journal keeps it, one a line), and to any.
+    /// How many messages arrived from an envelope sender, through the network of `peer`, since
+    /// `since` and no later than journal entry `upto` (those after it do not count, however
+    /// soon it is processed): to exactly these recipients (`rcpt_to` as the journal keeps it,
+    /// one a line), and to any. Mail under the same sender from elsewhere is someone else's: a
+    /// forger's flood must not count against the sender's own mail.
     /// Counted among at most `at_most` of the sender's messages: a flood from one sender must
     /// not make each of its messages slower to check.
     pub fn received_from(
         &self,
         mail_from: &str,
         rcpt_to: &str,
+        peer: &str,
         since: i64,
         upto: i64,
         at_most: i64,
     ) -> Result<(i64, i64)> {
+        // The sender's network: an IPv4 client's /24 (its address without the last number, as
+        // the text stands), an IPv6 client itself.
+        let v4 = peer.parse::<std::net::Ipv4Addr>().is_ok();
+        let network = if v4 {
+            peer.trim_end_matches(|c: char| c.is_ascii_digit())
+        } else {
+            peer
+        };
         Ok(self.tx.one(
             "SELECT coalesce(sum(rcpt_to = ?2), 0), count(*) FROM (
                  SELECT rcpt_to FROM journal WHERE mail_from = ?1 AND received_at >= ?3
-                     AND id <= ?4 LIMIT ?5)",
-            params![mail_from, rcpt_to, since, upto, at_most],
+                     AND id <= ?4
+                     AND (CASE WHEN ?7 THEN rtrim(peer, '0123456789') ELSE peer END) = ?6
+                 LIMIT ?5)",
+            params![mail_from, rcpt_to, since, upto, at_most, network, v4],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?)
     }
