@@ -86,6 +86,13 @@ fn parse_parts(raw: &[u8]) -> ParsedMail {
             address = format!("{}{address}", local.to_lowercase());
         }
         let name = name.filter(|n| !n.is_empty() && n.to_lowercase() != address);
+        // The envelope's form: a domain beyond ASCII as its A-label (RFC 6532 clients write
+        // the U-label in the header, and it must compare equal to the envelope sender).
+        let address = if address.is_ascii() {
+            address
+        } else {
+            super::address::normalize_address(&address)
+        };
         (!address.is_empty() || name.is_some()).then_some(Mailbox { name, address })
     });
     let auto_headers = msg
@@ -304,6 +311,19 @@ mod tests {
                 "{head:?}"
             );
         }
+    }
+
+    /// Found from outside: an internationalised client writes the domain's U-label in From,
+    /// the envelope carries either form, and the two did not compare equal.
+    #[test]
+    fn a_domain_beyond_ascii_in_from_is_read_as_its_a_label() {
+        let m = parse("From: Jyrki <Jyrki@Mäkelä.fi>\r\n\r\nHei\r\n".as_bytes());
+        let from = m.from.unwrap();
+        assert_eq!(
+            from.address,
+            super::super::address::normalize_address("jyrki@mäkelä.fi")
+        );
+        assert!(from.address.is_ascii() && from.address.ends_with("@xn--mkel-load.fi"));
     }
 
     #[test]

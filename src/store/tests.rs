@@ -405,6 +405,7 @@ fn a_senders_pace_counts_what_arrived_up_to_the_message_only() {
         tx.received_from(
             "kone@example.fi",
             "palaute@nonono.localhost",
+            "192.0.2.1",
             since,
             upto,
             at_most,
@@ -420,6 +421,32 @@ fn a_senders_pace_counts_what_arrived_up_to_the_message_only() {
         "only since the window's start"
     );
     assert_eq!(count(ids[3], 0, 2), (2, 2), "counted up to at_most");
+    let elsewhere_counts = tx
+        .received_from(
+            "kone@example.fi",
+            "palaute@nonono.localhost",
+            "198.51.100.9",
+            0,
+            ids[3],
+            10,
+        )
+        .unwrap();
+    assert_eq!(
+        elsewhere_counts,
+        (0, 0),
+        "another network's mail is someone else's"
+    );
+    let same_network = tx
+        .received_from(
+            "kone@example.fi",
+            "palaute@nonono.localhost",
+            "192.0.2.77",
+            0,
+            ids[3],
+            10,
+        )
+        .unwrap();
+    assert_eq!(same_network, (2, 3), "the same /24");
 }
 
 #[test]
