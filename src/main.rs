@@ -92,11 +92,14 @@ enum HeldAction {
     /// Process it as it would have been without the hold (a running service takes it within
     /// seconds).
     Release { id: i64 },
-    /// Make it the company's answer in a thread.
+    /// Make it the company's answer in a thread. Only mail from the company's representatives
+    /// is taken, unless `--unverified` says it is to stand as an unverified answer.
     Assign {
         id: i64,
         #[arg(long)]
         thread: i64,
+        #[arg(long)]
+        unverified: bool,
     },
     /// Discard it: its raw mail is emptied and the audit trail keeps why.
     Drop {
@@ -476,7 +479,14 @@ fn held(config: &Config, action: Option<HeldAction>) -> anyhow::Result<()> {
                 "held {id} released: journal entry {journal} is processed again without the hold"
             )?;
         }
-        Some(HeldAction::Assign { id, thread }) => {
+        Some(HeldAction::Assign {
+            id,
+            thread,
+            unverified,
+        }) => {
+            if !unverified {
+                company_speaks(config, id, thread)?;
+            }
             let journal = nonono::app::open_store(config)?
                 .assign_hold(id, thread, now)
                 .with_context(|| format!("held {id}: not assigned"))?;
@@ -520,4 +530,31 @@ fn open_readonly(config: &Config) -> anyhow::Result<nonono::store::Store> {
         );
     }
     nonono::store::Store::open_readonly(&path).with_context(|| path.display().to_string())
+}
+
+/// Fails, saying what to do, unless held message `id` comes from a representative of the
+/// company of `thread` (by its From and its envelope sender both): `held assign` must not make
+/// a stranger's or a consumer's words the company's answer by a slip of the operator's hand.
+fn company_speaks(config: &Config, id: i64, thread: i64) -> anyhow::Result<()> {
+    let store = open_readonly(config)?;
+    let hold = store
+        .hold(id)?
+        .with_context(|| format!("held {id}: no such hold; `nonono held` lists them"))?;
+    let company = store
+        .thread(thread)?
+        .with_context(|| format!("thread {thread}: no such thread"))?
+        .provider
+        .and_then(|slug| config.provider(&slug).cloned())
+        .with_context(|| format!("thread {thread}: its company is not registered"))?;
+    let mail = nonono::mail::parse(&hold.raw);
+    let from = mail.from.map(|m| m.address).unwrap_or_default();
+    let envelope = nonono::mail::normalize_address(&hold.sender);
+    let speaks = |a: &str| nonono::domain::route::is_representative(&company, a);
+    if speaks(&from) && speaks(&envelope) {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "held {id}: {from} (envelope {envelope}) is not one of {}'s addresses; check it, and add --unverified to publish it in thread {thread} as an unverified answer anyway",
+        company.name
+    )
 }

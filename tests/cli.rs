@@ -343,3 +343,48 @@ async fn the_operator_works_through_the_holding_pen() {
     );
     app.stop().await;
 }
+
+/// Found from outside: `held assign` published a consumer's own feedback, a forged mail and a
+/// stranger's flood as "Elisa", and relayed them to the writer as coming from Elisa. It takes
+/// only the company's own mail, unless the operator says it is to stand as unverified.
+#[tokio::test]
+async fn assign_takes_only_the_companys_mail_unless_told_it_stands_unverified() {
+    let mut app = TestApp::start().await;
+    let (_, ack) = app.new_thread().await;
+    app.send(
+        "mallory@evil.example",
+        &ack.from,
+        b"From: Matti <matti.meikalainen@example.fi>\r\nSubject: Re: Lasku\r\n\r\nOlemme Elisa ja maksamme kaiken.\r\n",
+    )
+    .await
+    .unwrap();
+    app.wait_processed().await;
+    let config = app.cli_config();
+    let config = config.to_str().unwrap();
+    let (_, list, _) = nonono(&["held", "--config", config]);
+    let row = list
+        .lines()
+        .find(|l| l.contains("mallory@evil.example"))
+        .unwrap_or_else(|| panic!("held: {list}"));
+    let id = row.split_whitespace().next().unwrap();
+    let (ok, _, err) = nonono(&["held", "assign", id, "--thread", "1", "--config", config]);
+    assert!(
+        !ok && err.contains("not one of Elisa's addresses") && err.contains("--unverified"),
+        "refused, with what to do: {err}"
+    );
+    let (_, list, _) = nonono(&["held", "--config", config]);
+    assert!(list.contains("mallory@evil.example"), "still held: {list}");
+    let (ok, _, err) = nonono(&[
+        "held",
+        "assign",
+        id,
+        "--thread",
+        "1",
+        "--unverified",
+        "--config",
+        config,
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(published(&app, "maksamme kaiken").await, "unverified");
+    app.stop().await;
+}

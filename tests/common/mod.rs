@@ -161,14 +161,13 @@ impl TestApp {
         done
     }
 
-    /// A config file for the command line that points at this app's data folder.
+    /// A config file for the command line: the embedded defaults the app runs on (its
+    /// companies too), pointed at this app's data folder.
     pub fn cli_config(&self) -> PathBuf {
         let config = self.dir.path().join("test.toml");
-        std::fs::write(
-            &config,
-            format!("data_dir = {:?}\n", self.dir.path().to_str().unwrap()),
-        )
-        .unwrap();
+        let defaults = std::fs::read_to_string(root().join("config/default.toml")).unwrap();
+        let data_dir = format!("data_dir = {:?}", self.dir.path().to_str().unwrap());
+        std::fs::write(&config, defaults.replacen("data_dir = \"data\"", &data_dir, 1)).unwrap();
         config
     }
 
