@@ -333,3 +333,33 @@ async fn a_smarthost_without_smtputf8_is_named_to_the_operator_and_the_writer() 
     );
     app.stop().await;
 }
+
+/// Found from outside: an envelope sender with an invisible or direction character, or bytes
+/// that are not UTF-8, got 250 and then sat in the holding pen with no word to anyone. It is
+/// refused at MAIL FROM, with a sentence, before anything is accepted.
+#[tokio::test]
+async fn a_sender_address_we_could_not_write_back_to_is_refused_at_mail_from() {
+    let sink = Sink::start("250 2.0.0 OK").await;
+    let mut app = app_with_smarthost(&sink).await;
+    let mut c = Conversation::connect(app.smtp_port()).await;
+    c.command("EHLO mail.esimerkki.fi").await;
+    for address in [
+        "jyrki\u{200B}@esimerkki.fi",
+        "jyrki\u{202E}@esimerkki.fi",
+        "jyrki\u{85}@esimerkki.fi",
+    ] {
+        let reply = c.command(&format!("MAIL FROM:<{address}> SMTPUTF8")).await;
+        assert!(reply.starts_with("553 5.1.7"), "{address:?}: {reply}");
+    }
+    c.write(b"MAIL FROM:<jyrki\xff\xfe@esimerkki.fi> SMTPUTF8\r\n")
+        .await;
+    let reply = c.reply().await;
+    assert!(reply.starts_with('5'), "bytes that are no UTF-8: {reply}");
+    assert!(
+        c.command(&format!("MAIL FROM:<{JYRKI}> SMTPUTF8"))
+            .await
+            .starts_with("250"),
+        "a writable address beyond ASCII is still taken"
+    );
+    app.stop().await;
+}

@@ -228,7 +228,11 @@ fn is_address_char(c: char) -> bool {
     if c.is_ascii() {
         is_atext(c as u8)
     } else {
-        !c.is_whitespace() && !c.is_control() && !super::text::is_invisible(c)
+        // U+FFFD stands for bytes that were no UTF-8.
+        !c.is_whitespace()
+            && !c.is_control()
+            && !super::text::is_invisible(c)
+            && c != char::REPLACEMENT_CHARACTER
     }
 }
 

@@ -167,7 +167,11 @@ impl TestApp {
         let config = self.dir.path().join("test.toml");
         let defaults = std::fs::read_to_string(root().join("config/default.toml")).unwrap();
         let data_dir = format!("data_dir = {:?}", self.dir.path().to_str().unwrap());
-        std::fs::write(&config, defaults.replacen("data_dir = \"data\"", &data_dir, 1)).unwrap();
+        std::fs::write(
+            &config,
+            defaults.replacen("data_dir = \"data\"", &data_dir, 1),
+        )
+        .unwrap();
         config
     }
 
