@@ -413,13 +413,13 @@ fn held(config: &Config, action: Option<HeldAction>) -> anyhow::Result<()> {
                 "id", "held at", "sender", "subject"
             )?;
             for h in &holds {
-                let subject = one_line(&nonono::mail::parse(&h.raw).subject);
+                let subject = for_terminal(&nonono::mail::parse(&h.raw).subject);
                 writeln!(
                     out,
                     "{:>6}  {:<20}  {:<30}  {:<40}  {}",
                     h.id,
                     nonono::domain::calendar::rfc3339(h.held_at),
-                    clip(&one_line(&h.sender), 30),
+                    clip(&for_terminal(&h.sender), 30),
                     clip(&subject, 40),
                     h.reason
                 )?;
@@ -451,17 +451,17 @@ fn held(config: &Config, action: Option<HeldAction>) -> anyhow::Result<()> {
                     nonono::domain::calendar::rfc3339(*at)
                 )?;
             }
-            writeln!(out, "envelope sender: {}", one_line(&h.sender))?;
+            writeln!(out, "envelope sender: {}", for_terminal(&h.sender))?;
             let from = mail.from.map(|f| f.address).unwrap_or_default();
-            writeln!(out, "From:    {}", one_line(&from))?;
-            writeln!(out, "Subject: {}\n", one_line(&mail.subject))?;
+            writeln!(out, "From:    {}", for_terminal(&from))?;
+            writeln!(out, "Subject: {}\n", for_terminal(&mail.subject))?;
             // Text from strangers reaches the operator's terminal: no control characters.
             let text: String = mail
                 .text
                 .trim_end()
                 .chars()
                 .map(|c| {
-                    if c.is_control() && c != '\n' && c != '\t' {
+                    if (c.is_control() && c != '\n' && c != '\t') || is_direction_mark(c) {
                         '\u{FFFD}'
                     } else {
                         c
@@ -530,6 +530,17 @@ fn open_readonly(config: &Config) -> anyhow::Result<nonono::store::Store> {
         );
     }
     nonono::store::Store::open_readonly(&path).with_context(|| path.display().to_string())
+}
+
+/// One line of a stranger's text for the operator's terminal: no controls, and no direction
+/// marks or overrides that would reorder what the listing shows (found from outside).
+fn for_terminal(text: &str) -> String {
+    one_line(text).replace(is_direction_mark, "\u{FFFD}")
+}
+
+/// The characters that change the direction text is shown in.
+fn is_direction_mark(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Fails, saying what to do, unless held message `id` comes from a representative of the

@@ -388,3 +388,36 @@ async fn assign_takes_only_the_companys_mail_unless_told_it_stands_unverified() 
     assert_eq!(published(&app, "maksamme kaiken").await, "unverified");
     app.stop().await;
 }
+
+/// Found from outside: a right-to-left override in a held subject reordered the operator's
+/// listing. Direction marks reach the terminal as a visible stand-in.
+#[tokio::test]
+async fn held_mail_cannot_reorder_the_operators_listing() {
+    let mut app = TestApp::start().await;
+    let (_, ack) = app.new_thread().await;
+    app.send(
+        "mallory@evil.example",
+        &ack.from,
+        "From: Matti <matti.meikalainen@example.fi>\r\nSubject: =?utf-8?q?Re=3A_=E2=80=AElasku?=\r\n\r\nx\u{202E}y\r\n".as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.wait_processed().await;
+    let config = app.cli_config();
+    let config = config.to_str().unwrap();
+    let (ok, list, err) = nonono(&["held", "--config", config]);
+    assert!(ok && list.contains("Re: \u{FFFD}lasku"), "{list}{err}");
+    let id = list
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    let (_, shown, _) = nonono(&["held", "show", id, "--config", config]);
+    assert!(
+        !list.contains('\u{202E}') && !shown.contains('\u{202E}'),
+        "{shown}"
+    );
+    app.stop().await;
+}
