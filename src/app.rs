@@ -1,4 +1,4 @@
-//! Wiring: opens the store, starts the receiver, journal writer, pipeline, relay and archive,
+//! Wiring: opens the store, starts the receiver, intake writer, pipeline, relay and archive,
 //! and stops them in order on one shutdown signal.
 
 use std::net::SocketAddr;
@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::domain::token::TokenKey;
-use crate::journal::Journal;
+use crate::inbound::intake_writer::IntakeWriter;
 use crate::pipeline::auth::Authenticator;
 use crate::pipeline::{self, Doorbell};
 use crate::store::checkpoint::Checkpointer;
@@ -126,7 +126,7 @@ pub struct Running {
     relay: JoinHandle<()>,
     http: JoinHandle<()>,
     scheduler: JoinHandle<()>,
-    journal: std::thread::JoinHandle<()>,
+    intake_writer: std::thread::JoinHandle<()>,
     pipeline: std::thread::JoinHandle<()>,
     doorbell: Arc<Doorbell>,
     /// Dropped to stop the checkpoints, last.
@@ -210,8 +210,8 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     let relay_wake = Arc::new(Notify::new());
 
     let ring = doorbell.clone();
-    let (journal, journal_thread) =
-        Journal::start(receiving, move || ring.ring()).map_err(AppError::Spawn)?;
+    let (intake_writer, intake_writer_thread) =
+        IntakeWriter::start(receiving, move || ring.ring()).map_err(AppError::Spawn)?;
 
     let authenticator = authenticator(&config)?;
     let metrics = Arc::new(crate::metrics::Metrics::default());
@@ -242,7 +242,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         metrics: metrics.clone(),
         config: config.clone(),
         key: key.clone(),
-        journal,
+        intake: intake_writer,
         reader: Shared::new(Store::open_readonly(&path).map_err(store_err)?),
         tls,
         utf8_reach: transport.utf8_reach(),
@@ -317,7 +317,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         relay,
         http,
         scheduler,
-        journal: journal_thread,
+        intake_writer: intake_writer_thread,
         pipeline: pipeline_thread,
         doorbell,
         checkpoints_stop,
@@ -331,10 +331,11 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.inbound.await;
-        let (journal, pipeline, doorbell) = (self.journal, self.pipeline, self.doorbell);
-        // The receiver's journal handles are gone with it, so the writer drains and ends.
+        let (intake_writer, pipeline, doorbell) =
+            (self.intake_writer, self.pipeline, self.doorbell);
+        // The receiver's intake handles are gone with it, so the writer drains and ends.
         let threads = tokio::task::spawn_blocking(move || {
-            let _ = journal.join();
+            let _ = intake_writer.join();
             doorbell.close();
             let _ = pipeline.join();
         });

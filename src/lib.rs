@@ -39,11 +39,9 @@
 pub mod app;
 pub mod archive;
 pub mod clock;
-pub mod compose;
 pub mod config;
 pub mod domain;
 pub mod inbound;
-pub mod journal;
 pub mod mail;
 pub mod metrics;
 pub mod pipeline;

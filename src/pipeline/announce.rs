@@ -1,8 +1,8 @@
 //! A thread going public: the forward to the company and the acknowledgement to the writer.
 
+use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::outgoing::{public_url, send, token_address, via};
-use crate::compose::{self, Letter, Origin};
 use crate::config::ProviderConfig;
 use crate::domain::token::Purpose;
 use crate::store::Tx;

@@ -1,11 +1,11 @@
 //! The writer's say: confirming a held thread, declining it, erasing what they wrote.
 
 use super::announce::{Announcement, CompanySide, announce};
+use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing::{AUTOMATIC_ONCE_PER, send};
 use super::published::answer_text;
-use crate::compose::{self, Letter, Origin};
 use crate::config::Language;
 use crate::domain::token::Purpose;
 use crate::store::Tx;

@@ -1,6 +1,6 @@
 //! What every step of the pipeline works with: its error and its context.
 
-use crate::compose;
+use super::compose;
 use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::pipeline::auth::Authenticator;

@@ -2,13 +2,13 @@
 //! a company's own mail without a thread found its thread or held.
 
 use super::announce::{Announcement, CompanySide, announce};
+use super::compose::{self, Letter, Origin};
 use super::consent::{Confirmation, HELD_NEW_ADDRESS, HELD_PERSONAL_DATA, ask_to_confirm};
 use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
 use super::outgoing::send_automatic;
 use super::published::{address_removed, feedback_text, untitled};
 use super::reply::reply;
-use crate::compose::{self, Letter, Origin};
 use crate::config::{Language, ProviderConfig};
 use crate::domain::route::{self, Tag};
 use crate::mail;

@@ -3,10 +3,10 @@
 //! with one-click unsubscribe (RFC 8058: `List-Unsubscribe` with an HTTPS POST and a mailto).
 //! Nothing but the confirmation request goes to an address that has not confirmed.
 
+use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing;
-use crate::compose::{Letter, Origin};
 use crate::config::{Config, Language};
 use crate::domain::token::{Purpose, TokenKey};
 use crate::store::Store;

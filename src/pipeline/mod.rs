@@ -20,6 +20,7 @@
 
 mod announce;
 pub mod auth;
+pub mod compose;
 mod consent;
 mod context;
 mod delivery;

@@ -1,8 +1,8 @@
 //! Mail the pipeline sends: queued in the outbox in the transaction that decides it, with
 //! the addresses and links it carries.
 
+use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
-use crate::compose::{self, Letter, Origin};
 use crate::config::Config;
 use crate::domain::token::Purpose;
 use crate::store::{Outbound, Role, Tx};

@@ -1,11 +1,11 @@
 //! Replies to a thread's token address, from either side: published, relayed, judged.
 
+use super::compose::{self, Letter, Origin};
 use super::consent::HELD_PERSONAL_DATA;
 use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
 use super::outgoing::{PURPOSE_OPERATOR, public_url, send, tell_operator, token_address, via};
 use super::published::{SENT_CONSIDERED, answer_text};
-use crate::compose::{self, Letter, Origin};
 use crate::config::{Language, ProviderConfig};
 use crate::domain::route;
 use crate::domain::token::Purpose;

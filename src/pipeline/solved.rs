@@ -3,11 +3,11 @@
 //! "solved" / "not solved"), or one of the mailto links in the question, records it; threads
 //! show it and companies get a solution rate beside their response rate.
 
+use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing;
 use super::published::answer_text;
-use crate::compose::{Letter, Origin};
 use crate::config::{Config, Language};
 use crate::domain::calendar::add_working_days;
 use crate::domain::token::{Purpose, TokenKey};

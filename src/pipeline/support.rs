@@ -3,10 +3,10 @@
 //! address confirms by replying first. The page shows the count, and the company is told as
 //! the count grows, so it sees that one voice speaks for many.
 
+use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing;
-use crate::compose::{Letter, Origin};
 use crate::config::Language;
 use crate::domain::token::Purpose;
 use crate::store::{Role, Tx};

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use super::compose::{self, Letter, Origin};
 use super::dispatch::{Read, apply};
-use crate::compose::{self, Letter, Origin};
 use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::mail;

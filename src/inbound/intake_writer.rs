@@ -1,4 +1,4 @@
-//! The journal writer: one thread that commits received messages to the intake (see
+//! The intake writer: one thread that commits received messages to the intake (see
 //! [`crate::store::intake`]), from where the pipeline moves them into the store's journal.
 //!
 //! Sessions hand over a message and wait; the writer takes everything that has arrived meanwhile
@@ -19,10 +19,10 @@ const MAX_BATCH: usize = 256;
 
 /// Why a message could not be committed; the session answers 451 and the client retries.
 #[derive(Debug, thiserror::Error)]
-pub enum JournalError {
+pub enum IntakeError {
     #[error("the store could not take the message: {0}")]
     Store(String),
-    #[error("the journal writer has stopped")]
+    #[error("the intake writer has stopped")]
     Stopped,
 }
 
@@ -32,23 +32,23 @@ struct Job {
     received_at: i64,
     feedback: bool,
     provider: Option<String>,
-    reply: oneshot::Sender<Result<i64, JournalError>>,
+    reply: oneshot::Sender<Result<i64, IntakeError>>,
 }
 
 /// A handle for committing messages; cheap to clone. The writer thread ends when every handle
 /// is dropped, after committing what it holds.
 #[derive(Clone)]
-pub struct Journal {
+pub struct IntakeWriter {
     jobs: mpsc::Sender<Job>,
 }
 
-impl Journal {
+impl IntakeWriter {
     /// Starts the writer thread on its own connection to the intake. `committed` is called
     /// after each commit (to wake the pipeline, which moves messages on into the store).
     pub fn start(
         mut intake: Intake,
         committed: impl Fn() + Send + 'static,
-    ) -> std::io::Result<(Journal, JoinHandle<()>)> {
+    ) -> std::io::Result<(IntakeWriter, JoinHandle<()>)> {
         let (jobs, rx) = mpsc::channel::<Job>();
         let handle = std::thread::Builder::new()
             .name("journal".into())
@@ -79,15 +79,15 @@ impl Journal {
                             committed();
                         }
                         Err(e) => {
-                            tracing::error!("journal: commit failed: {e}");
+                            tracing::error!("intake: commit failed: {e}");
                             for job in batch {
-                                let _ = job.reply.send(Err(JournalError::Store(e.to_string())));
+                                let _ = job.reply.send(Err(IntakeError::Store(e.to_string())));
                             }
                         }
                     }
                 }
             })?;
-        Ok((Journal { jobs }, handle))
+        Ok((IntakeWriter { jobs }, handle))
     }
 
     /// Commits one message durably and returns its journal id. `feedback` and `provider` are
@@ -99,7 +99,7 @@ impl Journal {
         received_at: i64,
         feedback: bool,
         provider: Option<String>,
-    ) -> Result<i64, JournalError> {
+    ) -> Result<i64, IntakeError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job {
@@ -110,7 +110,7 @@ impl Journal {
                 provider,
                 reply,
             })
-            .map_err(|_| JournalError::Stopped)?;
-        answer.await.map_err(|_| JournalError::Stopped)?
+            .map_err(|_| IntakeError::Stopped)?;
+        answer.await.map_err(|_| IntakeError::Stopped)?
     }
 }
