@@ -1,0 +1,397 @@
+//! One handler per page: read the store, render, and answer with an ETag.
+
+use super::pages;
+use super::state::{Archive, FEED_SIZE, HEALTH_FRESH, PAGE_SIZE, SEARCH_PAGE, SEARCH_WAIT};
+use crate::domain::token::Purpose;
+use crate::store::Store;
+use crate::store::public::ThreadFilter;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::hash::{Hash, Hasher};
+use std::time::Instant;
+
+/// Errors a page can end in.
+pub(super) enum PageError {
+    NotFound,
+    Internal(String),
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "not found / ei löydy\n",
+            )
+                .into_response(),
+            PageError::Internal(e) => {
+                tracing::error!("archive: {e}");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+            }
+        }
+    }
+}
+
+pub(super) async fn not_found() -> PageError {
+    PageError::NotFound
+}
+
+/// Runs a store read on the blocking pool with one of the read connections.
+pub(super) async fn read<T: Send + 'static>(
+    archive: &Archive,
+    f: impl FnOnce(&Store) -> crate::store::Result<T> + Send + 'static,
+) -> Result<T, PageError> {
+    archive
+        .reader()
+        .run(move |s| f(s))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))
+}
+
+/// A rendered body with its type, an ETag, and 304 when the reader already has it.
+pub(super) fn respond(request: &HeaderMap, content_type: &'static str, body: String) -> Response {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    let etag = format!("\"{:016x}\"", hasher.finish());
+    let fresh = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        });
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).expect("ascii etag"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+pub(super) fn html(
+    request: &HeaderMap,
+    page: impl askama::Template,
+) -> Result<Response, PageError> {
+    let body = page
+        .render()
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok(respond(request, "text/html; charset=utf-8", body))
+}
+
+pub(super) fn atom(
+    request: &HeaderMap,
+    feed: impl askama::Template,
+) -> Result<Response, PageError> {
+    let body = feed
+        .render()
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok(respond(
+        request,
+        "application/atom+xml; charset=utf-8",
+        body,
+    ))
+}
+
+pub(super) async fn unsubscribe_page(
+    State(archive): State<Archive>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    html(
+        &HeaderMap::new(),
+        pages::unsubscribe(&archive.config, token, None),
+    )
+}
+
+pub(super) async fn unsubscribe(
+    State(archive): State<Archive>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let Some(writer) = archive.unsubscribe.clone() else {
+        return Err(PageError::NotFound);
+    };
+    // A link whose token is not ours names no one: the page says so, as for one used before.
+    let removed = match writer.1.verify_for(Purpose::Unsubscribe, &token) {
+        Some(follower) => writer
+            .0
+            .run(move |s| s.unsubscribe(follower))
+            .await
+            .map_err(|e| PageError::Internal(e.to_string()))?,
+        None => false,
+    };
+    html(
+        &HeaderMap::new(),
+        pages::unsubscribe(&archive.config, token, Some(removed)),
+    )
+}
+
+/// 200 when the store answers and takes writes; 503 with the reason otherwise.
+pub(super) async fn healthz(State(archive): State<Archive>) -> Response {
+    if let Err(e) = read(&archive, |s| s.ping()).await {
+        return e.into_response();
+    }
+    let Some(writer) = archive.unsubscribe.clone() else {
+        return "ok\n".into_response();
+    };
+    let known = *archive.health.lock().expect("health lock");
+    let writable = match known {
+        Some((at, writable)) if at.elapsed() < HEALTH_FRESH => writable,
+        _ => {
+            let probe = writer.0.run(|s| s.probe_write(crate::clock::now())).await;
+            if let Err(e) = &probe {
+                tracing::error!("healthz: the store takes no writes: {e}");
+            }
+            *archive.health.lock().expect("health lock") = Some((Instant::now(), probe.is_ok()));
+            probe.is_ok()
+        }
+    };
+    if writable {
+        "ok\n".into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the store takes no writes: mail cannot be accepted\n",
+        )
+            .into_response()
+    }
+}
+
+/// 503 with a sentence and when to come back, for work that waits for its turn.
+pub(super) fn busy(what: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "5")],
+        format!("busy: too many {what} at once, try again in a few seconds\n"),
+    )
+        .into_response()
+}
+
+/// Prometheus text format: the receiver's counters and what the store holds.
+pub(super) async fn metrics(State(archive): State<Archive>) -> Result<Response, PageError> {
+    let now = crate::clock::now();
+    let f = read(&archive, move |s| s.figures_for_metrics(now)).await?;
+    let mut out = String::new();
+    archive.metrics.render(&mut out);
+    for (name, help, kind, value) in [
+        (
+            "nonono_journal_messages",
+            "Messages ever committed to the journal.",
+            "counter",
+            f.journal_total,
+        ),
+        (
+            "nonono_pipeline_pending",
+            "Committed messages the pipeline has not processed.",
+            "gauge",
+            f.journal_pending,
+        ),
+        (
+            "nonono_pipeline_failed",
+            "Messages the pipeline failed on (see nonono reprocess).",
+            "gauge",
+            f.journal_failed,
+        ),
+        (
+            "nonono_held_messages",
+            "Messages waiting in the holding pen for a person (see nonono held).",
+            "gauge",
+            f.held,
+        ),
+        (
+            "nonono_pipeline_lag_seconds",
+            "Age of the oldest message waiting for the pipeline.",
+            "gauge",
+            f.pipeline_lag_secs,
+        ),
+        (
+            "nonono_outbox_pending",
+            "Outbound messages waiting for delivery.",
+            "gauge",
+            f.outbox_pending,
+        ),
+        (
+            "nonono_outbox_delivered_total",
+            "Outbound messages delivered.",
+            "counter",
+            f.outbox_sent,
+        ),
+        (
+            "nonono_outbox_failed_total",
+            "Outbound messages given up on.",
+            "counter",
+            f.outbox_failed,
+        ),
+        ("nonono_threads", "Threads.", "gauge", f.threads),
+        ("nonono_posts", "Posts.", "gauge", f.posts),
+    ] {
+        use std::fmt::Write;
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    }
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response())
+}
+
+pub(super) async fn style(request: HeaderMap) -> Response {
+    respond(
+        &request,
+        "text/css; charset=utf-8",
+        include_str!("../../templates/web/style.css").to_owned(),
+    )
+}
+
+pub(super) async fn favicon(request: HeaderMap) -> Response {
+    respond(
+        &request,
+        "image/svg+xml",
+        include_str!("../../templates/web/favicon.svg").to_owned(),
+    )
+}
+
+pub(super) async fn index(
+    State(archive): State<Archive>,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    let now = crate::clock::now();
+    let slugs: Vec<String> = archive
+        .config
+        .providers
+        .iter()
+        .map(|p| p.slug.clone())
+        .collect();
+    let (threads, figures) = read(&archive, move |s| {
+        let figures = slugs
+            .iter()
+            .map(|slug| s.figures(slug, now))
+            .collect::<crate::store::Result<Vec<_>>>()?;
+        Ok((s.latest_threads(20)?, figures))
+    })
+    .await?;
+    html(
+        &request,
+        pages::index(&archive.config, threads, figures, now),
+    )
+}
+
+pub(super) async fn thread(
+    State(archive): State<Archive>,
+    Path(id): Path<String>,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
+    let (thread, posts, events) = read(&archive, move |s| {
+        Ok((s.thread(id)?, s.posts(id)?, s.events(id)?))
+    })
+    .await?;
+    let thread = thread.ok_or(PageError::NotFound)?;
+    html(
+        &request,
+        pages::thread(&archive.config, thread, posts, events, crate::clock::now()),
+    )
+}
+
+/// Query of a company page.
+#[derive(Deserialize)]
+pub(super) struct ListQuery {
+    #[serde(default)]
+    filter: Option<String>,
+    #[serde(default)]
+    before: Option<i64>,
+}
+
+pub(super) async fn provider(
+    State(archive): State<Archive>,
+    Path(slug): Path<String>,
+    Query(q): Query<ListQuery>,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    if let Some(slug) = slug.strip_suffix(".atom") {
+        return provider_feed(archive, slug.to_owned(), request).await;
+    }
+    let config = archive.config.clone();
+    let provider = config.provider(&slug).ok_or(PageError::NotFound)?;
+    let filter = match q.filter.as_deref() {
+        Some("waiting") => ThreadFilter::Waiting,
+        Some("answered") => ThreadFilter::Answered,
+        _ => ThreadFilter::All,
+    };
+    let now = crate::clock::now();
+    let (figures, threads) = read(&archive, move |s| {
+        Ok((
+            s.figures(&slug, now)?,
+            s.provider_threads(&slug, filter, q.before, PAGE_SIZE + 1)?,
+        ))
+    })
+    .await?;
+    html(
+        &request,
+        pages::provider(&config, provider, figures, threads, filter, PAGE_SIZE, now),
+    )
+}
+
+pub(super) async fn provider_feed(
+    archive: Archive,
+    slug: String,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    let config = archive.config.clone();
+    let provider = config.provider(&slug).ok_or(PageError::NotFound)?.clone();
+    let posts = read(&archive, move |s| s.feed_posts(Some(&slug), FEED_SIZE)).await?;
+    atom(&request, pages::feed(&config, Some(&provider), posts))
+}
+
+pub(super) async fn feed(
+    State(archive): State<Archive>,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    let posts = read(&archive, |s| s.feed_posts(None, FEED_SIZE)).await?;
+    atom(&request, pages::feed(&archive.config, None, posts))
+}
+
+/// Query of the search page.
+#[derive(Deserialize)]
+pub(super) struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: usize,
+}
+
+pub(super) async fn search(
+    State(archive): State<Archive>,
+    Query(q): Query<SearchQuery>,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    let text: String = q.q.chars().take(200).collect();
+    let page = q.page.min(50);
+    let query = text.clone();
+    let Ok(Ok(_turn)) =
+        tokio::time::timeout(SEARCH_WAIT, archive.searches.clone().acquire_owned()).await
+    else {
+        return Ok(busy("searches"));
+    };
+    let hits = read(&archive, move |s| {
+        s.search(&query, SEARCH_PAGE + 1, page * SEARCH_PAGE)
+    })
+    .await?;
+    html(
+        &request,
+        pages::search(&archive.config, text, hits, page, SEARCH_PAGE),
+    )
+}

@@ -1,0 +1,193 @@
+//! The front page and a company's page: lists of threads and the response figures.
+
+use super::texts::{Texts, duration, percent, texts};
+use askama::Template;
+
+use crate::config::{Config, Language, ProviderConfig};
+use crate::domain::calendar::working_days_between;
+use crate::store::Thread;
+use crate::store::public::{Figures, ThreadFilter};
+
+/// A thread in a list, with its status in words.
+pub struct ThreadRow {
+    pub id: i64,
+    pub title: String,
+    pub company: String,
+    pub slug: Option<String>,
+    pub status: String,
+    /// `answered`, `waiting` or `overdue`, for styling.
+    pub state: &'static str,
+}
+
+pub(super) fn status(thread: &Thread, config: &Config, now: i64) -> (String, &'static str) {
+    let lang = config.language;
+    if let Some(answered) = thread.first_answer_at {
+        let after = duration(
+            answered - thread.delivered_at.unwrap_or(thread.created_at),
+            lang,
+        );
+        return match lang {
+            Language::Fi => (format!("Vastattu {after} kuluttua"), "answered"),
+            Language::En => (format!("Answered after {after}"), "answered"),
+        };
+    }
+    if thread.provider.is_none() {
+        return match lang {
+            Language::Fi => (
+                "Ei vielä toimitettu: yritys ei ole vielä palvelussa".into(),
+                "undelivered",
+            ),
+            Language::En => (
+                "Not delivered yet: the company is not in the service yet".into(),
+                "undelivered",
+            ),
+        };
+    }
+    if thread.undeliverable_at.is_some() {
+        return match lang {
+            Language::Fi => (
+                "Ei toimitettavissa yritykselle: vastausaika on pysäytetty".into(),
+                "undeliverable",
+            ),
+            Language::En => (
+                "Not deliverable to the company: its response time is paused".into(),
+                "undeliverable",
+            ),
+        };
+    }
+    // The company's clock runs from when its server accepted our mail.
+    let since = thread.delivered_at.unwrap_or(thread.created_at);
+    let days = working_days_between(since, now, &config.extra_days_off());
+    let overdue = thread.due_at.is_some_and(|due| due < now);
+    match (lang, overdue) {
+        (Language::Fi, false) => (format!("Odottaa vastausta, {days} arkipäivää"), "waiting"),
+        (Language::Fi, true) => (
+            format!("Odottanut vastausta {days} arkipäivää, vastausaika ylittynyt"),
+            "overdue",
+        ),
+        (Language::En, false) => (
+            format!("Waiting for an answer, {days} working days"),
+            "waiting",
+        ),
+        (Language::En, true) => (
+            format!("Waiting for {days} working days, past the response time"),
+            "overdue",
+        ),
+    }
+}
+
+pub(super) fn thread_row(thread: Thread, config: &Config, now: i64) -> ThreadRow {
+    let (status, state) = status(&thread, config, now);
+    ThreadRow {
+        id: thread.id,
+        title: thread.title,
+        company: thread.company,
+        slug: thread.provider,
+        status,
+        state,
+    }
+}
+
+/// A company's figures as shown.
+pub struct CompanyRow {
+    pub slug: String,
+    pub name: String,
+    pub threads: i64,
+    pub answered: String,
+    pub median: String,
+    pub overdue: String,
+    pub auto_only: String,
+    /// Share of official answers written for their thread, not templates.
+    pub personal: String,
+    /// Share of writers who said their problem was solved, of those who said either.
+    pub solved: String,
+}
+
+pub(super) fn company_row(p: &ProviderConfig, f: &Figures, lang: Language) -> CompanyRow {
+    CompanyRow {
+        slug: p.slug.clone(),
+        name: p.name.clone(),
+        threads: f.threads,
+        answered: percent(f.answered, f.threads),
+        median: f
+            .median_answer_secs
+            .map_or_else(|| "–".into(), |s| duration(s, lang)),
+        overdue: percent(f.overdue, f.threads),
+        auto_only: percent(f.auto_only, f.threads),
+        personal: percent(f.answers - f.template_answers, f.answers),
+        solved: percent(f.solved, f.solved + f.unsolved),
+    }
+}
+
+/// `/`.
+#[derive(Template)]
+#[template(path = "web/index.html")]
+pub struct IndexPage {
+    pub t: &'static Texts,
+    pub feedback_address: String,
+    pub threads: Vec<ThreadRow>,
+    pub companies: Vec<CompanyRow>,
+}
+
+/// Builds the home page.
+pub fn index(config: &Config, threads: Vec<Thread>, figures: Vec<Figures>, now: i64) -> IndexPage {
+    let lang = config.language;
+    IndexPage {
+        t: texts(lang),
+        feedback_address: format!("palaute@{}", config.domain),
+        threads: threads
+            .into_iter()
+            .map(|t| thread_row(t, config, now))
+            .collect(),
+        companies: config
+            .providers
+            .iter()
+            .zip(&figures)
+            .map(|(p, f)| company_row(p, f, lang))
+            .collect(),
+    }
+}
+
+/// `/p/SLUG`.
+#[derive(Template)]
+#[template(path = "web/provider.html")]
+pub struct ProviderPage {
+    pub t: &'static Texts,
+    pub company: CompanyRow,
+    pub address: String,
+    pub response_days: u32,
+    pub threads: Vec<ThreadRow>,
+    pub filter: &'static str,
+    pub older: Option<i64>,
+}
+
+/// Builds a company page; `threads` holds one more than a page when there are older ones.
+pub fn provider(
+    config: &Config,
+    p: &ProviderConfig,
+    figures: Figures,
+    mut threads: Vec<Thread>,
+    filter: ThreadFilter,
+    page_size: usize,
+    now: i64,
+) -> ProviderPage {
+    let lang = config.language;
+    let older = (threads.len() > page_size).then(|| threads[page_size - 1].id);
+    threads.truncate(page_size);
+    ProviderPage {
+        t: texts(lang),
+        company: company_row(p, &figures, lang),
+        address: format!("{}@{}", p.slug, config.domain),
+        response_days: p.response_days,
+        threads: threads
+            .into_iter()
+            .map(|t| thread_row(t, config, now))
+            .collect(),
+        filter: match filter {
+            ThreadFilter::All => "",
+            ThreadFilter::Waiting => "waiting",
+            ThreadFilter::Answered => "answered",
+        },
+        older,
+    }
+}
