@@ -18,7 +18,7 @@ use crate::pipeline::{self, Doorbell};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::intake::{Intake, Mover};
 use crate::store::turns::WriteTurns;
-use crate::store::{Shared, Store, StoreError, Tx};
+use crate::store::{Shared, Store, StoreError};
 use crate::{archive, inbound, relay};
 
 /// Why the service could not start.
@@ -248,37 +248,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         utf8_reach: transport.utf8_reach(),
     });
     let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
-    let outcome_config = config.clone();
-    let on_outcome: relay::OnOutcome = Arc::new(move |tx: &Tx<'_>, origin, outcome| {
-        // A notice that fails is only logged (and undone): it must not beget another notice,
-        // nor undo the record of the delivery. Delivered mail matters only when it went to a
-        // company: its clock starts.
-        let delivered = matches!(outcome, relay::Outcome::Delivered);
-        if origin.purpose.starts_with(pipeline::PURPOSE_OPERATOR)
-            || (delivered && !origin.to_company)
-        {
-            return Ok(());
-        }
-        let now = crate::clock::now();
-        tx.begin_entry()?;
-        let recorded = match outcome {
-            relay::Outcome::Delivered => pipeline::delivered(tx, &outcome_config, origin, now),
-            relay::Outcome::Failed(error) => {
-                pipeline::delivery_failed(tx, &outcome_config, origin, error, now)
-            }
-        };
-        match recorded {
-            Ok(()) => tx.end_entry()?,
-            Err(e) => {
-                tx.undo_entry()?;
-                tracing::error!(
-                    "relay: recording what became of outbound {}: {e}",
-                    origin.outbox
-                );
-            }
-        }
-        Ok(())
-    });
+    let on_outcome = pipeline::delivery::on_outcome(config.clone());
     let relay = tokio::spawn(relay::run(
         Shared::new(relay_store),
         transport,
@@ -287,7 +257,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         on_outcome,
         stopped.clone(),
     ));
-    let scheduler = tokio::spawn(scheduler(
+    let scheduler = tokio::spawn(pipeline::scheduler::run(
         writer()?,
         config.clone(),
         key.clone(),
@@ -347,67 +317,6 @@ impl Running {
         let checkpoints = self.checkpoints;
         let _ = tokio::task::spawn_blocking(move || checkpoints.join()).await;
         tracing::info!("stopped");
-    }
-}
-
-/// How long feedback waits for its writer's confirmation before it is purged.
-pub const HELD_FOR: i64 = 7 * 86_400;
-
-/// Work that runs on the clock, at start and every quarter of an hour: purging feedback its
-/// writer never confirmed, forwarding feedback whose company is now registered, reminding
-/// companies past their response time, asking writers whether their problem was solved,
-/// followers' digests, and the operator's daily digest of unregistered companies.
-async fn scheduler(
-    store: Store,
-    config: Arc<Config>,
-    key: TokenKey,
-    relay_wake: Arc<Notify>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let store = Shared::new(store);
-    loop {
-        let purged = store
-            .run(|s| s.purge_held(crate::clock::now() - HELD_FOR))
-            .await;
-        match purged {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("scheduler: purged {n} threads never confirmed"),
-            Err(e) => tracing::error!("scheduler: purging: {e}"),
-        }
-        let (c, k) = (config.clone(), key.clone());
-        let done = store
-            .run(move |s| {
-                let now = crate::clock::now();
-                let forwarded = crate::pipeline::unregistered::attach_registered(s, &c, &k, now)?;
-                let reminded = crate::pipeline::remind::send_due(s, &c, &k, now)?;
-                let asked = crate::pipeline::solved::ask_due(s, &c, &k, now)?;
-                let digests = crate::pipeline::follow::send_digests(s, &c, &k, now)?;
-                let digest = crate::pipeline::unregistered::send_digest(s, &c, now)?;
-                Ok::<_, crate::pipeline::PipelineError>([
-                    forwarded,
-                    reminded,
-                    asked,
-                    digests,
-                    usize::from(digest),
-                ])
-            })
-            .await;
-        match done {
-            Ok([0, 0, 0, 0, 0]) => {}
-            Ok([forwarded, reminded, asked, digests, digest]) => {
-                tracing::info!(
-                    "scheduler: {forwarded} waiting threads forwarded, {reminded} companies reminded, \
-                     {asked} writers asked whether it was solved, {digests} follower digests, \
-                     {digest} operator digest"
-                );
-                relay_wake.notify_one();
-            }
-            Err(e) => tracing::error!("scheduler: {e}"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(900)) => {}
-            _ = shutdown.wait_for(|s| *s) => return,
-        }
     }
 }
 

@@ -128,7 +128,9 @@ async fn unconfirmed_feedback_is_purged_after_seven_days() {
     let mut store = nonono::store::Store::open(&nonono::app::store_path(&app.config)).unwrap();
     let now = nonono::clock::now();
     assert_eq!(
-        store.purge_held(now - nonono::app::HELD_FOR).unwrap(),
+        store
+            .purge_held(now - nonono::pipeline::scheduler::HELD_FOR)
+            .unwrap(),
         0,
         "not yet"
     );

@@ -329,3 +329,82 @@ pub(super) async fn send<S: AsyncWrite + Unpin>(
     stream.write_all(bytes).await?;
     stream.flush().await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inbound::intake_writer::IntakeWriter;
+    use crate::store::intake::{Intake, Mover};
+    use crate::store::{Shared, Store};
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    /// A whole dialogue over an in-memory stream, the same code as over TCP: the message is in
+    /// the intake when `250` comes, and a refused recipient is refused with a reason.
+    #[tokio::test]
+    async fn a_dialogue_over_an_in_memory_stream_commits_before_250() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite3");
+        let store = Store::open(&path).unwrap();
+        let intake_path = crate::store::intake_path(&path);
+        let (intake, _writer) =
+            IntakeWriter::start(Intake::open(&store, &intake_path).unwrap(), || {}).unwrap();
+        let mut config = Config::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        )
+        .unwrap();
+        config.data_dir = dir.path().to_owned();
+        let receiver = Arc::new(Receiver {
+            config: Arc::new(config),
+            key: crate::domain::token::TokenKey::new(&[7; 32]),
+            intake,
+            reader: Shared::new(Store::open_readonly(&path).unwrap()),
+            metrics: Arc::default(),
+            tls: None,
+            utf8_reach: Arc::new(crate::relay::Utf8Reach::everywhere()),
+        });
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let (_stop, mut shutdown) = watch::channel(false);
+        let session = tokio::spawn(async move {
+            let mut session = Session::new(receiver, "192.0.2.1:40000".parse().unwrap());
+            let deadline = Instant::now() + Duration::from_secs(30);
+            session.converse(server, &mut shutdown, deadline).await
+        });
+        let (read, mut write) = tokio::io::split(client);
+        let mut read = BufReader::new(read);
+        let mut say = async |line: &str| {
+            write
+                .write_all(format!("{line}\r\n").as_bytes())
+                .await
+                .unwrap();
+            let mut reply = String::new();
+            loop {
+                let mut l = String::new();
+                read.read_line(&mut l).await.unwrap();
+                reply.push_str(&l);
+                if l.as_bytes().get(3) != Some(&b'-') {
+                    return reply;
+                }
+            }
+        };
+        assert!(say("EHLO client.example").await.contains("SMTPUTF8"));
+        assert!(say("MAIL FROM:<matti@example.fi>").await.starts_with("250"));
+        let relay = say("RCPT TO:<someone@elsewhere.example>").await;
+        assert!(relay.starts_with("550 5.7.1 Relaying denied"), "{relay}");
+        assert!(
+            say("RCPT TO:<palaute@nonono.localhost>")
+                .await
+                .starts_with("250")
+        );
+        assert!(say("DATA").await.starts_with("354"));
+        let accepted =
+            say("From: matti@example.fi\r\nSubject: [Elisa] Lasku\r\n\r\nHei.\r\n.").await;
+        assert!(accepted.starts_with("250"), "{accepted}");
+        let waiting = Mover::open(&intake_path, Store::open(&path).unwrap())
+            .unwrap()
+            .waiting()
+            .unwrap();
+        assert_eq!(waiting, 1, "committed before 250");
+        assert!(say("QUIT").await.starts_with("221"));
+        assert!(session.await.unwrap().unwrap().is_none());
+    }
+}

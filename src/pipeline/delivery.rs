@@ -1,10 +1,13 @@
 //! What became of the mail we sent: delivered, bounced, failed.
 
+use std::sync::Arc;
+
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing::{PURPOSE_OPERATOR, public_url, tell_operator};
 use crate::config::{Config, Language};
 use crate::mail::Class;
+use crate::relay::{OnOutcome, Outcome};
 use crate::store::EventKind;
 use crate::store::{MessageOrigin, Tx};
 
@@ -114,4 +117,35 @@ pub fn delivery_failed(
         ),
     };
     tell_operator(tx, config, PURPOSE_OPERATOR, subject, body, now)
+}
+
+/// What the relay calls in the transaction that records a delivery or a permanent failure:
+/// mail delivered to a company starts its clock, a failure stops it and tells the operator.
+pub fn on_outcome(config: Arc<Config>) -> OnOutcome {
+    Arc::new(move |tx: &Tx<'_>, origin, outcome| {
+        // A notice that fails is only logged (and undone): it must not beget another notice,
+        // nor undo the record of the delivery. Delivered mail matters only when it went to a
+        // company: its clock starts.
+        let arrived = matches!(outcome, Outcome::Delivered);
+        if origin.purpose.starts_with(PURPOSE_OPERATOR) || (arrived && !origin.to_company) {
+            return Ok(());
+        }
+        let now = crate::clock::now();
+        tx.begin_entry()?;
+        let recorded = match outcome {
+            Outcome::Delivered => delivered(tx, &config, origin, now),
+            Outcome::Failed(error) => delivery_failed(tx, &config, origin, error, now),
+        };
+        match recorded {
+            Ok(()) => tx.end_entry()?,
+            Err(e) => {
+                tx.undo_entry()?;
+                tracing::error!(
+                    "relay: recording what became of outbound {}: {e}",
+                    origin.outbox
+                );
+            }
+        }
+        Ok(())
+    })
 }

@@ -1,0 +1,201 @@
+//! The pipeline's rules in memory: a store in a temporary folder, a message from `fixtures/`,
+//! `pipeline::process`; no sockets, no threads, no service. What the whole-server tests check
+//! end to end is decided here, and a rule's test runs in milliseconds.
+
+mod common;
+
+use nonono::config::Config;
+use nonono::domain::token::TokenKey;
+use nonono::mail::Envelope;
+use nonono::pipeline::{Context, process};
+use nonono::store::{Arrival, Store};
+
+/// A store and the config and key the pipeline decides with.
+struct Rules {
+    dir: tempfile::TempDir,
+    store: Store,
+    config: Config,
+    key: TokenKey,
+    now: i64,
+}
+
+impl Rules {
+    fn new() -> Rules {
+        let dir = tempfile::tempdir().unwrap();
+        let config = common::test_config(dir.path());
+        let store = Store::open(&dir.path().join("store.sqlite3")).unwrap();
+        Rules {
+            dir,
+            store,
+            config,
+            key: TokenKey::new(&[7; 32]),
+            now: 1_795_464_000,
+        }
+    }
+
+    /// `raw` received from `from` for `to`, processed; returns what the pipeline says it did.
+    fn receive(&mut self, from: &str, to: &str, raw: &[u8]) -> String {
+        let envelope = Envelope {
+            mail_from: from.into(),
+            rcpt_to: vec![to.into()],
+            peer: "192.0.2.1".into(),
+            helo: "mail.example".into(),
+        };
+        self.now += 60;
+        self.store
+            .journal_append(&[Arrival::new(&envelope, raw, self.now)])
+            .unwrap();
+        let entry = self.store.pending_journal(1, 1 << 30).unwrap().remove(0);
+        let ctx = Context::scheduled(&self.config, &self.key, self.now);
+        process(&mut self.store, &ctx, &entry).unwrap()
+    }
+
+    /// The purposes of the outbox rows, in order.
+    fn queued(&self) -> Vec<String> {
+        self.store
+            .queue_listing()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.purpose)
+            .collect()
+    }
+
+    /// The token address the company answers to: the Reply-To of the forward.
+    fn company_token(&self) -> String {
+        let forward = self
+            .store
+            .due_outbound(i64::MAX, 16, 1 << 30, &[])
+            .unwrap()
+            .into_iter()
+            .find(|r| r.rcpt_to.ends_with("@elisa.example"))
+            .unwrap();
+        let raw = String::from_utf8(forward.raw).unwrap();
+        let reply_to = raw
+            .lines()
+            .find_map(|l| l.strip_prefix("Reply-To: "))
+            .unwrap();
+        reply_to
+            .rsplit_once('<')
+            .map_or(reply_to, |(_, a)| a.trim_end_matches('>'))
+            .to_owned()
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    common::fixture(name, &[])
+}
+
+#[test]
+fn tagged_feedback_opens_a_thread_forwarded_and_acknowledged() {
+    let mut r = Rules::new();
+    let done = r.receive(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-tagged.eml"),
+    );
+    assert!(done.starts_with("new thread 1 for elisa"), "{done}");
+    assert_eq!(r.queued(), ["forward", "ack"]);
+    let posts = r.store.posts(1).unwrap();
+    assert_eq!(posts.len(), 1);
+    assert!(!posts[0].body.contains('@'), "no address published");
+}
+
+#[test]
+fn feedback_without_a_company_gets_help_and_no_thread() {
+    let mut r = Rules::new();
+    let done = r.receive(
+        "pekka@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-no-tag.eml"),
+    );
+    assert!(done.contains("no company tag"), "{done}");
+    assert_eq!(r.queued(), ["help"]);
+    assert!(r.store.thread(1).unwrap().is_none());
+}
+
+#[test]
+fn a_representative_answer_is_official_and_relayed_an_out_of_office_is_neither() {
+    let mut r = Rules::new();
+    r.receive(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-tagged.eml"),
+    );
+    let company_token = r.company_token();
+    let away = r.receive(
+        "anna@elisa.example",
+        &company_token,
+        &common::fixture("auto-reply-ooo.eml", &[("to", &company_token)]),
+    );
+    assert!(away.contains("automatic reply"), "{away}");
+    let answer = r.receive(
+        "anna@elisa.example",
+        &company_token,
+        &common::fixture(
+            "provider-reply-official.eml",
+            &[
+                ("to", &company_token),
+                ("in_reply_to", "x@nonono.localhost"),
+            ],
+        ),
+    );
+    assert!(answer.contains("thread 1"), "{answer}");
+    let kinds: Vec<&str> = r
+        .store
+        .posts(1)
+        .unwrap()
+        .iter()
+        .map(|p| p.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["consumer", "official"]);
+    assert_eq!(r.queued(), ["forward", "ack", "relay"]);
+}
+
+#[test]
+fn a_companys_own_mail_without_a_thread_never_opens_feedback_about_it() {
+    let mut r = Rules::new();
+    let done = r.receive(
+        "anna@elisa.example",
+        "elisa@nonono.localhost",
+        b"From: Anna <anna@elisa.example>\r\nSubject: Vastaus asiakkaalle\r\n\r\nPalautamme veloituksen.\r\n",
+    );
+    assert!(done.contains("held"), "{done}");
+    assert!(
+        r.store.thread(1).unwrap().is_none(),
+        "no thread about Elisa by Elisa"
+    );
+}
+
+/// The archive's router answers a request handed to it, without a socket: the thread the rules
+/// made is its page, and an unknown one is 404.
+#[tokio::test]
+async fn the_archive_shows_what_the_rules_made_without_a_socket() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    let mut r = Rules::new();
+    r.receive(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-tagged.eml"),
+    );
+    let reader = Store::open_readonly(&r.dir.path().join("store.sqlite3")).unwrap();
+    let app = nonono::archive::router(nonono::archive::Archive::new(
+        vec![reader],
+        Arc::new(r.config.clone()),
+        Arc::new(nonono::metrics::Metrics::default()),
+    ));
+    let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+    let page = app.clone().oneshot(get("/t/1")).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(page.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = String::from_utf8(body.to_vec()).unwrap();
+    assert!(body.contains("Lasku tuli kahdesti"), "{body}");
+    assert!(!common::without_support_address(&body).contains('@'));
+    let missing = app.oneshot(get("/t/99")).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
