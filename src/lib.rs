@@ -6,34 +6,23 @@
 //!
 //! # Layout
 //!
+//! The tree is the flow: receive → intake → pipeline → store → relay / archive. ARCHITECTURE.md
+//! says where each concept lives and which module may use which (checked by
+//! `tests/architecture.rs`).
+//!
 //! ```text
-//! app        wiring: starts everything below, owns shutdown
-//! inbound    SMTP receiver (tokio + smtp-proto): RCPT checks, bounded DATA, 250 after commit
-//! journal    group-commit writer: raw messages and envelopes into the intake (store::intake)
-//! pipeline   intake -> journal -> classify, parse, route -> threads, posts, outbox, in batches
-//! reprocess  re-derives published text from the raw mail after a parser change
-//! remind     reminders to companies past their response time (at most three)
-//! unregistered  companies not registered yet: waiting feedback, digest, attach on registration
-//! relay      outbox worker: file or SMTP transport (relay::smarthost), retries with backoff
-//! archive    read-only web archive (axum + askama)
-//! compose    the mail we write, Finnish and English
-//! metrics    in-memory counters of the receiver, for /metrics
-//! store      SQLite: the only module with SQL; the service's writers take turns at its write
-//!            lock (store::turns); a thread keeps the write-ahead logs short (store::checkpoint)
-//! mail       domain core: parse (HTML to text), classify, answer extraction
-//! calendar   domain core: Finnish working days and holidays
-//! screen     domain core: personal data (identity codes, IBANs, cards, phones) held back
-//! route      domain core: recipients, company tags, topic rules, representatives
-//! limits     domain core: who is the same writer, which abuse limit is reached
-//! auth       sender authentication (DKIM, SPF, DMARC) of answers that claim a company
-//! tone       domain core: template answers and answers that blame the writer
-//! solved     asking writers once whether the company solved their problem
-//! support    readers who had the same problem add their voice to a thread
-//! follow     follow+SLUG@: daily digests of a company, with one-click unsubscribe
-//! slots      connections per client address and per network (SMTP and HTTP)
-//! token      t+/b+/c+/e+ address tokens (reply, bounce, confirm, erase) with an HMAC
+//! domain     pure rules: calendar, route, token, screen, limits, tone, slots, txt_record
+//! mail       pure mail: parse, html, classify, reply (answer extraction), write
+//! inbound    SMTP receiver: listener, session, commands, data, tls, intake_writer
+//! pipeline   journal entry -> threads, posts, outbox: worker, dispatch, one file per feature,
+//!            compose (the mail we write), auth (DKIM/SPF/DMARC), scheduler, reprocess
+//! store      SQLite, the only SQL: connection, records, journal, intake, threads, search, ...
+//! relay      outbox worker: smarthost (SMTP client), retry, dkim
+//! archive    read-only web archive: state, handlers, export, serve, pages
+//! app        wiring and shutdown
 //! config     the TOML configuration
 //! clock      the one place that reads the time
+//! metrics    the receiver's counters, for /metrics
 //! ```
 
 pub mod app;
