@@ -47,7 +47,7 @@ impl Store {
                 post: r.get(1)?,
                 provider: r.get(2)?,
                 company: r.get(3)?,
-                kind: PostKind::parse(&r.get::<_, String>(4)?).as_str(),
+                kind: r.get::<_, PostKind>(4)?.as_str(),
                 author: r.get(5)?,
                 title: r.get(6)?,
                 body: r.get(7)?,

@@ -231,7 +231,7 @@ impl Store {
                         thread: r.get(0)?,
                         title: r.get(1)?,
                         company: r.get(2)?,
-                        kind: PostKind::parse(&r.get::<_, String>(3)?),
+                        kind: r.get::<_, PostKind>(3)?,
                         body: r.get(4)?,
                     })
                 })
@@ -291,7 +291,7 @@ impl Store {
                 thread: r.get(1)?,
                 title: r.get(2)?,
                 company: r.get(3)?,
-                kind: PostKind::parse(&r.get::<_, String>(4)?),
+                kind: r.get::<_, PostKind>(4)?,
                 author: r.get(5)?,
                 body: r.get(6)?,
                 created_at: r.get(7)?,

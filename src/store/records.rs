@@ -93,12 +93,16 @@ impl Role {
             Role::Provider => "provider",
         }
     }
-    pub(super) fn parse(s: &str) -> Role {
-        if s == "provider" {
-            Role::Provider
-        } else {
-            Role::Consumer
-        }
+}
+
+impl rusqlite::types::FromSql for Role {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        stored(
+            value,
+            &[Role::Consumer, Role::Provider],
+            |r| r.as_str(),
+            "role",
+        )
     }
 }
 
@@ -170,16 +174,37 @@ impl PostKind {
             PostKind::System => "system",
         }
     }
-    pub(super) fn parse(s: &str) -> PostKind {
-        match s {
-            "official" => PostKind::Official,
-            "unverified" => PostKind::Unverified,
-            "community" => PostKind::Community,
-            "auto" => PostKind::Auto,
-            "system" => PostKind::System,
-            _ => PostKind::Consumer,
-        }
+}
+
+impl rusqlite::types::FromSql for PostKind {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let all = [
+            PostKind::Consumer,
+            PostKind::Official,
+            PostKind::Unverified,
+            PostKind::Community,
+            PostKind::Auto,
+            PostKind::System,
+        ];
+        stored(value, &all, |k| k.as_str(), "post kind")
     }
+}
+
+/// The one of `all` whose stored name `value` is. A name this version does not know is an
+/// error, never taken for another kind (a reader would misjudge the post or the party).
+fn stored<T: Copy>(
+    value: rusqlite::types::ValueRef<'_>,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+    what: &str,
+) -> rusqlite::types::FromSqlResult<T> {
+    let text = value.as_str()?;
+    all.iter()
+        .copied()
+        .find(|&t| name(t) == text)
+        .ok_or_else(|| {
+            rusqlite::types::FromSqlError::Other(format!("unknown {what} {text:?}").into())
+        })
 }
 
 /// A post to add to a thread.
@@ -283,11 +308,6 @@ impl EventKind {
             EventKind::Solved => "solved",
         }
     }
-
-    /// The kind a stored name stands for.
-    pub fn parse(name: &str) -> Option<EventKind> {
-        Self::ALL.into_iter().find(|k| k.as_str() == name)
-    }
 }
 
 impl PartialEq<&str> for EventKind {
@@ -298,10 +318,7 @@ impl PartialEq<&str> for EventKind {
 
 impl rusqlite::types::FromSql for EventKind {
     fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        let name = value.as_str()?;
-        EventKind::parse(name).ok_or_else(|| {
-            rusqlite::types::FromSqlError::Other(format!("unknown event kind {name:?}").into())
-        })
+        stored(value, &EventKind::ALL, |k| k.as_str(), "event kind")
     }
 }
 

@@ -529,3 +529,27 @@ fn the_search_index_is_rebuilt_without_its_own_copy_of_the_text() {
         .unwrap();
     assert_eq!(copies, 0);
 }
+
+/// A kind or role this version does not know is an error, never read as another (a post of
+/// an unknown kind was shown as the consumer's, a party of an unknown role as the consumer).
+#[test]
+fn an_unknown_stored_kind_is_an_error_not_a_consumer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+    let env = testing::envelope("matti@example.fi");
+    let journal = store
+        .journal_append(&[Arrival::new(&env, b"x", 1)])
+        .unwrap()[0];
+    let tx = store.begin().unwrap();
+    let thread = thread(&tx, journal, None);
+    tx.commit().unwrap();
+    store
+        .conn
+        .execute(
+            "INSERT INTO posts (thread_id, kind, author, body, created_at) VALUES (?1, 'bogus', 'x', 'y', 1)",
+            [thread],
+        )
+        .unwrap();
+    let err = store.posts(thread).unwrap_err();
+    assert!(err.to_string().contains("unknown post kind"), "{err}");
+}

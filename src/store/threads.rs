@@ -58,7 +58,7 @@ pub(super) fn participant_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pa
     Ok(Participant {
         id: r.get(0)?,
         thread_id: r.get(1)?,
-        role: Role::parse(&r.get::<_, String>(2)?),
+        role: r.get::<_, Role>(2)?,
         address: r.get(3)?,
         public_name: r.get(4)?,
     })
@@ -86,7 +86,7 @@ impl Store {
              FROM posts WHERE thread_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([thread_id], |r| {
-            let kind = PostKind::parse(&r.get::<_, String>(2)?);
+            let kind = r.get::<_, PostKind>(2)?;
             let (domain, method) = (r.get(12)?, r.get(13)?);
             let evidence = r.get::<_, Option<String>>(14)?.map(|dmarc| Evidence {
                 verified: kind == PostKind::Official,
