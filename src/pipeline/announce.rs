@@ -5,6 +5,7 @@ use super::context::{Context, PipelineError};
 use super::outgoing::{public_url, send, token_address, via};
 use crate::config::ProviderConfig;
 use crate::domain::token::Purpose;
+use crate::store::OutboxPurpose;
 use crate::store::Tx;
 
 /// A new thread going public: what the company and the writer are sent.
@@ -77,7 +78,7 @@ pub(crate) fn forward(
         tx,
         ctx,
         &forward,
-        "forward",
+        OutboxPurpose::Forward,
         Some(a.thread_id),
         Some(company.participant),
         a.journal_id,
@@ -123,7 +124,7 @@ pub(super) fn acknowledge(
         tx,
         ctx,
         &ack,
-        "ack",
+        OutboxPurpose::Ack,
         Some(a.thread_id),
         Some(a.consumer),
         a.journal_id,

@@ -8,6 +8,7 @@ use super::outgoing::{AUTOMATIC_ONCE_PER, send};
 use super::published::answer_text;
 use crate::config::Language;
 use crate::domain::token::Purpose;
+use crate::store::OutboxPurpose;
 use crate::store::Tx;
 
 /// Why a new thread waits for its writer: a first message from an address.
@@ -69,8 +70,7 @@ pub(super) fn ask_to_confirm(
     c: &Confirmation<'_>,
     once_a_day: bool,
 ) -> Result<bool, PipelineError> {
-    const PURPOSE: &str = "confirm";
-    if once_a_day && tx.queued_since(c.to, PURPOSE, ctx.now - AUTOMATIC_ONCE_PER)? {
+    if once_a_day && tx.queued_since(c.to, OutboxPurpose::Confirm, ctx.now - AUTOMATIC_ONCE_PER)? {
         return Ok(false);
     }
     let (subject, body) = compose::confirm_text(
@@ -97,7 +97,7 @@ pub(super) fn ask_to_confirm(
         tx,
         ctx,
         &letter,
-        PURPOSE,
+        OutboxPurpose::Confirm,
         Some(c.thread_id),
         Some(c.consumer),
         c.journal_id,

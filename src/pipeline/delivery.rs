@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use super::context::{Context, PipelineError};
 use super::message::Message;
-use super::outgoing::{PURPOSE_OPERATOR, public_url, tell_operator};
+use super::outgoing::{public_url, tell_operator};
 use crate::config::{Config, Language};
 use crate::mail::Class;
 use crate::relay::{OnOutcome, Outcome};
 use crate::store::EventKind;
+use crate::store::OutboxPurpose;
 use crate::store::{MessageOrigin, Tx};
 
 /// A delivery report (or an automatic reply sent to our envelope sender) for one of our messages.
@@ -116,7 +117,7 @@ pub fn delivery_failed(
             ),
         ),
     };
-    tell_operator(tx, config, PURPOSE_OPERATOR, subject, body, now)
+    tell_operator(tx, config, OutboxPurpose::Operator, subject, body, now)
 }
 
 /// What the relay calls in the transaction that records a delivery or a permanent failure:
@@ -127,7 +128,7 @@ pub fn on_outcome(config: Arc<Config>) -> OnOutcome {
         // nor undo the record of the delivery. Delivered mail matters only when it went to a
         // company: its clock starts.
         let arrived = matches!(outcome, Outcome::Delivered);
-        if origin.purpose.starts_with(PURPOSE_OPERATOR) || (arrived && !origin.to_company) {
+        if origin.purpose.is_for_operator() || (arrived && !origin.to_company) {
             return Ok(());
         }
         let now = crate::clock::now();

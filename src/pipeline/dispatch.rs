@@ -6,11 +6,12 @@ use super::context::{Context, PipelineError};
 use super::delivery::bounce;
 use super::feedback::new_feedback;
 use super::message::Message;
-use super::outgoing::{PURPOSE_OPERATOR, bounce_address};
+use super::outgoing::bounce_address;
 use super::reply::{publish, reply};
 use crate::domain::route::{self, Recipient};
 use crate::mail::{self, Class, ParsedMail};
 use crate::store::Evidence;
+use crate::store::OutboxPurpose;
 use crate::store::{JournalEntry, Outbound, Store, Tx};
 
 /// Processes one journal entry completely, in one transaction. Returns what was done, in words
@@ -163,7 +164,7 @@ pub(super) fn to_operator(
             thread_id: None,
             participant_id: None,
             journal_id: Some(msg.entry.id),
-            purpose: PURPOSE_OPERATOR,
+            purpose: OutboxPurpose::Operator,
             mail_from: bounce_address(ctx.config),
             rcpt_to: operator.clone(),
             message_id: msg.mail.message_id.clone().unwrap_or_default(),

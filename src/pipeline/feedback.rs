@@ -12,6 +12,7 @@ use super::reply::reply;
 use crate::config::{Language, ProviderConfig};
 use crate::domain::route::{self, Tag};
 use crate::mail;
+use crate::store::OutboxPurpose;
 use crate::store::{NewPost, NewThread, PostKind, Role, Tx};
 
 pub(super) fn new_feedback(
@@ -228,7 +229,14 @@ pub(super) fn help(
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
     };
-    send_automatic(tx, ctx, &letter, "help", None, Some(msg.entry.id))
+    send_automatic(
+        tx,
+        ctx,
+        &letter,
+        OutboxPurpose::Help,
+        None,
+        Some(msg.entry.id),
+    )
 }
 
 /// Mail from a representative of `company` to an address of ours that names no thread
@@ -280,7 +288,14 @@ pub(super) fn company_mail_without_thread(
                 references: mail.message_id.iter().cloned().collect(),
                 origin: Origin::AutoReplied,
             };
-            send_automatic(tx, ctx, &letter, "not-an-answer", None, Some(msg.entry.id))?
+            send_automatic(
+                tx,
+                ctx,
+                &letter,
+                OutboxPurpose::NotAnAnswer,
+                None,
+                Some(msg.entry.id),
+            )?
         }
         Err(_) => false,
     };

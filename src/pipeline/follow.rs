@@ -9,6 +9,7 @@ use super::message::Message;
 use super::outgoing;
 use crate::config::{Config, Language};
 use crate::domain::token::{Purpose, TokenKey};
+use crate::store::OutboxPurpose;
 use crate::store::Store;
 use crate::store::follow::CompanyNews;
 
@@ -74,8 +75,14 @@ pub(crate) fn follow(
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
     };
-    let asked =
-        outgoing::send_automatic(tx, ctx, &letter, "follow-confirm", None, Some(msg.entry.id))?;
+    let asked = outgoing::send_automatic(
+        tx,
+        ctx,
+        &letter,
+        OutboxPurpose::FollowConfirm,
+        None,
+        Some(msg.entry.id),
+    )?;
     Ok(format!(
         "follow request for {slug}: {}",
         if asked {
@@ -154,7 +161,15 @@ pub fn send_digests(
                 unsubscribe_address: format!("u+{token}@{}", config.domain),
             },
         };
-        outgoing::send(&tx, &ctx, &letter, "follow-digest", None, None, None)?;
+        outgoing::send(
+            &tx,
+            &ctx,
+            &letter,
+            OutboxPurpose::FollowDigest,
+            None,
+            None,
+            None,
+        )?;
         tx.digested(f.id, now)?;
         sent += 1;
     }

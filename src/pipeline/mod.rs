@@ -43,6 +43,5 @@ pub use consent::{HELD_NEW_ADDRESS, HELD_PERSONAL_DATA};
 pub use context::{Context, PipelineError};
 pub use delivery::{delivered, delivery_failed};
 pub use dispatch::process;
-pub use outgoing::PURPOSE_OPERATOR;
 pub use published::{SENT_CONSIDERED, answer_text, feedback_text};
 pub use worker::{Doorbell, Signals, run};

@@ -5,6 +5,7 @@ use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
 use crate::config::Config;
 use crate::domain::token::Purpose;
+use crate::store::OutboxPurpose;
 use crate::store::{Outbound, Role, Tx};
 
 pub(crate) fn public_url(config: &Config, thread_id: i64) -> String {
@@ -33,7 +34,7 @@ pub(crate) fn write_to_company(
     tx: &Tx<'_>,
     ctx: &Context<'_>,
     thread_id: i64,
-    purpose: &'static str,
+    purpose: OutboxPurpose,
     subject: &str,
     body: &str,
 ) -> Result<(), PipelineError> {
@@ -71,7 +72,7 @@ pub(crate) fn send_automatic(
     tx: &Tx<'_>,
     ctx: &Context<'_>,
     letter: &Letter,
-    purpose: &'static str,
+    purpose: OutboxPurpose,
     thread_id: Option<i64>,
     journal_id: Option<i64>,
 ) -> Result<bool, PipelineError> {
@@ -87,7 +88,7 @@ pub(crate) fn send(
     tx: &Tx<'_>,
     ctx: &Context<'_>,
     letter: &Letter,
-    purpose: &'static str,
+    purpose: OutboxPurpose,
     thread_id: Option<i64>,
     participant_id: Option<i64>,
     journal_id: Option<i64>,
@@ -116,14 +117,11 @@ pub(crate) fn send(
     Ok(())
 }
 
-/// The outbox purpose of mail to the operator.
-pub const PURPOSE_OPERATOR: &str = "operator";
-
 /// Queues a plain notice to the operator, when one is configured.
 pub(crate) fn tell_operator(
     tx: &Tx<'_>,
     config: &Config,
-    purpose: &'static str,
+    purpose: OutboxPurpose,
     subject: String,
     body: String,
     now: i64,

@@ -10,6 +10,7 @@ use crate::domain::calendar::{add_working_days, working_days_between};
 use crate::domain::limits::MAX_REMINDERS;
 use crate::domain::token::TokenKey;
 use crate::store::EventKind;
+use crate::store::OutboxPurpose;
 use crate::store::Store;
 
 /// Sends every reminder due at `now`, in one transaction. Returns how many threads were
@@ -34,7 +35,14 @@ pub fn send_due(
         let waited = working_days_between(thread.created_at, now, &days_off);
         let url = outgoing::public_url(config, thread.id);
         let (subject, body) = text(config.language, &thread.title, waited, number, &url);
-        outgoing::write_to_company(&tx, &ctx, thread.id, "reminder", &subject, &body)?;
+        outgoing::write_to_company(
+            &tx,
+            &ctx,
+            thread.id,
+            OutboxPurpose::Reminder,
+            &subject,
+            &body,
+        )?;
         let next = add_working_days(now, response_days, &days_off);
         tx.reminded(thread.id, number, next)?;
         tx.add_event(

@@ -4,7 +4,7 @@ use super::compose::{self, Letter, Origin};
 use super::consent::HELD_PERSONAL_DATA;
 use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
-use super::outgoing::{PURPOSE_OPERATOR, public_url, send, tell_operator, token_address, via};
+use super::outgoing::{public_url, send, tell_operator, token_address, via};
 use super::published::{SENT_CONSIDERED, answer_text};
 use crate::config::{Language, ProviderConfig};
 use crate::domain::route;
@@ -14,6 +14,7 @@ use crate::mail::classify::{Said, company_subject, company_text};
 use crate::mail::{self, Class};
 use crate::store::EventKind;
 use crate::store::Evidence;
+use crate::store::OutboxPurpose;
 use crate::store::{NewPost, Participant, PostKind, Role, Tx};
 
 /// Seconds after our mail within which a reply that only says the mail arrived is a system's
@@ -195,7 +196,7 @@ pub(super) fn reply(
             tx,
             ctx,
             &letter,
-            "relay",
+            OutboxPurpose::Relay,
             Some(thread.id),
             Some(to.id),
             Some(msg.entry.id),
@@ -208,9 +209,6 @@ pub(super) fn reply(
         recipients.len()
     ))
 }
-
-/// The purpose of the private note to a company whose answer blames the writer.
-pub(super) const PURPOSE_BLAME_NOTE: &str = "blame-note";
 
 /// How many of a company's earlier answers a new one is compared with.
 pub(super) const TEMPLATE_LOOKBACK: usize = 200;
@@ -241,7 +239,7 @@ pub(super) fn judge_answer(
     let Some(phrase) = tone::blame(text) else {
         return Ok(());
     };
-    if tx.sent_in_thread(thread.id, PURPOSE_BLAME_NOTE)? {
+    if tx.sent_in_thread(thread.id, OutboxPurpose::BlameNote)? {
         return Ok(());
     }
     let url = public_url(ctx.config, thread.id);
@@ -272,7 +270,7 @@ pub(super) fn judge_answer(
         tx,
         ctx,
         &letter,
-        PURPOSE_BLAME_NOTE,
+        OutboxPurpose::BlameNote,
         Some(thread.id),
         Some(company.id),
         None,
@@ -307,7 +305,14 @@ pub(super) fn report_unverified(
             ),
         ),
     };
-    tell_operator(tx, ctx.config, PURPOSE_OPERATOR, subject, body, ctx.now)
+    tell_operator(
+        tx,
+        ctx.config,
+        OutboxPurpose::Operator,
+        subject,
+        body,
+        ctx.now,
+    )
 }
 
 /// Holds a reply with personal data in it, from either side, until its writer says publish:
@@ -343,7 +348,7 @@ pub(super) fn hold_personal_reply(
             tell_operator(
                 tx,
                 ctx.config,
-                PURPOSE_OPERATOR,
+                OutboxPurpose::Operator,
                 format!("Reply held: thread {}", thread.id),
                 format!(
                     "A reply in thread {} (journal entry {}) carries personal data ({}) and is held. Its writer cannot be asked: {reason}.\n",
@@ -377,7 +382,7 @@ pub(super) fn hold_personal_reply(
         tx,
         ctx,
         &letter,
-        "publish-ask",
+        OutboxPurpose::PublishAsk,
         Some(thread.id),
         None,
         Some(msg.entry.id),

@@ -12,6 +12,7 @@ use crate::config::{Config, Language};
 use crate::domain::calendar::add_working_days;
 use crate::domain::token::{Purpose, TokenKey};
 use crate::store::EventKind;
+use crate::store::OutboxPurpose;
 use crate::store::Store;
 use crate::store::Tx;
 
@@ -98,7 +99,7 @@ pub fn ask_due(
             &tx,
             &ctx,
             &letter,
-            "solved-question",
+            OutboxPurpose::SolvedQuestion,
             Some(thread.id),
             Some(writer.id),
             None,

@@ -9,6 +9,7 @@ use super::message::Message;
 use super::outgoing;
 use crate::config::Language;
 use crate::domain::token::Purpose;
+use crate::store::OutboxPurpose;
 use crate::store::{Role, Tx};
 
 /// The counts at which the company hears how many stand behind a thread.
@@ -112,7 +113,7 @@ pub(crate) fn support(
         tx,
         ctx,
         &letter,
-        "support",
+        OutboxPurpose::Support,
         Some(thread.id),
         Some(msg.entry.id),
     )?;
@@ -189,5 +190,12 @@ fn tell_company(
             ),
         ),
     };
-    outgoing::write_to_company(tx, ctx, thread_id, "support-count", &subject, &body)
+    outgoing::write_to_company(
+        tx,
+        ctx,
+        thread_id,
+        OutboxPurpose::SupportCount,
+        &subject,
+        &body,
+    )
 }

@@ -11,10 +11,9 @@ use crate::domain::calendar::add_working_days;
 use crate::domain::route;
 use crate::domain::token::TokenKey;
 use crate::store::EventKind;
+use crate::store::OutboxPurpose;
 use crate::store::{Role, Store};
 
-/// The purpose of the operator's digest (an operator notice: its failure begets no notice).
-pub const PURPOSE_DIGEST: &str = "operator-digest";
 /// How often the digest goes out at most.
 const DIGEST_EVERY: i64 = 86_400;
 
@@ -87,7 +86,7 @@ pub fn attach_registered(
 pub fn send_digest(store: &mut Store, config: &Config, now: i64) -> Result<bool, PipelineError> {
     let tx = store.begin()?;
     if config.operator_address.is_none()
-        || tx.operator_mail_since(PURPOSE_DIGEST, now - DIGEST_EVERY)?
+        || tx.operator_mail_since(OutboxPurpose::OperatorDigest, now - DIGEST_EVERY)?
     {
         return Ok(false);
     }
@@ -145,7 +144,14 @@ pub fn send_digest(store: &mut Store, config: &Config, now: i64) -> Result<bool,
     } else {
         format!("Unregistered companies: {}, held: {held}", companies.len())
     };
-    outgoing::tell_operator(&tx, config, PURPOSE_DIGEST, subject, body, now)?;
+    outgoing::tell_operator(
+        &tx,
+        config,
+        OutboxPurpose::OperatorDigest,
+        subject,
+        body,
+        now,
+    )?;
     tx.commit()?;
     Ok(true)
 }

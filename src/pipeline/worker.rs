@@ -2,7 +2,7 @@
 //! messages set aside after repeated crashes.
 
 use super::context::{Context, PipelineError};
-use super::outgoing::{PURPOSE_OPERATOR, send_automatic, tell_operator};
+use super::outgoing::{send_automatic, tell_operator};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -14,6 +14,7 @@ use crate::domain::token::TokenKey;
 use crate::mail;
 use crate::metrics::Metrics;
 use crate::pipeline::auth::Authenticator;
+use crate::store::OutboxPurpose;
 use crate::store::intake::Mover;
 use crate::store::{JournalEntry, Store};
 use tokio::sync::Notify;
@@ -324,7 +325,7 @@ pub(super) fn set_aside(
     tell_operator(
         &tx,
         ctx.config,
-        PURPOSE_OPERATOR,
+        OutboxPurpose::Operator,
         format!("Message {} set aside", entry.id),
         format!(
             "Message {} from {} could not be processed and is set aside.\n\n{reason}.\n\nThe raw mail is kept; `nonono reprocess` takes it up again after a fix.\n",
@@ -344,7 +345,14 @@ pub(super) fn set_aside(
             references: Vec::new(),
             origin: Origin::AutoReplied,
         };
-        send_automatic(&tx, ctx, &letter, "set-aside", None, Some(entry.id))?;
+        send_automatic(
+            &tx,
+            ctx,
+            &letter,
+            OutboxPurpose::SetAside,
+            None,
+            Some(entry.id),
+        )?;
     }
     tx.commit()?;
     Ok(())

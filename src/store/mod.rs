@@ -51,7 +51,7 @@ pub use arrivals::{FLOW_BACKLOG, path_beside as intake_path};
 pub use connection::{Shared, Store, Tx};
 pub use error::{Result, StoreError};
 pub use export::{ExportError, ExportRow};
-pub use outbox::{MessageOrigin, Outbound, OutboundRow, QueueRow};
+pub use outbox::{MessageOrigin, Outbound, OutboundRow, OutboxPurpose, QueueRow};
 pub use records::{
     Arrival, Event, EventKind, Evidence, JournalEntry, JournalOutcome, NewPost, NewThread,
     Participant, Post, PostKind, Removal, Role, Thread,

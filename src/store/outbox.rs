@@ -10,6 +10,117 @@ use super::connection::{Store, Tx};
 use super::error::Result;
 use super::sqlite::Cached;
 
+/// Why a message is sent: stored with its row, and what bounces, limits and the operator's
+/// listing go by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxPurpose {
+    /// New feedback, to the company.
+    Forward,
+    /// The writer's acknowledgement.
+    Ack,
+    /// A post relayed to the other side.
+    Relay,
+    /// How to name a company, to a writer who named none.
+    Help,
+    /// Asking a writer to confirm new feedback.
+    Confirm,
+    /// Asking a writer whether a reply with personal data may be published.
+    PublishAsk,
+    /// To a company's representative whose mail was no answer.
+    NotAnAnswer,
+    /// To the sender of a message the pipeline set aside.
+    SetAside,
+    /// A company past its response time.
+    Reminder,
+    /// Asking the writer whether it was solved.
+    SolvedQuestion,
+    /// Confirming a reader's "me too".
+    Support,
+    /// Telling a company how many readers have the same problem.
+    SupportCount,
+    /// Confirming a follower.
+    FollowConfirm,
+    /// A follower's daily digest.
+    FollowDigest,
+    /// A private note to a company whose answer blames the writer.
+    BlameNote,
+    /// A notice to the operator, or mail for the operator passed on.
+    Operator,
+    /// The operator's daily digest.
+    OperatorDigest,
+}
+
+impl OutboxPurpose {
+    const ALL: [OutboxPurpose; 17] = [
+        OutboxPurpose::Forward,
+        OutboxPurpose::Ack,
+        OutboxPurpose::Relay,
+        OutboxPurpose::Help,
+        OutboxPurpose::Confirm,
+        OutboxPurpose::PublishAsk,
+        OutboxPurpose::NotAnAnswer,
+        OutboxPurpose::SetAside,
+        OutboxPurpose::Reminder,
+        OutboxPurpose::SolvedQuestion,
+        OutboxPurpose::Support,
+        OutboxPurpose::SupportCount,
+        OutboxPurpose::FollowConfirm,
+        OutboxPurpose::FollowDigest,
+        OutboxPurpose::BlameNote,
+        OutboxPurpose::Operator,
+        OutboxPurpose::OperatorDigest,
+    ];
+
+    /// The name stored in `outbox.purpose` (and in the indexes of migrations 17 and 18).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxPurpose::Forward => "forward",
+            OutboxPurpose::Ack => "ack",
+            OutboxPurpose::Relay => "relay",
+            OutboxPurpose::Help => "help",
+            OutboxPurpose::Confirm => "confirm",
+            OutboxPurpose::PublishAsk => "publish-ask",
+            OutboxPurpose::NotAnAnswer => "not-an-answer",
+            OutboxPurpose::SetAside => "set-aside",
+            OutboxPurpose::Reminder => "reminder",
+            OutboxPurpose::SolvedQuestion => "solved-question",
+            OutboxPurpose::Support => "support",
+            OutboxPurpose::SupportCount => "support-count",
+            OutboxPurpose::FollowConfirm => "follow-confirm",
+            OutboxPurpose::FollowDigest => "follow-digest",
+            OutboxPurpose::BlameNote => "blame-note",
+            OutboxPurpose::Operator => "operator",
+            OutboxPurpose::OperatorDigest => "operator-digest",
+        }
+    }
+
+    /// Mail to the operator: its failure must not beget another notice.
+    pub fn is_for_operator(self) -> bool {
+        matches!(
+            self,
+            OutboxPurpose::Operator | OutboxPurpose::OperatorDigest
+        )
+    }
+}
+
+impl std::fmt::Display for OutboxPurpose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl rusqlite::types::FromSql for OutboxPurpose {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let name = value.as_str()?;
+        OutboxPurpose::ALL
+            .into_iter()
+            .find(|p| p.as_str() == name)
+            .ok_or_else(|| {
+                rusqlite::types::FromSqlError::Other(format!("unknown purpose {name:?}").into())
+            })
+    }
+}
+
 /// A message to queue.
 #[derive(Debug, Clone)]
 pub struct Outbound {
@@ -17,8 +128,8 @@ pub struct Outbound {
     /// The participant it is addressed to (its references and clock depend on it).
     pub participant_id: Option<i64>,
     pub journal_id: Option<i64>,
-    /// Why it is sent: `ack`, `forward`, `relay`, `help`, `operator`.
-    pub purpose: &'static str,
+    /// Why it is sent.
+    pub purpose: OutboxPurpose,
     /// Envelope sender.
     pub mail_from: String,
     /// Envelope recipient.
@@ -56,7 +167,7 @@ pub struct MessageOrigin {
     pub outbox: i64,
     pub thread_id: Option<i64>,
     pub participant_id: Option<i64>,
-    pub purpose: String,
+    pub purpose: OutboxPurpose,
     /// It went to the company side of its thread.
     pub to_company: bool,
 }
@@ -164,7 +275,7 @@ impl Tx<'_> {
 
     /// Whether mail for `purpose` was queued at or after `since` to `rcpt_to`, or to another
     /// address of the same mailbox (`local+tag@domain`: one box, however tagged).
-    pub fn queued_since(&self, rcpt_to: &str, purpose: &str, since: i64) -> Result<bool> {
+    pub fn queued_since(&self, rcpt_to: &str, purpose: OutboxPurpose, since: i64) -> Result<bool> {
         let (local, domain) = rcpt_to.rsplit_once('@').unwrap_or((rcpt_to, ""));
         let base = local.split_once('+').map_or(local, |(base, _)| base);
         // The purposes listed are those of outbox_recipient, whose rows alone are indexed.
@@ -176,7 +287,7 @@ impl Tx<'_> {
                   AND (rcpt_to = ?1 OR rcpt_to = ?4 || '@' || ?5
                        OR (rcpt_to >= ?4 || '+' AND rcpt_to < ?4 || ','
                            AND substr(rcpt_to, -length(?5) - 1) = '@' || ?5)))",
-            params![rcpt_to, purpose, since, base, domain],
+            params![rcpt_to, purpose.as_str(), since, base, domain],
             |r| r.get(0),
         )?)
     }
@@ -195,7 +306,7 @@ impl Tx<'_> {
                 m.thread_id,
                 m.participant_id,
                 m.journal_id,
-                m.purpose,
+                m.purpose.as_str(),
                 m.mail_from,
                 m.rcpt_to,
                 m.message_id,
@@ -304,7 +415,7 @@ mod tests {
                     thread_id: None,
                     participant_id: None,
                     journal_id: None,
-                    purpose: "operator",
+                    purpose: OutboxPurpose::Operator,
                     mail_from: String::new(),
                     rcpt_to: "operator@example.org".into(),
                     message_id: "m@nonono.localhost".into(),

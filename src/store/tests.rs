@@ -47,7 +47,7 @@ fn ids_behind_tokens_are_never_given_twice() {
         thread_id: Some(thread_id),
         participant_id: Some(participant_id),
         journal_id: Some(journal_id),
-        purpose: "confirm",
+        purpose: OutboxPurpose::Confirm,
         mail_from: String::new(),
         rcpt_to: "matti@example.fi".into(),
         message_id: "m@x".into(),

@@ -36,10 +36,14 @@ impl Tx<'_> {
     }
 
     /// Whether mail for `purpose` was queued in a thread already.
-    pub fn sent_in_thread(&self, thread_id: i64, purpose: &str) -> Result<bool> {
+    pub fn sent_in_thread(
+        &self,
+        thread_id: i64,
+        purpose: super::outbox::OutboxPurpose,
+    ) -> Result<bool> {
         Ok(self.tx.one(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE thread_id = ?1 AND purpose = ?2)",
-            params![thread_id, purpose],
+            params![thread_id, purpose.as_str()],
             |r| r.get(0),
         )?)
     }

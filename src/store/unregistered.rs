@@ -96,10 +96,14 @@ impl Tx<'_> {
     }
 
     /// Whether mail for `purpose` was queued since `since`.
-    pub fn operator_mail_since(&self, purpose: &str, since: i64) -> Result<bool> {
+    pub fn operator_mail_since(
+        &self,
+        purpose: super::outbox::OutboxPurpose,
+        since: i64,
+    ) -> Result<bool> {
         Ok(self.tx.one(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE purpose = ?1 AND created_at >= ?2)",
-            params![purpose, since],
+            params![purpose.as_str(), since],
             |r| r.get(0),
         )?)
     }
