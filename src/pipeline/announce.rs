@@ -2,7 +2,7 @@
 
 use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
-use super::outgoing::{public_url, send, token_address, via};
+use super::outgoing::{Sending, public_url, queue, token_address, via};
 use crate::config::ProviderConfig;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
@@ -74,14 +74,14 @@ pub(crate) fn forward(
         references: Vec::new(),
         origin: Origin::Person,
     };
-    send(
+    queue(
         tx,
         ctx,
         &forward,
-        OutboxPurpose::Forward,
-        Some(a.thread_id),
-        Some(company.participant),
-        a.journal_id,
+        Sending::new(OutboxPurpose::Forward)
+            .in_thread(a.thread_id)
+            .to(company.participant)
+            .for_message(a.journal_id),
     )
 }
 
@@ -120,13 +120,13 @@ pub(super) fn acknowledge(
         references: tx.references(a.consumer)?,
         origin: Origin::AutoReplied,
     };
-    send(
+    queue(
         tx,
         ctx,
         &ack,
-        OutboxPurpose::Ack,
-        Some(a.thread_id),
-        Some(a.consumer),
-        a.journal_id,
+        Sending::new(OutboxPurpose::Ack)
+            .in_thread(a.thread_id)
+            .to(a.consumer)
+            .for_message(a.journal_id),
     )
 }

@@ -4,7 +4,7 @@ use super::announce::{Announcement, CompanySide, announce};
 use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
-use super::outgoing::{AUTOMATIC_ONCE_PER, send};
+use super::outgoing::{AUTOMATIC_ONCE_PER, Sending, queue};
 use super::published::answer_text;
 use crate::config::Language;
 use crate::domain::token::Purpose;
@@ -93,14 +93,14 @@ pub(super) fn ask_to_confirm(
         references: tx.references(c.consumer)?,
         origin: Origin::AutoReplied,
     };
-    send(
+    queue(
         tx,
         ctx,
         &letter,
-        OutboxPurpose::Confirm,
-        Some(c.thread_id),
-        Some(c.consumer),
-        c.journal_id,
+        Sending::new(OutboxPurpose::Confirm)
+            .in_thread(c.thread_id)
+            .to(c.consumer)
+            .for_message(c.journal_id),
     )?;
     Ok(true)
 }

@@ -1,9 +1,9 @@
 //! What every step of the pipeline works with: its error and its context.
 
+use super::auth::Authenticator;
 use super::compose;
 use crate::config::Config;
 use crate::domain::token::TokenKey;
-use crate::pipeline::auth::Authenticator;
 use crate::store::StoreError;
 
 /// Why a message could not be processed.

@@ -1,10 +1,10 @@
 //! What became of the mail we sent: delivered, bounced, failed.
 
-use std::sync::Arc;
-
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing::{public_url, tell_operator};
+use std::sync::Arc;
+
 use crate::config::{Config, Language};
 use crate::mail::Class;
 use crate::relay::{OnOutcome, Outcome};

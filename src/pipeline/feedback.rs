@@ -6,7 +6,7 @@ use super::compose::{self, Letter, Origin};
 use super::consent::{Confirmation, HELD_NEW_ADDRESS, HELD_PERSONAL_DATA, ask_to_confirm};
 use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
-use super::outgoing::send_automatic;
+use super::outgoing::{Sending, queue_automatic};
 use super::published::{address_removed, feedback_text, untitled};
 use super::reply::reply;
 use crate::config::{Language, ProviderConfig};
@@ -229,13 +229,11 @@ pub(super) fn help(
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
     };
-    send_automatic(
+    queue_automatic(
         tx,
         ctx,
         &letter,
-        OutboxPurpose::Help,
-        None,
-        Some(msg.entry.id),
+        Sending::new(OutboxPurpose::Help).for_message(msg.entry.id),
     )
 }
 
@@ -288,13 +286,11 @@ pub(super) fn company_mail_without_thread(
                 references: mail.message_id.iter().cloned().collect(),
                 origin: Origin::AutoReplied,
             };
-            send_automatic(
+            queue_automatic(
                 tx,
                 ctx,
                 &letter,
-                OutboxPurpose::NotAnAnswer,
-                None,
-                Some(msg.entry.id),
+                Sending::new(OutboxPurpose::NotAnAnswer).for_message(msg.entry.id),
             )?
         }
         Err(_) => false,

@@ -7,6 +7,7 @@ use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing;
+use super::outgoing::Sending;
 use crate::config::{Config, Language};
 use crate::domain::token::{Purpose, TokenKey};
 use crate::store::OutboxPurpose;
@@ -75,13 +76,11 @@ pub(crate) fn follow(
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
     };
-    let asked = outgoing::send_automatic(
+    let asked = outgoing::queue_automatic(
         tx,
         ctx,
         &letter,
-        OutboxPurpose::FollowConfirm,
-        None,
-        Some(msg.entry.id),
+        Sending::new(OutboxPurpose::FollowConfirm).for_message(msg.entry.id),
     )?;
     Ok(format!(
         "follow request for {slug}: {}",
@@ -161,14 +160,11 @@ pub fn send_digests(
                 unsubscribe_address: format!("u+{token}@{}", config.domain),
             },
         };
-        outgoing::send(
+        outgoing::queue(
             &tx,
             &ctx,
             &letter,
-            OutboxPurpose::FollowDigest,
-            None,
-            None,
-            None,
+            Sending::new(OutboxPurpose::FollowDigest),
         )?;
         tx.digested(f.id, now)?;
         sent += 1;

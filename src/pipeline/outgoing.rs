@@ -48,14 +48,11 @@ pub(crate) fn write_to_company(
             references: tx.references(company.id)?,
             origin: Origin::Automatic,
         };
-        send(
+        queue(
             tx,
             ctx,
             &letter,
-            purpose,
-            Some(thread_id),
-            Some(company.id),
-            None,
+            Sending::new(purpose).in_thread(thread_id).to(company.id),
         )?;
     }
     Ok(())
@@ -65,41 +62,82 @@ pub(crate) fn write_to_company(
 /// someone asks for it in that address's name.
 pub(super) const AUTOMATIC_ONCE_PER: i64 = 86_400;
 
-/// Queues automatic mail to a writer (help, a confirmation request, a notice) unless mail of
-/// this `purpose` went to the same address within [`AUTOMATIC_ONCE_PER`]. Returns whether it
-/// was queued.
-pub(crate) fn send_automatic(
-    tx: &Tx<'_>,
-    ctx: &Context<'_>,
-    letter: &Letter,
-    purpose: OutboxPurpose,
-    thread_id: Option<i64>,
-    journal_id: Option<i64>,
-) -> Result<bool, PipelineError> {
-    if tx.queued_since(&letter.to, purpose, ctx.now - AUTOMATIC_ONCE_PER)? {
-        return Ok(false);
-    }
-    send(tx, ctx, letter, purpose, thread_id, None, journal_id)?;
-    Ok(true)
-}
-
-/// Queues a letter with a bounce address that names it (VERP).
-pub(crate) fn send(
-    tx: &Tx<'_>,
-    ctx: &Context<'_>,
-    letter: &Letter,
+/// What a letter is queued as: why, in which thread, to which participant, because of which
+/// received message. Each is optional but the why.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sending {
     purpose: OutboxPurpose,
     thread_id: Option<i64>,
     participant_id: Option<i64>,
     journal_id: Option<i64>,
+}
+
+impl Sending {
+    pub(crate) fn new(purpose: OutboxPurpose) -> Sending {
+        Sending {
+            purpose,
+            thread_id: None,
+            participant_id: None,
+            journal_id: None,
+        }
+    }
+
+    /// In this thread (a bounce marks it, a reply to it continues it).
+    pub(crate) fn in_thread(self, thread_id: impl Into<Option<i64>>) -> Sending {
+        Sending {
+            thread_id: thread_id.into(),
+            ..self
+        }
+    }
+
+    /// To this participant (its references and its clock depend on it).
+    pub(crate) fn to(self, participant_id: impl Into<Option<i64>>) -> Sending {
+        Sending {
+            participant_id: participant_id.into(),
+            ..self
+        }
+    }
+
+    /// Because of this received message.
+    pub(crate) fn for_message(self, journal_id: impl Into<Option<i64>>) -> Sending {
+        Sending {
+            journal_id: journal_id.into(),
+            ..self
+        }
+    }
+}
+
+/// Queues automatic mail to a writer (help, a confirmation request, a notice) unless mail of
+/// the same purpose went to the same address within [`AUTOMATIC_ONCE_PER`]. Returns whether it
+/// was queued.
+pub(crate) fn queue_automatic(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    letter: &Letter,
+    sending: Sending,
+) -> Result<bool, PipelineError> {
+    if tx.queued_since(&letter.to, sending.purpose, ctx.now - AUTOMATIC_ONCE_PER)? {
+        return Ok(false);
+    }
+    queue(tx, ctx, letter, sending)?;
+    Ok(true)
+}
+
+/// Queues a letter in the outbox, delivered once the transaction commits, with a bounce
+/// address that names it (VERP).
+pub(crate) fn queue(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    letter: &Letter,
+    sending: Sending,
 ) -> Result<(), PipelineError> {
     let built = compose::build(letter, ctx.config, ctx.now)?;
     let id = tx.queue(
         &Outbound {
-            thread_id,
-            participant_id,
-            journal_id,
-            purpose,
+            thread_id: sending.thread_id,
+            participant_id: sending.participant_id,
+            journal_id: sending.journal_id,
+            purpose: sending.purpose,
             mail_from: bounce_address(ctx.config),
             rcpt_to: letter.to.clone(),
             message_id: built.message_id,

@@ -4,7 +4,7 @@ use super::compose::{self, Letter, Origin};
 use super::consent::HELD_PERSONAL_DATA;
 use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
-use super::outgoing::{public_url, send, tell_operator, token_address, via};
+use super::outgoing::{Sending, public_url, queue, tell_operator, token_address, via};
 use super::published::{SENT_CONSIDERED, answer_text};
 use crate::config::{Language, ProviderConfig};
 use crate::domain::route;
@@ -192,14 +192,14 @@ pub(super) fn reply(
             references: tx.references(to.id)?,
             origin: Origin::Person,
         };
-        send(
+        queue(
             tx,
             ctx,
             &letter,
-            OutboxPurpose::Relay,
-            Some(thread.id),
-            Some(to.id),
-            Some(msg.entry.id),
+            Sending::new(OutboxPurpose::Relay)
+                .in_thread(thread.id)
+                .to(to.id)
+                .for_message(msg.entry.id),
         )?;
     }
     Ok(format!(
@@ -266,14 +266,13 @@ pub(super) fn judge_answer(
         references: Vec::new(),
         origin: Origin::Automatic,
     };
-    send(
+    queue(
         tx,
         ctx,
         &letter,
-        OutboxPurpose::BlameNote,
-        Some(thread.id),
-        Some(company.id),
-        None,
+        Sending::new(OutboxPurpose::BlameNote)
+            .in_thread(thread.id)
+            .to(company.id),
     )
 }
 
@@ -378,14 +377,13 @@ pub(super) fn hold_personal_reply(
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
     };
-    send(
+    queue(
         tx,
         ctx,
         &letter,
-        OutboxPurpose::PublishAsk,
-        Some(thread.id),
-        None,
-        Some(msg.entry.id),
+        Sending::new(OutboxPurpose::PublishAsk)
+            .in_thread(thread.id)
+            .for_message(msg.entry.id),
     )?;
     Ok(format!(
         "reply in thread {} held: personal data; its writer is asked",

@@ -4,13 +4,13 @@
 //! Idempotent: text is derived from the same raw mail and the same earlier outbound mail, so a
 //! second run changes nothing. It never sends mail again and never creates threads twice.
 
+use super::auth::Authenticator;
 use super::context::{Context, PipelineError};
 use super::published::SENT_CONSIDERED;
 use super::{dispatch, published, worker};
 use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::mail;
-use crate::pipeline::auth::Authenticator;
 use crate::store::Store;
 
 /// What a run did.

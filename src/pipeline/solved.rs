@@ -7,6 +7,7 @@ use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing;
+use super::outgoing::Sending;
 use super::published::answer_text;
 use crate::config::{Config, Language};
 use crate::domain::calendar::add_working_days;
@@ -95,14 +96,13 @@ pub fn ask_due(
             references: tx.references(writer.id)?,
             origin: Origin::Automatic,
         };
-        outgoing::send(
+        outgoing::queue(
             &tx,
             &ctx,
             &letter,
-            OutboxPurpose::SolvedQuestion,
-            Some(thread.id),
-            Some(writer.id),
-            None,
+            Sending::new(OutboxPurpose::SolvedQuestion)
+                .in_thread(thread.id)
+                .to(writer.id),
         )?;
         tx.solved_asked(thread.id, now)?;
         asked += 1;

@@ -7,6 +7,7 @@ use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing;
+use super::outgoing::Sending;
 use crate::config::Language;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
@@ -109,13 +110,13 @@ pub(crate) fn support(
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
     };
-    outgoing::send_automatic(
+    outgoing::queue_automatic(
         tx,
         ctx,
         &letter,
-        OutboxPurpose::Support,
-        Some(thread.id),
-        Some(msg.entry.id),
+        Sending::new(OutboxPurpose::Support)
+            .in_thread(thread.id)
+            .for_message(msg.entry.id),
     )?;
     Ok(format!(
         "support for thread {thread_id}: {}",

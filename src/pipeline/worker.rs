@@ -1,19 +1,19 @@
 //! The pipeline's worker thread: batches from the intake, a doorbell, a watchdog, and the
 //! messages set aside after repeated crashes.
 
+use super::auth::Authenticator;
+use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
-use super::outgoing::{send_automatic, tell_operator};
+use super::dispatch::{Read, apply};
+use super::outgoing::{Sending, queue_automatic, tell_operator};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use super::compose::{self, Letter, Origin};
-use super::dispatch::{Read, apply};
 use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::mail;
 use crate::metrics::Metrics;
-use crate::pipeline::auth::Authenticator;
 use crate::store::OutboxPurpose;
 use crate::store::intake::Mover;
 use crate::store::{JournalEntry, Store};
@@ -345,13 +345,11 @@ pub(super) fn set_aside(
             references: Vec::new(),
             origin: Origin::AutoReplied,
         };
-        send_automatic(
+        queue_automatic(
             &tx,
             ctx,
             &letter,
-            OutboxPurpose::SetAside,
-            None,
-            Some(entry.id),
+            Sending::new(OutboxPurpose::SetAside).for_message(entry.id),
         )?;
     }
     tx.commit()?;
