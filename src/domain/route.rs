@@ -61,23 +61,19 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
     if !domain.eq_ignore_ascii_case(&config.domain) {
         return Err(Refusal::OtherDomain);
     }
-    if let Some(token) = local.strip_prefix("t+") {
-        return key
-            .verify(token)
-            .map(Recipient::Reply)
-            .ok_or(Refusal::BadToken);
-    }
-    if let Some(token) = local.strip_prefix("e+") {
-        return key
-            .verify_for(Purpose::Erase, token)
-            .map(Recipient::Erase)
-            .ok_or(Refusal::BadToken);
-    }
-    if let Some(token) = local.strip_prefix("s+") {
-        return key
-            .verify_for(Purpose::Solved, token)
-            .map(Recipient::Solved)
-            .ok_or(Refusal::BadToken);
+    if let Some(read) = key.read(local) {
+        let (purpose, id) = read.map_err(|_| Refusal::BadToken)?;
+        return Ok(match purpose {
+            Purpose::Participant => Recipient::Reply(id),
+            Purpose::Erase => Recipient::Erase(id),
+            Purpose::Solved => Recipient::Solved(id),
+            Purpose::Follow => Recipient::ConfirmFollow(id),
+            Purpose::Unsubscribe => Recipient::Unsubscribe(id),
+            Purpose::Support => Recipient::ConfirmSupport(id),
+            Purpose::Confirm => Recipient::Confirm(id),
+            Purpose::Publish => Recipient::Publish(id),
+            Purpose::Bounce => Recipient::Bounce(Some(id)),
+        });
     }
     if let Some(thread) = local.strip_prefix("tuki+") {
         return thread
@@ -90,40 +86,6 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
             .provider(slug)
             .map(|p| Recipient::Follow(p.slug.clone()))
             .ok_or(Refusal::UnknownLocalPart);
-    }
-    for (prefix, purpose) in [("f+", Purpose::Follow), ("u+", Purpose::Unsubscribe)] {
-        if let Some(token) = local.strip_prefix(prefix) {
-            let id = key.verify_for(purpose, token).ok_or(Refusal::BadToken)?;
-            return Ok(if purpose == Purpose::Follow {
-                Recipient::ConfirmFollow(id)
-            } else {
-                Recipient::Unsubscribe(id)
-            });
-        }
-    }
-    if let Some(token) = local.strip_prefix("v+") {
-        return key
-            .verify_for(Purpose::Support, token)
-            .map(Recipient::ConfirmSupport)
-            .ok_or(Refusal::BadToken);
-    }
-    if let Some(token) = local.strip_prefix("c+") {
-        return key
-            .verify_for(Purpose::Confirm, token)
-            .map(Recipient::Confirm)
-            .ok_or(Refusal::BadToken);
-    }
-    if let Some(token) = local.strip_prefix("p+") {
-        return key
-            .verify_for(Purpose::Publish, token)
-            .map(Recipient::Publish)
-            .ok_or(Refusal::BadToken);
-    }
-    if let Some(token) = local.strip_prefix("b+") {
-        return key
-            .verify_for(Purpose::Bounce, token)
-            .map(|id| Recipient::Bounce(Some(id)))
-            .ok_or(Refusal::BadToken);
     }
     match local {
         "palaute" | "feedback" => Ok(Recipient::Feedback),

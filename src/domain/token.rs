@@ -47,7 +47,63 @@ pub enum Purpose {
     Publish,
 }
 
+impl Purpose {
+    const ALL: [Purpose; 9] = [
+        Purpose::Participant,
+        Purpose::Bounce,
+        Purpose::Confirm,
+        Purpose::Erase,
+        Purpose::Solved,
+        Purpose::Support,
+        Purpose::Follow,
+        Purpose::Unsubscribe,
+        Purpose::Publish,
+    ];
+
+    /// The local part's prefix of a token address of this purpose: the one table both writing
+    /// and reading addresses go by.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Purpose::Participant => "t+",
+            Purpose::Bounce => "b+",
+            Purpose::Confirm => "c+",
+            Purpose::Erase => "e+",
+            Purpose::Solved => "s+",
+            Purpose::Support => "v+",
+            Purpose::Follow => "f+",
+            Purpose::Unsubscribe => "u+",
+            Purpose::Publish => "p+",
+        }
+    }
+}
+
+/// A local part that has a token prefix but a token that is not ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForgedToken;
+
 impl TokenKey {
+    /// The address `PREFIX+TOKEN@domain` that names `id` for `purpose`.
+    pub fn address(&self, purpose: Purpose, id: i64, domain: &str) -> String {
+        format!(
+            "{}{}@{domain}",
+            purpose.prefix(),
+            self.issue_for(purpose, id)
+        )
+    }
+
+    /// What a local part names when it is a token address: `None` when it has no token prefix,
+    /// an error when its token is not one we issued.
+    pub fn read(&self, local: &str) -> Option<Result<(Purpose, i64), ForgedToken>> {
+        Purpose::ALL.into_iter().find_map(|purpose| {
+            let token = local.strip_prefix(purpose.prefix())?;
+            Some(
+                self.verify_for(purpose, token)
+                    .map(|id| (purpose, id))
+                    .ok_or(ForgedToken),
+            )
+        })
+    }
+
     /// A key from secret bytes.
     pub fn new(secret: &[u8]) -> Self {
         TokenKey(hmac::Key::new(hmac::HMAC_SHA256, secret))
@@ -209,5 +265,22 @@ mod tests {
     fn base32_matches_rfc4648() {
         assert_eq!(base32(b"foobar"), "mzxw6ytboi");
         assert_eq!(base32(b"f"), "my");
+    }
+
+    /// One table writes and reads every kind of token address: each reads back as itself,
+    /// and a token of one kind is no token of another.
+    #[test]
+    fn every_token_address_reads_back_as_what_it_names() {
+        let key = TokenKey::new(b"0123456789abcdef0123456789abcdef");
+        for purpose in Purpose::ALL {
+            let address = key.address(purpose, 42, "nonono.localhost");
+            let local = address.strip_suffix("@nonono.localhost").unwrap();
+            assert_eq!(key.read(local), Some(Ok((purpose, 42))), "{address}");
+            let other = Purpose::ALL.into_iter().find(|p| *p != purpose).unwrap();
+            let swapped = format!("{}{}", other.prefix(), &local[purpose.prefix().len()..]);
+            assert_eq!(key.read(&swapped), Some(Err(ForgedToken)), "{swapped}");
+        }
+        assert_eq!(key.read("palaute"), None);
+        assert_eq!(key.read("tuki+12"), None);
     }
 }

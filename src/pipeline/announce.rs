@@ -93,11 +93,7 @@ pub(super) fn acknowledge(
 ) -> Result<(), PipelineError> {
     let config = ctx.config;
     let url = public_url(config, a.thread_id);
-    let erase_address = format!(
-        "e+{}@{}",
-        ctx.key.issue_for(Purpose::Erase, a.consumer),
-        config.domain
-    );
+    let erase_address = ctx.key.address(Purpose::Erase, a.consumer, &config.domain);
     let (subject, text) = compose::ack_text(
         &compose::Ack {
             erase_address: &erase_address,

@@ -82,11 +82,9 @@ pub(super) fn ask_to_confirm(
     )?;
     let letter = Letter {
         from_name: "nonono".into(),
-        from_address: format!(
-            "c+{}@{}",
-            ctx.key.issue_for(Purpose::Confirm, c.thread_id),
-            ctx.config.domain
-        ),
+        from_address: ctx
+            .key
+            .address(Purpose::Confirm, c.thread_id, &ctx.config.domain),
         to: c.to.to_owned(),
         subject,
         body,

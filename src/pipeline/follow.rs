@@ -39,11 +39,9 @@ pub(crate) fn follow(
     if follower.confirmed {
         return Ok(format!("follow request for {slug}: follows already"));
     }
-    let from = format!(
-        "f+{}@{}",
-        ctx.key.issue_for(Purpose::Follow, follower.id),
-        ctx.config.domain
-    );
+    let from = ctx
+        .key
+        .address(Purpose::Follow, follower.id, &ctx.config.domain);
     let (subject, body) = match ctx.config.language {
         Language::Fi => (
             format!("Vahvista: seuraa yritystä {}", provider.name),
@@ -157,7 +155,7 @@ pub fn send_digests(
             references: Vec::new(),
             origin: Origin::List {
                 unsubscribe_url,
-                unsubscribe_address: format!("u+{token}@{}", config.domain),
+                unsubscribe_address: key.address(Purpose::Unsubscribe, f.id, &config.domain),
             },
         };
         outgoing::queue(

@@ -16,7 +16,8 @@ pub(crate) fn public_url(config: &Config, thread_id: i64) -> String {
 }
 
 pub(crate) fn token_address(ctx: &Context<'_>, participant_id: i64) -> String {
-    format!("t+{}@{}", ctx.key.issue(participant_id), ctx.config.domain)
+    ctx.key
+        .address(Purpose::Participant, participant_id, &ctx.config.domain)
 }
 
 pub(super) fn bounce_address(config: &Config) -> String {
@@ -146,11 +147,7 @@ pub(crate) fn queue(
         ctx.now,
     )?;
     // Its bounce, if any, comes back to an address that names this very message.
-    let verp = format!(
-        "b+{}@{}",
-        ctx.key.issue_for(Purpose::Bounce, id),
-        ctx.config.domain
-    );
+    let verp = ctx.key.address(Purpose::Bounce, id, &ctx.config.domain);
     tx.set_envelope_sender(id, &verp)?;
     Ok(())
 }

@@ -366,11 +366,9 @@ pub(super) fn hold_personal_reply(
     let (subject, body) = compose::publish_text(&thread.title, &found, ctx.config.language)?;
     let letter = Letter {
         from_name: "nonono".into(),
-        from_address: format!(
-            "p+{}@{}",
-            ctx.key.issue_for(Purpose::Publish, msg.entry.id),
-            ctx.config.domain
-        ),
+        from_address: ctx
+            .key
+            .address(Purpose::Publish, msg.entry.id, &ctx.config.domain),
         to: writer,
         subject,
         body,

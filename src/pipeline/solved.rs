@@ -73,11 +73,7 @@ pub fn ask_due(
         if add_working_days(answered, ASK_AFTER_DAYS, &days_off) > now {
             continue;
         }
-        let address = format!(
-            "s+{}@{}",
-            key.issue_for(Purpose::Solved, writer.id),
-            config.domain
-        );
+        let address = key.address(Purpose::Solved, writer.id, &config.domain);
         let url = outgoing::public_url(config, thread.id);
         let (subject, body) = question(
             config.language,

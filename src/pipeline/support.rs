@@ -76,11 +76,9 @@ pub(crate) fn support(
             )
         }
     } else {
-        let confirm = format!(
-            "v+{}@{}",
-            ctx.key.issue_for(Purpose::Support, support),
-            ctx.config.domain
-        );
+        let confirm = ctx
+            .key
+            .address(Purpose::Support, support, &ctx.config.domain);
         if fi {
             (
                 format!("Vahvista tukesi: {}", thread.title),
