@@ -467,6 +467,17 @@ impl Config {
     }
 
     /// The provider with this slug.
+    /// The public URL of the archive's `path` (`/t/12`, `/u/TOKEN`; `""` for the front page):
+    /// every link we write goes by it.
+    pub fn public_link(&self, path: &str) -> String {
+        format!("{}{path}", self.http.public_url.trim_end_matches('/'))
+    }
+
+    /// The public page of thread `thread_id`.
+    pub fn thread_link(&self, thread_id: i64) -> String {
+        self.public_link(&format!("/t/{thread_id}"))
+    }
+
     pub fn provider(&self, slug: &str) -> Option<&ProviderConfig> {
         self.providers.iter().find(|p| p.slug == slug)
     }

@@ -2,7 +2,7 @@
 
 use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
-use super::outgoing::{Sending, public_url, queue, token_address, via};
+use super::outgoing::{Sending, queue, token_address, via};
 use crate::config::ProviderConfig;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
@@ -52,7 +52,7 @@ pub(crate) fn forward(
     a: &Announcement<'_>,
     company: &CompanySide<'_>,
 ) -> Result<(), PipelineError> {
-    let url = public_url(ctx.config, a.thread_id);
+    let url = ctx.config.thread_link(a.thread_id);
     let (subject, text) = compose::forward_text(
         &compose::Forward {
             company: &company.provider.name,
@@ -92,7 +92,7 @@ pub(super) fn acknowledge(
     a: &Announcement<'_>,
 ) -> Result<(), PipelineError> {
     let config = ctx.config;
-    let url = public_url(config, a.thread_id);
+    let url = config.thread_link(a.thread_id);
     let erase_address = ctx.key.address(Purpose::Erase, a.consumer, &config.domain);
     let (subject, text) = compose::ack_text(
         &compose::Ack {

@@ -2,7 +2,7 @@
 
 use super::context::{Context, PipelineError};
 use super::message::Message;
-use super::outgoing::{public_url, tell_operator};
+use super::outgoing::tell_operator;
 use std::sync::Arc;
 
 use crate::config::{Config, Language};
@@ -99,7 +99,7 @@ pub fn delivery_failed(
     );
     let thread = origin
         .thread_id
-        .map(|t| public_url(config, t))
+        .map(|t| config.thread_link(t))
         .unwrap_or_else(|| "-".into());
     let (subject, body) = match config.language {
         Language::Fi => (

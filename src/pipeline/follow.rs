@@ -143,8 +143,7 @@ pub fn send_digests(
             continue;
         }
         let token = key.issue_for(Purpose::Unsubscribe, f.id);
-        let base = config.http.public_url.trim_end_matches('/');
-        let unsubscribe_url = format!("{base}/u/{token}");
+        let unsubscribe_url = config.public_link(&format!("/u/{token}"));
         let (subject, body) = digest_text(config, &provider.name, &news, &unsubscribe_url);
         let letter = Letter {
             from_name: "nonono".into(),
@@ -177,7 +176,7 @@ fn digest_text(
     news: &CompanyNews,
     unsubscribe_url: &str,
 ) -> (String, String) {
-    let base = config.http.public_url.trim_end_matches('/');
+    let base = config.public_link("");
     let fi = config.language == Language::Fi;
     let mut body = String::new();
     let mut section = |heading: &str, items: &[(i64, String)]| {

@@ -8,13 +8,6 @@ use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
 use crate::store::{Outbound, Role, Tx};
 
-pub(crate) fn public_url(config: &Config, thread_id: i64) -> String {
-    format!(
-        "{}/t/{thread_id}",
-        config.http.public_url.trim_end_matches('/')
-    )
-}
-
 pub(crate) fn token_address(ctx: &Context<'_>, participant_id: i64) -> String {
     ctx.key
         .address(Purpose::Participant, participant_id, &ctx.config.domain)

@@ -33,7 +33,7 @@ pub fn send_due(
             .and_then(|slug| config.provider(slug))
             .map_or(3, |p| p.response_days);
         let waited = working_days_between(thread.created_at, now, &days_off);
-        let url = outgoing::public_url(config, thread.id);
+        let url = config.thread_link(thread.id);
         let (subject, body) = text(config.language, &thread.title, waited, number, &url);
         outgoing::write_to_company(
             &tx,

@@ -4,7 +4,7 @@ use super::compose::{self, Letter, Origin};
 use super::consent::HELD_PERSONAL_DATA;
 use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
-use super::outgoing::{Sending, public_url, queue, tell_operator, token_address, via};
+use super::outgoing::{Sending, queue, tell_operator, token_address, via};
 use super::published::{SENT_CONSIDERED, answer_text};
 use crate::config::{Language, ProviderConfig};
 use crate::domain::route;
@@ -161,7 +161,7 @@ pub(super) fn reply(
         PostKind::Official => judge_answer(tx, ctx, &thread, &author, post_id, &text)?,
         _ => {}
     }
-    let url = public_url(ctx.config, thread.id);
+    let url = ctx.config.thread_link(thread.id);
     let recipients = tx.participants(thread.id, others)?;
     for to in &recipients {
         let (subject, body) = compose::relay_text(
@@ -242,7 +242,7 @@ pub(super) fn judge_answer(
     if tx.sent_in_thread(thread.id, OutboxPurpose::BlameNote)? {
         return Ok(());
     }
-    let url = public_url(ctx.config, thread.id);
+    let url = ctx.config.thread_link(thread.id);
     let (subject, body) = match ctx.config.language {
         Language::Fi => (
             format!("Vastauksestanne: {}", thread.title),
@@ -283,7 +283,7 @@ pub(super) fn report_unverified(
     thread: &crate::store::Thread,
     evidence: Option<&Evidence>,
 ) -> Result<(), PipelineError> {
-    let url = public_url(ctx.config, thread.id);
+    let url = ctx.config.thread_link(thread.id);
     let why = evidence.map_or_else(
         || "not a listed representative".to_owned(),
         Evidence::summary,

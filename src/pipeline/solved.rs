@@ -74,7 +74,7 @@ pub fn ask_due(
             continue;
         }
         let address = key.address(Purpose::Solved, writer.id, &config.domain);
-        let url = outgoing::public_url(config, thread.id);
+        let url = config.thread_link(thread.id);
         let (subject, body) = question(
             config.language,
             &writer.public_name,

@@ -51,7 +51,7 @@ pub(crate) fn support(
             "support for thread {thread_id}: this address counts already"
         ));
     };
-    let url = outgoing::public_url(ctx.config, thread.id);
+    let url = ctx.config.thread_link(thread.id);
     let fi = ctx.config.language == Language::Fi;
     let (subject, body, from) = if confirmed {
         let count = tx.support_confirmed(support, ctx.now)?;
@@ -174,7 +174,7 @@ fn tell_company(
     if !MILESTONES.contains(&count) {
         return Ok(());
     }
-    let url = outgoing::public_url(ctx.config, thread_id);
+    let url = ctx.config.thread_link(thread_id);
     let (subject, body) = match ctx.config.language {
         Language::Fi => (
             format!("{count} muuta tukee palautetta: {title}"),

@@ -95,7 +95,7 @@ pub fn send_digest(store: &mut Store, config: &Config, now: i64) -> Result<bool,
     if companies.is_empty() && held == 0 {
         return Ok(false);
     }
-    let base = config.http.public_url.trim_end_matches('/');
+    let base = config.public_link("");
     let fi = config.language == Language::Fi;
     let mut body = String::new();
     if held > 0 {

@@ -31,7 +31,7 @@ pub struct Feed {
 
 /// Builds a feed of the newest posts, of one company or of all.
 pub fn feed(config: &Config, provider: Option<&ProviderConfig>, posts: Vec<FeedPost>) -> Feed {
-    let base = config.http.public_url.trim_end_matches('/');
+    let base = config.public_link("");
     let t = texts(config.language);
     let (title, path) = match provider {
         Some(p) => (format!("{} – nonono", p.name), format!("/p/{}", p.slug)),
