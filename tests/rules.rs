@@ -199,3 +199,86 @@ async fn the_archive_shows_what_the_rules_made_without_a_socket() {
     let missing = app.oneshot(get("/t/99")).await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+/// A helpdesk's "we received your message" is automatic when it comes at once, before any
+/// answer; the same words from a person an hour later are an answer.
+#[test]
+fn saying_only_that_mail_arrived_is_automatic_at_once_and_an_answer_later() {
+    let receipt = |token: &str, n: u32| {
+        format!(
+            "From: Anna <anna@elisa.example>\r\nTo: {token}\r\nSubject: Re: Palaute: Lasku tuli kahdesti\r\nMessage-ID: <r{n}@elisa.example>\r\n\r\nOlemme vastaanottaneet viestisi ja vastaamme siihen mahdollisimman pian.\r\n"
+        )
+    };
+    let mut r = Rules::new();
+    r.receive(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-tagged.eml"),
+    );
+    let token = r.company_token();
+    let at_once = r.receive("anna@elisa.example", &token, receipt(&token, 1).as_bytes());
+    assert!(at_once.contains("automatic reply"), "{at_once}");
+    r.now += 3600;
+    let later = r.receive("anna@elisa.example", &token, receipt(&token, 2).as_bytes());
+    assert!(!later.contains("automatic"), "{later}");
+    let kinds: Vec<&str> = r
+        .store
+        .posts(1)
+        .unwrap()
+        .iter()
+        .map(|p| p.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["consumer", "official"]);
+}
+
+/// A reply to the writer's token from someone else is held, never published as the writer's.
+#[test]
+fn a_reply_that_is_not_the_writers_is_held() {
+    let mut r = Rules::new();
+    r.receive(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-tagged.eml"),
+    );
+    let writer_token = r.key.address(
+        nonono::domain::token::Purpose::Participant,
+        1,
+        "nonono.localhost",
+    );
+    let done = r.receive(
+        "mallory@evil.example",
+        &writer_token,
+        b"From: Mallory <mallory@evil.example>\r\nSubject: Re: Lasku\r\n\r\nMinuun ei voi luottaa.\r\n",
+    );
+    assert!(done.contains("held"), "{done}");
+    assert_eq!(r.store.posts(1).unwrap().len(), 1);
+}
+
+/// The same answer going round one token is stopped after six rounds in ten minutes (the
+/// rounds a forger sends from another network do not count: tests/hostile.rs).
+#[test]
+fn the_loop_brake_counts_one_pair_from_one_network() {
+    let mut r = Rules::new();
+    r.receive(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-tagged.eml"),
+    );
+    let token = r.company_token();
+    let answer = |n: u32| {
+        format!(
+            "From: Anna <anna@elisa.example>\r\nTo: {token}\r\nSubject: Re: Palaute\r\nMessage-ID: <loop{n}@elisa.example>\r\n\r\nPalautamme veloituksen, kierros {n}.\r\n"
+        )
+    };
+    let outcomes: Vec<String> = (0..7)
+        .map(|n| {
+            r.now -= 50; // seven rounds within a few minutes
+            r.receive("anna@elisa.example", &token, answer(n).as_bytes())
+        })
+        .collect();
+    assert!(
+        outcomes[..6].iter().all(|o| !o.contains("held")),
+        "{outcomes:?}"
+    );
+    assert!(outcomes[6].contains("held"), "{outcomes:?}");
+}
