@@ -215,6 +215,128 @@ struct ConfirmText<'a> {
     personal: Vec<&'a str>,
 }
 
+/// A letter's text from `templates/mail/NAME.fi.txt` or `NAME.en.txt`: the first line is its
+/// subject, the rest its body.
+pub fn letter(text: &impl Template) -> Result<(String, String), ComposeError> {
+    let text = text.render()?;
+    let (subject, body) = text.split_once('\n').unwrap_or((&text, ""));
+    Ok((subject.to_owned(), body.to_owned()))
+}
+
+/// The operator's notice of mail that could not be delivered.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/delivery-failed.fi.txt" %}{% else %}{% include "mail/delivery-failed.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct DeliveryFailed<'a> {
+    pub fi: bool,
+    pub outbox: i64,
+    pub purpose: &'a str,
+    pub thread: &'a str,
+    pub detail: &'a str,
+}
+
+/// Asking someone to confirm they follow a company.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/follow-confirm.fi.txt" %}{% else %}{% include "mail/follow-confirm.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct FollowConfirm<'a> {
+    pub fi: bool,
+    pub company: &'a str,
+}
+
+/// A company past its response time.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/reminder.fi.txt" %}{% else %}{% include "mail/reminder.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct Reminder<'a> {
+    pub fi: bool,
+    pub title: &'a str,
+    pub waited: i64,
+    pub number: i64,
+    pub max: i64,
+    pub url: &'a str,
+}
+
+/// The private note to a company whose answer blames the writer.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/blame-note.fi.txt" %}{% else %}{% include "mail/blame-note.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct BlameNote<'a> {
+    pub fi: bool,
+    pub title: &'a str,
+    pub url: &'a str,
+    pub phrase: &'a str,
+}
+
+/// The operator's notice of an answer that claims a company and did not prove it.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/unverified-answer.fi.txt" %}{% else %}{% include "mail/unverified-answer.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct UnverifiedAnswer<'a> {
+    pub fi: bool,
+    pub company: &'a str,
+    pub url: &'a str,
+    pub why: &'a str,
+}
+
+/// Asking the writer whether the company solved their problem.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/solved-question.fi.txt" %}{% else %}{% include "mail/solved-question.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct SolvedQuestion<'a> {
+    pub fi: bool,
+    pub name: &'a str,
+    pub company: &'a str,
+    pub title: &'a str,
+    pub url: &'a str,
+    pub address: &'a str,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/publish-ask.fi.txt" %}{% else %}{% include "mail/publish-ask.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct PublishAsk<'a> {
+    fi: bool,
+    title: &'a str,
+    found: &'a str,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/not-an-answer.fi.txt" %}{% else %}{% include "mail/not-an-answer.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct NotAnAnswer<'a> {
+    fi: bool,
+    company: &'a str,
+    subject: &'a str,
+    domain: &'a str,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/set-aside.fi.txt" %}{% else %}{% include "mail/set-aside.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct SetAside {
+    fi: bool,
+    journal: i64,
+}
+
 /// Subject and body of the request to confirm held feedback; `personal` names the personal
 /// data found, empty when the address is simply new.
 pub fn confirm_text(
@@ -380,28 +502,10 @@ pub fn publish_text(
     found: &[&str],
     lang: Language,
 ) -> Result<(String, String), ComposeError> {
-    let found = found.join(", ");
-    Ok(match lang {
-        Language::Fi => (
-            format!("Viestissäsi on henkilötietoja: {title}"),
-            format!(
-                "Hei,\n\nviestissäsi ketjuun \"{title}\" näyttää olevan henkilötietoja \
-                 ({found}). Viestit julkaistaan, joten pidimme sen toistaiseksi sivussa: sitä ei \
-                 ole julkaistu eikä välitetty.\n\n- Jos haluat julkaista sen sellaisenaan, vastaa \
-                 tähän viestiin.\n- Muuten lähetä uusi viesti ilman näitä tietoja, ja tämä \
-                 poistuu itsestään.\n\nnonono\n"
-            ),
-        ),
-        Language::En => (
-            format!("Your message contains personal data: {title}"),
-            format!(
-                "Hello,\n\nyour message in the thread \"{title}\" seems to contain personal data \
-                 ({found}). Messages are published, so we have held it back: it is neither \
-                 published nor passed on.\n\n- To publish it as it is, reply to this message.\n- \
-                 Otherwise send a new message without that data, and this one is dropped.\n\n\
-                 nonono\n"
-            ),
-        ),
+    letter(&PublishAsk {
+        fi: lang == Language::Fi,
+        title,
+        found: &found.join(", "),
     })
 }
 
@@ -412,52 +516,19 @@ pub fn not_an_answer_text(
     subject: &str,
     config: &Config,
 ) -> Result<(String, String), ComposeError> {
-    let domain = &config.domain;
-    Ok(match config.language {
-        Language::Fi => (
-            format!("Viestiä ei julkaistu: {subject}"),
-            format!(
-                "Hei,\n\nsaimme viestisi, mutta emme tunnistaneet, mihin palautteeseen se \
-                 vastaa, joten sitä ei julkaistu eikä välitetty. {company} ei voi kirjoittaa \
-                 palautetta itsestään osoitteeseen palaute@{domain}.\n\nVastaa suoraan \
-                 viestiin, jonka sait meiltä palautteesta (sen osoite alkaa t+ ja päättyy \
-                 @{domain}): vastauksesi julkaistaan silloin oikeassa ketjussa ja välitetään \
-                 kirjoittajalle.\n\nnonono\n"
-            ),
-        ),
-        Language::En => (
-            format!("Message not published: {subject}"),
-            format!(
-                "Hello,\n\nwe received your message but could not tell which feedback it \
-                 answers, so it was neither published nor passed on. {company} cannot write \
-                 feedback about itself to feedback@{domain}.\n\nReply directly to the message \
-                 you got from us about the feedback (its address begins with t+ and ends with \
-                 @{domain}): your answer is then published in the right thread and passed on \
-                 to the writer.\n\nnonono\n"
-            ),
-        ),
+    letter(&NotAnAnswer {
+        fi: config.language == Language::Fi,
+        company,
+        subject,
+        domain: &config.domain,
     })
 }
 
 /// Subject and body of the note to a writer whose message the pipeline set aside.
 pub fn set_aside_text(journal: i64, lang: Language) -> Result<(String, String), ComposeError> {
-    Ok(match lang {
-        Language::Fi => (
-            "Viestiäsi ei voitu käsitellä".to_owned(),
-            format!(
-                "Hei,\n\nviestisi tuli perille (viite {journal}), mutta sitä ei voitu käsitellä. \
-                 Se on tallessa, ja ylläpito käy sen läpi; sinun ei tarvitse lähettää sitä \
-                 uudelleen.\n\nnonono\n"
-            ),
-        ),
-        Language::En => (
-            "Your message could not be processed".to_owned(),
-            format!(
-                "Hello,\n\nyour message arrived (reference {journal}), but it could not be \
-                 processed. It is kept, and the operator will look at it; you do not need to \
-                 send it again.\n\nnonono\n"
-            ),
-        ),
+    letter(&SetAside {
+        fi: lang == Language::Fi,
+        journal,
     })
 }
 

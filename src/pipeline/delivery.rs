@@ -5,6 +5,7 @@ use super::message::Message;
 use super::outgoing::tell_operator;
 use std::sync::Arc;
 
+use super::compose;
 use crate::config::{Config, Language};
 use crate::mail::Class;
 use crate::relay::{OnOutcome, Outcome};
@@ -101,22 +102,13 @@ pub fn delivery_failed(
         .thread_id
         .map(|t| config.thread_link(t))
         .unwrap_or_else(|| "-".into());
-    let (subject, body) = match config.language {
-        Language::Fi => (
-            format!("Toimitus epäonnistui: viesti {}", origin.outbox),
-            format!(
-                "Viestiä {} ({}) ei voitu toimittaa.\n\nKetju: {thread}\nSyy: {detail}\n\nKomento `nonono queue` näyttää jonon.\n",
-                origin.outbox, origin.purpose
-            ),
-        ),
-        Language::En => (
-            format!("Delivery failed: message {}", origin.outbox),
-            format!(
-                "Message {} ({}) could not be delivered.\n\nThread: {thread}\nReason: {detail}\n\n`nonono queue` shows the queue.\n",
-                origin.outbox, origin.purpose
-            ),
-        ),
-    };
+    let (subject, body) = compose::letter(&compose::DeliveryFailed {
+        fi: config.language == Language::Fi,
+        outbox: origin.outbox,
+        purpose: origin.purpose.as_str(),
+        thread: &thread,
+        detail,
+    })?;
     tell_operator(tx, config, OutboxPurpose::Operator, subject, body, now)
 }
 

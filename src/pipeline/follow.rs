@@ -3,7 +3,7 @@
 //! with one-click unsubscribe (RFC 8058: `List-Unsubscribe` with an HTTPS POST and a mailto).
 //! Nothing but the confirmation request goes to an address that has not confirmed.
 
-use super::compose::{Letter, Origin};
+use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing;
@@ -42,29 +42,10 @@ pub(crate) fn follow(
     let from = ctx
         .key
         .address(Purpose::Follow, follower.id, &ctx.config.domain);
-    let (subject, body) = match ctx.config.language {
-        Language::Fi => (
-            format!("Vahvista: seuraa yritystä {}", provider.name),
-            format!(
-                "Hei,\n\nhalusit seurata yritystä {} nononossa. Vahvista vastaamalla tähän viestiin: \
-                 saat sen jälkeen päivittäin koosteen yrityksen uusista palautteista ja \
-                 vastauksista, kun niitä on. Jokaisessa koosteessa on linkki, josta tilauksen voi \
-                 perua yhdellä napsautuksella.\n\nJos et pyytänyt tätä, jätä viesti huomiotta: \
-                 emme lähetä sinulle mitään muuta.\n",
-                provider.name
-            ),
-        ),
-        Language::En => (
-            format!("Confirm: follow {}", provider.name),
-            format!(
-                "Hello,\n\nyou asked to follow {} on nonono. Confirm by replying to this message: \
-                 you then get a daily digest of the company's new feedback and answers, when \
-                 there are any. Every digest has a one-click link to stop.\n\nIf you did not ask \
-                 for this, ignore this message: we send you nothing else.\n",
-                provider.name
-            ),
-        ),
-    };
+    let (subject, body) = compose::letter(&compose::FollowConfirm {
+        fi: ctx.config.language == Language::Fi,
+        company: &provider.name,
+    })?;
     let letter = Letter {
         from_name: "nonono".into(),
         from_address: from,

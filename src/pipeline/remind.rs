@@ -3,6 +3,7 @@
 //! reminder comes from the thread's reply address, so answering it answers the feedback; the
 //! thread page records each one.
 
+use super::compose;
 use super::context::{Context, PipelineError};
 use super::outgoing;
 use crate::config::{Config, Language};
@@ -34,7 +35,14 @@ pub fn send_due(
             .map_or(3, |p| p.response_days);
         let waited = working_days_between(thread.created_at, now, &days_off);
         let url = config.thread_link(thread.id);
-        let (subject, body) = text(config.language, &thread.title, waited, number, &url);
+        let (subject, body) = compose::letter(&compose::Reminder {
+            fi: config.language == Language::Fi,
+            title: &thread.title,
+            waited,
+            number,
+            max: MAX_REMINDERS,
+            url: &url,
+        })?;
         outgoing::write_to_company(
             &tx,
             &ctx,
@@ -55,27 +63,4 @@ pub fn send_due(
     }
     tx.commit()?;
     Ok(due.len())
-}
-
-fn text(lang: Language, title: &str, waited: i64, number: i64, url: &str) -> (String, String) {
-    match lang {
-        Language::Fi => (
-            format!("Muistutus {number}/{MAX_REMINDERS}: {title}"),
-            format!(
-                "Hei,\n\npalaute \"{title}\" on odottanut vastaustanne {waited} arkipäivää, ja \
-                 vastausaika on kulunut. Vastaa tähän viestiin, niin vastauksenne julkaistaan \
-                 ja välitetään kirjoittajalle.\n\nPalaute: {url}\n\nTämä on muistutus \
-                 {number}/{MAX_REMINDERS}; odotusaika näkyy palautteen sivulla.\n"
-            ),
-        ),
-        Language::En => (
-            format!("Reminder {number}/{MAX_REMINDERS}: {title}"),
-            format!(
-                "Hello,\n\nthe feedback \"{title}\" has waited {waited} working days for your \
-                 answer, and the response time has passed. Reply to this message and your \
-                 answer is published and passed on to the writer.\n\nFeedback: {url}\n\nThis \
-                 is reminder {number}/{MAX_REMINDERS}; the wait shows on the feedback's page.\n"
-            ),
-        ),
-    }
 }

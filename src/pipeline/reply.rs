@@ -243,20 +243,12 @@ pub(super) fn judge_answer(
         return Ok(());
     }
     let url = ctx.config.thread_link(thread.id);
-    let (subject, body) = match ctx.config.language {
-        Language::Fi => (
-            format!("Vastauksestanne: {}", thread.title),
-            format!(
-                "Hei,\n\nvastauksenne on julkaistu sellaisenaan: {url}\n\nSe sisältää ilmauksen \"{phrase}\". Lukijalle se kuulostaa siltä, että vastuu siirretään kirjoittajalle tai muualle, ja se heikentää luottamusta enemmän kuin itse ongelma. Hyvä vastaus ottaa asian vakavasti, kertoo mitä teette sen ratkaisemiseksi, pyytää anteeksi vilpittömästi ja antaa suoran yhteystiedon. Voitte vastata ketjuun uudelleen milloin tahansa.\n\nTämä viesti on vain teille; sitä ei julkaista.\n"
-            ),
-        ),
-        Language::En => (
-            format!("About your answer: {}", thread.title),
-            format!(
-                "Hello,\n\nyour answer is published as written: {url}\n\nIt says \"{phrase}\". To a reader that sounds like passing the responsibility to the writer or elsewhere, and it costs more trust than the problem itself. A good answer takes the matter seriously, says what you do to solve it, apologises sincerely and offers a direct contact. You can answer in the thread again at any time.\n\nThis note is for you only; it is not published.\n"
-            ),
-        ),
-    };
+    let (subject, body) = compose::letter(&compose::BlameNote {
+        fi: ctx.config.language == Language::Fi,
+        title: &thread.title,
+        url: &url,
+        phrase: &phrase,
+    })?;
     let letter = Letter {
         from_name: "nonono".into(),
         from_address: format!("postmaster@{}", ctx.config.domain),
@@ -288,22 +280,12 @@ pub(super) fn report_unverified(
         || "not a listed representative".to_owned(),
         Evidence::summary,
     );
-    let (subject, body) = match ctx.config.language {
-        Language::Fi => (
-            format!("Vahvistamaton vastaus: {}", thread.company),
-            format!(
-                "Ketjuun tuli vastaus, joka esiintyy yrityksenä {} mutta ei todentunut sen edustajaksi. Se julkaistiin merkinnällä \"vahvistamaton\" eikä se lasketa yrityksen lukuihin.\n\nKetju: {url}\nTarkistus: {why}\n",
-                thread.company
-            ),
-        ),
-        Language::En => (
-            format!("Unverified answer: {}", thread.company),
-            format!(
-                "A thread received an answer that claims to be {} but did not authenticate as its representative. It was published as \"unverified\" and is not counted in the company's figures.\n\nThread: {url}\nCheck: {why}\n",
-                thread.company
-            ),
-        ),
-    };
+    let (subject, body) = compose::letter(&compose::UnverifiedAnswer {
+        fi: ctx.config.language == Language::Fi,
+        company: &thread.company,
+        url: &url,
+        why: &why,
+    })?;
     tell_operator(
         tx,
         ctx.config,

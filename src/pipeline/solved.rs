@@ -3,7 +3,7 @@
 //! "solved" / "not solved"), or one of the mailto links in the question, records it; threads
 //! show it and companies get a solution rate beside their response rate.
 
-use super::compose::{Letter, Origin};
+use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing;
@@ -75,14 +75,14 @@ pub fn ask_due(
         }
         let address = key.address(Purpose::Solved, writer.id, &config.domain);
         let url = config.thread_link(thread.id);
-        let (subject, body) = question(
-            config.language,
-            &writer.public_name,
-            &thread.company,
-            &thread.title,
-            &url,
-            &address,
-        );
+        let (subject, body) = compose::letter(&compose::SolvedQuestion {
+            fi: config.language == Language::Fi,
+            name: &writer.public_name,
+            company: &thread.company,
+            title: &thread.title,
+            url: &url,
+            address: &address,
+        })?;
         let letter = Letter {
             from_name: "nonono".into(),
             from_address: address,
@@ -105,42 +105,6 @@ pub fn ask_due(
     }
     tx.commit()?;
     Ok(asked)
-}
-
-fn question(
-    lang: Language,
-    name: &str,
-    company: &str,
-    title: &str,
-    url: &str,
-    address: &str,
-) -> (String, String) {
-    match lang {
-        Language::Fi => (
-            format!("Ratkesiko asiasi? {title}"),
-            format!(
-                "Hei {name},\n\n{company} vastasi palautteeseesi \"{title}\":\n{url}\n\n\
-                 Ratkesiko asia? Vastaa tähän viestiin yhdellä sanalla: ratkaistu tai ei \
-                 ratkaistu. Tai napsauta:\n\
-                 ratkaistu: mailto:{address}?subject=ratkaistu\n\
-                 ei ratkaistu: mailto:{address}?subject=ei%20ratkaistu\n\n\
-                 Vastauksesi näkyy palautteen sivulla ja yrityksen luvuissa. Kysymme tämän \
-                 vain kerran.\n"
-            ),
-        ),
-        Language::En => (
-            format!("Did it get solved? {title}"),
-            format!(
-                "Hello {name},\n\n{company} answered your feedback \"{title}\":\n{url}\n\n\
-                 Was your problem solved? Reply to this message with one word: solved or not \
-                 solved. Or click:\n\
-                 solved: mailto:{address}?subject=solved\n\
-                 not solved: mailto:{address}?subject=not%20solved\n\n\
-                 Your answer shows on the feedback's page and in the company's figures. We ask \
-                 only once.\n"
-            ),
-        ),
-    }
 }
 
 /// The writer says whether the company solved their problem: only from the writer's address,
