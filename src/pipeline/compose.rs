@@ -337,6 +337,44 @@ struct SetAside {
     journal: i64,
 }
 
+/// Telling a company how many readers have the same problem.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/support-count.fi.txt" %}{% else %}{% include "mail/support-count.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct SupportCount<'a> {
+    pub fi: bool,
+    pub count: i64,
+    pub title: &'a str,
+    pub url: &'a str,
+}
+
+/// Telling a reader their "me too" is counted.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/support-counted.fi.txt" %}{% else %}{% include "mail/support-counted.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct SupportCounted<'a> {
+    pub fi: bool,
+    pub title: &'a str,
+    pub count: i64,
+    pub url: &'a str,
+}
+
+/// Asking a reader to confirm their "me too".
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/support-confirm.fi.txt" %}{% else %}{% include "mail/support-confirm.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct SupportConfirm<'a> {
+    pub fi: bool,
+    pub title: &'a str,
+    pub url: &'a str,
+}
+
 /// Subject and body of the request to confirm held feedback; `personal` names the personal
 /// data found, empty when the address is simply new.
 pub fn confirm_text(

@@ -3,7 +3,7 @@
 //! address confirms by replying first. The page shows the count, and the company is told as
 //! the count grows, so it sees that one voice speaks for many.
 
-use super::compose::{Letter, Origin};
+use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing;
@@ -56,48 +56,24 @@ pub(crate) fn support(
     let (subject, body, from) = if confirmed {
         let count = tx.support_confirmed(support, ctx.now)?;
         tell_company(tx, ctx, thread.id, &thread.title, count)?;
-        if fi {
-            (
-                format!("Tukesi on kirjattu: {}", thread.title),
-                format!(
-                    "Kiitos. Tukesi palautteelle \"{}\" on kirjattu: sillä on nyt {count} tukijaa.\n{url}\n\nSähköpostiosoitettasi ei näytetä kenellekään.\n",
-                    thread.title
-                ),
-                format!("palaute@{}", ctx.config.domain),
-            )
-        } else {
-            (
-                format!("Your support is counted: {}", thread.title),
-                format!(
-                    "Thank you. Your support of \"{}\" is counted: it now has {count} supporters.\n{url}\n\nYour email address is shown to no one.\n",
-                    thread.title
-                ),
-                format!("feedback@{}", ctx.config.domain),
-            )
-        }
+        let (subject, body) = compose::letter(&compose::SupportCounted {
+            fi,
+            title: &thread.title,
+            count,
+            url: &url,
+        })?;
+        let from = if fi { "palaute" } else { "feedback" };
+        (subject, body, format!("{from}@{}", ctx.config.domain))
     } else {
         let confirm = ctx
             .key
             .address(Purpose::Support, support, &ctx.config.domain);
-        if fi {
-            (
-                format!("Vahvista tukesi: {}", thread.title),
-                format!(
-                    "Hei,\n\nhalusit tukea palautetta \"{}\":\n{url}\n\nVahvista tukesi vastaamalla tähän viestiin. Tuki lasketaan vain kerran osoitetta kohden, eikä osoitettasi näytetä kenellekään. Jos et lähettänyt viestiä, voit jättää tämän huomiotta.\n",
-                    thread.title
-                ),
-                confirm,
-            )
-        } else {
-            (
-                format!("Confirm your support: {}", thread.title),
-                format!(
-                    "Hello,\n\nyou asked to support the feedback \"{}\":\n{url}\n\nConfirm by replying to this message. Support counts once per address, and your address is shown to no one. If you did not write to us, ignore this.\n",
-                    thread.title
-                ),
-                confirm,
-            )
-        }
+        let (subject, body) = compose::letter(&compose::SupportConfirm {
+            fi,
+            title: &thread.title,
+            url: &url,
+        })?;
+        (subject, body, confirm)
     };
     let letter = Letter {
         from_name: "nonono".into(),
@@ -175,20 +151,12 @@ fn tell_company(
         return Ok(());
     }
     let url = ctx.config.thread_link(thread_id);
-    let (subject, body) = match ctx.config.language {
-        Language::Fi => (
-            format!("{count} muuta tukee palautetta: {title}"),
-            format!(
-                "Hei,\n\n{count} lukijaa on kertonut saman ongelman kuin palautteessa \"{title}\":\n{url}\n\nYksi vastaus tähän ketjuun tavoittaa heidät kaikki. Vastaa tähän viestiin, niin vastauksenne julkaistaan ketjussa.\n"
-            ),
-        ),
-        Language::En => (
-            format!("{count} others support the feedback: {title}"),
-            format!(
-                "Hello,\n\n{count} readers say they had the same problem as in \"{title}\":\n{url}\n\nOne answer in this thread reaches them all. Reply to this message and your answer is published in the thread.\n"
-            ),
-        ),
-    };
+    let (subject, body) = compose::letter(&compose::SupportCount {
+        fi: ctx.config.language == Language::Fi,
+        count,
+        title,
+        url: &url,
+    })?;
     outgoing::write_to_company(
         tx,
         ctx,
