@@ -220,7 +220,11 @@ struct ConfirmText<'a> {
 pub fn letter(text: &impl Template) -> Result<(String, String), ComposeError> {
     let text = text.render()?;
     let (subject, body) = text.split_once('\n').unwrap_or((&text, ""));
-    Ok((subject.to_owned(), body.to_owned()))
+    // askama drops a template file's last newline; a body's last line ends like the others.
+    Ok((
+        subject.to_owned(),
+        format!("{}\n", body.trim_end_matches('\n')),
+    ))
 }
 
 /// The operator's notice of mail that could not be delivered.
@@ -373,6 +377,41 @@ pub struct SupportConfirm<'a> {
     pub fi: bool,
     pub title: &'a str,
     pub url: &'a str,
+}
+
+/// A follower's daily digest of a company's new feedback and answers.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/follow-digest.fi.txt" %}{% else %}{% include "mail/follow-digest.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct FollowDigest<'a> {
+    pub fi: bool,
+    pub company: &'a str,
+    /// New threads and new answers: (thread id, title).
+    pub threads: &'a [(i64, String)],
+    pub answers: &'a [(i64, String)],
+    /// The archive's address, without a trailing slash.
+    pub base: &'a str,
+    pub unsubscribe_url: &'a str,
+}
+
+/// The operator's daily digest: what waits in the holding pen, and the companies feedback waits
+/// for.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/operator-digest.fi.txt" %}{% else %}{% include "mail/operator-digest.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct OperatorDigest<'a> {
+    pub fi: bool,
+    pub held: i64,
+    /// Days the oldest held message has waited.
+    pub held_days: i64,
+    pub companies: &'a [crate::store::unregistered::UnregisteredCompany],
+    pub now: i64,
+    /// The archive's address, without a trailing slash.
+    pub base: &'a str,
 }
 
 /// Subject and body of the request to confirm held feedback; `personal` names the personal

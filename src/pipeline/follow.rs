@@ -125,7 +125,7 @@ pub fn send_digests(
         }
         let token = key.issue_for(Purpose::Unsubscribe, f.id);
         let unsubscribe_url = config.public_link(&format!("/u/{token}"));
-        let (subject, body) = digest_text(config, &provider.name, &news, &unsubscribe_url);
+        let (subject, body) = digest_text(config, &provider.name, &news, &unsubscribe_url)?;
         let letter = Letter {
             from_name: "nonono".into(),
             from_address: format!("palaute@{}", config.domain),
@@ -156,34 +156,13 @@ fn digest_text(
     company: &str,
     news: &CompanyNews,
     unsubscribe_url: &str,
-) -> (String, String) {
-    let base = config.public_link("");
-    let fi = config.language == Language::Fi;
-    let mut body = String::new();
-    let mut section = |heading: &str, items: &[(i64, String)]| {
-        if items.is_empty() {
-            return;
-        }
-        body.push_str(heading);
-        body.push('\n');
-        for (id, title) in items {
-            body.push_str(&format!("- {title}\n  {base}/t/{id}\n"));
-        }
-        body.push('\n');
-    };
-    if fi {
-        section("Uudet palautteet:", &news.threads);
-        section("Uudet vastaukset:", &news.answers);
-        body.push_str(&format!(
-            "Saat tämän, koska seuraat yritystä {company}. Lopeta seuraaminen: {unsubscribe_url}\n"
-        ));
-        (format!("{company}: uutta nononossa"), body)
-    } else {
-        section("New feedback:", &news.threads);
-        section("New answers:", &news.answers);
-        body.push_str(&format!(
-            "You get this because you follow {company}. Stop following: {unsubscribe_url}\n"
-        ));
-        (format!("{company}: new on nonono"), body)
-    }
+) -> Result<(String, String), PipelineError> {
+    Ok(compose::letter(&compose::FollowDigest {
+        fi: config.language == Language::Fi,
+        company,
+        threads: &news.threads,
+        answers: &news.answers,
+        base: &config.public_link(""),
+        unsubscribe_url,
+    })?)
 }

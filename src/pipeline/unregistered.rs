@@ -4,6 +4,7 @@
 //! attached to it and forwarded at once, with its response time starting then.
 
 use super::announce::{self, Announcement, CompanySide};
+use super::compose;
 use super::context::{Context, PipelineError};
 use super::outgoing;
 use crate::config::{Config, Language};
@@ -95,55 +96,14 @@ pub fn send_digest(store: &mut Store, config: &Config, now: i64) -> Result<bool,
     if companies.is_empty() && held == 0 {
         return Ok(false);
     }
-    let base = config.public_link("");
-    let fi = config.language == Language::Fi;
-    let mut body = String::new();
-    if held > 0 {
-        let days = (now - oldest_held.unwrap_or(now)) / 86_400;
-        body.push_str(&if fi {
-            format!(
-                "Pitopaikassa odottaa {held} viestiä, vanhin {days} päivää: `nonono held` \
-                 listaa ne; release, assign tai drop käsittelee kunkin.\n\n"
-            )
-        } else {
-            format!(
-                "{held} messages wait in the holding pen, the oldest {days} days: `nonono held` \
-                 lists them; release, assign or drop works through each.\n\n"
-            )
-        });
-    }
-    if !companies.is_empty() {
-        body.push_str(if fi {
-            "Palautetta odottaa näille yrityksille, joita ei ole vielä rekisteröity. Kun \
-             rekisteröit yrityksen (nonono providers add), sen odottavat palautteet välitetään \
-             heti.\n\n"
-        } else {
-            "Feedback waits for these companies, which are not registered yet. Once you register \
-             one (nonono providers add), its waiting feedback is forwarded at once.\n\n"
-        });
-    }
-    for c in &companies {
-        let days = (now - c.oldest) / 86_400;
-        body.push_str(&if fi {
-            format!(
-                "- {}: {} palautetta, vanhin {days} päivää ({base}/t/{})\n",
-                c.company, c.threads, c.newest_thread
-            )
-        } else {
-            format!(
-                "- {}: {} threads, oldest {days} days ({base}/t/{})\n",
-                c.company, c.threads, c.newest_thread
-            )
-        });
-    }
-    let subject = if fi {
-        format!(
-            "Rekisteröimättömät yritykset: {}, pidossa: {held}",
-            companies.len()
-        )
-    } else {
-        format!("Unregistered companies: {}, held: {held}", companies.len())
-    };
+    let (subject, body) = compose::letter(&compose::OperatorDigest {
+        fi: config.language == Language::Fi,
+        held,
+        held_days: (now - oldest_held.unwrap_or(now)) / 86_400,
+        companies: &companies,
+        now,
+        base: &config.public_link(""),
+    })?;
     outgoing::tell_operator(
         &tx,
         config,
