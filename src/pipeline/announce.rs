@@ -1,8 +1,9 @@
 //! A thread going public: the forward to the company and the acknowledgement to the writer.
 
-use super::compose::{self, Letter, Origin};
+use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::outgoing::{Sending, queue, token_address, via};
+use super::texts;
 use crate::config::ProviderConfig;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
@@ -53,8 +54,8 @@ pub(crate) fn forward(
     company: &CompanySide<'_>,
 ) -> Result<(), PipelineError> {
     let url = ctx.config.thread_link(a.thread_id);
-    let (subject, text) = compose::forward_text(
-        &compose::Forward {
+    let (subject, text) = texts::forward_text(
+        &texts::Forward {
             company: &company.provider.name,
             title: a.title,
             pseudonym: a.pseudonym,
@@ -94,8 +95,8 @@ pub(super) fn acknowledge(
     let config = ctx.config;
     let url = config.thread_link(a.thread_id);
     let erase_address = ctx.key.address(Purpose::Erase, a.consumer, &config.domain);
-    let (subject, text) = compose::ack_text(
-        &compose::Ack {
+    let (subject, text) = texts::ack_text(
+        &texts::Ack {
             erase_address: &erase_address,
             pseudonym: a.pseudonym,
             url: &url,

@@ -1,11 +1,12 @@
 //! The writer's say: confirming a held thread, declining it, erasing what they wrote.
 
 use super::announce::{Announcement, CompanySide, announce};
-use super::compose::{self, Letter, Origin};
+use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing::{AUTOMATIC_ONCE_PER, Sending, queue};
 use super::published::answer_text;
+use super::texts;
 use crate::config::Language;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
@@ -73,7 +74,7 @@ pub(super) fn ask_to_confirm(
     if once_a_day && tx.queued_since(c.to, OutboxPurpose::Confirm, ctx.now - AUTOMATIC_ONCE_PER)? {
         return Ok(false);
     }
-    let (subject, body) = compose::confirm_text(
+    let (subject, body) = texts::confirm_text(
         c.pseudonym,
         c.company,
         c.title,

@@ -3,9 +3,9 @@
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing::tell_operator;
+use super::texts;
 use std::sync::Arc;
 
-use super::compose;
 use crate::config::{Config, Language};
 use crate::mail::Class;
 use crate::relay::{OnOutcome, Outcome};
@@ -102,7 +102,7 @@ pub fn delivery_failed(
         .thread_id
         .map(|t| config.thread_link(t))
         .unwrap_or_else(|| "-".into());
-    let (subject, body) = compose::letter(&compose::DeliveryFailed {
+    let (subject, body) = texts::letter(&texts::DeliveryFailed {
         fi: config.language == Language::Fi,
         outbox: origin.outbox,
         purpose: origin.purpose.as_str(),

@@ -2,13 +2,14 @@
 //! a company's own mail without a thread found its thread or held.
 
 use super::announce::{Announcement, CompanySide, announce};
-use super::compose::{self, Letter, Origin};
+use super::compose::{Letter, Origin};
 use super::consent::{Confirmation, HELD_NEW_ADDRESS, HELD_PERSONAL_DATA, ask_to_confirm};
 use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
 use super::outgoing::{Sending, queue_automatic};
 use super::published::{address_removed, feedback_text, untitled};
 use super::reply::reply;
+use super::texts;
 use crate::config::{Language, ProviderConfig};
 use crate::domain::route::{self, Tag};
 use crate::mail;
@@ -219,7 +220,7 @@ pub(super) fn help(
     msg: &Message<'_>,
     sender: &str,
 ) -> Result<bool, PipelineError> {
-    let (subject, body) = compose::help_text(None, ctx.config, &msg.mail.subject)?;
+    let (subject, body) = texts::help_text(None, ctx.config, &msg.mail.subject)?;
     let letter = Letter {
         from_name: "nonono".into(),
         from_address: format!("palaute@{}", ctx.config.domain),
@@ -276,7 +277,7 @@ pub(super) fn company_mail_without_thread(
     let told = match msg.reply_address(ctx) {
         Ok(sender) => {
             let (subject, body) =
-                compose::not_an_answer_text(&company.name, &mail.subject, ctx.config)?;
+                texts::not_an_answer_text(&company.name, &mail.subject, ctx.config)?;
             let letter = Letter {
                 from_name: "nonono".into(),
                 from_address: format!("palaute@{}", ctx.config.domain),

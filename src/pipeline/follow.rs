@@ -3,11 +3,12 @@
 //! with one-click unsubscribe (RFC 8058: `List-Unsubscribe` with an HTTPS POST and a mailto).
 //! Nothing but the confirmation request goes to an address that has not confirmed.
 
-use super::compose::{self, Letter, Origin};
+use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing;
 use super::outgoing::Sending;
+use super::texts;
 use crate::config::{Config, Language};
 use crate::domain::token::{Purpose, TokenKey};
 use crate::store::OutboxPurpose;
@@ -42,7 +43,7 @@ pub(crate) fn follow(
     let from = ctx
         .key
         .address(Purpose::Follow, follower.id, &ctx.config.domain);
-    let (subject, body) = compose::letter(&compose::FollowConfirm {
+    let (subject, body) = texts::letter(&texts::FollowConfirm {
         fi: ctx.config.language == Language::Fi,
         company: &provider.name,
     })?;
@@ -157,7 +158,7 @@ fn digest_text(
     news: &CompanyNews,
     unsubscribe_url: &str,
 ) -> Result<(String, String), PipelineError> {
-    Ok(compose::letter(&compose::FollowDigest {
+    Ok(texts::letter(&texts::FollowDigest {
         fi: config.language == Language::Fi,
         company,
         threads: &news.threads,

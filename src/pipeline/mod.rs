@@ -15,7 +15,8 @@
 //! delivery    delivered, bounced, failed
 //! follow, support, solved, remind, unregistered   the features on the clock and by mail
 //! reprocess   re-derives published text after a parser change
-//! outgoing    mail queued in the outbox; published: the text a page shows
+//! outgoing    mail queued in the outbox; compose: a letter as RFC 5322; texts: its words
+//! published   the text a page shows
 //! ```
 
 mod announce;
@@ -36,6 +37,7 @@ pub mod reprocess;
 pub mod scheduler;
 pub mod solved;
 pub mod support;
+pub mod texts;
 pub mod unregistered;
 mod worker;
 

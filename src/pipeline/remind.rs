@@ -3,9 +3,9 @@
 //! reminder comes from the thread's reply address, so answering it answers the feedback; the
 //! thread page records each one.
 
-use super::compose;
 use super::context::{Context, PipelineError};
 use super::outgoing;
+use super::texts;
 use crate::config::{Config, Language};
 use crate::domain::calendar::{add_working_days, working_days_between};
 use crate::domain::limits::MAX_REMINDERS;
@@ -35,7 +35,7 @@ pub fn send_due(
             .map_or(3, |p| p.response_days);
         let waited = working_days_between(thread.created_at, now, &days_off);
         let url = config.thread_link(thread.id);
-        let (subject, body) = compose::letter(&compose::Reminder {
+        let (subject, body) = texts::letter(&texts::Reminder {
             fi: config.language == Language::Fi,
             title: &thread.title,
             waited,

@@ -1,11 +1,12 @@
 //! Replies to a thread's token address, from either side: published, relayed, judged.
 
-use super::compose::{self, Letter, Origin};
+use super::compose::{Letter, Origin};
 use super::consent::HELD_PERSONAL_DATA;
 use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
 use super::outgoing::{Sending, queue, tell_operator, token_address, via};
 use super::published::{SENT_CONSIDERED, answer_text};
+use super::texts;
 use crate::config::{Language, ProviderConfig};
 use crate::domain::route;
 use crate::domain::token::Purpose;
@@ -164,8 +165,8 @@ pub(super) fn reply(
     let url = ctx.config.thread_link(thread.id);
     let recipients = tx.participants(thread.id, others)?;
     for to in &recipients {
-        let (subject, body) = compose::relay_text(
-            &compose::Relay {
+        let (subject, body) = texts::relay_text(
+            &texts::Relay {
                 author: &post_author,
                 official: kind == PostKind::Official,
                 unverified: kind == PostKind::Unverified,
@@ -243,7 +244,7 @@ pub(super) fn judge_answer(
         return Ok(());
     }
     let url = ctx.config.thread_link(thread.id);
-    let (subject, body) = compose::letter(&compose::BlameNote {
+    let (subject, body) = texts::letter(&texts::BlameNote {
         fi: ctx.config.language == Language::Fi,
         title: &thread.title,
         url: &url,
@@ -280,7 +281,7 @@ pub(super) fn report_unverified(
         || "not a listed representative".to_owned(),
         Evidence::summary,
     );
-    let (subject, body) = compose::letter(&compose::UnverifiedAnswer {
+    let (subject, body) = texts::letter(&texts::UnverifiedAnswer {
         fi: ctx.config.language == Language::Fi,
         company: &thread.company,
         url: &url,
@@ -345,7 +346,7 @@ pub(super) fn hold_personal_reply(
             ));
         }
     };
-    let (subject, body) = compose::publish_text(&thread.title, &found, ctx.config.language)?;
+    let (subject, body) = texts::publish_text(&thread.title, &found, ctx.config.language)?;
     let letter = Letter {
         from_name: "nonono".into(),
         from_address: ctx

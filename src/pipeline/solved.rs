@@ -3,12 +3,13 @@
 //! "solved" / "not solved"), or one of the mailto links in the question, records it; threads
 //! show it and companies get a solution rate beside their response rate.
 
-use super::compose::{self, Letter, Origin};
+use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing;
 use super::outgoing::Sending;
 use super::published::answer_text;
+use super::texts;
 use crate::config::{Config, Language};
 use crate::domain::calendar::add_working_days;
 use crate::domain::token::{Purpose, TokenKey};
@@ -75,7 +76,7 @@ pub fn ask_due(
         }
         let address = key.address(Purpose::Solved, writer.id, &config.domain);
         let url = config.thread_link(thread.id);
-        let (subject, body) = compose::letter(&compose::SolvedQuestion {
+        let (subject, body) = texts::letter(&texts::SolvedQuestion {
             fi: config.language == Language::Fi,
             name: &writer.public_name,
             company: &thread.company,

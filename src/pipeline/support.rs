@@ -3,11 +3,12 @@
 //! address confirms by replying first. The page shows the count, and the company is told as
 //! the count grows, so it sees that one voice speaks for many.
 
-use super::compose::{self, Letter, Origin};
+use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing;
 use super::outgoing::Sending;
+use super::texts;
 use crate::config::Language;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
@@ -56,7 +57,7 @@ pub(crate) fn support(
     let (subject, body, from) = if confirmed {
         let count = tx.support_confirmed(support, ctx.now)?;
         tell_company(tx, ctx, thread.id, &thread.title, count)?;
-        let (subject, body) = compose::letter(&compose::SupportCounted {
+        let (subject, body) = texts::letter(&texts::SupportCounted {
             fi,
             title: &thread.title,
             count,
@@ -68,7 +69,7 @@ pub(crate) fn support(
         let confirm = ctx
             .key
             .address(Purpose::Support, support, &ctx.config.domain);
-        let (subject, body) = compose::letter(&compose::SupportConfirm {
+        let (subject, body) = texts::letter(&texts::SupportConfirm {
             fi,
             title: &thread.title,
             url: &url,
@@ -151,7 +152,7 @@ fn tell_company(
         return Ok(());
     }
     let url = ctx.config.thread_link(thread_id);
-    let (subject, body) = compose::letter(&compose::SupportCount {
+    let (subject, body) = texts::letter(&texts::SupportCount {
         fi: ctx.config.language == Language::Fi,
         count,
         title,

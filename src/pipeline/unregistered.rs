@@ -4,9 +4,9 @@
 //! attached to it and forwarded at once, with its response time starting then.
 
 use super::announce::{self, Announcement, CompanySide};
-use super::compose;
 use super::context::{Context, PipelineError};
 use super::outgoing;
+use super::texts;
 use crate::config::{Config, Language};
 use crate::domain::calendar::add_working_days;
 use crate::domain::route;
@@ -96,7 +96,7 @@ pub fn send_digest(store: &mut Store, config: &Config, now: i64) -> Result<bool,
     if companies.is_empty() && held == 0 {
         return Ok(false);
     }
-    let (subject, body) = compose::letter(&compose::OperatorDigest {
+    let (subject, body) = texts::letter(&texts::OperatorDigest {
         fi: config.language == Language::Fi,
         held,
         held_days: (now - oldest_held.unwrap_or(now)) / 86_400,

@@ -2,10 +2,11 @@
 //! messages set aside after repeated crashes.
 
 use super::auth::Authenticator;
-use super::compose::{self, Letter, Origin};
+use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::dispatch::{Read, apply};
 use super::outgoing::{Sending, queue_automatic, tell_operator};
+use super::texts;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -335,7 +336,7 @@ pub(super) fn set_aside(
     )?;
     let writer = mail::normalize_address(&entry.envelope.mail_from);
     if crate::domain::route::may_write_to(&writer, &ctx.config.domain) {
-        let (subject, body) = compose::set_aside_text(entry.id, ctx.config.language)?;
+        let (subject, body) = texts::set_aside_text(entry.id, ctx.config.language)?;
         let letter = Letter {
             from_name: "nonono".into(),
             from_address: format!("postmaster@{}", ctx.config.domain),

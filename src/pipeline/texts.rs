@@ -1,0 +1,484 @@
+//! The words of every mail we write, from `templates/mail/` (Finnish and English side by
+//! side): each text's template, and a function that renders its subject and body.
+
+use askama::Template;
+
+use super::compose::{ComposeError, marker};
+use crate::config::{Config, Language};
+use crate::mail::write::one_line;
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/ack.fi.txt" %}{% else %}{% include "mail/ack.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct AckText<'a> {
+    fi: bool,
+    title: &'a str,
+    erase_address: &'a str,
+    marker: &'a str,
+    pseudonym: &'a str,
+    url: &'a str,
+    company: &'a str,
+    route_label: Option<&'a str>,
+    response_days: u32,
+    reachable: bool,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/forward.fi.txt" %}{% else %}{% include "mail/forward.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct ForwardText<'a> {
+    fi: bool,
+    marker: &'a str,
+    company: &'a str,
+    title: &'a str,
+    pseudonym: &'a str,
+    body: &'a str,
+    url: &'a str,
+    full: bool,
+    official_hint: bool,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/relay.fi.txt" %}{% else %}{% include "mail/relay.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct RelayText<'a> {
+    fi: bool,
+    marker: &'a str,
+    author: &'a str,
+    official: bool,
+    unverified: bool,
+    title: &'a str,
+    body: &'a str,
+    url: &'a str,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/help.fi.txt" %}{% else %}{% include "mail/help.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct HelpText<'a> {
+    fi: bool,
+    subject: &'a str,
+    unknown_tag: Option<&'a str>,
+    example_address: &'a str,
+    providers: Vec<&'a str>,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/confirm.fi.txt" %}{% else %}{% include "mail/confirm.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct ConfirmText<'a> {
+    fi: bool,
+    pseudonym: &'a str,
+    company: &'a str,
+    title: &'a str,
+    personal: Vec<&'a str>,
+}
+
+/// A letter's text from `templates/mail/NAME.fi.txt` or `NAME.en.txt`: the first line is its
+/// subject, the rest its body. What a template puts in its first line must be one line
+/// (thread titles are; a writer's own subject is made so).
+pub fn letter(text: &impl Template) -> Result<(String, String), ComposeError> {
+    let text = text.render()?;
+    let (subject, body) = text.split_once('\n').unwrap_or((&text, ""));
+    // askama drops a template file's last newline; a body's last line ends like the others.
+    Ok((
+        subject.to_owned(),
+        format!("{}\n", body.trim_end_matches('\n')),
+    ))
+}
+
+/// The operator's notice of mail that could not be delivered.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/delivery-failed.fi.txt" %}{% else %}{% include "mail/delivery-failed.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct DeliveryFailed<'a> {
+    pub fi: bool,
+    pub outbox: i64,
+    pub purpose: &'a str,
+    pub thread: &'a str,
+    pub detail: &'a str,
+}
+
+/// Asking someone to confirm they follow a company.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/follow-confirm.fi.txt" %}{% else %}{% include "mail/follow-confirm.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct FollowConfirm<'a> {
+    pub fi: bool,
+    pub company: &'a str,
+}
+
+/// A company past its response time.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/reminder.fi.txt" %}{% else %}{% include "mail/reminder.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct Reminder<'a> {
+    pub fi: bool,
+    pub title: &'a str,
+    pub waited: i64,
+    pub number: i64,
+    pub max: i64,
+    pub url: &'a str,
+}
+
+/// The private note to a company whose answer blames the writer.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/blame-note.fi.txt" %}{% else %}{% include "mail/blame-note.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct BlameNote<'a> {
+    pub fi: bool,
+    pub title: &'a str,
+    pub url: &'a str,
+    pub phrase: &'a str,
+}
+
+/// The operator's notice of an answer that claims a company and did not prove it.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/unverified-answer.fi.txt" %}{% else %}{% include "mail/unverified-answer.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct UnverifiedAnswer<'a> {
+    pub fi: bool,
+    pub company: &'a str,
+    pub url: &'a str,
+    pub why: &'a str,
+}
+
+/// Asking the writer whether the company solved their problem.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/solved-question.fi.txt" %}{% else %}{% include "mail/solved-question.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct SolvedQuestion<'a> {
+    pub fi: bool,
+    pub name: &'a str,
+    pub company: &'a str,
+    pub title: &'a str,
+    pub url: &'a str,
+    pub address: &'a str,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/publish-ask.fi.txt" %}{% else %}{% include "mail/publish-ask.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct PublishAsk<'a> {
+    fi: bool,
+    title: &'a str,
+    found: &'a str,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/not-an-answer.fi.txt" %}{% else %}{% include "mail/not-an-answer.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct NotAnAnswer<'a> {
+    fi: bool,
+    company: &'a str,
+    subject: &'a str,
+    domain: &'a str,
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/set-aside.fi.txt" %}{% else %}{% include "mail/set-aside.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+struct SetAside {
+    fi: bool,
+    journal: i64,
+}
+
+/// Telling a company how many readers have the same problem.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/support-count.fi.txt" %}{% else %}{% include "mail/support-count.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct SupportCount<'a> {
+    pub fi: bool,
+    pub count: i64,
+    pub title: &'a str,
+    pub url: &'a str,
+}
+
+/// Telling a reader their "me too" is counted.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/support-counted.fi.txt" %}{% else %}{% include "mail/support-counted.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct SupportCounted<'a> {
+    pub fi: bool,
+    pub title: &'a str,
+    pub count: i64,
+    pub url: &'a str,
+}
+
+/// Asking a reader to confirm their "me too".
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/support-confirm.fi.txt" %}{% else %}{% include "mail/support-confirm.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct SupportConfirm<'a> {
+    pub fi: bool,
+    pub title: &'a str,
+    pub url: &'a str,
+}
+
+/// A follower's daily digest of a company's new feedback and answers.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/follow-digest.fi.txt" %}{% else %}{% include "mail/follow-digest.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct FollowDigest<'a> {
+    pub fi: bool,
+    pub company: &'a str,
+    /// New threads and new answers: (thread id, title).
+    pub threads: &'a [(i64, String)],
+    pub answers: &'a [(i64, String)],
+    /// The archive's address, without a trailing slash.
+    pub base: &'a str,
+    pub unsubscribe_url: &'a str,
+}
+
+/// The operator's daily digest: what waits in the holding pen, and the companies feedback waits
+/// for.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/operator-digest.fi.txt" %}{% else %}{% include "mail/operator-digest.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct OperatorDigest<'a> {
+    pub fi: bool,
+    pub held: i64,
+    /// Days the oldest held message has waited.
+    pub held_days: i64,
+    pub companies: &'a [crate::store::unregistered::UnregisteredCompany],
+    pub now: i64,
+    /// The archive's address, without a trailing slash.
+    pub base: &'a str,
+}
+
+/// Subject and body of the request to confirm held feedback; `personal` names the personal
+/// data found, empty when the address is simply new.
+pub fn confirm_text(
+    pseudonym: &str,
+    company: &str,
+    title: &str,
+    personal: &[&str],
+    lang: Language,
+) -> Result<(String, String), ComposeError> {
+    letter(&ConfirmText {
+        fi: lang == Language::Fi,
+        pseudonym,
+        company,
+        title,
+        personal: personal.to_vec(),
+    })
+}
+
+/// What the consumer is told after new feedback.
+pub struct Ack<'a> {
+    /// Where the writer can erase the feedback (checked against their address).
+    pub erase_address: &'a str,
+    pub pseudonym: &'a str,
+    pub url: &'a str,
+    pub company: &'a str,
+    pub route_label: Option<&'a str>,
+    pub response_days: u32,
+    pub title: &'a str,
+    /// The company is registered, so the feedback went to it; otherwise it waits.
+    pub reachable: bool,
+}
+
+/// Subject and body of the acknowledgement.
+pub fn ack_text(a: &Ack<'_>, lang: Language) -> Result<(String, String), ComposeError> {
+    letter(&AckText {
+        fi: lang == Language::Fi,
+        title: a.title,
+        erase_address: a.erase_address,
+        marker: marker(lang),
+        pseudonym: a.pseudonym,
+        url: a.url,
+        company: a.company,
+        route_label: a.route_label,
+        response_days: a.response_days,
+        reachable: a.reachable,
+    })
+}
+
+/// What the provider's route gets for new feedback.
+pub struct Forward<'a> {
+    pub company: &'a str,
+    pub title: &'a str,
+    pub pseudonym: &'a str,
+    pub body: &'a str,
+    pub url: &'a str,
+    pub full: bool,
+    pub has_representatives: bool,
+}
+
+/// Subject and body of a forward.
+pub fn forward_text(f: &Forward<'_>, lang: Language) -> Result<(String, String), ComposeError> {
+    letter(&ForwardText {
+        fi: lang == Language::Fi,
+        marker: marker(lang),
+        company: f.company,
+        title: f.title,
+        pseudonym: f.pseudonym,
+        body: &excerpt(f.body, f.url, lang),
+        url: f.url,
+        full: f.full,
+        official_hint: f.has_representatives,
+    })
+}
+
+/// Most bytes of a writer's text that a mail carries; past them the rest is on the public
+/// page. An 18 MB feedback made a 49 MB forward, which no mail server takes.
+const MAIL_TEXT: usize = 100_000;
+
+/// `text` as a mail carries it: whole, or its first [`MAIL_TEXT`] bytes and where the rest is.
+fn excerpt<'t>(text: &'t str, url: &str, lang: Language) -> std::borrow::Cow<'t, str> {
+    let rest = match lang {
+        Language::Fi => "Teksti jatkuu julkisella sivulla",
+        Language::En => "The text goes on on the public page",
+    };
+    crate::mail::shortened(text, MAIL_TEXT, &format!(" […]\n\n({rest}: {url})"))
+}
+
+/// A post passed on to the other side of a thread.
+pub struct Relay<'a> {
+    pub author: &'a str,
+    pub official: bool,
+    /// Claims the company's name without authenticating: said so plainly, since a forger's
+    /// text (a payment link) would otherwise read as the company's.
+    pub unverified: bool,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub url: &'a str,
+}
+
+/// Subject and body of a relayed post.
+pub fn relay_text(r: &Relay<'_>, lang: Language) -> Result<(String, String), ComposeError> {
+    letter(&RelayText {
+        fi: lang == Language::Fi,
+        marker: marker(lang),
+        author: r.author,
+        official: r.official,
+        unverified: r.unverified,
+        title: r.title,
+        body: &excerpt(r.body, r.url, lang),
+        url: r.url,
+    })
+}
+
+/// Subject and body of the help reply to feedback with no known company.
+pub fn help_text(
+    unknown_tag: Option<&str>,
+    config: &Config,
+    subject: &str,
+) -> Result<(String, String), ComposeError> {
+    let example_address = match config.providers.first() {
+        Some(p) => format!("{}@{}", p.slug, config.domain),
+        None => format!("yritys@{}", config.domain),
+    };
+    letter(&HelpText {
+        fi: config.language == Language::Fi,
+        // A subject line is one line: the writer's subject might hold a line break.
+        subject: &one_line(subject),
+        unknown_tag,
+        example_address: &example_address,
+        providers: config.providers.iter().map(|p| p.name.as_str()).collect(),
+    })
+}
+
+/// Subject and body of the question to a writer whose reply is held for the personal data in
+/// it (`found` names what was found).
+pub fn publish_text(
+    title: &str,
+    found: &[&str],
+    lang: Language,
+) -> Result<(String, String), ComposeError> {
+    letter(&PublishAsk {
+        fi: lang == Language::Fi,
+        title,
+        found: &found.join(", "),
+    })
+}
+
+/// Subject and body of the note to a company's representative whose mail came to an address
+/// of ours that names no thread, and matched none.
+pub fn not_an_answer_text(
+    company: &str,
+    subject: &str,
+    config: &Config,
+) -> Result<(String, String), ComposeError> {
+    letter(&NotAnAnswer {
+        fi: config.language == Language::Fi,
+        company,
+        subject: &one_line(subject),
+        domain: &config.domain,
+    })
+}
+
+/// Subject and body of the note to a writer whose message the pipeline set aside.
+pub fn set_aside_text(journal: i64, lang: Language) -> Result<(String, String), ComposeError> {
+    letter(&SetAside {
+        fi: lang == Language::Fi,
+        journal,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_text_is_carried_in_part_with_the_way_to_the_rest() {
+        let relay = |body: &str| {
+            relay_text(
+                &Relay {
+                    author: "Elisa",
+                    official: true,
+                    unverified: false,
+                    title: "Lasku",
+                    body,
+                    url: "https://x.example/t/1",
+                },
+                Language::Fi,
+            )
+            .unwrap()
+            .1
+        };
+        let long = "ä".repeat(3 * MAIL_TEXT);
+        let text = relay(&long);
+        assert!(text.len() < MAIL_TEXT + 2_000, "{} bytes", text.len());
+        assert!(text.contains("Teksti jatkuu julkisella sivulla: https://x.example/t/1"));
+        assert!(relay("Lyhyt vastaus.").contains("Lyhyt vastaus."));
+    }
+}
