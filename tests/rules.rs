@@ -60,6 +60,15 @@ impl Rules {
             .collect()
     }
 
+    /// Matti's tagged feedback about Elisa: thread 1, forwarded and acknowledged.
+    fn matti_writes(&mut self) -> String {
+        self.receive(
+            "matti.meikalainen@example.fi",
+            "palaute@nonono.localhost",
+            &fixture("new-feedback-tagged.eml"),
+        )
+    }
+
     /// The token address the company answers to: the Reply-To of the forward.
     fn company_token(&self) -> String {
         let forward = self
@@ -88,11 +97,7 @@ fn fixture(name: &str) -> Vec<u8> {
 #[test]
 fn tagged_feedback_opens_a_thread_forwarded_and_acknowledged() {
     let mut r = Rules::new();
-    let done = r.receive(
-        "matti.meikalainen@example.fi",
-        "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml"),
-    );
+    let done = r.matti_writes();
     assert!(done.starts_with("new thread 1 for elisa"), "{done}");
     assert_eq!(r.queued(), ["forward", "ack"]);
     let posts = r.store.posts(1).unwrap();
@@ -116,11 +121,7 @@ fn feedback_without_a_company_gets_help_and_no_thread() {
 #[test]
 fn a_representative_answer_is_official_and_relayed_an_out_of_office_is_neither() {
     let mut r = Rules::new();
-    r.receive(
-        "matti.meikalainen@example.fi",
-        "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml"),
-    );
+    r.matti_writes();
     let company_token = r.company_token();
     let away = r.receive(
         "anna@elisa.example",
@@ -176,11 +177,7 @@ async fn the_archive_shows_what_the_rules_made_without_a_socket() {
     use tower::ServiceExt;
 
     let mut r = Rules::new();
-    r.receive(
-        "matti.meikalainen@example.fi",
-        "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml"),
-    );
+    r.matti_writes();
     let reader = Store::open_readonly(&r.dir.path().join("store.sqlite3")).unwrap();
     let app = nonono::archive::router(nonono::archive::Archive::new(
         vec![reader],
@@ -210,11 +207,7 @@ fn saying_only_that_mail_arrived_is_automatic_at_once_and_an_answer_later() {
         )
     };
     let mut r = Rules::new();
-    r.receive(
-        "matti.meikalainen@example.fi",
-        "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml"),
-    );
+    r.matti_writes();
     let token = r.company_token();
     let at_once = r.receive("anna@elisa.example", &token, receipt(&token, 1).as_bytes());
     assert!(at_once.contains("automatic reply"), "{at_once}");
@@ -235,11 +228,7 @@ fn saying_only_that_mail_arrived_is_automatic_at_once_and_an_answer_later() {
 #[test]
 fn a_reply_that_is_not_the_writers_is_held() {
     let mut r = Rules::new();
-    r.receive(
-        "matti.meikalainen@example.fi",
-        "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml"),
-    );
+    r.matti_writes();
     let writer_token = r.key.address(
         nonono::domain::token::Purpose::Participant,
         1,
@@ -259,11 +248,7 @@ fn a_reply_that_is_not_the_writers_is_held() {
 #[test]
 fn the_loop_brake_counts_one_pair_from_one_network() {
     let mut r = Rules::new();
-    r.receive(
-        "matti.meikalainen@example.fi",
-        "palaute@nonono.localhost",
-        &fixture("new-feedback-tagged.eml"),
-    );
+    r.matti_writes();
     let token = r.company_token();
     let answer = |n: u32| {
         format!(
