@@ -72,10 +72,8 @@ const pages = [
       page.locator('article[data-kind="consumer"]').first().evaluate(e => getComputedStyle(e).borderTopColor),
     ]);
     check(border !== consumerBorder, `${where}: official answer styled apart (${border} vs ${consumerBorder})`);
-    const trimmed = official.locator('details');
-    check(!(await trimmed.locator('.trimmed').isVisible()), `${where}: trimmed quote collapsed`);
-    await trimmed.locator('summary').click();
-    check(await trimmed.locator('.trimmed').isVisible(), `${where}: trimmed quote opens without JavaScript`);
+    // What the extraction cut (our own mail, quoted history) is not on the page (issue 18).
+    check((await official.locator('details').count()) === 0, `${where}: no cut quote on the page`);
   }],
   ['search', '/search?q=lasku', async (page, where) => {
     check(await page.locator('mark').first().isVisible(), `${where}: highlighted match`);
