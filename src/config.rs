@@ -466,7 +466,6 @@ impl Config {
             .map(|k| self.data_dir.join(k))
     }
 
-    /// The provider with this slug.
     /// The public URL of the archive's `path` (`/t/12`, `/u/TOKEN`; `""` for the front page):
     /// every link we write goes by it.
     pub fn public_link(&self, path: &str) -> String {
@@ -478,6 +477,7 @@ impl Config {
         self.public_link(&format!("/t/{thread_id}"))
     }
 
+    /// The provider with this slug.
     pub fn provider(&self, slug: &str) -> Option<&ProviderConfig> {
         self.providers.iter().find(|p| p.slug == slug)
     }

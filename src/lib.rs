@@ -12,10 +12,11 @@
 //!
 //! ```text
 //! domain     pure rules: calendar, route, token, screen, limits, tone, slots, txt_record
-//! mail       pure mail: parse, html, classify, reply (answer extraction), write
-//! inbound    SMTP receiver: listener, session, commands, data, tls, intake_writer
+//! mail       pure mail: parse, html, classify, reply (answer extraction), write, address,
+//!            text, envelope
+//! inbound    SMTP receiver: listener, receiver, session, commands, data, tls, intake_writer
 //! pipeline   journal entry -> threads, posts, outbox: worker, dispatch, one file per feature,
-//!            compose (the mail we write), auth (DKIM/SPF/DMARC), scheduler, reprocess
+//!            texts and compose (the mail we write), auth (DKIM/SPF/DMARC), scheduler, reprocess
 //! store      SQLite, the only SQL: connection, records, journal, intake, threads, search, ...
 //! relay      outbox worker: smarthost (SMTP client), retry, dkim
 //! archive    read-only web archive: state, handlers, export, serve, pages

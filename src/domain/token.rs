@@ -1,5 +1,6 @@
-//! Tokens: the `TOKEN` in `t+TOKEN@DOMAIN` (a reply address) and `b+TOKEN@DOMAIN` (the envelope
-//! sender of one outbound message, where its bounce comes back).
+//! Tokens: the `TOKEN` in `PREFIX+TOKEN@DOMAIN`, one prefix a purpose ([`Purpose::prefix`]):
+//! `t+` a reply address, `b+` the envelope sender of one outbound message (where its bounce
+//! comes back), `c+`, `e+`, `s+`, `v+`, `f+`, `u+` and `p+` the writer's and readers' answers.
 //!
 //! A reply token names one participant of one thread (the participant row knows its thread); a
 //! bounce token names one outbox row. Each carries an HMAC, keyed by what it names, so nobody can

@@ -1,5 +1,4 @@
-//! The mail nonono writes: texts in Finnish and English from `templates/mail/`, and the RFC 5322
-//! message around them.
+//! The RFC 5322 message around a letter nonono writes (its words are [`super::texts`]').
 //!
 //! Headers are written by [`crate::mail::write`], which encodes display names and subjects,
 //! so a pseudonym or a subject can never inject a header. From is always one of our own

@@ -21,7 +21,6 @@ pub(super) fn via(name: &str) -> String {
     format!("{name} via nonono")
 }
 
-/// Builds a letter and queues it in the same transaction.
 /// Queues an automatic letter to the company side of a thread, from each company participant's
 /// reply address: answering it answers the feedback.
 pub(crate) fn write_to_company(

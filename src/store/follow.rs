@@ -5,6 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use super::connection::{Store, Tx};
 use super::error::Result;
 use super::sqlite::Cached;
+use super::sqlite::next_id;
 
 /// Someone who asked to follow a company.
 #[derive(Debug, Clone)]

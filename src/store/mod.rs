@@ -4,21 +4,6 @@
 //! rows) go through one [`Tx`], so the pipeline applies a message completely or not at all.
 //! Keeping SQL here is what lets the store move to a server database as one module's work.
 
-/// The id for a new row of a table whose ids tokens or links name, as SQL text: above every
-/// id the table has, and every id it ever deleted (`retired_ids`, kept by triggers), so no id
-/// is given twice.
-macro_rules! next_id {
-    ($table:literal) => {
-        concat!(
-            "(SELECT max((SELECT coalesce(max(id), 0) FROM ",
-            $table,
-            "), (SELECT coalesce(max(last), 0) FROM retired_ids WHERE name = '",
-            $table,
-            "')) + 1)"
-        )
-    };
-}
-
 mod arrivals;
 pub mod checkpoint;
 pub mod company_clock;

@@ -9,6 +9,7 @@ use rusqlite::params;
 use super::connection::{Store, Tx};
 use super::error::Result;
 use super::sqlite::Cached;
+use super::sqlite::next_id;
 
 /// Why a message is sent: stored with its row, and what bounces, limits and the operator's
 /// listing go by.

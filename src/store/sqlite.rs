@@ -82,3 +82,19 @@ pub(super) fn id_list(ids: &[i64]) -> String {
 /// Largest size a write-ahead log file is left at when it is started over (set on every
 /// store connection, so whichever writer starts it over cuts it).
 pub(super) const LOG_FILE_LIMIT: i64 = 64 << 20;
+
+/// The id for a new row of a table whose ids tokens or links name, as SQL text: above every
+/// id the table has, and every id it ever deleted (`retired_ids`, kept by triggers), so no id
+/// is given twice.
+macro_rules! next_id {
+    ($table:literal) => {
+        concat!(
+            "(SELECT max((SELECT coalesce(max(id), 0) FROM ",
+            $table,
+            "), (SELECT coalesce(max(last), 0) FROM retired_ids WHERE name = '",
+            $table,
+            "')) + 1)"
+        )
+    };
+}
+pub(super) use next_id;

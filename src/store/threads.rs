@@ -9,6 +9,7 @@ use super::records::{
     removal,
 };
 use super::sqlite::Cached;
+use super::sqlite::next_id;
 
 /// The columns [`thread_from_row`] reads, in order.
 pub(super) const THREAD_COLUMNS: &str = "id, provider, company, title, route_label, created_at, due_at, \
