@@ -115,7 +115,11 @@ async fn automatic_mail_is_an_event_not_an_answer() {
         }
         let events = store.events(1).unwrap();
         assert_eq!(events.len(), i + 1, "{name}: {events:?}");
-        assert_eq!(events[i].kind, "auto-reply", "{name}");
+        assert_eq!(
+            events[i].kind,
+            nonono::store::EventKind::AutoReply,
+            "{name}"
+        );
     }
     assert!(
         published.is_empty(),

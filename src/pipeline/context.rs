@@ -22,13 +22,7 @@ impl PipelineError {
     /// Whether trying again later may succeed (the database was busy), as opposed to a problem
     /// with this message that needs a code fix and `reprocess`.
     pub fn is_transient(&self) -> bool {
-        match self {
-            PipelineError::Store(StoreError::Sqlite(e)) => matches!(
-                e.sqlite_error_code(),
-                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-            ),
-            _ => false,
-        }
+        matches!(self, PipelineError::Store(e) if e.is_busy())
     }
 }
 

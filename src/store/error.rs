@@ -13,5 +13,18 @@ pub enum StoreError {
     Missing { what: &'static str, id: i64 },
 }
 
+impl StoreError {
+    /// The database was busy or locked: trying again later may succeed.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            _ => false,
+        }
+    }
+}
+
 /// Result of store calls.
 pub type Result<T> = std::result::Result<T, StoreError>;

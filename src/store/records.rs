@@ -310,12 +310,6 @@ impl EventKind {
     }
 }
 
-impl PartialEq<&str> for EventKind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
 impl rusqlite::types::FromSql for EventKind {
     fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
         stored(value, &EventKind::ALL, |k| k.as_str(), "event kind")
