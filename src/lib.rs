@@ -18,8 +18,8 @@
 //! pipeline   journal entry -> threads, posts, outbox: worker, dispatch, one file per feature,
 //!            texts and compose (the mail we write), auth (DKIM/SPF/DMARC), scheduler, reprocess
 //! store      SQLite, the only SQL: connection, records, journal, intake, threads, search, ...
-//! relay      outbox worker: smarthost (SMTP client), retry, dkim
-//! archive    read-only web archive: state, handlers, export, serve, pages
+//! relay      outbox worker: worker, transport, smarthost (SMTP client), retry, dkim
+//! archive    read-only web archive: router, state, handlers, export, serve, pages
 //! app        wiring and shutdown
 //! config     the TOML configuration
 //! clock      the one place that reads the time
