@@ -461,7 +461,7 @@ fn held(config: &Config, action: Option<HeldAction>) -> anyhow::Result<()> {
                 .trim_end()
                 .chars()
                 .map(|c| {
-                    if (c.is_control() && c != '\n' && c != '\t') || is_direction_mark(c) {
+                    if (c.is_control() && c != '\n' && c != '\t') || nonono::mail::is_invisible(c) {
                         '\u{FFFD}'
                     } else {
                         c
@@ -532,15 +532,10 @@ fn open_readonly(config: &Config) -> anyhow::Result<nonono::store::Store> {
     nonono::store::Store::open_readonly(&path).with_context(|| path.display().to_string())
 }
 
-/// One line of a stranger's text for the operator's terminal: no controls, and no direction
-/// marks or overrides that would reorder what the listing shows (found from outside).
+/// One line of a stranger's text for the operator's terminal: no controls, and no invisible
+/// characters (direction overrides would reorder what the listing shows: found from outside).
 fn for_terminal(text: &str) -> String {
-    one_line(text).replace(is_direction_mark, "\u{FFFD}")
-}
-
-/// The characters that change the direction text is shown in.
-fn is_direction_mark(c: char) -> bool {
-    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    one_line(text).replace(nonono::mail::is_invisible, "\u{FFFD}")
 }
 
 /// Fails, saying what to do, unless held message `id` comes from a representative of the

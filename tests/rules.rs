@@ -50,6 +50,12 @@ impl Rules {
         process(&mut self.store, &ctx, &entry).unwrap()
     }
 
+    /// The kinds of thread `thread`'s posts, in order.
+    fn post_kinds(&self, thread: i64) -> Vec<&'static str> {
+        let posts = self.store.posts(thread).unwrap();
+        posts.iter().map(|p| p.kind.as_str()).collect()
+    }
+
     /// The purposes of the outbox rows, in order.
     fn queued(&self) -> Vec<String> {
         self.store
@@ -141,13 +147,7 @@ fn a_representative_answer_is_official_and_relayed_an_out_of_office_is_neither()
         ),
     );
     assert!(answer.contains("thread 1"), "{answer}");
-    let kinds: Vec<&str> = r
-        .store
-        .posts(1)
-        .unwrap()
-        .iter()
-        .map(|p| p.kind.as_str())
-        .collect();
+    let kinds = r.post_kinds(1);
     assert_eq!(kinds, ["consumer", "official"]);
     assert_eq!(r.queued(), ["forward", "ack", "relay"]);
 }
@@ -214,13 +214,7 @@ fn saying_only_that_mail_arrived_is_automatic_at_once_and_an_answer_later() {
     r.now += 3600;
     let later = r.receive("anna@elisa.example", &token, receipt(&token, 2).as_bytes());
     assert!(!later.contains("automatic"), "{later}");
-    let kinds: Vec<&str> = r
-        .store
-        .posts(1)
-        .unwrap()
-        .iter()
-        .map(|p| p.kind.as_str())
-        .collect();
+    let kinds = r.post_kinds(1);
     assert_eq!(kinds, ["consumer", "official"]);
 }
 

@@ -66,11 +66,7 @@ impl Session {
                 } else if !from.address.is_ascii() && from.flags & smtp_proto::MAIL_SMTPUTF8 == 0 {
                     "553 5.6.7 An address beyond ASCII needs the SMTPUTF8 parameter (RFC 6531)\r\n"
                         .into()
-                } else if from.address.chars().any(|c| {
-                    c.is_control()
-                        || crate::mail::is_invisible(c)
-                        || c == char::REPLACEMENT_CHARACTER
-                }) {
+                } else if from.address.chars().any(crate::mail::is_hidden_or_broken) {
                     // Controls, invisible and direction marks, bytes that were no UTF-8: no one
                     // writes from such an address, and anything accepted from it would wait,
                     // unanswerable, in the holding pen. (A quoted local part is an address:

@@ -77,6 +77,12 @@ pub fn has_visible_text(text: &str) -> bool {
     })
 }
 
+/// A character no address is written with: a control, one that shows nothing, or U+FFFD (bytes
+/// that were no UTF-8).
+pub fn is_hidden_or_broken(c: char) -> bool {
+    c.is_control() || is_invisible(c) || c == char::REPLACEMENT_CHARACTER
+}
+
 /// Characters that show nothing: soft hyphens, zero-width spaces and joiners, word joiners,
 /// direction marks and overrides.
 pub fn is_invisible(c: char) -> bool {

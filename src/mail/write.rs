@@ -228,11 +228,7 @@ fn is_address_char(c: char) -> bool {
     if c.is_ascii() {
         is_atext(c as u8)
     } else {
-        // U+FFFD stands for bytes that were no UTF-8.
-        !c.is_whitespace()
-            && !c.is_control()
-            && !super::text::is_invisible(c)
-            && c != char::REPLACEMENT_CHARACTER
+        !c.is_whitespace() && !super::text::is_hidden_or_broken(c)
     }
 }
 

@@ -112,13 +112,7 @@ impl std::fmt::Display for OutboxPurpose {
 
 impl rusqlite::types::FromSql for OutboxPurpose {
     fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        let name = value.as_str()?;
-        OutboxPurpose::ALL
-            .into_iter()
-            .find(|p| p.as_str() == name)
-            .ok_or_else(|| {
-                rusqlite::types::FromSqlError::Other(format!("unknown purpose {name:?}").into())
-            })
+        super::records::stored(value, &OutboxPurpose::ALL, |p| p.as_str(), "purpose")
     }
 }
 

@@ -192,7 +192,7 @@ impl rusqlite::types::FromSql for PostKind {
 
 /// The one of `all` whose stored name `value` is. A name this version does not know is an
 /// error, never taken for another kind (a reader would misjudge the post or the party).
-fn stored<T: Copy>(
+pub(super) fn stored<T: Copy>(
     value: rusqlite::types::ValueRef<'_>,
     all: &[T],
     name: impl Fn(T) -> &'static str,
