@@ -102,7 +102,11 @@ async fn a_message_the_process_died_on_is_set_aside_and_the_rest_go_on() {
         .filter(|m| m.to == OPERATOR)
         .map(|m| m.subject.as_str())
         .collect();
-    assert!(operator.contains(&"Message 1 set aside"), "{operator:?}");
+    // The operator is told in the language of the service (`language = "fi"` here).
+    assert!(
+        operator.contains(&"Viesti 1 siirretty sivuun"),
+        "{operator:?}"
+    );
     assert!(
         operator.iter().any(|s| s.ends_with("pidossa: 1")),
         "the digest names what waits in the holding pen: {operator:?}"

@@ -1,4 +1,4 @@
-//! The pipeline's rules in memory: a store in a temporary folder, a message from `fixtures/`,
+//! The pipeline's rules in memory: a store in memory, a message from `fixtures/`,
 //! `pipeline::process`; no sockets, no threads, no service. What the whole-server tests check
 //! end to end is decided here, and a rule's test runs in milliseconds.
 
@@ -12,7 +12,8 @@ use nonono::store::{Arrival, Store};
 
 /// A store and the config and key the pipeline decides with.
 struct Rules {
-    dir: tempfile::TempDir,
+    /// The config's data folder; nothing in it is written.
+    _dir: tempfile::TempDir,
     store: Store,
     config: Config,
     key: TokenKey,
@@ -23,9 +24,9 @@ impl Rules {
     fn new() -> Rules {
         let dir = tempfile::tempdir().unwrap();
         let config = common::test_config(dir.path());
-        let store = Store::open(&dir.path().join("store.sqlite3")).unwrap();
+        let store = Store::open_in_memory().unwrap();
         Rules {
-            dir,
+            _dir: dir,
             store,
             config,
             key: TokenKey::new(&[7; 32]),
@@ -178,10 +179,9 @@ async fn the_archive_shows_what_the_rules_made_without_a_socket() {
 
     let mut r = Rules::new();
     r.matti_writes();
-    let reader = Store::open_readonly(&r.dir.path().join("store.sqlite3")).unwrap();
     let app = nonono::archive::router(nonono::archive::Archive::new(
-        vec![reader],
-        Arc::new(r.config.clone()),
+        vec![r.store],
+        Arc::new(r.config),
         Arc::new(nonono::metrics::Metrics::default()),
     ));
     let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();

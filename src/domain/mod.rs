@@ -9,3 +9,4 @@ pub mod slots;
 pub mod token;
 pub mod tone;
 pub mod txt_record;
+pub mod words;

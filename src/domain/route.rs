@@ -41,6 +41,39 @@ pub enum Recipient {
     Bounce(Option<i64>),
 }
 
+/// The fixed addresses at our domain: one table that writes them and reads them.
+pub mod mailbox {
+    /// New feedback routed by its subject tag; our general sender address.
+    pub const FEEDBACK: &str = "palaute";
+    /// [`FEEDBACK`] as an English writer guesses it.
+    pub const FEEDBACK_EN: &str = "feedback";
+    /// The operator's; what every mail server must have.
+    pub const POSTMASTER: &str = "postmaster";
+    /// The operator's too.
+    pub const ABUSE: &str = "abuse";
+    /// The envelope sender of mail that names no message of ours.
+    pub const BOUNCE: &str = "bounce";
+    /// Before a thread's id: a reader had the same problem.
+    pub const SUPPORT: &str = "tuki+";
+    /// Before a company's slug: someone follows it.
+    pub const FOLLOW: &str = "follow+";
+
+    /// `LOCAL@DOMAIN` for a fixed address.
+    pub fn at(local: &str, domain: &str) -> String {
+        format!("{local}@{domain}")
+    }
+
+    /// The public address where readers support the thread `thread`.
+    pub fn support(thread: i64, domain: &str) -> String {
+        format!("{SUPPORT}{thread}@{domain}")
+    }
+
+    /// The public address where anyone follows the company `slug`.
+    pub fn follow(slug: &str, domain: &str) -> String {
+        format!("{FOLLOW}{slug}@{domain}")
+    }
+}
+
 /// Why a recipient is refused at `RCPT TO`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -75,22 +108,22 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
             Purpose::Bounce => Recipient::Bounce(Some(id)),
         });
     }
-    if let Some(thread) = local.strip_prefix("tuki+") {
+    if let Some(thread) = local.strip_prefix(mailbox::SUPPORT) {
         return thread
             .parse()
             .map(Recipient::Support)
             .map_err(|_| Refusal::UnknownLocalPart);
     }
-    if let Some(slug) = local.strip_prefix("follow+") {
+    if let Some(slug) = local.strip_prefix(mailbox::FOLLOW) {
         return config
             .provider(slug)
             .map(|p| Recipient::Follow(p.slug.clone()))
             .ok_or(Refusal::UnknownLocalPart);
     }
     match local {
-        "palaute" | "feedback" => Ok(Recipient::Feedback),
-        "postmaster" | "abuse" => Ok(Recipient::Operator),
-        "bounce" => Ok(Recipient::Bounce(None)),
+        mailbox::FEEDBACK | mailbox::FEEDBACK_EN => Ok(Recipient::Feedback),
+        mailbox::POSTMASTER | mailbox::ABUSE => Ok(Recipient::Operator),
+        mailbox::BOUNCE => Ok(Recipient::Bounce(None)),
         slug => config
             .provider(slug)
             .map(|p| Recipient::Provider(p.slug.clone()))

@@ -15,22 +15,6 @@ pub enum Personal {
     PhoneNumber,
 }
 
-impl Personal {
-    /// What the writer is told was found.
-    pub fn name(self, finnish: bool) -> &'static str {
-        match (self, finnish) {
-            (Personal::IdentityCode, true) => "henkilötunnus",
-            (Personal::Iban, true) => "tilinumero (IBAN)",
-            (Personal::CardNumber, true) => "maksukortin numero",
-            (Personal::PhoneNumber, true) => "puhelinnumero",
-            (Personal::IdentityCode, false) => "personal identity code",
-            (Personal::Iban, false) => "bank account number (IBAN)",
-            (Personal::CardNumber, false) => "payment card number",
-            (Personal::PhoneNumber, false) => "phone number",
-        }
-    }
-}
-
 // ASCII only (`(?-u)`): every character these look for is ASCII once the text is made
 // comparable, and with Unicode word boundaries the regex crate runs its slowest engine, which
 // took ~8 ms per 50 KB message. Between groups of digits a writer may put up to three of

@@ -3,6 +3,7 @@
 
 use super::data::DataReader;
 use super::session::{FLOW_DELAY, Next, Session, State};
+use crate::domain::route::mailbox;
 use crate::domain::route::{self, Recipient, Refusal};
 use crate::mail::{Envelope, normalize_address};
 use crate::metrics::Refused;
@@ -140,8 +141,8 @@ impl Session {
         }
         let mut address = normalize_address(address);
         // RFC 5321 4.5.1: the bare "postmaster" must be accepted (smtp-proto gives it as "").
-        if address.is_empty() || address == "postmaster" {
-            address = format!("postmaster@{}", self.config().domain);
+        if address.is_empty() || address == mailbox::POSTMASTER {
+            address = mailbox::at(mailbox::POSTMASTER, &self.config().domain);
         }
         let recipient = match route::recipient(&address, self.config(), &self.receiver.key) {
             Ok(r) => r,

@@ -6,8 +6,7 @@ use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing::{AUTOMATIC_ONCE_PER, Sending, queue};
 use super::published::answer_text;
-use super::texts;
-use crate::config::Language;
+use super::texts::{self, words};
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
 use crate::store::Tx;
@@ -216,10 +215,7 @@ pub(super) fn erase(
         Ok(writer) => writer,
         Err(not_taken) => return Ok(not_taken),
     };
-    let neutral = match ctx.config.language {
-        Language::Fi => "Kirjoittaja poisti palautteensa",
-        Language::En => "Removed by the writer",
-    };
+    let neutral = &words(ctx.config.language).erased_by_writer;
     let erased = tx.erase_by_writer(writer.id, neutral, ctx.now)?;
     // The request itself is the writer's mail too.
     tx.forget_raw(msg.entry.id)?;

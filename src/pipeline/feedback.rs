@@ -7,10 +7,11 @@ use super::consent::{Confirmation, HELD_NEW_ADDRESS, HELD_PERSONAL_DATA, ask_to_
 use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
 use super::outgoing::{Sending, queue_automatic};
-use super::published::{address_removed, feedback_text, untitled};
+use super::published::feedback_text;
 use super::reply::reply;
-use super::texts;
-use crate::config::{Language, ProviderConfig};
+use super::texts::{self, words};
+use crate::config::ProviderConfig;
+use crate::domain::route::mailbox;
 use crate::domain::route::{self, Tag};
 use crate::mail;
 use crate::store::OutboxPurpose;
@@ -72,7 +73,7 @@ pub(super) fn new_feedback(
     let company_name = provider.map_or(company_name, |p| p.name.clone());
     let title = mail::write::one_line(&title);
     let title = if title.is_empty() {
-        untitled(config.language).to_owned()
+        words(config.language).untitled.clone()
     } else {
         title
     };
@@ -80,7 +81,7 @@ pub(super) fn new_feedback(
     if !mail::has_visible_text(&body) {
         return hold(tx, ctx, msg, None, "new feedback", "no text to publish");
     }
-    let title = mail::redact_addresses(&title, address_removed(config.language));
+    let title = mail::redact_addresses(&title, &words(config.language).address_removed);
     let choice = provider.map(|p| route::choose_route(p, &title, &body));
     let personal = crate::domain::screen::personal_data(&format!("{pseudonym}\n{title}\n{body}"));
     let now = ctx.now;
@@ -155,7 +156,7 @@ pub(super) fn new_feedback(
     if let Some(why) = held {
         let found: Vec<&str> = personal
             .iter()
-            .map(|p| p.name(config.language == Language::Fi))
+            .map(|p| words(config.language).personal(*p))
             .collect();
         let asked = ask_to_confirm(
             tx,
@@ -223,7 +224,7 @@ pub(super) fn help(
     let (subject, body) = texts::help_text(None, ctx.config, &msg.mail.subject)?;
     let letter = Letter {
         from_name: "nonono".into(),
-        from_address: format!("palaute@{}", ctx.config.domain),
+        from_address: mailbox::at(mailbox::FEEDBACK, &ctx.config.domain),
         to: sender.to_owned(),
         subject,
         body,
@@ -280,7 +281,7 @@ pub(super) fn company_mail_without_thread(
                 texts::not_an_answer_text(&company.name, &mail.subject, ctx.config)?;
             let letter = Letter {
                 from_name: "nonono".into(),
-                from_address: format!("palaute@{}", ctx.config.domain),
+                from_address: mailbox::at(mailbox::FEEDBACK, &ctx.config.domain),
                 to: sender,
                 subject,
                 body,

@@ -10,6 +10,7 @@ use super::outgoing;
 use super::outgoing::Sending;
 use super::texts;
 use crate::config::{Config, Language};
+use crate::domain::route::mailbox;
 use crate::domain::token::{Purpose, TokenKey};
 use crate::store::OutboxPurpose;
 use crate::store::Store;
@@ -129,7 +130,7 @@ pub fn send_digests(
         let (subject, body) = digest_text(config, &provider.name, &news, &unsubscribe_url)?;
         let letter = Letter {
             from_name: "nonono".into(),
-            from_address: format!("palaute@{}", config.domain),
+            from_address: mailbox::at(mailbox::FEEDBACK, &config.domain),
             to: f.address.clone(),
             subject,
             body,

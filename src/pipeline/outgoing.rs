@@ -4,6 +4,7 @@
 use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
 use crate::config::Config;
+use crate::domain::route::mailbox;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
 use crate::store::{Outbound, Role, Tx};
@@ -14,7 +15,7 @@ pub(crate) fn token_address(ctx: &Context<'_>, participant_id: i64) -> String {
 }
 
 pub(super) fn bounce_address(config: &Config) -> String {
-    format!("bounce@{}", config.domain)
+    mailbox::at(mailbox::BOUNCE, &config.domain)
 }
 
 pub(super) fn via(name: &str) -> String {
@@ -158,7 +159,7 @@ pub(crate) fn tell_operator(
     };
     let letter = Letter {
         from_name: "nonono".into(),
-        from_address: format!("postmaster@{}", config.domain),
+        from_address: mailbox::at(mailbox::POSTMASTER, &config.domain),
         to: operator.clone(),
         subject,
         body,

@@ -1,6 +1,7 @@
 //! What of a message is published: the feedback text and the answer text, addresses
 //! removed and length bounded.
 
+use super::texts::words;
 use crate::config::Language;
 use crate::mail::{self, ParsedMail};
 
@@ -13,13 +14,13 @@ pub fn feedback_text(mail: &ParsedMail, lang: Language) -> (String, String) {
     let (pseudonym, body) = mail::pseudonym(
         &mail.text,
         mail.from.as_ref().and_then(|m| m.name.as_deref()),
-        neutral_name(lang),
+        &words(lang).anonymous_writer,
     );
-    let removed = address_removed(lang);
+    let removed = &words(lang).address_removed;
     let pseudonym = if mail::redact_addresses(&pseudonym, removed) == pseudonym {
         pseudonym
     } else {
-        neutral_name(lang).to_owned()
+        words(lang).anonymous_writer.clone()
     };
     (
         pseudonym,
@@ -33,42 +34,17 @@ pub(super) const POST_TEXT: usize = 100_000;
 
 /// `text` cut to [`POST_TEXT`] bytes, with a note when it was cut.
 pub(super) fn post_text(text: &str, lang: Language) -> std::borrow::Cow<'_, str> {
-    let note = match lang {
-        Language::Fi => "\n\n[…] (teksti on lyhennetty)",
-        Language::En => "\n\n[…] (the text is shortened)",
-    };
-    mail::shortened(text, POST_TEXT, note)
+    mail::shortened(text, POST_TEXT, &format!("\n\n{}", words(lang).shortened))
 }
 
 /// The text to publish of a reply, given the raw mail we had sent its writer before it.
 pub fn answer_text(mail: &ParsedMail, sent: &[Vec<u8>], lang: Language) -> mail::reply::Answer {
     let sent: Vec<String> = sent.iter().map(|raw| mail::parse(raw).text).collect();
     let answer = mail::reply::extract_answer(&mail.text, &sent);
-    let removed = address_removed(lang);
+    let removed = &words(lang).address_removed;
     mail::reply::Answer {
         text: mail::redact_addresses(&post_text(&answer.text, lang), removed),
         trimmed: mail::redact_addresses(&answer.trimmed, removed),
         ..answer
-    }
-}
-
-pub(super) fn untitled(lang: Language) -> &'static str {
-    match lang {
-        Language::Fi => "(ei otsikkoa)",
-        Language::En => "(no subject)",
-    }
-}
-
-pub(super) fn address_removed(lang: Language) -> &'static str {
-    match lang {
-        Language::Fi => "[osoite poistettu]",
-        Language::En => "[address removed]",
-    }
-}
-
-pub(super) fn neutral_name(lang: Language) -> &'static str {
-    match lang {
-        Language::Fi => "Nimetön kirjoittaja",
-        Language::En => "Anonymous writer",
     }
 }

@@ -6,11 +6,13 @@ use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
 use super::outgoing::{Sending, queue, tell_operator, token_address, via};
 use super::published::{SENT_CONSIDERED, answer_text};
-use super::texts;
+use super::texts::{self, words};
 use crate::config::{Language, ProviderConfig};
 use crate::domain::route;
+use crate::domain::route::mailbox;
 use crate::domain::token::Purpose;
 use crate::domain::tone;
+use crate::domain::words::fill;
 use crate::mail::classify::{Said, company_subject, company_text};
 use crate::mail::{self, Class};
 use crate::store::EventKind;
@@ -177,10 +179,10 @@ pub(super) fn reply(
             ctx.config.language,
         )?;
         let from_name = if kind == PostKind::Unverified {
-            match ctx.config.language {
-                Language::Fi => format!("{post_author} (vahvistamaton)"),
-                Language::En => format!("{post_author} (unverified)"),
-            }
+            fill(
+                &words(ctx.config.language).unverified_author,
+                &[("author", &post_author)],
+            )
         } else {
             post_author.clone()
         };
@@ -252,7 +254,7 @@ pub(super) fn judge_answer(
     })?;
     let letter = Letter {
         from_name: "nonono".into(),
-        from_address: format!("postmaster@{}", ctx.config.domain),
+        from_address: mailbox::at(mailbox::POSTMASTER, &ctx.config.domain),
         to: company.address.clone(),
         subject,
         body,
@@ -322,22 +324,24 @@ pub(super) fn hold_personal_reply(
     )?;
     let found: Vec<&str> = personal
         .iter()
-        .map(|p| p.name(ctx.config.language == Language::Fi))
+        .map(|p| words(ctx.config.language).personal(*p))
         .collect();
     let writer = match msg.reply_address(ctx) {
         Ok(writer) => writer,
         Err(reason) => {
+            let (subject, body) = texts::letter(&texts::OperatorHeldReply {
+                fi: ctx.config.language == Language::Fi,
+                thread: thread.id,
+                journal: msg.entry.id,
+                found: &found.join(", "),
+                reason,
+            })?;
             tell_operator(
                 tx,
                 ctx.config,
                 OutboxPurpose::Operator,
-                format!("Reply held: thread {}", thread.id),
-                format!(
-                    "A reply in thread {} (journal entry {}) carries personal data ({}) and is held. Its writer cannot be asked: {reason}.\n",
-                    thread.id,
-                    msg.entry.id,
-                    found.join(", ")
-                ),
+                subject,
+                body,
                 ctx.now,
             )?;
             return Ok(format!(

@@ -10,6 +10,7 @@ use super::outgoing;
 use super::outgoing::Sending;
 use super::texts;
 use crate::config::Language;
+use crate::domain::route::mailbox;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
 use crate::store::{Role, Tx};
@@ -63,8 +64,12 @@ pub(crate) fn support(
             count,
             url: &url,
         })?;
-        let from = if fi { "palaute" } else { "feedback" };
-        (subject, body, format!("{from}@{}", ctx.config.domain))
+        let from = if fi {
+            mailbox::FEEDBACK
+        } else {
+            mailbox::FEEDBACK_EN
+        };
+        (subject, body, mailbox::at(from, &ctx.config.domain))
     } else {
         let confirm = ctx
             .key

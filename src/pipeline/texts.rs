@@ -1,11 +1,69 @@
 //! The words of every mail we write, from `templates/mail/` (Finnish and English side by
 //! side): each text's template, and a function that renders its subject and body.
 
+use std::sync::LazyLock;
+
 use askama::Template;
+use serde::Deserialize;
 
 use super::compose::{ComposeError, marker};
 use crate::config::{Config, Language};
+use crate::domain::screen::Personal;
+use crate::domain::words::{book, fill};
 use crate::mail::write::one_line;
+
+/// The short phrases of our mail and of what we publish from it, from
+/// `templates/mail/words.{fi,en}.toml`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Words {
+    pub untitled: String,
+    pub address_removed: String,
+    pub anonymous_writer: String,
+    pub shortened: String,
+    /// Blanks: `{url}`.
+    pub continues: String,
+    /// Blanks: `{author}`.
+    pub unverified_author: String,
+    pub erased_by_writer: String,
+    identity_code: String,
+    iban: String,
+    card_number: String,
+    phone_number: String,
+}
+
+impl Words {
+    /// What a writer is told was found in a text held for personal data.
+    pub fn personal(&self, found: Personal) -> &str {
+        match found {
+            Personal::IdentityCode => &self.identity_code,
+            Personal::Iban => &self.iban,
+            Personal::CardNumber => &self.card_number,
+            Personal::PhoneNumber => &self.phone_number,
+        }
+    }
+}
+
+static FI: LazyLock<Words> = LazyLock::new(|| {
+    book(
+        "mail/words.fi.toml",
+        include_str!("../../templates/mail/words.fi.toml"),
+    )
+});
+static EN: LazyLock<Words> = LazyLock::new(|| {
+    book(
+        "mail/words.en.toml",
+        include_str!("../../templates/mail/words.en.toml"),
+    )
+});
+
+/// The short phrases in a language.
+pub fn words(lang: Language) -> &'static Words {
+    match lang {
+        Language::Fi => &FI,
+        Language::En => &EN,
+    }
+}
 
 #[derive(Template)]
 #[template(
@@ -148,6 +206,33 @@ pub struct BlameNote<'a> {
     pub title: &'a str,
     pub url: &'a str,
     pub phrase: &'a str,
+}
+
+/// The operator's notice of a message the pipeline could not finish and set aside.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/operator-set-aside.fi.txt" %}{% else %}{% include "mail/operator-set-aside.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct OperatorSetAside<'a> {
+    pub fi: bool,
+    pub journal: i64,
+    pub peer: &'a str,
+    pub reason: &'a str,
+}
+
+/// The operator's notice of a reply held for personal data whose writer cannot be asked.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/operator-held-reply.fi.txt" %}{% else %}{% include "mail/operator-held-reply.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct OperatorHeldReply<'a> {
+    pub fi: bool,
+    pub thread: i64,
+    pub journal: i64,
+    pub found: &'a str,
+    pub reason: &'a str,
 }
 
 /// The operator's notice of an answer that claims a company and did not prove it.
@@ -364,11 +449,8 @@ const MAIL_TEXT: usize = 100_000;
 
 /// `text` as a mail carries it: whole, or its first [`MAIL_TEXT`] bytes and where the rest is.
 fn excerpt<'t>(text: &'t str, url: &str, lang: Language) -> std::borrow::Cow<'t, str> {
-    let rest = match lang {
-        Language::Fi => "Teksti jatkuu julkisella sivulla",
-        Language::En => "The text goes on on the public page",
-    };
-    crate::mail::shortened(text, MAIL_TEXT, &format!(" […]\n\n({rest}: {url})"))
+    let rest = fill(&words(lang).continues, &[("url", &url)]);
+    crate::mail::shortened(text, MAIL_TEXT, &format!(" […]\n\n({rest})"))
 }
 
 /// A post passed on to the other side of a thread.
@@ -480,5 +562,37 @@ mod tests {
         assert!(text.len() < MAIL_TEXT + 2_000, "{} bytes", text.len());
         assert!(text.contains("Teksti jatkuu julkisella sivulla: https://x.example/t/1"));
         assert!(relay("Lyhyt vastaus.").contains("Lyhyt vastaus."));
+    }
+
+    #[test]
+    fn both_phrase_books_have_every_phrase() {
+        for lang in [Language::Fi, Language::En] {
+            let w = words(lang);
+            assert!(w.continues.contains("{url}") && w.unverified_author.contains("{author}"));
+            assert!(!w.personal(Personal::Iban).is_empty());
+        }
+        assert_eq!(
+            fill(
+                &words(Language::Fi).unverified_author,
+                &[("author", &"Elisa")]
+            ),
+            "Elisa (vahvistamaton)"
+        );
+    }
+
+    #[test]
+    fn operator_notes_are_in_the_language_of_the_service() {
+        let note = |fi| {
+            letter(&OperatorSetAside {
+                fi,
+                journal: 7,
+                peer: "192.0.2.1",
+                reason: "set aside",
+            })
+            .unwrap()
+        };
+        assert_eq!(note(true).0, "Viesti 7 siirretty sivuun");
+        assert_eq!(note(false).0, "Message 7 set aside");
+        assert!(note(false).1.contains("192.0.2.1") && note(true).1.ends_with(".\n"));
     }
 }

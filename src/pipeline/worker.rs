@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::config::Config;
+use crate::config::{Config, Language};
+use crate::domain::route::mailbox;
 use crate::domain::token::TokenKey;
 use crate::mail;
 use crate::metrics::Metrics;
@@ -323,15 +324,18 @@ pub(super) fn set_aside(
     let tx = store.begin()?;
     tx.journal_failed(entry.id, &reason, ctx.now)?;
     tx.hold(entry.id, None, &reason, ctx.now)?;
+    let (subject, body) = texts::letter(&texts::OperatorSetAside {
+        fi: ctx.config.language == Language::Fi,
+        journal: entry.id,
+        peer: &entry.envelope.peer,
+        reason: &reason,
+    })?;
     tell_operator(
         &tx,
         ctx.config,
         OutboxPurpose::Operator,
-        format!("Message {} set aside", entry.id),
-        format!(
-            "Message {} from {} could not be processed and is set aside.\n\n{reason}.\n\nThe raw mail is kept; `nonono reprocess` takes it up again after a fix.\n",
-            entry.id, entry.envelope.peer
-        ),
+        subject,
+        body,
         ctx.now,
     )?;
     let writer = mail::normalize_address(&entry.envelope.mail_from);
@@ -339,7 +343,7 @@ pub(super) fn set_aside(
         let (subject, body) = texts::set_aside_text(entry.id, ctx.config.language)?;
         let letter = Letter {
             from_name: "nonono".into(),
-            from_address: format!("postmaster@{}", ctx.config.domain),
+            from_address: mailbox::at(mailbox::POSTMASTER, &ctx.config.domain),
             to: writer,
             subject,
             body,

@@ -95,6 +95,19 @@ impl Store {
         })
     }
 
+    /// A store in memory with the same schema, for the rules' tests: nothing on disk, gone
+    /// when dropped.
+    pub fn open_in_memory() -> Result<Store> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&mut conn)?;
+        migrate(&mut conn)?;
+        Ok(Store {
+            conn,
+            intake: false,
+            turns: None,
+        })
+    }
+
     /// For work that can be derived again from the journal (the pipeline) or done again (the
     /// relay's delivery marks: a message then goes out twice, never not at all): commits are not
     /// synced one by one, so they cost no disk flush each. A crash of the process loses

@@ -39,7 +39,7 @@ pub fn feed(config: &Config, provider: Option<&ProviderConfig>, posts: Vec<FeedP
     };
     let updated = posts.iter().map(|p| p.created_at).max().unwrap_or(0);
     Feed {
-        lang: t.lang,
+        lang: &t.lang,
         id: format!("{base}{path}/"),
         self_url: if path.is_empty() {
             format!("{base}/feed.atom")

@@ -5,6 +5,8 @@ use askama::Template;
 
 use crate::config::{Config, Language, ProviderConfig};
 use crate::domain::calendar::working_days_between;
+use crate::domain::route::mailbox;
+use crate::domain::words::fill;
 use crate::store::Thread;
 use crate::store::public::{Figures, ThreadFilter};
 
@@ -20,59 +22,27 @@ pub struct ThreadRow {
 }
 
 pub(super) fn status(thread: &Thread, config: &Config, now: i64) -> (String, &'static str) {
-    let lang = config.language;
+    let t = texts(config.language);
     if let Some(answered) = thread.first_answer_at {
         let after = duration(
             answered - thread.delivered_at.unwrap_or(thread.created_at),
-            lang,
+            config.language,
         );
-        return match lang {
-            Language::Fi => (format!("Vastattu {after} kuluttua"), "answered"),
-            Language::En => (format!("Answered after {after}"), "answered"),
-        };
+        return (fill(&t.answered_after, &[("after", &after)]), "answered");
     }
     if thread.provider.is_none() {
-        return match lang {
-            Language::Fi => (
-                "Ei vielä toimitettu: yritys ei ole vielä palvelussa".into(),
-                "undelivered",
-            ),
-            Language::En => (
-                "Not delivered yet: the company is not in the service yet".into(),
-                "undelivered",
-            ),
-        };
+        return (t.not_delivered_yet.clone(), "undelivered");
     }
     if thread.undeliverable_at.is_some() {
-        return match lang {
-            Language::Fi => (
-                "Ei toimitettavissa yritykselle: vastausaika on pysäytetty".into(),
-                "undeliverable",
-            ),
-            Language::En => (
-                "Not deliverable to the company: its response time is paused".into(),
-                "undeliverable",
-            ),
-        };
+        return (t.undeliverable.clone(), "undeliverable");
     }
     // The company's clock runs from when its server accepted our mail.
     let since = thread.delivered_at.unwrap_or(thread.created_at);
     let days = working_days_between(since, now, &config.extra_days_off());
-    let overdue = thread.due_at.is_some_and(|due| due < now);
-    match (lang, overdue) {
-        (Language::Fi, false) => (format!("Odottaa vastausta, {days} arkipäivää"), "waiting"),
-        (Language::Fi, true) => (
-            format!("Odottanut vastausta {days} arkipäivää, vastausaika ylittynyt"),
-            "overdue",
-        ),
-        (Language::En, false) => (
-            format!("Waiting for an answer, {days} working days"),
-            "waiting",
-        ),
-        (Language::En, true) => (
-            format!("Waiting for {days} working days, past the response time"),
-            "overdue",
-        ),
+    if thread.due_at.is_some_and(|due| due < now) {
+        (fill(&t.overdue_days, &[("days", &days)]), "overdue")
+    } else {
+        (fill(&t.waiting_days, &[("days", &days)]), "waiting")
     }
 }
 
@@ -134,7 +104,7 @@ pub fn index(config: &Config, threads: Vec<Thread>, figures: Vec<Figures>, now: 
     let lang = config.language;
     IndexPage {
         t: texts(lang),
-        feedback_address: format!("palaute@{}", config.domain),
+        feedback_address: mailbox::at(mailbox::FEEDBACK, &config.domain),
         threads: threads
             .into_iter()
             .map(|t| thread_row(t, config, now))

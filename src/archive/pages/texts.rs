@@ -1,141 +1,115 @@
-//! The words of the pages, in Finnish and English, and how durations and shares read.
+//! The words of the pages, from `templates/web/words.{fi,en}.toml`, and how durations and
+//! shares read.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
 
 use crate::config::Language;
+use crate::domain::words::{book, fill};
 
-/// The fixed texts of the pages in one language.
+/// The words of the pages in one language.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Texts {
-    pub lang: &'static str,
-    pub tagline: &'static str,
-    pub footer: &'static str,
-    pub how_to: &'static str,
-    pub how_to_tag: &'static str,
-    pub latest: &'static str,
-    pub no_threads: &'static str,
-    pub companies: &'static str,
-    pub company: &'static str,
-    pub threads: &'static str,
-    pub answered_share: &'static str,
-    pub median_answer: &'static str,
-    pub overdue_share: &'static str,
-    pub auto_only_share: &'static str,
-    pub personal_share: &'static str,
-    pub solved_share: &'static str,
-    pub supporters: &'static str,
-    pub support_how: &'static str,
-    pub template: &'static str,
-    pub template_note: &'static str,
-    pub verified: &'static str,
-    pub verified_note: &'static str,
-    pub unverified: &'static str,
-    pub unverified_note: &'static str,
-    pub attachments: &'static str,
-    pub uncut_note: &'static str,
-    pub search: &'static str,
-    pub search_button: &'static str,
-    pub no_results: &'static str,
-    pub all: &'static str,
-    pub waiting: &'static str,
-    pub answered: &'static str,
-    pub older: &'static str,
-    pub next_page: &'static str,
-    pub follow_feed: &'static str,
-    pub export: &'static str,
-    pub write_to: &'static str,
-    pub response_time: &'static str,
-    pub working_days: &'static str,
-    pub route: &'static str,
-    pub skip: &'static str,
+    pub lang: String,
+    pub tagline: String,
+    pub footer: String,
+    pub how_to: String,
+    pub how_to_tag: String,
+    pub latest: String,
+    pub no_threads: String,
+    pub companies: String,
+    pub company: String,
+    pub threads: String,
+    pub answered_share: String,
+    pub median_answer: String,
+    pub overdue_share: String,
+    pub auto_only_share: String,
+    pub personal_share: String,
+    pub solved_share: String,
+    pub supporters: String,
+    pub support_how: String,
+    pub template: String,
+    pub template_note: String,
+    pub verified: String,
+    pub verified_note: String,
+    pub unverified: String,
+    pub unverified_note: String,
+    pub attachments: String,
+    pub uncut_note: String,
+    pub search: String,
+    pub search_button: String,
+    pub no_results: String,
+    pub all: String,
+    pub waiting: String,
+    pub answered: String,
+    pub older: String,
+    pub next_page: String,
+    pub follow_feed: String,
+    pub export: String,
+    pub write_to: String,
+    pub response_time: String,
+    pub working_days: String,
+    pub route: String,
+    pub skip: String,
+    /// Blanks: `{after}`.
+    pub answered_after: String,
+    pub not_delivered_yet: String,
+    pub undeliverable: String,
+    /// Blanks: `{days}`.
+    pub waiting_days: String,
+    /// Blanks: `{days}`.
+    pub overdue_days: String,
+    /// Blanks: `{domain}`.
+    pub signed_by: String,
+    /// Blanks: `{domain}`.
+    pub sent_by: String,
+    pub no_signature: String,
+    /// Blanks: `{how}`, `{dmarc}`.
+    pub checked: String,
+    pub removed_thread: String,
+    /// Blanks: `{when}`.
+    pub removed_by_writer: String,
+    /// Blanks: `{when}`, `{reason}`.
+    pub removed_by_moderators: String,
+    /// Blanks: `{after}`.
+    pub event_auto_reply: String,
+    /// Blanks: `{n}`, `{of}`.
+    pub event_reminder: String,
+    pub event_forwarded: String,
+    pub event_solved: String,
+    pub event_not_solved: String,
+    pub event_bounce: String,
+    pub event_held: String,
+    /// Blanks: `{n}`.
+    pub minutes: String,
+    /// Blanks: `{n}`.
+    pub hours: String,
+    /// Blanks: `{n}`.
+    pub days: String,
+    pub unfollow: String,
+    pub unfollow_ask: String,
+    pub unfollowed: String,
+    pub unfollowed_note: String,
+    pub no_subscription: String,
+    pub no_subscription_note: String,
 }
 
-pub(super) const FI: Texts = Texts {
-    lang: "fi",
-    tagline: "julkinen palautekanava",
-    footer: "Sähköpostiosoitteita ei koskaan julkaista. Palaute kuuluu kirjoittajilleen: koko arkisto on vapaasti ladattavissa.",
-    how_to: "Lähetä palautteesi sähköpostilla osoitteeseen",
-    how_to_tag: "ja kirjoita yrityksen nimi hakasulkeisiin otsikkoon, esimerkiksi",
-    latest: "Uusimmat palautteet",
-    no_threads: "Ei vielä palautteita.",
-    companies: "Yritykset",
-    company: "Yritys",
-    threads: "Palautteita",
-    answered_share: "Vastattu",
-    median_answer: "Vastausaika (mediaani)",
-    overdue_share: "Vastausaika ylittynyt",
-    auto_only_share: "Vain automaattinen kuittaus",
-    personal_share: "Henkilökohtaisia vastauksia",
-    solved_share: "Ratkaistu kirjoittajan mukaan",
-    supporters: "Sama ongelma muillakin",
-    support_how: "Oliko sinulla sama ongelma? Kerro se lähettämällä mikä tahansa viesti osoitteeseen",
-    template: "Vakiovastaus",
-    template_note: "Lähes sama teksti kuin yrityksen vastauksissa muihin palautteisiin.",
-    verified: "Vahvistettu edustaja",
-    verified_note: "Vastaus tuli yrityksen rekisteröidystä osoitteesta.",
-    unverified: "Vahvistamaton",
-    unverified_note: "Lähettäjää ei voitu vahvistaa yrityksen edustajaksi.",
-    attachments: "Julkaisemattomia liitteitä",
-    uncut_note: "Viesti näytetään kokonaan: vastausta ei voitu erottaa lainauksesta.",
-    search: "Haku",
-    search_button: "Hae",
-    no_results: "Ei tuloksia.",
-    all: "Kaikki",
-    waiting: "Odottaa vastausta",
-    answered: "Vastattu",
-    older: "Vanhemmat",
-    next_page: "Seuraava sivu",
-    follow_feed: "Seuraa syötteenä (Atom)",
-    export: "Avoin data (JSON Lines)",
-    write_to: "Palaute yritykselle",
-    response_time: "Luvattu vastausaika",
-    working_days: "arkipäivää",
-    route: "Käsittelijä",
-    skip: "Siirry sisältöön",
-};
+static FI: LazyLock<Texts> = LazyLock::new(|| {
+    book(
+        "web/words.fi.toml",
+        include_str!("../../../templates/web/words.fi.toml"),
+    )
+});
+static EN: LazyLock<Texts> = LazyLock::new(|| {
+    book(
+        "web/words.en.toml",
+        include_str!("../../../templates/web/words.en.toml"),
+    )
+});
 
-pub(super) const EN: Texts = Texts {
-    lang: "en",
-    tagline: "public feedback",
-    footer: "Email addresses are never published. Feedback belongs to the people who wrote it: the whole archive is free to download.",
-    how_to: "Send your feedback by email to",
-    how_to_tag: "with the company's name in brackets in the subject, for example",
-    latest: "Latest feedback",
-    no_threads: "No feedback yet.",
-    companies: "Companies",
-    company: "Company",
-    threads: "Threads",
-    answered_share: "Answered",
-    median_answer: "Median time to answer",
-    overdue_share: "Past response time",
-    auto_only_share: "Only an automatic reply",
-    personal_share: "Personal answers",
-    solved_share: "Solved, say the writers",
-    supporters: "Others with the same problem",
-    support_how: "Had the same problem? Say so by sending any message to",
-    template: "Template answer",
-    template_note: "Nearly the same text as the company's answers to other feedback.",
-    verified: "Verified representative",
-    verified_note: "The answer came from the company's registered address.",
-    unverified: "Unverified",
-    unverified_note: "The sender could not be verified as the company's representative.",
-    attachments: "Attachments not published",
-    uncut_note: "Shown in full: the answer could not be told apart from the quote.",
-    search: "Search",
-    search_button: "Search",
-    no_results: "No results.",
-    all: "All",
-    waiting: "Waiting for an answer",
-    answered: "Answered",
-    older: "Older",
-    next_page: "Next page",
-    follow_feed: "Follow as a feed (Atom)",
-    export: "Open data (JSON Lines)",
-    write_to: "Feedback to this company",
-    response_time: "Promised response time",
-    working_days: "working days",
-    route: "Handled by",
-    skip: "Skip to content",
-};
-
-/// The texts for a language.
+/// The words for a language.
 pub fn texts(lang: Language) -> &'static Texts {
     match lang {
         Language::Fi => &FI,
@@ -143,19 +117,17 @@ pub fn texts(lang: Language) -> &'static Texts {
     }
 }
 
-/// "3 hours", "2 days": a duration as a reader wants it.
+/// "3 h", "2 days": a duration as a reader wants it.
 pub fn duration(secs: i64, lang: Language) -> String {
-    let (n, unit_fi, unit_en) = if secs < 3600 {
-        ((secs / 60).max(1), "min", "min")
+    let t = texts(lang);
+    let (n, unit) = if secs < 3600 {
+        ((secs / 60).max(1), &t.minutes)
     } else if secs < 2 * 86_400 {
-        (secs / 3600, "h", "h")
+        (secs / 3600, &t.hours)
     } else {
-        (secs / 86_400, "pv", "days")
+        (secs / 86_400, &t.days)
     };
-    match lang {
-        Language::Fi => format!("{n} {unit_fi}"),
-        Language::En => format!("{n} {unit_en}"),
-    }
+    fill(unit, &[("n", &n)])
 }
 
 pub(super) fn percent(part: i64, whole: i64) -> String {
@@ -163,5 +135,19 @@ pub(super) fn percent(part: i64, whole: i64) -> String {
         "–".into()
     } else {
         format!("{} %", (part * 100 + whole / 2) / whole)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_have_every_word() {
+        for lang in [Language::Fi, Language::En] {
+            assert!(!texts(lang).tagline.is_empty());
+        }
+        assert_eq!(duration(7200, Language::Fi), "2 h");
+        assert_eq!(duration(3 * 86_400, Language::En), "3 days");
     }
 }

@@ -6,6 +6,8 @@ use askama::Template;
 
 use crate::config::{Config, Language};
 use crate::domain::limits::MAX_REMINDERS;
+use crate::domain::route::mailbox;
+use crate::domain::words::fill;
 use crate::store::Evidence;
 use crate::store::{Event, EventKind, Post, Thread};
 
@@ -34,17 +36,13 @@ pub struct Item {
 
 /// The evidence line beside a badge: which domain proved the answer, and how DMARC saw it.
 pub(super) fn evidence(lang: Language, e: &Evidence) -> String {
-    let fi = lang == Language::Fi;
+    let t = texts(lang);
     let how = match (e.method.as_deref(), e.domain.as_deref()) {
-        (Some("dkim"), Some(d)) if fi => format!("allekirjoittaja {d} (DKIM)"),
-        (Some("dkim"), Some(d)) => format!("signed by {d} (DKIM)"),
-        (Some(_), Some(d)) if fi => format!("lähettäjä {d} (SPF)"),
-        (Some(_), Some(d)) => format!("sent by {d} (SPF)"),
-        _ if fi => "ei yrityksen allekirjoitusta".to_owned(),
-        _ => "no signature of the company".to_owned(),
+        (Some("dkim"), Some(d)) => fill(&t.signed_by, &[("domain", &d)]),
+        (Some(_), Some(d)) => fill(&t.sent_by, &[("domain", &d)]),
+        _ => t.no_signature.clone(),
     };
-    let checked = if fi { "Tarkistettu" } else { "Checked" };
-    format!("{checked}: {how}, DMARC {}", e.dmarc)
+    fill(&t.checked, &[("how", &how), ("dmarc", &e.dmarc)])
 }
 
 /// `/t/ID`.
@@ -125,10 +123,7 @@ pub fn thread(
     let mut thread = thread;
     if removed.is_some() {
         timeline.clear();
-        thread.title = match lang {
-            Language::Fi => "Poistettu ketju".into(),
-            Language::En => "Removed thread".into(),
-        };
+        thread.title = texts(lang).removed_thread.clone();
     }
     ThreadPage {
         removed,
@@ -137,7 +132,7 @@ pub fn thread(
         created: crate::domain::calendar::rfc3339(thread.created_at),
         when: crate::domain::calendar::display(thread.created_at, lang == Language::Fi),
         supporters: thread.supporters,
-        support_address: format!("tuki+{}@{}", thread.id, config.domain),
+        support_address: mailbox::support(thread.id, &config.domain),
         row: thread_row(thread, config, now),
         items: timeline.into_iter().map(|(_, _, item)| item).collect(),
     }
@@ -145,50 +140,38 @@ pub fn thread(
 
 /// What stands where removed text was: who removed it, when, and the public reason.
 pub(super) fn tombstone(lang: Language, r: &crate::store::Removal) -> String {
+    let t = texts(lang);
     let when = crate::domain::calendar::display(r.at, lang == Language::Fi);
-    match (lang, r.by.as_str()) {
-        (Language::Fi, "writer") => format!("Kirjoittaja poisti viestinsä {when}."),
-        (Language::En, "writer") => format!("Removed by its writer on {when}."),
-        (Language::Fi, _) => format!("Ylläpito poisti tämän {when}. Syy: {}", r.reason),
-        (Language::En, _) => format!("Removed by the moderators on {when}. Reason: {}", r.reason),
+    if r.by == "writer" {
+        fill(&t.removed_by_writer, &[("when", &when)])
+    } else {
+        fill(
+            &t.removed_by_moderators,
+            &[("when", &when), ("reason", &r.reason)],
+        )
     }
 }
 
 /// An event in words for the public.
 pub(super) fn describe(lang: Language, e: &Event) -> String {
-    let after = e
-        .detail
-        .parse::<i64>()
-        .map(|s| duration(s, lang))
-        .unwrap_or_default();
-    match (lang, e.kind) {
-        (Language::Fi, EventKind::AutoReply) => format!("Automaattinen kuittaus {after} kuluttua"),
-        (Language::En, EventKind::AutoReply) => format!("Automatic acknowledgement after {after}"),
-        (Language::Fi, EventKind::Reminder) => format!(
-            "Yritykselle lähetettiin muistutus {}/{}",
-            e.detail, MAX_REMINDERS
+    let t = texts(lang);
+    match e.kind {
+        EventKind::AutoReply => {
+            let after = e
+                .detail
+                .parse::<i64>()
+                .map(|s| duration(s, lang))
+                .unwrap_or_default();
+            fill(&t.event_auto_reply, &[("after", &after)])
+        }
+        EventKind::Reminder => fill(
+            &t.event_reminder,
+            &[("n", &e.detail), ("of", &MAX_REMINDERS)],
         ),
-        (Language::En, EventKind::Reminder) => format!(
-            "The company was sent reminder {}/{}",
-            e.detail, MAX_REMINDERS
-        ),
-        (Language::Fi, EventKind::Forwarded) => {
-            "Yritys rekisteröitiin, ja palaute välitettiin sille".into()
-        }
-        (Language::En, EventKind::Forwarded) => {
-            "The company was registered and the feedback passed on to it".into()
-        }
-        (Language::Fi, EventKind::Solved) if e.detail == "yes" => {
-            "Kirjoittajan mukaan asia ratkesi".into()
-        }
-        (Language::Fi, EventKind::Solved) => "Kirjoittajan mukaan asia ei ratkennut".into(),
-        (Language::En, EventKind::Solved) if e.detail == "yes" => {
-            "The writer says it was solved".into()
-        }
-        (Language::En, EventKind::Solved) => "The writer says it was not solved".into(),
-        (Language::Fi, EventKind::Bounce) => "Viestiä ei voitu toimittaa".into(),
-        (Language::En, EventKind::Bounce) => "A message could not be delivered".into(),
-        (Language::Fi, _) => "Viesti odottaa tarkistusta".into(),
-        (Language::En, _) => "A message is held for review".into(),
+        EventKind::Forwarded => t.event_forwarded.clone(),
+        EventKind::Solved if e.detail == "yes" => t.event_solved.clone(),
+        EventKind::Solved => t.event_not_solved.clone(),
+        EventKind::Bounce => t.event_bounce.clone(),
+        _ => t.event_held.clone(),
     }
 }
