@@ -50,6 +50,8 @@ pub enum AppError {
     Tls(inbound::TlsError),
     #[error("sender authentication: {0}")]
     SenderAuth(anyhow::Error),
+    #[error("{}: no store yet; run `nonono serve` once first", .0.display())]
+    NoStore(PathBuf),
 }
 
 /// The store's file inside `data_dir`.
@@ -65,6 +67,16 @@ pub fn open_store(config: &Config) -> Result<Store, AppError> {
     })?;
     let path = store_path(config);
     Store::open(&path).map_err(|source| AppError::Store { path, source })
+}
+
+/// Opens the store for reading only, as the operator's commands read it beside the running
+/// service; one that does not exist yet is an error, not created.
+pub fn open_store_readonly(config: &Config) -> Result<Store, AppError> {
+    let path = store_path(config);
+    if !path.exists() {
+        return Err(AppError::NoStore(path));
+    }
+    Store::open_readonly(&path).map_err(|source| AppError::Store { path, source })
 }
 
 /// Moves what the receiver committed to the intake into the store's journal (the running

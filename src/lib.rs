@@ -20,6 +20,7 @@
 //! store      SQLite, the only SQL: connection, records, journal, intake, threads, search, ...
 //! relay      outbox worker: worker, transport, smarthost (SMTP client), retry, dkim
 //! archive    read-only web archive: router, state, handlers, export, serve, pages
+//! cli        the `nonono` command: its arguments and subcommands
 //! app        wiring and shutdown
 //! config     the TOML configuration
 //! clock      the one place that reads the time
@@ -28,6 +29,7 @@
 
 pub mod app;
 pub mod archive;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;

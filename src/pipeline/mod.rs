@@ -46,4 +46,5 @@ pub use context::{Context, PipelineError};
 pub use delivery::{delivered, delivery_failed};
 pub use dispatch::process;
 pub use published::{SENT_CONSIDERED, answer_text, feedback_text};
+pub use reply::{NotTheCompany, company_speaks};
 pub use worker::{Doorbell, Signals, run};

@@ -419,3 +419,58 @@ pub(super) fn author_role(p: &Participant) -> &'static str {
         Role::Provider => "provider",
     }
 }
+
+/// Why a held message may not become a company's answer by the operator's hand.
+#[derive(Debug, thiserror::Error)]
+pub enum NotTheCompany {
+    #[error("no such hold; `nonono held` lists them")]
+    NoHold,
+    #[error("thread {0}: no such thread")]
+    NoThread(i64),
+    #[error("thread {0}: its company is not registered")]
+    Unregistered(i64),
+    #[error(
+        "{from} (envelope {envelope}) is not one of {company}'s addresses; check it, and add --unverified to publish it in thread {thread} as an unverified answer anyway"
+    )]
+    Stranger {
+        from: String,
+        envelope: String,
+        company: String,
+        thread: i64,
+    },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Whether held message `hold` comes from a representative of the company of `thread`, by its
+/// From and its envelope sender both: `held assign` must not make a stranger's or a
+/// consumer's words the company's answer by a slip of the operator's hand.
+pub fn company_speaks(
+    store: &crate::store::Store,
+    config: &crate::config::Config,
+    hold: i64,
+    thread: i64,
+) -> Result<(), NotTheCompany> {
+    let held = store.hold(hold)?.ok_or(NotTheCompany::NoHold)?;
+    let company = store
+        .thread(thread)?
+        .ok_or(NotTheCompany::NoThread(thread))?
+        .provider
+        .and_then(|slug| config.provider(&slug).cloned())
+        .ok_or(NotTheCompany::Unregistered(thread))?;
+    let from = mail::parse(&held.raw)
+        .from
+        .map(|m| m.address)
+        .unwrap_or_default();
+    let envelope = mail::normalize_address(&held.sender);
+    let speaks = |a: &str| route::is_representative(&company, a);
+    if speaks(&from) && speaks(&envelope) {
+        return Ok(());
+    }
+    Err(NotTheCompany::Stranger {
+        from,
+        envelope,
+        company: company.name,
+        thread,
+    })
+}

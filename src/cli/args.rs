@@ -1,0 +1,123 @@
+//! The command line: every subcommand and its arguments, as `--help` shows them.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// nonono: public feedback by email.
+#[derive(Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, default_value = "config/default.toml")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the SMTP receiver, web archive, pipeline and outbound worker until SIGTERM or ctrl-c.
+    Serve,
+    /// Check the configuration and name every key that is wrong.
+    CheckConfig,
+    /// List the providers (companies) feedback can be routed to; `providers add` registers one.
+    Providers {
+        #[command(subcommand)]
+        action: Option<ProviderAction>,
+    },
+    /// Write the public archive as JSON Lines, one post a line, to standard output.
+    Export,
+    /// Derive every published text again from its raw mail (after a parser fix) and retry
+    /// messages the pipeline failed on. Sends no mail; safe to run twice.
+    Reprocess,
+    /// Hide a post or a thread with a public reason; it leaves a tombstone and an audit entry.
+    Moderate {
+        #[command(subcommand)]
+        action: Moderation,
+    },
+    /// Write a consistent copy of the store to FILE, while the service runs.
+    Backup { file: PathBuf },
+    /// Generate a DKIM signing key into `[outbound] dkim_key` (default data_dir/dkim.key) and
+    /// print the DNS record to publish for it.
+    DkimKeygen,
+    /// The holding pen: what the pipeline held for a person to look at (reason, sender,
+    /// subject, time); `held show|release|assign|drop ID` works through it.
+    Held {
+        #[command(subcommand)]
+        action: Option<HeldAction>,
+    },
+    /// Show outbound mail not yet delivered, and failed deliveries with their last error.
+    Queue {
+        /// Make every waiting message due now, as after fixing the smarthost.
+        #[arg(long)]
+        flush: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProviderAction {
+    /// Register a company in the config file and forward the feedback that waits for it now.
+    Add {
+        /// Lowercase letters, digits and `-`: also its address SLUG@DOMAIN.
+        slug: String,
+        /// The company's public name.
+        #[arg(long)]
+        name: String,
+        /// Where its feedback goes (repeat for more; the first is the default).
+        #[arg(long = "route", required = true)]
+        routes: Vec<String>,
+        /// Another name writers use for it (repeatable).
+        #[arg(long = "alias")]
+        aliases: Vec<String>,
+        /// An address or bare domain whose mail counts as the company's own (repeatable).
+        #[arg(long = "representative")]
+        representatives: Vec<String>,
+        #[arg(long, default_value_t = 3)]
+        response_days: u32,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum HeldAction {
+    /// Print a held message: where it came from, why it is held, and its text.
+    Show { id: i64 },
+    /// Process it as it would have been without the hold (a running service takes it within
+    /// seconds).
+    Release { id: i64 },
+    /// Make it the company's answer in a thread. Only mail from the company's representatives
+    /// is taken, unless `--unverified` says it is to stand as an unverified answer.
+    Assign {
+        id: i64,
+        #[arg(long)]
+        thread: i64,
+        #[arg(long)]
+        unverified: bool,
+    },
+    /// Discard it: its raw mail is emptied and the audit trail keeps why.
+    Drop {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum Moderation {
+    /// Hide one post.
+    Post {
+        id: i64,
+        /// The public reason, shown in the tombstone.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Hide a whole thread.
+    Thread {
+        id: i64,
+        /// The public reason, shown in the tombstone.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print every removal so far: when, by whom, what and why.
+    Audit,
+}
