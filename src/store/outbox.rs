@@ -95,6 +95,26 @@ impl OutboxPurpose {
         }
     }
 
+    /// Automatic mail that goes to one mailbox at most once a day ([`Tx::queued_since`]): the
+    /// rows migration 18's index `outbox_recipient` holds, in the order it lists them.
+    pub const ONCE_A_DAY: [OutboxPurpose; 7] = [
+        OutboxPurpose::Help,
+        OutboxPurpose::Confirm,
+        OutboxPurpose::FollowConfirm,
+        OutboxPurpose::Support,
+        OutboxPurpose::SetAside,
+        OutboxPurpose::NotAnAnswer,
+        OutboxPurpose::PublishAsk,
+    ];
+
+    /// Mail to a company whose Message-ID its answer may cite ([`Tx::company_side_of_sent`]):
+    /// the rows migration 18's index `outbox_message` holds.
+    pub const ANSWERABLE: [OutboxPurpose; 3] = [
+        OutboxPurpose::Forward,
+        OutboxPurpose::Reminder,
+        OutboxPurpose::Relay,
+    ];
+
     /// Mail to the operator: its failure must not beget another notice.
     pub fn is_for_operator(self) -> bool {
         matches!(
@@ -271,9 +291,13 @@ impl Tx<'_> {
     /// Whether mail for `purpose` was queued at or after `since` to `rcpt_to`, or to another
     /// address of the same mailbox (`local+tag@domain`: one box, however tagged).
     pub fn queued_since(&self, rcpt_to: &str, purpose: OutboxPurpose, since: i64) -> Result<bool> {
+        // Only these rows are indexed, so only they are looked for: any other purpose would
+        // never be found, and its mail would go out every time.
+        debug_assert!(OutboxPurpose::ONCE_A_DAY.contains(&purpose), "{purpose}");
         let (local, domain) = rcpt_to.rsplit_once('@').unwrap_or((rcpt_to, ""));
         let base = local.split_once('+').map_or(local, |(base, _)| base);
-        // The purposes listed are those of outbox_recipient, whose rows alone are indexed.
+        // The purposes listed are ONCE_A_DAY, as the partial index lists them: SQLite uses it
+        // only for a query whose WHERE says as much in the same words.
         Ok(self.tx.one(
             "SELECT EXISTS (SELECT 1 FROM outbox
                 WHERE purpose IN ('help', 'confirm', 'follow-confirm', 'support', 'set-aside',

@@ -295,7 +295,7 @@ impl Tx<'_> {
     /// The writer of a held reply said publish: the entry is processed again, from the start,
     /// and this time published as written.
     pub fn publish_held(&self, id: i64) -> Result<()> {
-        super::holds::release(&self.tx, id, None)?;
+        super::holding_pen::release(&self.tx, id, None)?;
         self.requeued.set(self.requeued.get() + 1);
         Ok(())
     }

@@ -553,3 +553,52 @@ fn an_unknown_stored_kind_is_an_error_not_a_consumer() {
     let err = store.posts(thread).unwrap_err();
     assert!(err.to_string().contains("unknown post kind"), "{err}");
 }
+
+/// The purposes that SQL lists in words (partial indexes take no parameters) are the ones the
+/// code means, and the look-ups use the indexes those lists define.
+#[test]
+fn the_purposes_sql_lists_are_the_ones_the_code_names_and_their_indexes_are_used() {
+    fn lists(sql: &str) -> Vec<Vec<String>> {
+        sql.split("purpose IN (")
+            .skip(1)
+            .map(|rest| {
+                rest[..rest.find(')').unwrap()]
+                    .split(',')
+                    .map(|p| p.trim().trim_matches('\'').to_owned())
+                    .collect()
+            })
+            .collect()
+    }
+    let names = |ps: &[OutboxPurpose]| -> Vec<String> {
+        ps.iter().map(|p| p.as_str().to_owned()).collect()
+    };
+    let once = names(&OutboxPurpose::ONCE_A_DAY);
+    let answerable = names(&OutboxPurpose::ANSWERABLE);
+    assert_eq!(
+        lists(migrations::MIGRATIONS.join("\n").as_str()),
+        [once.clone(), answerable.clone()]
+    );
+    assert_eq!(lists(include_str!("outbox.rs")), [once]);
+    assert_eq!(lists(include_str!("traces.rs")), [answerable]);
+
+    let store = Store::open_in_memory().unwrap();
+    let plan = |sql: &str| -> String {
+        let mut stmt = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+        rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("; ")
+    };
+    let recipient = plan(
+        "SELECT 1 FROM outbox WHERE purpose IN ('help', 'confirm', 'follow-confirm', 'support',
+         'set-aside', 'not-an-answer', 'publish-ask') AND purpose = 'help' AND created_at >= 0
+         AND rcpt_to = 'a@b'",
+    );
+    assert!(recipient.contains("outbox_recipient"), "{recipient}");
+    let message = plan(
+        "SELECT 1 FROM outbox o WHERE o.message_id IN ('x')
+         AND o.purpose IN ('forward', 'reminder', 'relay')",
+    );
+    assert!(message.contains("outbox_message"), "{message}");
+}

@@ -1,6 +1,6 @@
 //! The Atom feeds of all threads and of one company.
 
-use super::texts::texts;
+use super::words::texts;
 use askama::Template;
 
 use crate::config::{Config, ProviderConfig};

@@ -1,6 +1,6 @@
 //! The front page and a company's page: lists of threads and the response figures.
 
-use super::texts::{Texts, duration, percent, texts};
+use super::words::{Texts, duration, percent, texts};
 use askama::Template;
 
 use crate::config::{Config, Language, ProviderConfig};

@@ -1,12 +1,12 @@
-//! One askama template per page, the view data they show, and the page texts in Finnish and
+//! One askama template per page, the view data they show, and the words of the pages in Finnish and
 //! English.
 
 mod feed;
 mod lists;
 mod search;
-mod texts;
 mod thread;
 mod unsubscribe;
+mod words;
 
 pub(super) use feed::feed;
 pub(super) use lists::{index, provider};

@@ -1,6 +1,6 @@
 //! The search page: hits with their matches marked.
 
-use super::texts::{Texts, texts};
+use super::words::{Texts, texts};
 use askama::Template;
 
 use crate::config::Config;

@@ -1,7 +1,7 @@
 //! A thread's page: its posts and events in order, with what authenticated each answer.
 
 use super::lists::{ThreadRow, thread_row};
-use super::texts::{Texts, duration, texts};
+use super::words::{Texts, duration, texts};
 use askama::Template;
 
 use crate::config::{Config, Language};

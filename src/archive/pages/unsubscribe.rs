@@ -1,6 +1,6 @@
 //! The one-click unsubscribe page of a company's digest.
 
-use super::texts::{Texts, texts};
+use super::words::{Texts, texts};
 use askama::Template;
 
 use crate::config::Config;
