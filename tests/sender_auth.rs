@@ -269,10 +269,29 @@ async fn dkim_keygen_prints_the_record_and_everything_we_send_is_signed_with_it(
         !again.status.success(),
         "an existing key is never overwritten"
     );
+    let printed_again = Command::new(env!("CARGO_BIN_EXE_nonono"))
+        .args(["dkim-keygen", "--print-record", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let printed_again = String::from_utf8(printed_again.stdout).unwrap();
+    let again_record: String = printed_again
+        .lines()
+        .find(|l| l.starts_with("nonono._domainkey.nonono.localhost. IN TXT "))
+        .unwrap_or_else(|| panic!("{printed_again}"))
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .collect();
+    assert_eq!(
+        again_record, record,
+        "the existing key's record, printed again"
+    );
 
     let mut app = app;
     app.restart(|c| c.outbound.dkim_key = Some(key)).await;
     let (forward, ack) = app.new_thread().await;
+    let signed = [forward.raw.clone(), ack.raw.clone()];
     let trust = TrustConfig {
         verify_sender_auth: true,
         require_confirmation: false,
@@ -302,6 +321,39 @@ async fn dkim_keygen_prints_the_record_and_everything_we_send_is_signed_with_it(
         assert_eq!(evidence.method.as_deref(), Some("dkim"), "{evidence:?}");
         assert_eq!(evidence.domain.as_deref(), Some("nonono.localhost"));
         assert!(evidence.verified);
+    }
+    // A second verifier we did not write: dkimpy, behind dkimpy-milter at many receivers.
+    for raw in signed {
+        assert_eq!(
+            dkimpy(&raw, "nonono._domainkey.nonono.localhost", &record),
+            "pass"
+        );
+    }
+}
+
+/// What dkimpy (PyPI `dkimpy`, installed by `.ci/run`) says of the signature of `raw`, with
+/// `name` answering `record`: `pass`, or its log and `fail`.
+fn dkimpy(raw: &str, name: &str, record: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("message.eml");
+    std::fs::write(&file, raw).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/verify/dkim_verify.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(&file)
+        .args([name, record])
+        .output()
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("No module named 'dkim'"),
+        "dkimpy is missing: python3 -m pip install dkimpy"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if out.status.success() {
+        stdout.lines().last().unwrap_or("").to_owned()
+    } else {
+        format!("{stdout}{stderr}")
     }
 }
 

@@ -40,7 +40,11 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Generate a DKIM signing key into `[outbound] dkim_key` (default data_dir/dkim.key) and
     /// print the DNS record to publish for it.
-    DkimKeygen,
+    DkimKeygen {
+        /// Make no key: print the record of the key that is there already.
+        #[arg(long)]
+        print_record: bool,
+    },
     /// The holding pen: what the pipeline held for a person to look at (reason, sender,
     /// subject, time); `held show|release|assign|drop ID` works through it.
     Held {

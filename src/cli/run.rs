@@ -10,7 +10,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => service::serve(config),
         Command::CheckConfig => service::check_config(&config, &cli.config),
-        Command::DkimKeygen => service::dkim_keygen(&config),
+        Command::DkimKeygen { print_record } => service::dkim_keygen(&config, print_record),
         Command::Providers { action: Some(add) } => providers::add(&cli.config, add),
         Command::Providers { action: None } => providers::list(&config),
         Command::Export => service::export(&config),

@@ -38,25 +38,36 @@ pub(super) fn check_config(config: &Config, file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `nonono dkim-keygen`: a new key, and the DNS record to publish for it.
-pub(super) fn dkim_keygen(config: &Config) -> anyhow::Result<()> {
+/// `nonono dkim-keygen`: a new key, and the DNS record to publish for it; with
+/// `print_record`, the record of the key there is.
+pub(super) fn dkim_keygen(config: &Config, print_record: bool) -> anyhow::Result<()> {
     let configured = config.dkim_key_path();
     let path = configured
         .clone()
         .unwrap_or_else(|| config.data_dir.join("dkim.key"));
-    if path.exists() {
-        anyhow::bail!(
-            "{}: a key exists already; move it away first, or keep using it",
+    let record = if print_record {
+        let record = crate::relay::dkim::existing_record(&path)?;
+        println!(
+            "The key in {} is published as this TXT record:\n",
             path.display()
         );
-    }
-    let record = crate::relay::dkim::write_new_key(&path)?;
+        record
+    } else {
+        if path.exists() {
+            anyhow::bail!(
+                "{}: a key exists already; `--print-record` prints its record, or move it away first",
+                path.display()
+            );
+        }
+        let record = crate::relay::dkim::write_new_key(&path)?;
+        println!("Wrote {}.", path.display());
+        println!("Publish this TXT record, then restart the service:\n");
+        record
+    };
     let name = format!(
         "{}._domainkey.{}",
         config.outbound.dkim_selector, config.domain
     );
-    println!("Wrote {}.", path.display());
-    println!("Publish this TXT record, then restart the service:\n");
     // A zone file string holds at most 255 characters; longer records come in pieces.
     let pieces: Vec<String> = record
         .as_bytes()

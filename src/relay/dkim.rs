@@ -82,7 +82,7 @@ impl Signer {
     pub fn sign(&self, raw: &[u8]) -> Vec<u8> {
         match self.signer.sign(raw) {
             Ok(signature) => {
-                let mut signed = signature.to_header().into_bytes();
+                let mut signed = unfolded_end(&signature.to_header()).into_bytes();
                 signed.extend_from_slice(raw);
                 signed
             }
@@ -91,6 +91,17 @@ impl Signer {
                 raw.to_vec()
             }
         }
+    }
+}
+
+/// The header without a fold between the `b=` value and its closing `;`. mail-auth folds
+/// there when the value fills its last line, but hashed the header with `b=` empty and so no
+/// fold; verifiers that keep the whitespace after the removed value (dkimpy, and the milters
+/// built on it) then reject every such signature.
+fn unfolded_end(header: &str) -> String {
+    match header.strip_suffix(";\r\n") {
+        Some(head) => format!("{};\r\n", head.trim_end_matches([' ', '\t', '\r', '\n'])),
+        None => header.to_owned(),
     }
 }
 
@@ -107,8 +118,6 @@ pub fn generate() -> anyhow::Result<NewKey> {
         .map_err(|_| anyhow::anyhow!("generating an RSA key failed"))?;
     let private = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
         .map_err(|_| anyhow::anyhow!("encoding the private key failed"))?;
-    let public = AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key())
-        .map_err(|_| anyhow::anyhow!("encoding the public key failed"))?;
     let body = STANDARD.encode(private.as_ref());
     let mut private_pem = String::from("-----BEGIN PRIVATE KEY-----\n");
     for line in body.as_bytes().chunks(64) {
@@ -118,8 +127,37 @@ pub fn generate() -> anyhow::Result<NewKey> {
     private_pem.push_str("-----END PRIVATE KEY-----\n");
     Ok(NewKey {
         private_pem,
-        record: format!("v=DKIM1; k=rsa; p={}", STANDARD.encode(public.as_ref())),
+        record: record_of(&pair)?,
     })
+}
+
+/// The TXT record that publishes the public half of `pair`.
+fn record_of(pair: &KeyPair) -> anyhow::Result<String> {
+    let public = AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key())
+        .map_err(|_| anyhow::anyhow!("encoding the public key failed"))?;
+    Ok(format!(
+        "v=DKIM1; k=rsa; p={}",
+        STANDARD.encode(public.as_ref())
+    ))
+}
+
+/// The TXT record of the RSA key in PEM at `path` (PKCS#8 or PKCS#1), for a key that exists
+/// already: moved from another machine, or its record lost.
+pub fn existing_record(path: &Path) -> anyhow::Result<String> {
+    let pem = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let not_rsa = |why: String| {
+        anyhow::anyhow!(
+            "{}: not an RSA private key in PEM ({why}); `nonono dkim-keygen` writes one",
+            path.display()
+        )
+    };
+    let pair = match PrivateKeyDer::from_pem_slice(&pem).map_err(|e| not_rsa(e.to_string()))? {
+        PrivateKeyDer::Pkcs8(der) => KeyPair::from_pkcs8(der.secret_pkcs8_der()),
+        PrivateKeyDer::Pkcs1(der) => KeyPair::from_der(der.secret_pkcs1_der()),
+        _ => return Err(not_rsa("not RSA".into())),
+    }
+    .map_err(|e| not_rsa(e.to_string()))?;
+    record_of(&pair)
 }
 
 /// Writes a new key to `path` (never over an existing one, readable by the owner only) and
@@ -140,4 +178,19 @@ pub fn write_new_key(path: &Path) -> anyhow::Result<String> {
     file.write_all(key.private_pem.as_bytes())?;
     file.sync_all()?;
     Ok(key.record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unfolded_end;
+
+    #[test]
+    fn no_fold_stands_before_the_closing_semicolon() {
+        assert_eq!(
+            unfolded_end("DKIM-Signature: v=1; b=abc\r\n\t  ;\r\n"),
+            "DKIM-Signature: v=1; b=abc;\r\n"
+        );
+        let unfolded = "DKIM-Signature: v=1; b=a\r\n\tbc;\r\n";
+        assert_eq!(unfolded_end(unfolded), unfolded, "folds inside b= stay");
+    }
 }
