@@ -11,7 +11,8 @@
 //! `tests/architecture.rs`).
 //!
 //! ```text
-//! domain     pure rules: calendar, route, token, screen, limits, tone, slots, txt_record
+//! domain     pure rules: calendar, route, mailbox, token, screen, limits, tone, slots,
+//!            txt_record, words
 //! mail       pure mail: parse, html, classify, reply (answer extraction), write, address,
 //!            text, envelope
 //! inbound    SMTP receiver: listener, receiver, session, commands, data, tls, intake_writer
@@ -22,7 +23,7 @@
 //! archive    read-only web archive: router, state, handlers, export, serve, pages
 //! cli        the `nonono` command: its arguments and subcommands
 //! app        wiring and shutdown
-//! config     the TOML configuration
+//! config     the TOML configuration: keys, read, check
 //! clock      the one place that reads the time
 //! metrics    the receiver's counters, for /metrics
 //! ```

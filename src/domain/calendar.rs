@@ -205,6 +205,17 @@ pub fn display(secs: i64, finnish: bool) -> String {
     }
 }
 
+/// `YYYY-MM-DD` as a day count.
+pub fn parse_date(s: &str) -> Option<Day> {
+    let mut parts = s.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    let day = days_from_civil(y, m, d);
+    // Reject dates that do not exist (2026-02-30) by reading them back.
+    (civil_from_days(day) == (y, m, d)).then_some(day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

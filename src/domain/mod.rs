@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod limits;
+pub mod mailbox;
 pub mod route;
 pub mod screen;
 pub mod slots;

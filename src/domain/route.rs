@@ -4,6 +4,7 @@
 //! Pure functions over the config and the message; no I/O.
 
 use crate::config::{Config, ProviderConfig};
+use crate::domain::mailbox;
 use crate::domain::token::{Purpose, TokenKey};
 
 /// What a recipient address at our domain stands for.
@@ -39,39 +40,6 @@ pub enum Recipient {
     /// `b+TOKEN@`: the envelope sender of one message of ours, where its delivery report
     /// arrives (the outbox row id); `bounce@` without a token has none.
     Bounce(Option<i64>),
-}
-
-/// The fixed addresses at our domain: one table that writes them and reads them.
-pub mod mailbox {
-    /// New feedback routed by its subject tag; our general sender address.
-    pub const FEEDBACK: &str = "palaute";
-    /// [`FEEDBACK`] as an English writer guesses it.
-    pub const FEEDBACK_EN: &str = "feedback";
-    /// The operator's; what every mail server must have.
-    pub const POSTMASTER: &str = "postmaster";
-    /// The operator's too.
-    pub const ABUSE: &str = "abuse";
-    /// The envelope sender of mail that names no message of ours.
-    pub const BOUNCE: &str = "bounce";
-    /// Before a thread's id: a reader had the same problem.
-    pub const SUPPORT: &str = "tuki+";
-    /// Before a company's slug: someone follows it.
-    pub const FOLLOW: &str = "follow+";
-
-    /// `LOCAL@DOMAIN` for a fixed address.
-    pub fn at(local: &str, domain: &str) -> String {
-        format!("{local}@{domain}")
-    }
-
-    /// The public address where readers support the thread `thread`.
-    pub fn support(thread: i64, domain: &str) -> String {
-        format!("{SUPPORT}{thread}@{domain}")
-    }
-
-    /// The public address where anyone follows the company `slug`.
-    pub fn follow(slug: &str, domain: &str) -> String {
-        format!("{FOLLOW}{slug}@{domain}")
-    }
 }
 
 /// Why a recipient is refused at `RCPT TO`.

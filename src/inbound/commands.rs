@@ -3,7 +3,7 @@
 
 use super::data::DataReader;
 use super::session::{FLOW_DELAY, Next, Session, State};
-use crate::domain::route::mailbox;
+use crate::domain::mailbox;
 use crate::domain::route::{self, Recipient, Refusal};
 use crate::mail::{Envelope, normalize_address};
 use crate::metrics::Refused;

@@ -11,7 +11,7 @@ use super::published::feedback_text;
 use super::reply::reply;
 use super::texts::{self, words};
 use crate::config::ProviderConfig;
-use crate::domain::route::mailbox;
+use crate::domain::mailbox;
 use crate::domain::route::{self, Tag};
 use crate::mail;
 use crate::store::OutboxPurpose;

@@ -10,7 +10,7 @@ use super::outgoing;
 use super::outgoing::Sending;
 use super::texts;
 use crate::config::{Config, Language};
-use crate::domain::route::mailbox;
+use crate::domain::mailbox;
 use crate::domain::token::{Purpose, TokenKey};
 use crate::store::OutboxPurpose;
 use crate::store::Store;

@@ -4,7 +4,7 @@
 use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
 use crate::config::Config;
-use crate::domain::route::mailbox;
+use crate::domain::mailbox;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
 use crate::store::{Outbound, Role, Tx};

@@ -10,7 +10,7 @@ use super::outgoing;
 use super::outgoing::Sending;
 use super::texts;
 use crate::config::Language;
-use crate::domain::route::mailbox;
+use crate::domain::mailbox;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
 use crate::store::{Role, Tx};

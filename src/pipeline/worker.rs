@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Language};
-use crate::domain::route::mailbox;
+use crate::domain::mailbox;
 use crate::domain::token::TokenKey;
 use crate::mail;
 use crate::metrics::Metrics;

@@ -5,7 +5,7 @@ use askama::Template;
 
 use crate::config::{Config, Language, ProviderConfig};
 use crate::domain::calendar::working_days_between;
-use crate::domain::route::mailbox;
+use crate::domain::mailbox;
 use crate::domain::words::fill;
 use crate::store::Thread;
 use crate::store::public::{Figures, ThreadFilter};

@@ -6,7 +6,7 @@ use askama::Template;
 
 use crate::config::{Config, Language};
 use crate::domain::limits::MAX_REMINDERS;
-use crate::domain::route::mailbox;
+use crate::domain::mailbox;
 use crate::domain::words::fill;
 use crate::store::Evidence;
 use crate::store::{Event, EventKind, Post, Thread};

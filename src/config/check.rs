@@ -1,0 +1,235 @@
+//! Checking the values of a configuration: every bad value at once, each named by its key.
+
+use std::net::SocketAddr;
+
+use super::keys::{Config, Transport};
+use crate::mail::write::{is_address, is_domain};
+
+impl Config {
+    /// Every problem with the values, each naming its key; empty when the config is usable.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !is_domain(&self.domain) {
+            problems.push(format!("domain: {:?} is not a mail domain", self.domain));
+        }
+        if self.smtp.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!(
+                "smtp.listen: {:?} is not an address such as 127.0.0.1:2525",
+                self.smtp.listen
+            ));
+        }
+        for (name, value) in &self.trust.dns_records {
+            if let Err(e) = crate::domain::txt_record::parse_record(name, value) {
+                problems.push(e.to_string());
+            }
+        }
+        if !is_selector(&self.outbound.dkim_selector) {
+            problems.push(format!(
+                "outbound.dkim_selector: {:?} must be letters, digits, - and .",
+                self.outbound.dkim_selector
+            ));
+        }
+        for day in &self.extra_holidays {
+            if crate::domain::calendar::parse_date(day).is_none() {
+                problems.push(format!(
+                    "extra_holidays: {day:?} is not a date such as \"2026-12-31\""
+                ));
+            }
+        }
+        if self.smtp.tls_cert.is_some() != self.smtp.tls_key.is_some() {
+            problems.push("smtp.tls_cert, smtp.tls_key: give both for STARTTLS, or neither".into());
+        }
+        if self.smtp.max_message_bytes < 1024 {
+            problems.push("smtp.max_message_bytes: must be at least 1024".into());
+        }
+        if self.smtp.max_sessions_per_client == 0 {
+            problems.push("smtp.max_sessions_per_client: must be at least 1".into());
+        }
+        if self.smtp.max_sessions_per_network < self.smtp.max_sessions_per_client {
+            problems.push(
+                "smtp.max_sessions_per_network: must be at least max_sessions_per_client".into(),
+            );
+        }
+        if self.http.header_timeout_secs == 0 {
+            problems.push("http.header_timeout_secs: must be at least 1".into());
+        }
+        if self.http.write_timeout_secs == 0 {
+            problems.push("http.write_timeout_secs: must be at least 1".into());
+        }
+        if self.smtp.max_recipients == 0 {
+            problems.push("smtp.max_recipients: must be at least 1".into());
+        }
+        if self.http.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!(
+                "http.listen: {:?} is not an address such as 127.0.0.1:8080",
+                self.http.listen
+            ));
+        }
+        if !(self.http.public_url.starts_with("http://")
+            || self.http.public_url.starts_with("https://"))
+        {
+            problems.push(format!(
+                "http.public_url: {:?} must start with http:// or https://",
+                self.http.public_url
+            ));
+        }
+        if self.outbound.transport == Transport::Smtp && self.outbound.smtp_host.is_empty() {
+            problems.push("outbound.smtp_host: required when transport = \"smtp\"".into());
+        }
+        if let Some(addr) = &self.operator_address
+            && !is_address(addr)
+        {
+            problems.push(format!("operator_address: {addr:?} is not an address"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, p) in self.providers.iter().enumerate() {
+            let key = format!("providers[{i}]");
+            if !is_slug(&p.slug) {
+                problems.push(format!(
+                    "{key}.slug: {:?} must be lowercase letters, digits and '-'",
+                    p.slug
+                ));
+            } else if crate::domain::mailbox::RESERVED.contains(&p.slug.as_str()) {
+                problems.push(format!("{key}.slug: {:?} is reserved", p.slug));
+            }
+            if !seen.insert(p.slug.clone()) {
+                problems.push(format!("{key}.slug: {:?} appears twice", p.slug));
+            }
+            if p.name.trim().is_empty() {
+                problems.push(format!("{key}.name: must not be empty"));
+            }
+            if p.routes.is_empty() {
+                problems.push(format!("{key}.routes: needs at least one address"));
+            }
+            for r in &p.routes {
+                if !is_address(r) {
+                    problems.push(format!("{key}.routes: {r:?} is not an address"));
+                }
+            }
+            for r in &p.representatives {
+                if !(is_address(r) || is_domain(r)) {
+                    problems.push(format!(
+                        "{key}.representatives: {r:?} is neither an address nor a domain"
+                    ));
+                }
+            }
+            if p.response_days == 0 {
+                problems.push(format!("{key}.response_days: must be at least 1"));
+            }
+            for (j, rule) in p.rules.iter().enumerate() {
+                let rkey = format!("{key}.rules[{j}]");
+                if let Err(e) = regex::Regex::new(&rule.pattern) {
+                    let first = e.to_string().lines().last().unwrap_or_default().to_owned();
+                    problems.push(format!("{rkey}.pattern: {first}"));
+                }
+                if !is_address(&rule.route) {
+                    problems.push(format!("{rkey}.route: {:?} is not an address", rule.route));
+                }
+                if rule.label.trim().is_empty() {
+                    problems.push(format!("{rkey}.label: must not be empty"));
+                }
+            }
+        }
+        problems
+    }
+}
+
+fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+}
+
+fn is_selector(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_holidays_are_dates_and_bad_ones_are_named() {
+        let c = Config {
+            extra_holidays: vec!["2026-12-31".into(), "2026-02-30".into(), "tomorrow".into()],
+            ..Config::default()
+        };
+        assert_eq!(
+            c.extra_days_off(),
+            [crate::domain::calendar::days_from_civil(2026, 12, 31)]
+        );
+        let problems = c.validate();
+        assert!(
+            problems.iter().any(|p| p.contains("\"2026-02-30\"")),
+            "{problems:?}"
+        );
+        assert!(problems.iter().any(|p| p.contains("\"tomorrow\"")));
+    }
+
+    #[test]
+    fn empty_file_is_the_development_default() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.domain, "nonono.localhost");
+        assert_eq!(c.outbound.transport, Transport::File);
+        assert!(!c.trust.verify_sender_auth);
+        assert!(c.validate().is_empty());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = Config::parse("[smtp]\nlisten = \"127.0.0.1:25\"\nlissen = 1\n").unwrap_err();
+        assert!(err.contains("lissen"), "{err}");
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_with_its_key() {
+        let c = Config::parse(
+            r#"
+            domain = "not a domain"
+            [smtp]
+            listen = "nowhere"
+            [[providers]]
+            slug = "Bad Slug"
+            name = ""
+            routes = ["nope"]
+            [[providers.rules]]
+            pattern = "("
+            route = "x@y.fi"
+            label = "x"
+            "#,
+        )
+        .unwrap();
+        let problems = c.validate().join("\n");
+        for key in [
+            "domain:",
+            "smtp.listen:",
+            "providers[0].slug:",
+            "providers[0].name:",
+            "providers[0].routes:",
+            "providers[0].rules[0].pattern:",
+        ] {
+            assert!(problems.contains(key), "{key} missing from {problems}");
+        }
+    }
+
+    #[test]
+    fn a_route_our_mail_could_not_be_addressed_to_is_refused_here() {
+        let c = Config::parse(
+            r#"
+            [[providers]]
+            slug = "elisa"
+            name = "Elisa"
+            routes = ["asiakas,palvelu@elisa.example"]
+            "#,
+        )
+        .unwrap();
+        assert!(
+            c.validate().join("\n").contains("providers[0].routes:"),
+            "accepted here, it would fail every forward when the mail is written"
+        );
+    }
+}

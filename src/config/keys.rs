@@ -1,0 +1,307 @@
+//! Every key of the configuration, with its default: an empty file is a working development
+//! setup.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Which language the service writes its mail and pages in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Finnish, the first market.
+    #[default]
+    Fi,
+    /// English.
+    En,
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The mail domain the gateway receives for (`palaute@DOMAIN`, `t+TOKEN@DOMAIN`).
+    pub domain: String,
+    /// Where the store, the token secret and the file transport's folder live.
+    pub data_dir: PathBuf,
+    /// The language of every mail and page.
+    pub language: Language,
+    /// Where mail to `postmaster@` and `abuse@` is forwarded; unset keeps it in the store only.
+    pub operator_address: Option<String>,
+    pub smtp: SmtpConfig,
+    pub http: HttpConfig,
+    pub outbound: OutboundConfig,
+    pub trust: TrustConfig,
+    pub limits: LimitsConfig,
+    /// Days off beyond the Finnish public holidays (`"2026-12-31"`): no working day for any
+    /// company's response time.
+    pub extra_holidays: Vec<String>,
+    pub providers: Vec<ProviderConfig>,
+}
+
+/// `[smtp]`: the receiver.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    pub listen: String,
+    /// Largest message accepted, advertised as `SIZE`.
+    pub max_message_bytes: usize,
+    /// Most recipients in one transaction.
+    pub max_recipients: usize,
+    /// Seconds a client may stay silent before the session is closed.
+    pub idle_timeout_secs: u64,
+    /// Seconds a whole session may last.
+    pub session_timeout_secs: u64,
+    /// Most simultaneous sessions from one client address, so one host cannot take every slot
+    /// (a smarthost relaying for many may need more).
+    pub max_sessions_per_client: usize,
+    /// Most simultaneous sessions from one network (an IPv4 /24, an IPv6 /64), so that many
+    /// addresses of one network cannot take every slot either.
+    pub max_sessions_per_network: usize,
+    /// PEM certificate chain for STARTTLS; with `tls_key`, the receiver offers STARTTLS.
+    /// Relative paths are under `data_dir`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+}
+
+/// `[http]`: the public archive.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub listen: String,
+    /// The URL the public reaches the archive at; thread links in mail start with it.
+    pub public_url: String,
+    /// Seconds a client may take to send a request's header, or stay idle between requests.
+    pub header_timeout_secs: u64,
+    /// Seconds a response may wait for its reader to take more before the connection is
+    /// dropped.
+    pub write_timeout_secs: u64,
+}
+
+/// How outbound mail leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// Deliver to a smarthost over SMTP.
+    Smtp,
+    /// Write `.eml` files into a folder (development default).
+    #[default]
+    File,
+}
+
+/// `[outbound]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboundConfig {
+    pub transport: Transport,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// Folder for the `file` transport; relative paths are under `data_dir`.
+    pub dir: PathBuf,
+    /// PEM private key that DKIM-signs everything we send (`nonono dkim-keygen` writes one);
+    /// relative paths are under `data_dir`. Unset sends unsigned.
+    pub dkim_key: Option<PathBuf>,
+    /// The DKIM selector: the key is published at `SELECTOR._domainkey.DOMAIN`.
+    pub dkim_selector: String,
+}
+
+/// `[trust]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustConfig {
+    pub verify_sender_auth: bool,
+    pub require_confirmation: bool,
+    /// TXT records pinned by name (`"_dmarc.elisa.example" = "v=DMARC1; p=reject"`). When any
+    /// are given, sender authentication asks no other DNS: for tests and offline demos.
+    pub dns_records: std::collections::BTreeMap<String, String>,
+}
+
+/// `[limits]`: `0` turns a limit off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub new_threads_per_address_per_hour: u32,
+    pub new_threads_per_ip_per_hour: u32,
+    pub messages_per_pair_per_day: u32,
+}
+
+/// How much of the feedback a provider's route receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    /// A short notice with the public link.
+    Notice,
+    /// The whole feedback.
+    #[default]
+    Full,
+}
+
+/// One `[[providers]]` entry: a company that gets feedback.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Lowercase letters, digits and `-`; also the local part `SLUG@DOMAIN`.
+    pub slug: String,
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Addresses feedback is sent to; the first is the default route.
+    pub routes: Vec<String>,
+    /// Addresses or bare domains whose mail counts as the provider's own.
+    #[serde(default)]
+    pub representatives: Vec<String>,
+    #[serde(default = "default_response_days")]
+    pub response_days: u32,
+    #[serde(default)]
+    pub plan: Plan,
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+}
+
+/// `[[providers.rules]]`: topic routing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// Case-insensitive regex over subject and body.
+    pub pattern: String,
+    /// The address that gets matching feedback.
+    pub route: String,
+    /// The public name of who handles it.
+    pub label: String,
+    /// `pattern` compiled once, on first use (validation reports one that does not compile).
+    #[serde(skip)]
+    compiled: std::sync::OnceLock<Option<regex::Regex>>,
+}
+
+impl RuleConfig {
+    /// Whether the topic pattern matches any of the texts, ignoring case; a pattern that does
+    /// not compile matches nothing.
+    pub fn matches(&self, texts: &[&str]) -> bool {
+        let compiled = self.compiled.get_or_init(|| {
+            regex::RegexBuilder::new(&self.pattern)
+                .case_insensitive(true)
+                .build()
+                .ok()
+        });
+        compiled
+            .as_ref()
+            .is_some_and(|re| texts.iter().any(|text| re.is_match(text)))
+    }
+}
+
+fn default_response_days() -> u32 {
+    3
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            domain: "nonono.localhost".into(),
+            data_dir: "data".into(),
+            language: Language::Fi,
+            operator_address: None,
+            extra_holidays: Vec::new(),
+            smtp: SmtpConfig::default(),
+            http: HttpConfig::default(),
+            outbound: OutboundConfig::default(),
+            trust: TrustConfig::default(),
+            limits: LimitsConfig::default(),
+            providers: Vec::new(),
+        }
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            listen: "127.0.0.1:2525".into(),
+            max_message_bytes: 25 * 1024 * 1024,
+            max_recipients: 20,
+            idle_timeout_secs: 300,
+            session_timeout_secs: 1800,
+            max_sessions_per_client: 20,
+            max_sessions_per_network: 64,
+            tls_cert: None,
+            tls_key: None,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            header_timeout_secs: 10,
+            write_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        OutboundConfig {
+            transport: Transport::File,
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 25,
+            dir: "outbox".into(),
+            dkim_key: None,
+            dkim_selector: "nonono".into(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            new_threads_per_address_per_hour: 10,
+            new_threads_per_ip_per_hour: 60,
+            messages_per_pair_per_day: 50,
+        }
+    }
+}
+
+impl Config {
+    /// The store's database file.
+    pub fn store_path(&self) -> PathBuf {
+        self.data_dir.join("nonono.sqlite3")
+    }
+
+    /// The folder the `file` transport writes to.
+    pub fn outbound_dir(&self) -> PathBuf {
+        self.data_dir.join(&self.outbound.dir)
+    }
+
+    /// `extra_holidays` as days; dates that do not read are left out (`validate` names them).
+    pub fn extra_days_off(&self) -> Vec<crate::domain::calendar::Day> {
+        self.extra_holidays
+            .iter()
+            .filter_map(|d| crate::domain::calendar::parse_date(d))
+            .collect()
+    }
+
+    /// The DKIM key file, when signing is configured.
+    pub fn dkim_key_path(&self) -> Option<PathBuf> {
+        self.outbound
+            .dkim_key
+            .as_ref()
+            .map(|k| self.data_dir.join(k))
+    }
+
+    /// The public URL of the archive's `path` (`/t/12`, `/u/TOKEN`; `""` for the front page):
+    /// every link we write goes by it.
+    pub fn public_link(&self, path: &str) -> String {
+        format!("{}{path}", self.http.public_url.trim_end_matches('/'))
+    }
+
+    /// The public page of thread `thread_id`.
+    pub fn thread_link(&self, thread_id: i64) -> String {
+        self.public_link(&format!("/t/{thread_id}"))
+    }
+
+    /// The provider with this slug.
+    pub fn provider(&self, slug: &str) -> Option<&ProviderConfig> {
+        self.providers.iter().find(|p| p.slug == slug)
+    }
+}

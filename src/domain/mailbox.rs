@@ -1,0 +1,45 @@
+//! The fixed addresses at our domain: one table that writes them and reads them
+//! ([`crate::domain::route`]), and the local parts no company may take as its slug.
+
+/// New feedback routed by its subject tag; our general sender address.
+pub const FEEDBACK: &str = "palaute";
+/// [`FEEDBACK`] as an English writer guesses it.
+pub const FEEDBACK_EN: &str = "feedback";
+/// The operator's; what every mail server must have.
+pub const POSTMASTER: &str = "postmaster";
+/// The operator's too.
+pub const ABUSE: &str = "abuse";
+/// The envelope sender of mail that names no message of ours.
+pub const BOUNCE: &str = "bounce";
+/// Before a thread's id: a reader had the same problem.
+pub const SUPPORT: &str = "tuki+";
+/// Before a company's slug: someone follows it.
+pub const FOLLOW: &str = "follow+";
+
+/// `LOCAL@DOMAIN` for a fixed address.
+pub fn at(local: &str, domain: &str) -> String {
+    format!("{local}@{domain}")
+}
+
+/// The public address where readers support the thread `thread`.
+pub fn support(thread: i64, domain: &str) -> String {
+    format!("{SUPPORT}{thread}@{domain}")
+}
+
+/// The public address where anyone follows the company `slug`.
+pub fn follow(slug: &str, domain: &str) -> String {
+    format!("{FOLLOW}{slug}@{domain}")
+}
+
+/// Local parts the gateway uses itself, or that mail software writes to by convention: no
+/// company may take one as its slug.
+pub const RESERVED: &[&str] = &[
+    FEEDBACK,
+    FEEDBACK_EN,
+    POSTMASTER,
+    ABUSE,
+    BOUNCE,
+    "t",
+    "noreply",
+    "mailer-daemon",
+];
