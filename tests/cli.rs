@@ -48,6 +48,17 @@ fn check_config_names_the_key_that_is_wrong() {
             ],
         ),
         (
+            "fixtures/config/wrong-types.toml",
+            vec![
+                "language: ",
+                "smtp.max_message_bytes: ",
+                "providers[0].response_days: ",
+                "outbound.smtp_port: ",
+                "line 6, column 21",
+                "^^^^^",
+            ],
+        ),
+        (
             "fixtures/config/does-not-exist.toml",
             vec!["does-not-exist.toml"],
         ),
@@ -99,6 +110,8 @@ async fn export_writes_one_public_post_a_line() {
     assert!(out.contains("nothing waiting"), "{out}");
 }
 
+/// Logs written to a pipe or a file carry no colour codes, and a refused recipient leaves a
+/// line at info level (without the address: no address is logged at info).
 #[test]
 fn serve_logs_its_addresses_and_stops_cleanly_on_sigterm() {
     use std::io::{BufRead, BufReader, Write as _};
@@ -115,7 +128,7 @@ fn serve_logs_its_addresses_and_stops_cleanly_on_sigterm() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_nonono"))
         .args(["serve", "--config", config.to_str().unwrap()])
         .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
+        .env_remove("NO_COLOR")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -135,7 +148,11 @@ fn serve_logs_its_addresses_and_stops_cleanly_on_sigterm() {
     let mut greeting = [0u8; 3];
     std::io::Read::read_exact(&mut s, &mut greeting).unwrap();
     assert_eq!(&greeting, b"220");
-    s.write_all(b"QUIT\r\n").unwrap();
+    s.write_all(b"EHLO client.example\r\nMAIL FROM:<matti@example.fi>\r\nRCPT TO:<nobody@nonono.localhost>\r\nQUIT\r\n")
+        .unwrap();
+    let mut dialogue = String::new();
+    std::io::Read::read_to_string(&mut s, &mut dialogue).unwrap();
+    assert!(dialogue.contains("550 5.1.1"), "{dialogue}");
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -146,7 +163,15 @@ fn serve_logs_its_addresses_and_stops_cleanly_on_sigterm() {
     let exit = child.wait().unwrap();
     assert!(exit.success(), "exit status {exit:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
-    assert!(lines.any(|l| l.unwrap().contains("stopped")));
+    let log: Vec<String> = lines.map(Result::unwrap).collect();
+    assert!(log.iter().any(|l| l.contains("stopped")), "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("recipient refused") && l.contains("127.0.0.1")),
+        "{log:#?}"
+    );
+    assert!(!log.iter().any(|l| l.contains('\u{1b}')), "{log:#?}");
+    assert!(!log.iter().any(|l| l.contains('@')), "{log:#?}");
 }
 
 #[tokio::test]

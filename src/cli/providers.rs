@@ -50,7 +50,7 @@ pub(super) fn add(file: &Path, action: ProviderAction) -> anyhow::Result<()> {
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     text.push_str(&block);
     // The new file must be a valid config before it replaces the old one.
-    let updated = Config::parse(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let updated = Config::parse(&text).map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;
     let problems = updated.validate();
     if !problems.is_empty() {
         anyhow::bail!("not registered: {}", problems.join("; "));

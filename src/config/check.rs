@@ -76,6 +76,10 @@ impl Config {
         if self.outbound.transport == Transport::Smtp && self.outbound.smtp_host.is_empty() {
             problems.push("outbound.smtp_host: required when transport = \"smtp\"".into());
         }
+        if self.outbound.smtp_port == 0 {
+            problems
+                .push("outbound.smtp_port: must be a port, 1 to 65535 (587 or 25 mostly)".into());
+        }
         if let Some(addr) = &self.operator_address
             && !is_address(addr)
         {
@@ -118,7 +122,9 @@ impl Config {
             }
             for (j, rule) in p.rules.iter().enumerate() {
                 let rkey = format!("{key}.rules[{j}]");
-                if let Err(e) = regex::Regex::new(&rule.pattern) {
+                if rule.pattern.trim().is_empty() {
+                    problems.push(format!("{rkey}.pattern: must not be empty"));
+                } else if let Err(e) = regex::Regex::new(&rule.pattern) {
                     let first = e.to_string().lines().last().unwrap_or_default().to_owned();
                     problems.push(format!("{rkey}.pattern: {first}"));
                 }
@@ -182,7 +188,7 @@ mod tests {
     #[test]
     fn unknown_key_is_named() {
         let err = Config::parse("[smtp]\nlisten = \"127.0.0.1:25\"\nlissen = 1\n").unwrap_err();
-        assert!(err.contains("lissen"), "{err}");
+        assert!(err[0].contains("smtp.lissen"), "{err:?}");
     }
 
     #[test]

@@ -141,12 +141,17 @@ pub enum Plan {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
+    // Every key has a default, even those without which a provider is no provider: a missing
+    // one is named by `validate` with the rest, not alone by the reader.
     /// Lowercase letters, digits and `-`; also the local part `SLUG@DOMAIN`.
+    #[serde(default)]
     pub slug: String,
+    #[serde(default)]
     pub name: String,
     #[serde(default)]
     pub aliases: Vec<String>,
     /// Addresses feedback is sent to; the first is the default route.
+    #[serde(default)]
     pub routes: Vec<String>,
     /// Addresses or bare domains whose mail counts as the provider's own.
     #[serde(default)]
@@ -164,10 +169,13 @@ pub struct ProviderConfig {
 #[serde(deny_unknown_fields)]
 pub struct RuleConfig {
     /// Case-insensitive regex over subject and body.
+    #[serde(default)]
     pub pattern: String,
     /// The address that gets matching feedback.
+    #[serde(default)]
     pub route: String,
     /// The public name of who handles it.
+    #[serde(default)]
     pub label: String,
     /// `pattern` compiled once, on first use (validation reports one that does not compile).
     #[serde(skip)]

@@ -146,13 +146,16 @@ impl Session {
         }
         let recipient = match route::recipient(&address, self.config(), &self.receiver.key) {
             Ok(r) => r,
-            Err(refusal @ Refusal::OtherDomain) => {
-                self.receiver.metrics.refused(Refused::Relay);
-                return format!("550 5.7.1 Relaying denied: {refusal}\r\n");
-            }
             Err(refusal) => {
-                self.receiver.metrics.refused(Refused::UnknownRecipient);
-                return format!("550 5.1.1 {}\r\n", upper_first(&refusal.to_string()));
+                // The address is not logged (none is at info level); why, and from where.
+                tracing::info!(peer = %self.peer.ip(), "smtp: recipient refused: {refusal:?}");
+                return if refusal == Refusal::OtherDomain {
+                    self.receiver.metrics.refused(Refused::Relay);
+                    format!("550 5.7.1 Relaying denied: {refusal}\r\n")
+                } else {
+                    self.receiver.metrics.refused(Refused::UnknownRecipient);
+                    format!("550 5.1.1 {}\r\n", upper_first(&refusal.to_string()))
+                };
             }
         };
         if let Recipient::Feedback | Recipient::Provider(_) = &recipient {
