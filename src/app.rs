@@ -48,6 +48,8 @@ pub enum AppError {
     DkimKey(relay::dkim::KeyError),
     #[error("{0}")]
     Tls(inbound::TlsError),
+    #[error("{0}")]
+    Transport(relay::TransportError),
     #[error("sender authentication: {0}")]
     SenderAuth(anyhow::Error),
     #[error("{}: no store yet; run `nonono serve` once first", .0.display())]
@@ -196,10 +198,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         .map(|_| Store::open_readonly(&path))
         .collect::<Result<Vec<_>, _>>()
         .map_err(store_err)?;
-    let transport = relay::Transport::from_config(&config).map_err(|source| AppError::DataDir {
-        path: config.outbound_dir(),
-        source,
-    })?;
+    let transport = relay::Transport::from_config(&config).map_err(AppError::Transport)?;
 
     let signer = relay::Signer::from_config(&config).map_err(AppError::DkimKey)?;
     let tls = inbound::tls_acceptor(&config).map_err(AppError::Tls)?;

@@ -29,6 +29,9 @@ pub(super) fn serve(config: Config) -> anyhow::Result<()> {
 pub(super) fn check_config(config: &Config, file: &Path) -> anyhow::Result<()> {
     crate::relay::Signer::from_config(config)?;
     crate::inbound::tls_acceptor(config)?;
+    if config.outbound.transport == crate::config::Transport::Smtp {
+        crate::relay::tls::Security::from_config(config)?;
+    }
     println!(
         "{}: ok ({} providers, domain {})",
         file.display(),

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use super::keys::{Config, Transport};
+use super::keys::{Config, OutboundTls, Transport};
 use crate::mail::write::{is_address, is_domain};
 
 impl Config {
@@ -76,6 +76,14 @@ impl Config {
         if self.outbound.transport == Transport::Smtp && self.outbound.smtp_host.is_empty() {
             problems.push("outbound.smtp_host: required when transport = \"smtp\"".into());
         }
+        if self.outbound.auth_user.is_some()
+            && self.outbound.tls == OutboundTls::None
+            && !is_loopback(&self.outbound.smtp_host)
+        {
+            problems.push(
+                "outbound.auth_user: a password goes to a smarthost on another machine only over TLS; set outbound.tls = \"starttls\" or \"implicit\"".into(),
+            );
+        }
         if self.outbound.smtp_port == 0 {
             problems
                 .push("outbound.smtp_port: must be a port, 1 to 65535 (587 or 25 mostly)".into());
@@ -138,6 +146,15 @@ impl Config {
         }
         problems
     }
+}
+
+/// A host name or address that is this machine.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn is_slug(s: &str) -> bool {
@@ -237,5 +254,23 @@ mod tests {
             c.validate().join("\n").contains("providers[0].routes:"),
             "accepted here, it would fail every forward when the mail is written"
         );
+    }
+
+    #[test]
+    fn a_password_goes_to_another_machine_only_over_tls() {
+        let with = |host: &str, tls: OutboundTls| Config {
+            outbound: crate::config::OutboundConfig {
+                smtp_host: host.into(),
+                tls,
+                auth_user: Some("nonono".into()),
+                ..Default::default()
+            },
+            ..Config::default()
+        };
+        let named = |c: Config| c.validate().join("\n").contains("outbound.auth_user:");
+        assert!(named(with("smtp.example.fi", OutboundTls::None)));
+        assert!(!named(with("smtp.example.fi", OutboundTls::Starttls)));
+        assert!(!named(with("127.0.0.1", OutboundTls::None)));
+        assert!(!named(with("localhost", OutboundTls::None)));
     }
 }

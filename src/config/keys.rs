@@ -90,6 +90,20 @@ pub enum Transport {
     File,
 }
 
+/// How the connection to the smarthost is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboundTls {
+    /// Plain SMTP: a smarthost on this machine or a network you trust.
+    #[default]
+    None,
+    /// `STARTTLS` before anything else is said (ports 587 and 25); a smarthost that does not
+    /// offer it gets nothing.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+}
+
 /// `[outbound]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -97,6 +111,19 @@ pub struct OutboundConfig {
     pub transport: Transport,
     pub smtp_host: String,
     pub smtp_port: u16,
+    /// How the connection to the smarthost is secured.
+    pub tls: OutboundTls,
+    /// Check the smarthost's certificate and that it is for `smtp_host`, against the system's
+    /// CAs and `tls_ca`. Turn off only for a smarthost on a network you trust.
+    pub tls_verify: bool,
+    /// More CA certificates (PEM) to trust, for a smarthost with a private CA; relative paths
+    /// are under `data_dir`.
+    pub tls_ca: Option<PathBuf>,
+    /// The user to authenticate as (AUTH PLAIN, or LOGIN); unset, no authentication.
+    pub auth_user: Option<String>,
+    /// The file whose first line is the password; unset, the password is in the environment
+    /// variable `NONONO_SMTP_PASSWORD`. Relative paths are under `data_dir`.
+    pub auth_password_file: Option<PathBuf>,
     /// Folder for the `file` transport; relative paths are under `data_dir`.
     pub dir: PathBuf,
     /// PEM private key that DKIM-signs everything we send (`nonono dkim-keygen` writes one);
@@ -253,6 +280,11 @@ impl Default for OutboundConfig {
             transport: Transport::File,
             smtp_host: "127.0.0.1".into(),
             smtp_port: 25,
+            tls: OutboundTls::None,
+            tls_verify: true,
+            tls_ca: None,
+            auth_user: None,
+            auth_password_file: None,
             dir: "outbox".into(),
             dkim_key: None,
             dkim_selector: "nonono".into(),

@@ -6,11 +6,12 @@
 pub mod dkim;
 pub mod retry;
 pub mod smarthost;
+pub mod tls;
 mod transport;
 mod worker;
 
 pub use dkim::Signer;
 pub use retry::Delivery;
 pub use smarthost::{Envelope, Smarthost, Utf8Reach};
-pub use transport::Transport;
+pub use transport::{Transport, TransportError};
 pub use worker::{OnOutcome, Outcome, run};

@@ -16,6 +16,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use super::retry::Delivery;
+use super::tls::{Credentials, Security, Stream};
+use crate::config::OutboundTls;
 
 /// Longest wait for the smarthost at any step of a delivery.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -89,48 +91,166 @@ impl From<std::io::Error> for Failure {
 
 /// One open SMTP session with the smarthost.
 struct Connection {
-    stream: BufReader<TcpStream>,
+    stream: BufReader<Stream>,
     /// The server said PIPELINING in its EHLO reply.
     pipelining: bool,
     /// The server said SMTPUTF8 in its EHLO reply (RFC 6531).
     smtputf8: bool,
 }
 
+/// The keywords of an EHLO reply, one a line (`PIPELINING`, `AUTH PLAIN LOGIN`); none after
+/// HELO.
+struct Extensions(Vec<String>);
+
+impl Extensions {
+    fn offers(&self, keyword: &str) -> bool {
+        self.0.iter().any(|line| line.eq_ignore_ascii_case(keyword))
+    }
+
+    /// The AUTH mechanisms offered, upper case (`AUTH PLAIN LOGIN`, or the old `AUTH=LOGIN`).
+    fn auth(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter_map(|line| {
+                let head = line.get(..5)?;
+                (head.eq_ignore_ascii_case("AUTH ") || head.eq_ignore_ascii_case("AUTH="))
+                    .then(|| line[5..].to_ascii_uppercase())
+            })
+            .flat_map(|rest| {
+                rest.split_whitespace()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
 impl Connection {
-    /// Connects, reads the greeting and says EHLO (HELO if EHLO is refused).
-    async fn open(addr: &str, hello: &str) -> Result<Connection, Failure> {
-        let stream = TcpStream::connect(addr)
+    /// Connects, secures the connection as configured (TLS first, or STARTTLS after EHLO),
+    /// greets (HELO if EHLO is refused) and authenticates.
+    async fn open(addr: &str, hello: &str, security: &Security) -> Result<Connection, Failure> {
+        let tcp = TcpStream::connect(addr)
             .await
             .map_err(|e| Failure::Lost(format!("connecting to the smarthost {addr}: {e}")))?;
         // Every write is a whole step of the dialogue: nothing to gain from Nagle's delay.
-        stream.set_nodelay(true)?;
+        tcp.set_nodelay(true)?;
+        let tls_failed =
+            |e: std::io::Error| Failure::Lost(format!("TLS with the smarthost {addr}: {e}"));
+        let stream = if security.mode == OutboundTls::Implicit {
+            security.handshake(tcp).await.map_err(tls_failed)?
+        } else {
+            Stream::Plain(tcp)
+        };
         let mut conn = Connection {
             stream: BufReader::new(stream),
             pipelining: false,
             smtputf8: false,
         };
-        let refused =
-            |reply: Reply| Failure::Lost(format!("greeting the smarthost {addr}: {reply}"));
         let greeting = conn.reply().await?;
         if greeting.code != 220 {
-            return Err(refused(greeting));
+            return Err(Failure::Lost(format!(
+                "greeting the smarthost {addr}: {greeting}"
+            )));
         }
-        let ehlo = conn.command(&format!("EHLO {hello}\r\n")).await?;
-        if ehlo.code == 250 {
-            let offers = |keyword: &str| {
-                ehlo.text
-                    .split('\n')
-                    .any(|line| line.trim().eq_ignore_ascii_case(keyword))
-            };
-            conn.pipelining = offers("PIPELINING");
-            conn.smtputf8 = offers("SMTPUTF8");
-        } else {
-            let helo = conn.command(&format!("HELO {hello}\r\n")).await?;
-            if helo.code != 250 {
-                return Err(refused(helo));
+        let mut extensions = conn.hello(addr, hello).await?;
+        if security.mode == OutboundTls::Starttls {
+            if !extensions.offers("STARTTLS") {
+                return Err(Failure::Lost(format!(
+                    "the smarthost {addr} does not offer STARTTLS, which outbound.tls asks for; nothing was sent to it in the clear"
+                )));
             }
+            let reply = conn.command("STARTTLS\r\n").await?;
+            if reply.code != 220 {
+                return Err(Failure::Lost(format!(
+                    "the smarthost {addr} refused STARTTLS: {reply}"
+                )));
+            }
+            // What came after its "go ahead" was sent in the clear by anyone on the way, to
+            // be read as if over TLS (CVE-2011-0411): nothing may have.
+            if !conn.stream.buffer().is_empty() {
+                return Err(Failure::Lost(format!(
+                    "the smarthost {addr} sent more after agreeing to STARTTLS; the connection was dropped"
+                )));
+            }
+            let Stream::Plain(tcp) = conn.stream.into_inner() else {
+                unreachable!("STARTTLS is said in the clear")
+            };
+            conn.stream = BufReader::new(security.handshake(tcp).await.map_err(tls_failed)?);
+            extensions = conn.hello(addr, hello).await?;
+        }
+        if let Some(credentials) = &security.credentials {
+            conn.authenticate(addr, credentials, &extensions).await?;
         }
         Ok(conn)
+    }
+
+    /// Says EHLO (HELO if EHLO is refused), and learns what the server offers.
+    async fn hello(&mut self, addr: &str, hello: &str) -> Result<Extensions, Failure> {
+        let ehlo = self.command(&format!("EHLO {hello}\r\n")).await?;
+        if ehlo.code != 250 {
+            let helo = self.command(&format!("HELO {hello}\r\n")).await?;
+            if helo.code != 250 {
+                return Err(Failure::Lost(format!(
+                    "greeting the smarthost {addr}: {helo}"
+                )));
+            }
+            self.pipelining = false;
+            self.smtputf8 = false;
+            return Ok(Extensions(Vec::new()));
+        }
+        // The first line is the server's name, the others its extensions.
+        let extensions = Extensions(
+            ehlo.text
+                .split('\n')
+                .skip(1)
+                .map(|line| line.trim().to_owned())
+                .collect(),
+        );
+        self.pipelining = extensions.offers("PIPELINING");
+        self.smtputf8 = extensions.offers("SMTPUTF8");
+        Ok(extensions)
+    }
+
+    /// AUTH PLAIN, or LOGIN when that is all the server offers. A refusal is temporary, as
+    /// Postfix holds it: the mail waits while the operator fixes the password.
+    async fn authenticate(
+        &mut self,
+        addr: &str,
+        credentials: &Credentials,
+        extensions: &Extensions,
+    ) -> Result<(), Failure> {
+        let offered = extensions.auth();
+        let reply = if offered.iter().any(|m| m == "PLAIN") {
+            self.command(&format!("AUTH PLAIN {}\r\n", credentials.plain()))
+                .await?
+        } else if offered.iter().any(|m| m == "LOGIN") {
+            let [user, password] = credentials.login();
+            let mut reply = self.command("AUTH LOGIN\r\n").await?;
+            for answer in [user, password] {
+                if reply.code != 334 {
+                    break;
+                }
+                reply = self.command(&format!("{answer}\r\n")).await?;
+            }
+            reply
+        } else {
+            return Err(Failure::Lost(format!(
+                "the smarthost {addr} offers no AUTH we speak (PLAIN, LOGIN){}",
+                if offered.is_empty() {
+                    String::from(": it offers none (not before TLS, perhaps)")
+                } else {
+                    format!(": it offers {}", offered.join(" "))
+                }
+            )));
+        };
+        if reply.code == 235 {
+            Ok(())
+        } else {
+            Err(Failure::Lost(format!(
+                "the smarthost {addr} did not take our login as {}: {reply}",
+                credentials.user()
+            )))
+        }
     }
 
     /// Writes `command` and reads its reply.
@@ -291,6 +411,7 @@ impl Utf8Reach {
 pub struct Smarthost {
     addr: String,
     hello: String,
+    security: Security,
     /// Whether it takes addresses beyond ASCII, as its last EHLO reply said.
     reach: Arc<Utf8Reach>,
     /// Connections not in use, with when each was last used. At most `keep` of them.
@@ -304,10 +425,16 @@ impl Smarthost {
         Smarthost {
             addr: format!("{host}:{port}"),
             hello: hello.to_owned(),
+            security: Security::none(),
             reach: Arc::new(Utf8Reach::default()),
             idle: Mutex::new(Vec::new()),
             keep,
         }
+    }
+
+    /// The same smarthost, reached over TLS and with a login as `security` says.
+    pub fn secured(self, security: Security) -> Smarthost {
+        Smarthost { security, ..self }
     }
 
     /// One delivery attempt of `raw` to the envelope's recipient.
@@ -358,7 +485,7 @@ impl Smarthost {
 
     /// A new connection, and what it offers learned.
     async fn open(&self) -> Result<Connection, Failure> {
-        let conn = Connection::open(&self.addr, &self.hello).await?;
+        let conn = Connection::open(&self.addr, &self.hello, &self.security).await?;
         self.reach.learned(conn.smtputf8);
         Ok(conn)
     }
@@ -406,6 +533,25 @@ impl Smarthost {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extensions_say_what_the_server_offers_and_its_auth_mechanisms() {
+        let ehlo = Extensions(
+            [
+                "PIPELINING",
+                "auth plain LOGIN",
+                "AUTH=CRAM-MD5",
+                "STARTTLS",
+                "AUTHX Y",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        );
+        assert!(ehlo.offers("starttls") && ehlo.offers("PIPELINING"));
+        assert!(!ehlo.offers("SMTPUTF8"));
+        assert_eq!(ehlo.auth(), ["PLAIN", "LOGIN", "CRAM-MD5"]);
+        assert!(Extensions(Vec::new()).auth().is_empty());
+    }
 
     #[test]
     fn data_is_dot_stuffed_and_ended() {

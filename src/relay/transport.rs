@@ -5,12 +5,25 @@ use std::sync::Arc;
 
 use super::retry::Delivery;
 use super::smarthost::{Envelope, Smarthost, Utf8Reach};
+use super::tls::{Security, SecurityError};
 use crate::config::{Config, Transport as TransportKind};
 use crate::store::OutboundRow;
 
 /// Deliveries in flight at once, as an MTA runs several: each SMTP delivery waits on the
 /// network (and on delayed ACKs) far more than it works.
 pub(super) const PARALLEL_DELIVERIES: usize = 16;
+
+/// Why the configured transport cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("{}: {source}", .path.display())]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Security(#[from] SecurityError),
+}
 
 /// Where outbound mail goes.
 pub enum Transport {
@@ -22,19 +35,25 @@ pub enum Transport {
 
 impl Transport {
     /// The transport the config asks for.
-    pub fn from_config(config: &Config) -> std::io::Result<Transport> {
+    pub fn from_config(config: &Config) -> Result<Transport, TransportError> {
         Ok(match config.outbound.transport {
             TransportKind::File => {
                 let dir = config.outbound_dir();
-                std::fs::create_dir_all(&dir)?;
+                std::fs::create_dir_all(&dir).map_err(|source| TransportError::Folder {
+                    path: dir.clone(),
+                    source,
+                })?;
                 Transport::File(dir)
             }
-            TransportKind::Smtp => Transport::Smtp(Smarthost::new(
-                &config.outbound.smtp_host,
-                config.outbound.smtp_port,
-                &config.domain,
-                PARALLEL_DELIVERIES,
-            )),
+            TransportKind::Smtp => Transport::Smtp(
+                Smarthost::new(
+                    &config.outbound.smtp_host,
+                    config.outbound.smtp_port,
+                    &config.domain,
+                    PARALLEL_DELIVERIES,
+                )
+                .secured(Security::from_config(config)?),
+            ),
         })
     }
 
