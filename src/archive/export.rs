@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 /// `[http] write_timeout_secs` loses it.
 pub(super) async fn export(State(archive): State<Archive>) -> Response {
     let Ok(turn) = archive.exports.clone().try_acquire_owned() else {
-        return busy("exports");
+        return busy(archive.config.language);
     };
     let (lines, body) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let path = archive.config.store_path();

@@ -1,7 +1,8 @@
 //! One handler per page: read the store, render, and answer with an ETag.
 
-use super::pages;
-use super::state::{Archive, FEED_SIZE, HEALTH_FRESH, PAGE_SIZE, SEARCH_PAGE, SEARCH_WAIT};
+use super::pages::{self, words};
+use super::state::{Archive, FEED_SIZE, PAGE_SIZE, SEARCH_PAGE, SEARCH_WAIT};
+use crate::config::Language;
 use crate::domain::token::Purpose;
 use crate::store::Store;
 use crate::store::public::ThreadFilter;
@@ -10,7 +11,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::hash::{Hash, Hasher};
-use std::time::Instant;
 
 /// Errors a page can end in.
 pub(super) enum PageError {
@@ -21,10 +21,15 @@ pub(super) enum PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
+            // Said in both languages: a page that does not exist has none of its own.
             PageError::NotFound => (
                 StatusCode::NOT_FOUND,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                "not found / ei löydy\n",
+                format!(
+                    "{} / {}\n",
+                    words(Language::Fi).not_found,
+                    words(Language::En).not_found
+                ),
             )
                 .into_response(),
             PageError::Internal(e) => {
@@ -115,13 +120,13 @@ pub(super) async fn unsubscribe(
     State(archive): State<Archive>,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some(writer) = archive.unsubscribe.clone() else {
+    let Some(writer) = archive.writer.clone() else {
         return Err(PageError::NotFound);
     };
     // A link whose token is not ours names no one: the page says so, as for one used before.
-    let removed = match writer.1.verify_for(Purpose::Unsubscribe, &token) {
+    let removed = match writer.key.verify_for(Purpose::Unsubscribe, &token) {
         Some(follower) => writer
-            .0
+            .store
             .run(move |s| s.unsubscribe(follower))
             .await
             .map_err(|e| PageError::Internal(e.to_string()))?,
@@ -133,119 +138,17 @@ pub(super) async fn unsubscribe(
     )
 }
 
-/// 200 when the store answers and takes writes; 503 with the reason otherwise.
-pub(super) async fn healthz(State(archive): State<Archive>) -> Response {
-    if let Err(e) = read(&archive, |s| s.ping()).await {
-        return e.into_response();
-    }
-    let Some(writer) = archive.unsubscribe.clone() else {
-        return "ok\n".into_response();
-    };
-    let known = *archive.health.lock().expect("health lock");
-    let writable = match known {
-        Some((at, writable)) if at.elapsed() < HEALTH_FRESH => writable,
-        _ => {
-            let probe = writer.0.run(|s| s.probe_write(crate::clock::now())).await;
-            if let Err(e) = &probe {
-                tracing::error!("healthz: the store takes no writes: {e}");
-            }
-            *archive.health.lock().expect("health lock") = Some((Instant::now(), probe.is_ok()));
-            probe.is_ok()
-        }
-    };
-    if writable {
-        "ok\n".into_response()
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the store takes no writes: mail cannot be accepted\n",
-        )
-            .into_response()
-    }
-}
-
 /// 503 with a sentence and when to come back, for work that waits for its turn.
-pub(super) fn busy(what: &str) -> Response {
+pub(super) fn busy(lang: Language) -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, "5")],
-        format!("busy: too many {what} at once, try again in a few seconds\n"),
+        [
+            (header::RETRY_AFTER, "5"),
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+        ],
+        format!("{}\n", words(lang).busy),
     )
         .into_response()
-}
-
-/// Prometheus text format: the receiver's counters and what the store holds.
-pub(super) async fn metrics(State(archive): State<Archive>) -> Result<Response, PageError> {
-    let now = crate::clock::now();
-    let f = read(&archive, move |s| s.figures_for_metrics(now)).await?;
-    let mut out = String::new();
-    archive.metrics.render(&mut out);
-    for (name, help, kind, value) in [
-        (
-            "nonono_journal_messages",
-            "Messages ever committed to the journal.",
-            "counter",
-            f.journal_total,
-        ),
-        (
-            "nonono_pipeline_pending",
-            "Committed messages the pipeline has not processed.",
-            "gauge",
-            f.journal_pending,
-        ),
-        (
-            "nonono_pipeline_failed",
-            "Messages the pipeline failed on (see nonono reprocess).",
-            "gauge",
-            f.journal_failed,
-        ),
-        (
-            "nonono_held_messages",
-            "Messages waiting in the holding pen for a person (see nonono held).",
-            "gauge",
-            f.held,
-        ),
-        (
-            "nonono_pipeline_lag_seconds",
-            "Age of the oldest message waiting for the pipeline.",
-            "gauge",
-            f.pipeline_lag_secs,
-        ),
-        (
-            "nonono_outbox_pending",
-            "Outbound messages waiting for delivery.",
-            "gauge",
-            f.outbox_pending,
-        ),
-        (
-            "nonono_outbox_delivered_total",
-            "Outbound messages delivered.",
-            "counter",
-            f.outbox_sent,
-        ),
-        (
-            "nonono_outbox_failed_total",
-            "Outbound messages given up on.",
-            "counter",
-            f.outbox_failed,
-        ),
-        ("nonono_threads", "Threads.", "gauge", f.threads),
-        ("nonono_posts", "Posts.", "gauge", f.posts),
-    ] {
-        use std::fmt::Write;
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-        );
-    }
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response())
 }
 
 pub(super) async fn style(request: HeaderMap) -> Response {
@@ -384,7 +287,7 @@ pub(super) async fn search(
     let Ok(Ok(_turn)) =
         tokio::time::timeout(SEARCH_WAIT, archive.searches.clone().acquire_owned()).await
     else {
-        return Ok(busy("searches"));
+        return Ok(busy(archive.config.language));
     };
     let hits = read(&archive, move |s| {
         s.search(&query, SEARCH_PAGE + 1, page * SEARCH_PAGE)

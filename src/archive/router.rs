@@ -9,9 +9,9 @@ use axum::routing::get;
 
 use super::export::export;
 use super::handlers::{
-    favicon, feed, healthz, index, metrics, not_found, provider, search, style, thread,
-    unsubscribe, unsubscribe_page,
+    favicon, feed, index, not_found, provider, search, style, thread, unsubscribe, unsubscribe_page,
 };
+use super::monitoring::{healthz, metrics};
 
 /// The archive's routes.
 pub fn router(archive: Archive) -> Router {

@@ -48,18 +48,27 @@ pub struct Archive {
     pub(super) metrics: Arc<Metrics>,
     /// The one write the web does: a follower's one-click unsubscribe (RFC 8058). Its
     /// connection also answers whether the store takes writes.
-    pub(super) unsubscribe: Option<Arc<(Shared, TokenKey)>>,
+    pub(super) writer: Option<Arc<Writer>>,
     pub(super) exports: Arc<Semaphore>,
     pub(super) searches: Arc<Semaphore>,
     /// When the store last took a write probe, and whether it did.
     pub(super) health: Arc<Mutex<Option<(Instant, bool)>>>,
 }
 
+/// The archive's one writable connection, and the key that reads unsubscribe tokens.
+pub(super) struct Writer {
+    pub(super) store: Shared,
+    pub(super) key: TokenKey,
+}
+
 impl Archive {
     /// Lets `/u/TOKEN` remove followers, with a writable connection and the token key; the
     /// same connection lets `/healthz` check that the store takes writes.
     pub fn with_unsubscribe(mut self, writer: Store, key: TokenKey) -> Self {
-        self.unsubscribe = Some(Arc::new((Shared::new(writer), key)));
+        self.writer = Some(Arc::new(Writer {
+            store: Shared::new(writer),
+            key,
+        }));
         self
     }
 
@@ -75,7 +84,7 @@ impl Archive {
         Archive {
             readers: Arc::new(readers.into_iter().map(Shared::new).collect()),
             next: Arc::new(AtomicUsize::new(0)),
-            unsubscribe: None,
+            writer: None,
             config,
             metrics,
             exports: Arc::new(Semaphore::new(EXPORTS)),

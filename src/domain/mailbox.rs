@@ -13,7 +13,7 @@ pub const ABUSE: &str = "abuse";
 pub const BOUNCE: &str = "bounce";
 /// Before a thread's id: a reader had the same problem.
 pub const SUPPORT: &str = "tuki+";
-/// Before a company's slug: someone follows it.
+/// Before a company's slug: someone follows it (read in [`crate::domain::route`]).
 pub const FOLLOW: &str = "follow+";
 
 /// `LOCAL@DOMAIN` for a fixed address.
@@ -21,14 +21,14 @@ pub fn at(local: &str, domain: &str) -> String {
     format!("{local}@{domain}")
 }
 
+/// A company's address: `SLUG@DOMAIN`.
+pub fn company(slug: &str, domain: &str) -> String {
+    format!("{slug}@{domain}")
+}
+
 /// The public address where readers support the thread `thread`.
 pub fn support(thread: i64, domain: &str) -> String {
     format!("{SUPPORT}{thread}@{domain}")
-}
-
-/// The public address where anyone follows the company `slug`.
-pub fn follow(slug: &str, domain: &str) -> String {
-    format!("{FOLLOW}{slug}@{domain}")
 }
 
 /// Local parts the gateway uses itself, or that mail software writes to by convention: no

@@ -67,7 +67,7 @@ pub(crate) fn forward(
         ctx.config.language,
     )?;
     let forward = Letter {
-        from_name: via(a.pseudonym),
+        from_name: via(a.pseudonym, ctx.config.language),
         from_address: token_address(ctx, company.participant),
         to: company.address.to_owned(),
         subject,
@@ -109,7 +109,7 @@ pub(super) fn acknowledge(
         config.language,
     )?;
     let ack = Letter {
-        from_name: via(a.company_name),
+        from_name: via(a.company_name, ctx.config.language),
         from_address: token_address(ctx, a.consumer),
         to: a.consumer_address.to_owned(),
         subject,

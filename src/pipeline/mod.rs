@@ -6,6 +6,7 @@
 //!
 //! ```text
 //! worker      the thread: batches from the intake, doorbell, watchdog, set-aside
+//! context     what a handler works with (config, key, clock), and the pipeline's error
 //! dispatch    one entry: read, then each recipient to its handler, in one transaction
 //! message     the message being processed: its writer, its reply address, whether to hold it
 //! announce    a thread going public: forward and acknowledgement
@@ -14,7 +15,9 @@
 //! reply       replies to a thread's token, from either side
 //! delivery    delivered, bounced, failed
 //! follow, support, solved, remind, unregistered   the features on the clock and by mail
+//! scheduler   work on the clock: reminders, digests, solved questions, what waited
 //! reprocess   re-derives published text after a parser change
+//! auth        DKIM, SPF and DMARC of a sender, with the DNS they ask
 //! outgoing    mail queued in the outbox; compose: a letter as RFC 5322; texts: its words
 //! published   the text a page shows
 //! ```

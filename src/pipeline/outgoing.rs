@@ -18,8 +18,8 @@ pub(super) fn bounce_address(config: &Config) -> String {
     mailbox::at(mailbox::BOUNCE, &config.domain)
 }
 
-pub(super) fn via(name: &str) -> String {
-    format!("{name} via nonono")
+pub(super) fn via(name: &str, lang: crate::config::Language) -> String {
+    crate::domain::words::fill(&super::texts::words(lang).via, &[("name", &name)])
 }
 
 /// Queues an automatic letter to the company side of a thread, from each company participant's

@@ -187,7 +187,7 @@ pub(super) fn reply(
             post_author.clone()
         };
         let letter = Letter {
-            from_name: via(&from_name),
+            from_name: via(&from_name, ctx.config.language),
             from_address: token_address(ctx, to.id),
             to: to.address.clone(),
             subject,

@@ -64,12 +64,11 @@ pub(crate) fn support(
             count,
             url: &url,
         })?;
-        let from = if fi {
-            mailbox::FEEDBACK
-        } else {
-            mailbox::FEEDBACK_EN
-        };
-        (subject, body, mailbox::at(from, &ctx.config.domain))
+        (
+            subject,
+            body,
+            mailbox::at(mailbox::FEEDBACK, &ctx.config.domain),
+        )
     } else {
         let confirm = ctx
             .key

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::compose::{ComposeError, marker};
 use crate::config::{Config, Language};
+use crate::domain::mailbox;
 use crate::domain::screen::Personal;
 use crate::domain::words::{book, fill};
 use crate::mail::write::one_line;
@@ -26,6 +27,9 @@ pub struct Words {
     /// Blanks: `{author}`.
     pub unverified_author: String,
     pub erased_by_writer: String,
+    /// Blanks: `{name}`.
+    pub via: String,
+    pub example_company: String,
     identity_code: String,
     iban: String,
     card_number: String,
@@ -126,6 +130,7 @@ struct HelpText<'a> {
     subject: &'a str,
     unknown_tag: Option<&'a str>,
     example_address: &'a str,
+    example_company: &'a str,
     providers: Vec<&'a str>,
 }
 
@@ -485,9 +490,13 @@ pub fn help_text(
     config: &Config,
     subject: &str,
 ) -> Result<(String, String), ComposeError> {
-    let example_address = match config.providers.first() {
-        Some(p) => format!("{}@{}", p.slug, config.domain),
-        None => format!("yritys@{}", config.domain),
+    let (example_company, example_address) = match config.providers.first() {
+        Some(p) => (p.name.clone(), mailbox::company(&p.slug, &config.domain)),
+        None => {
+            let company = &words(config.language).example_company;
+            let address = mailbox::company(&company.to_lowercase(), &config.domain);
+            (company.clone(), address)
+        }
     };
     letter(&HelpText {
         fi: config.language == Language::Fi,
@@ -495,6 +504,7 @@ pub fn help_text(
         subject: &one_line(subject),
         unknown_tag,
         example_address: &example_address,
+        example_company: &example_company,
         providers: config.providers.iter().map(|p| p.name.as_str()).collect(),
     })
 }

@@ -238,3 +238,12 @@ impl Tx<'_> {
         self.end_entry()
     }
 }
+
+impl Store {
+    /// A consistent copy of the whole store in a new file, taken while the service runs.
+    pub fn backup(&self, to: &std::path::Path) -> Result<()> {
+        self.conn
+            .run("VACUUM INTO ?1", [to.to_string_lossy().as_ref()])?;
+        Ok(())
+    }
+}

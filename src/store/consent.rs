@@ -1,7 +1,7 @@
 //! Feedback held back until its writer confirms: new addresses (with `require_confirmation`)
 //! and texts that carry personal data. Held threads are in no page, feed, search or export.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::connection::{Store, Tx};
 use super::error::{Result, StoreError};
@@ -139,5 +139,41 @@ impl Tx<'_> {
             thread,
             "purged: the address's owner says they did not write it",
         )
+    }
+}
+
+impl Tx<'_> {
+    /// Marks a processed reply as held for the personal data in it, until its writer says
+    /// publish ([`Tx::publish_held`]).
+    pub fn hold_for_publication(&self, id: i64) -> Result<()> {
+        self.tx
+            .run("UPDATE journal SET publication = 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// The raw mail of a reply held for its personal data, while it waits for its writer.
+    pub fn held_for_publication(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .tx
+            .one(
+                "SELECT r.raw FROM journal j JOIN journal_raw r ON r.id = j.id
+                 WHERE j.id = ?1 AND j.publication = 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The writer of a held reply said publish: the entry is processed again, from the start,
+    /// and this time published as written.
+    pub fn publish_held(&self, id: i64) -> Result<()> {
+        super::holding_pen::release(&self.tx, id, None)?;
+        self.requeued.set(self.requeued.get() + 1);
+        Ok(())
+    }
+
+    /// How many journal entries this transaction made pending again.
+    pub fn requeued(&self) -> usize {
+        self.requeued.get()
     }
 }

@@ -137,3 +137,18 @@ impl Tx<'_> {
         Ok(())
     }
 }
+
+impl Tx<'_> {
+    /// Whether a journal entry still waits for the pipeline (another process may have taken it).
+    pub fn is_pending(&self, id: i64) -> Result<bool> {
+        Ok(self
+            .tx
+            .one(
+                "SELECT state = 'pending' FROM journal WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false))
+    }
+}

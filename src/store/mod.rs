@@ -11,10 +11,12 @@ mod connection;
 pub mod consent;
 pub mod error;
 pub mod export;
+mod figures;
 pub mod follow;
 pub mod holding_pen;
 pub mod intake;
 mod journal;
+mod limits;
 mod migrations;
 pub mod outbox;
 pub mod public;
@@ -36,27 +38,16 @@ pub use arrivals::{FLOW_BACKLOG, path_beside as intake_path};
 pub use connection::{Shared, Store, Tx};
 pub use error::{Result, StoreError};
 pub use export::{ExportError, ExportRow};
+pub use figures::StoreFigures;
 pub use outbox::{MessageOrigin, Outbound, OutboundRow, OutboxPurpose, QueueRow};
 pub use records::{
     Arrival, Event, EventKind, Evidence, JournalEntry, JournalOutcome, NewPost, NewThread,
-    Participant, Post, PostKind, Removal, Role, Thread,
+    Participant, Post, PostKind, Removal, RemovedBy, Role, Thread,
 };
 
 /// Store fixtures for the unit tests of its modules.
 #[cfg(test)]
-pub(crate) mod testing {
-    use crate::mail::Envelope;
-
-    /// Feedback received from `from`.
-    pub(crate) fn envelope(from: &str) -> Envelope {
-        Envelope {
-            mail_from: from.into(),
-            rcpt_to: vec!["palaute@nonono.localhost".into()],
-            peer: "192.0.2.1".into(),
-            helo: "h".into(),
-        }
-    }
-}
+pub(crate) mod testing;
 
 #[cfg(test)]
 mod tests;

@@ -250,14 +250,40 @@ pub struct Post {
 /// Who removed something public, why and when: what its tombstone shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Removal {
-    /// `writer` or `operator`.
-    pub by: String,
+    pub by: RemovedBy,
     pub reason: String,
     pub at: i64,
 }
 
+/// Who removed a post or a thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovedBy {
+    /// Its writer, by mail to their erase address.
+    Writer,
+    /// The operator, with a public reason (`nonono moderate`).
+    Operator,
+}
+
+impl RemovedBy {
+    const ALL: [RemovedBy; 2] = [RemovedBy::Writer, RemovedBy::Operator];
+
+    /// The name stored in `posts.removed` and `threads.removed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemovedBy::Writer => "writer",
+            RemovedBy::Operator => "operator",
+        }
+    }
+}
+
+impl rusqlite::types::FromSql for RemovedBy {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        stored(value, &RemovedBy::ALL, RemovedBy::as_str, "remover")
+    }
+}
+
 pub(super) fn removal(
-    by: Option<String>,
+    by: Option<RemovedBy>,
     reason: Option<String>,
     at: Option<i64>,
 ) -> Option<Removal> {

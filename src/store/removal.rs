@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::connection::{Store, Tx};
 use super::error::Result;
+use super::records::RemovedBy;
 use super::search::{PostsOf, index_posts, unindex_posts};
 use super::sqlite::Cached;
 
@@ -23,7 +24,7 @@ fn clear_posts(
     conn: &rusqlite::Connection,
     which: PostsOf,
     id: i64,
-    by: &str,
+    by: RemovedBy,
     reason: &str,
     now: i64,
 ) -> rusqlite::Result<usize> {
@@ -34,7 +35,7 @@ fn clear_posts(
              WHERE {} = ?1 AND removed IS NULL",
             which.column()
         ),
-        params![id, by, reason, now],
+        params![id, by.as_str(), reason, now],
     )
 }
 
@@ -82,7 +83,7 @@ impl Tx<'_> {
             &self.tx,
             PostsOf::Participant,
             participant,
-            "writer",
+            RemovedBy::Writer,
             "",
             now,
         )?;
@@ -105,7 +106,7 @@ impl Tx<'_> {
         }
         audit(
             &self.tx,
-            "writer",
+            RemovedBy::Writer.as_str(),
             "erase",
             &format!("participant {participant}"),
             "",
@@ -121,11 +122,11 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let removed = clear_posts(&tx, PostsOf::Post, post, "operator", reason, now)? > 0;
+        let removed = clear_posts(&tx, PostsOf::Post, post, RemovedBy::Operator, reason, now)? > 0;
         if removed {
             audit(
                 &tx,
-                "operator",
+                RemovedBy::Operator.as_str(),
                 "hide post",
                 &format!("post {post}"),
                 reason,
@@ -147,10 +148,17 @@ impl Store {
             params![thread, reason, now],
         )? > 0;
         if removed {
-            clear_posts(&tx, PostsOf::Thread, thread, "operator", reason, now)?;
+            clear_posts(
+                &tx,
+                PostsOf::Thread,
+                thread,
+                RemovedBy::Operator,
+                reason,
+                now,
+            )?;
             audit(
                 &tx,
-                "operator",
+                RemovedBy::Operator.as_str(),
                 "hide thread",
                 &format!("thread {thread}"),
                 reason,

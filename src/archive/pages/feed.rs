@@ -1,6 +1,6 @@
 //! The Atom feeds of all threads and of one company.
 
-use super::words::texts;
+use super::words::words;
 use askama::Template;
 
 use crate::config::{Config, ProviderConfig};
@@ -32,7 +32,7 @@ pub struct Feed {
 /// Builds a feed of the newest posts, of one company or of all.
 pub fn feed(config: &Config, provider: Option<&ProviderConfig>, posts: Vec<FeedPost>) -> Feed {
     let base = config.public_link("");
-    let t = texts(config.language);
+    let t = words(config.language);
     let (title, path) = match provider {
         Some(p) => (format!("{} – nonono", p.name), format!("/p/{}", p.slug)),
         None => (format!("nonono – {}", t.latest), String::new()),

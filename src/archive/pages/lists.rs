@@ -1,6 +1,6 @@
 //! The front page and a company's page: lists of threads and the response figures.
 
-use super::words::{Texts, duration, percent, texts};
+use super::words::{Words, duration, percent, words};
 use askama::Template;
 
 use crate::config::{Config, Language, ProviderConfig};
@@ -22,7 +22,7 @@ pub struct ThreadRow {
 }
 
 pub(super) fn status(thread: &Thread, config: &Config, now: i64) -> (String, &'static str) {
-    let t = texts(config.language);
+    let t = words(config.language);
     if let Some(answered) = thread.first_answer_at {
         let after = duration(
             answered - thread.delivered_at.unwrap_or(thread.created_at),
@@ -78,14 +78,14 @@ pub(super) fn company_row(p: &ProviderConfig, f: &Figures, lang: Language) -> Co
         slug: p.slug.clone(),
         name: p.name.clone(),
         threads: f.threads,
-        answered: percent(f.answered, f.threads),
+        answered: percent(f.answered, f.threads, lang),
         median: f
             .median_answer_secs
             .map_or_else(|| "–".into(), |s| duration(s, lang)),
-        overdue: percent(f.overdue, f.threads),
-        auto_only: percent(f.auto_only, f.threads),
-        personal: percent(f.answers - f.template_answers, f.answers),
-        solved: percent(f.solved, f.solved + f.unsolved),
+        overdue: percent(f.overdue, f.threads, lang),
+        auto_only: percent(f.auto_only, f.threads, lang),
+        personal: percent(f.answers - f.template_answers, f.answers, lang),
+        solved: percent(f.solved, f.solved + f.unsolved, lang),
     }
 }
 
@@ -93,8 +93,10 @@ pub(super) fn company_row(p: &ProviderConfig, f: &Figures, lang: Language) -> Co
 #[derive(Template)]
 #[template(path = "web/index.html")]
 pub struct IndexPage {
-    pub t: &'static Texts,
+    pub t: &'static Words,
     pub feedback_address: String,
+    /// A subject with a company's tag, as an example.
+    pub example_subject: String,
     pub threads: Vec<ThreadRow>,
     pub companies: Vec<CompanyRow>,
 }
@@ -102,9 +104,15 @@ pub struct IndexPage {
 /// Builds the home page.
 pub fn index(config: &Config, threads: Vec<Thread>, figures: Vec<Figures>, now: i64) -> IndexPage {
     let lang = config.language;
+    let t = words(lang);
+    let company = config
+        .providers
+        .first()
+        .map_or(t.example_company.as_str(), |p| p.name.as_str());
     IndexPage {
-        t: texts(lang),
+        t,
         feedback_address: mailbox::at(mailbox::FEEDBACK, &config.domain),
+        example_subject: fill(&t.example_subject, &[("company", &company)]),
         threads: threads
             .into_iter()
             .map(|t| thread_row(t, config, now))
@@ -122,7 +130,7 @@ pub fn index(config: &Config, threads: Vec<Thread>, figures: Vec<Figures>, now: 
 #[derive(Template)]
 #[template(path = "web/provider.html")]
 pub struct ProviderPage {
-    pub t: &'static Texts,
+    pub t: &'static Words,
     pub company: CompanyRow,
     pub address: String,
     pub response_days: u32,
@@ -145,9 +153,9 @@ pub fn provider(
     let older = (threads.len() > page_size).then(|| threads[page_size - 1].id);
     threads.truncate(page_size);
     ProviderPage {
-        t: texts(lang),
+        t: words(lang),
         company: company_row(p, &figures, lang),
-        address: format!("{}@{}", p.slug, config.domain),
+        address: mailbox::company(&p.slug, &config.domain),
         response_days: p.response_days,
         threads: threads
             .into_iter()

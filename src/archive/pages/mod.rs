@@ -8,6 +8,8 @@ mod thread;
 mod unsubscribe;
 mod words;
 
+pub(super) use words::words;
+
 pub(super) use feed::feed;
 pub(super) use lists::{index, provider};
 pub(super) use search::search;

@@ -1,6 +1,6 @@
 //! The search page: hits with their matches marked.
 
-use super::words::{Texts, texts};
+use super::words::{Words, words};
 use askama::Template;
 
 use crate::config::Config;
@@ -19,7 +19,7 @@ pub struct HitView {
 #[derive(Template)]
 #[template(path = "web/search.html")]
 pub struct SearchPage {
-    pub t: &'static Texts,
+    pub t: &'static Words,
     pub q: String,
     pub hits: Vec<HitView>,
     pub page: usize,
@@ -36,18 +36,18 @@ pub fn search(
 ) -> SearchPage {
     let has_next = hits.len() > page_size;
     hits.truncate(page_size);
-    let words: Vec<String> = q
+    let terms: Vec<String> = q
         .split(|c: char| !c.is_alphanumeric())
         .map(crate::domain::route::fold)
         .filter(|w| !w.is_empty())
         .collect();
     SearchPage {
-        t: texts(config.language),
+        t: words(config.language),
         hits: hits
             .into_iter()
             .map(|h| HitView {
                 thread: h.thread,
-                snippet_html: snippet(&h.body, &words, 32),
+                snippet_html: snippet(&h.body, &terms, 32),
                 title: h.title,
                 company: h.company,
                 kind: h.kind.as_str(),

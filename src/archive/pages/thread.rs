@@ -1,7 +1,7 @@
 //! A thread's page: its posts and events in order, with what authenticated each answer.
 
 use super::lists::{ThreadRow, thread_row};
-use super::words::{Texts, duration, texts};
+use super::words::{Words, duration, words};
 use askama::Template;
 
 use crate::config::{Config, Language};
@@ -9,7 +9,7 @@ use crate::domain::limits::MAX_REMINDERS;
 use crate::domain::mailbox;
 use crate::domain::words::fill;
 use crate::store::Evidence;
-use crate::store::{Event, EventKind, Post, Thread};
+use crate::store::{Event, EventKind, Post, RemovedBy, Thread};
 
 /// A post or an event, in the order they happened.
 pub struct Item {
@@ -36,7 +36,7 @@ pub struct Item {
 
 /// The evidence line beside a badge: which domain proved the answer, and how DMARC saw it.
 pub(super) fn evidence(lang: Language, e: &Evidence) -> String {
-    let t = texts(lang);
+    let t = words(lang);
     let how = match (e.method.as_deref(), e.domain.as_deref()) {
         (Some("dkim"), Some(d)) => fill(&t.signed_by, &[("domain", &d)]),
         (Some(_), Some(d)) => fill(&t.sent_by, &[("domain", &d)]),
@@ -49,7 +49,7 @@ pub(super) fn evidence(lang: Language, e: &Evidence) -> String {
 #[derive(Template)]
 #[template(path = "web/thread.html")]
 pub struct ThreadPage {
-    pub t: &'static Texts,
+    pub t: &'static Words,
     /// The tombstone of a thread the operator hid.
     pub removed: Option<String>,
     pub row: ThreadRow,
@@ -123,11 +123,11 @@ pub fn thread(
     let mut thread = thread;
     if removed.is_some() {
         timeline.clear();
-        thread.title = texts(lang).removed_thread.clone();
+        thread.title = words(lang).removed_thread.clone();
     }
     ThreadPage {
         removed,
-        t: texts(lang),
+        t: words(lang),
         route_label: thread.route_label.clone(),
         created: crate::domain::calendar::rfc3339(thread.created_at),
         when: crate::domain::calendar::display(thread.created_at, lang == Language::Fi),
@@ -140,9 +140,9 @@ pub fn thread(
 
 /// What stands where removed text was: who removed it, when, and the public reason.
 pub(super) fn tombstone(lang: Language, r: &crate::store::Removal) -> String {
-    let t = texts(lang);
+    let t = words(lang);
     let when = crate::domain::calendar::display(r.at, lang == Language::Fi);
-    if r.by == "writer" {
+    if r.by == RemovedBy::Writer {
         fill(&t.removed_by_writer, &[("when", &when)])
     } else {
         fill(
@@ -154,7 +154,7 @@ pub(super) fn tombstone(lang: Language, r: &crate::store::Removal) -> String {
 
 /// An event in words for the public.
 pub(super) fn describe(lang: Language, e: &Event) -> String {
-    let t = texts(lang);
+    let t = words(lang);
     match e.kind {
         EventKind::AutoReply => {
             let after = e
@@ -172,6 +172,6 @@ pub(super) fn describe(lang: Language, e: &Event) -> String {
         EventKind::Solved if e.detail == "yes" => t.event_solved.clone(),
         EventKind::Solved => t.event_not_solved.clone(),
         EventKind::Bounce => t.event_bounce.clone(),
-        _ => t.event_held.clone(),
+        EventKind::Held => t.event_held.clone(),
     }
 }

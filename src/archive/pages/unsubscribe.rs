@@ -1,6 +1,6 @@
 //! The one-click unsubscribe page of a company's digest.
 
-use super::words::{Texts, texts};
+use super::words::{Words, words};
 use askama::Template;
 
 use crate::config::Config;
@@ -10,7 +10,7 @@ use crate::config::Config;
 #[derive(Template)]
 #[template(path = "web/unsubscribe.html")]
 pub struct UnsubscribePage {
-    pub t: &'static Texts,
+    pub t: &'static Words,
     pub heading: &'static str,
     pub message: &'static str,
     pub token: String,
@@ -19,7 +19,7 @@ pub struct UnsubscribePage {
 
 /// The unsubscribe page: asking (`done` = `None`), or after the POST.
 pub fn unsubscribe(config: &Config, token: String, done: Option<bool>) -> UnsubscribePage {
-    let t = texts(config.language);
+    let t = words(config.language);
     let (heading, message) = match done {
         None => (&t.unfollow, &t.unfollow_ask),
         Some(true) => (&t.unfollowed, &t.unfollowed_note),

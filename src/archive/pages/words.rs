@@ -11,7 +11,7 @@ use crate::domain::words::{book, fill};
 /// The words of the pages in one language.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Texts {
+pub struct Words {
     pub lang: String,
     pub tagline: String,
     pub footer: String,
@@ -94,15 +94,22 @@ pub struct Texts {
     pub unfollowed_note: String,
     pub no_subscription: String,
     pub no_subscription_note: String,
+    /// Blanks: `{company}`.
+    pub example_subject: String,
+    pub example_company: String,
+    pub not_found: String,
+    pub busy: String,
+    /// Blanks: `{n}`. Finnish writes a space before %, English none.
+    pub percent: String,
 }
 
-static FI: LazyLock<Texts> = LazyLock::new(|| {
+static FI: LazyLock<Words> = LazyLock::new(|| {
     book(
         "web/words.fi.toml",
         include_str!("../../../templates/web/words.fi.toml"),
     )
 });
-static EN: LazyLock<Texts> = LazyLock::new(|| {
+static EN: LazyLock<Words> = LazyLock::new(|| {
     book(
         "web/words.en.toml",
         include_str!("../../../templates/web/words.en.toml"),
@@ -110,7 +117,7 @@ static EN: LazyLock<Texts> = LazyLock::new(|| {
 });
 
 /// The words for a language.
-pub fn texts(lang: Language) -> &'static Texts {
+pub fn words(lang: Language) -> &'static Words {
     match lang {
         Language::Fi => &FI,
         Language::En => &EN,
@@ -119,7 +126,7 @@ pub fn texts(lang: Language) -> &'static Texts {
 
 /// "3 h", "2 days": a duration as a reader wants it.
 pub fn duration(secs: i64, lang: Language) -> String {
-    let t = texts(lang);
+    let t = words(lang);
     let (n, unit) = if secs < 3600 {
         ((secs / 60).max(1), &t.minutes)
     } else if secs < 2 * 86_400 {
@@ -130,11 +137,15 @@ pub fn duration(secs: i64, lang: Language) -> String {
     fill(unit, &[("n", &n)])
 }
 
-pub(super) fn percent(part: i64, whole: i64) -> String {
+/// `part` of `whole` as a reader of `lang` writes a share: "50 %" in Finnish, "50%" in English.
+pub(super) fn percent(part: i64, whole: i64, lang: Language) -> String {
     if whole == 0 {
         "–".into()
     } else {
-        format!("{} %", (part * 100 + whole / 2) / whole)
+        fill(
+            &words(lang).percent,
+            &[("n", &((part * 100 + whole / 2) / whole))],
+        )
     }
 }
 
@@ -145,9 +156,12 @@ mod tests {
     #[test]
     fn both_languages_have_every_word() {
         for lang in [Language::Fi, Language::En] {
-            assert!(!texts(lang).tagline.is_empty());
+            assert!(!words(lang).tagline.is_empty());
         }
         assert_eq!(duration(7200, Language::Fi), "2 h");
         assert_eq!(duration(3 * 86_400, Language::En), "3 days");
+        assert_eq!(percent(1, 2, Language::Fi), "50 %");
+        assert_eq!(percent(1, 3, Language::En), "33%");
+        assert_eq!(percent(1, 0, Language::En), "–");
     }
 }
