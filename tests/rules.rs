@@ -261,3 +261,29 @@ fn the_loop_brake_counts_one_pair_from_one_network() {
     );
     assert!(outcomes[6].contains("held"), "{outcomes:?}");
 }
+
+/// Feedback that waited for its company and was hidden by the moderators meanwhile is not
+/// forwarded when the company registers: the forward would carry nothing but its title.
+#[test]
+fn a_hidden_feedback_is_not_forwarded_when_its_company_registers() {
+    let mut r = Rules::new();
+    r.receive(
+        "pekka@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-unknown-tag.eml"),
+    );
+    let post = r.store.posts(1).unwrap()[0].id;
+    assert!(r.store.remove_post(post, "loukkaava", r.now).unwrap());
+    let before = r.queued().len();
+    r.config.providers.push(nonono::config::ProviderConfig {
+        slug: "acme".into(),
+        name: "Acme Oy".into(),
+        routes: vec!["asiakaspalvelu@acme.example".into()],
+        ..r.config.providers[0].clone()
+    });
+    let forwarded =
+        nonono::pipeline::unregistered::attach_registered(&mut r.store, &r.config, &r.key, r.now)
+            .unwrap();
+    assert_eq!(forwarded, 0);
+    assert_eq!(r.queued().len(), before, "{:?}", r.queued());
+}

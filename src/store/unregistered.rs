@@ -30,7 +30,8 @@ pub struct UnregisteredCompany {
 }
 
 impl Tx<'_> {
-    /// Every public thread whose company is not registered.
+    /// Every public thread whose company is not registered, and whose feedback is still there
+    /// (not hidden by the moderators or erased by its writer: a forward would carry nothing).
     pub fn waiting_unregistered(&self) -> Result<Vec<Waiting>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT t.id, t.company, t.title, p.body, pa.id, pa.address, pa.public_name
@@ -38,6 +39,7 @@ impl Tx<'_> {
              JOIN posts p ON p.id = (SELECT min(id) FROM posts WHERE thread_id = t.id)
              JOIN participants pa ON pa.id = p.participant_id
              WHERE t.provider IS NULL AND t.held IS NULL AND t.removed IS NULL
+                 AND p.removed IS NULL
              ORDER BY t.id",
         )?;
         let rows = stmt.query_map([], |r| {
