@@ -257,6 +257,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         reader: Shared::new(Store::open_readonly(&path).map_err(store_err)?),
         tls,
         utf8_reach: transport.utf8_reach(),
+        trusted_relays: config.trusted_relays(),
     });
     let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
     let on_outcome = pipeline::delivery::on_outcome(config.clone());

@@ -39,6 +39,11 @@ impl Config {
         if self.smtp.tls_cert.is_some() != self.smtp.tls_key.is_some() {
             problems.push("smtp.tls_cert, smtp.tls_key: give both for STARTTLS, or neither".into());
         }
+        for relay in &self.smtp.trusted_relays {
+            if let Err(e) = crate::domain::relays::Network::parse(relay) {
+                problems.push(format!("smtp.trusted_relays: {e}"));
+            }
+        }
         if self.smtp.max_message_bytes < 1024 {
             problems.push("smtp.max_message_bytes: must be at least 1024".into());
         }

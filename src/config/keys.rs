@@ -63,6 +63,10 @@ pub struct SmtpConfig {
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// Front MTAs whose `XFORWARD` and `XCLIENT` name the original client, as addresses or
+    /// networks (`127.0.0.1`, `10.0.0.0/8`): limits, SPF and logs then use that client, and
+    /// their sessions are not counted per client. From anyone else the commands are refused.
+    pub trusted_relays: Vec<String>,
 }
 
 /// `[http]`: the public archive.
@@ -259,6 +263,7 @@ impl Default for SmtpConfig {
             max_sessions_per_network: 64,
             tls_cert: None,
             tls_key: None,
+            trusted_relays: Vec::new(),
         }
     }
 }
@@ -303,6 +308,16 @@ impl Default for LimitsConfig {
 }
 
 impl Config {
+    /// `[smtp] trusted_relays` as networks; those that do not read are left out (`validate`
+    /// names them).
+    pub fn trusted_relays(&self) -> Vec<crate::domain::relays::Network> {
+        self.smtp
+            .trusted_relays
+            .iter()
+            .filter_map(|r| crate::domain::relays::Network::parse(r).ok())
+            .collect()
+    }
+
     /// The store's database file.
     pub fn store_path(&self) -> PathBuf {
         self.data_dir.join("nonono.sqlite3")

@@ -4,6 +4,7 @@
 use super::data::DataReader;
 use super::session::{FLOW_DELAY, Next, Session, State};
 use crate::domain::mailbox;
+use crate::domain::relays::read_attributes;
 use crate::domain::route::{self, Recipient, Refusal};
 use crate::mail::{Envelope, normalize_address};
 use crate::metrics::Refused;
@@ -29,7 +30,50 @@ pub(super) fn received(helo: &str, peer: std::net::IpAddr, domain: &str, now: i6
     )
 }
 
+/// What a trusted relay is told it may say of its clients (Postfix's XFORWARD_README and
+/// XCLIENT_README).
+const FORWARDING_OFFERED: &[u8] =
+    b"250-XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n250 XCLIENT NAME ADDR PORT PROTO HELO LOGIN\r\n";
+const XFORWARD_ATTRIBUTES: &[&str] = &["NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"];
+const XCLIENT_ATTRIBUTES: &[&str] = &[
+    "NAME", "ADDR", "PORT", "PROTO", "HELO", "LOGIN", "DESTADDR", "DESTPORT",
+];
+
 impl Session {
+    /// `XFORWARD` (the client of this transaction) and `XCLIENT` (of the rest of the session,
+    /// which starts over with a greeting): believed from a trusted relay only.
+    pub(super) fn forwarding(&mut self, line: &str, out: &mut Vec<u8>) {
+        let (verb, arguments) = line.split_once(' ').unwrap_or((line, ""));
+        let verb = verb.to_ascii_uppercase();
+        let xclient = verb == "XCLIENT";
+        let known = if xclient {
+            XCLIENT_ATTRIBUTES
+        } else {
+            XFORWARD_ATTRIBUTES
+        };
+        let reply = if !self.trusted {
+            tracing::info!(peer = %self.peer.ip(), "smtp: {verb} refused: not a trusted relay");
+            format!("550 5.7.0 {verb} is taken only from a trusted relay (smtp.trusted_relays)\r\n")
+        } else if self.mail_from.is_some() {
+            format!("503 5.5.1 {verb} comes before MAIL FROM\r\n")
+        } else {
+            match read_attributes(arguments, known) {
+                Err(e) => format!("501 5.5.4 {verb}: {e}\r\n"),
+                Ok(named) if xclient => {
+                    self.xclient = std::mem::take(&mut self.xclient).and(named);
+                    self.helo = None;
+                    self.reset();
+                    format!("220 {} ESMTP nonono ready\r\n", self.config().domain)
+                }
+                Ok(named) => {
+                    self.xforward = std::mem::take(&mut self.xforward).and(named);
+                    "250 2.0.0 Ok\r\n".into()
+                }
+            }
+        };
+        out.extend_from_slice(reply.as_bytes());
+    }
+
     pub(super) async fn command(
         &mut self,
         request: Request<String>,
@@ -50,7 +94,17 @@ impl Session {
                     ehlo.capabilities |= smtp_proto::EXT_START_TLS;
                 }
                 ehlo.size = self.config().smtp.max_message_bytes;
+                let start = out.len();
                 let _ = ehlo.write(&mut *out);
+                if self.trusted {
+                    // Our own extensions after smtp-proto's: its last line goes on.
+                    let last = out[start..out.len() - 2]
+                        .iter()
+                        .rposition(|&b| b == b'\n')
+                        .map_or(start, |lf| start + lf + 1);
+                    out[last + 3] = b'-';
+                    out.extend_from_slice(FORWARDING_OFFERED);
+                }
                 return Next::Continue;
             }
             Request::Helo { host } => {
@@ -148,7 +202,7 @@ impl Session {
             Ok(r) => r,
             Err(refusal) => {
                 // The address is not logged (none is at info level); why, and from where.
-                tracing::info!(peer = %self.peer.ip(), "smtp: recipient refused: {refusal:?}");
+                tracing::info!(peer = %self.client_ip(), "smtp: recipient refused: {refusal:?}");
                 return if refusal == Refusal::OtherDomain {
                     self.receiver.metrics.refused(Refused::Relay);
                     format!("550 5.7.1 Relaying denied: {refusal}\r\n")
@@ -163,7 +217,7 @@ impl Session {
                 Recipient::Provider(slug) => Some(slug.clone()),
                 _ => None,
             };
-            let peer = self.peer.ip().to_string();
+            let peer = self.client_ip().to_string();
             if let Some(reached) = self
                 .receiver
                 .limit_reached(&mail_from, &peer, provider, false)
@@ -227,7 +281,7 @@ impl Session {
     pub(super) async fn commit(&mut self, message: Vec<u8>) -> String {
         let (feedback, provider) = self.about(&message).await;
         let mail_from = self.mail_from.clone().unwrap_or_default();
-        let peer = self.peer.ip().to_string();
+        let peer = self.client_ip().to_string();
         if provider.is_some()
             && let Some(reached) = self
                 .receiver
@@ -244,14 +298,14 @@ impl Session {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let now = crate::clock::now();
-        let helo = self.helo.clone().unwrap_or_default();
+        let helo = self.client_helo();
         let envelope = Envelope {
             mail_from: self.mail_from.clone().unwrap_or_default(),
             rcpt_to: self.rcpt_to.clone(),
-            peer: self.peer.ip().to_string(),
+            peer: peer.clone(),
             helo: helo.clone(),
         };
-        let mut raw = received(&helo, self.peer.ip(), &self.config().domain, now).into_bytes();
+        let mut raw = received(&helo, self.client_ip(), &self.config().domain, now).into_bytes();
         raw.extend_from_slice(&message);
         let size = raw.len();
         match self

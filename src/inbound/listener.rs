@@ -37,9 +37,15 @@ pub async fn run(
                     }
                 };
                 let smtp = &receiver.config.smtp;
+                // A trusted relay carries many clients' sessions: only the total bounds it.
+                let (most_per_network, most_per_client) = if receiver.trusts(peer.ip()) {
+                    (MAX_SESSIONS, MAX_SESSIONS)
+                } else {
+                    (smtp.max_sessions_per_network, smtp.max_sessions_per_client)
+                };
                 let (Some(network_slot), Some(ip_slot), Ok(slot)) = (
-                    Slots::take(&per_network, network(peer.ip()), smtp.max_sessions_per_network),
-                    Slots::take(&per_ip, peer.ip(), smtp.max_sessions_per_client),
+                    Slots::take(&per_network, network(peer.ip()), most_per_network),
+                    Slots::take(&per_ip, peer.ip(), most_per_client),
                     slots.clone().try_acquire_owned(),
                 ) else {
                     receiver.metrics.refused(Refused::Connections);

@@ -24,9 +24,16 @@ pub struct Receiver {
     /// Whether the outbound hop takes addresses beyond ASCII: a writer we could never write
     /// back to is refused before anything is accepted.
     pub utf8_reach: Arc<crate::relay::Utf8Reach>,
+    /// `[smtp] trusted_relays`, read once.
+    pub trusted_relays: Vec<crate::domain::relays::Network>,
 }
 
 impl Receiver {
+    /// Whether `peer` is a front MTA whose word on its clients is taken.
+    pub(super) fn trusts(&self, peer: std::net::IpAddr) -> bool {
+        self.trusted_relays.iter().any(|n| n.contains(peer))
+    }
+
     pub(super) fn limits_on(&self) -> bool {
         let l = &self.config.limits;
         l.new_threads_per_address_per_hour != 0

@@ -3,6 +3,7 @@
 use super::data::DataReader;
 use super::receiver::Receiver;
 use crate::config::Config;
+use crate::domain::relays::Forwarded;
 use crate::domain::route::Recipient;
 use crate::metrics::Refused;
 use smtp_proto::request::receiver::RequestReceiver;
@@ -45,6 +46,12 @@ pub(super) struct Session {
     pub(super) rcpt_to: Vec<String>,
     /// What each of `rcpt_to` is.
     pub(super) recipients: Vec<Recipient>,
+    /// The peer is a trusted relay: its `XFORWARD` and `XCLIENT` are believed.
+    pub(super) trusted: bool,
+    /// The client a trusted relay named with `XCLIENT`, for the rest of the session.
+    pub(super) xclient: Forwarded,
+    /// The client a trusted relay named with `XFORWARD`, for this transaction.
+    pub(super) xforward: Forwarded,
 }
 
 /// What to do after handling input.
@@ -55,8 +62,15 @@ pub(super) enum Next {
     StartTls,
 }
 
-/// How much of a command line is kept to read its `SIZE=` again: a MAIL command with every
-/// parameter registered is far shorter.
+/// Whether a command line is `XFORWARD` or `XCLIENT`, read whole (within [`LINE_KEPT`]).
+fn is_forwarding(line: &[u8]) -> bool {
+    let verb = line.split(|&b| b == b' ').next().unwrap_or(b"");
+    line.ends_with(b"\n")
+        && (verb.eq_ignore_ascii_case(b"XFORWARD") || verb.eq_ignore_ascii_case(b"XCLIENT"))
+}
+
+/// How much of a command line is kept to read its `SIZE=` again, or an `XFORWARD`: a MAIL
+/// command with every parameter registered is far shorter, and Postfix's XFORWARD too.
 pub(super) const LINE_KEPT: usize = 1024;
 
 /// Whether a MAIL command declares a `SIZE=` no number holds. smtp-proto 0.2.5 saturates, and
@@ -111,6 +125,9 @@ pub(super) fn protocol_error(e: &ProtoError) -> String {
 impl Session {
     pub(super) fn new(receiver: Arc<Receiver>, peer: SocketAddr) -> Self {
         Session {
+            trusted: receiver.trusts(peer.ip()),
+            xclient: Forwarded::default(),
+            xforward: Forwarded::default(),
             receiver,
             peer,
             secure: false,
@@ -137,6 +154,23 @@ impl Session {
         self.mail_from = None;
         self.rcpt_to.clear();
         self.recipients.clear();
+        self.xforward = Forwarded::default();
+    }
+
+    /// The client the mail comes from: the peer, or the one a trusted relay named.
+    pub(super) fn client_ip(&self) -> std::net::IpAddr {
+        self.xforward
+            .addr
+            .or(self.xclient.addr)
+            .unwrap_or(self.peer.ip())
+    }
+
+    /// The name the client greeted with, as the client or its trusted relay says.
+    pub(super) fn client_helo(&self) -> String {
+        [&self.xforward.helo, &self.xclient.helo, &self.helo]
+            .into_iter()
+            .find_map(Clone::clone)
+            .unwrap_or_default()
     }
 
     pub(super) async fn run(
@@ -269,6 +303,13 @@ impl Session {
                                 }
                             }
                             Err(ProtoError::NeedsMoreData { .. }) => break,
+                            // Postfix's XFORWARD and XCLIENT, which smtp-proto does not know.
+                            Err(ProtoError::UnknownCommand) if is_forwarding(&line) => {
+                                let command = String::from_utf8_lossy(&line).into_owned();
+                                line.clear();
+                                waiting_since = Instant::now();
+                                self.forwarding(command.trim_end(), &mut out);
+                            }
                             Err(e) => {
                                 line.clear();
                                 discarding = e == ProtoError::ResponseTooLong;
@@ -361,6 +402,7 @@ mod tests {
             metrics: Arc::default(),
             tls: None,
             utf8_reach: Arc::new(crate::relay::Utf8Reach::everywhere()),
+            trusted_relays: Vec::new(),
         });
         let (client, server) = tokio::io::duplex(64 * 1024);
         let (_stop, mut shutdown) = watch::channel(false);

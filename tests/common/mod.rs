@@ -451,7 +451,18 @@ pub struct Conversation {
 
 impl Conversation {
     pub async fn connect(port: u16) -> Conversation {
-        let stream = TcpStream::connect(("127.0.0.1", port))
+        Self::connect_from("127.0.0.1".parse().unwrap(), port).await
+    }
+
+    /// A conversation from the loopback address `source` (any of 127.0.0.0/8): a client of
+    /// its own, as a front MTA sees it.
+    pub async fn connect_from(source: std::net::IpAddr, port: u16) -> Conversation {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket
+            .bind((source, 0).into())
+            .expect("bind the source address");
+        let stream = socket
+            .connect(([127, 0, 0, 1], port).into())
             .await
             .expect("smtp connect");
         let mut c = Conversation {

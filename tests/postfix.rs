@@ -1,0 +1,150 @@
+//! A real Postfix (Debian's, installed by `.ci/run`) in front of nonono, set up as README's
+//! production section says: it relays with XFORWARD, so many writers through one front MTA
+//! are many clients to nonono's limits; and it queues while nonono is down, as a backup MX
+//! does, delivering when nonono is back.
+
+mod common;
+
+use std::net::IpAddr;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Conversation, TestApp, root};
+
+/// A Postfix instance of its own, relaying nonono.localhost to 127.0.0.1:`back`.
+struct Postfix {
+    dir: tempfile::TempDir,
+    front: u16,
+}
+
+impl Postfix {
+    fn start(back: u16) -> Postfix {
+        let dir = tempfile::tempdir().unwrap();
+        let front = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let out = Command::new(root().join("tests/verify/postfix.sh"))
+            .arg("start")
+            .arg(dir.path())
+            .args([front.to_string(), back.to_string()])
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "Postfix did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Postfix { dir, front }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("maillog")).unwrap_or_default()
+    }
+
+    /// Feedback from writer `n`, who connects from 127.0.0.`n`; Postfix's reply to its data.
+    async fn send(&self, n: u8) -> String {
+        let mut c = Conversation::connect_from(IpAddr::from([127, 0, 0, n]), self.front).await;
+        assert!(c.command("EHLO writer.example.fi").await.starts_with("250"));
+        let from = format!("kirjoittaja{n}@example.fi");
+        assert!(
+            c.command(&format!("MAIL FROM:<{from}>"))
+                .await
+                .starts_with("250")
+        );
+        let rcpt = c.command("RCPT TO:<palaute@nonono.localhost>").await;
+        assert!(rcpt.starts_with("250"), "{rcpt}");
+        assert!(c.command("DATA").await.starts_with("354"));
+        let reply = c
+            .command(&format!(
+                "From: <{from}>\r\nTo: <palaute@nonono.localhost>\r\nSubject: [Elisa] Lasku {n}\r\nMessage-ID: <lasku{n}@example.fi>\r\n\r\nLasku tuli kahdesti.\r\n."
+            ))
+            .await;
+        c.command("QUIT").await;
+        reply
+    }
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let _ = Command::new(root().join("tests/verify/postfix.sh"))
+            .arg("stop")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// Waits until nonono holds `n` threads, and returns the client address each message's
+/// Received line names.
+async fn clients_of(app: &TestApp, n: usize, postfix: &Postfix) -> Vec<String> {
+    for _ in 0..600 {
+        if app.store().latest_threads(100).unwrap().len() >= n {
+            app.wait_processed().await;
+            let store = app.store();
+            return (1..=n as i64)
+                .map(|id| {
+                    let raw = store.journal_raw(id).unwrap().unwrap_or_default();
+                    let raw = String::from_utf8_lossy(&raw).into_owned();
+                    let first = raw.lines().next().unwrap_or("").to_owned();
+                    first
+                        .split(['[', ']'])
+                        .nth(1)
+                        .unwrap_or_else(|| panic!("{first}"))
+                        .to_owned()
+                })
+                .collect();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "nonono has {} threads, not {n}; Postfix's log:\n{}",
+        app.store().latest_threads(100).unwrap().len(),
+        postfix.log()
+    );
+}
+
+/// Eight writers through one Postfix: with a limit of three new threads per client address and
+/// two sessions per client, all eight are taken, each known by its own address.
+#[tokio::test]
+async fn through_postfix_each_writer_is_a_client_of_its_own() {
+    let app = TestApp::start_with(|c| {
+        c.smtp.trusted_relays = vec!["127.0.0.1".into()];
+        c.limits.new_threads_per_ip_per_hour = 3;
+        c.smtp.max_sessions_per_client = 2;
+    })
+    .await;
+    let postfix = Postfix::start(app.smtp_port());
+    for n in 2..10 {
+        let queued = postfix.send(n).await;
+        assert!(queued.starts_with("250"), "{queued}");
+    }
+    let mut clients = clients_of(&app, 8, &postfix).await;
+    clients.sort();
+    let expected: Vec<String> = (2..10).map(|n| format!("127.0.0.{n}")).collect();
+    assert_eq!(clients, expected, "{}", postfix.log());
+}
+
+/// nonono down: Postfix, as its backup MX, takes the mail and queues it; nonono back on the
+/// same port: the mail arrives and its thread is there.
+#[tokio::test]
+async fn postfix_holds_mail_while_nonono_is_down_and_delivers_it_after() {
+    let mut app = TestApp::start_with(|c| c.smtp.trusted_relays = vec!["127.0.0.1".into()]).await;
+    let port = app.smtp_port();
+    let postfix = Postfix::start(port);
+    app.stop().await;
+    let queued = postfix.send(7).await;
+    assert!(
+        queued.starts_with("250"),
+        "Postfix takes it while nonono is down: {queued}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        postfix.log().contains("Connection refused"),
+        "{}",
+        postfix.log()
+    );
+    app.restart(|c| c.smtp.listen = format!("127.0.0.1:{port}"))
+        .await;
+    assert_eq!(clients_of(&app, 1, &postfix).await, ["127.0.0.7"]);
+}

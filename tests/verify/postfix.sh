@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# A private Postfix instance in front of nonono, as README's production section sets one up:
+# it takes mail for nonono.localhost on 127.0.0.1:FRONT and relays it to nonono on
+# 127.0.0.1:BACK with XFORWARD, retrying every second or two while nonono is down.
+#   postfix.sh start DIR FRONT BACK
+#   postfix.sh stop DIR
+# Runs as root (Postfix's master does); its log is DIR/maillog.
+set -euo pipefail
+action=$1 dir=$2
+if [ "$action" = stop ]; then
+    postfix -c "$dir/etc" stop >/dev/null 2>&1 || true
+    exit 0
+fi
+front=$3 back=$4
+command -v postfix >/dev/null || { echo "postfix is not installed (apt-get install postfix)" >&2; exit 1; }
+mkdir -p "$dir/etc" "$dir/queue" "$dir/data"
+# Postfix's daemons run as postfix and must reach the queue: a test's folder is private.
+chmod 755 "$dir"
+chown postfix "$dir/data"
+cat > "$dir/etc/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $dir/queue
+data_directory = $dir/data
+maillog_file = $dir/maillog
+maillog_file_prefixes = $dir
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mx-front.test
+mydestination =
+alias_maps =
+alias_database =
+local_recipient_maps =
+relay_domains = nonono.localhost
+# Mail for relay_domains goes by relay_transport: to nonono.
+relay_transport = smtp:[127.0.0.1]:$back
+mynetworks = 127.0.0.0/8
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+# What README asks of a front MTA: name each original client to nonono.
+smtp_send_xforward_command = yes
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
+CF
+cat > "$dir/etc/master.cf" <<CF
+127.0.0.1:$front inet n - n - - smtpd
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n -  0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n -  - trivial-rewrite
+bounce    unix  - - n -  0 bounce
+defer     unix  - - n -  0 bounce
+trace     unix  - - n -  0 bounce
+verify    unix  - - n -  1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n -  - proxymap
+smtp      unix  - - n -  - smtp
+relay     unix  - - n -  - smtp
+showq     unix  n - n -  - showq
+error     unix  - - n -  - error
+retry     unix  - - n -  - error
+discard   unix  - - n -  - discard
+anvil     unix  - - n -  1 anvil
+scache    unix  - - n -  1 scache
+postlog   unix-dgram n - n - 1 postlogd
+CF
+postfix -c "$dir/etc" check
+postfix -c "$dir/etc" start >/dev/null 2>&1 || { cat "$dir/maillog" >&2; exit 1; }
