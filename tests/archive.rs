@@ -312,6 +312,40 @@ async fn pages_carry_an_etag_and_answer_304_when_unchanged() {
     app.stop().await;
 }
 
+/// A CDN or Varnish in front may keep public pages a minute and knows when they were made;
+/// a one-person page (an unsubscribe link) is never kept for others.
+#[tokio::test]
+async fn public_pages_may_be_cached_a_minute_and_say_when_they_were_made() {
+    let app = TestApp::filled().await;
+    let header = |headers: &[(String, String)], name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    for path in ["/", "/t/1", "/p/elisa", "/feed.atom", "/search?q=lasku"] {
+        let (status, headers, _) = common::http_get(&app.http_base(), path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(
+            header(&headers, "cache-control").as_deref(),
+            Some("public, max-age=60"),
+            "{path}"
+        );
+        let modified = header(&headers, "last-modified").unwrap_or_default();
+        assert!(
+            modified.ends_with(" GMT") && modified.len() == 29,
+            "{path}: {modified:?}"
+        );
+        assert!(header(&headers, "etag").is_some(), "{path}");
+    }
+    let (_, headers, _) = common::http_get(&app.http_base(), "/u/not-a-token").await;
+    assert_eq!(
+        header(&headers, "cache-control").as_deref(),
+        Some("no-cache")
+    );
+    assert_eq!(header(&headers, "last-modified"), None);
+}
+
 #[tokio::test]
 async fn english_pages_when_the_language_is_english() {
     let mut app = TestApp::start_with(|c| c.language = nonono::config::Language::En).await;

@@ -3,6 +3,7 @@
 use super::pages::{self, words};
 use super::state::{Archive, FEED_SIZE, PAGE_SIZE, SEARCH_PAGE, SEARCH_WAIT};
 use crate::config::Language;
+use crate::domain::calendar;
 use crate::domain::token::Purpose;
 use crate::store::Store;
 use crate::store::public::ThreadFilter;
@@ -56,8 +57,27 @@ pub(super) async fn read<T: Send + 'static>(
         .map_err(|e| PageError::Internal(e.to_string()))
 }
 
+/// How long a cache in front (a CDN, Varnish) may serve a public page without asking again:
+/// a new answer shows within a minute, and most reads of a busy page never reach us.
+const PUBLIC_MAX_AGE: &str = "public, max-age=60";
+
+/// Whether a cache in front may keep a response for everyone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Caching {
+    /// A public page: kept [`PUBLIC_MAX_AGE`], dated as rendered now (what it shows moves
+    /// with time and with counts no row dates, so no earlier time is true of it).
+    Public,
+    /// Checked with us every time (a one-person page, or one that changes only with a build).
+    Revalidate,
+}
+
 /// A rendered body with its type, an ETag, and 304 when the reader already has it.
-pub(super) fn respond(request: &HeaderMap, content_type: &'static str, body: String) -> Response {
+pub(super) fn respond(
+    request: &HeaderMap,
+    content_type: &'static str,
+    body: String,
+    caching: Caching,
+) -> Response {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     body.hash(&mut hasher);
     let etag = format!("\"{:016x}\"", hasher.finish());
@@ -78,23 +98,37 @@ pub(super) fn respond(request: &HeaderMap, content_type: &'static str, body: Str
         header::ETAG,
         HeaderValue::from_str(&etag).expect("ascii etag"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if caching == Caching::Public {
+        let now = calendar::http_date(crate::clock::now());
+        h.insert(
+            header::LAST_MODIFIED,
+            HeaderValue::from_str(&now).expect("ascii date"),
+        );
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(PUBLIC_MAX_AGE),
+        );
+    } else {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
     response
 }
 
 pub(super) fn html(
     request: &HeaderMap,
     page: impl askama::Template,
+    caching: Caching,
 ) -> Result<Response, PageError> {
     let body = page
         .render()
         .map_err(|e| PageError::Internal(e.to_string()))?;
-    Ok(respond(request, "text/html; charset=utf-8", body))
+    Ok(respond(request, "text/html; charset=utf-8", body, caching))
 }
 
 pub(super) fn atom(
     request: &HeaderMap,
     feed: impl askama::Template,
+    caching: Caching,
 ) -> Result<Response, PageError> {
     let body = feed
         .render()
@@ -103,6 +137,7 @@ pub(super) fn atom(
         request,
         "application/atom+xml; charset=utf-8",
         body,
+        caching,
     ))
 }
 
@@ -113,6 +148,7 @@ pub(super) async fn unsubscribe_page(
     html(
         &HeaderMap::new(),
         pages::unsubscribe(&archive.config, token, None),
+        Caching::Revalidate,
     )
 }
 
@@ -135,6 +171,7 @@ pub(super) async fn unsubscribe(
     html(
         &HeaderMap::new(),
         pages::unsubscribe(&archive.config, token, Some(removed)),
+        Caching::Revalidate,
     )
 }
 
@@ -156,6 +193,7 @@ pub(super) async fn style(request: HeaderMap) -> Response {
         &request,
         "text/css; charset=utf-8",
         include_str!("../../templates/web/style.css").to_owned(),
+        Caching::Revalidate,
     )
 }
 
@@ -164,6 +202,7 @@ pub(super) async fn favicon(request: HeaderMap) -> Response {
         &request,
         "image/svg+xml",
         include_str!("../../templates/web/favicon.svg").to_owned(),
+        Caching::Revalidate,
     )
 }
 
@@ -189,6 +228,7 @@ pub(super) async fn index(
     html(
         &request,
         pages::index(&archive.config, threads, figures, now),
+        Caching::Public,
     )
 }
 
@@ -206,6 +246,7 @@ pub(super) async fn thread(
     html(
         &request,
         pages::thread(&archive.config, thread, posts, events, crate::clock::now()),
+        Caching::Public,
     )
 }
 
@@ -245,6 +286,7 @@ pub(super) async fn provider(
     html(
         &request,
         pages::provider(&config, provider, figures, threads, filter, PAGE_SIZE, now),
+        Caching::Public,
     )
 }
 
@@ -256,7 +298,11 @@ pub(super) async fn provider_feed(
     let config = archive.config.clone();
     let provider = config.provider(&slug).ok_or(PageError::NotFound)?.clone();
     let posts = read(&archive, move |s| s.feed_posts(Some(&slug), FEED_SIZE)).await?;
-    atom(&request, pages::feed(&config, Some(&provider), posts))
+    atom(
+        &request,
+        pages::feed(&config, Some(&provider), posts),
+        Caching::Public,
+    )
 }
 
 pub(super) async fn feed(
@@ -264,7 +310,11 @@ pub(super) async fn feed(
     request: HeaderMap,
 ) -> Result<Response, PageError> {
     let posts = read(&archive, |s| s.feed_posts(None, FEED_SIZE)).await?;
-    atom(&request, pages::feed(&archive.config, None, posts))
+    atom(
+        &request,
+        pages::feed(&archive.config, None, posts),
+        Caching::Public,
+    )
 }
 
 /// Query of the search page.
@@ -296,5 +346,6 @@ pub(super) async fn search(
     html(
         &request,
         pages::search(&archive.config, text, hits, page, SEARCH_PAGE),
+        Caching::Public,
     )
 }

@@ -148,12 +148,29 @@ pub fn working_days_between(start: i64, end: i64, extra: &[Day]) -> i64 {
 
 /// `Tue, 24 Nov 2026 13:59:18 +0000` for unix seconds: a mail `Date:` (RFC 5322).
 pub fn rfc5322(secs: i64) -> String {
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     let days = secs.div_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     let s = secs.rem_euclid(86_400);
     format!(
         "{}, {d} {} {y} {:02}:{:02}:{:02} +0000",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        MONTHS[m as usize - 1],
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// Weekdays from 1 January 1970, a Thursday.
+const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+
+/// `secs` as HTTP writes a date (RFC 9110 IMF-fixdate): `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub fn http_date(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
         WEEKDAYS[days.rem_euclid(7) as usize],
         MONTHS[m as usize - 1],
         s / 3600,
@@ -222,6 +239,11 @@ mod tests {
 
     fn date(y: i64, m: u32, d: u32) -> Day {
         days_from_civil(y, m, d)
+    }
+
+    #[test]
+    fn http_dates_are_written_as_imf_fixdate() {
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
     }
 
     #[test]
