@@ -5,12 +5,11 @@ use std::io::Write;
 use anyhow::Context;
 
 use super::args::HeldAction;
+use super::terminal::{clip, for_terminal, text_for_terminal};
 use crate::app;
 use crate::config::Config;
 use crate::domain::calendar::rfc3339;
 use crate::mail;
-// Text from strangers reaches the operator's terminal as one line without control characters.
-use crate::mail::write::one_line;
 
 pub(super) fn held(config: &Config, action: Option<HeldAction>) -> anyhow::Result<()> {
     let now = crate::clock::now();
@@ -102,33 +101,4 @@ pub(super) fn held(config: &Config, action: Option<HeldAction>) -> anyhow::Resul
         }
     }
     Ok(())
-}
-
-/// `s` cut to at most `width` characters, for a column.
-fn clip(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_owned();
-    }
-    let mut cut: String = s.chars().take(width - 1).collect();
-    cut.push('…');
-    cut
-}
-
-/// One line of a stranger's text for the operator's terminal: no controls, and no invisible
-/// characters (direction overrides would reorder what the listing shows: found from outside).
-fn for_terminal(text: &str) -> String {
-    one_line(text).replace(mail::is_invisible, "\u{FFFD}")
-}
-
-/// A stranger's text with its lines, for the operator's terminal: the same, lines kept.
-fn text_for_terminal(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if (c.is_control() && c != '\n' && c != '\t') || mail::is_invisible(c) {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
 }

@@ -8,6 +8,7 @@ mod providers;
 mod queue;
 mod run;
 mod service;
+mod terminal;
 
 pub use args::Cli;
 pub use run::{describe, run};

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use super::terminal::for_terminal;
 use crate::app;
 use crate::config::Config;
 use crate::domain::calendar::rfc3339;
@@ -30,7 +31,7 @@ pub(super) fn queue(config: &Config, flush: bool) -> anyhow::Result<()> {
             r.state,
             r.attempts,
             rfc3339(r.next_attempt_at),
-            r.last_error.as_deref().unwrap_or("")
+            for_terminal(r.last_error.as_deref().unwrap_or(""))
         )?;
     }
     if rows.is_empty() {

@@ -81,14 +81,7 @@ impl Config {
         if self.outbound.transport == Transport::Smtp && self.outbound.smtp_host.is_empty() {
             problems.push("outbound.smtp_host: required when transport = \"smtp\"".into());
         }
-        if self.outbound.auth_user.is_some()
-            && self.outbound.tls == OutboundTls::None
-            && !is_loopback(&self.outbound.smtp_host)
-        {
-            problems.push(
-                "outbound.auth_user: a password goes to a smarthost on another machine only over TLS; set outbound.tls = \"starttls\" or \"implicit\"".into(),
-            );
-        }
+        problems.extend(self.outbound_problems());
         if self.outbound.smtp_port == 0 {
             problems
                 .push("outbound.smtp_port: must be a port, 1 to 65535 (587 or 25 mostly)".into());
@@ -148,6 +141,39 @@ impl Config {
                     problems.push(format!("{rkey}.label: must not be empty"));
                 }
             }
+        }
+        problems
+    }
+}
+
+impl Config {
+    /// What is wrong with how outbound mail reaches the smarthost, before any file is read.
+    fn outbound_problems(&self) -> Vec<String> {
+        let out = &self.outbound;
+        let mut problems = Vec::new();
+        let host = out.smtp_host.trim_start_matches('[').trim_end_matches(']');
+        let remote = !is_loopback(host);
+        if out.tls != OutboundTls::None
+            && rustls_pki_types::ServerName::try_from(host.to_owned()).is_err()
+        {
+            problems.push(format!(
+                "outbound.smtp_host: {:?} is no host name or address a certificate can be checked for",
+                out.smtp_host
+            ));
+        }
+        if out.auth_user.is_some() && remote && out.tls == OutboundTls::None {
+            problems.push(
+                "outbound.auth_user: a password goes to a smarthost on another machine only over TLS; set outbound.tls = \"starttls\" or \"implicit\"".into(),
+            );
+        } else if out.auth_user.is_some() && remote && !out.tls_verify {
+            problems.push(
+                "outbound.tls_verify: with a password, the smarthost's certificate must be checked, or anyone between takes it; give its CA in outbound.tls_ca instead".into(),
+            );
+        }
+        if out.auth_password_file.is_some() && out.auth_user.is_none() {
+            problems.push(
+                "outbound.auth_password_file: a password without outbound.auth_user is never used; name the user".into(),
+            );
         }
         problems
     }
@@ -277,5 +303,33 @@ mod tests {
         assert!(!named(with("smtp.example.fi", OutboundTls::Starttls)));
         assert!(!named(with("127.0.0.1", OutboundTls::None)));
         assert!(!named(with("localhost", OutboundTls::None)));
+        let unchecked = Config {
+            outbound: crate::config::OutboundConfig {
+                tls_verify: false,
+                ..with("smtp.example.fi", OutboundTls::Starttls).outbound
+            },
+            ..Config::default()
+        };
+        assert!(
+            unchecked
+                .validate()
+                .join("\n")
+                .contains("outbound.tls_verify:")
+        );
+        let orphan = Config {
+            outbound: crate::config::OutboundConfig {
+                auth_password_file: Some("pw".into()),
+                smtp_host: "bad host".into(),
+                tls: OutboundTls::Starttls,
+                ..Default::default()
+            },
+            ..Config::default()
+        };
+        let problems = orphan.validate().join("\n");
+        assert!(
+            problems.contains("outbound.auth_password_file:"),
+            "{problems}"
+        );
+        assert!(problems.contains("outbound.smtp_host:"), "{problems}");
     }
 }

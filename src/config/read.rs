@@ -100,41 +100,68 @@ fn read(text: &str) -> (Option<Config>, Vec<String>) {
         }
         text = commented_out(&text, from, value_end);
     }
+    if problems.len() == MOST_UNREADABLE {
+        problems.push(format!(
+            "… and perhaps more: the first {MOST_UNREADABLE} are named; fix them and check again"
+        ));
+    }
     (None, problems)
 }
 
 /// The dotted name of the key whose value holds byte `at` (`smtp.listen`,
-/// `providers[1].routes`), and where its line starts; `None` when no `key = value` line is
-/// found at or above `at` in its table.
+/// `providers[1].rules[0].route`), and where its line starts; `None` when no `key = value`
+/// line is found at or above `at` in its table.
 fn key_at(text: &str, at: usize) -> Option<(String, usize)> {
     // The key's line: this one, or for a value over several lines (an array), the nearest
-    // line above with `=`.
+    // line above that starts with a bare key and `=` (an `=` in a string or a comment is none).
     let mut line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
     let key = loop {
-        let line = text[line_start..].lines().next().unwrap_or("");
-        let trimmed = line.trim_start();
-        if trimmed.starts_with('[') && !line.contains('=') {
+        let line = text[line_start..].lines().next().unwrap_or("").trim_start();
+        if line.starts_with('[') && bare_key(line).is_none() {
             return None;
         }
-        match line.split_once('=') {
-            Some((key, _)) if !trimmed.starts_with('#') => break key.trim(),
-            _ if line_start == 0 => return None,
-            _ => line_start = text[..line_start - 1].rfind('\n').map_or(0, |n| n + 1),
+        match bare_key(line) {
+            Some(key) => break key,
+            None if line_start == 0 => return None,
+            None => line_start = text[..line_start - 1].rfind('\n').map_or(0, |n| n + 1),
         }
     };
-    if key.is_empty() {
-        return None;
-    }
+    // The table the line is in: the last header above it, with the index of each array of
+    // tables on its path (`[[providers.rules]]` under the second `[[providers]]` is
+    // `providers[1].rules[n]`).
     let mut table = String::new();
-    let mut arrays: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut arrays: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for line in text[..line_start].lines().map(str::trim) {
-        if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split_once("]]")) {
-            let name = name.0.trim();
-            let n = arrays.entry(name).and_modify(|n| *n += 1).or_insert(0);
-            table = format!("{name}[{n}]");
-        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.split_once(']')) {
-            table = name.0.trim().to_owned();
+        let (name, array) =
+            if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split_once("]]")) {
+                (name.0.trim(), true)
+            } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.split_once(']')) {
+                (name.0.trim(), false)
+            } else {
+                continue;
+            };
+        if array {
+            let n = arrays.get(name).map_or(0, |n| n + 1);
+            // A new element starts its own nested arrays afresh.
+            arrays.retain(|path, _| !path.starts_with(&format!("{name}.")));
+            arrays.insert(name.to_owned(), n);
         }
+        let mut path = String::new();
+        table = name
+            .split('.')
+            .map(|part| {
+                path = if path.is_empty() {
+                    part.trim().to_owned()
+                } else {
+                    format!("{path}.{}", part.trim())
+                };
+                match arrays.get(&path) {
+                    Some(n) => format!("{}[{n}]", part.trim()),
+                    None => part.trim().to_owned(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(".");
     }
     let name = if table.is_empty() {
         key.to_owned()
@@ -142,6 +169,18 @@ fn key_at(text: &str, at: usize) -> Option<(String, usize)> {
         format!("{table}.{key}")
     };
     Some((name, line_start))
+}
+
+/// The key of a `key = value` line, when it starts with a bare key (letters, digits, `_`, `-`,
+/// dotted).
+fn bare_key(line: &str) -> Option<&str> {
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-. ".contains(c)))
+    .then_some(key)
 }
 
 /// `text` with its key at `from` made a comment: its line and the lines after it up to the
@@ -190,6 +229,22 @@ mod tests {
         );
         let bytes = problems.iter().find(|p| p.starts_with("smtp.")).unwrap();
         assert!(bytes.contains("line 4") && bytes.contains("^^^"), "{bytes}");
+    }
+
+    #[test]
+    fn keys_are_named_by_their_path_whatever_their_values_hold() {
+        let text = "[[providers]]\nslug = \"a\"\n[[providers]]\nslug = \"b\"\n[[providers.rules]]\npattern = \"x\"\n[[providers.rules]]\nroute = 5\n[smtp]\nlisten = \"x\"\nmax_recipients = [\n  \"a=b\", # c = d\n]\n";
+        let mut named: Vec<String> = Config::parse(text)
+            .unwrap_err()
+            .iter()
+            .map(|p| p.split_once(": ").map_or(p.clone(), |k| k.0.to_owned()))
+            .collect();
+        named.sort();
+        assert_eq!(
+            named,
+            ["providers[1].rules[1].route", "smtp.max_recipients"],
+            "{named:?}"
+        );
     }
 
     #[test]

@@ -27,6 +27,11 @@ const CHECK_AFTER: Duration = Duration::from_secs(2);
 const IDLE_LIMIT: Duration = Duration::from_secs(30);
 /// Longest reply line we read (RFC 5321 allows 512; servers write longer texts).
 const REPLY_LINE: usize = 4096;
+/// Most lines of one reply: a real EHLO reply has a dozen; an endless one would fill memory
+/// (before STARTTLS, anyone on the way could send it).
+const REPLY_LINES: usize = 100;
+/// Most of a server's words kept with a delivery's outcome, in the queue and in notices.
+const TOLD: usize = 1000;
 
 /// One envelope: a sender (empty for the null sender `<>`) and a recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,7 +268,7 @@ impl Connection {
     async fn reply(&mut self) -> Result<Reply, Failure> {
         let mut text = String::new();
         let mut line = Vec::new();
-        loop {
+        for _ in 0..REPLY_LINES {
             line.clear();
             let read = (&mut self.stream)
                 .take(REPLY_LINE as u64)
@@ -272,13 +277,21 @@ impl Connection {
             if read == 0 {
                 return Err(Failure::Lost("the smarthost closed the connection".into()));
             }
-            let line = String::from_utf8_lossy(&line);
-            let line = line.trim_end();
+            // What the server says reaches the queue listing, logs and notices: no control
+            // characters (a terminal would obey them).
+            let line: String = String::from_utf8_lossy(&line)
+                .trim_end()
+                .chars()
+                .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                .collect();
             let code = line
                 .get(..3)
                 .and_then(|c| c.parse::<u16>().ok())
                 .filter(|c| (200..600).contains(c))
-                .ok_or_else(|| Failure::Lost(format!("the smarthost answered {line:?}")))?;
+                .ok_or_else(|| {
+                    let shown: String = line.chars().take(200).collect();
+                    Failure::Lost(format!("the smarthost answered {shown:?}"))
+                })?;
             if !text.is_empty() {
                 text.push('\n');
             }
@@ -287,6 +300,9 @@ impl Connection {
                 return Ok(Reply { code, text });
             }
         }
+        Err(Failure::Lost(format!(
+            "the smarthost's reply went on past {REPLY_LINES} lines"
+        )))
     }
 
     /// Sends one message: the envelope and `DATA` in one write when the server pipelines,
@@ -422,8 +438,15 @@ pub struct Smarthost {
 impl Smarthost {
     /// A smarthost at `host:port`, greeted as `hello`, keeping up to `keep` connections open.
     pub fn new(host: &str, port: u16, hello: &str, keep: usize) -> Smarthost {
+        // `[192.0.2.1]`, as Postfix writes a host not to be looked up in MX, is the address.
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let addr = if host.parse::<std::net::Ipv6Addr>().is_ok() {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
         Smarthost {
-            addr: format!("{host}:{port}"),
+            addr,
             hello: hello.to_owned(),
             security: Security::none(),
             reach: Arc::new(Utf8Reach::default()),
@@ -453,16 +476,28 @@ impl Smarthost {
         };
         match tokio::time::timeout(TIMEOUT, attempt).await {
             Ok(Ok(())) => Delivery::Sent,
-            Ok(Err(Failure::Refused(reply))) if reply.code >= 500 => {
-                Delivery::Permanent(reply.to_string())
+            // 530: the smarthost wants a login we did not give. That is ours to fix, not the
+            // message's fault: it waits, as after a refused login.
+            Ok(Err(Failure::Refused(reply))) if reply.code >= 500 && reply.code != 530 => {
+                Delivery::Permanent(self.told(&reply.to_string()))
             }
-            Ok(Err(Failure::Refused(reply))) => Delivery::Temporary(reply.to_string()),
-            Ok(Err(Failure::Lost(e))) => Delivery::Temporary(e),
+            Ok(Err(Failure::Refused(reply))) => Delivery::Temporary(self.told(&reply.to_string())),
+            Ok(Err(Failure::Lost(e))) => Delivery::Temporary(self.told(&e)),
             Err(_) => Delivery::Temporary(format!(
                 "the smarthost {} did not answer within {} s",
                 self.addr,
                 TIMEOUT.as_secs()
             )),
+        }
+    }
+
+    /// What a server said, as it is kept: our credentials hidden, should it have repeated our
+    /// AUTH line, and at most [`TOLD`] characters.
+    fn told(&self, text: &str) -> String {
+        let text = self.security.hide_credentials(text);
+        match text.char_indices().nth(TOLD) {
+            Some((cut, _)) => format!("{}…", &text[..cut]),
+            None => text,
         }
     }
 
@@ -477,6 +512,7 @@ impl Smarthost {
         match tokio::time::timeout(TIMEOUT, self.open()).await {
             Ok(Ok(conn)) => self.keep_idle(conn),
             Ok(Err(Failure::Lost(e) | Failure::Refused(Reply { text: e, .. }))) => {
+                let e = self.told(&e);
                 tracing::warn!("relay: the smarthost did not answer a first greeting: {e}");
             }
             Err(_) => tracing::warn!("relay: the smarthost {} did not greet in time", self.addr),
@@ -551,6 +587,28 @@ mod tests {
         assert!(!ehlo.offers("SMTPUTF8"));
         assert_eq!(ehlo.auth(), ["PLAIN", "LOGIN", "CRAM-MD5"]);
         assert!(Extensions(Vec::new()).auth().is_empty());
+    }
+
+    /// A server whose EHLO reply never ends (before STARTTLS, anyone on the way could send
+    /// it) costs a hundred lines, not the machine's memory; a server that repeats our login
+    /// has it hidden.
+    #[tokio::test]
+    async fn an_endless_reply_is_cut_off() {
+        use tokio::io::AsyncWriteExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            s.write_all(b"220 hostile\r\n").await.unwrap();
+            let line = format!("250-{}\r\n", "x".repeat(1000));
+            while s.write_all(line.as_bytes()).await.is_ok() {}
+        });
+        let smarthost = Smarthost::new("[127.0.0.1]", port, "nonono.localhost", 1);
+        let to = Envelope::new("", "a@b.fi").unwrap();
+        match smarthost.deliver(&to, b"x").await {
+            Delivery::Temporary(e) => assert!(e.contains("past 100 lines"), "{e}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub enum SecurityError {
     NoPassword,
     #[error("outbound TLS: {0}")]
     Tls(String),
+    #[error("{}", .0.join("; "))]
+    Several(Vec<String>),
 }
 
 /// A user and password for AUTH. The password is never shown: not in logs, not in errors.
@@ -94,26 +96,54 @@ impl Security {
     /// the start (and `check-config`), not the first delivery.
     pub fn from_config(config: &Config) -> Result<Security, SecurityError> {
         let out = &config.outbound;
-        let credentials = match &out.auth_user {
-            None => None,
-            Some(user) => Some(Credentials {
-                user: user.clone(),
-                password: password(config)?,
-            }),
-        };
+        // Both files are read, so one run names what is wrong with both.
+        let password = out.auth_user.as_ref().map(|_| password(config));
         let tls = match out.tls {
             OutboundTls::None => None,
-            OutboundTls::Starttls | OutboundTls::Implicit => {
-                let name = ServerName::try_from(out.smtp_host.trim_matches(['[', ']']).to_owned())
-                    .map_err(|_| SecurityError::Name(out.smtp_host.clone()))?;
-                Some((TlsConnector::from(Arc::new(client_config(config)?)), name))
-            }
+            OutboundTls::Starttls | OutboundTls::Implicit => Some(client_config(config)),
         };
+        let mut problems: Vec<String> = [
+            password.as_ref().and_then(|p| p.as_ref().err()),
+            tls.as_ref().and_then(|t| t.as_ref().err()),
+        ]
+        .into_iter()
+        .flatten()
+        .map(ToString::to_string)
+        .collect();
+        let name = out.smtp_host.trim_start_matches('[').trim_end_matches(']');
+        let name = ServerName::try_from(name.to_owned());
+        if tls.is_some() && name.is_err() {
+            problems.push(SecurityError::Name(out.smtp_host.clone()).to_string());
+        }
+        if !problems.is_empty() {
+            return Err(SecurityError::Several(problems));
+        }
         Ok(Security {
             mode: out.tls,
-            tls,
-            credentials,
+            tls: match (tls, name) {
+                (Some(Ok(config)), Ok(name)) => Some((TlsConnector::from(Arc::new(config)), name)),
+                _ => None,
+            },
+            credentials: match (&out.auth_user, password) {
+                (Some(user), Some(Ok(password))) => Some(Credentials {
+                    user: user.clone(),
+                    password,
+                }),
+                _ => None,
+            },
         })
+    }
+
+    /// `text` with every form of our password in it replaced, should a server have repeated
+    /// our AUTH line: as AUTH PLAIN and LOGIN encode it, and as it is, whole or cut short.
+    pub(super) fn hide_credentials(&self, text: &str) -> String {
+        let Some(c) = &self.credentials else {
+            return text.to_owned();
+        };
+        let [_, password] = c.login();
+        [c.plain(), password, c.password.clone()]
+            .iter()
+            .fold(text.to_owned(), |text, secret| hide(&text, secret))
     }
 
     /// TLS over `tcp`, the certificate checked as configured.
@@ -126,6 +156,28 @@ impl Security {
     }
 }
 
+/// `text` with each run of characters that begins as `secret` does (its first 8, or all of a
+/// shorter one) hidden to the next space or quote: a server that cut our line short
+/// still showed part of it.
+fn hide(text: &str, secret: &str) -> String {
+    let head: String = secret.chars().take(8).collect();
+    if head.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&head) {
+        out.push_str(&rest[..at]);
+        out.push_str("[hidden]");
+        let run = rest[at..]
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .map_or(rest.len(), |end| at + end);
+        rest = &rest[run..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The password: the first line of `auth_password_file`, or the environment variable.
 fn password(config: &Config) -> Result<String, SecurityError> {
     match &config.outbound.auth_password_file {
@@ -136,7 +188,7 @@ fn password(config: &Config) -> Result<String, SecurityError> {
                 reason: e.to_string(),
             })?;
             let first = text.lines().next().unwrap_or("").to_owned();
-            if first.is_empty() {
+            if first.trim().is_empty() {
                 return Err(SecurityError::PasswordFile {
                     path: path.display().to_string(),
                     reason: "its first line is empty".into(),
@@ -146,7 +198,7 @@ fn password(config: &Config) -> Result<String, SecurityError> {
         }
         None => std::env::var(PASSWORD_VARIABLE)
             .ok()
-            .filter(|p| !p.is_empty())
+            .filter(|p| !p.trim().is_empty())
             .ok_or(SecurityError::NoPassword),
     }
 }
@@ -297,5 +349,29 @@ mod tests {
             [STANDARD.encode("nonono"), STANDARD.encode("salasana")]
         );
         assert!(!format!("{c:?}").contains("salasana"));
+    }
+
+    #[test]
+    fn a_server_repeating_our_login_shows_none_of_it() {
+        let security = Security {
+            mode: OutboundTls::Starttls,
+            tls: None,
+            credentials: Some(Credentials {
+                user: "nonono".into(),
+                password: "salasana-42".into(),
+            }),
+        };
+        let plain = security.credentials.as_ref().unwrap().plain();
+        let said = format!(
+            "501 5.5.4 Syntax error in \"AUTH PLAIN {plain}\", cut: {} and salasana-42.",
+            &plain[..14]
+        );
+        let hidden = security.hide_credentials(&said);
+        assert!(!hidden.contains(&plain[..10]), "{hidden}");
+        assert!(!hidden.contains("salasana"), "{hidden}");
+        assert!(
+            hidden.starts_with("501 5.5.4 Syntax error in \"AUTH PLAIN [hidden]\""),
+            "{hidden}"
+        );
     }
 }
