@@ -590,6 +590,86 @@ async fn a_bounce_is_traced_to_its_thread_marks_the_route_and_tells_the_operator
     app.stop().await;
 }
 
+/// A bounce after the smarthost took the mail is listed with its reason, the route heals when
+/// later mail to it gets through (the stopped clock starts again, and the page says so), and
+/// the bounced message can be sent again.
+#[tokio::test]
+async fn a_bounce_after_acceptance_is_listed_healed_and_sent_again() {
+    let app =
+        TestApp::start_with(|c| c.operator_address = Some("operator@example.org".into())).await;
+    let (forward, _) = app.new_thread().await;
+    let dsn = fixture("bounce-dsn.eml", &[("to", &forward.return_path)]);
+    app.send("", &forward.return_path, &dsn).await.unwrap();
+    app.wait_processed().await;
+    let rows = app.store().queue_listing().unwrap();
+    let bounced = rows
+        .iter()
+        .find(|r| r.purpose == "forward")
+        .unwrap_or_else(|| panic!("the bounced forward is listed: {rows:?}"));
+    assert_eq!(bounced.state, "failed");
+    assert_eq!(
+        bounced.last_error.as_deref(),
+        Some("bounced after delivery: failed 5.1.1")
+    );
+    assert!(
+        app.store()
+            .thread(1)
+            .unwrap()
+            .unwrap()
+            .undeliverable_at
+            .is_some()
+    );
+
+    // Later feedback about the same company goes to the same address, and gets through.
+    let later = "From: Pekka <pekka@example.fi>\r\nSubject: [Elisa] Toinen lasku\r\nMessage-ID: <later@example.fi>\r\n\r\nSama juttu minulla.\r\n";
+    app.send(
+        "pekka@example.fi",
+        "palaute@nonono.localhost",
+        later.as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.wait_processed().await;
+    let threads = app.store().latest_threads(5).unwrap();
+    assert_eq!(threads.len(), 2, "{threads:?}");
+    let mut healed = app.store().thread(1).unwrap().unwrap();
+    for _ in 0..200 {
+        if healed.undeliverable_at.is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        healed = app.store().thread(1).unwrap().unwrap();
+    }
+    assert_eq!(healed.undeliverable_at, None, "the route works again");
+    assert!(healed.due_at.is_some(), "its clock runs again");
+    let (_, page) = app.get("/t/1").await;
+    assert!(
+        page.contains("Posti meni taas perille yritykselle"),
+        "{page}"
+    );
+    assert!(!page.contains("Ei toimitettavissa"), "{page}");
+
+    let resend = std::process::Command::new(env!("CARGO_BIN_EXE_nonono"))
+        .args(["queue", "resend", &bounced.id.to_string(), "--config"])
+        .arg(app.cli_config())
+        .output()
+        .unwrap();
+    assert!(
+        resend.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resend.stderr)
+    );
+    // The relay looks at the outbox every few seconds; the forward goes out again.
+    app.wait_queue(|rows| rows.iter().all(|r| r.id != bounced.id))
+        .await;
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_nonono"))
+        .args(["queue", "--config"])
+        .arg(app.cli_config())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("nothing waiting"));
+}
+
 #[tokio::test]
 async fn a_sender_writing_faster_than_a_person_is_held() {
     // With the abuse limits off, the pipeline's loop brake is what stops it: a few rounds

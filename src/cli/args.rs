@@ -51,11 +51,14 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<HeldAction>,
     },
-    /// Show outbound mail not yet delivered, and failed deliveries with their last error.
+    /// Show outbound mail not yet delivered, and failed deliveries (bounces after delivery too)
+    /// with their reason; `queue resend` sends failed ones again.
     Queue {
         /// Make every waiting message due now, as after fixing the smarthost.
         #[arg(long)]
         flush: bool,
+        #[command(subcommand)]
+        action: Option<QueueAction>,
     },
 }
 
@@ -103,6 +106,18 @@ pub enum HeldAction {
         id: i64,
         #[arg(long)]
         reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum QueueAction {
+    /// Send a failed message again, once its cause is fixed (a full mailbox emptied, a route
+    /// corrected): one by its id, or with `--to` every failed one to that address.
+    Resend {
+        id: Option<i64>,
+        /// Every failed message to this address.
+        #[arg(long, conflicts_with = "id")]
+        to: Option<String>,
     },
 }
 

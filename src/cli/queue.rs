@@ -1,13 +1,40 @@
-//! `nonono queue`: outbound mail not delivered yet, and making it due after a fix.
+//! `nonono queue`: outbound mail not delivered yet and failures, and sending it again after a
+//! fix.
 
 use std::io::Write;
 
+use super::args::QueueAction;
 use super::terminal::for_terminal;
 use crate::app;
 use crate::config::Config;
 use crate::domain::calendar::rfc3339;
 
-pub(super) fn queue(config: &Config, flush: bool) -> anyhow::Result<()> {
+pub(super) fn queue(
+    config: &Config,
+    flush: bool,
+    action: Option<QueueAction>,
+) -> anyhow::Result<()> {
+    if let Some(QueueAction::Resend { id, to }) = action {
+        let store = app::open_store(config)?;
+        let now = crate::clock::now();
+        match (id, to) {
+            (Some(id), _) => {
+                if !store.resend(id, now)? {
+                    anyhow::bail!(
+                        "queue resend {id}: no failed message {id}; `nonono queue` lists them"
+                    );
+                }
+                println!("message {id} is due again; a running service sends it within seconds");
+            }
+            (None, Some(to)) => {
+                let to = crate::mail::normalize_address(&to);
+                let n = store.resend_to(&to, now)?;
+                println!("{n} failed messages to {to} are due again");
+            }
+            (None, None) => anyhow::bail!("queue resend: give a message's id, or --to ADDRESS"),
+        }
+        return Ok(());
+    }
     if flush {
         let store = app::open_store(config)?;
         let n = store.outbound_retry_now(crate::clock::now())?;

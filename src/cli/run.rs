@@ -18,7 +18,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { file } => service::backup(&config, &file),
         Command::Reprocess => service::reprocess(&config),
         Command::Held { action } => held::held(&config, action),
-        Command::Queue { flush } => queue::queue(&config, flush),
+        Command::Queue { flush, action } => queue::queue(&config, flush, action),
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod classify;
+pub mod dsn;
 pub mod envelope;
 pub mod html;
 pub mod parse;

@@ -22,10 +22,13 @@ pub(super) fn bounce(
 ) -> Result<String, PipelineError> {
     match msg.class {
         Class::Bounce => {
-            let Some(origin) = tx.bounced(outbox, msg.entry.id, ctx.now)? else {
+            // What the report says went wrong; its subject when it says nothing readable.
+            let reason = crate::mail::dsn::reason(&msg.entry.raw)
+                .unwrap_or_else(|| crate::mail::write::one_line(&msg.mail.subject));
+            let Some(origin) = tx.bounced(outbox, msg.entry.id, &reason, ctx.now)? else {
                 return Ok("bounce for a message we no longer have: kept".into());
             };
-            delivery_failed(tx, ctx.config, &origin, &msg.mail.subject, ctx.now)?;
+            delivery_failed(tx, ctx.config, &origin, &reason, ctx.now)?;
             Ok(format!(
                 "bounce for outbound {outbox} ({}): recorded, operator told",
                 origin.purpose
@@ -56,7 +59,8 @@ pub(super) fn bounce(
 }
 
 /// A message was accepted by its receiving server. When it went to a company, that company's
-/// response time starts now (or again, after its mail bounced).
+/// response time starts now (or again, after its mail bounced); and every thread whose clock
+/// stopped because mail to the same address bounced starts again too: the address works.
 pub fn delivered(
     tx: &Tx<'_>,
     config: &Config,
@@ -66,16 +70,35 @@ pub fn delivered(
     let (Some(thread_id), true) = (origin.thread_id, origin.to_company) else {
         return Ok(());
     };
-    let thread = tx.thread(thread_id)?;
-    let Some(provider) = thread.provider.as_deref().and_then(|s| config.provider(s)) else {
-        return Ok(());
-    };
-    let due = crate::domain::calendar::add_working_days(
-        now,
-        provider.response_days,
-        &config.extra_days_off(),
-    );
-    tx.company_reached(thread_id, now, due)?;
+    let mut reached = vec![(thread_id, None)];
+    if let Some(route) = tx.recipient_of(origin.outbox)? {
+        for (thread, since) in tx.paused_on_route(&route)? {
+            match reached.iter_mut().find(|(t, _)| *t == thread) {
+                Some(this) => this.1 = Some(since),
+                None => reached.push((thread, Some(since))),
+            }
+        }
+    }
+    for (thread_id, paused_since) in reached {
+        let thread = tx.thread(thread_id)?;
+        let Some(provider) = thread.provider.as_deref().and_then(|s| config.provider(s)) else {
+            continue;
+        };
+        let due = crate::domain::calendar::add_working_days(
+            now,
+            provider.response_days,
+            &config.extra_days_off(),
+        );
+        tx.company_reached(thread_id, now, due)?;
+        if let Some(since) = paused_since {
+            tracing::info!(
+                thread = thread_id,
+                "delivery: the company is reachable again"
+            );
+            let paused = (now - since).max(0).to_string();
+            tx.add_event(thread_id, None, EventKind::Resumed, &paused, now)?;
+        }
+    }
     Ok(())
 }
 

@@ -33,6 +33,9 @@ const ROUND: usize = 256;
 /// Most bytes of mail held in one round (a message may be 25 MB).
 const ROUND_BYTES: i64 = 16 << 20;
 
+/// Longest the relay sleeps before it looks at the outbox again, in seconds.
+const IDLE_LOOK: i64 = 5;
+
 /// Delivers due rows until `shutdown` turns true; finishes the deliveries in hand first.
 pub async fn run(
     store: Shared,
@@ -79,10 +82,12 @@ pub async fn run(
                 let _ = previous.await;
                 continue;
             }
+            // At most a few seconds: what the operator's commands make due (`queue resend`,
+            // `queue --flush`) rings no bell here.
             let next = store.run(|s| s.next_outbound_due()).await.ok().flatten();
             let wait = next
-                .map(|at| (at - crate::clock::now()).clamp(1, 30))
-                .unwrap_or(30);
+                .map(|at| (at - crate::clock::now()).clamp(1, IDLE_LOOK))
+                .unwrap_or(IDLE_LOOK);
             tokio::select! {
                 _ = wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(wait as u64)) => {}

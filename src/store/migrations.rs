@@ -429,4 +429,9 @@ CREATE INDEX holds_open ON holds(id) WHERE closed_at IS NULL;
 CREATE INDEX holds_journal ON holds(journal_id);
 ALTER TABLE journal ADD COLUMN assigned_to INTEGER;
 "#,
+    // 19: threads whose company clock stopped because mail to it bounced, found by the route
+    // when mail to it gets through again (few at any time: a partial index).
+    r#"
+CREATE INDEX IF NOT EXISTS threads_paused ON threads(id) WHERE undeliverable_at IS NOT NULL;
+"#,
 ];

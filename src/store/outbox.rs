@@ -270,7 +270,19 @@ impl Tx<'_> {
 
     /// A delivery report for one of our messages arrived: record it on its thread and mark
     /// its recipient failing.
-    pub fn bounced(&self, outbox: i64, journal_id: i64, now: i64) -> Result<Option<MessageOrigin>> {
+    pub fn bounced(
+        &self,
+        outbox: i64,
+        journal_id: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<Option<MessageOrigin>> {
+        // The smarthost had taken it; the receiving server gave it back. It is listed with the
+        // failures, and may be sent again once the cause is fixed.
+        self.tx.run(
+            "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1",
+            params![outbox, format!("bounced after delivery: {reason}")],
+        )?;
         Ok(record_failure(&self.tx, outbox, Some(journal_id), now)?)
     }
 
@@ -395,6 +407,25 @@ impl Store {
         Ok(self.conn.run(
             "UPDATE outbox SET next_attempt_at = ?1 WHERE state = 'pending' AND next_attempt_at > ?1",
             [now],
+        )?)
+    }
+
+    /// Makes failed row `id` due again, as new: after the cause (a full mailbox, a wrong
+    /// route) is fixed. Returns whether there was such a row.
+    pub fn resend(&self, id: i64, now: i64) -> Result<bool> {
+        Ok(self.conn.run(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?2, last_error = NULL
+             WHERE id = ?1 AND state = 'failed'",
+            params![id, now],
+        )? > 0)
+    }
+
+    /// Makes every failed row to `rcpt_to` due again; returns how many.
+    pub fn resend_to(&self, rcpt_to: &str, now: i64) -> Result<usize> {
+        Ok(self.conn.run(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?2, last_error = NULL
+             WHERE rcpt_to = ?1 AND state = 'failed'",
+            params![rcpt_to, now],
         )?)
     }
 

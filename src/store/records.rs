@@ -311,16 +311,20 @@ pub enum EventKind {
     Forwarded,
     /// The writer said whether it was solved; the detail is `yes` or `no`.
     Solved,
+    /// Mail reached the company again after it had bounced: its clock runs again; the detail
+    /// is how many seconds it was stopped.
+    Resumed,
 }
 
 impl EventKind {
-    const ALL: [EventKind; 6] = [
+    const ALL: [EventKind; 7] = [
         EventKind::AutoReply,
         EventKind::Bounce,
         EventKind::Held,
         EventKind::Reminder,
         EventKind::Forwarded,
         EventKind::Solved,
+        EventKind::Resumed,
     ];
 
     /// The name stored in `events.kind`.
@@ -332,6 +336,7 @@ impl EventKind {
             EventKind::Reminder => "reminder",
             EventKind::Forwarded => "forwarded",
             EventKind::Solved => "solved",
+            EventKind::Resumed => "resumed",
         }
     }
 }

@@ -155,15 +155,16 @@ pub(super) fn tombstone(lang: Language, r: &crate::store::Removal) -> String {
 /// An event in words for the public.
 pub(super) fn describe(lang: Language, e: &Event) -> String {
     let t = words(lang);
+    // The detail of a timed event: seconds.
+    let after = |e: &Event| {
+        e.detail
+            .parse::<i64>()
+            .map(|s| duration(s, lang))
+            .unwrap_or_default()
+    };
     match e.kind {
-        EventKind::AutoReply => {
-            let after = e
-                .detail
-                .parse::<i64>()
-                .map(|s| duration(s, lang))
-                .unwrap_or_default();
-            fill(&t.event_auto_reply, &[("after", &after)])
-        }
+        EventKind::AutoReply => fill(&t.event_auto_reply, &[("after", &after(e))]),
+        EventKind::Resumed => fill(&t.event_resumed, &[("after", &after(e))]),
         EventKind::Reminder => fill(
             &t.event_reminder,
             &[("n", &e.detail), ("of", &MAX_REMINDERS)],

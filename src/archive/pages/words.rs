@@ -81,6 +81,8 @@ pub struct Words {
     pub event_solved: String,
     pub event_not_solved: String,
     pub event_bounce: String,
+    /// Blanks: `{after}`.
+    pub event_resumed: String,
     pub event_held: String,
     /// Blanks: `{n}`.
     pub minutes: String,

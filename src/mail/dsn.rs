@@ -1,0 +1,76 @@
+//! What a delivery status notification (RFC 3464) says went wrong: its `Action`, `Status`
+//! and `Diagnostic-Code`, for the operator to read in `nonono queue`.
+
+/// Longest reason kept: a diagnostic is a server's sentence, not a document.
+const REASON: usize = 300;
+
+/// The reason a DSN in `raw` gives, as `failed 5.1.1: smtp; 550 5.1.1 User unknown`; `None`
+/// when the report part cannot be read as plain text (then its subject must do).
+pub fn reason(raw: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    let lower = text.to_ascii_lowercase();
+    let start = lower
+        .find("content-type: message/delivery-status")
+        .or_else(|| lower.find("content-type: message/global-delivery-status"))?;
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in text[start..].lines().skip(1) {
+        if line.starts_with("--") {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            // A folded field goes on.
+            if let Some((_, value)) = fields.last_mut() {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            fields.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        }
+    }
+    // The per-recipient fields come after the per-message ones: the last of each is the
+    // recipient's.
+    let field = |name: &str| {
+        fields
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let status = field("status")?;
+    let mut reason = format!("{} {status}", field("action").unwrap_or("failed"));
+    if let Some(diagnostic) = field("diagnostic-code") {
+        reason.push_str(": ");
+        reason.push_str(diagnostic);
+    }
+    let reason: String = reason
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(REASON)
+        .collect();
+    Some(reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reason;
+
+    #[test]
+    fn the_recipients_status_and_diagnostic_are_read() {
+        let postfix = b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSorry.\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.elisa.example\r\nArrival-Date: Sun, 6 Dec 2026\r\n\r\nFinal-Recipient: rfc822; laskutus@elisa.example\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 <laskutus@elisa.example>:\r\n    Recipient address rejected: User unknown\r\n\r\n--b--\r\n";
+        assert_eq!(
+            reason(postfix).as_deref(),
+            Some(
+                "failed 5.1.1: smtp; 550 5.1.1 <laskutus@elisa.example>: Recipient address rejected: User unknown"
+            )
+        );
+        let bare =
+            b"Content-Type: message/delivery-status\r\n\r\nAction: delayed\r\nStatus: 4.4.1\r\n";
+        assert_eq!(reason(bare).as_deref(), Some("delayed 4.4.1"));
+        assert_eq!(reason(b"Subject: Out of office\r\n\r\nPoissa.\r\n"), None);
+        let long = format!(
+            "Content-Type: message/delivery-status\r\n\r\nStatus: 5.0.0\r\nDiagnostic-Code: smtp; {}\r\n",
+            "x".repeat(10_000)
+        );
+        assert!(reason(long.as_bytes()).unwrap().chars().count() <= 300);
+    }
+}
