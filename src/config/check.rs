@@ -40,8 +40,12 @@ impl Config {
             problems.push("smtp.tls_cert, smtp.tls_key: give both for STARTTLS, or neither".into());
         }
         for relay in &self.smtp.trusted_relays {
-            if let Err(e) = crate::domain::relays::Network::parse(relay) {
-                problems.push(format!("smtp.trusted_relays: {e}"));
+            match crate::domain::relays::Network::parse(relay) {
+                Err(e) => problems.push(format!("smtp.trusted_relays: {e}")),
+                Ok(net) if net.is_everyone() => problems.push(format!(
+                    "smtp.trusted_relays: {relay:?} trusts every peer, so anyone could name any client and pass every limit; name the front MTAs"
+                )),
+                Ok(_) => {}
             }
         }
         if self.smtp.max_message_bytes < 1024 {
@@ -331,5 +335,24 @@ mod tests {
             "{problems}"
         );
         assert!(problems.contains("outbound.smtp_host:"), "{problems}");
+    }
+
+    #[test]
+    fn trusting_everyone_is_refused() {
+        let with = |relays: &[&str]| {
+            Config {
+                smtp: crate::config::SmtpConfig {
+                    trusted_relays: relays.iter().map(|r| (*r).to_owned()).collect(),
+                    ..Default::default()
+                },
+                ..Config::default()
+            }
+            .validate()
+            .join("\n")
+        };
+        assert!(with(&["0.0.0.0/0"]).contains("trusts every peer"));
+        assert!(with(&["::/0"]).contains("trusts every peer"));
+        assert!(with(&["mx.example.fi"]).contains("smtp.trusted_relays:"));
+        assert!(with(&["10.0.0.0/8", "127.0.0.1"]).is_empty());
     }
 }

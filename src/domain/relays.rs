@@ -34,6 +34,11 @@ impl Network {
         Ok(Network { base, prefix })
     }
 
+    /// Whether this network is every address there is (`0.0.0.0/0`, `::/0`).
+    pub fn is_everyone(&self) -> bool {
+        self.prefix == 0
+    }
+
     /// Whether `ip` is in this network (an IPv4 address written as IPv6 counts as IPv4).
     pub fn contains(&self, ip: IpAddr) -> bool {
         let mask = |bits: u32| -> u128 {
