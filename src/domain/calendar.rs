@@ -148,29 +148,28 @@ pub fn working_days_between(start: i64, end: i64, extra: &[Day]) -> i64 {
 
 /// `Tue, 24 Nov 2026 13:59:18 +0000` for unix seconds: a mail `Date:` (RFC 5322).
 pub fn rfc5322(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let s = secs.rem_euclid(86_400);
-    format!(
-        "{}, {d} {} {y} {:02}:{:02}:{:02} +0000",
-        WEEKDAYS[days.rem_euclid(7) as usize],
-        MONTHS[m as usize - 1],
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    internet_date(secs, false)
 }
-
-/// Weekdays from 1 January 1970, a Thursday.
-const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 
 /// `secs` as HTTP writes a date (RFC 9110 IMF-fixdate): `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub fn http_date(secs: i64) -> String {
+    internet_date(secs, true)
+}
+
+/// The date both mail and HTTP write, in UTC: HTTP's has a two-digit day and says `GMT`.
+fn internet_date(secs: i64, http: bool) -> String {
+    // Weekdays from 1 January 1970, a Thursday.
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     let days = secs.div_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     let s = secs.rem_euclid(86_400);
+    let (day, zone) = if http {
+        (format!("{d:02}"), "GMT")
+    } else {
+        (d.to_string(), "+0000")
+    };
     format!(
-        "{}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
+        "{}, {day} {} {y} {:02}:{:02}:{:02} {zone}",
         WEEKDAYS[days.rem_euclid(7) as usize],
         MONTHS[m as usize - 1],
         s / 3600,
