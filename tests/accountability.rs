@@ -259,7 +259,7 @@ async fn an_unregistered_company_is_in_the_operators_digest_and_gets_its_feedbac
         "{}",
         String::from_utf8_lossy(&added.stderr)
     );
-    assert!(printed.contains("1 waiting threads forwarded"), "{printed}");
+    assert!(printed.contains("1 waiting thread forwarded"), "{printed}");
     let again = add("acme");
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("appears twice"));

@@ -66,8 +66,12 @@ pub(super) fn add(file: &Path, action: ProviderAction) -> anyhow::Result<()> {
         &key,
         crate::clock::now(),
     )?;
+    let threads = match forwarded {
+        1 => "1 waiting thread".to_owned(),
+        n => format!("{n} waiting threads"),
+    };
     println!(
-        "Registered {name} ({slug}) in {}. {forwarded} waiting threads forwarded to it; \
+        "Registered {name} ({slug}) in {}. {threads} forwarded to it; \
          a running service delivers them now. Restart it so new mail is routed too.",
         file.display()
     );
