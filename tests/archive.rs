@@ -341,9 +341,17 @@ async fn public_pages_may_be_cached_a_minute_and_say_when_they_were_made() {
     let (_, headers, _) = common::http_get(&app.http_base(), "/u/not-a-token").await;
     assert_eq!(
         header(&headers, "cache-control").as_deref(),
-        Some("no-cache")
+        Some("private, no-store")
     );
     assert_eq!(header(&headers, "last-modified"), None);
+    for path in ["/healthz", "/metrics", "/t/999", "/export.jsonl"] {
+        let (_, headers, _) = common::http_get(&app.http_base(), path).await;
+        assert_eq!(
+            header(&headers, "cache-control").as_deref(),
+            Some("no-store"),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]

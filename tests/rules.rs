@@ -287,3 +287,82 @@ fn a_hidden_feedback_is_not_forwarded_when_its_company_registers() {
     assert_eq!(forwarded, 0);
     assert_eq!(r.queued().len(), before, "{:?}", r.queued());
 }
+
+/// Marks outbox row `id` taken by the smarthost at `now`, as the relay records it.
+fn accepted(r: &mut Rules, id: i64) {
+    let tx = r.store.begin().unwrap();
+    let origin = tx.outbound_sent(id, r.now).unwrap().unwrap();
+    nonono::pipeline::delivered(&tx, &r.config, &origin, r.now).unwrap();
+    tx.commit().unwrap();
+}
+
+/// The outbox ids of the forwards, in order.
+fn forwards(r: &Rules) -> Vec<i64> {
+    let tx_rows = r.store.queue_listing().unwrap();
+    tx_rows
+        .iter()
+        .filter(|row| row.purpose == "forward")
+        .map(|row| row.id)
+        .collect()
+}
+
+/// A report sent to outbound `id`'s bounce address, with this `action` and `status`.
+fn report(r: &mut Rules, id: i64, action: &str, status: &str) -> String {
+    let to = r.key.address(
+        nonono::domain::token::Purpose::Bounce,
+        id,
+        "nonono.localhost",
+    );
+    let dsn = format!(
+        "From: MAILER-DAEMON@mx.elisa.example\r\nTo: <{to}>\r\nSubject: Delivery Status Notification\r\nAuto-Submitted: auto-replied\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.elisa.example\r\n\r\nFinal-Recipient: rfc822; laskutus@elisa.example\r\nAction: {action}\r\nStatus: {status}\r\n\r\n--b--\r\n"
+    );
+    r.receive("", &to, dsn.as_bytes())
+}
+
+/// A company that forges a bounce for an overdue thread buys no time: the clock stops, and
+/// when its address takes mail again the thread runs on from where it stopped, still overdue.
+/// A report of a delay stops nothing.
+#[test]
+fn a_bounce_stops_the_clock_and_the_pause_is_added_not_a_fresh_start() {
+    let mut r = Rules::new();
+    r.matti_writes();
+    let first = forwards(&r)[0];
+    accepted(&mut r, first);
+    let due = r.store.thread(1).unwrap().unwrap().due_at.unwrap();
+
+    r.now = due + 86_400;
+    let delayed = report(&mut r, first, "delayed", "4.4.1");
+    assert!(delayed.contains("no failure"), "{delayed}");
+    assert!(
+        r.store
+            .thread(1)
+            .unwrap()
+            .unwrap()
+            .undeliverable_at
+            .is_none()
+    );
+
+    let bounced = report(&mut r, first, "failed", "5.2.2");
+    assert!(bounced.contains("bounce for outbound"), "{bounced}");
+    let paused = r.store.thread(1).unwrap().unwrap();
+    assert!(paused.undeliverable_at.is_some() && paused.due_at.is_none());
+
+    // An hour later other feedback about Elisa's bills reaches the same address.
+    r.now += 3600;
+    r.receive(
+        "pekka@example.fi",
+        "palaute@nonono.localhost",
+        b"From: Pekka <pekka@example.fi>\r\nSubject: [Elisa] Toinen lasku\r\nMessage-ID: <toinen@example.fi>\r\n\r\nLasku tuli minullekin kahdesti.\r\n",
+    );
+    let second = *forwards(&r).last().unwrap();
+    accepted(&mut r, second);
+    let resumed = r.store.thread(1).unwrap().unwrap();
+    assert_eq!(resumed.undeliverable_at, None);
+    let pause = r.now - paused.undeliverable_at.unwrap();
+    assert_eq!(
+        resumed.due_at,
+        Some(due + pause),
+        "the pause is added to the old due date"
+    );
+    assert!(resumed.due_at.unwrap() < r.now, "still overdue");
+}

@@ -67,8 +67,10 @@ pub(super) enum Caching {
     /// A public page: kept [`PUBLIC_MAX_AGE`], dated as rendered now (what it shows moves
     /// with time and with counts no row dates, so no earlier time is true of it).
     Public,
-    /// Checked with us every time (a one-person page, or one that changes only with a build).
+    /// Checked with us every time (a file that changes only with a build).
     Revalidate,
+    /// Kept by no cache in front: a one-person page, its token in the address.
+    Private,
 }
 
 /// A rendered body with its type, an ETag, and 304 when the reader already has it.
@@ -109,7 +111,11 @@ pub(super) fn respond(
             HeaderValue::from_static(PUBLIC_MAX_AGE),
         );
     } else {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        let value = match caching {
+            Caching::Private => "private, no-store",
+            _ => "no-cache",
+        };
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     }
     response
 }
@@ -148,7 +154,7 @@ pub(super) async fn unsubscribe_page(
     html(
         &HeaderMap::new(),
         pages::unsubscribe(&archive.config, token, None),
-        Caching::Revalidate,
+        Caching::Private,
     )
 }
 
@@ -171,7 +177,7 @@ pub(super) async fn unsubscribe(
     html(
         &HeaderMap::new(),
         pages::unsubscribe(&archive.config, token, Some(removed)),
-        Caching::Revalidate,
+        Caching::Private,
     )
 }
 

@@ -53,5 +53,9 @@ async fn security_headers(mut response: Response) -> Response {
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
     );
+    // What says nothing of caching (health, metrics, the export, errors) is not kept by a
+    // cache in front: a stale health answer or 404 would mislead.
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
 }

@@ -28,6 +28,12 @@ pub(super) fn queue(
             }
             (None, Some(to)) => {
                 let to = crate::mail::normalize_address(&to);
+                if !crate::mail::write::is_address(&to) {
+                    anyhow::bail!(
+                        "queue resend --to {}: not an address; `nonono queue` shows where each message goes",
+                        for_terminal(&to)
+                    );
+                }
                 let n = store.resend_to(&to, now)?;
                 println!("{n} failed messages to {to} are due again");
             }
@@ -46,18 +52,25 @@ pub(super) fn queue(
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:>6} {:<9} {:<8} {:>8}  {:<20}  last error",
-        "id", "purpose", "state", "attempts", "next attempt"
+        "{:>6} {:<15} {:<8} {:>8}  {:<20}  {:<30}  last error",
+        "id", "purpose", "state", "attempts", "next attempt", "to"
     )?;
     for r in &rows {
+        // A failed message is tried again only when resent.
+        let next = if r.state == "failed" {
+            "-".to_owned()
+        } else {
+            rfc3339(r.next_attempt_at)
+        };
         writeln!(
             out,
-            "{:>6} {:<9} {:<8} {:>8}  {:<20}  {}",
+            "{:>6} {:<15} {:<8} {:>8}  {:<20}  {:<30}  {}",
             r.id,
             r.purpose,
             r.state,
             r.attempts,
-            rfc3339(r.next_attempt_at),
+            next,
+            for_terminal(&r.rcpt_to),
             for_terminal(r.last_error.as_deref().unwrap_or(""))
         )?;
     }

@@ -42,8 +42,8 @@ impl Config {
         for relay in &self.smtp.trusted_relays {
             match crate::domain::relays::Network::parse(relay) {
                 Err(e) => problems.push(format!("smtp.trusted_relays: {e}")),
-                Ok(net) if net.is_everyone() => problems.push(format!(
-                    "smtp.trusted_relays: {relay:?} trusts every peer, so anyone could name any client and pass every limit; name the front MTAs"
+                Ok(net) if net.is_too_wide() => problems.push(format!(
+                    "smtp.trusted_relays: {relay:?} trusts every peer, or nearly, so anyone could name any client and pass every limit; name the front MTAs"
                 )),
                 Ok(_) => {}
             }

@@ -31,12 +31,24 @@ impl Network {
                 .filter(|p| *p <= bits)
                 .ok_or_else(|| format!("{text:?}: the prefix must be 0 to {bits}"))?,
         };
+        // `::ffff:10.0.0.4`, as a dual-stack socket shows an IPv4 peer, is that IPv4 address;
+        // its prefix counts the 96 bits before it.
+        if let (IpAddr::V6(_), IpAddr::V4(v4)) = (base, base.to_canonical()) {
+            let prefix = prefix.checked_sub(96).ok_or_else(|| {
+                format!("{text:?}: an IPv4 address written as IPv6 needs a prefix of 96 to 128")
+            })?;
+            return Ok(Network {
+                base: IpAddr::V4(v4),
+                prefix,
+            });
+        }
         Ok(Network { base, prefix })
     }
 
-    /// Whether this network is every address there is (`0.0.0.0/0`, `::/0`).
-    pub fn is_everyone(&self) -> bool {
-        self.prefix == 0
+    /// Whether this network is too wide to be the front MTAs of one service (wider than an
+    /// IPv4 /8 or an IPv6 /16): trusting it, anyone could name any client and pass any limit.
+    pub fn is_too_wide(&self) -> bool {
+        self.prefix < if self.base.is_ipv4() { 8 } else { 16 }
     }
 
     /// Whether `ip` is in this network (an IPv4 address written as IPv6 counts as IPv4).
@@ -104,10 +116,16 @@ pub fn read_attributes(arguments: &str, known: &[&str]) -> Result<Forwarded, Str
                     .get(..5)
                     .filter(|head| head.eq_ignore_ascii_case("IPV6:"))
                     .map_or(value.as_str(), |_| &value[5..]);
-                let addr = bare
+                let addr: IpAddr = bare
                     .parse()
                     .map_err(|_| format!("ADDR: {value:?} is not an address"))?;
-                forwarded.addr = Some(addr);
+                // `::ffff:1.2.3.4` is 1.2.3.4, for the limits and for SPF.
+                forwarded.addr = Some(addr.to_canonical());
+            }
+            // A host name or an address literal, nothing else: it goes into the Received line
+            // and SPF's HELO check as it is.
+            "HELO" | "NAME" if !value.chars().all(is_host_char) => {
+                return Err(format!("{name}: {value:?} is not a host name"));
             }
             "HELO" => forwarded.helo = Some(value),
             "NAME" => forwarded.name = Some(value),
@@ -115,6 +133,11 @@ pub fn read_attributes(arguments: &str, known: &[&str]) -> Result<Forwarded, Str
         }
     }
     Ok(forwarded)
+}
+
+/// A character of a host name, or of an address literal (`[192.0.2.1]`, `[IPv6:2001:db8::1]`).
+fn is_host_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._:[]".contains(c)
 }
 
 /// xtext decoded, or `None` for a bad `+` escape or a control character in it.
@@ -154,6 +177,13 @@ mod tests {
         assert!(net("0.0.0.0/0").contains(ip("192.0.2.1")));
         assert!(!net("0.0.0.0/0").contains(ip("::1")));
         assert!(Network::parse("10.0.0.0/33").is_err());
+        let mapped = net("::ffff:127.0.0.1");
+        assert!(mapped.contains(ip("127.0.0.1")) && !mapped.contains(ip("127.0.0.9")));
+        assert!(net("::ffff:10.0.0.0/104").contains(ip("10.9.9.9")));
+        assert!(!net("::ffff:10.0.0.0/104").contains(ip("11.0.0.1")));
+        assert!(Network::parse("::ffff:10.0.0.0/64").is_err());
+        assert!(net("0.0.0.0/0").is_too_wide() && net("::/0").is_too_wide());
+        assert!(!net("10.0.0.0/8").is_too_wide());
         assert!(Network::parse("mx.example.fi").is_err());
     }
 
@@ -168,8 +198,8 @@ mod tests {
         assert_eq!(f.addr, Some("2001:db8::1".parse().unwrap()));
         assert_eq!(f.name.as_deref(), Some("mail.example.fi"));
         assert_eq!(f.helo, None);
-        let helo = read_attributes("HELO=a+2Bb addr=192.0.2.7", &known).unwrap();
-        assert_eq!(helo.helo.as_deref(), Some("a+b"));
+        let helo = read_attributes("HELO=a+2Db addr=192.0.2.7", &known).unwrap();
+        assert_eq!(helo.helo.as_deref(), Some("a-b"), "xtext");
         assert_eq!(helo.addr, Some("192.0.2.7".parse().unwrap()));
         assert!(read_attributes("ADDR=not-an-ip", &known).is_err());
         assert!(

@@ -165,12 +165,17 @@ impl Session {
             .unwrap_or(self.peer.ip())
     }
 
-    /// The name the client greeted with, as the client or its trusted relay says.
+    /// The name the client greeted with, from whoever named the client: a relay that named
+    /// the address but not the greeting leaves it unknown (the relay's own is not the client's).
     pub(super) fn client_helo(&self) -> String {
-        [&self.xforward.helo, &self.xclient.helo, &self.helo]
-            .into_iter()
-            .find_map(Clone::clone)
-            .unwrap_or_default()
+        let named = if self.xforward.addr.is_some() {
+            &self.xforward.helo
+        } else if self.xclient.addr.is_some() {
+            &self.xclient.helo
+        } else {
+            &self.helo
+        };
+        named.clone().unwrap_or_default()
     }
 
     pub(super) async fn run(

@@ -4,9 +4,40 @@
 /// Longest reason kept: a diagnostic is a server's sentence, not a document.
 const REASON: usize = 300;
 
-/// The reason a DSN in `raw` gives, as `failed 5.1.1: smtp; 550 5.1.1 User unknown`; `None`
-/// when the report part cannot be read as plain text (then its subject must do).
-pub fn reason(raw: &[u8]) -> Option<String> {
+/// What a delivery status notification reports for its recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// `failed`, `delayed`, `delivered`, `relayed` or `expanded` (RFC 3464 2.3.3).
+    pub action: String,
+    pub status: String,
+    pub diagnostic: Option<String>,
+}
+
+impl Report {
+    /// Whether the mail is given up on: a delay or a success report is no bounce.
+    pub fn failed(&self) -> bool {
+        self.action.eq_ignore_ascii_case("failed")
+    }
+
+    /// `failed 5.1.1: smtp; 550 5.1.1 User unknown`, at most [`REASON`] characters, no
+    /// control characters.
+    pub fn reason(&self) -> String {
+        let mut reason = format!("{} {}", self.action, self.status);
+        if let Some(diagnostic) = &self.diagnostic {
+            reason.push_str(": ");
+            reason.push_str(diagnostic);
+        }
+        reason
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(REASON)
+            .collect()
+    }
+}
+
+/// The report of a DSN in `raw`; `None` when it has no report part that reads as plain text
+/// (then its subject must do).
+pub fn read(raw: &[u8]) -> Option<Report> {
     let text = String::from_utf8_lossy(raw);
     let lower = text.to_ascii_lowercase();
     let start = lower
@@ -34,25 +65,22 @@ pub fn reason(raw: &[u8]) -> Option<String> {
             .iter()
             .rev()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.clone())
     };
-    let status = field("status")?;
-    let mut reason = format!("{} {status}", field("action").unwrap_or("failed"));
-    if let Some(diagnostic) = field("diagnostic-code") {
-        reason.push_str(": ");
-        reason.push_str(diagnostic);
-    }
-    let reason: String = reason
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(REASON)
-        .collect();
-    Some(reason)
+    Some(Report {
+        status: field("status")?,
+        action: field("action").unwrap_or_else(|| "failed".into()),
+        diagnostic: field("diagnostic-code"),
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::reason;
+    use super::read;
+
+    fn reason(raw: &[u8]) -> Option<String> {
+        read(raw).map(|r| r.reason())
+    }
 
     #[test]
     fn the_recipients_status_and_diagnostic_are_read() {
@@ -66,6 +94,8 @@ mod tests {
         let bare =
             b"Content-Type: message/delivery-status\r\n\r\nAction: delayed\r\nStatus: 4.4.1\r\n";
         assert_eq!(reason(bare).as_deref(), Some("delayed 4.4.1"));
+        assert!(!read(bare).unwrap().failed(), "a delay is no failure");
+        assert!(read(postfix).unwrap().failed());
         assert_eq!(reason(b"Subject: Out of office\r\n\r\nPoissa.\r\n"), None);
         let long = format!(
             "Content-Type: message/delivery-status\r\n\r\nStatus: 5.0.0\r\nDiagnostic-Code: smtp; {}\r\n",

@@ -22,11 +22,23 @@ pub(super) fn bounce(
 ) -> Result<String, PipelineError> {
     match msg.class {
         Class::Bounce => {
-            // What the report says went wrong; its subject when it says nothing readable.
-            let reason = crate::mail::dsn::reason(&msg.entry.raw)
-                .unwrap_or_else(|| crate::mail::write::one_line(&msg.mail.subject));
+            // What the report says went wrong; its subject when it says nothing readable. A
+            // report of a delay or of a delivery is no failure.
+            let report = crate::mail::dsn::read(&msg.entry.raw);
+            if let Some(report) = report.as_ref().filter(|r| !r.failed()) {
+                return Ok(format!(
+                    "delivery report for outbound {outbox} ({}): no failure, kept",
+                    report.action
+                ));
+            }
+            let reason = report.map_or_else(
+                || crate::mail::write::one_line(&msg.mail.subject),
+                |r| r.reason(),
+            );
             let Some(origin) = tx.bounced(outbox, msg.entry.id, &reason, ctx.now)? else {
-                return Ok("bounce for a message we no longer have: kept".into());
+                return Ok(
+                    "bounce for a message we no longer have, or are sending again: kept".into(),
+                );
             };
             delivery_failed(tx, ctx.config, &origin, &reason, ctx.now)?;
             Ok(format!(

@@ -8,16 +8,22 @@ use super::error::Result;
 use super::sqlite::Cached;
 
 impl Tx<'_> {
-    /// The company's server accepted mail in this thread. The first time, or the first time
-    /// after it bounced, its response time starts now and runs out at `due_at`.
+    /// The company's server accepted mail in this thread. The first time, its response time
+    /// starts now and runs out at `due_at`; after its mail bounced, the clock runs on from
+    /// where it stopped, the pause added (an overdue thread stays overdue: a forged bounce
+    /// buys no time).
     pub fn company_reached(&self, thread_id: i64, now: i64, due_at: i64) -> Result<()> {
         // Every expression reads the row as it was before this update.
         self.tx.run(
             "UPDATE threads SET
-                 due_at = CASE WHEN delivered_at IS NULL OR undeliverable_at IS NOT NULL
-                               THEN ?3 ELSE due_at END,
+                 due_at = CASE
+                     WHEN undeliverable_at IS NOT NULL AND due_before_pause IS NOT NULL
+                         THEN due_before_pause + max(?2 - undeliverable_at, 0)
+                     WHEN delivered_at IS NULL OR undeliverable_at IS NOT NULL THEN ?3
+                     ELSE due_at END,
                  delivered_at = coalesce(delivered_at, ?2),
-                 undeliverable_at = NULL
+                 undeliverable_at = NULL,
+                 due_before_pause = NULL
              WHERE id = ?1",
             params![thread_id, now, due_at],
         )?;
@@ -27,7 +33,8 @@ impl Tx<'_> {
     /// Mail to the company in this thread bounced: its clock stops until mail gets through.
     pub fn company_unreachable(&self, thread_id: i64, now: i64) -> Result<()> {
         self.tx.run(
-            "UPDATE threads SET undeliverable_at = coalesce(undeliverable_at, ?2), due_at = NULL
+            "UPDATE threads SET undeliverable_at = coalesce(undeliverable_at, ?2),
+                 due_before_pause = coalesce(due_before_pause, due_at), due_at = NULL
              WHERE id = ?1 AND first_answer_at IS NULL",
             params![thread_id, now],
         )?;

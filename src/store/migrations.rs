@@ -430,8 +430,10 @@ CREATE INDEX holds_journal ON holds(journal_id);
 ALTER TABLE journal ADD COLUMN assigned_to INTEGER;
 "#,
     // 19: threads whose company clock stopped because mail to it bounced, found by the route
-    // when mail to it gets through again (few at any time: a partial index).
+    // when mail to it gets through again (few at any time: a partial index); and the due date
+    // a stopped clock had, which runs on by the pause's length when it starts again.
     r#"
-CREATE INDEX IF NOT EXISTS threads_paused ON threads(id) WHERE undeliverable_at IS NOT NULL;
+CREATE INDEX threads_paused ON threads(id) WHERE undeliverable_at IS NOT NULL;
+ALTER TABLE threads ADD COLUMN due_before_pause INTEGER;
 "#,
 ];

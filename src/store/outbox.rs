@@ -170,6 +170,8 @@ pub struct OutboundRow {
 pub struct QueueRow {
     pub id: i64,
     pub purpose: String,
+    /// Where it goes: what `queue resend --to` names.
+    pub rcpt_to: String,
     pub state: String,
     pub attempts: u32,
     pub next_attempt_at: i64,
@@ -278,11 +280,15 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<Option<MessageOrigin>> {
         // The smarthost had taken it; the receiving server gave it back. It is listed with the
-        // failures, and may be sent again once the cause is fixed.
-        self.tx.run(
-            "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1",
+        // failures, and may be sent again once the cause is fixed. A row being sent again
+        // (`queue resend`) is left alone: the report is of the attempt before.
+        let marked = self.tx.run(
+            "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1 AND state = 'sent'",
             params![outbox, format!("bounced after delivery: {reason}")],
         )?;
+        if marked == 0 {
+            return Ok(None);
+        }
         Ok(record_failure(&self.tx, outbox, Some(journal_id), now)?)
     }
 
@@ -432,7 +438,7 @@ impl Store {
     /// Every row not yet delivered, and failed ones, for the operator.
     pub fn queue_listing(&self) -> Result<Vec<QueueRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, purpose, state, attempts, next_attempt_at, last_error FROM outbox
+            "SELECT id, purpose, state, attempts, next_attempt_at, last_error, rcpt_to FROM outbox
              WHERE state != 'sent' ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -443,6 +449,7 @@ impl Store {
                 attempts: r.get(3)?,
                 next_attempt_at: r.get(4)?,
                 last_error: r.get(5)?,
+                rcpt_to: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -175,6 +175,8 @@ fn posts_are_searchable_once_committed_and_public() {
 /// attempts (17), its
 /// companies' figures were kept (16) and its threads counted their answers (15).
 const TO_VERSION_14: &str = "
+        DROP INDEX threads_paused;
+        ALTER TABLE threads DROP COLUMN due_before_pause;
         DROP TABLE holds;
         ALTER TABLE journal DROP COLUMN assigned_to;
         ALTER TABLE journal DROP COLUMN attempts;
