@@ -4,7 +4,9 @@
 # 127.0.0.1:BACK with XFORWARD, retrying every second or two while nonono is down.
 #   postfix.sh start DIR FRONT BACK
 #   postfix.sh stop DIR
-# Runs as root (Postfix's master does); its log is DIR/maillog.
+# Runs as root (Postfix's master does); its log is DIR/maillog. For the smarthost benchmark,
+# RELAY_TRANSPORT=discard: makes it a sink for mail to elisa.example too, and TLS_CERT and
+# TLS_KEY make it offer STARTTLS.
 set -euo pipefail
 action=$1 dir=$2
 if [ "$action" = stop ]; then
@@ -17,6 +19,8 @@ mkdir -p "$dir/etc" "$dir/queue" "$dir/data"
 # Postfix's daemons run as postfix and must reach the queue: a test's folder is private.
 chmod 755 "$dir"
 chown postfix "$dir/data"
+tls_level=none
+[ -n "${TLS_CERT:-}" ] && tls_level=may
 cat > "$dir/etc/main.cf" <<CF
 compatibility_level = 3.6
 queue_directory = $dir/queue
@@ -30,15 +34,17 @@ mydestination =
 alias_maps =
 alias_database =
 local_recipient_maps =
-relay_domains = nonono.localhost
+relay_domains = nonono.localhost elisa.example
 # Mail for relay_domains goes by relay_transport: to nonono.
-relay_transport = smtp:[127.0.0.1]:$back
+relay_transport = ${RELAY_TRANSPORT:-smtp:[127.0.0.1]:$back}
 mynetworks = 127.0.0.0/8
 smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
 # What README asks of a front MTA: name each original client to nonono.
 smtp_send_xforward_command = yes
 smtp_tls_security_level = none
-smtpd_tls_security_level = none
+smtpd_tls_security_level = $tls_level
+${TLS_CERT:+smtpd_tls_cert_file = $TLS_CERT}
+${TLS_CERT:+smtpd_tls_key_file = $TLS_KEY}
 queue_run_delay = 1s
 minimal_backoff_time = 1s
 maximal_backoff_time = 2s
@@ -46,6 +52,7 @@ CF
 cat > "$dir/etc/master.cf" <<CF
 127.0.0.1:$front inet n - n - - smtpd
 pickup    unix  n - n 60 1 pickup
+tlsmgr    unix  - - n 1000? 1 tlsmgr
 cleanup   unix  n - n -  0 cleanup
 qmgr      unix  n - n 300 1 qmgr
 rewrite   unix  - - n -  - trivial-rewrite
