@@ -26,7 +26,8 @@ fn cpu_secs() -> f64 {
 }
 
 fn message(n: usize) -> Vec<u8> {
-    let body = "Hei,\r\n\r\nlasku tuli kahdesti, ja molemmat veloitettiin tililtäni.\r\n".repeat(28);
+    let body =
+        "Hei,\r\n\r\nlasku tuli kahdesti, ja molemmat veloitettiin tililtäni.\r\n".repeat(28);
     format!(
         "From: Matti M. via nonono <palaute@nonono.localhost>\r\nTo: <laskutus@elisa.example>\r\nSubject: Palaute: Lasku tuli kahdesti {n}\r\nMessage-ID: <bench{n}@nonono.localhost>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}"
     )
@@ -51,8 +52,10 @@ async fn ours(host: &str, port: u16, ca: &str, n: usize, parallel: usize) {
     config.outbound.tls = OutboundTls::Starttls;
     config.outbound.tls_ca = Some(ca.into());
     let security = Security::from_config(&config).expect("TLS set up");
-    let smarthost = Arc::new(Smarthost::new(host, port, "bench.localhost", parallel).secured(security));
-    let envelope = Arc::new(Envelope::new("b+bench@nonono.localhost", "laskutus@elisa.example").unwrap());
+    let smarthost =
+        Arc::new(Smarthost::new(host, port, "bench.localhost", parallel).secured(security));
+    let envelope =
+        Arc::new(Envelope::new("b+bench@nonono.localhost", "laskutus@elisa.example").unwrap());
     let (started, cpu) = (Instant::now(), cpu_secs());
     let mut tasks = tokio::task::JoinSet::new();
     for t in 0..parallel {
@@ -123,8 +126,11 @@ async fn main() {
         eprintln!("usage: smarthost HOST PORT CA_PEM MESSAGES PARALLEL");
         std::process::exit(2);
     };
-    let (port, n, parallel): (u16, usize, usize) =
-        (port.parse().unwrap(), n.parse().unwrap(), parallel.parse().unwrap());
+    let (port, n, parallel): (u16, usize, usize) = (
+        port.parse().unwrap(),
+        n.parse().unwrap(),
+        parallel.parse().unwrap(),
+    );
     // Alternating, so that neither always meets the server warmer.
     for round in 0..2 {
         if round % 2 == 0 {
