@@ -243,9 +243,7 @@ async fn backup_takes_a_consistent_copy_while_the_service_runs() {
 fn the_systemd_unit_stops_the_service_with_sigterm() {
     let unit = std::fs::read_to_string(root().join("config/nonono.service")).unwrap();
     assert!(unit.contains("KillSignal=SIGTERM"));
-    assert!(
-        unit.contains("ExecStart=/usr/local/bin/nonono serve --config /etc/nonono/production.toml")
-    );
+    assert!(unit.contains("ExecStart=/usr/bin/nonono serve --config /etc/nonono/production.toml"));
 }
 
 /// Waits (a running service takes what the command line put back in line within seconds)
