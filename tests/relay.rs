@@ -35,20 +35,11 @@ async fn restart_and_flush(app: &mut TestApp) -> usize {
     flushed
 }
 
-async fn send_feedback(app: &TestApp) {
-    app.send_fixture(
-        "matti.meikalainen@example.fi",
-        "palaute@nonono.localhost",
-        "new-feedback-tagged.eml",
-    )
-    .await;
-}
-
 #[tokio::test]
 async fn mail_is_delivered_to_the_smarthost_with_our_envelope() {
     let sink = Sink::start("250 2.0.0 OK").await;
     let mut app = app_with_smarthost(&sink).await;
-    send_feedback(&app).await;
+    app.send_feedback().await;
     let got = sink.wait(2).await;
     let forward = got
         .iter()
@@ -128,7 +119,7 @@ async fn smarthost_answers_decide_between_retry_and_failure() {
 async fn temporary_failures_wait_and_are_delivered_after_a_restart() {
     let sink = Sink::start("451 4.3.0 Try again later").await;
     let mut app = app_with_smarthost(&sink).await;
-    send_feedback(&app).await;
+    app.send_feedback().await;
     let rows = app
         .wait_queue(|rows| rows.len() == 2 && rows.iter().all(|r| r.attempts == 1))
         .await;
@@ -158,7 +149,7 @@ async fn a_permanent_refusal_is_recorded_on_the_thread_and_not_retried() {
         c.operator_address = Some("operator@example.org".into());
     })
     .await;
-    send_feedback(&app).await;
+    app.send_feedback().await;
     // The forward and the acknowledgement fail; each failure queues a notice to the operator,
     // which fails at the same smarthost and is only logged: four rows, no loop.
     let rows = app
@@ -197,7 +188,7 @@ async fn an_unreachable_smarthost_is_a_temporary_failure() {
         c.outbound.smtp_port = port;
     })
     .await;
-    send_feedback(&app).await;
+    app.send_feedback().await;
     let rows = app
         .wait_queue(|rows| rows.len() == 2 && rows.iter().all(|r| r.attempts == 1))
         .await;
@@ -309,7 +300,7 @@ async fn a_smarthost_without_smtputf8_is_named_to_the_operator_and_the_writer() 
         }
     })
     .await;
-    send_feedback(&app).await;
+    app.send_feedback().await;
     let notice = sink.wait(2).await;
     let notice = notice
         .iter()

@@ -115,15 +115,6 @@ fn assert_sent_securely(kept: &[serde_json::Value]) {
     }
 }
 
-async fn send_feedback(app: &TestApp) {
-    app.send_fixture(
-        "matti.meikalainen@example.fi",
-        "palaute@nonono.localhost",
-        "new-feedback-tagged.eml",
-    )
-    .await;
-}
-
 /// The first delivery error the queue shows, once there is one.
 async fn first_error(app: &TestApp) -> String {
     let rows = app
@@ -136,7 +127,7 @@ async fn first_error(app: &TestApp) -> String {
 async fn mail_goes_over_starttls_with_a_login() {
     let smarthost = Smarthost::start("starttls");
     let app = app(smarthost.port, OutboundTls::Starttls, |_| {}).await;
-    send_feedback(&app).await;
+    app.send_feedback().await;
     let kept = smarthost.wait(2).await;
     assert_sent_securely(&kept);
     assert!(
@@ -150,7 +141,7 @@ async fn mail_goes_over_starttls_with_a_login() {
 async fn mail_goes_over_implicit_tls_with_a_login() {
     let smarthost = Smarthost::start("implicit");
     let app = app(smarthost.port, OutboundTls::Implicit, |_| {}).await;
-    send_feedback(&app).await;
+    app.send_feedback().await;
     assert_sent_securely(&smarthost.wait(2).await);
 }
 
@@ -163,7 +154,7 @@ async fn a_refused_login_keeps_the_mail_and_never_shows_the_password() {
         std::fs::write(c.data_dir.join("smtp-password"), "wrong\n").unwrap();
     })
     .await;
-    send_feedback(&app).await;
+    app.send_feedback().await;
     let error = first_error(&app).await;
     assert!(
         error.contains("did not take our login as nonono"),
@@ -187,7 +178,7 @@ async fn an_unknown_certificate_is_refused_unless_verification_is_off() {
         c.outbound.tls_ca = None;
     })
     .await;
-    send_feedback(&refusing).await;
+    refusing.send_feedback().await;
     let error = first_error(&refusing).await;
     assert!(
         error.contains("TLS with the smarthost") && error.contains("certificate"),
@@ -201,7 +192,7 @@ async fn an_unknown_certificate_is_refused_unless_verification_is_off() {
         c.outbound.tls_verify = false;
     })
     .await;
-    send_feedback(&trusting).await;
+    trusting.send_feedback().await;
     assert_sent_securely(&smarthost.wait(2).await);
 }
 
@@ -210,7 +201,7 @@ async fn an_unknown_certificate_is_refused_unless_verification_is_off() {
 async fn without_starttls_offered_nothing_is_sent_in_the_clear() {
     let sink = Sink::start("250 2.0.0 OK").await;
     let app = app(sink.port, OutboundTls::Starttls, |_| {}).await;
-    send_feedback(&app).await;
+    app.send_feedback().await;
     let error = first_error(&app).await;
     assert!(error.contains("does not offer STARTTLS"), "{error}");
     assert!(sink.received().is_empty());

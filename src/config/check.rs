@@ -155,7 +155,7 @@ impl Config {
     fn outbound_problems(&self) -> Vec<String> {
         let out = &self.outbound;
         let mut problems = Vec::new();
-        let host = out.smtp_host.trim_start_matches('[').trim_end_matches(']');
+        let host = out.host();
         let remote = !is_loopback(host);
         if out.tls != OutboundTls::None
             && rustls_pki_types::ServerName::try_from(host.to_owned()).is_err()
@@ -187,7 +187,6 @@ impl Config {
 fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
         || host
-            .trim_matches(['[', ']'])
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
 }

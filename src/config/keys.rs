@@ -307,6 +307,14 @@ impl Default for LimitsConfig {
     }
 }
 
+impl OutboundConfig {
+    /// `smtp_host` without the brackets of an address literal (`[192.0.2.1]`, as Postfix writes
+    /// a host not to be looked up in MX): the name its certificate is checked for.
+    pub fn host(&self) -> &str {
+        self.smtp_host.trim_start_matches('[').trim_end_matches(']')
+    }
+}
+
 impl Config {
     /// `[smtp] trusted_relays` as networks; those that do not read are left out (`validate`
     /// names them).

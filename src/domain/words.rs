@@ -2,7 +2,35 @@
 //! beside the longer texts, so a translator finds every word in one place. A phrase may have
 //! named blanks (`{days}`) because word order differs between languages.
 
+use std::sync::LazyLock;
+
 use serde::de::DeserializeOwned;
+
+use crate::config::Language;
+
+/// A phrase book in each language of the service, each read on first use.
+pub struct Books<T> {
+    fi: LazyLock<T>,
+    en: LazyLock<T>,
+}
+
+impl<T> Books<T> {
+    /// The books `fi` and `en` read (each a [`book`] call).
+    pub const fn new(fi: fn() -> T, en: fn() -> T) -> Books<T> {
+        Books {
+            fi: LazyLock::new(fi),
+            en: LazyLock::new(en),
+        }
+    }
+
+    /// The book of `lang`.
+    pub fn get(&self, lang: Language) -> &T {
+        match lang {
+            Language::Fi => &self.fi,
+            Language::En => &self.en,
+        }
+    }
+}
 
 /// Reads a phrase book written into the binary. Its keys are checked against the type when
 /// the book is first used, and every book's unit test uses it, so a missing or misspelled key

@@ -83,12 +83,10 @@ pub fn delivered(
         return Ok(());
     };
     let mut reached = vec![(thread_id, None)];
-    if let Some(route) = tx.recipient_of(origin.outbox)? {
-        for (thread, since) in tx.paused_on_route(&route)? {
-            match reached.iter_mut().find(|(t, _)| *t == thread) {
-                Some(this) => this.1 = Some(since),
-                None => reached.push((thread, Some(since))),
-            }
+    for (thread, since) in tx.paused_on_route(&origin.rcpt_to)? {
+        match reached.iter_mut().find(|(t, _)| *t == thread) {
+            Some(this) => this.1 = Some(since),
+            None => reached.push((thread, Some(since))),
         }
     }
     for (thread_id, paused_since) in reached {

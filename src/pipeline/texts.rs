@@ -1,8 +1,6 @@
 //! The words of every mail we write, from `templates/mail/` (Finnish and English side by
 //! side): each text's template, and a function that renders its subject and body.
 
-use std::sync::LazyLock;
-
 use askama::Template;
 use serde::Deserialize;
 
@@ -10,7 +8,7 @@ use super::compose::{ComposeError, marker};
 use crate::config::{Config, Language};
 use crate::domain::mailbox;
 use crate::domain::screen::Personal;
-use crate::domain::words::{book, fill};
+use crate::domain::words::{Books, book, fill};
 use crate::mail::write::one_line;
 
 /// The short phrases of our mail and of what we publish from it, from
@@ -48,25 +46,24 @@ impl Words {
     }
 }
 
-static FI: LazyLock<Words> = LazyLock::new(|| {
-    book(
-        "mail/words.fi.toml",
-        include_str!("../../templates/mail/words.fi.toml"),
-    )
-});
-static EN: LazyLock<Words> = LazyLock::new(|| {
-    book(
-        "mail/words.en.toml",
-        include_str!("../../templates/mail/words.en.toml"),
-    )
-});
+static WORDS: Books<Words> = Books::new(
+    || {
+        book(
+            "mail/words.fi.toml",
+            include_str!("../../templates/mail/words.fi.toml"),
+        )
+    },
+    || {
+        book(
+            "mail/words.en.toml",
+            include_str!("../../templates/mail/words.en.toml"),
+        )
+    },
+);
 
 /// The short phrases in a language.
 pub fn words(lang: Language) -> &'static Words {
-    match lang {
-        Language::Fi => &FI,
-        Language::En => &EN,
-    }
+    WORDS.get(lang)
 }
 
 #[derive(Template)]

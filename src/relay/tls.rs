@@ -110,8 +110,7 @@ impl Security {
         .flatten()
         .map(ToString::to_string)
         .collect();
-        let name = out.smtp_host.trim_start_matches('[').trim_end_matches(']');
-        let name = ServerName::try_from(name.to_owned());
+        let name = ServerName::try_from(out.host().to_owned());
         if tls.is_some() && name.is_err() {
             problems.push(SecurityError::Name(out.smtp_host.clone()).to_string());
         }

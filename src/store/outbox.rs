@@ -187,12 +187,15 @@ pub struct MessageOrigin {
     pub purpose: OutboxPurpose,
     /// It went to the company side of its thread.
     pub to_company: bool,
+    /// The envelope recipient.
+    pub rcpt_to: String,
 }
 
 fn origin(conn: &rusqlite::Connection, outbox: i64) -> rusqlite::Result<Option<MessageOrigin>> {
     use rusqlite::OptionalExtension;
     conn.one(
-        "SELECT o.thread_id, o.participant_id, o.purpose, coalesce(pa.role = 'provider', 0)
+        "SELECT o.thread_id, o.participant_id, o.purpose, coalesce(pa.role = 'provider', 0),
+                o.rcpt_to
          FROM outbox o LEFT JOIN participants pa ON pa.id = o.participant_id WHERE o.id = ?1",
         [outbox],
         |r| {
@@ -202,6 +205,7 @@ fn origin(conn: &rusqlite::Connection, outbox: i64) -> rusqlite::Result<Option<M
                 participant_id: r.get(1)?,
                 purpose: r.get(2)?,
                 to_company: r.get(3)?,
+                rcpt_to: r.get(4)?,
             })
         },
     )

@@ -603,4 +603,13 @@ fn the_purposes_sql_lists_are_the_ones_the_code_names_and_their_indexes_are_used
          AND o.purpose IN ('forward', 'reminder', 'relay')",
     );
     assert!(message.contains("outbox_message"), "{message}");
+    let paused = plan(
+        "SELECT t.id FROM threads t
+         CROSS JOIN participants p ON p.thread_id = t.id AND p.role = 'provider'
+         WHERE t.undeliverable_at IS NOT NULL AND p.address = 'a@b'",
+    );
+    assert!(
+        paused.contains("threads_paused") && paused.contains("participants_thread"),
+        "every delivery to a company looks for its paused threads: {paused}"
+    );
 }

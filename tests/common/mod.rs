@@ -111,15 +111,20 @@ impl TestApp {
         app
     }
 
-    /// Sends the tagged feedback fixture from Matti and returns (the forward to Elisa's
-    /// billing route, the acknowledgement to Matti).
-    pub async fn new_thread(&self) -> (Outbound, Outbound) {
+    /// Sends the tagged feedback fixture from Matti, without waiting for what it brings.
+    pub async fn send_feedback(&self) {
         self.send_fixture(
             "matti.meikalainen@example.fi",
             "palaute@nonono.localhost",
             "new-feedback-tagged.eml",
         )
         .await;
+    }
+
+    /// Sends the tagged feedback fixture from Matti and returns (the forward to Elisa's
+    /// billing route, the acknowledgement to Matti).
+    pub async fn new_thread(&self) -> (Outbound, Outbound) {
+        self.send_feedback().await;
         let out = self.wait_outbound(2).await;
         let forward = out
             .iter()

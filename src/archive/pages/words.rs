@@ -1,12 +1,10 @@
 //! The words of the pages, from `templates/web/words.{fi,en}.toml`, and how durations and
 //! shares read.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 
 use crate::config::Language;
-use crate::domain::words::{book, fill};
+use crate::domain::words::{Books, book, fill};
 
 /// The words of the pages in one language.
 #[derive(Deserialize)]
@@ -105,25 +103,24 @@ pub struct Words {
     pub percent: String,
 }
 
-static FI: LazyLock<Words> = LazyLock::new(|| {
-    book(
-        "web/words.fi.toml",
-        include_str!("../../../templates/web/words.fi.toml"),
-    )
-});
-static EN: LazyLock<Words> = LazyLock::new(|| {
-    book(
-        "web/words.en.toml",
-        include_str!("../../../templates/web/words.en.toml"),
-    )
-});
+static WORDS: Books<Words> = Books::new(
+    || {
+        book(
+            "web/words.fi.toml",
+            include_str!("../../../templates/web/words.fi.toml"),
+        )
+    },
+    || {
+        book(
+            "web/words.en.toml",
+            include_str!("../../../templates/web/words.en.toml"),
+        )
+    },
+);
 
 /// The words for a language.
 pub fn words(lang: Language) -> &'static Words {
-    match lang {
-        Language::Fi => &FI,
-        Language::En => &EN,
-    }
+    WORDS.get(lang)
 }
 
 /// "3 h", "2 days": a duration as a reader wants it.
