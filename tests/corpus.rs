@@ -164,6 +164,49 @@ fn sisimai_bounces_and_auto_replies_are_never_taken_for_people() {
 
 const FLOOR_SISIMAI: usize = 706;
 
+/// The delivery reports in sisimai's bounces, written by mail servers nobody here wrote: a
+/// `message/delivery-status` part that says anything of its recipient (an Action or a Status)
+/// is read, with a status; a report of a delay is no failure, a 5.x.x status always is.
+#[test]
+fn sisimai_delivery_reports_are_read_with_their_status() {
+    let root = corpora().join("sisimai-set-of-emails/maildir/bsd");
+    let status = regex::Regex::new(r"^[245]\.\d{1,3}\.\d{1,3}").unwrap();
+    let mut tally = Tally::default();
+    let mut wrong = Vec::new();
+    for name in files(&root, ".eml") {
+        let raw = std::fs::read(root.join(&name)).unwrap();
+        let text = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+        let Some(start) = text.find("content-type: message/delivery-status") else {
+            continue;
+        };
+        let part = &text[start..];
+        let part = &part[..part.find("\n--").unwrap_or(part.len())];
+        let says = part.contains("\naction:") || part.contains("\nstatus:");
+        let report = nonono::mail::dsn::read(&raw);
+        let (category, right) = match &report {
+            None => ("part without a recipient's fields", !says),
+            Some(r) if r.status.starts_with('5') => ("5.x.x: a failure", r.failed()),
+            Some(r) => (
+                "read with its status",
+                status.is_match(&r.status) || r.status.is_empty() && r.failed(),
+            ),
+        };
+        tally.add(category, right);
+        if !right {
+            wrong.push(format!("{name}: {report:?}"));
+        }
+    }
+    tally.check(
+        "sisimai delivery reports (read, with their status)",
+        &wrong,
+        340,
+        FLOOR_DSN,
+    );
+}
+
+/// Raise when the code gets better.
+const FLOOR_DSN: usize = 348;
+
 #[test]
 fn mail_parser_messages_decode_to_the_expected_text_and_never_panic() {
     let root = corpora().join("mail-parser-eml/resources/eml");

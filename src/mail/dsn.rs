@@ -14,9 +14,12 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether the mail is given up on: a delay or a success report is no bounce.
+    /// Whether the mail is given up on. A report of a delay or of a delivery is no bounce;
+    /// any other action is (`failed`, and what servers write instead: SendGrid's `expired`).
     pub fn failed(&self) -> bool {
-        self.action.eq_ignore_ascii_case("failed")
+        !["delayed", "delivered", "relayed", "expanded", "deliverable"]
+            .iter()
+            .any(|a| self.action.eq_ignore_ascii_case(a))
     }
 
     /// `failed 5.1.1: smtp; 550 5.1.1 User unknown`, at most [`REASON`] characters, no
@@ -67,11 +70,43 @@ pub fn read(raw: &[u8]) -> Option<Report> {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
     };
+    let action = field("action");
+    let diagnostic = field("diagnostic-code");
+    // Some servers (McAfee's) leave out Status: the diagnostic's reply code says as much.
+    let status = match field("status") {
+        Some(status) => status,
+        None if action.is_some() => diagnostic
+            .as_deref()
+            .and_then(status_in)
+            .unwrap_or_default(),
+        None => return None,
+    };
     Some(Report {
-        status: field("status")?,
-        action: field("action").unwrap_or_else(|| "failed".into()),
-        diagnostic: field("diagnostic-code"),
+        status,
+        action: action.unwrap_or_else(|| "failed".into()),
+        diagnostic,
     })
+}
+
+/// The status a diagnostic's SMTP reply gives: its enhanced code (`5.1.1`), or its reply
+/// code's class (`550` is `5.0.0`).
+fn status_in(diagnostic: &str) -> Option<String> {
+    let words = diagnostic.split(|c: char| c.is_whitespace() || c == ';');
+    let mut code = None;
+    for word in words {
+        let digits: Vec<&str> = word.split('.').collect();
+        if digits.len() == 3
+            && digits
+                .iter()
+                .all(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Some(word.to_owned());
+        }
+        if code.is_none() && word.len() == 3 && word.bytes().all(|b| b.is_ascii_digit()) {
+            code = Some(format!("{}.0.0", &word[..1]));
+        }
+    }
+    code
 }
 
 #[cfg(test)]
@@ -97,6 +132,17 @@ mod tests {
         assert!(!read(bare).unwrap().failed(), "a delay is no failure");
         assert!(read(postfix).unwrap().failed());
         assert_eq!(reason(b"Subject: Out of office\r\n\r\nPoissa.\r\n"), None);
+        let no_status = b"Content-Type: message/delivery-status\r\n\r\nAction: failed\r\nDiagnostic-Code: smtp; 550 Unknown user\r\n";
+        assert_eq!(
+            reason(no_status).as_deref(),
+            Some("failed 5.0.0: smtp; 550 Unknown user")
+        );
+        let expired =
+            b"Content-Type: message/delivery-status\r\n\r\nAction: expired\r\nStatus: 4.4.7\r\n";
+        assert!(
+            read(expired).unwrap().failed(),
+            "given up on, whatever the word"
+        );
         let long = format!(
             "Content-Type: message/delivery-status\r\n\r\nStatus: 5.0.0\r\nDiagnostic-Code: smtp; {}\r\n",
             "x".repeat(10_000)
