@@ -290,7 +290,7 @@ async fn main() {
         .collect();
     let app = router(Archive::new(
         readers,
-        Arc::new(config),
+        Arc::new(config.into()),
         Arc::new(nonono::metrics::Metrics::default()),
     ));
     let mut rng = Rng(42);

@@ -11,9 +11,11 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::config::Live;
 use crate::domain::token::TokenKey;
 use crate::inbound::intake_writer::IntakeWriter;
 use crate::pipeline::auth::Authenticator;
+use crate::pipeline::registry::RegistryError;
 use crate::pipeline::{self, Doorbell};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::intake::{Intake, Mover};
@@ -52,6 +54,8 @@ pub enum AppError {
     Transport(relay::TransportError),
     #[error("sender authentication: {0}")]
     SenderAuth(anyhow::Error),
+    #[error("the company registry: {0}")]
+    Registry(RegistryError),
     #[error("{}: no store yet; run `nonono serve` once first", .0.display())]
     NoStore(PathBuf),
 }
@@ -129,6 +133,33 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// Applies the config's company declarations to the registry, and makes the live config the
+/// service starts with; what the operator should know of the declarations is logged.
+pub fn registry(store: &mut Store, config: &Config) -> Result<Live, RegistryError> {
+    let applied = pipeline::registry::apply_declarations(store, config, crate::clock::now())?;
+    if !applied.written.is_empty() {
+        tracing::info!(
+            "registry: from the config, {} written: {}",
+            applied.written.len(),
+            applied.written.join(", ")
+        );
+    }
+    for slug in &applied.edited_since {
+        tracing::info!(
+            "registry: {slug} is declared in the config as before, and was changed since with \
+             `nonono providers`; the registry's record holds"
+        );
+    }
+    for slug in &applied.undeclared {
+        tracing::warn!(
+            "registry: {slug} is no longer declared in the config and stays registered; \
+             `nonono providers remove {slug}` removes it"
+        );
+    }
+    let (live, version) = pipeline::registry::snapshot(store, config)?;
+    Ok(Live::new(live, version))
+}
+
 /// A running service.
 pub struct Running {
     /// Where the SMTP receiver listens.
@@ -140,6 +171,7 @@ pub struct Running {
     relay: JoinHandle<()>,
     http: JoinHandle<()>,
     scheduler: JoinHandle<()>,
+    registry: JoinHandle<()>,
     intake_writer: std::thread::JoinHandle<()>,
     pipeline: std::thread::JoinHandle<()>,
     doorbell: Arc<Doorbell>,
@@ -169,6 +201,10 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         path: path.clone(),
         source,
     };
+    let live = Arc::new(registry(&mut pipeline_store, &config).map_err(|e| match e {
+        RegistryError::Store(source) => store_err(source),
+        e => AppError::Registry(e),
+    })?);
     // The service's writers take turns at the store's write lock.
     let turns = Arc::new(WriteTurns::default());
     pipeline_store.take_turns(turns.clone());
@@ -235,7 +271,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         + moving.waiting().map_err(intake_err)?;
     metrics.set_backlog(pending);
     let pipeline_thread = {
-        let (config, key) = (config.clone(), key.clone());
+        let (live, key) = (live.clone(), key.clone());
         let signals = pipeline::Signals {
             doorbell: doorbell.clone(),
             metrics: metrics.clone(),
@@ -243,15 +279,13 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         };
         std::thread::Builder::new()
             .name("pipeline".into())
-            .spawn(move || {
-                pipeline::run(pipeline_store, moving, config, key, authenticator, signals)
-            })
+            .spawn(move || pipeline::run(pipeline_store, moving, live, key, authenticator, signals))
             .map_err(AppError::Spawn)?
     };
 
     let receiver = Arc::new(inbound::Receiver {
         metrics: metrics.clone(),
-        config: config.clone(),
+        live: live.clone(),
         key: key.clone(),
         intake: intake_writer,
         reader: Shared::new(Store::open_readonly(&path).map_err(store_err)?),
@@ -260,7 +294,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         trusted_relays: config.trusted_relays(),
     });
     let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
-    let on_outcome = pipeline::delivery::on_outcome(config.clone());
+    let on_outcome = pipeline::delivery::on_outcome(live.clone());
     let relay = tokio::spawn(relay::run(
         Shared::new(relay_store),
         transport,
@@ -271,13 +305,21 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     ));
     let scheduler = tokio::spawn(pipeline::scheduler::run(
         writer()?,
+        live.clone(),
+        key.clone(),
+        relay_wake.clone(),
+        stopped.clone(),
+    ));
+    let registry = tokio::spawn(pipeline::registry::keep_current(
+        writer()?,
+        live.clone(),
         config.clone(),
         key.clone(),
         relay_wake,
         stopped.clone(),
     ));
     let app = archive::router(
-        archive::Archive::new(archive_stores, config.clone(), metrics)
+        archive::Archive::new(archive_stores, live, metrics)
             .with_unsubscribe(writer()?, key.clone()),
     );
     let http_config = config.http.clone();
@@ -299,6 +341,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         relay,
         http,
         scheduler,
+        registry,
         intake_writer: intake_writer_thread,
         pipeline: pipeline_thread,
         doorbell,
@@ -325,6 +368,7 @@ impl Running {
         let _ = self.relay.await;
         let _ = self.http.await;
         let _ = self.scheduler.await;
+        let _ = self.registry.await;
         drop(self.checkpoints_stop);
         let checkpoints = self.checkpoints;
         let _ = tokio::task::spawn_blocking(move || checkpoints.join()).await;

@@ -388,6 +388,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
 const CONFIG_MAY_USE: &[&str] = &[
     "domain::calendar",
     "domain::mailbox",
+    "domain::names",
     "domain::relays",
     "domain::txt_record",
     "mail::write",

@@ -1,5 +1,5 @@
-//! The command line: `check-config` names what is wrong, `providers` lists, `export` writes the
-//! public archive as JSON Lines.
+//! The command line: `check-config` names what is wrong, `export` writes the public archive as
+//! JSON Lines (`providers` is in `registry.rs`).
 
 mod common;
 
@@ -70,16 +70,6 @@ fn check_config_names_the_key_that_is_wrong() {
         }
         assert!(err.starts_with("nonono: "), "{err}");
     }
-}
-
-#[test]
-fn providers_lists_the_companies() {
-    let (ok, out, _) = nonono(&["providers"]);
-    assert!(ok);
-    assert!(
-        out.contains("elisa") && out.contains("Kierrätyskeskus"),
-        "{out}"
-    );
 }
 
 #[tokio::test]

@@ -181,7 +181,7 @@ async fn the_archive_shows_what_the_rules_made_without_a_socket() {
     r.matti_writes();
     let app = nonono::archive::router(nonono::archive::Archive::new(
         vec![r.store],
-        Arc::new(r.config),
+        Arc::new(r.config.into()),
         Arc::new(nonono::metrics::Metrics::default()),
     ));
     let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();

@@ -15,14 +15,14 @@ use std::time::{Duration, Instant};
 /// `[http] write_timeout_secs` loses it.
 pub(super) async fn export(State(archive): State<Archive>) -> Response {
     let Ok(turn) = archive.exports.clone().try_acquire_owned() else {
-        return busy(archive.config.language);
+        return busy(archive.config().language);
     };
     let (lines, body) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
-    let path = archive.config.store_path();
+    let path = archive.config().store_path();
     let runtime = tokio::runtime::Handle::current();
     // A reader that stops reading loses the export, and its connection (and the snapshot it
     // pins) goes.
-    let stall = Duration::from_secs(archive.config.http.write_timeout_secs);
+    let stall = Duration::from_secs(archive.config().http.write_timeout_secs);
     tokio::task::spawn_blocking(move || {
         let (began, sent) = (Instant::now(), std::cell::Cell::new(0usize));
         let send = |part: Result<Vec<u8>, std::io::Error>| {

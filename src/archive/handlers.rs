@@ -153,7 +153,7 @@ pub(super) async fn unsubscribe_page(
 ) -> Result<Response, PageError> {
     html(
         &HeaderMap::new(),
-        pages::unsubscribe(&archive.config, token, None),
+        pages::unsubscribe(&archive.config(), token, None),
         Caching::Private,
     )
 }
@@ -176,7 +176,7 @@ pub(super) async fn unsubscribe(
     };
     html(
         &HeaderMap::new(),
-        pages::unsubscribe(&archive.config, token, Some(removed)),
+        pages::unsubscribe(&archive.config(), token, Some(removed)),
         Caching::Private,
     )
 }
@@ -217,12 +217,8 @@ pub(super) async fn index(
     request: HeaderMap,
 ) -> Result<Response, PageError> {
     let now = crate::clock::now();
-    let slugs: Vec<String> = archive
-        .config
-        .providers
-        .iter()
-        .map(|p| p.slug.clone())
-        .collect();
+    let config = archive.config();
+    let slugs: Vec<String> = config.providers.iter().map(|p| p.slug.clone()).collect();
     let (threads, figures) = read(&archive, move |s| {
         let figures = slugs
             .iter()
@@ -233,7 +229,7 @@ pub(super) async fn index(
     .await?;
     html(
         &request,
-        pages::index(&archive.config, threads, figures, now),
+        pages::index(&config, threads, figures, now),
         Caching::Public,
     )
 }
@@ -251,7 +247,13 @@ pub(super) async fn thread(
     let thread = thread.ok_or(PageError::NotFound)?;
     html(
         &request,
-        pages::thread(&archive.config, thread, posts, events, crate::clock::now()),
+        pages::thread(
+            &archive.config(),
+            thread,
+            posts,
+            events,
+            crate::clock::now(),
+        ),
         Caching::Public,
     )
 }
@@ -274,7 +276,7 @@ pub(super) async fn provider(
     if let Some(slug) = slug.strip_suffix(".atom") {
         return provider_feed(archive, slug.to_owned(), request).await;
     }
-    let config = archive.config.clone();
+    let config = archive.config();
     let provider = config.provider(&slug).ok_or(PageError::NotFound)?;
     let filter = match q.filter.as_deref() {
         Some("waiting") => ThreadFilter::Waiting,
@@ -301,7 +303,7 @@ pub(super) async fn provider_feed(
     slug: String,
     request: HeaderMap,
 ) -> Result<Response, PageError> {
-    let config = archive.config.clone();
+    let config = archive.config();
     let provider = config.provider(&slug).ok_or(PageError::NotFound)?.clone();
     let posts = read(&archive, move |s| s.feed_posts(Some(&slug), FEED_SIZE)).await?;
     atom(
@@ -318,7 +320,7 @@ pub(super) async fn feed(
     let posts = read(&archive, |s| s.feed_posts(None, FEED_SIZE)).await?;
     atom(
         &request,
-        pages::feed(&archive.config, None, posts),
+        pages::feed(&archive.config(), None, posts),
         Caching::Public,
     )
 }
@@ -343,7 +345,7 @@ pub(super) async fn search(
     let Ok(Ok(_turn)) =
         tokio::time::timeout(SEARCH_WAIT, archive.searches.clone().acquire_owned()).await
     else {
-        return Ok(busy(archive.config.language));
+        return Ok(busy(archive.config().language));
     };
     let hits = read(&archive, move |s| {
         s.search(&query, SEARCH_PAGE + 1, page * SEARCH_PAGE)
@@ -351,7 +353,7 @@ pub(super) async fn search(
     .await?;
     html(
         &request,
-        pages::search(&archive.config, text, hits, page, SEARCH_PAGE),
+        pages::search(&archive.config(), text, hits, page, SEARCH_PAGE),
         Caching::Public,
     )
 }

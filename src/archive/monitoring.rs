@@ -50,7 +50,20 @@ pub(super) async fn metrics(State(archive): State<Archive>) -> Result<Response, 
     let f = read(&archive, move |s| s.figures_for_metrics(now)).await?;
     let mut out = String::new();
     archive.metrics.render(&mut out);
+    let (registry_version, companies) = archive.registry();
     for (name, help, kind, value) in [
+        (
+            "nonono_registry_version",
+            "The company registry's change the running service goes by.",
+            "gauge",
+            registry_version,
+        ),
+        (
+            "nonono_companies",
+            "Companies the running service routes to.",
+            "gauge",
+            companies,
+        ),
         (
             "nonono_journal_messages",
             "Messages ever committed to the journal.",

@@ -1,7 +1,7 @@
 //! What the archive's handlers share: the read-only stores, the config, the limits on
 //! searches and exports, and the page sizes.
 
-use crate::config::Config;
+use crate::config::{Config, Live};
 use crate::domain::token::TokenKey;
 use crate::metrics::Metrics;
 use crate::store::{Shared, Store};
@@ -39,12 +39,12 @@ pub(super) const SEARCH_WAIT: Duration = Duration::from_secs(2);
 /// How long `/healthz` trusts its last write probe.
 pub(super) const HEALTH_FRESH: Duration = Duration::from_secs(5);
 
-/// What the handlers share: a few read-only connections and the config.
+/// What the handlers share: a few read-only connections and the live config.
 #[derive(Clone)]
 pub struct Archive {
     pub(super) readers: Arc<Vec<Shared>>,
     pub(super) next: Arc<AtomicUsize>,
-    pub(super) config: Arc<Config>,
+    live: Arc<Live>,
     pub(super) metrics: Arc<Metrics>,
     /// The one write the web does: a follower's one-click unsubscribe (RFC 8058). Its
     /// connection also answers whether the store takes writes.
@@ -72,6 +72,16 @@ impl Archive {
         self
     }
 
+    /// The config one request is answered by: the registry's companies as they are now.
+    pub(super) fn config(&self) -> Arc<Config> {
+        self.live.get()
+    }
+
+    /// The registry version the service goes by, and how many companies it has.
+    pub(super) fn registry(&self) -> (i64, i64) {
+        (self.live.version(), self.live.get().providers.len() as i64)
+    }
+
     /// The next read connection, in turn.
     pub(super) fn reader(&self) -> &Shared {
         &self.readers[self.next.fetch_add(1, Ordering::Relaxed) % self.readers.len()]
@@ -79,13 +89,13 @@ impl Archive {
 
     /// An archive over read-only store connections (at least one); `metrics` are the
     /// receiver's counters that `/metrics` shows.
-    pub fn new(readers: Vec<Store>, config: Arc<Config>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(readers: Vec<Store>, live: Arc<Live>, metrics: Arc<Metrics>) -> Self {
         assert!(!readers.is_empty(), "the archive needs a store connection");
         Archive {
             readers: Arc::new(readers.into_iter().map(Shared::new).collect()),
             next: Arc::new(AtomicUsize::new(0)),
             writer: None,
-            config,
+            live,
             metrics,
             exports: Arc::new(Semaphore::new(EXPORTS)),
             searches: Arc::new(Semaphore::new(SEARCHES)),

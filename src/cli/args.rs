@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::config::Plan;
+
 /// nonono: public feedback by email.
 #[derive(Parser)]
 #[command(version, about)]
@@ -21,7 +23,8 @@ pub enum Command {
     Serve,
     /// Check the configuration and name every key that is wrong.
     CheckConfig,
-    /// List the providers (companies) feedback can be routed to; `providers add` registers one.
+    /// The companies feedback can be routed to: `providers list|show|add|edit|remove|export|
+    /// import`, while the service runs. Without a subcommand, the list.
     Providers {
         #[command(subcommand)]
         action: Option<ProviderAction>,
@@ -64,7 +67,13 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum ProviderAction {
-    /// Register a company in the config file and forward the feedback that waits for it now.
+    /// Every registered company: slug, name, response time, plan, routes.
+    List,
+    /// One company: its record, how mail to each of its routes is doing, its threads and its
+    /// latest changes.
+    Show { slug: String },
+    /// Register a company; a running service routes to it within seconds, and the feedback
+    /// that waited for it is forwarded now.
     Add {
         /// Lowercase letters, digits and `-`: also its address SLUG@DOMAIN.
         slug: String,
@@ -80,9 +89,68 @@ pub enum ProviderAction {
         /// An address or bare domain whose mail counts as the company's own (repeatable).
         #[arg(long = "representative")]
         representatives: Vec<String>,
+        /// Working days it has to answer before it is reminded.
         #[arg(long, default_value_t = 3)]
         response_days: u32,
+        /// `full` (the whole feedback) or `notice` (a short notice with the public link).
+        #[arg(long, default_value = "full", value_parser = parse_plan)]
+        plan: Plan,
     },
+    /// Change a registered company; what is not named stays. Topic rules change by
+    /// `providers export` and `providers import`.
+    Edit {
+        slug: String,
+        #[command(flatten)]
+        changes: Box<CompanyEdit>,
+    },
+    /// Remove a company: its threads stay public, and feedback naming it waits again as for a
+    /// company not registered. Its record is printed, to add it back.
+    Remove { slug: String },
+    /// Print every company as `[[providers]]` TOML, topic rules too, for `providers import`.
+    Export,
+    /// Register or replace every `[[providers]]` company of a TOML file (what `providers
+    /// export` prints), all or none.
+    Import { file: PathBuf },
+}
+
+/// What `providers edit` changes.
+#[derive(clap::Args, Debug, Default)]
+pub struct CompanyEdit {
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The routes, replacing all (repeat for more; the first is the default).
+    #[arg(long = "route")]
+    pub routes: Vec<String>,
+    #[arg(long = "add-route")]
+    pub add_routes: Vec<String>,
+    #[arg(long = "remove-route")]
+    pub remove_routes: Vec<String>,
+    /// The other names, replacing all.
+    #[arg(long = "alias")]
+    pub aliases: Vec<String>,
+    #[arg(long = "add-alias")]
+    pub add_aliases: Vec<String>,
+    #[arg(long = "remove-alias")]
+    pub remove_aliases: Vec<String>,
+    /// The representatives (addresses or bare domains), replacing all.
+    #[arg(long = "representative")]
+    pub representatives: Vec<String>,
+    #[arg(long = "add-representative")]
+    pub add_representatives: Vec<String>,
+    #[arg(long = "remove-representative")]
+    pub remove_representatives: Vec<String>,
+    #[arg(long)]
+    pub response_days: Option<u32>,
+    #[arg(long, value_parser = parse_plan)]
+    pub plan: Option<Plan>,
+}
+
+fn parse_plan(text: &str) -> Result<Plan, String> {
+    match text {
+        "full" => Ok(Plan::Full),
+        "notice" => Ok(Plan::Notice),
+        _ => Err("a plan is `full` or `notice`".into()),
+    }
 }
 
 #[derive(Subcommand)]

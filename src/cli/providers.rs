@@ -1,79 +1,345 @@
-//! `nonono providers`: the companies feedback can be routed to, and registering one.
+//! `nonono providers`: the company registry, changed while the service runs. Every command
+//! first applies the config file's declarations, as the service does at start.
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 
-use super::args::ProviderAction;
+use super::args::{CompanyEdit, ProviderAction};
+use super::terminal::{clip, for_terminal};
 use crate::app;
-use crate::config::Config;
+use crate::config::{Config, Plan, ProviderConfig};
+use crate::domain::calendar::rfc3339;
+use crate::pipeline::registry::{self, Expect};
+use crate::store::Store;
+use crate::store::companies::{ChangeKind, RouteHealth};
 
-/// Lists the registered companies.
-pub(super) fn list(config: &Config) -> anyhow::Result<()> {
+/// A file of companies, as `providers export` writes and `providers import` reads; a config
+/// file reads as one too (its other keys are not looked at).
+#[derive(Serialize, Deserialize)]
+struct Companies {
+    #[serde(default)]
+    providers: Vec<ProviderConfig>,
+}
+
+pub(super) fn providers(
+    config: &Config,
+    file: &Path,
+    action: Option<ProviderAction>,
+) -> anyhow::Result<()> {
+    let mut store = app::open_store(config)?;
+    let applied = registry::apply_declarations(&mut store, config, crate::clock::now())?;
+    if !applied.written.is_empty() {
+        eprintln!(
+            "applied from {}: {}",
+            file.display(),
+            applied.written.join(", ")
+        );
+    }
+    let now = crate::clock::now();
+    match action.unwrap_or(ProviderAction::List) {
+        ProviderAction::List => list(&store),
+        ProviderAction::Show { slug } => show(&store, &slug),
+        ProviderAction::Add {
+            slug,
+            name,
+            routes,
+            aliases,
+            representatives,
+            response_days,
+            plan,
+        } => {
+            let company = ProviderConfig {
+                slug,
+                name,
+                aliases,
+                routes,
+                representatives,
+                response_days,
+                plan,
+                rules: Vec::new(),
+            };
+            registry::save(
+                &mut store,
+                std::slice::from_ref(&company),
+                Expect::New,
+                &actor(),
+                now,
+            )?;
+            let forwarded = forward_waiting(&mut store, config)?;
+            println!(
+                "Registered {} ({}). {}; a running service routes to it within seconds.",
+                company.name,
+                company.slug,
+                waiting(forwarded)
+            );
+            declared_too(config, file, &company.slug);
+            Ok(())
+        }
+        ProviderAction::Edit { slug, changes } => {
+            let mut company = registered(&store, &slug)?;
+            edit(&mut company, *changes);
+            let changed =
+                registry::save(&mut store, &[company], Expect::Registered, &actor(), now)?;
+            if changed.iter().all(Option::is_none) {
+                println!("{slug}: nothing changed");
+                return Ok(());
+            }
+            let forwarded = forward_waiting(&mut store, config)?;
+            println!(
+                "Changed {slug}; a running service goes by it within seconds. {}.",
+                waiting(forwarded)
+            );
+            declared_too(config, file, &slug);
+            Ok(())
+        }
+        ProviderAction::Remove { slug } => {
+            let threads = store.company_threads(&slug)?;
+            let record = registry::remove(&mut store, &slug, &actor(), now)?;
+            println!(
+                "Removed {slug}. Its {} threads stay public; feedback naming it waits as for a \
+                 company not registered. Its record, for `nonono providers import`:\n\n\
+                 [[providers]]\n{record}",
+                threads.threads
+            );
+            if config.provider(&slug).is_some() {
+                println!(
+                    "It is still declared in {}: remove it there too, or it comes back when \
+                     that declaration changes.",
+                    file.display()
+                );
+            }
+            Ok(())
+        }
+        ProviderAction::Export => {
+            let (providers, unreadable) = registry::companies(&store)?;
+            for problem in unreadable {
+                eprintln!("left out, the record does not read: {problem}");
+            }
+            print!("{}", toml::to_string(&Companies { providers })?);
+            Ok(())
+        }
+        ProviderAction::Import { file: from } => {
+            let text = std::fs::read_to_string(&from)
+                .with_context(|| format!("reading {}", from.display()))?;
+            let Companies { providers } = toml::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {}", from.display(), e.message()))?;
+            if providers.is_empty() {
+                anyhow::bail!("{}: no [[providers]] to import", from.display());
+            }
+            let changes = registry::save(&mut store, &providers, Expect::Any, &actor(), now)?;
+            let count = |kind| changes.iter().filter(|c| **c == Some(kind)).count();
+            let forwarded = forward_waiting(&mut store, config)?;
+            println!(
+                "{} companies added, {} changed, {} as they were. {}.",
+                count(ChangeKind::Add),
+                count(ChangeKind::Edit),
+                changes.iter().filter(|c| c.is_none()).count(),
+                waiting(forwarded)
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Who changes the registry, for its history: the operator's login name.
+fn actor() -> String {
+    let user = ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into());
+    format!("{}:{user}", registry::FROM_CLI)
+}
+
+fn registered(store: &Store, slug: &str) -> anyhow::Result<ProviderConfig> {
+    let record = store
+        .company(slug)?
+        .ok_or_else(|| registry::RegistryError::Unknown(slug.to_owned()))?;
+    ProviderConfig::from_record(&record.record)
+        .map_err(|e| anyhow::anyhow!("{slug}: its record does not read: {}", e.message()))
+}
+
+fn edit(company: &mut ProviderConfig, changes: CompanyEdit) {
+    fn list(list: &mut Vec<String>, replace: Vec<String>, add: Vec<String>, remove: &[String]) {
+        if !replace.is_empty() {
+            *list = replace;
+        }
+        for item in add {
+            if !list.contains(&item) {
+                list.push(item);
+            }
+        }
+        list.retain(|item| !remove.contains(item));
+    }
+    if let Some(name) = changes.name {
+        company.name = name;
+    }
+    list(
+        &mut company.routes,
+        changes.routes,
+        changes.add_routes,
+        &changes.remove_routes,
+    );
+    list(
+        &mut company.aliases,
+        changes.aliases,
+        changes.add_aliases,
+        &changes.remove_aliases,
+    );
+    list(
+        &mut company.representatives,
+        changes.representatives,
+        changes.add_representatives,
+        &changes.remove_representatives,
+    );
+    if let Some(days) = changes.response_days {
+        company.response_days = days;
+    }
+    if let Some(plan) = changes.plan {
+        company.plan = plan;
+    }
+}
+
+/// Forwards the feedback that waited for a company the registry knows now.
+fn forward_waiting(store: &mut Store, file: &Config) -> anyhow::Result<usize> {
+    let (config, _) = registry::snapshot(store, file)?;
+    let key = app::token_key(&config)?;
+    Ok(crate::pipeline::unregistered::attach_registered(
+        store,
+        &config,
+        &key,
+        crate::clock::now(),
+    )?)
+}
+
+fn waiting(forwarded: usize) -> String {
+    match forwarded {
+        1 => "1 waiting thread forwarded to it".to_owned(),
+        n => format!("{n} waiting threads forwarded"),
+    }
+}
+
+fn declared_too(config: &Config, file: &Path, slug: &str) {
+    if config.provider(slug).is_some() {
+        println!(
+            "{slug} is declared in {} too: the registry's record holds until that declaration \
+             is changed there.",
+            file.display()
+        );
+    }
+}
+
+fn list(store: &Store) -> anyhow::Result<()> {
+    let (providers, unreadable) = registry::companies(store)?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{:<20} {:<30} {:>5}  routes", "slug", "name", "days")?;
-    for p in &config.providers {
+    writeln!(
+        out,
+        "{:<20} {:<30} {:>5}  {:<6}  routes",
+        "slug", "name", "days", "plan"
+    )?;
+    for p in &providers {
         writeln!(
             out,
-            "{:<20} {:<30} {:>5}  {}",
+            "{:<20} {:<30} {:>5}  {:<6}  {}",
             p.slug,
-            p.name,
+            clip(&for_terminal(&p.name), 30),
             p.response_days,
-            p.routes.join(", ")
+            plan(p.plan),
+            for_terminal(&p.routes.join(", "))
         )?;
+    }
+    if providers.is_empty() {
+        writeln!(out, "(no companies; `nonono providers add` registers one)")?;
+    }
+    for problem in unreadable {
+        writeln!(out, "left out, the record does not read: {problem}")?;
     }
     Ok(())
 }
 
-/// Registers a company in the config file, and forwards the feedback that waits for it.
-pub(super) fn add(file: &Path, action: ProviderAction) -> anyhow::Result<()> {
-    let ProviderAction::Add {
-        slug,
-        name,
-        routes,
-        aliases,
-        representatives,
-        response_days,
-    } = action;
-    let quote = |v: &str| toml::Value::String(v.to_owned()).to_string();
-    let list = |vs: &[String]| vs.iter().map(|v| quote(v)).collect::<Vec<_>>().join(", ");
-    let block = format!(
-        "\n[[providers]]\nslug = {}\nname = {}\naliases = [{}]\nroutes = [{}]\nrepresentatives = [{}]\nresponse_days = {response_days}\n",
-        quote(&slug),
-        quote(&name),
-        list(&aliases),
-        list(&routes),
-        list(&representatives),
-    );
-    let mut text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    text.push_str(&block);
-    // The new file must be a valid config before it replaces the old one.
-    let updated = Config::parse(&text).map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;
-    let problems = updated.validate();
-    if !problems.is_empty() {
-        anyhow::bail!("not registered: {}", problems.join("; "));
+fn plan(plan: Plan) -> &'static str {
+    match plan {
+        Plan::Full => "full",
+        Plan::Notice => "notice",
     }
-    let tmp = file.with_extension("toml.new");
-    std::fs::write(&tmp, &text)?;
-    std::fs::rename(&tmp, file)?;
-    let mut store = app::open_store(&updated)?;
-    let key = app::token_key(&updated)?;
-    let forwarded = crate::pipeline::unregistered::attach_registered(
-        &mut store,
-        &updated,
-        &key,
-        crate::clock::now(),
+}
+
+fn show(store: &Store, slug: &str) -> anyhow::Result<()> {
+    let company = registered(store, slug)?;
+    let record = store
+        .company(slug)?
+        .ok_or_else(|| registry::RegistryError::Unknown(slug.to_owned()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{} ({slug}), written by {} at {}\n",
+        for_terminal(&company.name),
+        record.source,
+        rfc3339(record.changed_at)
     )?;
-    let threads = match forwarded {
-        1 => "1 waiting thread".to_owned(),
-        n => format!("{n} waiting threads"),
-    };
-    println!(
-        "Registered {name} ({slug}) in {}. {threads} forwarded to it; \
-         a running service delivers them now. Restart it so new mail is routed too.",
-        file.display()
-    );
+    writeln!(out, "[[providers]]\n{}", record.record)?;
+    writeln!(out, "Routes:")?;
+    let mut routes: Vec<&str> = company.routes.iter().map(String::as_str).collect();
+    for rule in &company.rules {
+        if !routes.contains(&rule.route.as_str()) {
+            routes.push(&rule.route);
+        }
+    }
+    for route in routes {
+        let health = store.route_health(route)?;
+        writeln!(out, "  {}: {}", for_terminal(route), route_state(&health))?;
+    }
+    let threads = store.company_threads(slug)?;
+    writeln!(
+        out,
+        "\nThreads: {}, {} without its answer, {} with the clock paused (mail to it bounced)",
+        threads.threads, threads.unanswered, threads.paused
+    )?;
+    let changes = store.company_changes(slug, 5)?;
+    if !changes.is_empty() {
+        writeln!(out, "\nLatest changes:")?;
+        for c in changes {
+            writeln!(out, "  {}  {:<6}  by {}", rfc3339(c.at), c.action, c.actor)?;
+        }
+    }
     Ok(())
+}
+
+/// A route's health in one line: whether mail gets through, when it last did, what failed,
+/// what waits.
+fn route_state(h: &RouteHealth) -> String {
+    let failing = h
+        .last_failed
+        .as_ref()
+        .is_some_and(|(failed, _)| h.last_delivered.is_none_or(|d| d < *failed));
+    let verdict = if failing {
+        "FAILING"
+    } else if h.last_delivered.is_some() {
+        "ok"
+    } else if h.waiting > 0 {
+        "waiting"
+    } else {
+        "nothing sent yet"
+    };
+    let mut line = verdict.to_owned();
+    if let Some(at) = h.last_delivered {
+        line.push_str(&format!("; last delivered {}", rfc3339(at)));
+    }
+    if let Some((at, why)) = &h.last_failed {
+        line.push_str(&format!(
+            "; last failed {}: {}",
+            rfc3339(*at),
+            clip(&for_terminal(why), 120)
+        ));
+    }
+    if h.waiting > 0 {
+        line.push_str(&format!(
+            "; {} waiting since {}",
+            h.waiting,
+            rfc3339(h.oldest_waiting.unwrap_or_default())
+        ));
+    }
+    line
 }

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use super::keys::{Config, OutboundTls, Transport};
+use super::keys::{Config, OutboundTls, ProviderConfig, Transport};
 use crate::mail::write::{is_address, is_domain};
 
 impl Config {
@@ -95,59 +95,90 @@ impl Config {
         {
             problems.push(format!("operator_address: {addr:?} is not an address"));
         }
-        let mut seen = std::collections::HashSet::new();
-        for (i, p) in self.providers.iter().enumerate() {
-            let key = format!("providers[{i}]");
-            if !is_slug(&p.slug) {
-                problems.push(format!(
-                    "{key}.slug: {:?} must be lowercase letters, digits and '-'",
-                    p.slug
-                ));
-            } else if crate::domain::mailbox::RESERVED.contains(&p.slug.as_str()) {
-                problems.push(format!("{key}.slug: {:?} is reserved", p.slug));
+        problems.extend(companies_problems(&self.providers));
+        problems
+    }
+}
+
+/// What is wrong with a list of companies, each problem naming its key
+/// (`providers[1].routes`): each company alone, and slugs or names that two companies share.
+pub fn companies_problems(providers: &[ProviderConfig]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut slugs = std::collections::HashSet::new();
+    let mut names = std::collections::HashMap::new();
+    for (i, p) in providers.iter().enumerate() {
+        let key = format!("providers[{i}]");
+        problems.extend(company_problems(p, &key));
+        if !slugs.insert(p.slug.as_str()) {
+            problems.push(format!("{key}.slug: {:?} appears twice", p.slug));
+        }
+        // A tag names one company: a name or alias two companies share would route by luck.
+        for name in [&p.slug, &p.name].into_iter().chain(&p.aliases) {
+            let folded = crate::domain::names::fold(name);
+            if folded.is_empty() {
+                continue;
             }
-            if !seen.insert(p.slug.clone()) {
-                problems.push(format!("{key}.slug: {:?} appears twice", p.slug));
-            }
-            if p.name.trim().is_empty() {
-                problems.push(format!("{key}.name: must not be empty"));
-            }
-            if p.routes.is_empty() {
-                problems.push(format!("{key}.routes: needs at least one address"));
-            }
-            for r in &p.routes {
-                if !is_address(r) {
-                    problems.push(format!("{key}.routes: {r:?} is not an address"));
-                }
-            }
-            for r in &p.representatives {
-                if !(is_address(r) || is_domain(r)) {
-                    problems.push(format!(
-                        "{key}.representatives: {r:?} is neither an address nor a domain"
-                    ));
-                }
-            }
-            if p.response_days == 0 {
-                problems.push(format!("{key}.response_days: must be at least 1"));
-            }
-            for (j, rule) in p.rules.iter().enumerate() {
-                let rkey = format!("{key}.rules[{j}]");
-                if rule.pattern.trim().is_empty() {
-                    problems.push(format!("{rkey}.pattern: must not be empty"));
-                } else if let Err(e) = regex::Regex::new(&rule.pattern) {
-                    let first = e.to_string().lines().last().unwrap_or_default().to_owned();
-                    problems.push(format!("{rkey}.pattern: {first}"));
-                }
-                if !is_address(&rule.route) {
-                    problems.push(format!("{rkey}.route: {:?} is not an address", rule.route));
-                }
-                if rule.label.trim().is_empty() {
-                    problems.push(format!("{rkey}.label: must not be empty"));
+            match names.get(&folded) {
+                Some(other) if *other != p.slug.as_str() => problems.push(format!(
+                    "{key}: the name {name:?} is also {other:?}'s; a tag must name one company"
+                )),
+                _ => {
+                    names.insert(folded, p.slug.as_str());
                 }
             }
         }
-        problems
     }
+    problems
+}
+
+/// What is wrong with one company, each problem named under `key`.
+pub fn company_problems(p: &ProviderConfig, key: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !is_slug(&p.slug) {
+        problems.push(format!(
+            "{key}.slug: {:?} must be lowercase letters, digits and '-'",
+            p.slug
+        ));
+    } else if crate::domain::mailbox::RESERVED.contains(&p.slug.as_str()) {
+        problems.push(format!("{key}.slug: {:?} is reserved", p.slug));
+    }
+    if p.name.trim().is_empty() {
+        problems.push(format!("{key}.name: must not be empty"));
+    }
+    if p.routes.is_empty() {
+        problems.push(format!("{key}.routes: needs at least one address"));
+    }
+    for r in &p.routes {
+        if !is_address(r) {
+            problems.push(format!("{key}.routes: {r:?} is not an address"));
+        }
+    }
+    for r in &p.representatives {
+        if !(is_address(r) || is_domain(r)) {
+            problems.push(format!(
+                "{key}.representatives: {r:?} is neither an address nor a domain"
+            ));
+        }
+    }
+    if p.response_days == 0 {
+        problems.push(format!("{key}.response_days: must be at least 1"));
+    }
+    for (j, rule) in p.rules.iter().enumerate() {
+        let rkey = format!("{key}.rules[{j}]");
+        if rule.pattern.trim().is_empty() {
+            problems.push(format!("{rkey}.pattern: must not be empty"));
+        } else if let Err(e) = regex::Regex::new(&rule.pattern) {
+            let first = e.to_string().lines().last().unwrap_or_default().to_owned();
+            problems.push(format!("{rkey}.pattern: {first}"));
+        }
+        if !is_address(&rule.route) {
+            problems.push(format!("{rkey}.route: {:?} is not an address", rule.route));
+        }
+        if rule.label.trim().is_empty() {
+            problems.push(format!("{rkey}.label: must not be empty"));
+        }
+    }
+    problems
 }
 
 impl Config {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Which language the service writes its mail and pages in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -158,7 +158,7 @@ pub struct LimitsConfig {
 }
 
 /// How much of the feedback a provider's route receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Plan {
     /// A short notice with the public link.
@@ -168,8 +168,9 @@ pub enum Plan {
     Full,
 }
 
-/// One `[[providers]]` entry: a company that gets feedback.
-#[derive(Debug, Clone, Deserialize)]
+/// One `[[providers]]` entry: a company that gets feedback. The registry in the store keeps
+/// each company as the TOML of one such entry.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     // Every key has a default, even those without which a provider is no provider: a missing
@@ -196,7 +197,7 @@ pub struct ProviderConfig {
 }
 
 /// `[[providers.rules]]`: topic routing.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleConfig {
     /// Case-insensitive regex over subject and body.
@@ -211,6 +212,18 @@ pub struct RuleConfig {
     /// `pattern` compiled once, on first use (validation reports one that does not compile).
     #[serde(skip)]
     compiled: std::sync::OnceLock<Option<regex::Regex>>,
+}
+
+impl ProviderConfig {
+    /// The company as the TOML of one `[[providers]]` entry, as the registry stores it.
+    pub fn to_record(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|e| unreachable!("a provider is TOML: {e}"))
+    }
+
+    /// A company from its stored record.
+    pub fn from_record(record: &str) -> Result<ProviderConfig, toml::de::Error> {
+        toml::from_str(record)
+    }
 }
 
 impl RuleConfig {

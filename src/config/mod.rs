@@ -1,4 +1,5 @@
-//! The operator's configuration: a TOML file read once at start.
+//! The operator's configuration: a TOML file read once at start, and in a running service
+//! [`Live`], the file's keys with the registry's companies, replaced when they change.
 //!
 //! Every key has a default ([`keys`]). [`Config::load`] names every key whose value does not
 //! read (unknown keys too, by serde's `deny_unknown_fields`), then [`Config::validate`] every
@@ -6,7 +7,10 @@
 
 mod check;
 mod keys;
+mod live;
 mod read;
 
+pub use check::{companies_problems, company_problems};
 pub use keys::*;
+pub use live::Live;
 pub use read::ConfigError;

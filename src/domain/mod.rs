@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod limits;
 pub mod mailbox;
+pub mod names;
 pub mod relays;
 pub mod route;
 pub mod screen;

@@ -5,6 +5,7 @@
 
 use crate::config::{Config, ProviderConfig};
 use crate::domain::mailbox;
+use crate::domain::names::fold;
 use crate::domain::token::{Purpose, TokenKey};
 
 /// What a recipient address at our domain stands for.
@@ -178,32 +179,6 @@ fn tag_candidates(subject: &str) -> Vec<(String, std::ops::Range<usize>)> {
 fn title_without(subject: &str, span: std::ops::Range<usize>) -> String {
     let joined = format!("{} {}", &subject[..span.start], &subject[span.end..]);
     joined.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Lower-cased, diacritics removed, only letters and digits kept, as company tags are matched.
-///
-/// ```
-/// assert_eq!(nonono::domain::route::fold("Kierrätys-keskus"), "kierratyskeskus");
-/// ```
-pub fn fold(s: &str) -> String {
-    s.chars()
-        .flat_map(char::to_lowercase)
-        .filter_map(|c| {
-            let base = match c {
-                'ä' | 'à' | 'á' | 'â' | 'ã' | 'å' | 'ā' => 'a',
-                'ö' | 'ò' | 'ó' | 'ô' | 'õ' | 'ø' => 'o',
-                'ü' | 'ù' | 'ú' | 'û' => 'u',
-                'é' | 'è' | 'ê' | 'ë' => 'e',
-                'í' | 'ì' | 'î' | 'ï' => 'i',
-                'š' => 's',
-                'ž' => 'z',
-                'ç' => 'c',
-                'ñ' => 'n',
-                c => c,
-            };
-            base.is_alphanumeric().then_some(base)
-        })
-        .collect()
 }
 
 /// Where a provider's feedback goes, and the public label of who handles it.

@@ -36,7 +36,8 @@ pub async fn run(
                         continue;
                     }
                 };
-                let smtp = &receiver.config.smtp;
+                let config = receiver.live.get();
+                let smtp = &config.smtp;
                 // A trusted relay carries many clients' sessions: only the total bounds it.
                 let (most_per_network, most_per_client) = if receiver.trusts(peer.ip()) {
                     (MAX_SESSIONS, MAX_SESSIONS)

@@ -1,8 +1,8 @@
-//! What every SMTP session shares: the config, the token key, the intake writer, the abuse
+//! What every SMTP session shares: the live config, the token key, the intake writer, the abuse
 //! limits and the counters.
 
 use super::intake_writer::IntakeWriter;
-use crate::config::Config;
+use crate::config::Live;
 use crate::domain::limits;
 use crate::domain::token::TokenKey;
 use crate::metrics::Metrics;
@@ -12,7 +12,9 @@ use tokio_rustls::TlsAcceptor;
 
 /// What every session needs.
 pub struct Receiver {
-    pub config: Arc<Config>,
+    /// The config with the registry's current companies; a session takes it anew for each
+    /// transaction.
+    pub live: Arc<Live>,
     pub key: TokenKey,
     pub intake: IntakeWriter,
     /// A read-only store connection, for counting what the abuse limits count.
@@ -35,7 +37,8 @@ impl Receiver {
     }
 
     pub(super) fn limits_on(&self) -> bool {
-        let l = &self.config.limits;
+        let config = self.live.get();
+        let l = &config.limits;
         l.new_threads_per_address_per_hour != 0
             || l.new_threads_per_ip_per_hour != 0
             || l.messages_per_pair_per_day != 0
@@ -55,6 +58,7 @@ impl Receiver {
             return None;
         }
         let (key, peer) = (limits::sender_key(mail_from), peer.to_owned());
+        let config = self.live.get();
         let now = crate::clock::now();
         match self
             .reader
@@ -62,13 +66,13 @@ impl Receiver {
             .await
         {
             Ok(counts) if pair_only => limits::reached(
-                &self.config.limits,
+                &config.limits,
                 &limits::Counts {
                     pair_day: counts.pair_day,
                     ..limits::Counts::default()
                 },
             ),
-            Ok(counts) => limits::reached(&self.config.limits, &counts),
+            Ok(counts) => limits::reached(&config.limits, &counts),
             Err(e) => {
                 tracing::error!("smtp: counting for limits: {e}");
                 None

@@ -38,6 +38,9 @@ pub(super) enum State {
 
 pub(super) struct Session {
     pub(super) receiver: Arc<Receiver>,
+    /// The config this transaction goes by: taken anew at each reset, so a company registered
+    /// while a front MTA keeps its connection open is known at its next message.
+    config: Arc<Config>,
     pub(super) peer: SocketAddr,
     /// The session runs over TLS (after STARTTLS).
     pub(super) secure: bool,
@@ -125,6 +128,7 @@ pub(super) fn protocol_error(e: &ProtoError) -> String {
 impl Session {
     pub(super) fn new(receiver: Arc<Receiver>, peer: SocketAddr) -> Self {
         Session {
+            config: receiver.live.get(),
             trusted: receiver.trusts(peer.ip()),
             xclient: Forwarded::default(),
             xforward: Forwarded::default(),
@@ -139,7 +143,7 @@ impl Session {
     }
 
     pub(super) fn config(&self) -> &Config {
-        &self.receiver.config
+        &self.config
     }
 
     pub(super) fn too_big(&self) -> String {
@@ -151,6 +155,7 @@ impl Session {
     }
 
     pub(super) fn reset(&mut self) {
+        self.config = self.receiver.live.get();
         self.mail_from = None;
         self.rcpt_to.clear();
         self.recipients.clear();
@@ -400,7 +405,7 @@ mod tests {
         .unwrap();
         config.data_dir = dir.path().to_owned();
         let receiver = Arc::new(Receiver {
-            config: Arc::new(config),
+            live: Arc::new(config.into()),
             key: crate::domain::token::TokenKey::new(&[7; 32]),
             intake,
             reader: Shared::new(Store::open_readonly(&path).unwrap()),

@@ -6,7 +6,7 @@ use super::outgoing::tell_operator;
 use super::texts;
 use std::sync::Arc;
 
-use crate::config::{Config, Language};
+use crate::config::{Config, Language, Live};
 use crate::mail::Class;
 use crate::relay::{OnOutcome, Outcome};
 use crate::store::EventKind;
@@ -147,7 +147,7 @@ pub fn delivery_failed(
 
 /// What the relay calls in the transaction that records a delivery or a permanent failure:
 /// mail delivered to a company starts its clock, a failure stops it and tells the operator.
-pub fn on_outcome(config: Arc<Config>) -> OnOutcome {
+pub fn on_outcome(live: Arc<Live>) -> OnOutcome {
     Arc::new(move |tx: &Tx<'_>, origin, outcome| {
         // A notice that fails is only logged (and undone): it must not beget another notice,
         // nor undo the record of the delivery. Delivered mail matters only when it went to a
@@ -157,6 +157,7 @@ pub fn on_outcome(config: Arc<Config>) -> OnOutcome {
             return Ok(());
         }
         let now = crate::clock::now();
+        let config = live.get();
         tx.begin_entry()?;
         let recorded = match outcome {
             Outcome::Delivered => delivered(tx, &config, origin, now),

@@ -16,6 +16,7 @@
 //! delivery    delivered, bounced, failed
 //! follow, support, solved, remind, unregistered   the features on the clock and by mail
 //! scheduler   work on the clock: reminders, digests, solved questions, what waited
+//! registry    the companies in the store: declarations applied, changes, the live config
 //! reprocess   re-derives published text after a parser change
 //! auth        DKIM, SPF and DMARC of a sender, with the DNS they ask
 //! outgoing    mail queued in the outbox; compose: a letter as RFC 5322; texts: its words
@@ -34,6 +35,7 @@ pub mod follow;
 mod message;
 mod outgoing;
 mod published;
+pub mod registry;
 pub mod remind;
 mod reply;
 pub mod reprocess;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
-use crate::config::Config;
+use crate::config::Live;
 use crate::domain::token::TokenKey;
 use crate::store::{Shared, Store};
 
@@ -19,7 +19,7 @@ pub const HELD_FOR: i64 = 7 * 86_400;
 /// followers' digests, and the operator's daily digest of unregistered companies.
 pub async fn run(
     store: Store,
-    config: Arc<Config>,
+    live: Arc<Live>,
     key: TokenKey,
     relay_wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
@@ -34,7 +34,7 @@ pub async fn run(
             Ok(n) => tracing::info!("scheduler: purged {n} threads never confirmed"),
             Err(e) => tracing::error!("scheduler: purging: {e}"),
         }
-        let (c, k) = (config.clone(), key.clone());
+        let (c, k) = (live.get(), key.clone());
         let done = store
             .run(move |s| {
                 let now = crate::clock::now();

@@ -30,12 +30,12 @@ pub fn attach_registered(
     let tx = store.begin()?;
     let mut forwarded = 0;
     for waiting in tx.waiting_unregistered()? {
-        let name = route::fold(&waiting.company);
+        let name = crate::domain::names::fold(&waiting.company);
         let Some(provider) = config.providers.iter().find(|p| {
             std::iter::once(&p.name)
                 .chain(std::iter::once(&p.slug))
                 .chain(&p.aliases)
-                .any(|n| route::fold(n) == name)
+                .any(|n| crate::domain::names::fold(n) == name)
         }) else {
             continue;
         };

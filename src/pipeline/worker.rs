@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::config::{Config, Language};
+use crate::config::{Language, Live};
 use crate::domain::mailbox;
 use crate::domain::token::TokenKey;
 use crate::mail;
@@ -149,7 +149,7 @@ pub struct Signals {
 pub fn run(
     mut store: Store,
     mut intake: Mover,
-    config: Arc<Config>,
+    live: Arc<Live>,
     key: TokenKey,
     authenticator: Option<Authenticator>,
     signals: Signals,
@@ -184,6 +184,7 @@ pub fn run(
             }
         };
         journal_short = batch.len() < BATCH;
+        let config = live.get();
         let ctx = Context {
             config: &config,
             key: &key,

@@ -436,4 +436,32 @@ ALTER TABLE journal ADD COLUMN assigned_to INTEGER;
 CREATE INDEX threads_paused ON threads(id) WHERE undeliverable_at IS NOT NULL;
 ALTER TABLE threads ADD COLUMN due_before_pause INTEGER;
 "#,
+    // 20: the company registry. Each company is one record (the TOML of a `[[providers]]`
+    // entry), written by the command line or applied from a config declaration; `declarations`
+    // holds each declaration as it was last applied, so one that did not change since does not
+    // undo the command line's edits; every change is kept, before and after, by whom. The
+    // route's health is read from its mail, by the route (the answerable purposes alone), with
+    // when a message failed.
+    r#"
+CREATE TABLE companies (
+    slug TEXT PRIMARY KEY,
+    record TEXT NOT NULL,
+    source TEXT NOT NULL,
+    changed_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE declarations (slug TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE company_changes (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    slug TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('add', 'edit', 'remove')),
+    before TEXT,
+    after TEXT
+);
+CREATE INDEX company_changes_slug ON company_changes(slug, id);
+CREATE INDEX outbox_route ON outbox(rcpt_to, id)
+    WHERE purpose IN ('forward', 'reminder', 'relay');
+ALTER TABLE outbox ADD COLUMN failed_at INTEGER;
+"#,
 ];

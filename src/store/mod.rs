@@ -6,6 +6,7 @@
 
 mod arrivals;
 pub mod checkpoint;
+pub mod companies;
 pub mod company_clock;
 mod connection;
 pub mod consent;

@@ -268,8 +268,9 @@ impl Tx<'_> {
     /// message could not be delivered, and its recipient is marked failing.
     pub fn outbound_failed(&self, id: i64, error: &str, now: i64) -> Result<Option<MessageOrigin>> {
         self.tx.run(
-            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
-            params![id, error],
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2, failed_at = ?3
+             WHERE id = ?1",
+            params![id, error, now],
         )?;
         Ok(record_failure(&self.tx, id, None, now)?)
     }
@@ -287,8 +288,9 @@ impl Tx<'_> {
         // failures, and may be sent again once the cause is fixed. A row being sent again
         // (`queue resend`) is left alone: the report is of the attempt before.
         let marked = self.tx.run(
-            "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1 AND state = 'sent'",
-            params![outbox, format!("bounced after delivery: {reason}")],
+            "UPDATE outbox SET state = 'failed', last_error = ?2, failed_at = ?3
+             WHERE id = ?1 AND state = 'sent'",
+            params![outbox, format!("bounced after delivery: {reason}"), now],
         )?;
         if marked == 0 {
             return Ok(None);

@@ -257,7 +257,7 @@ impl Store {
         )?;
         let mut rare = Vec::with_capacity(words.len());
         for word in &words {
-            let folded = crate::domain::route::fold(word);
+            let folded = crate::domain::names::fold(word);
             // A short word is searched as itself only: its own term.
             let end = if is_prefix(word) {
                 format!("{folded}\u{10FFFF}")

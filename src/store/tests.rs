@@ -171,10 +171,15 @@ fn posts_are_searchable_once_committed_and_public() {
     assert_eq!(hits("odottava"), 0);
 }
 
-/// Takes a store back to version 14: before its holding pen (18), its journal counted
-/// attempts (17), its
-/// companies' figures were kept (16) and its threads counted their answers (15).
+/// Takes a store back to version 14: before its company registry (20), its paused clocks (19),
+/// its holding pen (18), its journal counted attempts (17), its companies' figures were kept
+/// (16) and its threads counted their answers (15).
 const TO_VERSION_14: &str = "
+        DROP TABLE companies;
+        DROP TABLE declarations;
+        DROP TABLE company_changes;
+        DROP INDEX outbox_route;
+        ALTER TABLE outbox DROP COLUMN failed_at;
         DROP INDEX threads_paused;
         ALTER TABLE threads DROP COLUMN due_before_pause;
         DROP TABLE holds;
@@ -578,7 +583,11 @@ fn the_purposes_sql_lists_are_the_ones_the_code_names_and_their_indexes_are_used
     let answerable = names(&OutboxPurpose::ANSWERABLE);
     assert_eq!(
         lists(migrations::MIGRATIONS.join("\n").as_str()),
-        [once.clone(), answerable.clone()]
+        [once.clone(), answerable.clone(), answerable.clone()]
+    );
+    assert_eq!(
+        lists(include_str!("companies.rs")),
+        [answerable.clone(), answerable.clone(), answerable.clone()]
     );
     assert_eq!(lists(include_str!("outbox.rs")), [once]);
     assert_eq!(lists(include_str!("traces.rs")), [answerable]);
@@ -603,6 +612,15 @@ fn the_purposes_sql_lists_are_the_ones_the_code_names_and_their_indexes_are_used
          AND o.purpose IN ('forward', 'reminder', 'relay')",
     );
     assert!(message.contains("outbox_message"), "{message}");
+    let route = plan(
+        "SELECT sent_at FROM outbox WHERE rcpt_to = 'a@b'
+         AND purpose IN ('forward', 'reminder', 'relay') AND state = 'sent'
+         ORDER BY id DESC LIMIT 1",
+    );
+    assert!(
+        route.contains("outbox_route") && !route.contains("TEMP B-TREE"),
+        "a route's health reads its own mail, newest first: {route}"
+    );
     let paused = plan(
         "SELECT t.id FROM threads t
          CROSS JOIN participants p ON p.thread_id = t.id AND p.role = 'provider'

@@ -38,7 +38,7 @@ pub fn search(
     hits.truncate(page_size);
     let terms: Vec<String> = q
         .split(|c: char| !c.is_alphanumeric())
-        .map(crate::domain::route::fold)
+        .map(crate::domain::names::fold)
         .filter(|w| !w.is_empty())
         .collect();
     SearchPage {
@@ -65,7 +65,7 @@ pub fn search(
 pub fn snippet(body: &str, words: &[String], length: usize) -> String {
     let tokens: Vec<&str> = body.split_whitespace().collect();
     let matches = |token: &str| {
-        let folded = crate::domain::route::fold(token);
+        let folded = crate::domain::names::fold(token);
         !folded.is_empty() && words.iter().any(|w| folded.starts_with(w.as_str()))
     };
     let first = tokens.iter().position(|t| matches(t)).unwrap_or(0);

@@ -1,0 +1,293 @@
+//! The company registry: every company feedback can go to, as one record each, every change to
+//! them, and how each company's routes are doing.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::connection::{Store, Tx};
+use super::error::Result;
+use super::sqlite::Cached;
+
+/// One company as the registry keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyRecord {
+    pub slug: String,
+    /// The TOML of its `[[providers]]` entry.
+    pub record: String,
+    /// Who wrote it last: `config` (a declaration applied at start) or `cli`.
+    pub source: String,
+    pub changed_at: i64,
+}
+
+/// What a change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Add,
+    Edit,
+    Remove,
+}
+
+impl ChangeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Add => "add",
+            ChangeKind::Edit => "edit",
+            ChangeKind::Remove => "remove",
+        }
+    }
+}
+
+/// One entry of a company's change history.
+#[derive(Debug, Clone)]
+pub struct CompanyChange {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// How mail to one route address is doing: what the operator looks at before blaming the
+/// company or the smarthost.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteHealth {
+    /// When the newest message that got through was delivered.
+    pub last_delivered: Option<i64>,
+    /// When the newest message that failed for good failed, and why.
+    pub last_failed: Option<(i64, String)>,
+    /// Messages waiting to be delivered, and since when the oldest waits.
+    pub waiting: i64,
+    pub oldest_waiting: Option<i64>,
+}
+
+/// A company's threads as the operator needs them counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CompanyThreads {
+    pub threads: i64,
+    /// Still without the company's first answer.
+    pub unanswered: i64,
+    /// Clock paused because mail to the company bounced.
+    pub paused: i64,
+}
+
+fn company_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CompanyRecord> {
+    Ok(CompanyRecord {
+        slug: r.get(0)?,
+        record: r.get(1)?,
+        source: r.get(2)?,
+        changed_at: r.get(3)?,
+    })
+}
+
+fn company(conn: &rusqlite::Connection, slug: &str) -> rusqlite::Result<Option<CompanyRecord>> {
+    conn.one(
+        "SELECT slug, record, source, changed_at FROM companies WHERE slug = ?1",
+        [slug],
+        company_row,
+    )
+    .optional()
+}
+
+impl Store {
+    /// Every registered company, by slug.
+    pub fn companies(&self) -> Result<Vec<CompanyRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT slug, record, source, changed_at FROM companies ORDER BY slug",
+        )?;
+        let rows = stmt.query_map([], company_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One company's record.
+    pub fn company(&self, slug: &str) -> Result<Option<CompanyRecord>> {
+        Ok(company(&self.conn, slug)?)
+    }
+
+    /// A number that grows with every change to the registry: what the running service
+    /// compares to know its companies are out of date.
+    pub fn registry_version(&self) -> Result<i64> {
+        Ok(self.conn.one(
+            "SELECT coalesce(max(id), 0) FROM company_changes",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// A company's latest changes, newest first.
+    pub fn company_changes(&self, slug: &str, limit: usize) -> Result<Vec<CompanyChange>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at, actor, action, before, after FROM company_changes
+             WHERE slug = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![slug, limit as i64], |r| {
+            Ok(CompanyChange {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                before: r.get(3)?,
+                after: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How mail to the company at `route` is doing (forwards, reminders and relayed posts).
+    pub fn route_health(&self, route: &str) -> Result<RouteHealth> {
+        let last_delivered = self
+            .conn
+            .one(
+                "SELECT sent_at FROM outbox
+                 WHERE rcpt_to = ?1 AND purpose IN ('forward', 'reminder', 'relay')
+                     AND state = 'sent'
+                 ORDER BY id DESC LIMIT 1",
+                [route],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let last_failed = self
+            .conn
+            .one(
+                "SELECT coalesce(failed_at, created_at), coalesce(last_error, '') FROM outbox
+                 WHERE rcpt_to = ?1 AND purpose IN ('forward', 'reminder', 'relay')
+                     AND state = 'failed'
+                 ORDER BY id DESC LIMIT 1",
+                [route],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (waiting, oldest_waiting) = self.conn.one(
+            "SELECT count(*), min(created_at) FROM outbox
+             WHERE rcpt_to = ?1 AND purpose IN ('forward', 'reminder', 'relay')
+                 AND state = 'pending'",
+            [route],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(RouteHealth {
+            last_delivered,
+            last_failed,
+            waiting,
+            oldest_waiting,
+        })
+    }
+
+    /// How many threads name the company, how many it has not answered, and how many wait
+    /// with their clock paused.
+    pub fn company_threads(&self, slug: &str) -> Result<CompanyThreads> {
+        Ok(self.conn.one(
+            "SELECT count(*), count(*) FILTER (WHERE first_answer_at IS NULL),
+                    count(*) FILTER (WHERE undeliverable_at IS NOT NULL)
+             FROM threads WHERE provider = ?1 AND removed IS NULL",
+            [slug],
+            |r| {
+                Ok(CompanyThreads {
+                    threads: r.get(0)?,
+                    unanswered: r.get(1)?,
+                    paused: r.get(2)?,
+                })
+            },
+        )?)
+    }
+}
+
+impl Tx<'_> {
+    /// One company's record, read inside this transaction.
+    pub fn company(&self, slug: &str) -> Result<Option<CompanyRecord>> {
+        Ok(company(&self.tx, slug)?)
+    }
+
+    /// Writes a company's record from `source` (`config`, `cli`), and the change into its
+    /// history as `actor`'s; `None` when the record is the one there already (nothing changes,
+    /// nothing is written).
+    pub fn put_company(
+        &self,
+        slug: &str,
+        record: &str,
+        source: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<Option<ChangeKind>> {
+        let before = company(&self.tx, slug)?.map(|c| c.record);
+        if before.as_deref() == Some(record) {
+            return Ok(None);
+        }
+        self.tx.run(
+            "INSERT INTO companies (slug, record, source, changed_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(slug) DO UPDATE SET record = excluded.record, source = excluded.source,
+                 changed_at = excluded.changed_at",
+            params![slug, record, source, now],
+        )?;
+        let kind = if before.is_some() {
+            ChangeKind::Edit
+        } else {
+            ChangeKind::Add
+        };
+        self.company_changed(slug, actor, kind, before.as_deref(), Some(record), now)?;
+        Ok(Some(kind))
+    }
+
+    /// Removes a company from the registry; returns the record it had, `None` when there was
+    /// none. Its threads stay as they are.
+    pub fn remove_company(&self, slug: &str, actor: &str, now: i64) -> Result<Option<String>> {
+        let Some(before) = company(&self.tx, slug)? else {
+            return Ok(None);
+        };
+        self.tx
+            .run("DELETE FROM companies WHERE slug = ?1", [slug])?;
+        self.company_changed(
+            slug,
+            actor,
+            ChangeKind::Remove,
+            Some(&before.record),
+            None,
+            now,
+        )?;
+        Ok(Some(before.record))
+    }
+
+    fn company_changed(
+        &self,
+        slug: &str,
+        actor: &str,
+        kind: ChangeKind,
+        before: Option<&str>,
+        after: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        self.tx.run(
+            "INSERT INTO company_changes (at, slug, actor, action, before, after)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![now, slug, actor, kind.as_str(), before, after],
+        )?;
+        Ok(())
+    }
+
+    /// The config's declaration of a company as it was when last applied.
+    pub fn declaration(&self, slug: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .one(
+                "SELECT record FROM declarations WHERE slug = ?1",
+                [slug],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The slugs of every declaration ever applied.
+    pub fn declared(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT slug FROM declarations ORDER BY slug")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Remembers a declaration as applied.
+    pub fn set_declaration(&self, slug: &str, record: &str) -> Result<()> {
+        self.tx.run(
+            "INSERT INTO declarations (slug, record) VALUES (?1, ?2)
+             ON CONFLICT(slug) DO UPDATE SET record = excluded.record",
+            params![slug, record],
+        )?;
+        Ok(())
+    }
+}

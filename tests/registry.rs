@@ -1,0 +1,324 @@
+//! The company registry while the service runs: `nonono providers add | edit | remove |
+//! import` change what the running service routes, shows and forwards, within seconds and
+//! without a restart; the config's declarations apply at start; `providers show` tells how
+//! mail to each route is doing.
+
+mod common;
+
+use std::time::Duration;
+
+use common::sink::Sink;
+use common::{Conversation, TestApp, fixture};
+
+/// Runs the real `nonono` binary on the app's data folder, with the embedded defaults as its
+/// config file: (success, stdout, stderr).
+fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    let config = app.cli_config();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nonono"))
+        .args(args)
+        .args(["--config", config.to_str().unwrap()])
+        .env("USER", "operaattori")
+        .output()
+        .expect("run nonono");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(app: &TestApp, args: &[&str]) -> String {
+    let (ok, out, err) = cli(app, args);
+    assert!(ok, "nonono {args:?}: {err}");
+    out
+}
+
+/// Polls the archive until `path` answers `status`; the registry is looked at every 2 s.
+async fn wait_page(app: &TestApp, path: &str, status: u16) -> String {
+    for _ in 0..100 {
+        let (got, page) = app.get(path).await;
+        if got == status {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path} never answered {status}");
+}
+
+/// Waits until the running service goes by the registry as it is in the store: `/metrics`
+/// says which change it has seen.
+async fn seen(app: &TestApp) {
+    let version = app.store().registry_version().unwrap();
+    let want = format!("\nnonono_registry_version {version}\n");
+    for _ in 0..100 {
+        if app.get("/metrics").await.1.contains(&want) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the service never saw registry change {version}");
+}
+
+/// What the receiver answers to RCPT TO this address now.
+async fn rcpt(app: &TestApp, address: &str) -> String {
+    let mut c = Conversation::connect(app.smtp_port()).await;
+    c.command("EHLO mail.example.fi").await;
+    c.command("MAIL FROM:<liisa@example.fi>").await;
+    c.command(&format!("RCPT TO:<{address}>")).await
+}
+
+async fn wait_rcpt(app: &TestApp, address: &str, code: &str) {
+    for _ in 0..100 {
+        if rcpt(app, address).await.starts_with(code) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("RCPT TO:<{address}> never answered {code}");
+}
+
+/// Waits (up to 10 s: the relay looks every 5 s when idle) for mail to `to`.
+async fn wait_mail_to(app: &TestApp, to: &str) -> common::Outbound {
+    for _ in 0..400 {
+        if let Some(m) = app.outbound().into_iter().find(|m| m.to == to) {
+            return m;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no mail to {to}");
+}
+
+#[tokio::test]
+async fn a_company_added_while_the_service_runs_gets_its_page_its_mail_and_what_waited() {
+    let app = TestApp::start().await;
+    app.send_fixture(
+        "pekka@example.fi",
+        "palaute@nonono.localhost",
+        "new-feedback-unknown-tag.eml",
+    )
+    .await;
+    app.wait_processed().await;
+    assert_eq!(app.get("/p/acme").await.0, 404);
+    assert!(rcpt(&app, "acme@nonono.localhost").await.starts_with("550"));
+
+    let out = ok(
+        &app,
+        &[
+            "providers",
+            "add",
+            "acme",
+            "--name",
+            "Acme Oy",
+            "--route",
+            "palaute@acme.example",
+            "--representative",
+            "acme.example",
+        ],
+    );
+    assert!(out.contains("1 waiting thread forwarded"), "{out}");
+    let page = wait_page(&app, "/p/acme", 200).await;
+    assert!(page.contains("Acme Oy"), "{page}");
+    let waited = wait_mail_to(&app, "palaute@acme.example").await;
+    assert!(waited.text.contains("Paketti"), "{}", waited.text);
+
+    // New mail to its address is taken and forwarded, with no restart.
+    wait_rcpt(&app, "acme@nonono.localhost", "250").await;
+    let direct = String::from_utf8(fixture("new-feedback-provider-address.eml", &[]))
+        .unwrap()
+        .replace("To: elisa@", "To: acme@");
+    app.send(
+        "liisa@example.fi",
+        "acme@nonono.localhost",
+        direct.as_bytes(),
+    )
+    .await
+    .expect("250 for mail to a company added a moment ago");
+    app.wait_processed().await;
+    let threads = app.store().latest_threads(2).unwrap();
+    assert!(
+        threads
+            .iter()
+            .all(|t| t.provider.as_deref() == Some("acme")),
+        "{threads:?}"
+    );
+    for _ in 0..400 {
+        let to_acme = app
+            .outbound()
+            .into_iter()
+            .filter(|m| m.to == "palaute@acme.example")
+            .count();
+        if to_acme == 2 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the new feedback was not forwarded to acme");
+}
+
+#[tokio::test]
+async fn an_edited_route_takes_the_next_forward_and_a_removed_company_takes_no_more_mail() {
+    let app = TestApp::start_with(common::no_limits).await;
+    let out = ok(
+        &app,
+        &[
+            "providers",
+            "edit",
+            "vr",
+            "--route",
+            "palaute@vr.example",
+            "--add-alias",
+            "Valtionrautatiet",
+        ],
+    );
+    assert!(out.contains("Changed vr"), "{out}");
+    // The tag the alias added routes too, once the service has seen the change.
+    let tagged = "From: liisa@example.fi\r\nTo: palaute@nonono.localhost\r\n\
+        Subject: [Valtionrautatiet] Juna myöhässä\r\nMessage-ID: <vr-1@example.fi>\r\n\r\n\
+        Nimimerkki: Matkustaja\r\nJuna oli tunnin myöhässä.\r\n";
+    seen(&app).await;
+    app.send(
+        "liisa@example.fi",
+        "palaute@nonono.localhost",
+        tagged.as_bytes(),
+    )
+    .await
+    .unwrap();
+    let forward = wait_mail_to(&app, "palaute@vr.example").await;
+    assert!(forward.text.contains("tunnin myöhässä"), "{}", forward.text);
+    assert!(
+        !app.outbound()
+            .iter()
+            .any(|m| m.to == "asiakaspalvelu@vr.example"),
+        "the old route gets nothing"
+    );
+
+    let out = ok(&app, &["providers", "remove", "vr"]);
+    assert!(out.contains("Its 1 threads stay public"), "{out}");
+    assert!(out.contains("routes = [\"palaute@vr.example\"]"), "{out}");
+    wait_rcpt(&app, "vr@nonono.localhost", "550").await;
+    wait_page(&app, "/p/vr", 404).await;
+    // Its thread stays public.
+    let thread = app.store().latest_threads(1).unwrap().remove(0);
+    assert_eq!(app.get(&format!("/t/{}", thread.id)).await.0, 200);
+    let (_, listing, _) = cli(&app, &["providers"]);
+    assert!(!listing.contains("\nvr "), "{listing}");
+}
+
+#[tokio::test]
+async fn declarations_apply_at_start_and_the_command_lines_edits_hold_until_they_change() {
+    let mut app = TestApp::start().await;
+    ok(
+        &app,
+        &["providers", "edit", "elisa", "--response-days", "7"],
+    );
+    ok(&app, &["providers", "remove", "vr"]);
+    let days = |app: &TestApp| -> String {
+        let out = ok(app, &["providers", "show", "elisa"]);
+        out.lines()
+            .find(|l| l.starts_with("response_days"))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(days(&app), "response_days = 7");
+
+    // A restart on the same config: the declarations did not change, the edits hold.
+    app.restart(|_| {}).await;
+    assert_eq!(days(&app), "response_days = 7");
+    wait_page(&app, "/p/vr", 404).await;
+    let show = ok(&app, &["providers", "show", "elisa"]);
+    assert!(show.contains("edit    by cli:operaattori"), "{show}");
+
+    // The operator changes the declaration: it wins at the next start.
+    app.restart(|c| {
+        c.providers
+            .iter_mut()
+            .find(|p| p.slug == "elisa")
+            .unwrap()
+            .response_days = 4;
+    })
+    .await;
+    let store = app.store();
+    let elisa = store.company("elisa").unwrap().unwrap();
+    assert!(
+        elisa.record.contains("response_days = 4"),
+        "{}",
+        elisa.record
+    );
+    assert_eq!(elisa.source, "config");
+}
+
+#[tokio::test]
+async fn import_is_all_or_none_and_names_what_is_wrong() {
+    let app = TestApp::start().await;
+    let file = app.dir.path().join("companies.toml");
+    let exported = ok(&app, &["providers", "export"]);
+    assert!(exported.contains("[[providers.rules]]"), "{exported}");
+    std::fs::write(
+        &file,
+        format!(
+            "{exported}\n[[providers]]\nslug = \"posti\"\nname = \"Posti\"\n\
+             routes = [\"asiakaspalvelu@posti.example\"]\n\n[[providers.rules]]\n\
+             pattern = \"(paketti\"\nroute = \"paketit@posti.example\"\nlabel = \"Paketit\"\n"
+        ),
+    )
+    .unwrap();
+    let (done, _, err) = cli(&app, &["providers", "import", file.to_str().unwrap()]);
+    assert!(!done);
+    assert!(err.contains("posti.rules[0].pattern"), "{err}");
+    assert!(app.store().company("posti").unwrap().is_none(), "none");
+
+    let fixed = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("(paketti", "paketti|lähetys");
+    std::fs::write(&file, fixed).unwrap();
+    let out = ok(&app, &["providers", "import", file.to_str().unwrap()]);
+    assert!(
+        out.contains("1 companies added, 0 changed, 3 as they were"),
+        "{out}"
+    );
+    let page = wait_page(&app, "/p/posti", 200).await;
+    assert!(page.contains("Posti"));
+}
+
+#[tokio::test]
+async fn providers_show_tells_whether_mail_to_each_route_gets_through() {
+    let sink = Sink::start("550 5.1.1 <asiakaspalvelu@vr.example>: no such mailbox").await;
+    let app = TestApp::start_with(|c| {
+        c.outbound.transport = nonono::config::Transport::Smtp;
+        c.outbound.smtp_port = sink.port;
+    })
+    .await;
+    let to_vr = "From: liisa@example.fi\r\nTo: vr@nonono.localhost\r\n\
+        Subject: Juna myöhässä\r\nMessage-ID: <vr-2@example.fi>\r\n\r\n\
+        Nimimerkki: Matkustaja\r\nJuna oli tunnin myöhässä.\r\n";
+    app.send("liisa@example.fi", "vr@nonono.localhost", to_vr.as_bytes())
+        .await
+        .unwrap();
+    app.wait_queue(|rows| rows.iter().any(|r| r.state == "failed"))
+        .await;
+    let show = ok(&app, &["providers", "show", "vr"]);
+    assert!(
+        show.contains("asiakaspalvelu@vr.example: FAILING; last failed"),
+        "{show}"
+    );
+    assert!(show.contains("no such mailbox"), "{show}");
+    assert!(show.contains("1 with the clock paused"), "{show}");
+
+    sink.set_reply("250 2.0.0 OK");
+    ok(
+        &app,
+        &["queue", "resend", "--to", "asiakaspalvelu@vr.example"],
+    );
+    app.wait_queue(|rows| {
+        !rows
+            .iter()
+            .any(|r| r.rcpt_to == "asiakaspalvelu@vr.example")
+    })
+    .await;
+    let show = ok(&app, &["providers", "show", "vr"]);
+    assert!(
+        show.contains("asiakaspalvelu@vr.example: ok; last delivered"),
+        "{show}"
+    );
+    assert!(show.contains("0 with the clock paused"), "{show}");
+}
