@@ -230,11 +230,12 @@ async fn declarations_apply_at_start_and_the_command_lines_edits_hold_until_they
 
     // The operator changes the declaration: it wins at the next start.
     app.restart(|c| {
-        c.providers
-            .iter_mut()
-            .find(|p| p.slug == "elisa")
-            .unwrap()
-            .response_days = 4;
+        c.providers.edit(|ps| {
+            ps.iter_mut()
+                .find(|p| p.slug == "elisa")
+                .unwrap()
+                .response_days = 4
+        })
     })
     .await;
     let store = app.store();

@@ -294,10 +294,12 @@ async fn a_smarthost_without_smtputf8_is_named_to_the_operator_and_the_writer() 
     sink.set_smtputf8(false);
     let mut app = app_with_smarthost_and(&sink, |c| {
         c.operator_address = Some("operator@example.org".into());
-        let elisa = c.providers.iter_mut().find(|p| p.slug == "elisa").unwrap();
-        for rule in &mut elisa.rules {
-            rule.route = "laskutus.åsa@elisa.example".into();
-        }
+        c.providers.edit(|ps| {
+            let elisa = ps.iter_mut().find(|p| p.slug == "elisa").unwrap();
+            for rule in &mut elisa.rules {
+                rule.route = "laskutus.åsa@elisa.example".into();
+            }
+        });
     })
     .await;
     app.send_feedback().await;

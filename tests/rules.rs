@@ -275,12 +275,13 @@ fn a_hidden_feedback_is_not_forwarded_when_its_company_registers() {
     let post = r.store.posts(1).unwrap()[0].id;
     assert!(r.store.remove_post(post, "loukkaava", r.now).unwrap());
     let before = r.queued().len();
-    r.config.providers.push(nonono::config::ProviderConfig {
+    let acme = nonono::config::ProviderConfig {
         slug: "acme".into(),
         name: "Acme Oy".into(),
         routes: vec!["asiakaspalvelu@acme.example".into()],
         ..r.config.providers[0].clone()
-    });
+    };
+    r.config.providers.edit(|ps| ps.push(acme));
     let forwarded =
         nonono::pipeline::unregistered::attach_registered(&mut r.store, &r.config, &r.key, r.now)
             .unwrap();

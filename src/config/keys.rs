@@ -36,7 +36,101 @@ pub struct Config {
     /// Days off beyond the Finnish public holidays (`"2026-12-31"`): no working day for any
     /// company's response time.
     pub extra_holidays: Vec<String>,
-    pub providers: Vec<ProviderConfig>,
+    pub providers: Companies,
+}
+
+/// The companies feedback can go to, in order, with an index by slug and by name (folded as
+/// tags are matched) made on first use: a national registry has thousands, and every tagged
+/// message looks one up. Read it as a slice; change it only through [`Companies::edit`],
+/// which drops the index.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(from = "Vec<ProviderConfig>", into = "Vec<ProviderConfig>")]
+pub struct Companies {
+    list: Vec<ProviderConfig>,
+    index: std::sync::Arc<std::sync::OnceLock<CompanyIndex>>,
+}
+
+/// Where each slug and each folded name is in the list; the first company to have a name
+/// keeps it, as a search from the front would find.
+#[derive(Debug, Default)]
+struct CompanyIndex {
+    slugs: std::collections::HashMap<String, usize>,
+    names: std::collections::HashMap<String, usize>,
+}
+
+impl Companies {
+    /// The company with this slug.
+    pub fn by_slug(&self, slug: &str) -> Option<&ProviderConfig> {
+        self.index().slugs.get(slug).map(|&i| &self.list[i])
+    }
+
+    /// The company whose slug, name or alias is `name`, ignoring case, spacing and diacritics.
+    pub fn by_name(&self, name: &str) -> Option<&ProviderConfig> {
+        let wanted = crate::domain::names::fold(name);
+        if wanted.is_empty() {
+            return None;
+        }
+        self.index().names.get(&wanted).map(|&i| &self.list[i])
+    }
+
+    /// The companies with their index made now, not by the first look-up: for the running
+    /// service's config, where that look-up is a message waiting.
+    pub fn indexed(list: Vec<ProviderConfig>) -> Companies {
+        let companies = Companies::from(list);
+        companies.index();
+        companies
+    }
+
+    /// Changes the list (and forgets the index made of it before).
+    pub fn edit(&mut self, change: impl FnOnce(&mut Vec<ProviderConfig>)) {
+        change(&mut self.list);
+        self.index = Default::default();
+    }
+
+    fn index(&self) -> &CompanyIndex {
+        self.index.get_or_init(|| {
+            let mut index = CompanyIndex::default();
+            for (i, p) in self.list.iter().enumerate() {
+                index.slugs.entry(p.slug.clone()).or_insert(i);
+                for name in [&p.slug, &p.name].into_iter().chain(&p.aliases) {
+                    let folded = crate::domain::names::fold(name);
+                    if !folded.is_empty() {
+                        index.names.entry(folded).or_insert(i);
+                    }
+                }
+            }
+            index
+        })
+    }
+}
+
+impl std::ops::Deref for Companies {
+    type Target = [ProviderConfig];
+
+    fn deref(&self) -> &[ProviderConfig] {
+        &self.list
+    }
+}
+
+impl From<Vec<ProviderConfig>> for Companies {
+    fn from(list: Vec<ProviderConfig>) -> Companies {
+        Companies {
+            list,
+            index: Default::default(),
+        }
+    }
+}
+
+impl FromIterator<ProviderConfig> for Companies {
+    fn from_iter<I: IntoIterator<Item = ProviderConfig>>(companies: I) -> Companies {
+        Companies::from(companies.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl From<Companies> for Vec<ProviderConfig> {
+    fn from(companies: Companies) -> Vec<ProviderConfig> {
+        companies.list
+    }
 }
 
 /// `[smtp]`: the receiver.
@@ -259,7 +353,7 @@ impl Default for Config {
             outbound: OutboundConfig::default(),
             trust: TrustConfig::default(),
             limits: LimitsConfig::default(),
-            providers: Vec::new(),
+            providers: Companies::default(),
         }
     }
 }
@@ -378,6 +472,6 @@ impl Config {
 
     /// The provider with this slug.
     pub fn provider(&self, slug: &str) -> Option<&ProviderConfig> {
-        self.providers.iter().find(|p| p.slug == slug)
+        self.providers.by_slug(slug)
     }
 }

@@ -3,9 +3,8 @@
 //!
 //! Pure functions over the config and the message; no I/O.
 
-use crate::config::{Config, ProviderConfig};
+use crate::config::{Companies, Config, ProviderConfig};
 use crate::domain::mailbox;
-use crate::domain::names::fold;
 use crate::domain::token::{Purpose, TokenKey};
 
 /// What a recipient address at our domain stands for.
@@ -112,10 +111,10 @@ pub enum Tag {
 }
 
 /// Finds the company tag in a subject: `[Elisa] ...` or `#elisa`.
-pub fn find_tag(subject: &str, providers: &[ProviderConfig]) -> Tag {
+pub fn find_tag(subject: &str, providers: &Companies) -> Tag {
     let candidates = tag_candidates(subject);
     for (tag, span) in &candidates {
-        if let Some(p) = provider_by_name(tag, providers) {
+        if let Some(p) = providers.by_name(tag) {
             return Tag::Known {
                 slug: p.slug.clone(),
                 title: title_without(subject, span.clone()),
@@ -129,22 +128,6 @@ pub fn find_tag(subject: &str, providers: &[ProviderConfig]) -> Tag {
         },
         None => Tag::Missing,
     }
-}
-
-/// The provider whose slug, name or alias matches, ignoring case, spacing and diacritics.
-pub fn provider_by_name<'a>(
-    name: &str,
-    providers: &'a [ProviderConfig],
-) -> Option<&'a ProviderConfig> {
-    let wanted = fold(name);
-    if wanted.is_empty() {
-        return None;
-    }
-    providers.iter().find(|p| {
-        fold(&p.slug) == wanted
-            || fold(&p.name) == wanted
-            || p.aliases.iter().any(|a| fold(a) == wanted)
-    })
 }
 
 /// Every `[tag]` and `#tag` in the subject with its byte span, in order.

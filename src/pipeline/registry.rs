@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
-use crate::config::{Config, Live, ProviderConfig, companies_problems};
+use crate::config::{Companies, Config, Live, ProviderConfig, companies_problems};
 use crate::domain::token::TokenKey;
 use crate::store::companies::ChangeKind;
 use crate::store::{Shared, Store, StoreError};
@@ -58,7 +58,7 @@ pub fn apply_declarations(
 ) -> Result<Applied, RegistryError> {
     let tx = store.begin()?;
     let mut applied = Applied::default();
-    for p in &config.providers {
+    for p in config.providers.iter() {
         let record = p.to_record();
         if tx.declaration(&p.slug)?.as_deref() == Some(record.as_str()) {
             if tx.company(&p.slug)?.is_some_and(|c| c.record != record) {
@@ -104,7 +104,7 @@ pub fn snapshot(store: &Store, file: &Config) -> Result<(Config, i64), StoreErro
     }
     Ok((
         Config {
-            providers,
+            providers: Companies::indexed(providers),
             ..file.clone()
         },
         version,

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::compose::{ComposeError, marker};
 use crate::config::{Config, Language};
 use crate::domain::mailbox;
+use crate::domain::names::fold;
 use crate::domain::screen::Personal;
 use crate::domain::words::{Books, book, fill};
 use crate::mail::write::one_line;
@@ -129,6 +130,35 @@ struct HelpText<'a> {
     example_address: &'a str,
     example_company: &'a str,
     providers: Vec<&'a str>,
+    /// Companies registered beyond those listed, and the page that lists them all.
+    more: usize,
+    all_url: String,
+}
+
+/// How many companies a help reply names at most: a national registry has thousands.
+const HELP_NAMES_AT_MOST: usize = 15;
+
+/// The companies a help reply names: all when they are few; else those whose name is like the
+/// tag the writer used (one contains the other, spelled as tags are matched), in order.
+fn companies_to_name<'a>(config: &'a Config, tag: Option<&str>) -> Vec<&'a str> {
+    if config.providers.len() <= HELP_NAMES_AT_MOST {
+        return config.providers.iter().map(|p| p.name.as_str()).collect();
+    }
+    let Some(wanted) = tag.map(fold).filter(|t| t.chars().count() >= 3) else {
+        return Vec::new();
+    };
+    config
+        .providers
+        .iter()
+        .filter(|p| {
+            [&p.slug, &p.name].into_iter().chain(&p.aliases).any(|n| {
+                let name = fold(n);
+                !name.is_empty() && (name.contains(&wanted) || wanted.contains(&name))
+            })
+        })
+        .map(|p| p.name.as_str())
+        .take(HELP_NAMES_AT_MOST)
+        .collect()
 }
 
 #[derive(Template)]
@@ -495,6 +525,7 @@ pub fn help_text(
             (company.clone(), address)
         }
     };
+    let providers = companies_to_name(config, unknown_tag);
     letter(&HelpText {
         fi: config.language == Language::Fi,
         // A subject line is one line: the writer's subject might hold a line break.
@@ -502,7 +533,9 @@ pub fn help_text(
         unknown_tag,
         example_address: &example_address,
         example_company: &example_company,
-        providers: config.providers.iter().map(|p| p.name.as_str()).collect(),
+        more: config.providers.len() - providers.len(),
+        providers,
+        all_url: config.public_link("/"),
     })
 }
 
@@ -601,5 +634,36 @@ mod tests {
         assert_eq!(note(true).0, "Viesti 7 siirretty sivuun");
         assert_eq!(note(false).0, "Message 7 set aside");
         assert!(note(false).1.contains("192.0.2.1") && note(true).1.ends_with(".\n"));
+    }
+
+    #[test]
+    fn a_help_reply_names_the_companies_like_the_tag_not_thousands() {
+        let companies = |n: usize| -> crate::config::Companies {
+            (0..n)
+                .map(|i| crate::config::ProviderConfig {
+                    slug: format!("yritys-{i}"),
+                    name: format!("Yritys {i} Oy"),
+                    ..crate::config::ProviderConfig::from_record("").unwrap()
+                })
+                .collect()
+        };
+        let mut config = Config {
+            providers: companies(3),
+            ..Config::default()
+        };
+        let few = help_text(Some("Acme"), &config, "x").unwrap().1;
+        assert!(
+            few.contains("[Yritys 2 Oy]") && !few.contains("muuta"),
+            "{few}"
+        );
+
+        config.providers = companies(5_000);
+        let many = help_text(Some("Yritys 499"), &config, "x").unwrap().1;
+        assert!(many.contains("[Yritys 499 Oy]"), "{many}");
+        assert!(!many.contains("[Yritys 12 Oy]"), "{many}");
+        assert!(many.contains(" muuta: http"), "{many}");
+        let none = help_text(None, &config, "x").unwrap().1;
+        assert!(none.lines().count() < 30, "{none}");
+        assert!(none.contains("Kaikki 5000 yritystä, joille palaute voidaan välittää: http"));
     }
 }

@@ -30,13 +30,7 @@ pub fn attach_registered(
     let tx = store.begin()?;
     let mut forwarded = 0;
     for waiting in tx.waiting_unregistered()? {
-        let name = crate::domain::names::fold(&waiting.company);
-        let Some(provider) = config.providers.iter().find(|p| {
-            std::iter::once(&p.name)
-                .chain(std::iter::once(&p.slug))
-                .chain(&p.aliases)
-                .any(|n| crate::domain::names::fold(n) == name)
-        }) else {
+        let Some(provider) = config.providers.by_name(&waiting.company) else {
             continue;
         };
         let choice = route::choose_route(provider, &waiting.title, &waiting.body);
