@@ -367,3 +367,68 @@ fn a_bounce_stops_the_clock_and_the_pause_is_added_not_a_fresh_start() {
     );
     assert!(resumed.due_at.unwrap() < r.now, "still overdue");
 }
+
+/// A report of failure can come from anyone who has the message: the company itself, to stop
+/// its clock. The bounced message goes again a day later, and when the address takes it the
+/// clock runs on: a forged bounce holds the clock a day at most. An address that keeps
+/// failing is tried seven times, once a day, then left to the operator.
+#[test]
+fn a_bounced_company_address_is_tried_again_daily_so_a_forged_bounce_buys_a_day_at_most() {
+    let mut r = Rules::new();
+    r.matti_writes();
+    let first = forwards(&r)[0];
+    accepted(&mut r, first);
+    let due = r.store.thread(1).unwrap().unwrap().due_at.unwrap();
+    report(&mut r, first, "failed", "5.1.1");
+    let bounced_at = r.now;
+    let state = |r: &Rules| {
+        r.store
+            .queue_listing()
+            .unwrap()
+            .into_iter()
+            .find(|q| q.id == first)
+            .map(|q| q.state)
+    };
+    assert_eq!(state(&r).as_deref(), Some("failed"));
+
+    r.now = bounced_at + 3_600;
+    assert_eq!(
+        nonono::pipeline::delivery::probe_paused(&mut r.store, r.now).unwrap(),
+        0,
+        "not within the day"
+    );
+    r.now = bounced_at + 86_400 + 60;
+    assert_eq!(
+        nonono::pipeline::delivery::probe_paused(&mut r.store, r.now).unwrap(),
+        1
+    );
+    assert_eq!(
+        state(&r).as_deref(),
+        Some("pending"),
+        "the forward goes again"
+    );
+    assert_eq!(
+        nonono::pipeline::delivery::probe_paused(&mut r.store, r.now).unwrap(),
+        0,
+        "once"
+    );
+    accepted(&mut r, first);
+    let resumed = r.store.thread(1).unwrap().unwrap();
+    assert_eq!(resumed.undeliverable_at, None, "the clock runs again");
+    assert_eq!(resumed.due_at, Some(due + 86_400 + 60));
+
+    // An address that keeps failing: tried once a day, seven times in all.
+    let mut tries = 0;
+    loop {
+        report(&mut r, first, "failed", "5.1.1");
+        r.now += 86_400 + 60;
+        if nonono::pipeline::delivery::probe_paused(&mut r.store, r.now).unwrap() == 0 {
+            break;
+        }
+        tries += 1;
+        accepted(&mut r, first);
+        assert!(tries < 20, "tried for ever");
+    }
+    assert_eq!(state(&r).as_deref(), Some("failed"));
+    assert_eq!(tries, 6, "seven with the first");
+}

@@ -11,7 +11,7 @@ use crate::mail::Class;
 use crate::relay::{OnOutcome, Outcome};
 use crate::store::EventKind;
 use crate::store::OutboxPurpose;
-use crate::store::{MessageOrigin, Tx};
+use crate::store::{MessageOrigin, Store, Tx};
 
 /// A delivery report (or an automatic reply sent to our envelope sender) for one of our messages.
 pub(super) fn bounce(
@@ -110,6 +110,23 @@ pub fn delivered(
         }
     }
     Ok(())
+}
+
+/// How long after a bounce stopped a company's clock the bounced message goes again, and how
+/// many times: a report of failure may come from anyone who has the message (the company
+/// itself), so each holds the clock about a day, in public; an address that keeps failing is
+/// tried a week, then left to the operator (told of each failure; `nonono queue resend`).
+const PROBE_AFTER: i64 = 86_400;
+const MOST_PROBES: i64 = 7;
+
+/// Sends again the bounced message of every company address whose threads' clocks stopped,
+/// a day after it failed, [`MOST_PROBES`] times at most; when the address takes it, the
+/// clocks run on ([`delivered`]). Returns how many messages were made due.
+pub fn probe_paused(store: &mut Store, now: i64) -> Result<usize, PipelineError> {
+    let tx = store.begin()?;
+    let n = tx.probe_paused_routes(now - PROBE_AFTER, MOST_PROBES, now)?;
+    tx.commit()?;
+    Ok(n)
 }
 
 /// A message could not be delivered. When it went to a company, the company's clock stops

@@ -1,5 +1,5 @@
 //! Work on the clock, every quarter of an hour: unconfirmed feedback purged, waiting threads
-//! forwarded to companies registered since, reminders, "was it solved?" questions, digests.
+//! forwarded to companies registered since, bounced company addresses tried again, reminders, "was it solved?" questions, digests.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,12 +39,14 @@ pub async fn run(
             .run(move |s| {
                 let now = crate::clock::now();
                 let forwarded = super::unregistered::attach_registered(s, &c, &k, now)?;
+                let probed = super::delivery::probe_paused(s, now)?;
                 let reminded = super::remind::send_due(s, &c, &k, now)?;
                 let asked = super::solved::ask_due(s, &c, &k, now)?;
                 let digests = super::follow::send_digests(s, &c, &k, now)?;
                 let digest = super::unregistered::send_digest(s, &c, now)?;
                 Ok::<_, super::context::PipelineError>([
                     forwarded,
+                    probed,
                     reminded,
                     asked,
                     digests,
@@ -53,10 +55,11 @@ pub async fn run(
             })
             .await;
         match done {
-            Ok([0, 0, 0, 0, 0]) => {}
-            Ok([forwarded, reminded, asked, digests, digest]) => {
+            Ok([0, 0, 0, 0, 0, 0]) => {}
+            Ok([forwarded, probed, reminded, asked, digests, digest]) => {
                 tracing::info!(
-                    "scheduler: {forwarded} waiting threads forwarded, {reminded} companies reminded, \
+                    "scheduler: {forwarded} waiting threads forwarded, {probed} bounced \
+                     company addresses tried again, {reminded} companies reminded, \
                      {asked} writers asked whether it was solved, {digests} follower digests, \
                      {digest} operator digest"
                 );

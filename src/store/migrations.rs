@@ -441,7 +441,8 @@ ALTER TABLE threads ADD COLUMN due_before_pause INTEGER;
     // holds each declaration as it was last applied, so one that did not change since does not
     // undo the command line's edits; every change is kept, before and after, by whom. The
     // route's health is read from its mail, by the route (the answerable purposes alone), with
-    // when a message failed.
+    // when a message failed, and how often a bounced one was sent again to learn whether its
+    // address takes mail now.
     r#"
 CREATE TABLE companies (
     slug TEXT PRIMARY KEY,
@@ -463,5 +464,6 @@ CREATE INDEX company_changes_slug ON company_changes(slug, id);
 CREATE INDEX outbox_route ON outbox(rcpt_to, id)
     WHERE purpose IN ('forward', 'reminder', 'relay');
 ALTER TABLE outbox ADD COLUMN failed_at INTEGER;
+ALTER TABLE outbox ADD COLUMN probes INTEGER NOT NULL DEFAULT 0;
 "#,
 ];
