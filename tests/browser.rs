@@ -99,6 +99,7 @@ async fn every_page_is_valid_html5() {
         "/",
         "/t/1",
         "/t/3",
+        "/p",
         "/p/elisa",
         "/p/elisa?filter=waiting",
         "/search?q=lasku",

@@ -323,3 +323,39 @@ async fn providers_show_tells_whether_mail_to_each_route_gets_through() {
     );
     assert!(show.contains("0 with the clock paused"), "{show}");
 }
+
+#[tokio::test]
+async fn with_hundreds_of_companies_the_front_page_shows_the_busiest_and_links_to_all() {
+    let app = TestApp::start().await;
+    app.send_feedback().await;
+    let file = app.dir.path().join("many.toml");
+    let many: String = (0..250)
+        .map(|i| {
+            format!(
+                "[[providers]]\nslug = \"yritys-{i:03}\"\nname = \"Yritys {i:03} Oy\"\n\
+                 routes = [\"palaute@yritys{i}.example\"]\n\n"
+            )
+        })
+        .collect();
+    std::fs::write(&file, many).unwrap();
+    let out = ok(&app, &["providers", "import", file.to_str().unwrap()]);
+    assert!(out.contains("250 companies added"), "{out}");
+    seen(&app).await;
+
+    let (_, home) = app.get("/").await;
+    let rows = home.matches("<th scope=\"row\">").count();
+    assert!(rows <= 30, "{rows} companies on the front page");
+    assert!(
+        home.contains(">Elisa</a>"),
+        "the one with feedback is first: {home}"
+    );
+    assert!(home.contains("Kaikki yritykset (253)"), "{home}");
+
+    let (_, first) = app.get("/p").await;
+    assert!(first.contains("<h1>Yritykset (253)</h1>"), "{first}");
+    assert!(first.contains(">Elisa</a> <span class=\"count\">1</span>"));
+    assert!(first.contains("href=\"/p?page=2\""));
+    let (_, second) = app.get("/p?page=2").await;
+    assert!(second.contains(">Yritys 249 Oy</a>"), "{second}");
+    assert!(!second.contains("page=3"));
+}

@@ -212,26 +212,66 @@ pub(super) async fn favicon(request: HeaderMap) -> Response {
     )
 }
 
+/// How many companies the front page shows at most: with more, those with most feedback, and
+/// a link to the list of all (`/p`).
+const HOME_COMPANIES: usize = 30;
+
 pub(super) async fn index(
     State(archive): State<Archive>,
     request: HeaderMap,
 ) -> Result<Response, PageError> {
     let now = crate::clock::now();
     let config = archive.config();
-    let slugs: Vec<String> = config.providers.iter().map(|p| p.slug.clone()).collect();
-    let (threads, figures) = read(&archive, move |s| {
+    let all = config.providers.len();
+    let registry = config.clone();
+    let (threads, shown) = read(&archive, move |s| {
+        let slugs: Vec<String> = if all <= HOME_COMPANIES {
+            registry.providers.iter().map(|p| p.slug.clone()).collect()
+        } else {
+            // Removed companies keep their figures: ask for some more than are shown.
+            s.busiest_companies(2 * HOME_COMPANIES)?
+                .into_iter()
+                .filter(|slug| registry.provider(slug).is_some())
+                .take(HOME_COMPANIES)
+                .collect()
+        };
         let figures = slugs
-            .iter()
-            .map(|slug| s.figures(slug, now))
+            .into_iter()
+            .map(|slug| Ok((s.figures(&slug, now)?, slug)))
             .collect::<crate::store::Result<Vec<_>>>()?;
         Ok((s.latest_threads(20)?, figures))
     })
     .await?;
+    let shown: Vec<_> = shown
+        .into_iter()
+        .filter_map(|(f, slug)| Some((config.provider(&slug)?, f)))
+        .collect();
     html(
         &request,
-        pages::index(&config, threads, figures, now),
+        pages::index(&config, threads, shown, now),
         Caching::Public,
     )
+}
+
+/// `/p`: every company, by name, a page at a time.
+pub(super) async fn companies(
+    State(archive): State<Archive>,
+    Query(q): Query<PageQuery>,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    let config = archive.config();
+    let counts = read(&archive, |s| s.thread_counts()).await?;
+    html(
+        &request,
+        pages::companies(&config, &counts, q.page.unwrap_or(1)),
+        Caching::Public,
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct PageQuery {
+    #[serde(default)]
+    page: Option<usize>,
 }
 
 pub(super) async fn thread(

@@ -9,7 +9,8 @@ use axum::routing::get;
 
 use super::export::export;
 use super::handlers::{
-    favicon, feed, index, not_found, provider, search, style, thread, unsubscribe, unsubscribe_page,
+    companies, favicon, feed, index, not_found, provider, search, style, thread, unsubscribe,
+    unsubscribe_page,
 };
 use super::monitoring::{healthz, metrics};
 
@@ -18,6 +19,7 @@ pub fn router(archive: Archive) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/t/{id}", get(thread))
+        .route("/p", get(companies))
         .route("/p/{slug}", get(provider))
         .route("/search", get(search))
         .route("/feed.atom", get(feed))

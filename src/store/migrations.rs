@@ -442,7 +442,7 @@ ALTER TABLE threads ADD COLUMN due_before_pause INTEGER;
     // undo the command line's edits; every change is kept, before and after, by whom. The
     // route's health is read from its mail, by the route (the answerable purposes alone), with
     // when a message failed, and how often a bounced one was sent again to learn whether its
-    // address takes mail now.
+    // address takes mail now. The front page shows the companies with most feedback.
     r#"
 CREATE TABLE companies (
     slug TEXT PRIMARY KEY,
@@ -465,5 +465,6 @@ CREATE INDEX outbox_route ON outbox(rcpt_to, id)
     WHERE purpose IN ('forward', 'reminder', 'relay');
 ALTER TABLE outbox ADD COLUMN failed_at INTEGER;
 ALTER TABLE outbox ADD COLUMN probes INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX company_figures_busiest ON company_figures(threads, provider);
 "#,
 ];

@@ -93,6 +93,25 @@ fn is_prefix(word: &str) -> bool {
 }
 
 impl Store {
+    /// The slugs of the `limit` companies with most public threads, most first.
+    pub fn busiest_companies(&self, limit: usize) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT provider FROM company_figures WHERE threads > 0
+             ORDER BY threads DESC, provider DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many public threads each company has (those with none are left out).
+    pub fn thread_counts(&self) -> Result<std::collections::HashMap<String, i64>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT provider, threads FROM company_figures WHERE threads > 0")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// A company's figures at `now`.
     pub fn figures(&self, provider: &str, now: i64) -> Result<Figures> {
         let counted = self

@@ -181,6 +181,7 @@ const TO_VERSION_14: &str = "
         DROP INDEX outbox_route;
         ALTER TABLE outbox DROP COLUMN failed_at;
         ALTER TABLE outbox DROP COLUMN probes;
+        DROP INDEX company_figures_busiest;
         DROP INDEX threads_paused;
         ALTER TABLE threads DROP COLUMN due_before_pause;
         DROP TABLE holds;

@@ -99,16 +99,25 @@ pub struct IndexPage {
     pub example_subject: String,
     pub threads: Vec<ThreadRow>,
     pub companies: Vec<CompanyRow>,
+    /// The link to every company, when not all are shown.
+    pub all_companies: Option<String>,
 }
 
-/// Builds the home page.
-pub fn index(config: &Config, threads: Vec<Thread>, figures: Vec<Figures>, now: i64) -> IndexPage {
+/// Builds the home page: the newest threads, and the companies `shown` with their figures
+/// (all, or those with most feedback when there are many).
+pub fn index(
+    config: &Config,
+    threads: Vec<Thread>,
+    shown: Vec<(&ProviderConfig, Figures)>,
+    now: i64,
+) -> IndexPage {
     let lang = config.language;
     let t = words(lang);
     let company = config
         .providers
         .first()
         .map_or(t.example_company.as_str(), |p| p.name.as_str());
+    let all = config.providers.len();
     IndexPage {
         t,
         feedback_address: mailbox::at(mailbox::FEEDBACK, &config.domain),
@@ -117,12 +126,54 @@ pub fn index(config: &Config, threads: Vec<Thread>, figures: Vec<Figures>, now: 
             .into_iter()
             .map(|t| thread_row(t, config, now))
             .collect(),
-        companies: config
-            .providers
+        all_companies: (shown.len() < all).then(|| fill(&t.all_companies, &[("count", &all)])),
+        companies: shown.iter().map(|(p, f)| company_row(p, f, lang)).collect(),
+    }
+}
+
+/// `/p`.
+#[derive(Template)]
+#[template(path = "web/companies.html")]
+pub struct CompaniesPage {
+    pub t: &'static Words,
+    pub count: usize,
+    /// Name, slug and public threads of the companies on this page.
+    pub companies: Vec<(String, String, i64)>,
+    pub page: usize,
+    pub has_next: bool,
+}
+
+/// Companies a page of `/p` lists.
+const COMPANIES_PAGE: usize = 200;
+
+/// Every company by name (as tags are matched: case and diacritics aside), page `page`.
+pub fn companies(
+    config: &Config,
+    counts: &std::collections::HashMap<String, i64>,
+    page: usize,
+) -> CompaniesPage {
+    let page = page.max(1);
+    let mut all: Vec<(String, &ProviderConfig)> = config
+        .providers
+        .iter()
+        .map(|p| (crate::domain::names::fold(&p.name), p))
+        .collect();
+    all.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.slug.cmp(&b.1.slug)));
+    let start = (page - 1).saturating_mul(COMPANIES_PAGE);
+    CompaniesPage {
+        t: words(config.language),
+        count: all.len(),
+        companies: all
             .iter()
-            .zip(&figures)
-            .map(|(p, f)| company_row(p, f, lang))
+            .skip(start)
+            .take(COMPANIES_PAGE)
+            .map(|(_, p)| {
+                let threads = counts.get(&p.slug).copied().unwrap_or(0);
+                (p.name.clone(), p.slug.clone(), threads)
+            })
             .collect(),
+        page,
+        has_next: all.len() > start.saturating_add(COMPANIES_PAGE),
     }
 }
 

@@ -11,7 +11,7 @@ mod words;
 pub(super) use words::words;
 
 pub(super) use feed::feed;
-pub(super) use lists::{index, provider};
+pub(super) use lists::{companies, index, provider};
 pub(super) use search::search;
 pub(super) use thread::thread;
 pub(super) use unsubscribe::unsubscribe;

@@ -44,6 +44,9 @@ pub struct Words {
     pub answered: String,
     pub older: String,
     pub next_page: String,
+    pub previous_page: String,
+    /// Blanks: `{count}`.
+    pub all_companies: String,
     pub follow_feed: String,
     pub export: String,
     pub write_to: String,
