@@ -70,7 +70,15 @@ fn main() {
 
     let mut store = Store::open_in_memory().expect("store");
     let started = Instant::now();
-    registry::save(&mut store, &companies, Expect::New, "bench", 0).expect("import");
+    registry::save(
+        &mut store,
+        &Config::default(),
+        &companies,
+        Expect::New,
+        "bench",
+        0,
+    )
+    .expect("import");
     println!(
         "\nimport of {count}: {:.0} ms",
         started.elapsed().as_secs_f64() * 1e3
@@ -83,6 +91,14 @@ fn main() {
         n += 1;
         let mut c = company(7);
         c.response_days = 3 + n;
-        registry::save(&mut store, &[c], Expect::Registered, "bench", n as i64).unwrap();
+        registry::save(
+            &mut store,
+            &Config::default(),
+            &[c],
+            Expect::Registered,
+            "bench",
+            n as i64,
+        )
+        .unwrap();
     });
 }

@@ -133,9 +133,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// Applies the config's company declarations to the registry, and makes the live config the
-/// service starts with; what the operator should know of the declarations is logged.
-pub fn registry(store: &mut Store, config: &Config) -> Result<Live, RegistryError> {
+/// Applies the config's company declarations to the registry (threads follow a declared route
+/// change), and makes the live config the service starts with; what the operator should know
+/// of the declarations is logged.
+pub fn registry(store: &mut Store, config: &Config, key: &TokenKey) -> Result<Live, RegistryError> {
     let applied = pipeline::registry::apply_declarations(store, config, crate::clock::now())?;
     if !applied.written.is_empty() {
         tracing::info!(
@@ -150,6 +151,15 @@ pub fn registry(store: &mut Store, config: &Config) -> Result<Live, RegistryErro
              `nonono providers`; the registry's record holds"
         );
     }
+    for slug in &applied.removed_since {
+        tracing::info!(
+            "registry: {slug} is declared in the config as before, and was removed since with \
+             `nonono providers remove`; it stays removed until its declaration changes"
+        );
+    }
+    for problem in &applied.refused {
+        tracing::error!("registry: a declaration of the config is not applied: {problem}");
+    }
     for slug in &applied.undeclared {
         tracing::warn!(
             "registry: {slug} is no longer declared in the config and stays registered; \
@@ -157,6 +167,16 @@ pub fn registry(store: &mut Store, config: &Config) -> Result<Live, RegistryErro
         );
     }
     let (live, version) = pipeline::registry::snapshot(store, config)?;
+    let moved = pipeline::registry::follow_route_changes(
+        store,
+        &live,
+        key,
+        &applied.written,
+        crate::clock::now(),
+    )?;
+    if moved > 0 {
+        tracing::info!("registry: {moved} threads moved to their company's new route");
+    }
     Ok(Live::new(live, version))
 }
 
@@ -201,10 +221,12 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         path: path.clone(),
         source,
     };
-    let live = Arc::new(registry(&mut pipeline_store, &config).map_err(|e| match e {
-        RegistryError::Store(source) => store_err(source),
-        e => AppError::Registry(e),
-    })?);
+    let live = Arc::new(
+        registry(&mut pipeline_store, &config, &key).map_err(|e| match e {
+            RegistryError::Store(source) => store_err(source),
+            e => AppError::Registry(e),
+        })?,
+    );
     // The service's writers take turns at the store's write lock.
     let turns = Arc::new(WriteTurns::default());
     pipeline_store.take_turns(turns.clone());

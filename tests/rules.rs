@@ -432,3 +432,25 @@ fn a_bounced_company_address_is_tried_again_daily_so_a_forged_bounce_buys_a_day_
     assert_eq!(state(&r).as_deref(), Some("failed"));
     assert_eq!(tries, 6, "seven with the first");
 }
+
+/// Helper-8: a company removed from the registry was still reminded on its old route.
+#[test]
+fn a_company_removed_from_the_registry_is_not_reminded() {
+    let mut r = Rules::new();
+    r.matti_writes();
+    let first = forwards(&r)[0];
+    accepted(&mut r, first);
+    let due = r.store.thread(1).unwrap().unwrap().due_at.unwrap();
+    let remind = |r: &mut Rules| {
+        nonono::pipeline::remind::send_due(&mut r.store, &r.config, &r.key, due + 60).unwrap()
+    };
+    r.config
+        .providers
+        .edit(|ps| ps.retain(|p| p.slug != "elisa"));
+    assert_eq!(remind(&mut r), 0);
+    assert!(
+        !r.queued().iter().any(|q| q.contains("reminder")),
+        "{:?}",
+        r.queued()
+    );
+}

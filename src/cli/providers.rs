@@ -8,7 +8,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use super::args::{CompanyEdit, ProviderAction};
-use super::terminal::{clip, for_terminal};
+use super::terminal::{clip, for_terminal, text_for_terminal};
 use crate::app;
 use crate::config::{Config, Plan, ProviderConfig};
 use crate::domain::calendar::rfc3339;
@@ -29,6 +29,13 @@ pub(super) fn providers(
     file: &Path,
     action: Option<ProviderAction>,
 ) -> anyhow::Result<()> {
+    let action = action.unwrap_or(ProviderAction::List);
+    // Looking changes nothing: the declarations are applied by the commands that write.
+    match &action {
+        ProviderAction::List => return list(&app::open_store_readonly(config)?, config),
+        ProviderAction::Show { slug } => return show(&app::open_store_readonly(config)?, slug),
+        _ => {}
+    }
     let mut store = app::open_store(config)?;
     let applied = registry::apply_declarations(&mut store, config, crate::clock::now())?;
     if !applied.written.is_empty() {
@@ -38,10 +45,16 @@ pub(super) fn providers(
             applied.written.join(", ")
         );
     }
+    for problem in &applied.refused {
+        eprintln!(
+            "not applied from {}: {}",
+            file.display(),
+            for_terminal(problem)
+        );
+    }
     let now = crate::clock::now();
-    match action.unwrap_or(ProviderAction::List) {
-        ProviderAction::List => list(&store),
-        ProviderAction::Show { slug } => show(&store, &slug),
+    match action {
+        ProviderAction::List | ProviderAction::Show { .. } => Ok(()),
         ProviderAction::Add {
             slug,
             name,
@@ -63,35 +76,37 @@ pub(super) fn providers(
             };
             registry::save(
                 &mut store,
+                config,
                 std::slice::from_ref(&company),
                 Expect::New,
                 &actor(),
                 now,
             )?;
-            let forwarded = forward_waiting(&mut store, config)?;
+            let said = follow(&mut store, config, &[])?;
             println!(
-                "Registered {} ({}). {}; a running service routes to it within seconds.",
-                company.name,
-                company.slug,
-                waiting(forwarded)
+                "Registered {} ({}). {said}; a running service routes to it within seconds.",
+                company.name, company.slug,
             );
             declared_too(config, file, &company.slug);
             Ok(())
         }
         ProviderAction::Edit { slug, changes } => {
             let mut company = registered(&store, &slug)?;
-            edit(&mut company, *changes);
-            let changed =
-                registry::save(&mut store, &[company], Expect::Registered, &actor(), now)?;
+            edit(&mut company, *changes)?;
+            let changed = registry::save(
+                &mut store,
+                config,
+                &[company],
+                Expect::Registered,
+                &actor(),
+                now,
+            )?;
             if changed.iter().all(Option::is_none) {
                 println!("{slug}: nothing changed");
                 return Ok(());
             }
-            let forwarded = forward_waiting(&mut store, config)?;
-            println!(
-                "Changed {slug}; a running service goes by it within seconds. {}.",
-                waiting(forwarded)
-            );
+            let said = follow(&mut store, config, std::slice::from_ref(&slug))?;
+            println!("Changed {slug}; a running service goes by it within seconds. {said}.");
             declared_too(config, file, &slug);
             Ok(())
         }
@@ -114,9 +129,9 @@ pub(super) fn providers(
             Ok(())
         }
         ProviderAction::Export => {
-            let (providers, unreadable) = registry::companies(&store)?;
-            for problem in unreadable {
-                eprintln!("left out, the record does not read: {problem}");
+            let (providers, unusable) = registry::companies(&store, &config.domain)?;
+            for problem in unusable {
+                eprintln!("left out: {}", for_terminal(&problem));
             }
             print!("{}", toml::to_string(&Companies { providers })?);
             Ok(())
@@ -129,15 +144,16 @@ pub(super) fn providers(
             if providers.is_empty() {
                 anyhow::bail!("{}: no [[providers]] to import", from.display());
             }
-            let changes = registry::save(&mut store, &providers, Expect::Any, &actor(), now)?;
+            let changes =
+                registry::save(&mut store, config, &providers, Expect::Any, &actor(), now)?;
             let count = |kind| changes.iter().filter(|c| **c == Some(kind)).count();
-            let forwarded = forward_waiting(&mut store, config)?;
+            let slugs: Vec<String> = providers.iter().map(|p| p.slug.clone()).collect();
+            let said = follow(&mut store, config, &slugs)?;
             println!(
-                "{} companies added, {} changed, {} as they were. {}.",
+                "{} companies added, {} changed, {} as they were. {said}.",
                 count(ChangeKind::Add),
                 count(ChangeKind::Edit),
                 changes.iter().filter(|c| c.is_none()).count(),
-                waiting(forwarded)
             );
             Ok(())
         }
@@ -161,8 +177,15 @@ fn registered(store: &Store, slug: &str) -> anyhow::Result<ProviderConfig> {
         .map_err(|e| anyhow::anyhow!("{slug}: its record does not read: {}", e.message()))
 }
 
-fn edit(company: &mut ProviderConfig, changes: CompanyEdit) {
-    fn list(list: &mut Vec<String>, replace: Vec<String>, add: Vec<String>, remove: &[String]) {
+/// Applies `changes` to `company`; removing what it does not have is an error, not nothing.
+fn edit(company: &mut ProviderConfig, changes: CompanyEdit) -> anyhow::Result<()> {
+    fn list(
+        what: &str,
+        list: &mut Vec<String>,
+        replace: Vec<String>,
+        add: Vec<String>,
+        remove: &[String],
+    ) -> anyhow::Result<()> {
         if !replace.is_empty() {
             *list = replace;
         }
@@ -171,54 +194,67 @@ fn edit(company: &mut ProviderConfig, changes: CompanyEdit) {
                 list.push(item);
             }
         }
+        if let Some(missing) = remove.iter().find(|item| !list.contains(item)) {
+            anyhow::bail!(
+                "{} is not one of its {what}: {}",
+                for_terminal(missing),
+                for_terminal(&list.join(", "))
+            );
+        }
         list.retain(|item| !remove.contains(item));
+        Ok(())
     }
     if let Some(name) = changes.name {
         company.name = name;
     }
     list(
+        "routes",
         &mut company.routes,
         changes.routes,
         changes.add_routes,
         &changes.remove_routes,
-    );
+    )?;
     list(
+        "aliases",
         &mut company.aliases,
         changes.aliases,
         changes.add_aliases,
         &changes.remove_aliases,
-    );
+    )?;
     list(
+        "representatives",
         &mut company.representatives,
         changes.representatives,
         changes.add_representatives,
         &changes.remove_representatives,
-    );
+    )?;
     if let Some(days) = changes.response_days {
         company.response_days = days;
     }
     if let Some(plan) = changes.plan {
         company.plan = plan;
     }
+    Ok(())
 }
 
-/// Forwards the feedback that waited for a company the registry knows now.
-fn forward_waiting(store: &mut Store, file: &Config) -> anyhow::Result<usize> {
+/// Forwards the feedback that waited for a company the registry knows now, and moves the
+/// threads of the `changed` companies to their new routes; says what it did.
+fn follow(store: &mut Store, file: &Config, changed: &[String]) -> anyhow::Result<String> {
     let (config, _) = registry::snapshot(store, file)?;
     let key = app::token_key(&config)?;
-    Ok(crate::pipeline::unregistered::attach_registered(
-        store,
-        &config,
-        &key,
-        crate::clock::now(),
-    )?)
-}
-
-fn waiting(forwarded: usize) -> String {
-    match forwarded {
-        1 => "1 waiting thread forwarded to it".to_owned(),
+    let now = crate::clock::now();
+    let forwarded = crate::pipeline::unregistered::attach_registered(store, &config, &key, now)?;
+    let moved = registry::follow_route_changes(store, &config, &key, changed, now)?;
+    let mut said = match forwarded {
+        1 => "1 waiting thread forwarded".to_owned(),
         n => format!("{n} waiting threads forwarded"),
+    };
+    if moved > 0 {
+        said.push_str(&format!(
+            "; {moved} threads moved to the new route (what bounced at the old one is sent there)"
+        ));
     }
+    Ok(said)
 }
 
 fn declared_too(config: &Config, file: &Path, slug: &str) {
@@ -231,8 +267,8 @@ fn declared_too(config: &Config, file: &Path, slug: &str) {
     }
 }
 
-fn list(store: &Store) -> anyhow::Result<()> {
-    let (providers, unreadable) = registry::companies(store)?;
+fn list(store: &Store, config: &Config) -> anyhow::Result<()> {
+    let (providers, unusable) = registry::companies(store, &config.domain)?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -243,7 +279,7 @@ fn list(store: &Store) -> anyhow::Result<()> {
         writeln!(
             out,
             "{:<20} {:<30} {:>5}  {:<6}  {}",
-            p.slug,
+            for_terminal(&p.slug),
             clip(&for_terminal(&p.name), 30),
             p.response_days,
             plan(p.plan),
@@ -253,8 +289,8 @@ fn list(store: &Store) -> anyhow::Result<()> {
     if providers.is_empty() {
         writeln!(out, "(no companies; `nonono providers add` registers one)")?;
     }
-    for problem in unreadable {
-        writeln!(out, "left out, the record does not read: {problem}")?;
+    for problem in unusable {
+        writeln!(out, "left out: {}", for_terminal(&problem))?;
     }
     Ok(())
 }
@@ -279,7 +315,7 @@ fn show(store: &Store, slug: &str) -> anyhow::Result<()> {
         record.source,
         rfc3339(record.changed_at)
     )?;
-    writeln!(out, "[[providers]]\n{}", record.record)?;
+    writeln!(out, "[[providers]]\n{}", text_for_terminal(&record.record))?;
     writeln!(out, "Routes:")?;
     let mut routes: Vec<&str> = company.routes.iter().map(String::as_str).collect();
     for rule in &company.rules {
@@ -301,7 +337,13 @@ fn show(store: &Store, slug: &str) -> anyhow::Result<()> {
     if !changes.is_empty() {
         writeln!(out, "\nLatest changes:")?;
         for c in changes {
-            writeln!(out, "  {}  {:<6}  by {}", rfc3339(c.at), c.action, c.actor)?;
+            writeln!(
+                out,
+                "  {}  {:<6}  by {}",
+                rfc3339(c.at),
+                c.action,
+                for_terminal(&c.actor)
+            )?;
         }
     }
     Ok(())

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 
 use super::keys::{Config, OutboundTls, ProviderConfig, Transport};
+use crate::domain::mailbox::PUBLIC_MAILBOX_DOMAINS;
+use crate::domain::names::{fold, is_shown_as_written};
 use crate::mail::write::{is_address, is_domain};
 
 impl Config {
@@ -95,26 +97,26 @@ impl Config {
         {
             problems.push(format!("operator_address: {addr:?} is not an address"));
         }
-        problems.extend(companies_problems(&self.providers));
+        problems.extend(companies_problems(&self.providers, &self.domain));
         problems
     }
 }
 
-/// What is wrong with a list of companies, each problem naming its key
+/// What is wrong with a list of companies served at `our_domain`, each problem naming its key
 /// (`providers[1].routes`): each company alone, and slugs or names that two companies share.
-pub fn companies_problems(providers: &[ProviderConfig]) -> Vec<String> {
+pub fn companies_problems(providers: &[ProviderConfig], our_domain: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let mut slugs = std::collections::HashSet::new();
     let mut names = std::collections::HashMap::new();
     for (i, p) in providers.iter().enumerate() {
         let key = format!("providers[{i}]");
-        problems.extend(company_problems(p, &key));
+        problems.extend(company_problems(p, &key, our_domain));
         if !slugs.insert(p.slug.as_str()) {
             problems.push(format!("{key}.slug: {:?} appears twice", p.slug));
         }
         // A tag names one company: a name or alias two companies share would route by luck.
         for name in [&p.slug, &p.name].into_iter().chain(&p.aliases) {
-            let folded = crate::domain::names::fold(name);
+            let folded = fold(name);
             if folded.is_empty() {
                 continue;
             }
@@ -131,8 +133,8 @@ pub fn companies_problems(providers: &[ProviderConfig]) -> Vec<String> {
     problems
 }
 
-/// What is wrong with one company, each problem named under `key`.
-pub fn company_problems(p: &ProviderConfig, key: &str) -> Vec<String> {
+/// What is wrong with one company served at `our_domain`, each problem named under `key`.
+pub fn company_problems(p: &ProviderConfig, key: &str, our_domain: &str) -> Vec<String> {
     let mut problems = Vec::new();
     if !is_slug(&p.slug) {
         problems.push(format!(
@@ -144,24 +146,57 @@ pub fn company_problems(p: &ProviderConfig, key: &str) -> Vec<String> {
     }
     if p.name.trim().is_empty() {
         problems.push(format!("{key}.name: must not be empty"));
+    } else if !is_shown_as_written(&p.name) {
+        problems.push(format!(
+            "{key}.name: {:?} needs letters or digits, and no control or invisible characters",
+            p.name
+        ));
+    }
+    for alias in &p.aliases {
+        if !is_shown_as_written(alias) {
+            problems.push(format!(
+                "{key}.aliases: {alias:?} needs letters or digits, and no control or invisible \
+                 characters"
+            ));
+        }
     }
     if p.routes.is_empty() {
         problems.push(format!("{key}.routes: needs at least one address"));
     }
+    let mut seen = std::collections::HashSet::new();
     for r in &p.routes {
-        if !is_address(r) {
-            problems.push(format!("{key}.routes: {r:?} is not an address"));
+        problems.extend(route_problem(r, &format!("{key}.routes"), our_domain));
+        if !seen.insert(r.to_ascii_lowercase()) {
+            problems.push(format!("{key}.routes: {r:?} appears twice"));
         }
     }
     for r in &p.representatives {
+        let domain = r
+            .rsplit('@')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         if !(is_address(r) || is_domain(r)) {
             problems.push(format!(
                 "{key}.representatives: {r:?} is neither an address nor a domain"
             ));
+        } else if !r.contains('@') && PUBLIC_MAILBOX_DOMAINS.contains(&domain.as_str()) {
+            problems.push(format!(
+                "{key}.representatives: anyone can have an address at {r:?}; name the \
+                 company's own addresses there instead"
+            ));
+        } else if domain.eq_ignore_ascii_case(our_domain) {
+            problems.push(format!(
+                "{key}.representatives: {r:?} is ours, not the company's"
+            ));
         }
     }
-    if p.response_days == 0 {
-        problems.push(format!("{key}.response_days: must be at least 1"));
+    let most = crate::domain::calendar::MOST_WORKING_DAYS;
+    if !(1..=most).contains(&p.response_days) {
+        problems.push(format!(
+            "{key}.response_days: {} working days; must be 1 to {most}",
+            p.response_days
+        ));
     }
     for (j, rule) in p.rules.iter().enumerate() {
         let rkey = format!("{key}.rules[{j}]");
@@ -171,14 +206,37 @@ pub fn company_problems(p: &ProviderConfig, key: &str) -> Vec<String> {
             let first = e.to_string().lines().last().unwrap_or_default().to_owned();
             problems.push(format!("{rkey}.pattern: {first}"));
         }
-        if !is_address(&rule.route) {
-            problems.push(format!("{rkey}.route: {:?} is not an address", rule.route));
-        }
+        problems.extend(route_problem(
+            &rule.route,
+            &format!("{rkey}.route"),
+            our_domain,
+        ));
         if rule.label.trim().is_empty() {
             problems.push(format!("{rkey}.label: must not be empty"));
+        } else if !is_shown_as_written(&rule.label) {
+            problems.push(format!(
+                "{rkey}.label: {:?} needs letters or digits, and no control or invisible characters",
+                rule.label
+            ));
         }
     }
     problems
+}
+
+/// Why `route` cannot be where a company's feedback goes, if it cannot.
+fn route_problem(route: &str, key: &str, our_domain: &str) -> Option<String> {
+    let domain = route.rsplit('@').next().unwrap_or_default();
+    if !is_address(route) {
+        Some(format!("{key}: {route:?} is not an address"))
+    } else if domain.eq_ignore_ascii_case(our_domain) {
+        Some(format!(
+            "{key}: {route:?} is at our own domain: the feedback would come back to us"
+        ))
+    } else if !domain.contains('.') || domain.starts_with('[') {
+        Some(format!("{key}: {route:?} names no domain on the internet"))
+    } else {
+        None
+    }
 }
 
 impl Config {
@@ -239,6 +297,61 @@ fn is_selector(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Helper-8 registered each of these from outside, and each did harm: a response time of
+    /// four billion days froze the service, a terminal escape ran in the operator's terminal
+    /// and broke every Atom feed, a right-to-left override reversed the From of our mail, a
+    /// name of punctuation could never be tagged, a route at our own domain sent the feedback
+    /// back to us, and a mail provider's domain made each of its users a representative.
+    #[test]
+    fn what_a_company_may_not_be_is_named() {
+        let elisa = || ProviderConfig {
+            slug: "elisa".into(),
+            name: "Elisa".into(),
+            routes: vec!["asiakaspalvelu@elisa.fi".into()],
+            ..ProviderConfig::from_record("").unwrap()
+        };
+        assert!(company_problems(&elisa(), "elisa", "palaute.fi").is_empty());
+        let wrong = |change: &dyn Fn(&mut ProviderConfig), named: &str| {
+            let mut company = elisa();
+            change(&mut company);
+            let problems = company_problems(&company, "elisa", "palaute.fi");
+            assert!(
+                problems.iter().any(|p| p.starts_with(named)),
+                "{named}: {problems:?}"
+            );
+        };
+        wrong(&|c| c.response_days = u32::MAX, "elisa.response_days");
+        wrong(&|c| c.response_days = 251, "elisa.response_days");
+        wrong(&|c| c.name = "Evil\x1b[31mRED".into(), "elisa.name");
+        wrong(&|c| c.name = "Elisa\u{202E}yO".into(), "elisa.name");
+        wrong(&|c| c.name = "!!!".into(), "elisa.name");
+        wrong(&|c| c.aliases = vec!["".into()], "elisa.aliases");
+        wrong(&|c| c.aliases = vec!["Elisa\nOyj".into()], "elisa.aliases");
+        wrong(
+            &|c| c.routes = vec!["loop@palaute.fi".into()],
+            "elisa.routes",
+        );
+        wrong(&|c| c.routes = vec!["a@[127.0.0.1]".into()], "elisa.routes");
+        wrong(&|c| c.routes = vec!["a@localhost".into()], "elisa.routes");
+        wrong(
+            &|c| c.routes = vec!["a@elisa.fi".into(), "A@elisa.fi".into()],
+            "elisa.routes",
+        );
+        wrong(
+            &|c| c.representatives = vec!["gmail.com".into()],
+            "elisa.representatives",
+        );
+        wrong(
+            &|c| c.representatives = vec!["palaute.fi".into()],
+            "elisa.representatives",
+        );
+        wrong(&|c| c.slug = "www".into(), "elisa.slug");
+        let mut ok = elisa();
+        ok.representatives = vec!["asiakaspalvelu.elisa@gmail.com".into(), "elisa.fi".into()];
+        ok.response_days = 250;
+        assert!(company_problems(&ok, "elisa", "palaute.fi").is_empty());
+    }
 
     #[test]
     fn extra_holidays_are_dates_and_bad_ones_are_named() {

@@ -105,11 +105,16 @@ pub fn is_working_day(day: Day, extra: &[Day]) -> bool {
     !holidays(year).contains(&day)
 }
 
+/// The longest response time a company may have: a working year.
+pub const MOST_WORKING_DAYS: u32 = 250;
+
 /// The instant `n` working days after `start`: the same time of day on the n-th working day
-/// after the start's day.
+/// after the start's day (at most [`MOST_WORKING_DAYS`]).
 pub fn add_working_days(start: i64, n: u32, extra: &[Day]) -> i64 {
     let mut day = day_of(start);
-    let mut left = n;
+    // Day by day, so bounded: a response time beyond a working year is refused where it is
+    // set, and one that got into the store anyway must not stop the service counting it.
+    let mut left = n.min(MOST_WORKING_DAYS);
     while left > 0 {
         day += 1;
         if is_working_day(day, extra) {
@@ -235,6 +240,18 @@ pub fn parse_date(s: &str) -> Option<Day> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A response time of four billion days froze the service (helper-8): counting stops at a
+    /// working year.
+    #[test]
+    fn adding_working_days_stops_at_a_working_year() {
+        let start = 1_796_600_000;
+        assert_eq!(
+            add_working_days(start, u32::MAX, &[]),
+            add_working_days(start, MOST_WORKING_DAYS, &[])
+        );
+        assert!(add_working_days(start, MOST_WORKING_DAYS, &[]) > start + 330 * 86_400);
+    }
 
     fn date(y: i64, m: u32, d: u32) -> Day {
         days_from_civil(y, m, d)

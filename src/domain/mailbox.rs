@@ -41,5 +41,35 @@ pub const RESERVED: &[&str] = &[
     BOUNCE,
     "t",
     "noreply",
+    "no-reply",
     "mailer-daemon",
+    "hostmaster",
+    "webmaster",
+    "www",
+];
+
+/// Domains where anyone can get an address: as a bare representative domain, each of their
+/// users would answer as the company.
+pub const PUBLIC_MAILBOX_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "gmx.com",
+    "gmx.net",
+    "proton.me",
+    "protonmail.com",
+    "yandex.com",
+    "mail.ru",
+    "luukku.com",
+    "suomi24.fi",
+    "kolumbus.fi",
+    "elisanet.fi",
+    "saunalahti.fi",
 ];

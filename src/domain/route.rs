@@ -99,6 +99,22 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
     }
 }
 
+/// A company's address at our domain whose company is no longer registered (removed after the
+/// mail was accepted for it): the local part, as the company's name the mail waits for.
+pub fn former_company(address: &str, config: &Config) -> Option<String> {
+    let address = crate::mail::normalize_address(address);
+    let (local, domain) = address.rsplit_once('@')?;
+    let slug_like = !local.is_empty()
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    (domain.eq_ignore_ascii_case(&config.domain)
+        && slug_like
+        && !mailbox::RESERVED.contains(&local)
+        && config.provider(local).is_none())
+    .then(|| local.to_owned())
+}
+
 /// The company a subject names, and the subject with the tag removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tag {

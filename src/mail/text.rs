@@ -83,21 +83,7 @@ pub fn is_hidden_or_broken(c: char) -> bool {
     c.is_control() || is_invisible(c) || c == char::REPLACEMENT_CHARACTER
 }
 
-/// Characters that show nothing: soft hyphens, zero-width spaces and joiners, word joiners,
-/// direction marks and overrides.
-pub fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{AD}'
-            | '\u{061C}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{FEFF}'
-    )
-}
+pub use crate::domain::names::is_invisible;
 
 #[cfg(test)]
 mod tests {

@@ -97,6 +97,13 @@ pub(super) fn apply(
     for rcpt in &entry.envelope.rcpt_to {
         let recipient = match route::recipient(rcpt, ctx.config, ctx.key) {
             Ok(r) => r,
+            // Taken for a company removed since: it waits as feedback about a company not
+            // registered, as the operator was told it would.
+            Err(route::Refusal::UnknownLocalPart)
+                if let Some(former) = route::former_company(rcpt, ctx.config) =>
+            {
+                Recipient::Provider(former)
+            }
             Err(refusal) => {
                 outcomes.push(format!("recipient no longer valid: {refusal}"));
                 continue;

@@ -52,10 +52,11 @@ pub(super) fn new_feedback(
                 slug: tagged,
                 title,
             },
-        ) if tagged == slug => (config.provider(slug), String::new(), title),
+        ) if tagged == slug => (config.provider(slug), slug.to_owned(), title),
+        // A company removed after the mail was taken for it: it waits under that name.
         (Some(slug), _) => (
             config.provider(slug),
-            String::new(),
+            slug.to_owned(),
             msg.mail.subject.clone(),
         ),
         (None, Tag::Known { slug, title }) => (config.provider(&slug), String::new(), title),

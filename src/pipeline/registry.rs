@@ -13,9 +13,14 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
-use crate::config::{Companies, Config, Live, ProviderConfig, companies_problems};
+use super::announce::{self, Announcement, CompanySide};
+use super::context::{Context, PipelineError};
+use crate::config::{
+    Companies, Config, Live, ProviderConfig, companies_problems, company_problems,
+};
+use crate::domain::route;
 use crate::domain::token::TokenKey;
-use crate::store::companies::ChangeKind;
+use crate::store::companies::{ChangeKind, CompanyRecord};
 use crate::store::{Shared, Store, StoreError};
 
 /// How often a running service looks for registry changes.
@@ -36,6 +41,9 @@ pub enum RegistryError {
     Unknown(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Forwarding what waited, or what bounced at a route that changed.
+    #[error(transparent)]
+    Forward(#[from] PipelineError),
 }
 
 /// What applying the config's declarations did.
@@ -45,12 +53,17 @@ pub struct Applied {
     pub written: Vec<String>,
     /// Declared as before, but changed since by the command line: the store's record stays.
     pub edited_since: Vec<String>,
+    /// Declared as before, but removed since by the command line: it stays removed.
+    pub removed_since: Vec<String>,
     /// Declared before, not any more: still registered.
     pub undeclared: Vec<String>,
+    /// Declarations not applied, each with why: what they would clash with in the registry.
+    /// They are tried again the next time.
+    pub refused: Vec<String>,
 }
 
 /// Applies the config file's `[[providers]]` declarations to the registry (see the module's
-/// documentation for which wins).
+/// documentation for which wins), each checked beside the companies registered already.
 pub fn apply_declarations(
     store: &mut Store,
     config: &Config,
@@ -58,18 +71,31 @@ pub fn apply_declarations(
 ) -> Result<Applied, RegistryError> {
     let tx = store.begin()?;
     let mut applied = Applied::default();
+    let mut changed = Vec::new();
     for p in config.providers.iter() {
         let record = p.to_record();
-        if tx.declaration(&p.slug)?.as_deref() == Some(record.as_str()) {
-            if tx.company(&p.slug)?.is_some_and(|c| c.record != record) {
-                applied.edited_since.push(p.slug.clone());
-            }
+        if tx.declaration(&p.slug)?.as_deref() != Some(record.as_str()) {
+            changed.push(p.clone());
             continue;
         }
+        match tx.company(&p.slug)? {
+            None => applied.removed_since.push(p.slug.clone()),
+            Some(c) if c.record != record => applied.edited_since.push(p.slug.clone()),
+            Some(_) => {}
+        }
+    }
+    let (registered, _) = parse(tx.companies()?);
+    let refused = problems_beside(registered, &changed, &config.domain);
+    for p in &changed {
+        if refused.iter().any(|(slug, _)| *slug == p.slug) {
+            continue;
+        }
+        let record = p.to_record();
         tx.put_company(&p.slug, &record, FROM_CONFIG, FROM_CONFIG, now)?;
         tx.set_declaration(&p.slug, &record)?;
         applied.written.push(p.slug.clone());
     }
+    applied.refused = refused.into_iter().map(|(_, problem)| problem).collect();
     for slug in tx.declared()? {
         if config.provider(&slug).is_none() && tx.company(&slug)?.is_some() {
             applied.undeclared.push(slug);
@@ -79,28 +105,57 @@ pub fn apply_declarations(
     Ok(applied)
 }
 
-/// Every registered company, by slug; a record that no longer reads (written by a newer
-/// version, or by hand) is left out and named in the second list.
-pub fn companies(store: &Store) -> Result<(Vec<ProviderConfig>, Vec<String>), StoreError> {
+/// The records that read as companies, by slug; each that does not (written by a newer
+/// version, or by hand) is named in the second list.
+fn parse(records: Vec<CompanyRecord>) -> (Vec<ProviderConfig>, Vec<String>) {
     let mut read = Vec::new();
     let mut unreadable = Vec::new();
-    for c in store.companies()? {
+    for c in records {
         match ProviderConfig::from_record(&c.record) {
             Ok(p) if p.slug == c.slug => read.push(p),
             Ok(_) => unreadable.push(format!("{}: its record names another slug", c.slug)),
             Err(e) => unreadable.push(format!("{}: {}", c.slug, e.message())),
         }
     }
-    Ok((read, unreadable))
+    (read, unreadable)
+}
+
+/// Every registered company, by slug; a record that does not read, or names what no company
+/// may have (written by a newer version, or by hand into the store), is left out and named in
+/// the second list. Of two that share a name, the one changed last is left out.
+pub fn companies(
+    store: &Store,
+    our_domain: &str,
+) -> Result<(Vec<ProviderConfig>, Vec<String>), StoreError> {
+    let mut records = store.companies()?;
+    records.sort_by_key(|c| c.changed_at);
+    let (read, mut unusable) = parse(records);
+    let mut alone_fine = Vec::new();
+    for p in read {
+        let problems = company_problems(&p, &p.slug, our_domain);
+        if problems.is_empty() {
+            alone_fine.push(p);
+        } else {
+            unusable.extend(problems);
+        }
+    }
+    let clashing = problems_beside(Vec::new(), &alone_fine, our_domain);
+    let mut usable: Vec<ProviderConfig> = alone_fine
+        .into_iter()
+        .filter(|p| !clashing.iter().any(|(slug, _)| *slug == p.slug))
+        .collect();
+    usable.sort_by(|a, b| a.slug.cmp(&b.slug));
+    unusable.extend(clashing.into_iter().map(|(_, problem)| problem));
+    Ok((usable, unusable))
 }
 
 /// The file's configuration with the registry's companies, and the registry version it shows.
 pub fn snapshot(store: &Store, file: &Config) -> Result<(Config, i64), StoreError> {
     // The version first: a change made while the companies are read is seen next time.
     let version = store.registry_version()?;
-    let (providers, unreadable) = companies(store)?;
-    for problem in unreadable {
-        tracing::error!("registry: left out, the record does not read: {problem}");
+    let (providers, unusable) = companies(store, &file.domain)?;
+    for problem in unusable {
+        tracing::error!("registry: left out: {problem}");
     }
     Ok((
         Config {
@@ -123,18 +178,21 @@ pub enum Expect {
 }
 
 /// Writes companies' records as `actor`, all or none, after checking each alone and beside
-/// every other company (no name two companies share). Returns what became of each: `None`
-/// where the record was the one there already.
+/// every other company (no name two companies share), in one transaction: no other change
+/// comes between the check and the write. Returns what became of each: `None` where the
+/// record was the one there already.
 pub fn save(
     store: &mut Store,
-    companies_in: &[ProviderConfig],
+    file: &Config,
+    changed: &[ProviderConfig],
     expect: Expect,
     actor: &str,
     now: i64,
 ) -> Result<Vec<Option<ChangeKind>>, RegistryError> {
-    let (mut all, _) = companies(store)?;
-    for company in companies_in {
-        let exists = all.iter().any(|p| p.slug == company.slug);
+    let tx = store.begin()?;
+    let (registered, _) = parse(tx.companies()?);
+    for company in changed {
+        let exists = registered.iter().any(|p| p.slug == company.slug);
         match expect {
             Expect::New if exists => return Err(RegistryError::Exists(company.slug.clone())),
             Expect::Registered if !exists => {
@@ -143,18 +201,13 @@ pub fn save(
             _ => {}
         }
     }
-    all.retain(|p| !companies_in.iter().any(|c| c.slug == p.slug));
-    let first_new = all.len();
-    all.extend(companies_in.iter().cloned());
-    let problems: Vec<String> = companies_problems(&all)
-        .into_iter()
-        .filter_map(|problem| named(&problem, &all, first_new))
-        .collect();
+    let problems = problems_beside(registered, changed, &file.domain);
     if !problems.is_empty() {
-        return Err(RegistryError::Invalid(problems));
+        return Err(RegistryError::Invalid(
+            problems.into_iter().map(|(_, problem)| problem).collect(),
+        ));
     }
-    let tx = store.begin()?;
-    let changes = companies_in
+    let changes = changed
         .iter()
         .map(|c| tx.put_company(&c.slug, &c.to_record(), FROM_CLI, actor, now))
         .collect::<Result<Vec<_>, _>>()?;
@@ -162,14 +215,27 @@ pub fn save(
     Ok(changes)
 }
 
-/// A problem `companies_problems` named by its index (`providers[3].routes: …`) with the
-/// company's slug instead, when it is about one at `first` or after; `None` for the others.
-fn named(problem: &str, companies: &[ProviderConfig], first: usize) -> Option<String> {
-    let rest = problem.strip_prefix("providers[")?;
-    let (index, rest) = rest.split_once(']')?;
-    let index: usize = index.parse().ok()?;
-    let company = companies.get(index)?;
-    (index >= first).then(|| format!("{}{rest}", company.slug))
+/// What is wrong with `changed` companies beside the `registered` ones (those of the same
+/// slugs replaced), each problem with the slug of the changed company it is about.
+fn problems_beside(
+    mut registered: Vec<ProviderConfig>,
+    changed: &[ProviderConfig],
+    our_domain: &str,
+) -> Vec<(String, String)> {
+    registered.retain(|p| !changed.iter().any(|c| c.slug == p.slug));
+    let first = registered.len();
+    registered.extend(changed.iter().cloned());
+    companies_problems(&registered, our_domain)
+        .into_iter()
+        .filter_map(|problem| {
+            // `providers[3].routes: …` names the company by its place in the list.
+            let rest = problem.strip_prefix("providers[")?;
+            let (index, rest) = rest.split_once(']')?;
+            let index: usize = index.parse().ok()?;
+            let slug = &registered.get(index).filter(|_| index >= first)?.slug;
+            Some((slug.clone(), format!("{slug}{rest}")))
+        })
+        .collect()
 }
 
 /// Removes a company; returns the record it had. Its threads stay public; new feedback naming
@@ -188,9 +254,67 @@ pub fn remove(
     Ok(record)
 }
 
+/// Moves the threads of the companies `slugs` whose route their company no longer has to the
+/// route it would choose now, so what follows goes there; feedback that bounced at the old
+/// route is sent to the new one. Returns how many threads moved.
+pub fn follow_route_changes(
+    store: &mut Store,
+    config: &Config,
+    key: &TokenKey,
+    slugs: &[String],
+    now: i64,
+) -> Result<usize, PipelineError> {
+    let ctx = Context::scheduled(config, key, now);
+    let tx = store.begin()?;
+    let mut moved = 0;
+    for provider in slugs.iter().filter_map(|slug| config.provider(slug)) {
+        let routes: Vec<&str> = provider
+            .routes
+            .iter()
+            .chain(provider.rules.iter().map(|r| &r.route))
+            .map(String::as_str)
+            .collect();
+        for thread in tx.moved_threads(&provider.slug, &routes)? {
+            let choice = route::choose_route(provider, &thread.title, &thread.body);
+            tx.change_route(&thread, &choice.address, choice.label.as_deref())?;
+            tracing::info!(
+                thread = thread.thread_id,
+                "registry: {} moved from {} to {}",
+                provider.slug,
+                thread.route,
+                choice.address
+            );
+            if thread.paused {
+                let announcement = Announcement {
+                    thread_id: thread.thread_id,
+                    title: &thread.title,
+                    pseudonym: &thread.consumer.public_name,
+                    body: &thread.body,
+                    route_label: choice.label.as_deref(),
+                    consumer: thread.consumer.id,
+                    consumer_address: &thread.consumer.address,
+                    company: None,
+                    company_name: &provider.name,
+                    journal_id: None,
+                };
+                let company = CompanySide {
+                    provider,
+                    participant: thread.company_participant,
+                    address: &choice.address,
+                };
+                announce::forward(&tx, &ctx, &announcement, &company)?;
+            }
+            moved += 1;
+        }
+    }
+    tx.commit()?;
+    Ok(moved)
+}
+
 /// Keeps a running service's configuration current: every [`LOOK_EVERY`] it compares the
-/// registry's version with the one `live` was made from, and on a change makes it anew and
-/// forwards at once the feedback that waited for a company registered now.
+/// registry's version with the one `live` was made from, and on a change makes it anew,
+/// forwards at once the feedback that waited for a company registered now, and moves threads
+/// to their company's new routes.
 pub async fn keep_current(
     store: Store,
     live: Arc<Live>,
@@ -208,27 +332,104 @@ pub async fn keep_current(
         let (live_now, file, key) = (live.clone(), file.clone(), key.clone());
         let looked = store
             .run(move |s| {
-                if s.registry_version()? == live_now.version() {
+                let seen = live_now.version();
+                if s.registry_version()? == seen {
                     return Ok(None);
                 }
+                let changed = s.companies_changed_since(seen)?;
                 let (config, version) = snapshot(s, &file)?;
                 let companies = config.providers.len();
-                let forwarded =
-                    super::unregistered::attach_registered(s, &config, &key, crate::clock::now())?;
+                let now = crate::clock::now();
+                let forwarded = super::unregistered::attach_registered(s, &config, &key, now)?;
+                let moved = follow_route_changes(s, &config, &key, &changed, now)?;
                 live_now.replace(config, version);
-                Ok::<_, super::context::PipelineError>(Some((companies, forwarded)))
+                Ok::<_, PipelineError>(Some((companies, forwarded, moved)))
             })
             .await;
         match looked {
             Ok(None) => {}
-            Ok(Some((companies, forwarded))) => {
+            Ok(Some((companies, forwarded, moved))) => {
                 tracing::info!(
-                    "registry: changed; {companies} companies now, {forwarded} waiting threads forwarded"
+                    "registry: changed; {companies} companies now, {forwarded} waiting threads \
+                     forwarded, {moved} threads moved to a new route"
                 );
                 // A company's new route may be where waiting mail now goes.
                 relay_wake.notify_one();
             }
             Err(e) => tracing::error!("registry: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn company(slug: &str, name: &str) -> ProviderConfig {
+        ProviderConfig {
+            slug: slug.into(),
+            name: name.into(),
+            routes: vec![format!("palaute@{slug}.example")],
+            ..ProviderConfig::from_record("").unwrap()
+        }
+    }
+
+    fn file(providers: Vec<ProviderConfig>) -> Config {
+        Config {
+            providers: providers.into(),
+            ..Config::default()
+        }
+    }
+
+    /// Helper-8: a declaration was written beside a company of the same name added by the
+    /// command line, and then neither could be edited. It is not applied, and says why.
+    #[test]
+    fn a_declaration_that_clashes_with_the_registry_is_not_applied_and_says_why() {
+        let mut store = Store::open_in_memory().unwrap();
+        let acme = company("acme", "Acme Oy");
+        save(&mut store, &file(vec![]), &[acme], Expect::New, "cli:a", 1).unwrap();
+        let declared = file(vec![company("acme-fi", "Acme Oy"), company("vr", "VR")]);
+        let applied = apply_declarations(&mut store, &declared, 2).unwrap();
+        assert_eq!(applied.written, ["vr"]);
+        assert_eq!(applied.refused.len(), 1, "{:?}", applied.refused);
+        assert!(applied.refused[0].starts_with("acme-fi: the name \"Acme Oy\" is also"));
+        assert!(store.company("acme-fi").unwrap().is_none());
+        // Tried again next time: still refused while the clash lasts.
+        let again = apply_declarations(&mut store, &declared, 3).unwrap();
+        assert_eq!(again.refused.len(), 1);
+    }
+
+    #[test]
+    fn a_declared_company_removed_by_the_command_line_stays_removed_and_is_named() {
+        let mut store = Store::open_in_memory().unwrap();
+        let declared = file(vec![company("vr", "VR")]);
+        apply_declarations(&mut store, &declared, 1).unwrap();
+        remove(&mut store, "vr", "cli:a", 2).unwrap();
+        let applied = apply_declarations(&mut store, &declared, 3).unwrap();
+        assert_eq!(applied.removed_since, ["vr"]);
+        assert!(applied.written.is_empty());
+        assert!(store.company("vr").unwrap().is_none());
+    }
+
+    /// Helper-8 wrote records into the store by hand: a name another company has, a route
+    /// with a header in it. They are left out of what the service routes by, and named.
+    #[test]
+    fn a_record_written_into_the_store_by_hand_is_checked_like_any_other() {
+        let mut store = Store::open_in_memory().unwrap();
+        let elisa = company("elisa", "Elisa");
+        save(&mut store, &file(vec![]), &[elisa], Expect::New, "cli:a", 1).unwrap();
+        let tx = store.begin().unwrap();
+        let mut bad = company("a-elisa", "Elisa");
+        bad.routes = vec!["x@y.example\r\nBcc: z@example.org".into()];
+        tx.put_company("a-elisa", &bad.to_record(), "hand", "hand", 2)
+            .unwrap();
+        tx.put_company("b-broken", "slug = [", "hand", "hand", 2)
+            .unwrap();
+        tx.commit().unwrap();
+        let (config, _) = snapshot(&store, &Config::default()).unwrap();
+        let slugs: Vec<&str> = config.providers.iter().map(|p| p.slug.as_str()).collect();
+        assert_eq!(slugs, ["elisa"]);
+        let (_, unusable) = companies(&store, "nonono.localhost").unwrap();
+        assert_eq!(unusable.len(), 2, "{unusable:?}");
     }
 }

@@ -25,14 +25,15 @@ pub fn send_due(
     let ctx = Context::scheduled(config, key, now);
     let days_off = config.extra_days_off();
     let tx = store.begin()?;
-    let due = tx.reminders_due(now, MAX_REMINDERS)?;
-    for (thread, sent) in &due {
+    let mut reminded = 0;
+    for (thread, sent) in tx.reminders_due(now, MAX_REMINDERS)? {
         let number = sent + 1;
-        let response_days = thread
-            .provider
-            .as_deref()
-            .and_then(|slug| config.provider(slug))
-            .map_or(3, |p| p.response_days);
+        // A company removed from the registry is reminded of nothing: its routes are no
+        // longer where its feedback goes.
+        let Some(provider) = thread.provider.as_deref().and_then(|s| config.provider(s)) else {
+            continue;
+        };
+        let response_days = provider.response_days;
         let waited = working_days_between(thread.created_at, now, &days_off);
         let url = config.thread_link(thread.id);
         let (subject, body) = texts::letter(&texts::Reminder {
@@ -60,7 +61,8 @@ pub fn send_due(
             &number.to_string(),
             now,
         )?;
+        reminded += 1;
     }
     tx.commit()?;
-    Ok(due.len())
+    Ok(reminded)
 }

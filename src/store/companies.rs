@@ -46,6 +46,22 @@ pub struct CompanyChange {
     pub after: Option<String>,
 }
 
+/// A thread whose company no longer has the route its feedback went to.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub thread_id: i64,
+    /// The route it went to.
+    pub route: String,
+    pub title: String,
+    /// The writer's published text.
+    pub body: String,
+    pub consumer: super::records::Participant,
+    /// The company side's participant, whose address the route was.
+    pub company_participant: i64,
+    /// Its clock is paused: mail to the old route bounced.
+    pub paused: bool,
+}
+
 /// How mail to one route address is doing: what the operator looks at before blaming the
 /// company or the smarthost.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,14 +103,17 @@ fn company(conn: &rusqlite::Connection, slug: &str) -> rusqlite::Result<Option<C
     .optional()
 }
 
+fn companies(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<CompanyRecord>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT slug, record, source, changed_at FROM companies ORDER BY slug")?;
+    let rows = stmt.query_map([], company_row)?;
+    rows.collect()
+}
+
 impl Store {
     /// Every registered company, by slug.
     pub fn companies(&self) -> Result<Vec<CompanyRecord>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT slug, record, source, changed_at FROM companies ORDER BY slug",
-        )?;
-        let rows = stmt.query_map([], company_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(companies(&self.conn)?)
     }
 
     /// One company's record.
@@ -110,6 +129,15 @@ impl Store {
             [],
             |r| r.get(0),
         )?)
+    }
+
+    /// The companies changed after registry version `version`.
+    pub fn companies_changed_since(&self, version: i64) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT slug FROM company_changes WHERE id > ?1")?;
+        let rows = stmt.query_map([version], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// A company's latest changes, newest first.
@@ -189,6 +217,12 @@ impl Store {
 }
 
 impl Tx<'_> {
+    /// Every registered company, by slug, read inside this transaction: what a change is
+    /// checked against, with no other writer between the check and the write.
+    pub fn companies(&self) -> Result<Vec<CompanyRecord>> {
+        Ok(companies(&self.tx)?)
+    }
+
     /// One company's record, read inside this transaction.
     pub fn company(&self, slug: &str) -> Result<Option<CompanyRecord>> {
         Ok(company(&self.tx, slug)?)
@@ -256,6 +290,63 @@ impl Tx<'_> {
             "INSERT INTO company_changes (at, slug, actor, action, before, after)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![now, slug, actor, kind.as_str(), before, after],
+        )?;
+        Ok(())
+    }
+
+    /// The threads of company `slug` whose route is none of `routes` (any more).
+    pub fn moved_threads(&self, slug: &str, routes: &[&str]) -> Result<Vec<Moved>> {
+        let routes = serde_json::to_string(routes).unwrap_or_default();
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT t.id, t.route, t.title, p.body, pa.id, pa.address, pa.public_name,
+                    (SELECT min(id) FROM participants
+                     WHERE thread_id = t.id AND role = 'provider' AND address = t.route),
+                    t.undeliverable_at IS NOT NULL
+             FROM threads t
+             JOIN posts p ON p.id = (SELECT min(id) FROM posts WHERE thread_id = t.id)
+             JOIN participants pa ON pa.id = p.participant_id
+             WHERE t.provider = ?1 AND t.route IS NOT NULL AND t.removed IS NULL
+                 AND t.route NOT IN (SELECT value FROM json_each(?2))",
+        )?;
+        let rows = stmt.query_map(params![slug, routes], |r| {
+            Ok(Moved {
+                thread_id: r.get(0)?,
+                route: r.get(1)?,
+                title: r.get(2)?,
+                body: r.get(3)?,
+                consumer: super::records::Participant {
+                    id: r.get(4)?,
+                    thread_id: r.get(0)?,
+                    role: super::records::Role::Consumer,
+                    address: r.get(5)?,
+                    public_name: r.get(6)?,
+                },
+                company_participant: r.get::<_, Option<i64>>(7)?.unwrap_or_default(),
+                paused: r.get(8)?,
+            })
+        })?;
+        Ok(rows
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|m| m.company_participant != 0)
+            .collect())
+    }
+
+    /// Moves a thread from its company's old route to `route`: the thread and the company's
+    /// participant, so what follows (relayed posts, reminders) goes there.
+    pub fn change_route(
+        &self,
+        moved: &Moved,
+        route: &str,
+        route_label: Option<&str>,
+    ) -> Result<()> {
+        self.tx.run(
+            "UPDATE threads SET route = ?2, route_label = ?3 WHERE id = ?1",
+            params![moved.thread_id, route, route_label],
+        )?;
+        self.tx.run(
+            "UPDATE participants SET address = ?2, failing_since = NULL WHERE id = ?1",
+            params![moved.company_participant, route],
         )?;
         Ok(())
     }

@@ -4,6 +4,7 @@
 # 127.0.0.1:BACK with XFORWARD, retrying every second or two while nonono is down.
 #   postfix.sh start DIR FRONT BACK
 #   postfix.sh stop DIR
+#   postfix.sh flush DIR    (deliver what is queued now, as `postqueue -f`)
 # Runs as root (Postfix's master does); its log is DIR/maillog. For the smarthost benchmark,
 # RELAY_TRANSPORT=discard: makes it a sink for mail to elisa.example too, and TLS_CERT and
 # TLS_KEY make it offer STARTTLS.
@@ -11,6 +12,10 @@ set -euo pipefail
 action=$1 dir=$2
 if [ "$action" = stop ]; then
     postfix -c "$dir/etc" stop >/dev/null 2>&1 || true
+    exit 0
+fi
+if [ "$action" = flush ]; then
+    postqueue -c "$dir/etc" -f
     exit 0
 fi
 front=$3 back=$4

@@ -52,7 +52,10 @@ pub(super) fn thread_row(thread: Thread, config: &Config, now: i64) -> ThreadRow
         id: thread.id,
         title: thread.title,
         company: thread.company,
-        slug: thread.provider,
+        // A company removed from the registry has no page to link to.
+        slug: thread
+            .provider
+            .filter(|slug| config.provider(slug).is_some()),
         status,
         state,
     }
