@@ -283,8 +283,8 @@ async fn import_is_all_or_none_and_names_what_is_wrong() {
     assert!(page.contains("Posti"));
 }
 
-#[tokio::test]
-async fn providers_show_tells_whether_mail_to_each_route_gets_through() {
+/// A service whose smarthost refuses every message, and feedback to VR that failed there.
+async fn feedback_to_vr_bounces() -> (Sink, TestApp) {
     let sink = Sink::start("550 5.1.1 <asiakaspalvelu@vr.example>: no such mailbox").await;
     let app = TestApp::start_with(|c| {
         c.outbound.transport = nonono::config::Transport::Smtp;
@@ -299,6 +299,12 @@ async fn providers_show_tells_whether_mail_to_each_route_gets_through() {
         .unwrap();
     app.wait_queue(|rows| rows.iter().any(|r| r.state == "failed"))
         .await;
+    (sink, app)
+}
+
+#[tokio::test]
+async fn providers_show_tells_whether_mail_to_each_route_gets_through() {
+    let (sink, app) = feedback_to_vr_bounces().await;
     let show = ok(&app, &["providers", "show", "vr"]);
     assert!(
         show.contains("asiakaspalvelu@vr.example: FAILING; last failed"),
@@ -456,20 +462,7 @@ fn changes_made_at_once_are_checked_one_after_the_other() {
 /// to the new route, and what bounced is sent there.
 #[tokio::test]
 async fn a_corrected_route_takes_the_feedback_that_bounced_at_the_old_one() {
-    let sink = Sink::start("550 5.1.1 <asiakaspalvelu@vr.example>: no such mailbox").await;
-    let app = TestApp::start_with(|c| {
-        c.outbound.transport = nonono::config::Transport::Smtp;
-        c.outbound.smtp_port = sink.port;
-    })
-    .await;
-    let to_vr = "From: liisa@example.fi\r\nTo: vr@nonono.localhost\r\n\
-        Subject: Juna myöhässä\r\nMessage-ID: <vr-4@example.fi>\r\n\r\n\
-        Nimimerkki: Matkustaja\r\nJuna oli tunnin myöhässä.\r\n";
-    app.send("liisa@example.fi", "vr@nonono.localhost", to_vr.as_bytes())
-        .await
-        .unwrap();
-    app.wait_queue(|rows| rows.iter().any(|r| r.state == "failed"))
-        .await;
+    let (sink, app) = feedback_to_vr_bounces().await;
     let paused = app.store().latest_threads(1).unwrap().remove(0);
     assert!(paused.undeliverable_at.is_some());
 

@@ -7,7 +7,7 @@ use super::texts;
 use crate::config::ProviderConfig;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
-use crate::store::Tx;
+use crate::store::{Participant, Tx};
 
 /// A new thread going public: what the company and the writer are sent.
 pub(crate) struct Announcement<'a> {
@@ -84,6 +84,38 @@ pub(crate) fn forward(
             .to(company.participant)
             .for_message(a.journal_id),
     )
+}
+
+/// A public thread's opening feedback, as published.
+pub(crate) struct Opening<'a> {
+    pub thread_id: i64,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub consumer: &'a Participant,
+}
+
+/// Forwards a public thread's opening feedback to the company after the fact: one registered
+/// since it was written, or at a route that changed since.
+pub(crate) fn forward_opening(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    opening: &Opening<'_>,
+    company: &CompanySide<'_>,
+    route_label: Option<&str>,
+) -> Result<(), PipelineError> {
+    let announcement = Announcement {
+        thread_id: opening.thread_id,
+        title: opening.title,
+        pseudonym: &opening.consumer.public_name,
+        body: opening.body,
+        route_label,
+        consumer: opening.consumer.id,
+        consumer_address: &opening.consumer.address,
+        company: None,
+        company_name: &company.provider.name,
+        journal_id: None,
+    };
+    forward(tx, ctx, &announcement, company)
 }
 
 /// Queues the acknowledgement to the writer.

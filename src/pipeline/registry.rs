@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
-use super::announce::{self, Announcement, CompanySide};
+use super::announce::{self, CompanySide, Opening};
 use super::context::{Context, PipelineError};
 use crate::config::{
     Companies, Config, Live, ProviderConfig, companies_problems, company_problems,
@@ -285,24 +285,18 @@ pub fn follow_route_changes(
                 choice.address
             );
             if thread.paused {
-                let announcement = Announcement {
+                let opening = Opening {
                     thread_id: thread.thread_id,
                     title: &thread.title,
-                    pseudonym: &thread.consumer.public_name,
                     body: &thread.body,
-                    route_label: choice.label.as_deref(),
-                    consumer: thread.consumer.id,
-                    consumer_address: &thread.consumer.address,
-                    company: None,
-                    company_name: &provider.name,
-                    journal_id: None,
+                    consumer: &thread.consumer,
                 };
                 let company = CompanySide {
                     provider,
                     participant: thread.company_participant,
                     address: &choice.address,
                 };
-                announce::forward(&tx, &ctx, &announcement, &company)?;
+                announce::forward_opening(&tx, &ctx, &opening, &company, choice.label.as_deref())?;
             }
             moved += 1;
         }
@@ -339,10 +333,12 @@ pub async fn keep_current(
                 let changed = s.companies_changed_since(seen)?;
                 let (config, version) = snapshot(s, &file)?;
                 let companies = config.providers.len();
+                // Routing by the change comes first; what it lets follow is work of its own.
+                live_now.replace(config, version);
+                let config = live_now.get();
                 let now = crate::clock::now();
                 let forwarded = super::unregistered::attach_registered(s, &config, &key, now)?;
                 let moved = follow_route_changes(s, &config, &key, &changed, now)?;
-                live_now.replace(config, version);
                 Ok::<_, PipelineError>(Some((companies, forwarded, moved)))
             })
             .await;

@@ -3,7 +3,7 @@
 //! registered (`nonono providers add`, or the config and a restart), its waiting threads are
 //! attached to it and forwarded at once, with its response time starting then.
 
-use super::announce::{self, Announcement, CompanySide};
+use super::announce::{self, CompanySide, Opening};
 use super::context::{Context, PipelineError};
 use super::outgoing;
 use super::texts;
@@ -51,24 +51,18 @@ pub fn attach_registered(
             None,
             now,
         )?;
-        let announcement = Announcement {
+        let opening = Opening {
             thread_id: waiting.thread_id,
             title: &waiting.title,
-            pseudonym: &waiting.consumer.public_name,
             body: &waiting.body,
-            route_label: choice.label.as_deref(),
-            consumer: waiting.consumer.id,
-            consumer_address: &waiting.consumer.address,
-            company: None,
-            company_name: &provider.name,
-            journal_id: None,
+            consumer: &waiting.consumer,
         };
         let company = CompanySide {
             provider,
             participant,
             address: &choice.address,
         };
-        announce::forward(&tx, &ctx, &announcement, &company)?;
+        announce::forward_opening(&tx, &ctx, &opening, &company, choice.label.as_deref())?;
         tx.add_event(waiting.thread_id, None, EventKind::Forwarded, "", now)?;
         forwarded += 1;
     }
