@@ -56,7 +56,7 @@ pub enum AppError {
     SenderAuth(anyhow::Error),
     #[error("the company registry: {0}")]
     Registry(RegistryError),
-    #[error("{}: no store yet; run `nonono serve` once first", .0.display())]
+    #[error("{}: no store yet; `nonono serve` (or any command that writes, such as `nonono providers add`) makes it", .0.display())]
     NoStore(PathBuf),
 }
 
@@ -133,9 +133,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// Applies the config's company declarations to the registry (threads follow a declared route
-/// change), and makes the live config the service starts with; what the operator should know
-/// of the declarations is logged.
+/// Applies the config's company declarations to the registry, makes the threads follow what
+/// changed in it while the service was down, and makes the live config the service starts
+/// with; what the operator should know of the declarations is logged.
 pub fn registry(store: &mut Store, config: &Config, key: &TokenKey) -> Result<Live, RegistryError> {
     let applied = pipeline::registry::apply_declarations(store, config, crate::clock::now())?;
     if !applied.written.is_empty() {
@@ -167,13 +167,8 @@ pub fn registry(store: &mut Store, config: &Config, key: &TokenKey) -> Result<Li
         );
     }
     let (live, version) = pipeline::registry::snapshot(store, config)?;
-    let moved = pipeline::registry::follow_route_changes(
-        store,
-        &live,
-        key,
-        &applied.written,
-        crate::clock::now(),
-    )?;
+    // What changed while the service was down (by the command line, by the declarations).
+    let (_, moved) = pipeline::registry::follow(store, &live, key, crate::clock::now())?;
     if moved > 0 {
         tracing::info!("registry: {moved} threads moved to their company's new route");
     }
@@ -316,7 +311,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         trusted_relays: config.trusted_relays(),
     });
     let inbound = tokio::spawn(inbound::run(smtp_listener, receiver, stopped.clone()));
-    let on_outcome = pipeline::delivery::on_outcome(live.clone());
+    let on_outcome = pipeline::delivery::on_outcome(live.clone(), key.clone());
     let relay = tokio::spawn(relay::run(
         Shared::new(relay_store),
         transport,

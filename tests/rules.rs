@@ -393,13 +393,13 @@ fn a_bounced_company_address_is_tried_again_daily_so_a_forged_bounce_buys_a_day_
 
     r.now = bounced_at + 3_600;
     assert_eq!(
-        nonono::pipeline::delivery::probe_paused(&mut r.store, r.now).unwrap(),
+        nonono::pipeline::delivery::probe_paused(&mut r.store, &r.config, r.now).unwrap(),
         0,
         "not within the day"
     );
     r.now = bounced_at + 86_400 + 60;
     assert_eq!(
-        nonono::pipeline::delivery::probe_paused(&mut r.store, r.now).unwrap(),
+        nonono::pipeline::delivery::probe_paused(&mut r.store, &r.config, r.now).unwrap(),
         1
     );
     assert_eq!(
@@ -408,7 +408,7 @@ fn a_bounced_company_address_is_tried_again_daily_so_a_forged_bounce_buys_a_day_
         "the forward goes again"
     );
     assert_eq!(
-        nonono::pipeline::delivery::probe_paused(&mut r.store, r.now).unwrap(),
+        nonono::pipeline::delivery::probe_paused(&mut r.store, &r.config, r.now).unwrap(),
         0,
         "once"
     );
@@ -422,7 +422,7 @@ fn a_bounced_company_address_is_tried_again_daily_so_a_forged_bounce_buys_a_day_
     loop {
         report(&mut r, first, "failed", "5.1.1");
         r.now += 86_400 + 60;
-        if nonono::pipeline::delivery::probe_paused(&mut r.store, r.now).unwrap() == 0 {
+        if nonono::pipeline::delivery::probe_paused(&mut r.store, &r.config, r.now).unwrap() == 0 {
             break;
         }
         tries += 1;
@@ -433,24 +433,37 @@ fn a_bounced_company_address_is_tried_again_daily_so_a_forged_bounce_buys_a_day_
     assert_eq!(tries, 6, "seven with the first");
 }
 
-/// Helper-8: a company removed from the registry was still reminded on its old route.
+/// Helper-8 and helper-9: a company removed from the registry was still reminded, sent its
+/// bounced mail again, and relayed the writer's replies, on its old route.
 #[test]
-fn a_company_removed_from_the_registry_is_not_reminded() {
+fn a_company_removed_from_the_registry_is_sent_nothing() {
     let mut r = Rules::new();
     r.matti_writes();
     let first = forwards(&r)[0];
     accepted(&mut r, first);
     let due = r.store.thread(1).unwrap().unwrap().due_at.unwrap();
-    let remind = |r: &mut Rules| {
-        nonono::pipeline::remind::send_due(&mut r.store, &r.config, &r.key, due + 60).unwrap()
-    };
+    report(&mut r, first, "failed", "5.1.1");
     r.config
         .providers
         .edit(|ps| ps.retain(|p| p.slug != "elisa"));
-    assert_eq!(remind(&mut r), 0);
-    assert!(
-        !r.queued().iter().any(|q| q.contains("reminder")),
-        "{:?}",
-        r.queued()
+    let reminded =
+        nonono::pipeline::remind::send_due(&mut r.store, &r.config, &r.key, due + 60).unwrap();
+    assert_eq!(reminded, 0);
+    let probed =
+        nonono::pipeline::delivery::probe_paused(&mut r.store, &r.config, r.now + 2 * 86_400)
+            .unwrap();
+    assert_eq!(probed, 0);
+    let before = r.queued().len();
+    let writer = r.key.address(
+        nonono::domain::token::Purpose::Participant,
+        1,
+        "nonono.localhost",
     );
+    let said = r.receive(
+        "matti.meikalainen@example.fi",
+        &writer,
+        b"From: matti.meikalainen@example.fi\r\nSubject: Re: lasku\r\nMessage-ID: <m2@example.fi>\r\n\r\nJoko asia etenee?\r\n",
+    );
+    assert!(said.contains("relayed to 0"), "{said}");
+    assert_eq!(r.queued().len(), before, "{:?}", r.queued());
 }

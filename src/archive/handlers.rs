@@ -263,7 +263,12 @@ pub(super) async fn companies(
     let counts = read(&archive, |s| s.thread_counts()).await?;
     html(
         &request,
-        pages::companies(&config, &counts, q.page.unwrap_or(1)),
+        // Anything but a page number (a reader's typo, a crawler's guess) is the first page.
+        pages::companies(
+            &config,
+            &counts,
+            q.page.and_then(|p| p.trim().parse().ok()).unwrap_or(1),
+        ),
         Caching::Public,
     )
 }
@@ -271,7 +276,7 @@ pub(super) async fn companies(
 #[derive(Deserialize)]
 pub(super) struct PageQuery {
     #[serde(default)]
-    page: Option<usize>,
+    page: Option<String>,
 }
 
 pub(super) async fn thread(

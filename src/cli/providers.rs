@@ -16,9 +16,10 @@ use crate::pipeline::registry::{self, Expect};
 use crate::store::Store;
 use crate::store::companies::{ChangeKind, RouteHealth};
 
-/// A file of companies, as `providers export` writes and `providers import` reads; a config
-/// file reads as one too (its other keys are not looked at).
+/// A file of companies, as `providers export` writes and `providers import` reads: nothing but
+/// `[[providers]]` (a stray `[[rules]]` would be topic rules lost without a word).
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Companies {
     #[serde(default)]
     providers: Vec<ProviderConfig>,
@@ -33,7 +34,9 @@ pub(super) fn providers(
     // Looking changes nothing: the declarations are applied by the commands that write.
     match &action {
         ProviderAction::List => return list(&app::open_store_readonly(config)?, config),
-        ProviderAction::Show { slug } => return show(&app::open_store_readonly(config)?, slug),
+        ProviderAction::Show { slug } => {
+            return show(&app::open_store_readonly(config)?, config, slug);
+        }
         _ => {}
     }
     let mut store = app::open_store(config)?;
@@ -82,7 +85,7 @@ pub(super) fn providers(
                 &actor(),
                 now,
             )?;
-            let said = follow(&mut store, config, &[])?;
+            let said = follow(&mut store, config)?;
             println!(
                 "Registered {} ({}). {said}; a running service routes to it within seconds.",
                 company.name, company.slug,
@@ -105,7 +108,7 @@ pub(super) fn providers(
                 println!("{slug}: nothing changed");
                 return Ok(());
             }
-            let said = follow(&mut store, config, std::slice::from_ref(&slug))?;
+            let said = follow(&mut store, config)?;
             println!("Changed {slug}; a running service goes by it within seconds. {said}.");
             declared_too(config, file, &slug);
             Ok(())
@@ -113,11 +116,13 @@ pub(super) fn providers(
         ProviderAction::Remove { slug } => {
             let threads = store.company_threads(&slug)?;
             let record = registry::remove(&mut store, &slug, &actor(), now)?;
+            let threads = match threads.threads {
+                1 => "Its thread stays".to_owned(),
+                n => format!("Its {n} threads stay"),
+            };
             println!(
-                "Removed {slug}. Its {} threads stay public; feedback naming it waits as for a \
-                 company not registered. Its record, for `nonono providers import`:\n\n\
-                 [[providers]]\n{record}",
-                threads.threads
+                "Removed {slug}. {threads} public; feedback naming it waits as for a company \
+                 not registered."
             );
             if config.provider(&slug).is_some() {
                 println!(
@@ -126,6 +131,10 @@ pub(super) fn providers(
                     file.display()
                 );
             }
+            println!(
+                "Its record, for `nonono providers import`:\n\n{}",
+                as_toml(&record)
+            );
             Ok(())
         }
         ProviderAction::Export => {
@@ -147,10 +156,9 @@ pub(super) fn providers(
             let changes =
                 registry::save(&mut store, config, &providers, Expect::Any, &actor(), now)?;
             let count = |kind| changes.iter().filter(|c| **c == Some(kind)).count();
-            let slugs: Vec<String> = providers.iter().map(|p| p.slug.clone()).collect();
-            let said = follow(&mut store, config, &slugs)?;
+            let said = follow(&mut store, config)?;
             println!(
-                "{} companies added, {} changed, {} as they were. {said}.",
+                "Companies added: {}, changed: {}, as they were: {}. {said}.",
                 count(ChangeKind::Add),
                 count(ChangeKind::Edit),
                 changes.iter().filter(|c| c.is_none()).count(),
@@ -158,6 +166,15 @@ pub(super) fn providers(
             Ok(())
         }
     }
+}
+
+/// A stored record as `providers import` reads it back, fit for a terminal.
+fn as_toml(record: &str) -> String {
+    let text = match ProviderConfig::from_record(record) {
+        Ok(p) => toml::to_string(&Companies { providers: vec![p] }).unwrap_or_default(),
+        Err(_) => format!("[[providers]]\n{record}"),
+    };
+    text_for_terminal(&text)
 }
 
 /// Who changes the registry, for its history: the operator's login name.
@@ -194,14 +211,19 @@ fn edit(company: &mut ProviderConfig, changes: CompanyEdit) -> anyhow::Result<()
                 list.push(item);
             }
         }
-        if let Some(missing) = remove.iter().find(|item| !list.contains(item)) {
+        // Addresses and domains compare without case, as the registry keeps them.
+        let named = |item: &String| remove.iter().any(|r| r.eq_ignore_ascii_case(item));
+        if let Some(missing) = remove
+            .iter()
+            .find(|r| !list.iter().any(|item| item.eq_ignore_ascii_case(r)))
+        {
             anyhow::bail!(
                 "{} is not one of its {what}: {}",
                 for_terminal(missing),
                 for_terminal(&list.join(", "))
             );
         }
-        list.retain(|item| !remove.contains(item));
+        list.retain(|item| !named(item));
         Ok(())
     }
     if let Some(name) = changes.name {
@@ -237,22 +259,21 @@ fn edit(company: &mut ProviderConfig, changes: CompanyEdit) -> anyhow::Result<()
     Ok(())
 }
 
-/// Forwards the feedback that waited for a company the registry knows now, and moves the
-/// threads of the `changed` companies to their new routes; says what it did.
-fn follow(store: &mut Store, file: &Config, changed: &[String]) -> anyhow::Result<String> {
+/// Makes the threads follow the change at once (a running service would within seconds):
+/// feedback that waited for a company registered now is forwarded, threads move to changed
+/// routes. Says what it did.
+fn follow(store: &mut Store, file: &Config) -> anyhow::Result<String> {
     let (config, _) = registry::snapshot(store, file)?;
     let key = app::token_key(&config)?;
-    let now = crate::clock::now();
-    let forwarded = crate::pipeline::unregistered::attach_registered(store, &config, &key, now)?;
-    let moved = registry::follow_route_changes(store, &config, &key, changed, now)?;
+    let (forwarded, moved) = registry::follow(store, &config, &key, crate::clock::now())?;
     let mut said = match forwarded {
         1 => "1 waiting thread forwarded".to_owned(),
         n => format!("{n} waiting threads forwarded"),
     };
-    if moved > 0 {
-        said.push_str(&format!(
-            "; {moved} threads moved to the new route (what bounced at the old one is sent there)"
-        ));
+    match moved {
+        0 => {}
+        1 => said.push_str("; 1 thread moved to the new route"),
+        n => said.push_str(&format!("; {n} threads moved to the new route")),
     }
     Ok(said)
 }
@@ -302,7 +323,7 @@ fn plan(plan: Plan) -> &'static str {
     }
 }
 
-fn show(store: &Store, slug: &str) -> anyhow::Result<()> {
+fn show(store: &Store, config: &Config, slug: &str) -> anyhow::Result<()> {
     let company = registered(store, slug)?;
     let record = store
         .company(slug)?
@@ -312,10 +333,17 @@ fn show(store: &Store, slug: &str) -> anyhow::Result<()> {
         out,
         "{} ({slug}), written by {} at {}\n",
         for_terminal(&company.name),
-        record.source,
+        for_terminal(&record.source),
         rfc3339(record.changed_at)
     )?;
-    writeln!(out, "[[providers]]\n{}", text_for_terminal(&record.record))?;
+    let (_, unusable) = registry::companies(store, &config.domain)?;
+    for problem in unusable.iter().filter(|p| {
+        p.strip_prefix(slug)
+            .is_some_and(|rest| rest.starts_with(['.', ':']))
+    }) {
+        writeln!(out, "LEFT OUT of routing: {}", for_terminal(problem))?;
+    }
+    writeln!(out, "{}", as_toml(&record.record))?;
     writeln!(out, "Routes:")?;
     let mut routes: Vec<&str> = company.routes.iter().map(String::as_str).collect();
     for rule in &company.rules {
@@ -324,7 +352,7 @@ fn show(store: &Store, slug: &str) -> anyhow::Result<()> {
         }
     }
     for route in routes {
-        let health = store.route_health(route)?;
+        let health = store.route_health(&crate::mail::normalize_address(route))?;
         writeln!(out, "  {}: {}", for_terminal(route), route_state(&health))?;
     }
     let threads = store.company_threads(slug)?;

@@ -170,6 +170,7 @@ pub fn company_problems(p: &ProviderConfig, key: &str, our_domain: &str) -> Vec<
             problems.push(format!("{key}.routes: {r:?} appears twice"));
         }
     }
+    let mut seen = std::collections::HashSet::new();
     for r in &p.representatives {
         let domain = r
             .rsplit('@')
@@ -180,15 +181,20 @@ pub fn company_problems(p: &ProviderConfig, key: &str, our_domain: &str) -> Vec<
             problems.push(format!(
                 "{key}.representatives: {r:?} is neither an address nor a domain"
             ));
-        } else if !r.contains('@') && PUBLIC_MAILBOX_DOMAINS.contains(&domain.as_str()) {
+        } else if !r.contains('@')
+            && (PUBLIC_MAILBOX_DOMAINS.contains(&domain.as_str()) || !domain.contains('.'))
+        {
             problems.push(format!(
                 "{key}.representatives: anyone can have an address at {r:?}; name the \
-                 company's own addresses there instead"
+                 company's own domain, or its addresses there"
             ));
-        } else if domain.eq_ignore_ascii_case(our_domain) {
+        } else if is_ours(&domain, our_domain) {
             problems.push(format!(
                 "{key}.representatives: {r:?} is ours, not the company's"
             ));
+        }
+        if !seen.insert(r.to_lowercase()) {
+            problems.push(format!("{key}.representatives: {r:?} appears twice"));
         }
     }
     let most = crate::domain::calendar::MOST_WORKING_DAYS;
@@ -228,15 +234,33 @@ fn route_problem(route: &str, key: &str, our_domain: &str) -> Option<String> {
     let domain = route.rsplit('@').next().unwrap_or_default();
     if !is_address(route) {
         Some(format!("{key}: {route:?} is not an address"))
-    } else if domain.eq_ignore_ascii_case(our_domain) {
+    } else if is_ours(domain, our_domain) {
         Some(format!(
             "{key}: {route:?} is at our own domain: the feedback would come back to us"
         ))
-    } else if !domain.contains('.') || domain.starts_with('[') {
+    } else if !is_on_the_internet(domain) {
         Some(format!("{key}: {route:?} names no domain on the internet"))
     } else {
         None
     }
+}
+
+/// Whether `domain` is ours, or under ours.
+fn is_ours(domain: &str, our_domain: &str) -> bool {
+    let domain = domain.to_ascii_lowercase();
+    let ours = our_domain.to_ascii_lowercase();
+    domain == ours || domain.ends_with(&format!(".{ours}"))
+}
+
+/// Whether mail could reach `domain` across the internet: a name with a dot, not an address
+/// literal or a bare IP address, and not one of the names kept for local networks.
+fn is_on_the_internet(domain: &str) -> bool {
+    let domain = domain.to_ascii_lowercase();
+    let top = domain.rsplit('.').next().unwrap_or_default();
+    domain.contains('.')
+        && !domain.starts_with('[')
+        && domain.parse::<std::net::IpAddr>().is_err()
+        && !["local", "localhost", "invalid", "internal", "lan", "home"].contains(&top)
 }
 
 impl Config {
@@ -347,6 +371,28 @@ mod tests {
             "elisa.representatives",
         );
         wrong(&|c| c.slug = "www".into(), "elisa.slug");
+        wrong(&|c| c.slug = "info".into(), "elisa.slug");
+        wrong(&|c| c.routes = vec!["a@127.0.0.1".into()], "elisa.routes");
+        wrong(
+            &|c| c.routes = vec!["a@printer.local".into()],
+            "elisa.routes",
+        );
+        wrong(
+            &|c| c.routes = vec!["a@sub.palaute.fi".into()],
+            "elisa.routes",
+        );
+        wrong(
+            &|c| c.representatives = vec!["fi".into()],
+            "elisa.representatives",
+        );
+        wrong(
+            &|c| c.representatives = vec!["hotmail.fi".into()],
+            "elisa.representatives",
+        );
+        wrong(
+            &|c| c.representatives = vec!["elisa.fi".into(), "Elisa.fi".into()],
+            "elisa.representatives",
+        );
         let mut ok = elisa();
         ok.representatives = vec!["asiakaspalvelu.elisa@gmail.com".into(), "elisa.fi".into()];
         ok.response_days = 250;

@@ -46,6 +46,17 @@ pub const RESERVED: &[&str] = &[
     "hostmaster",
     "webmaster",
     "www",
+    // RFC 2142's roles, and the administrator's usual names.
+    "root",
+    "admin",
+    "administrator",
+    "info",
+    "security",
+    "noc",
+    "ftp",
+    "uucp",
+    "usenet",
+    "news",
 ];
 
 /// Domains where anyone can get an address: as a bare representative domain, each of their
@@ -54,9 +65,14 @@ pub const PUBLIC_MAILBOX_DOMAINS: &[&str] = &[
     "gmail.com",
     "googlemail.com",
     "outlook.com",
+    "outlook.fi",
     "hotmail.com",
+    "hotmail.fi",
     "live.com",
+    "live.fi",
     "msn.com",
+    "mail.com",
+    "pm.me",
     "yahoo.com",
     "icloud.com",
     "me.com",

@@ -1,5 +1,6 @@
 //! What became of the mail we sent: delivered, bounced, failed.
 
+use super::announce::{self, CompanySide, Opening};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing::tell_operator;
@@ -7,6 +8,7 @@ use super::texts;
 use std::sync::Arc;
 
 use crate::config::{Config, Language, Live};
+use crate::domain::token::TokenKey;
 use crate::mail::Class;
 use crate::relay::{OnOutcome, Outcome};
 use crate::store::EventKind;
@@ -40,7 +42,7 @@ pub(super) fn bounce(
                     "bounce for a message we no longer have, or are sending again: kept".into(),
                 );
             };
-            delivery_failed(tx, ctx.config, &origin, &reason, ctx.now)?;
+            delivery_failed(tx, ctx, &origin, &reason)?;
             Ok(format!(
                 "bounce for outbound {outbox} ({}): recorded, operator told",
                 origin.purpose
@@ -122,9 +124,11 @@ const MOST_PROBES: i64 = 7;
 /// Sends again the bounced message of every company address whose threads' clocks stopped,
 /// a day after it failed, [`MOST_PROBES`] times at most; when the address takes it, the
 /// clocks run on ([`delivered`]). Returns how many messages were made due.
-pub fn probe_paused(store: &mut Store, now: i64) -> Result<usize, PipelineError> {
+pub fn probe_paused(store: &mut Store, config: &Config, now: i64) -> Result<usize, PipelineError> {
+    // A company removed from the registry is sent nothing.
+    let registered: Vec<&str> = config.providers.iter().map(|p| p.slug.as_str()).collect();
     let tx = store.begin()?;
-    let n = tx.probe_paused_routes(now - PROBE_AFTER, MOST_PROBES, now)?;
+    let n = tx.probe_paused_routes(now - PROBE_AFTER, MOST_PROBES, &registered, now)?;
     tx.commit()?;
     Ok(n)
 }
@@ -134,13 +138,27 @@ pub fn probe_paused(store: &mut Store, now: i64) -> Result<usize, PipelineError>
 /// (the log has it either way).
 pub fn delivery_failed(
     tx: &Tx<'_>,
-    config: &Config,
+    ctx: &Context<'_>,
     origin: &MessageOrigin,
     detail: &str,
-    now: i64,
 ) -> Result<(), PipelineError> {
+    let (config, now) = (ctx.config, ctx.now);
     if let (Some(thread_id), true) = (origin.thread_id, origin.to_company) {
-        tx.company_unreachable(thread_id, now)?;
+        let company_now = match origin.participant_id {
+            Some(p) => tx.participant(p)?.map(|p| p.address),
+            None => None,
+        };
+        match company_now {
+            // The thread moved to the company's new route since this left: the failure is
+            // the old route's, and stops no clock. What failed there was the feedback itself:
+            // it goes to the new route.
+            Some(address) if !address.eq_ignore_ascii_case(&origin.rcpt_to) => {
+                if origin.purpose == OutboxPurpose::Forward {
+                    forward_again(tx, ctx, thread_id, origin.participant_id, &address)?;
+                }
+            }
+            _ => tx.company_unreachable(thread_id, now)?,
+        }
     }
     tracing::warn!(
         outbox = origin.outbox,
@@ -162,9 +180,41 @@ pub fn delivery_failed(
     tell_operator(tx, config, OutboxPurpose::Operator, subject, body, now)
 }
 
+/// Forwards a thread's feedback again, to the company's route `address` now.
+fn forward_again(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    thread_id: i64,
+    participant: Option<i64>,
+    address: &str,
+) -> Result<(), PipelineError> {
+    let thread = tx.thread(thread_id)?;
+    let provider = thread
+        .provider
+        .as_deref()
+        .and_then(|s| ctx.config.provider(s));
+    let (Some(provider), Some(participant), Some(opening)) =
+        (provider, participant, tx.thread_opening(thread_id)?)
+    else {
+        return Ok(());
+    };
+    let company = CompanySide {
+        provider,
+        participant,
+        address,
+    };
+    let opening = Opening {
+        thread_id,
+        title: &opening.title,
+        body: &opening.body,
+        consumer: &opening.consumer,
+    };
+    announce::forward_opening(tx, ctx, &opening, &company, thread.route_label.as_deref())
+}
+
 /// What the relay calls in the transaction that records a delivery or a permanent failure:
 /// mail delivered to a company starts its clock, a failure stops it and tells the operator.
-pub fn on_outcome(live: Arc<Live>) -> OnOutcome {
+pub fn on_outcome(live: Arc<Live>, key: TokenKey) -> OnOutcome {
     Arc::new(move |tx: &Tx<'_>, origin, outcome| {
         // A notice that fails is only logged (and undone): it must not beget another notice,
         // nor undo the record of the delivery. Delivered mail matters only when it went to a
@@ -173,12 +223,12 @@ pub fn on_outcome(live: Arc<Live>) -> OnOutcome {
         if origin.purpose.is_for_operator() || (arrived && !origin.to_company) {
             return Ok(());
         }
-        let now = crate::clock::now();
         let config = live.get();
+        let ctx = Context::scheduled(&config, &key, crate::clock::now());
         tx.begin_entry()?;
         let recorded = match outcome {
-            Outcome::Delivered => delivered(tx, &config, origin, now),
-            Outcome::Failed(error) => delivery_failed(tx, &config, origin, error, now),
+            Outcome::Delivered => delivered(tx, &config, origin, ctx.now),
+            Outcome::Failed(error) => delivery_failed(tx, &ctx, origin, error),
         };
         match recorded {
             Ok(()) => tx.end_entry()?,

@@ -72,10 +72,10 @@ pub fn apply_declarations(
     let tx = store.begin()?;
     let mut applied = Applied::default();
     let mut changed = Vec::new();
-    for p in config.providers.iter() {
+    for p in config.providers.iter().map(normalized) {
         let record = p.to_record();
         if tx.declaration(&p.slug)?.as_deref() != Some(record.as_str()) {
-            changed.push(p.clone());
+            changed.push(p);
             continue;
         }
         match tx.company(&p.slug)? {
@@ -103,6 +103,23 @@ pub fn apply_declarations(
     }
     tx.commit()?;
     Ok(applied)
+}
+
+/// A company with its addresses as they compare: routes as mail to them is recorded, and
+/// representatives, lower-cased.
+fn normalized(p: &ProviderConfig) -> ProviderConfig {
+    let mut p = p.clone();
+    for route in p
+        .routes
+        .iter_mut()
+        .chain(p.rules.iter_mut().map(|r| &mut r.route))
+    {
+        *route = crate::mail::normalize_address(route);
+    }
+    for r in &mut p.representatives {
+        *r = r.trim().to_lowercase();
+    }
+    p
 }
 
 /// The records that read as companies, by slug; each that does not (written by a newer
@@ -189,9 +206,10 @@ pub fn save(
     actor: &str,
     now: i64,
 ) -> Result<Vec<Option<ChangeKind>>, RegistryError> {
+    let changed: Vec<ProviderConfig> = changed.iter().map(normalized).collect();
     let tx = store.begin()?;
     let (registered, _) = parse(tx.companies()?);
-    for company in changed {
+    for company in &changed {
         let exists = registered.iter().any(|p| p.slug == company.slug);
         match expect {
             Expect::New if exists => return Err(RegistryError::Exists(company.slug.clone())),
@@ -201,7 +219,7 @@ pub fn save(
             _ => {}
         }
     }
-    let problems = problems_beside(registered, changed, &file.domain);
+    let problems = problems_beside(registered, &changed, &file.domain);
     if !problems.is_empty() {
         return Err(RegistryError::Invalid(
             problems.into_iter().map(|(_, problem)| problem).collect(),
@@ -254,30 +272,35 @@ pub fn remove(
     Ok(record)
 }
 
-/// Moves the threads of the companies `slugs` whose route their company no longer has to the
-/// route it would choose now, so what follows goes there; feedback that bounced at the old
-/// route is sent to the new one. Returns how many threads moved.
-pub fn follow_route_changes(
+/// Makes the threads follow the registry's changes since they last did: feedback that waited
+/// for a company registered since is forwarded, and the threads of a company whose route is
+/// gone move to the route it would choose now (what follows goes there; feedback that bounced
+/// at the old route, whose clock is paused, is sent to the new one). Whoever changes the
+/// registry or sees it change calls this (the command line, the running service, its start):
+/// a second call finds nothing left to do. Returns how many threads were forwarded and moved.
+pub fn follow(
     store: &mut Store,
     config: &Config,
     key: &TokenKey,
-    slugs: &[String],
     now: i64,
-) -> Result<usize, PipelineError> {
+) -> Result<(usize, usize), PipelineError> {
+    let forwarded = super::unregistered::attach_registered(store, config, key, now)?;
     let ctx = Context::scheduled(config, key, now);
     let tx = store.begin()?;
+    let (version, followed) = tx.registry_versions()?;
+    let changed = tx.companies_changed_since(followed)?;
     let mut moved = 0;
-    for provider in slugs.iter().filter_map(|slug| config.provider(slug)) {
-        let routes: Vec<&str> = provider
+    for provider in changed.iter().filter_map(|slug| config.provider(slug)) {
+        let routes: Vec<String> = provider
             .routes
             .iter()
             .chain(provider.rules.iter().map(|r| &r.route))
-            .map(String::as_str)
+            .map(|r| r.to_lowercase())
             .collect();
         for thread in tx.moved_threads(&provider.slug, &routes)? {
             let choice = route::choose_route(provider, &thread.title, &thread.body);
             tx.change_route(&thread, &choice.address, choice.label.as_deref())?;
-            tracing::info!(
+            tracing::debug!(
                 thread = thread.thread_id,
                 "registry: {} moved from {} to {}",
                 provider.slug,
@@ -301,8 +324,9 @@ pub fn follow_route_changes(
             moved += 1;
         }
     }
+    tx.registry_followed(version)?;
     tx.commit()?;
-    Ok(moved)
+    Ok((forwarded, moved))
 }
 
 /// Keeps a running service's configuration current: every [`LOOK_EVERY`] it compares the
@@ -330,15 +354,11 @@ pub async fn keep_current(
                 if s.registry_version()? == seen {
                     return Ok(None);
                 }
-                let changed = s.companies_changed_since(seen)?;
                 let (config, version) = snapshot(s, &file)?;
                 let companies = config.providers.len();
                 // Routing by the change comes first; what it lets follow is work of its own.
                 live_now.replace(config, version);
-                let config = live_now.get();
-                let now = crate::clock::now();
-                let forwarded = super::unregistered::attach_registered(s, &config, &key, now)?;
-                let moved = follow_route_changes(s, &config, &key, &changed, now)?;
+                let (forwarded, moved) = follow(s, &live_now.get(), &key, crate::clock::now())?;
                 Ok::<_, PipelineError>(Some((companies, forwarded, moved)))
             })
             .await;

@@ -165,7 +165,12 @@ pub(super) fn reply(
         _ => {}
     }
     let url = ctx.config.thread_link(thread.id);
-    let recipients = tx.participants(thread.id, others)?;
+    // A company removed from the registry has no route any more: its side is sent nothing.
+    let recipients = if others == Role::Provider && provider.is_none() {
+        Vec::new()
+    } else {
+        tx.participants(thread.id, others)?
+    };
     for to in &recipients {
         let (subject, body) = texts::relay_text(
             &texts::Relay {

@@ -39,7 +39,7 @@ pub async fn run(
             .run(move |s| {
                 let now = crate::clock::now();
                 let forwarded = super::unregistered::attach_registered(s, &c, &k, now)?;
-                let probed = super::delivery::probe_paused(s, now)?;
+                let probed = super::delivery::probe_paused(s, &c, now)?;
                 let reminded = super::remind::send_due(s, &c, &k, now)?;
                 let asked = super::solved::ask_due(s, &c, &k, now)?;
                 let digests = super::follow::send_digests(s, &c, &k, now)?;

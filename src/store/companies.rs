@@ -62,6 +62,14 @@ pub struct Moved {
     pub paused: bool,
 }
 
+/// A thread's opening feedback as published, and who wrote it.
+#[derive(Debug, Clone)]
+pub struct ThreadOpening {
+    pub title: String,
+    pub body: String,
+    pub consumer: super::records::Participant,
+}
+
 /// How mail to one route address is doing: what the operator looks at before blaming the
 /// company or the smarthost.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,15 +137,6 @@ impl Store {
             [],
             |r| r.get(0),
         )?)
-    }
-
-    /// The companies changed after registry version `version`.
-    pub fn companies_changed_since(&self, version: i64) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT DISTINCT slug FROM company_changes WHERE id > ?1")?;
-        let rows = stmt.query_map([version], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// A company's latest changes, newest first.
@@ -217,6 +216,34 @@ impl Store {
 }
 
 impl Tx<'_> {
+    /// The registry's version, and the one whose route changes the threads have followed.
+    pub fn registry_versions(&self) -> Result<(i64, i64)> {
+        Ok(self.tx.one(
+            "SELECT (SELECT coalesce(max(id), 0) FROM company_changes),
+                    (SELECT version FROM registry_followed)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    /// The companies changed after registry version `version`.
+    pub fn companies_changed_since(&self, version: i64) -> Result<Vec<String>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT DISTINCT slug FROM company_changes WHERE id > ?1")?;
+        let rows = stmt.query_map([version], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The threads have followed the route changes up to registry version `version`.
+    pub fn registry_followed(&self, version: i64) -> Result<()> {
+        self.tx.run(
+            "UPDATE registry_followed SET version = max(version, ?1)",
+            [version],
+        )?;
+        Ok(())
+    }
+
     /// Every registered company, by slug, read inside this transaction: what a change is
     /// checked against, with no other writer between the check and the write.
     pub fn companies(&self) -> Result<Vec<CompanyRecord>> {
@@ -294,19 +321,20 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// The threads of company `slug` whose route is none of `routes` (any more).
-    pub fn moved_threads(&self, slug: &str, routes: &[&str]) -> Result<Vec<Moved>> {
+    /// The threads of company `slug` whose route is none of `routes` (any more; lower-cased,
+    /// as addresses compare).
+    pub fn moved_threads(&self, slug: &str, routes: &[String]) -> Result<Vec<Moved>> {
         let routes = serde_json::to_string(routes).unwrap_or_default();
         let mut stmt = self.tx.prepare_cached(
             "SELECT t.id, t.route, t.title, p.body, pa.id, pa.address, pa.public_name,
-                    (SELECT min(id) FROM participants
-                     WHERE thread_id = t.id AND role = 'provider' AND address = t.route),
+                    (SELECT min(id) FROM participants WHERE thread_id = t.id
+                         AND role = 'provider' AND lower(address) = lower(t.route)),
                     t.undeliverable_at IS NOT NULL
              FROM threads t
              JOIN posts p ON p.id = (SELECT min(id) FROM posts WHERE thread_id = t.id)
              JOIN participants pa ON pa.id = p.participant_id
              WHERE t.provider = ?1 AND t.route IS NOT NULL AND t.removed IS NULL
-                 AND t.route NOT IN (SELECT value FROM json_each(?2))",
+                 AND lower(t.route) NOT IN (SELECT value FROM json_each(?2))",
         )?;
         let rows = stmt.query_map(params![slug, routes], |r| {
             Ok(Moved {
@@ -332,6 +360,35 @@ impl Tx<'_> {
             .collect())
     }
 
+    /// A public thread's opening feedback, with its writer; `None` for a thread not public
+    /// or whose feedback is gone (hidden or erased: there is nothing to send).
+    pub fn thread_opening(&self, thread_id: i64) -> Result<Option<ThreadOpening>> {
+        Ok(self
+            .tx
+            .one(
+                "SELECT t.title, p.body, pa.id, pa.address, pa.public_name FROM threads t
+                 JOIN posts p ON p.id = (SELECT min(id) FROM posts WHERE thread_id = t.id)
+                 JOIN participants pa ON pa.id = p.participant_id
+                 WHERE t.id = ?1 AND t.held IS NULL AND t.removed IS NULL
+                     AND p.removed IS NULL",
+                [thread_id],
+                |r| {
+                    Ok(ThreadOpening {
+                        title: r.get(0)?,
+                        body: r.get(1)?,
+                        consumer: super::records::Participant {
+                            id: r.get(2)?,
+                            thread_id,
+                            role: super::records::Role::Consumer,
+                            address: r.get(3)?,
+                            public_name: r.get(4)?,
+                        },
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     /// Moves a thread from its company's old route to `route`: the thread and the company's
     /// participant, so what follows (relayed posts, reminders) goes there.
     pub fn change_route(
@@ -340,6 +397,7 @@ impl Tx<'_> {
         route: &str,
         route_label: Option<&str>,
     ) -> Result<()> {
+        let route = route.to_lowercase();
         self.tx.run(
             "UPDATE threads SET route = ?2, route_label = ?3 WHERE id = ?1",
             params![moved.thread_id, route, route_label],

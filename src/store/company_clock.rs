@@ -58,10 +58,16 @@ impl Tx<'_> {
 
     /// Sends again, at `now`, the newest failed message to each company address whose threads
     /// have their clock paused, when that message failed before `failed_before`, was sent
-    /// again fewer than `most` times, and nothing else to the address waits: whether the
-    /// address takes mail now is learned from the address, not from whoever sent the report.
-    /// Returns how many.
-    pub fn probe_paused_routes(&self, failed_before: i64, most: i64, now: i64) -> Result<usize> {
+    /// again fewer than `most` times, and nothing else to the address waits, of the
+    /// `registered` companies: whether the address takes mail now is learned from the address,
+    /// not from whoever sent the report. Returns how many.
+    pub fn probe_paused_routes(
+        &self,
+        failed_before: i64,
+        most: i64,
+        registered: &[&str],
+        now: i64,
+    ) -> Result<usize> {
         Ok(self.tx.run(
             "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?3,
                  probes = probes + 1
@@ -71,13 +77,19 @@ impl Tx<'_> {
                      CROSS JOIN participants p ON p.thread_id = t.id AND p.role = 'provider'
                      JOIN outbox o ON o.participant_id = p.id AND o.state = 'failed'
                      WHERE t.undeliverable_at IS NOT NULL
+                         AND t.provider IN (SELECT value FROM json_each(?4))
                      GROUP BY p.address
                  ) f JOIN outbox o ON o.id = f.id
                  WHERE coalesce(o.failed_at, o.created_at) < ?1 AND o.probes < ?2
                      AND NOT EXISTS (SELECT 1 FROM outbox w
                          WHERE w.rcpt_to = f.route AND w.state = 'pending'
                              AND w.purpose IN ('forward', 'reminder', 'relay')))",
-            params![failed_before, most, now],
+            params![
+                failed_before,
+                most,
+                now,
+                serde_json::to_string(registered).unwrap_or_default()
+            ],
         )?)
     }
 }

@@ -182,6 +182,7 @@ const TO_VERSION_14: &str = "
         ALTER TABLE outbox DROP COLUMN failed_at;
         ALTER TABLE outbox DROP COLUMN probes;
         DROP INDEX company_figures_busiest;
+        DROP TABLE registry_followed;
         DROP INDEX threads_paused;
         ALTER TABLE threads DROP COLUMN due_before_pause;
         DROP TABLE holds;

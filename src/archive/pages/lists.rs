@@ -155,14 +155,16 @@ pub fn companies(
     counts: &std::collections::HashMap<String, i64>,
     page: usize,
 ) -> CompaniesPage {
-    let page = page.max(1);
     let mut all: Vec<(String, &ProviderConfig)> = config
         .providers
         .iter()
         .map(|p| (crate::domain::names::fold(&p.name), p))
         .collect();
     all.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.slug.cmp(&b.1.slug)));
-    let start = (page - 1).saturating_mul(COMPANIES_PAGE);
+    // A page beyond the last is the last.
+    let pages = all.len().div_ceil(COMPANIES_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let start = (page - 1) * COMPANIES_PAGE;
     CompaniesPage {
         t: words(config.language),
         count: all.len(),
@@ -176,7 +178,7 @@ pub fn companies(
             })
             .collect(),
         page,
-        has_next: all.len() > start.saturating_add(COMPANIES_PAGE),
+        has_next: page < pages,
     }
 }
 
