@@ -530,6 +530,33 @@ async fn a_follower_confirms_gets_a_daily_digest_and_leaves_with_one_click() {
         .await
         .unwrap();
     app.wait_processed().await;
+    // Issue 21: confirmed, the follower is told they follow now, what comes, and how to stop.
+    let welcome = app.wait_outbound(2).await.remove(1);
+    assert_eq!(
+        (welcome.to.as_str(), welcome.subject.as_str()),
+        (follower, "Seuraat nyt yritystä Elisa")
+    );
+    let words = welcome
+        .text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("Lopeta seuraaminen yhdellä napsautuksella: https://nonono.test/u/"),
+        "{}",
+        welcome.text
+    );
+    assert!(
+        welcome
+            .raw
+            .contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    );
+    for line in welcome.text.lines() {
+        assert!(
+            line.chars().count() <= 72 || line.contains("https://"),
+            "{line}"
+        );
+    }
 
     // A day of news: a new thread and the company's answer.
     let (forward, _) = app.new_thread().await;

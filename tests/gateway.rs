@@ -210,6 +210,26 @@ async fn an_answer_from_outside_the_representatives_is_published_as_unverified()
         .unwrap();
     let out = app.wait_outbound(3).await;
     assert!(!out[2].text.contains("vahvistettu edustaja"));
+    // Issue 21: the writer reads first, in plain words, that this may not be the company,
+    // and what not to do because of it.
+    let first = out[2]
+        .text
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.starts_with("##"))
+        .unwrap_or_default();
+    assert!(
+        first.starts_with("VAROITUS: emme voineet varmistaa, että tämä vastaus tuli yritykseltä"),
+        "{}",
+        out[2].text
+    );
+    assert!(
+        out[2]
+            .text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("Älä anna sen perusteella henkilö-, tili- tai maksutietoja")
+    );
     app.wait_processed().await;
     let (_, page) = app.get("/t/1").await;
     assert!(page.contains(r#"data-kind="unverified""#));
@@ -318,14 +338,22 @@ async fn recipients_are_refused_at_rcpt_with_a_sentence() {
             .await
             .starts_with("250")
     );
+    // Issue 21: the writer reads the refusal in the bounce their server sends, in Finnish and
+    // in English, each naming where to write instead.
     let other_domain = c.command("RCPT TO:<someone@gmail.com>").await;
     assert!(
-        other_domain.starts_with("550 5.7.1") && other_domain.contains("relay"),
+        other_domain
+            .starts_with("550-5.7.1 Otamme postia vastaan vain osoitteisiin @nonono.localhost")
+            && other_domain.contains("\r\n550 5.7.1 Relaying denied")
+            && other_domain.matches("palaute@nonono.localhost").count() == 2,
         "{other_domain}"
     );
     let unknown = c.command("RCPT TO:<nobody@nonono.localhost>").await;
     assert!(
-        unknown.starts_with("550 5.1.1") && unknown.contains("palaute@"),
+        unknown.starts_with(
+            "550-5.1.1 Osoitetta ei ole. Kirjoita osoitteeseen palaute@nonono.localhost"
+        ) && unknown
+            .contains("\r\n550 5.1.1 No such address here. Write to palaute@nonono.localhost"),
         "{unknown}"
     );
     // Found by fuzzing: a token with non-ASCII letters once cut a character in two.
@@ -335,12 +363,13 @@ async fn recipients_are_refused_at_rcpt_with_a_sentence() {
             "a".repeat(13)
         ))
         .await;
-    assert!(unicode.starts_with("550 5.1.1"), "{unicode}");
+    assert!(unicode.starts_with("550-5.1.1"), "{unicode}");
     let mut forged = forward.from.clone();
     forged.replace_range(2..3, if &forged[2..3] == "a" { "b" } else { "a" });
     let bad_token = c.command(&format!("RCPT TO:<{forged}>")).await;
     assert!(
-        bad_token.starts_with("550 5.1.1") && bad_token.contains("reply address"),
+        bad_token.starts_with("550-5.1.1 Vastausosoite ei kelpaa")
+            && bad_token.contains("reply address is not valid"),
         "{bad_token}"
     );
     assert!(
@@ -478,7 +507,7 @@ async fn an_oversized_message_gets_552_and_the_session_goes_on() {
     c.command("DATA").await;
     let big = format!("Subject: [Elisa] iso\r\n\r\n{}\r\n.", "x".repeat(5000));
     let reply = c.command(&big).await;
-    assert!(reply.starts_with("552 5.3.4"), "{reply}");
+    assert!(reply.starts_with("552-5.3.4"), "{reply}");
     c.command("MAIL FROM:<a@example.fi>").await;
     c.command("RCPT TO:<palaute@nonono.localhost>").await;
     c.command("DATA").await;
@@ -811,7 +840,7 @@ async fn abuse_limits_answer_451_with_a_sentence_and_count_address_variants_as_o
     c.command("MAIL FROM:<Matti+x@googlemail.com>").await;
     let refused = c.command("RCPT TO:<palaute@nonono.localhost>").await;
     assert!(
-        refused.starts_with("451 4.7.1") && refused.contains("in an hour"),
+        refused.starts_with("451-4.7.1") && refused.contains("in an hour"),
         "{refused}"
     );
     c.command("QUIT").await;
@@ -834,7 +863,10 @@ async fn abuse_limits_answer_451_with_a_sentence_and_count_address_variants_as_o
         .expect_err("pair limit");
     assert!(
         err.to_string()
-            .contains("Too many messages to this company today"),
+            .contains("Too many messages to this company today")
+            && err
+                .to_string()
+                .contains("Olet kirjoittanut samalle yritykselle"),
         "{err}"
     );
     app.stop().await;

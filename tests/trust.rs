@@ -259,6 +259,53 @@ async fn the_operator_hides_with_a_public_reason_and_a_tombstone() {
     let export = app.get("/export.jsonl").await.1;
     assert!(export.contains("\"removed\":\"operator\"") && !export.contains("Kotiverkko"));
     app.stop().await;
+
+    // A reprocess after a parser fix leaves what was hidden hidden: its text stays out of the
+    // store (it once came back from the raw mail).
+    assert!(run(&["reprocess"]).status.success());
+    let hidden_text = |app: &TestApp| app.store().posts(2).unwrap()[0].body.clone();
+    assert_eq!(hidden_text(&app), "");
+
+    // Issue 21: a moderation is undone, with a reason the audit trail keeps; the text comes
+    // back from the raw mail, in the page and in search.
+    let undo = run(&[
+        "moderate",
+        "restore",
+        "thread",
+        "2",
+        "--reason",
+        "Väärin poistettu",
+    ]);
+    assert!(
+        undo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&undo.stderr)
+    );
+    assert!(
+        !run(&[
+            "moderate",
+            "restore",
+            "thread",
+            "2",
+            "--reason",
+            "uudestaan"
+        ])
+        .status
+        .success()
+    );
+    let audit = String::from_utf8_lossy(&run(&["moderate", "audit"]).stdout).into_owned();
+    assert!(
+        audit.contains("restore thread") && audit.contains("Väärin poistettu"),
+        "{audit}"
+    );
+    app.restart(|_| {}).await;
+    let (_, shown) = app.get("/t/2").await;
+    assert!(
+        shown.contains("Kotiverkko") && !shown.contains("Poistettu ketju"),
+        "{shown}"
+    );
+    assert_eq!(app.store().search("kotiverkko", 5, 0).unwrap().len(), 1);
+    app.stop().await;
 }
 
 /// A new address is asked to confirm once a day however often it is written (anyone can

@@ -189,6 +189,13 @@ pub enum QueueAction {
     },
 }
 
+/// What `moderate restore` brings back.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum RestoreWhat {
+    Post,
+    Thread,
+}
+
 #[derive(Subcommand)]
 pub enum Moderation {
     /// Hide one post.
@@ -202,6 +209,15 @@ pub enum Moderation {
     Thread {
         id: i64,
         /// The public reason, shown in the tombstone.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Undo hiding a post or a thread: its text is derived again from the raw mail, and the
+    /// audit trail keeps why.
+    Restore {
+        /// `post` or `thread`.
+        what: RestoreWhat,
+        id: i64,
         #[arg(long)]
         reason: String,
     },

@@ -2,7 +2,9 @@
 //! that comes before `250`.
 
 use super::data::DataReader;
+use super::refusals::{self, Refusals};
 use super::session::{FLOW_DELAY, Next, Session, State};
+use crate::domain::limits;
 use crate::domain::mailbox;
 use crate::domain::relays::read_attributes;
 use crate::domain::route::{self, Recipient, Refusal};
@@ -11,14 +13,6 @@ use crate::metrics::Refused;
 use smtp_proto::{EhloResponse, Request};
 use std::time::Duration;
 use tokio::time::Instant;
-
-pub(super) fn upper_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
 
 /// The trace line a receiving server puts on top of a message (RFC 5321 4.4), dated as a mail
 /// date (RFC 5322 3.6.7) so that mail readers can read it.
@@ -186,6 +180,16 @@ impl Session {
         Next::Continue
     }
 
+    /// The reply to a writer who reached one of the abuse limits: try again later.
+    fn limit_refusal(&self, reached: limits::Reached) -> String {
+        let which: fn(&Refusals) -> &String = match reached {
+            limits::Reached::AddressPerHour => |r| &r.address_per_hour,
+            limits::Reached::IpPerHour => |r| &r.ip_per_hour,
+            limits::Reached::PairPerDay => |r| &r.pair_per_day,
+        };
+        refusals::reply(451, "4.7.1", which, &[], self.config().language)
+    }
+
     pub(super) async fn recipient(&mut self, address: &str) -> String {
         let Some(mail_from) = self.mail_from.clone() else {
             return "503 5.5.1 Send MAIL FROM first\r\n".into();
@@ -203,13 +207,23 @@ impl Session {
             Err(refusal) => {
                 // The address is not logged (none is at info level); why, and from where.
                 tracing::info!(peer = %self.client_ip(), "smtp: recipient refused: {refusal:?}");
-                return if refusal == Refusal::OtherDomain {
-                    self.receiver.metrics.refused(Refused::Relay);
-                    format!("550 5.7.1 Relaying denied: {refusal}\r\n")
-                } else {
-                    self.receiver.metrics.refused(Refused::UnknownRecipient);
-                    format!("550 5.1.1 {}\r\n", upper_first(&refusal.to_string()))
+                let domain = &self.config().domain;
+                let feedback = mailbox::at(mailbox::FEEDBACK, domain);
+                let blanks: [(&str, &dyn std::fmt::Display); 2] =
+                    [("feedback", &feedback), ("domain", domain)];
+                let (status, which): (_, fn(&Refusals) -> &String) = match refusal {
+                    Refusal::OtherDomain => ("5.7.1", |r| &r.other_domain),
+                    Refusal::UnknownLocalPart => ("5.1.1", |r| &r.unknown_address),
+                    Refusal::BadToken => ("5.1.1", |r| &r.bad_token),
                 };
+                self.receiver
+                    .metrics
+                    .refused(if refusal == Refusal::OtherDomain {
+                        Refused::Relay
+                    } else {
+                        Refused::UnknownRecipient
+                    });
+                return refusals::reply(550, status, which, &blanks, self.config().language);
             }
         };
         if let Recipient::Feedback | Recipient::Provider(_) = &recipient {
@@ -224,7 +238,7 @@ impl Session {
                 .await
             {
                 self.receiver.metrics.refused(Refused::Limit);
-                return format!("{reached}\r\n");
+                return self.limit_refusal(reached);
             }
         }
         if !self.rcpt_to.contains(&address) {
@@ -289,7 +303,7 @@ impl Session {
                 .await
         {
             self.receiver.metrics.refused(Refused::Limit);
-            return format!("{reached}\r\n");
+            return self.limit_refusal(reached);
         }
         let waited = Instant::now();
         while self.receiver.metrics.backlog() > crate::store::FLOW_BACKLOG

@@ -11,6 +11,7 @@ mod data;
 pub mod intake_writer;
 mod listener;
 mod receiver;
+mod refusals;
 mod session;
 mod tls;
 

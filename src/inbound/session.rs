@@ -148,9 +148,12 @@ impl Session {
 
     pub(super) fn too_big(&self) -> String {
         self.receiver.metrics.refused(Refused::TooBig);
-        format!(
-            "552 5.3.4 Message too big: the limit is {} bytes\r\n",
-            self.config().smtp.max_message_bytes
+        super::refusals::reply(
+            552,
+            "5.3.4",
+            |r| &r.too_big,
+            &[("limit", &self.config().smtp.max_message_bytes)],
+            self.config().language,
         )
     }
 
@@ -441,7 +444,11 @@ mod tests {
         assert!(say("EHLO client.example").await.contains("SMTPUTF8"));
         assert!(say("MAIL FROM:<matti@example.fi>").await.starts_with("250"));
         let relay = say("RCPT TO:<someone@elsewhere.example>").await;
-        assert!(relay.starts_with("550 5.7.1 Relaying denied"), "{relay}");
+        assert!(
+            relay.starts_with("550-5.7.1 Otamme postia vastaan vain"),
+            "{relay}"
+        );
+        assert!(relay.contains("550 5.7.1 Relaying denied"), "{relay}");
         assert!(
             say("RCPT TO:<palaute@nonono.localhost>")
                 .await

@@ -18,4 +18,4 @@ pub use address::{normalize_address, redact_addresses};
 pub use classify::{Class, classify};
 pub use envelope::Envelope;
 pub use parse::{Mailbox, ParsedMail, parse};
-pub use text::{has_visible_text, is_hidden_or_broken, is_invisible, pseudonym, shortened};
+pub use text::{has_visible_text, is_hidden_or_broken, is_invisible, pseudonym, shortened, wrap};

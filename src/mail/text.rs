@@ -85,9 +85,73 @@ pub fn is_hidden_or_broken(c: char) -> bool {
 
 pub use crate::domain::names::is_invisible;
 
+/// Mail text as every letter of ours is sent: lines over `width` characters broken at spaces,
+/// the same for every template and for the words of the people we carry (as their own mail
+/// client would have), a quoted or indented line's prefix repeated on its continuations. A
+/// word longer than the line (a link) stays whole.
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.chars().count() <= width {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let prefix_len = line
+            .find(|c: char| c != '>' && c != ' ')
+            .unwrap_or(line.len());
+        let (prefix, rest) = line.split_at(prefix_len);
+        let room = width.saturating_sub(prefix.chars().count()).max(width / 2);
+        let mut current = String::new();
+        let mut current_len = 0;
+        for word in rest.split(' ') {
+            let len = word.chars().count();
+            if current_len > 0 && current_len + 1 + len > room {
+                out.push_str(prefix);
+                out.push_str(&current);
+                out.push('\n');
+                current.clear();
+                current_len = 0;
+            }
+            if current_len > 0 {
+                current.push(' ');
+                current_len += 1;
+            }
+            current.push_str(word);
+            current_len += len;
+        }
+        out.push_str(prefix);
+        out.push_str(&current);
+        out.push('\n');
+    }
+    out.pop();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_wrap_at_the_width_and_short_ones_and_links_stay() {
+        let paragraph = "halusit seurata yritystä Elisa nononossa. Vahvista vastaamalla tähän viestiin: saat sen jälkeen päivittäin koosteen yrityksen uusista palautteista.";
+        let link = format!("https://palaute.example.fi/{}", "a".repeat(90));
+        let text = format!("Hei,\n\n{paragraph}\n> {paragraph}\n{link}\n");
+        let wrapped = wrap(&text, 72);
+        assert!(wrapped.starts_with("Hei,\n\nhalusit seurata"));
+        assert!(wrapped.ends_with(&format!("{link}\n")));
+        for line in wrapped.lines().filter(|l| !l.contains("https://")) {
+            assert!(line.chars().count() <= 72, "{line}");
+        }
+        let quoted: Vec<&str> = wrapped.lines().filter(|l| l.starts_with("> ")).collect();
+        assert!(quoted.len() >= 2, "{wrapped}");
+        assert_eq!(
+            wrapped.replace("\n> ", " ").replace('\n', " "),
+            text.replace("\n> ", " ").replace('\n', " ")
+        );
+        assert_eq!(wrap("lyhyt\n", 72), "lyhyt\n");
+    }
 
     #[test]
     fn pseudonym_line_wins_then_display_name_then_neutral() {

@@ -73,6 +73,9 @@ fn is_message_id(id: &str) -> bool {
             .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
 }
 
+/// How wide the lines of our mail are: what mail clients write, and read without scrolling.
+const WIDTH: usize = 72;
+
 /// Builds the RFC 5322 message for a letter.
 pub fn build(letter: &Letter, config: &Config, now: i64) -> Result<Built, ComposeError> {
     let message_id = new_message_id(&config.domain);
@@ -119,7 +122,7 @@ pub fn build(letter: &Letter, config: &Config, now: i64) -> Result<Built, Compos
     }
     Ok(Built {
         message_id,
-        raw: m.text_body(&letter.body),
+        raw: m.text_body(&crate::mail::wrap(&letter.body, WIDTH)),
     })
 }
 

@@ -94,7 +94,43 @@ pub(crate) fn confirm(
     }
     tx.confirm_person(f.person_id, ctx.now)?;
     tx.confirm_follower(follower, ctx.now)?;
+    if let Some(provider) = ctx.config.provider(&f.provider) {
+        welcome(tx, ctx, follower, &f.address, provider)?;
+    }
     Ok(format!("{} has a new follower", f.provider))
+}
+
+/// Tells a follower who confirmed that they follow now, what they will get, and how to stop.
+fn welcome(
+    tx: &crate::store::Tx<'_>,
+    ctx: &Context<'_>,
+    follower: i64,
+    address: &str,
+    provider: &crate::config::ProviderConfig,
+) -> Result<(), PipelineError> {
+    let (config, key) = (ctx.config, ctx.key);
+    let token = key.issue_for(Purpose::Unsubscribe, follower);
+    let unsubscribe_url = config.public_link(&format!("/u/{token}"));
+    let (subject, body) = texts::letter(&texts::FollowWelcome {
+        fi: config.language == Language::Fi,
+        company: &provider.name,
+        page: &config.public_link(&format!("/p/{}", provider.slug)),
+        unsubscribe_url: &unsubscribe_url,
+    })?;
+    let letter = Letter {
+        from_name: "nonono".into(),
+        from_address: mailbox::at(mailbox::FEEDBACK, &config.domain),
+        to: address.to_owned(),
+        subject,
+        body,
+        references: Vec::new(),
+        origin: Origin::List {
+            unsubscribe_url,
+            unsubscribe_address: key.address(Purpose::Unsubscribe, follower, &config.domain),
+        },
+    };
+    outgoing::queue(tx, ctx, &letter, Sending::new(OutboxPurpose::FollowWelcome))?;
+    Ok(())
 }
 
 /// Mail to `u+TOKEN@`: the follower leaves. The token is the proof; no mail goes back.

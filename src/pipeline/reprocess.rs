@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::domain::token::TokenKey;
 use crate::mail;
 use crate::store::Store;
+use crate::store::replay::PublishedPost;
 
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,6 +23,33 @@ pub struct Report {
     pub changed: usize,
     /// Failed messages put back through the pipeline.
     pub retried: usize,
+}
+
+/// Derives a post's text again from the raw mail it came from; returns whether it changed.
+pub fn derive(
+    store: &mut Store,
+    config: &Config,
+    post: &PublishedPost,
+) -> Result<bool, PipelineError> {
+    let Some(raw) = store.journal_raw(post.journal_id)? else {
+        return Ok(false);
+    };
+    let parsed = mail::parse(&raw);
+    let (body, trimmed, uncut) = if post.opening {
+        (
+            published::feedback_text(&parsed, config.language).1,
+            String::new(),
+            false,
+        )
+    } else {
+        let sent = match post.participant_id {
+            Some(p) => store.sent_before(p, post.journal_id, SENT_CONSIDERED)?,
+            None => Vec::new(),
+        };
+        let answer = published::answer_text(&parsed, &sent, config.language);
+        (answer.text, answer.trimmed, answer.uncut)
+    };
+    Ok(store.rewrite_post(post.id, &body, &trimmed, uncut, parsed.attachments)?)
 }
 
 /// Re-derives every post's text, then runs the pipeline over failed messages. `progress` is
@@ -41,25 +69,7 @@ pub fn run(
         let Some(last) = batch.last() else { break };
         after = last.id;
         for post in &batch {
-            let Some(raw) = store.journal_raw(post.journal_id)? else {
-                continue;
-            };
-            let parsed = mail::parse(&raw);
-            let (body, trimmed, uncut) = if post.opening {
-                (
-                    published::feedback_text(&parsed, config.language).1,
-                    String::new(),
-                    false,
-                )
-            } else {
-                let sent = match post.participant_id {
-                    Some(p) => store.sent_before(p, post.journal_id, SENT_CONSIDERED)?,
-                    None => Vec::new(),
-                };
-                let answer = published::answer_text(&parsed, &sent, config.language);
-                (answer.text, answer.trimmed, answer.uncut)
-            };
-            if store.rewrite_post(post.id, &body, &trimmed, uncut, parsed.attachments)? {
+            if derive(store, config, post)? {
                 report.changed += 1;
             }
             report.posts += 1;

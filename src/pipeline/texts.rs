@@ -366,6 +366,19 @@ pub struct SupportConfirm<'a> {
     pub url: &'a str,
 }
 
+/// Telling a follower they now follow a company.
+#[derive(Template)]
+#[template(
+    source = r#"{% if fi %}{% include "mail/follow-welcome.fi.txt" %}{% else %}{% include "mail/follow-welcome.en.txt" %}{% endif %}"#,
+    ext = "txt"
+)]
+pub struct FollowWelcome<'a> {
+    pub fi: bool,
+    pub company: &'a str,
+    pub page: &'a str,
+    pub unsubscribe_url: &'a str,
+}
+
 /// A follower's daily digest of a company's new feedback and answers.
 #[derive(Template)]
 #[template(

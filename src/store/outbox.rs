@@ -41,6 +41,8 @@ pub enum OutboxPurpose {
     SupportCount,
     /// Confirming a follower.
     FollowConfirm,
+    /// Telling a follower they now follow, and how to stop.
+    FollowWelcome,
     /// A follower's daily digest.
     FollowDigest,
     /// A private note to a company whose answer blames the writer.
@@ -52,7 +54,7 @@ pub enum OutboxPurpose {
 }
 
 impl OutboxPurpose {
-    const ALL: [OutboxPurpose; 17] = [
+    const ALL: [OutboxPurpose; 18] = [
         OutboxPurpose::Forward,
         OutboxPurpose::Ack,
         OutboxPurpose::Relay,
@@ -66,6 +68,7 @@ impl OutboxPurpose {
         OutboxPurpose::Support,
         OutboxPurpose::SupportCount,
         OutboxPurpose::FollowConfirm,
+        OutboxPurpose::FollowWelcome,
         OutboxPurpose::FollowDigest,
         OutboxPurpose::BlameNote,
         OutboxPurpose::Operator,
@@ -88,6 +91,7 @@ impl OutboxPurpose {
             OutboxPurpose::Support => "support",
             OutboxPurpose::SupportCount => "support-count",
             OutboxPurpose::FollowConfirm => "follow-confirm",
+            OutboxPurpose::FollowWelcome => "follow-welcome",
             OutboxPurpose::FollowDigest => "follow-digest",
             OutboxPurpose::BlameNote => "blame-note",
             OutboxPurpose::Operator => "operator",

@@ -10,6 +10,13 @@ use super::records::RemovedBy;
 use super::search::{PostsOf, index_posts, unindex_posts};
 use super::sqlite::Cached;
 
+/// What the operator's hiding is undone for.
+#[derive(Debug, Clone, Copy)]
+pub enum Restore {
+    Post(i64),
+    Thread(i64),
+}
+
 /// One entry of the audit trail.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
@@ -167,6 +174,60 @@ impl Store {
         }
         tx.commit()?;
         Ok(removed)
+    }
+
+    /// Undoes the operator's hiding of a post, or of a whole thread (`thread`): the flags are
+    /// cleared and the audit trail says who undid what and why. Returns the posts whose text
+    /// is to be derived again from their raw mail (hiding emptied it); `None` when nothing the
+    /// operator hid is there. A writer's own erasure is never undone.
+    pub fn restore(
+        &mut self,
+        target: Restore,
+        reason: &str,
+        now: i64,
+    ) -> Result<Option<Vec<super::replay::PublishedPost>>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (posts, what, id) = match target {
+            Restore::Post(post) => ("p.id = ?1", "post", post),
+            Restore::Thread(thread) => {
+                let shown = tx.run(
+                    "UPDATE threads SET removed = NULL, removed_reason = NULL, removed_at = NULL
+                     WHERE id = ?1 AND removed = 'operator'",
+                    [thread],
+                )?;
+                if shown == 0 {
+                    return Ok(None);
+                }
+                ("p.thread_id = ?1", "thread", thread)
+            }
+        };
+        let restored = super::replay::published_posts_where(
+            &tx,
+            &format!("{posts} AND p.removed = 'operator'"),
+            id,
+        )?;
+        if restored.is_empty() && what == "post" {
+            return Ok(None);
+        }
+        tx.run(
+            &format!(
+                "UPDATE posts SET removed = NULL, removed_reason = NULL, removed_at = NULL
+                 WHERE id IN (SELECT p.id FROM posts p WHERE {posts} AND p.removed = 'operator')"
+            ),
+            [id],
+        )?;
+        audit(
+            &tx,
+            RemovedBy::Operator.as_str(),
+            &format!("restore {what}"),
+            &format!("{what} {id}"),
+            reason,
+            now,
+        )?;
+        tx.commit()?;
+        Ok(Some(restored))
     }
 
     /// The audit trail, oldest first.

@@ -18,29 +18,49 @@ pub struct PublishedPost {
     pub opening: bool,
 }
 
+fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PublishedPost> {
+    Ok(PublishedPost {
+        id: r.get(0)?,
+        journal_id: r.get(1)?,
+        participant_id: r.get(2)?,
+        opening: r.get(3)?,
+    })
+}
+
+/// The posts from mail that `condition` (over `posts p`, with `?1` = `id`) picks.
+pub(super) fn published_posts_where(
+    conn: &rusqlite::Connection,
+    condition: &str,
+    id: i64,
+) -> rusqlite::Result<Vec<PublishedPost>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT p.id, p.journal_id, p.participant_id, p.journal_id = t.journal_id
+         FROM posts p JOIN threads t ON t.id = p.thread_id
+         WHERE p.journal_id IS NOT NULL AND {condition} ORDER BY p.id"
+    ))?;
+    let rows = stmt.query_map([id], post_from_row)?;
+    rows.collect()
+}
+
 impl Store {
-    /// Posts that came from mail, in order, `limit` of them after post `after`.
+    /// Posts that came from mail and are shown, in order, `limit` of them after post `after`.
+    /// A hidden post is not among them: its text was taken away on purpose, and deriving it
+    /// again would put it back in the store.
     pub fn published_posts(&self, after: i64, limit: usize) -> Result<Vec<PublishedPost>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT p.id, p.journal_id, p.participant_id, p.journal_id = t.journal_id
              FROM posts p JOIN threads t ON t.id = p.thread_id
-             WHERE p.journal_id IS NOT NULL AND p.id > ?1 ORDER BY p.id LIMIT ?2",
+             WHERE p.journal_id IS NOT NULL AND p.removed IS NULL AND p.id > ?1
+             ORDER BY p.id LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![after, limit as i64], |r| {
-            Ok(PublishedPost {
-                id: r.get(0)?,
-                journal_id: r.get(1)?,
-                participant_id: r.get(2)?,
-                opening: r.get(3)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![after, limit as i64], post_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// How many posts came from mail.
+    /// How many shown posts came from mail.
     pub fn published_post_count(&self) -> Result<i64> {
         Ok(self.conn.one(
-            "SELECT count(*) FROM posts WHERE journal_id IS NOT NULL",
+            "SELECT count(*) FROM posts WHERE journal_id IS NOT NULL AND removed IS NULL",
             [],
             |r| r.get(0),
         )?)

@@ -124,17 +124,20 @@ impl TestApp {
     /// Sends the tagged feedback fixture from Matti and returns (the forward to Elisa's
     /// billing route, the acknowledgement to Matti).
     pub async fn new_thread(&self) -> (Outbound, Outbound) {
+        let before = self.outbound().len();
         self.send_feedback().await;
-        let out = self.wait_outbound(2).await;
-        let forward = out
-            .iter()
-            .find(|m| m.to.ends_with("@elisa.example"))
-            .expect("forward");
-        let ack = out
-            .iter()
-            .find(|m| m.to == "matti.meikalainen@example.fi")
-            .expect("acknowledgement");
-        (forward.clone(), ack.clone())
+        // Both, whatever else the outbox held before or gets meanwhile.
+        for _ in 0..400 {
+            let out = self.outbound();
+            let new = &out[before.min(out.len())..];
+            let forward = new.iter().find(|m| m.to.ends_with("@elisa.example"));
+            let ack = new.iter().find(|m| m.to == "matti.meikalainen@example.fi");
+            if let (Some(forward), Some(ack)) = (forward, ack) {
+                return (forward.clone(), ack.clone());
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("no forward and acknowledgement: {:?}", self.outbound());
     }
 
     /// Anna of Elisa (a representative) answers `mail` from us, as the official-answer fixture

@@ -1,0 +1,102 @@
+//! Refusals a writer reads: the text their own mail server puts in the bounce it sends them
+//! when we refuse at `RCPT`, at `DATA` or for size. In the service's language and in the
+//! other, a line each, each saying where to write instead. The words are in
+//! `templates/smtp/refusals.{fi,en}.toml`; SMTP replies are ASCII.
+
+use serde::Deserialize;
+
+use crate::config::Language;
+use crate::domain::words::{Books, book, fill};
+
+/// The refusals in one language.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Refusals {
+    /// Blanks: `{feedback}`.
+    pub unknown_address: String,
+    /// Blanks: `{domain}`, `{feedback}`.
+    pub other_domain: String,
+    /// Blanks: `{feedback}`.
+    pub bad_token: String,
+    pub address_per_hour: String,
+    pub ip_per_hour: String,
+    pub pair_per_day: String,
+    /// Blanks: `{limit}`.
+    pub too_big: String,
+}
+
+static BOOKS: Books<Refusals> = Books::new(
+    || {
+        book(
+            "smtp/refusals.fi",
+            include_str!("../../templates/smtp/refusals.fi.toml"),
+        )
+    },
+    || {
+        book(
+            "smtp/refusals.en",
+            include_str!("../../templates/smtp/refusals.en.toml"),
+        )
+    },
+);
+
+/// A refusal as an SMTP reply (`code`, enhanced `status`): the sentence `which` picks, with
+/// its blanks filled, in `first` language and then the other, one line each.
+pub(super) fn reply(
+    code: u16,
+    status: &str,
+    which: fn(&Refusals) -> &String,
+    blanks: &[(&str, &dyn std::fmt::Display)],
+    first: Language,
+) -> String {
+    let other = match first {
+        Language::Fi => Language::En,
+        Language::En => Language::Fi,
+    };
+    let line = |lang| fill(which(BOOKS.get(lang)), blanks);
+    format!(
+        "{code}-{status} {}\r\n{code} {status} {}\r\n",
+        line(first),
+        line(other)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_is_in_both_languages_and_ascii() {
+        let all = |r: &Refusals| {
+            [
+                r.unknown_address.clone(),
+                r.other_domain.clone(),
+                r.bad_token.clone(),
+                r.address_per_hour.clone(),
+                r.ip_per_hour.clone(),
+                r.pair_per_day.clone(),
+                r.too_big.clone(),
+            ]
+        };
+        for lang in [Language::Fi, Language::En] {
+            for phrase in all(BOOKS.get(lang)) {
+                assert!(
+                    phrase.is_ascii() && !phrase.contains(['\r', '\n']),
+                    "{phrase}"
+                );
+            }
+        }
+        let reply = reply(
+            550,
+            "5.1.1",
+            |r| &r.unknown_address,
+            &[("feedback", &"palaute@x.fi")],
+            Language::Fi,
+        );
+        assert_eq!(reply.lines().count(), 2);
+        assert!(
+            reply.starts_with("550-5.1.1 Osoitetta ei ole. Kirjoita osoitteeseen palaute@x.fi")
+        );
+        assert!(reply.contains("\r\n550 5.1.1 No such address here. Write to palaute@x.fi"));
+    }
+}
