@@ -182,6 +182,7 @@ fn generate(store: &mut Store, now: i64) {
                     created_at: created,
                     due_at: Some(created + 3 * 86_400),
                     held: None,
+                    subject: None,
                 })
                 .unwrap();
             let consumer = tx

@@ -40,11 +40,13 @@ async fn a_late_company_is_reminded_three_times_at_most_and_its_answer_stops_the
     let out = app.wait_outbound(5).await;
     let reminders: Vec<_> = out
         .iter()
-        .filter(|m| m.subject.starts_with("Muistutus "))
+        .filter(|m| m.opening().starts_with("Muistutus "))
         .collect();
     assert_eq!(reminders.len(), 3);
-    assert_eq!(reminders[0].subject, "Muistutus 1/3: Lasku tuli kahdesti");
-    assert_eq!(reminders[2].subject, "Muistutus 3/3: Lasku tuli kahdesti");
+    assert_eq!(reminders[0].opening(), "Muistutus 1/3: Lasku tuli kahdesti");
+    assert_eq!(reminders[2].opening(), "Muistutus 3/3: Lasku tuli kahdesti");
+    // Issue 21: every mail to the company in the thread answers the forward's subject.
+    assert_eq!(reminders[0].subject, "Re: Palaute: Lasku tuli kahdesti");
     for r in &reminders {
         assert_eq!(r.to, forward.to, "to the route that has the feedback");
         assert_eq!(r.from, forward.from, "answering it answers the feedback");
@@ -179,7 +181,7 @@ async fn an_answer_that_blames_is_published_and_the_company_is_told_privately_on
     let out = answer(&app, &forward, blaming).await;
     let notes: Vec<_> = out
         .iter()
-        .filter(|m| m.subject.starts_with("Vastauksestanne"))
+        .filter(|m| m.opening().starts_with("Vastauksestanne"))
         .collect();
     assert_eq!(notes.len(), 1, "{out:?}");
     assert_eq!(notes[0].to, forward.to, "to the company, not the writer");
@@ -194,7 +196,7 @@ async fn an_answer_that_blames_is_published_and_the_company_is_told_privately_on
     assert!(
         !again
             .iter()
-            .any(|m| m.subject.starts_with("Vastauksestanne")),
+            .any(|m| m.opening().starts_with("Vastauksestanne")),
         "once per thread"
     );
     let thread = app.store().latest_threads(1).unwrap().remove(0);
@@ -363,7 +365,7 @@ async fn the_writer_is_asked_once_whether_it_was_solved_and_the_answer_counts() 
         if let Some(q) = app
             .outbound()
             .into_iter()
-            .find(|m| m.subject.starts_with("Ratkesiko asiasi?"))
+            .find(|m| m.opening().starts_with("Ratkesiko asiasi?"))
         {
             break q;
         }
@@ -480,9 +482,9 @@ async fn readers_with_the_same_problem_support_a_thread_once_each_after_confirmi
         "answering it answers the feedback"
     );
     assert!(
-        notice.subject.starts_with("1 muuta tukee palautetta"),
+        notice.opening().starts_with("1 muuta tukee palautetta"),
         "{}",
-        notice.subject
+        notice.text
     );
 
     // The same address again, and the thread's own writer, do not count.
@@ -632,4 +634,69 @@ async fn a_follower_confirms_gets_a_daily_digest_and_leaves_with_one_click() {
         })
         .await;
     assert_eq!(sent, 0);
+}
+
+/// Issue 21: Gmail groups mail by subject (ignoring `Re:` and its kin) and by the messages it
+/// answers; Thunderbird by `In-Reply-To`/`References`. Grouped so, every mail of a thread to
+/// each side is one conversation: the company's answers the forward's subject, the writer's
+/// answers the subject they wrote.
+#[tokio::test]
+async fn each_side_of_a_thread_reads_it_as_one_conversation() {
+    let app = TestApp::start().await;
+    let (forward, ack) = app.new_thread().await;
+    app.answer_as_company(&forward).await;
+    let to_writer = app
+        .wait_outbound(3)
+        .await
+        .into_iter()
+        .find(|m| m.to == "matti.meikalainen@example.fi" && m.message_id != ack.message_id)
+        .expect("the answer relayed to the writer");
+    let follow_up = format!(
+        "From: matti.meikalainen@example.fi\r\nTo: {to}\r\nSubject: Re: {subject}\r\n\
+         Message-ID: <follow-up-3@example.fi>\r\nIn-Reply-To: <{id}>\r\n\r\nKiitos, entä hyvitys?\r\n",
+        to = to_writer.from,
+        subject = to_writer.subject,
+        id = to_writer.message_id
+    );
+    app.send(
+        "matti.meikalainen@example.fi",
+        &to_writer.from,
+        follow_up.as_bytes(),
+    )
+    .await
+    .unwrap();
+    let all = app.wait_outbound(4).await;
+    let gmail_subject = |s: &str| -> String {
+        let mut rest = s.trim();
+        while let Some(i) = ["re:", "vs:", "sv:", "fwd:", "aw:"]
+            .iter()
+            .find_map(|p| rest.to_lowercase().starts_with(p).then_some(p.len()))
+        {
+            rest = rest[i..].trim_start();
+        }
+        rest.to_owned()
+    };
+    let group = |to: &dyn Fn(&str) -> bool| -> Vec<String> {
+        let mut subjects: Vec<String> = all
+            .iter()
+            .filter(|m| to(&m.to))
+            .map(|m| gmail_subject(&m.subject))
+            .collect();
+        subjects.dedup();
+        subjects
+    };
+    assert_eq!(
+        group(&|to| to.ends_with("@elisa.example")),
+        ["Palaute: Lasku tuli kahdesti"],
+        "{:?}",
+        all.iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        group(&|to| to == "matti.meikalainen@example.fi"),
+        ["[Elisa] Lasku tuli kahdesti"],
+        "the writer's own subject"
+    );
+    for m in all.iter().filter(|m| m.message_id != forward.message_id) {
+        assert!(!m.in_reply_to.is_empty(), "{} answers nothing", m.subject);
+    }
 }

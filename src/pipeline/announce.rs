@@ -127,19 +127,22 @@ pub(super) fn acknowledge(
     let config = ctx.config;
     let url = config.thread_link(a.thread_id);
     let erase_address = ctx.key.address(Purpose::Erase, a.consumer, &config.domain);
-    let (subject, text) = texts::ack_text(
-        &texts::Ack {
-            erase_address: &erase_address,
-            pseudonym: a.pseudonym,
-            url: &url,
-            company: a.company_name,
-            route_label: a.route_label,
-            response_days: a.company.as_ref().map_or(0, |c| c.provider.response_days),
-            title: a.title,
-            reachable: a.company.is_some(),
-        },
-        config.language,
-    )?;
+    let (subject, text) = texts::in_thread(
+        texts::ack_text(
+            &texts::Ack {
+                erase_address: &erase_address,
+                pseudonym: a.pseudonym,
+                url: &url,
+                company: a.company_name,
+                route_label: a.route_label,
+                response_days: a.company.as_ref().map_or(0, |c| c.provider.response_days),
+                title: a.title,
+                reachable: a.company.is_some(),
+            },
+            config.language,
+        )?,
+        texts::writer_subject(&tx.thread(a.thread_id)?),
+    );
     let ack = Letter {
         from_name: via(a.company_name, ctx.config.language),
         from_address: token_address(ctx, a.consumer),

@@ -73,13 +73,16 @@ pub(super) fn ask_to_confirm(
     if once_a_day && tx.queued_since(c.to, OutboxPurpose::Confirm, ctx.now - AUTOMATIC_ONCE_PER)? {
         return Ok(false);
     }
-    let (subject, body) = texts::confirm_text(
-        c.pseudonym,
-        c.company,
-        c.title,
-        c.personal,
-        ctx.config.language,
-    )?;
+    let (subject, body) = texts::in_thread(
+        texts::confirm_text(
+            c.pseudonym,
+            c.company,
+            c.title,
+            c.personal,
+            ctx.config.language,
+        )?,
+        texts::writer_subject(&tx.thread(c.thread_id)?),
+    );
     let letter = Letter {
         from_name: "nonono".into(),
         from_address: ctx

@@ -101,6 +101,7 @@ pub(super) fn new_feedback(
     } else {
         None
     };
+    let writer_subject = mail::write::one_line(&msg.mail.subject);
     let thread_id = tx.create_thread(&NewThread {
         provider: provider.map(|p| p.slug.as_str()),
         company: &company_name,
@@ -117,6 +118,7 @@ pub(super) fn new_feedback(
             )
         }),
         held,
+        subject: Some(writer_subject.as_str()).filter(|s| !s.is_empty()),
     })?;
     let consumer = tx.add_participant(
         thread_id,

@@ -36,14 +36,17 @@ pub fn send_due(
         let response_days = provider.response_days;
         let waited = working_days_between(thread.created_at, now, &days_off);
         let url = config.thread_link(thread.id);
-        let (subject, body) = texts::letter(&texts::Reminder {
-            fi: config.language == Language::Fi,
-            title: &thread.title,
-            waited,
-            number,
-            max: MAX_REMINDERS,
-            url: &url,
-        })?;
+        let (subject, body) = texts::in_thread(
+            texts::letter(&texts::Reminder {
+                fi: config.language == Language::Fi,
+                title: &thread.title,
+                waited,
+                number,
+                max: MAX_REMINDERS,
+                url: &url,
+            })?,
+            texts::company_subject(&thread.title, config.language),
+        );
         outgoing::write_to_company(
             &tx,
             &ctx,

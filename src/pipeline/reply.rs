@@ -171,9 +171,15 @@ pub(super) fn reply(
     } else {
         tx.participants(thread.id, others)?
     };
+    let subject = if others == Role::Provider {
+        texts::company_subject(&thread.title, ctx.config.language)
+    } else {
+        texts::writer_subject(&thread)
+    };
     for to in &recipients {
         let (subject, body) = texts::relay_text(
             &texts::Relay {
+                subject: &subject,
                 author: &post_author,
                 official: kind == PostKind::Official,
                 unverified: kind == PostKind::Unverified,
@@ -251,12 +257,15 @@ pub(super) fn judge_answer(
         return Ok(());
     }
     let url = ctx.config.thread_link(thread.id);
-    let (subject, body) = texts::letter(&texts::BlameNote {
-        fi: ctx.config.language == Language::Fi,
-        title: &thread.title,
-        url: &url,
-        phrase: &phrase,
-    })?;
+    let (subject, body) = texts::in_thread(
+        texts::letter(&texts::BlameNote {
+            fi: ctx.config.language == Language::Fi,
+            title: &thread.title,
+            url: &url,
+            phrase: &phrase,
+        })?,
+        texts::company_subject(&thread.title, ctx.config.language),
+    );
     let letter = Letter {
         from_name: "nonono".into(),
         from_address: mailbox::at(mailbox::POSTMASTER, &ctx.config.domain),
@@ -355,7 +364,10 @@ pub(super) fn hold_personal_reply(
             ));
         }
     };
-    let (subject, body) = texts::publish_text(&thread.title, &found, ctx.config.language)?;
+    let (subject, body) = texts::in_thread(
+        texts::publish_text(&thread.title, &found, ctx.config.language)?,
+        texts::writer_subject(thread),
+    );
     let letter = Letter {
         from_name: "nonono".into(),
         from_address: ctx

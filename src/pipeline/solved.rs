@@ -76,14 +76,17 @@ pub fn ask_due(
         }
         let address = key.address(Purpose::Solved, writer.id, &config.domain);
         let url = config.thread_link(thread.id);
-        let (subject, body) = texts::letter(&texts::SolvedQuestion {
-            fi: config.language == Language::Fi,
-            name: &writer.public_name,
-            company: &thread.company,
-            title: &thread.title,
-            url: &url,
-            address: &address,
-        })?;
+        let (subject, body) = texts::in_thread(
+            texts::letter(&texts::SolvedQuestion {
+                fi: config.language == Language::Fi,
+                name: &writer.public_name,
+                company: &thread.company,
+                title: &thread.title,
+                url: &url,
+                address: &address,
+            })?,
+            texts::writer_subject(&thread),
+        );
         let letter = Letter {
             from_name: "nonono".into(),
             from_address: address,

@@ -156,12 +156,15 @@ fn tell_company(
         return Ok(());
     }
     let url = ctx.config.thread_link(thread_id);
-    let (subject, body) = texts::letter(&texts::SupportCount {
-        fi: ctx.config.language == Language::Fi,
-        count,
-        title,
-        url: &url,
-    })?;
+    let (subject, body) = texts::in_thread(
+        texts::letter(&texts::SupportCount {
+            fi: ctx.config.language == Language::Fi,
+            count,
+            title,
+            url: &url,
+        })?,
+        texts::company_subject(title, ctx.config.language),
+    );
     outgoing::write_to_company(
         tx,
         ctx,

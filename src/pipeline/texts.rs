@@ -10,6 +10,7 @@ use crate::domain::mailbox;
 use crate::domain::names::fold;
 use crate::domain::screen::Personal;
 use crate::domain::words::{Books, book, fill};
+use crate::mail::reply::{MARKER_EN, MARKER_FI};
 use crate::mail::write::one_line;
 
 /// The short phrases of our mail and of what we publish from it, from
@@ -18,6 +19,8 @@ use crate::mail::write::one_line;
 #[serde(deny_unknown_fields)]
 pub struct Words {
     pub untitled: String,
+    /// Blanks: `{title}`.
+    pub forward_subject: String,
     pub address_removed: String,
     pub anonymous_writer: String,
     pub shortened: String,
@@ -92,6 +95,7 @@ struct AckText<'a> {
 )]
 struct ForwardText<'a> {
     fi: bool,
+    subject: &'a str,
     marker: &'a str,
     company: &'a str,
     title: &'a str,
@@ -109,6 +113,7 @@ struct ForwardText<'a> {
 )]
 struct RelayText<'a> {
     fi: bool,
+    subject: &'a str,
     marker: &'a str,
     author: &'a str,
     official: bool,
@@ -477,6 +482,7 @@ pub struct Forward<'a> {
 pub fn forward_text(f: &Forward<'_>, lang: Language) -> Result<(String, String), ComposeError> {
     letter(&ForwardText {
         fi: lang == Language::Fi,
+        subject: &forward_subject(f.title, lang),
         marker: marker(lang),
         company: f.company,
         title: f.title,
@@ -486,6 +492,51 @@ pub fn forward_text(f: &Forward<'_>, lang: Language) -> Result<(String, String),
         full: f.full,
         official_hint: f.has_representatives,
     })
+}
+
+/// What the forward to the company is titled.
+fn forward_subject(title: &str, lang: Language) -> String {
+    fill(&words(lang).forward_subject, &[("title", &title)])
+}
+
+/// The subject every later mail of a thread to the company carries: the forward's, answered,
+/// so that clients grouping by subject (Gmail, Thunderbird) keep the conversation together.
+pub fn company_subject(title: &str, lang: Language) -> String {
+    format!("Re: {}", forward_subject(title, lang))
+}
+
+/// The subject every mail of a thread to its writer carries: the one they gave their
+/// feedback, answered (the title, for a thread from before it was kept).
+pub fn writer_subject(thread: &crate::store::Thread) -> String {
+    let theirs = thread.subject.as_deref().unwrap_or(&thread.title);
+    format!("Re: {}", without_reply_prefixes(theirs))
+}
+
+/// A subject without the `Re:`, `Fwd:`, `VS:`, `SV:`, `AW:` a client put before it.
+fn without_reply_prefixes(subject: &str) -> &str {
+    let mut rest = subject.trim();
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        let Some(prefix) = ["re:", "fwd:", "fw:", "vs:", "sv:", "aw:", "vl:"]
+            .iter()
+            .find(|p| lower.starts_with(*p))
+        else {
+            return rest;
+        };
+        rest = rest[prefix.len()..].trim_start();
+    }
+}
+
+/// A letter of a thread under the thread's subject on its side: what the letter's own
+/// subject said opens its text instead (below our reply marker, when the text begins with it).
+pub fn in_thread((subject, body): (String, String), thread_subject: String) -> (String, String) {
+    let body = match body.split_once('\n') {
+        Some((first, rest)) if first == MARKER_FI || first == MARKER_EN => {
+            format!("{first}\n\n{subject}\n{rest}")
+        }
+        _ => format!("{subject}\n\n{body}"),
+    };
+    (thread_subject, body)
 }
 
 /// Most bytes of a writer's text that a mail carries; past them the rest is on the public
@@ -500,6 +551,8 @@ fn excerpt<'t>(text: &'t str, url: &str, lang: Language) -> std::borrow::Cow<'t,
 
 /// A post passed on to the other side of a thread.
 pub struct Relay<'a> {
+    /// The thread's subject on the side it goes to.
+    pub subject: &'a str,
     pub author: &'a str,
     pub official: bool,
     /// Claims the company's name without authenticating: said so plainly, since a forger's
@@ -514,6 +567,7 @@ pub struct Relay<'a> {
 pub fn relay_text(r: &Relay<'_>, lang: Language) -> Result<(String, String), ComposeError> {
     letter(&RelayText {
         fi: lang == Language::Fi,
+        subject: r.subject,
         marker: marker(lang),
         author: r.author,
         official: r.official,
@@ -598,6 +652,7 @@ mod tests {
         let relay = |body: &str| {
             relay_text(
                 &Relay {
+                    subject: "Re: Lasku",
                     author: "Elisa",
                     official: true,
                     unverified: false,

@@ -443,7 +443,8 @@ ALTER TABLE threads ADD COLUMN due_before_pause INTEGER;
     // route's health is read from its mail, by the route (the answerable purposes alone), with
     // when a message failed, and how often a bounced one was sent again to learn whether its
     // address takes mail now. The front page shows the companies with most feedback. The
-    // registry version whose route changes the threads have followed.
+    // registry version whose route changes the threads have followed. And the subject the
+    // writer gave their feedback, which every mail to them in the thread answers.
     r#"
 CREATE TABLE companies (
     slug TEXT PRIMARY KEY,
@@ -469,5 +470,6 @@ ALTER TABLE outbox ADD COLUMN probes INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX company_figures_busiest ON company_figures(threads, provider);
 CREATE TABLE registry_followed (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
 INSERT INTO registry_followed (id, version) VALUES (1, 0);
+ALTER TABLE threads ADD COLUMN subject TEXT;
 "#,
 ];

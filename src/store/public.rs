@@ -367,6 +367,7 @@ mod tests {
                 created_at: 0,
                 due_at: None,
                 held: None,
+                subject: None,
             })
             .unwrap();
         for body in bodies {

@@ -149,6 +149,8 @@ pub struct Thread {
     pub undeliverable_at: Option<i64>,
     /// Readers who confirmed they had the same problem.
     pub supporters: i64,
+    /// The subject the writer gave their feedback (a thread from before it was kept has none).
+    pub subject: Option<String>,
 }
 
 /// The public kind of a post (`data-kind` in pages, `kind` in the export).
@@ -368,4 +370,6 @@ pub struct NewThread<'a> {
     pub due_at: Option<i64>,
     /// Why it is held back from the public, if it is.
     pub held: Option<&'a str>,
+    /// The subject the writer gave it, one line.
+    pub subject: Option<&'a str>,
 }

@@ -98,6 +98,7 @@ fn new_thread(journal_id: i64) -> NewThread<'static> {
         created_at: 1,
         due_at: None,
         held: None,
+        subject: None,
     }
 }
 
@@ -183,6 +184,7 @@ const TO_VERSION_14: &str = "
         ALTER TABLE outbox DROP COLUMN probes;
         DROP INDEX company_figures_busiest;
         DROP TABLE registry_followed;
+        ALTER TABLE threads DROP COLUMN subject;
         DROP INDEX threads_paused;
         ALTER TABLE threads DROP COLUMN due_before_pause;
         DROP TABLE holds;

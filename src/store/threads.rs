@@ -14,10 +14,10 @@ use super::sqlite::next_id;
 /// The columns [`thread_from_row`] reads, in order.
 pub(super) const THREAD_COLUMNS: &str = "id, provider, company, title, route_label, created_at, due_at, \
      first_answer_at, first_auto_at, last_activity_at, posts, held, removed, removed_reason, \
-     removed_at, delivered_at, undeliverable_at, supporters";
+     removed_at, delivered_at, undeliverable_at, supporters, subject";
 
 /// How many columns [`THREAD_COLUMNS`] has: a query's own columns come after.
-pub(super) const THREAD_COLUMN_COUNT: usize = 18;
+pub(super) const THREAD_COLUMN_COUNT: usize = 19;
 
 pub(super) fn sent_to(
     conn: &Connection,
@@ -52,6 +52,7 @@ pub(super) fn thread_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Thread>
         delivered_at: r.get(15)?,
         undeliverable_at: r.get(16)?,
         supporters: r.get(17)?,
+        subject: r.get(18)?,
     })
 }
 
@@ -158,10 +159,10 @@ impl Tx<'_> {
         self.tx.run(
             concat!(
                 "INSERT INTO threads (id, provider, company, title, route, route_label, journal_id,
-                                      created_at, due_at, last_activity_at, held)
+                                      created_at, due_at, last_activity_at, held, subject)
                  VALUES (",
                 next_id!("threads"),
-                ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, ?9)"
+                ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, ?9, ?10)"
             ),
             params![
                 t.provider,
@@ -172,7 +173,8 @@ impl Tx<'_> {
                 t.journal_id,
                 t.created_at,
                 t.due_at,
-                t.held
+                t.held,
+                t.subject
             ],
         )?;
         Ok(self.tx.last_insert_rowid())

@@ -408,6 +408,15 @@ pub struct Outbound {
 }
 
 impl Outbound {
+    /// The first line a reader sees: the text's first, below our reply marker. A letter of a
+    /// thread says there what its subject would have (the subject is the thread's).
+    pub fn opening(&self) -> &str {
+        self.text
+            .lines()
+            .find(|l| !l.trim().is_empty() && !l.starts_with("## "))
+            .unwrap_or("")
+    }
+
     fn read(path: &Path) -> Outbound {
         let raw = std::fs::read(path).unwrap();
         let msg = mail_parser::MessageParser::default()
