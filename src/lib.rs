@@ -11,11 +11,12 @@
 //! `tests/architecture.rs`).
 //!
 //! ```text
-//! domain     pure rules: calendar, route, mailbox, token, screen, limits, tone, slots,
+//! domain     pure rules: calendar, route, mailbox, names, token, screen, limits, tone, slots,
 //!            txt_record, words
 //! mail       pure mail: parse, html, classify, reply (answer extraction), write, address,
 //!            text, envelope
-//! inbound    SMTP receiver: listener, receiver, session, commands, data, tls, intake_writer
+//! inbound    SMTP receiver: listener, receiver, session, commands, data, refusals, tls,
+//!            intake_writer
 //! pipeline   journal entry -> threads, posts, outbox: worker, dispatch, one file per feature,
 //!            texts and compose (the mail we write), auth (DKIM/SPF/DMARC), scheduler, reprocess
 //! store      SQLite, the only SQL: connection, records, journal, intake, threads, search, ...
@@ -23,7 +24,7 @@
 //! archive    read-only web archive: router, state, handlers, export, serve, pages
 //! cli        the `nonono` command: its arguments and subcommands
 //! app        wiring and shutdown
-//! config     the TOML configuration: keys, read, check
+//! config     the TOML configuration: keys, read, check, live (the running service's)
 //! clock      the one place that reads the time
 //! metrics    the receiver's counters, for /metrics
 //! ```
