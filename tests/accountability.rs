@@ -310,6 +310,11 @@ async fn the_company_clock_starts_at_delivery_and_pauses_while_its_route_bounces
     assert_eq!(thread.delivered_at, None);
     let (_, page) = app.get(&format!("/t/{}", thread.id)).await;
     assert!(page.contains("Ei toimitettavissa yritykselle"), "{page}");
+    // Issue 21: the event says which mail bounced, to whom.
+    assert!(
+        page.contains("Palautetta ei voitu toimittaa yritykselle"),
+        "{page}"
+    );
 
     // The company's server takes mail again: the writer's next message gets through, and the
     // company's response time starts from that moment.

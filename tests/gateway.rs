@@ -607,7 +607,10 @@ async fn a_bounce_is_traced_to_its_thread_marks_the_route_and_tells_the_operator
         "a notice is sent with the null sender"
     );
     let (_, page) = app.get("/t/1").await;
-    assert!(page.contains("Viestiä ei voitu toimittaa"), "{page}");
+    assert!(
+        page.contains("Palautetta ei voitu toimittaa yritykselle"),
+        "{page}"
+    );
     assert!(!page.contains("Undelivered"), "the report is not published");
     let mut c = app.conversation().await;
     c.command("EHLO x").await;

@@ -240,9 +240,11 @@ fn record_failure(
             })?,
             None => None,
         };
+        // Whose mail, and which: the page says what bounced, not only that something did.
+        let detail = format!("{} {}", role.unwrap_or_default(), origin.purpose);
         conn.run(
             "INSERT INTO events (thread_id, journal_id, kind, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![thread, journal_id, super::records::EventKind::Bounce.as_str(), role.unwrap_or_default(), now],
+            params![thread, journal_id, super::records::EventKind::Bounce.as_str(), detail, now],
         )?;
     }
     Ok(Some(origin))

@@ -172,7 +172,18 @@ pub(super) fn describe(lang: Language, e: &Event) -> String {
         EventKind::Forwarded => t.event_forwarded.clone(),
         EventKind::Solved if e.detail == "yes" => t.event_solved.clone(),
         EventKind::Solved => t.event_not_solved.clone(),
-        EventKind::Bounce => t.event_bounce.clone(),
+        EventKind::Bounce => {
+            // "provider forward": whose mail it was and why it was sent (older events: the
+            // side alone).
+            let mut detail = e.detail.split_whitespace();
+            match (detail.next(), detail.next()) {
+                (Some("provider"), Some("forward")) => t.event_bounce_forward.clone(),
+                (Some("provider"), Some("reminder")) => t.event_bounce_reminder.clone(),
+                (Some("provider"), _) => t.event_bounce_company.clone(),
+                (Some("consumer"), _) => t.event_bounce_writer.clone(),
+                _ => t.event_bounce.clone(),
+            }
+        }
         EventKind::Held => t.event_held.clone(),
     }
 }

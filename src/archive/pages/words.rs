@@ -82,6 +82,10 @@ pub struct Words {
     pub event_solved: String,
     pub event_not_solved: String,
     pub event_bounce: String,
+    pub event_bounce_forward: String,
+    pub event_bounce_reminder: String,
+    pub event_bounce_company: String,
+    pub event_bounce_writer: String,
     /// Blanks: `{after}`.
     pub event_resumed: String,
     pub event_held: String,
