@@ -32,7 +32,7 @@ pub(crate) fn write_to_company(
     subject: &str,
     body: &str,
 ) -> Result<(), PipelineError> {
-    for company in tx.participants(thread_id, Role::Provider)? {
+    for company in company_side(tx, ctx, thread_id)? {
         let letter = Letter {
             from_name: "nonono".into(),
             from_address: token_address(ctx, company.id),
@@ -50,6 +50,24 @@ pub(crate) fn write_to_company(
         )?;
     }
     Ok(())
+}
+
+/// Where mail to a thread's company goes: its participants, while the company is registered.
+/// A company removed from the registry has no route any more, and is sent nothing.
+pub(crate) fn company_side(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    thread_id: i64,
+) -> Result<Vec<crate::store::Participant>, PipelineError> {
+    let registered = tx
+        .thread(thread_id)?
+        .provider
+        .is_some_and(|slug| ctx.config.provider(&slug).is_some());
+    Ok(if registered {
+        tx.participants(thread_id, Role::Provider)?
+    } else {
+        Vec::new()
+    })
 }
 
 /// Automatic mail of one kind goes to one address at most once in this span, however often

@@ -4,7 +4,7 @@ use super::compose::{Letter, Origin};
 use super::consent::HELD_PERSONAL_DATA;
 use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
-use super::outgoing::{Sending, queue, tell_operator, token_address, via};
+use super::outgoing::{Sending, company_side, queue, tell_operator, token_address, via};
 use super::published::{SENT_CONSIDERED, answer_text};
 use super::texts::{self, words};
 use crate::config::{Language, ProviderConfig};
@@ -165,11 +165,9 @@ pub(super) fn reply(
         _ => {}
     }
     let url = ctx.config.thread_link(thread.id);
-    // A company removed from the registry has no route any more: its side is sent nothing.
-    let recipients = if others == Role::Provider && provider.is_none() {
-        Vec::new()
-    } else {
-        tx.participants(thread.id, others)?
+    let recipients = match others {
+        Role::Provider => company_side(tx, ctx, thread.id)?,
+        Role::Consumer => tx.participants(thread.id, others)?,
     };
     let subject = if others == Role::Provider {
         texts::company_subject(&thread.title, ctx.config.language)
