@@ -97,22 +97,36 @@ impl Config {
         {
             problems.push(format!("operator_address: {addr:?} is not an address"));
         }
-        problems.extend(companies_problems(&self.providers, &self.domain));
+        let key = |i: usize, _: &ProviderConfig| format!("providers[{i}]");
+        problems.extend(
+            companies_problems(&self.providers, &self.domain, key)
+                .into_iter()
+                .map(|(_, problem)| problem),
+        );
         problems
     }
 }
 
-/// What is wrong with a list of companies served at `our_domain`, each problem naming its key
-/// (`providers[1].routes`): each company alone, and slugs or names that two companies share.
-pub fn companies_problems(providers: &[ProviderConfig], our_domain: &str) -> Vec<String> {
+/// What is wrong with a list of companies served at `our_domain`: each company alone, and
+/// slugs or names that two companies share. Each problem comes with the place in the list of
+/// the company it is about, and names it by `key` (`providers[1]` in a config file, the slug
+/// in the registry): `providers[1].routes: …`.
+pub fn companies_problems(
+    providers: &[ProviderConfig],
+    our_domain: &str,
+    key: impl Fn(usize, &ProviderConfig) -> String,
+) -> Vec<(usize, String)> {
     let mut problems = Vec::new();
     let mut slugs = std::collections::HashSet::new();
     let mut names = std::collections::HashMap::new();
     for (i, p) in providers.iter().enumerate() {
-        let key = format!("providers[{i}]");
-        problems.extend(company_problems(p, &key, our_domain));
+        let key = key(i, p);
+        let mut push = |problem| problems.push((i, problem));
+        company_problems(p, &key, our_domain)
+            .into_iter()
+            .for_each(&mut push);
         if !slugs.insert(p.slug.as_str()) {
-            problems.push(format!("{key}.slug: {:?} appears twice", p.slug));
+            push(format!("{key}.slug: {:?} appears twice", p.slug));
         }
         // A tag names one company: a name or alias two companies share would route by luck.
         for name in [&p.slug, &p.name].into_iter().chain(&p.aliases) {
@@ -121,7 +135,7 @@ pub fn companies_problems(providers: &[ProviderConfig], our_domain: &str) -> Vec
                 continue;
             }
             match names.get(&folded) {
-                Some(other) if *other != p.slug.as_str() => problems.push(format!(
+                Some(other) if *other != p.slug.as_str() => push(format!(
                     "{key}: the name {name:?} is also {other:?}'s; a tag must name one company"
                 )),
                 _ => {

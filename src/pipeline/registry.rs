@@ -243,16 +243,10 @@ fn problems_beside(
     registered.retain(|p| !changed.iter().any(|c| c.slug == p.slug));
     let first = registered.len();
     registered.extend(changed.iter().cloned());
-    companies_problems(&registered, our_domain)
+    companies_problems(&registered, our_domain, |_, p| p.slug.clone())
         .into_iter()
-        .filter_map(|problem| {
-            // `providers[3].routes: …` names the company by its place in the list.
-            let rest = problem.strip_prefix("providers[")?;
-            let (index, rest) = rest.split_once(']')?;
-            let index: usize = index.parse().ok()?;
-            let slug = &registered.get(index).filter(|_| index >= first)?.slug;
-            Some((slug.clone(), format!("{slug}{rest}")))
-        })
+        .filter(|(i, _)| *i >= first)
+        .map(|(i, problem)| (registered[i].slug.clone(), problem))
         .collect()
 }
 
