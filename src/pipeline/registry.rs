@@ -84,8 +84,12 @@ pub fn apply_declarations(
             Some(_) => {}
         }
     }
-    let (registered, _) = parse(tx.companies()?);
-    let refused = problems_beside(registered, &changed, &config.domain);
+    // Every company is read and checked only when some declaration is to be written.
+    let refused = if changed.is_empty() {
+        Vec::new()
+    } else {
+        problems_beside(parse(tx.companies()?).0, &changed, &config.domain)
+    };
     for p in &changed {
         if refused.iter().any(|(slug, _)| *slug == p.slug) {
             continue;
@@ -278,10 +282,14 @@ pub fn follow(
     key: &TokenKey,
     now: i64,
 ) -> Result<(usize, usize), PipelineError> {
-    let forwarded = super::unregistered::attach_registered(store, config, key, now)?;
     let ctx = Context::scheduled(config, key, now);
     let tx = store.begin()?;
     let (version, followed) = tx.registry_versions()?;
+    if version == followed {
+        // Nothing changed since (a start after a stop with no change): the scheduler's round
+        // still looks for waiting feedback, as it does every quarter of an hour.
+        return Ok((0, 0));
+    }
     let changed = tx.companies_changed_since(followed)?;
     let mut moved = 0;
     for provider in changed.iter().filter_map(|slug| config.provider(slug)) {
@@ -320,6 +328,7 @@ pub fn follow(
     }
     tx.registry_followed(version)?;
     tx.commit()?;
+    let forwarded = super::unregistered::attach_registered(store, config, key, now)?;
     Ok((forwarded, moved))
 }
 
