@@ -298,9 +298,9 @@ async fn import_is_all_or_none_and_names_what_is_wrong() {
     assert!(!done && err.contains("rules"), "{err}");
 }
 
-/// A service whose smarthost refuses every message, and feedback to VR that failed there.
-async fn feedback_to_vr_bounces() -> (Sink, TestApp) {
-    let sink = Sink::start("550 5.1.1 <asiakaspalvelu@vr.example>: no such mailbox").await;
+/// A service whose smarthost answers every message with `reply`, and feedback to VR sent to it.
+async fn feedback_to_vr_through(reply: &str) -> (Sink, TestApp) {
+    let sink = Sink::start(reply).await;
     let app = TestApp::start_with(|c| {
         c.outbound.transport = nonono::config::Transport::Smtp;
         c.outbound.smtp_port = sink.port;
@@ -312,6 +312,13 @@ async fn feedback_to_vr_bounces() -> (Sink, TestApp) {
     app.send("liisa@example.fi", "vr@nonono.localhost", to_vr.as_bytes())
         .await
         .unwrap();
+    (sink, app)
+}
+
+/// A service whose smarthost refuses every message, and feedback to VR that failed there.
+async fn feedback_to_vr_bounces() -> (Sink, TestApp) {
+    let (sink, app) =
+        feedback_to_vr_through("550 5.1.1 <asiakaspalvelu@vr.example>: no such mailbox").await;
     app.wait_queue(|rows| rows.iter().any(|r| r.state == "failed"))
         .await;
     (sink, app)
@@ -527,18 +534,7 @@ fn late_report(to: &str) -> String {
 /// goes to the new route.
 #[tokio::test]
 async fn a_report_from_the_old_route_after_a_move_sends_the_feedback_to_the_new_one() {
-    let sink = Sink::start("250 2.0.0 OK").await;
-    let app = TestApp::start_with(|c| {
-        c.outbound.transport = nonono::config::Transport::Smtp;
-        c.outbound.smtp_port = sink.port;
-    })
-    .await;
-    let to_vr = "From: liisa@example.fi\r\nTo: vr@nonono.localhost\r\n\
-        Subject: Juna myöhässä\r\nMessage-ID: <vr-5@example.fi>\r\n\r\n\
-        Nimimerkki: Matkustaja\r\nJuna oli tunnin myöhässä.\r\n";
-    app.send("liisa@example.fi", "vr@nonono.localhost", to_vr.as_bytes())
-        .await
-        .unwrap();
+    let (sink, app) = feedback_to_vr_through("250 2.0.0 OK").await;
     let first = sink.wait(2).await;
     let forward = first
         .iter()

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use super::keys::{Config, OutboundTls, ProviderConfig, Transport};
 use crate::domain::mailbox::PUBLIC_MAILBOX_DOMAINS;
-use crate::domain::names::{fold, is_shown_as_written};
+use crate::domain::names::{fold, is_shown_as_written, is_slug};
 use crate::mail::write::{is_address, is_domain};
 
 impl Config {
@@ -316,14 +316,6 @@ fn is_loopback(host: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-fn is_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
 }
 
 fn is_selector(s: &str) -> bool {

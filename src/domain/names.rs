@@ -63,6 +63,16 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
+/// Whether `s` can be a company's slug: lowercase letters, digits and `-` (also its local part
+/// `SLUG@DOMAIN`).
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+}
+
 /// Whether a company's name or alias shows as it is written: no control characters (a
 /// terminal obeys them, XML forbids them), no invisible ones (direction overrides reorder what
 /// a page, a mail's From or the operator's listing shows; fillers show a blank), no

@@ -104,12 +104,8 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
 pub fn former_company(address: &str, config: &Config) -> Option<String> {
     let address = crate::mail::normalize_address(address);
     let (local, domain) = address.rsplit_once('@')?;
-    let slug_like = !local.is_empty()
-        && local
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     (domain.eq_ignore_ascii_case(&config.domain)
-        && slug_like
+        && crate::domain::names::is_slug(local)
         && !mailbox::RESERVED.contains(&local)
         && config.provider(local).is_none())
     .then(|| local.to_owned())
