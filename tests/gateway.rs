@@ -237,6 +237,156 @@ async fn an_answer_from_outside_the_representatives_is_published_as_unverified()
     app.stop().await;
 }
 
+/// Issue 21: a consumer's photo and spreadsheet reach the company privately, a program never
+/// does, the writer is told which went and that none is published; the company's PDF reaches
+/// the consumer; the page says only how many were not published.
+#[tokio::test]
+async fn attachments_reach_the_other_side_privately_and_each_side_is_told() {
+    let mut app = TestApp::start().await;
+    app.send(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-gmail-attachments.eml", &[]),
+    )
+    .await
+    .unwrap();
+    let out = app.wait_outbound(2).await;
+    let forward = out
+        .iter()
+        .find(|m| m.to.ends_with("@elisa.example"))
+        .unwrap();
+    let ack = out.iter().find(|m| m.to.starts_with("matti")).unwrap();
+    let files = forward.attachments();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["väärä tuote.png", "veloitukset.csv"],
+        "{}",
+        forward.raw
+    );
+    assert!(
+        files[0].1.starts_with(b"\x89PNG\r\n"),
+        "the photo's bytes, decoded"
+    );
+    assert!(String::from_utf8_lossy(&files[1].1).contains("39,90"));
+    let told = forward.flat_text();
+    assert!(
+        told.contains("Liitteet (2) on välitetty vain sinulle, eikä niitä julkaista: väärä tuote.png, veloitukset.csv"),
+        "{told}"
+    );
+    assert!(
+        told.contains("Näitä liitteitä ei välitetty: lasku.pdf.exe (ohjelmatiedosto"),
+        "{told}"
+    );
+    let acked = ack.flat_text();
+    assert!(
+        acked.contains("Liitteesi on välitetty yritykselle Elisa, eikä niitä julkaista: väärä tuote.png, veloitukset.csv"),
+        "{acked}"
+    );
+    assert!(acked.contains("lasku.pdf.exe (ohjelmatiedosto"), "{acked}");
+    assert!(acked.contains("Liitteitä ei koskaan julkaista"), "{acked}");
+    assert!(
+        ack.attachments().is_empty(),
+        "the writer is not sent their own files back"
+    );
+
+    let answer = fixture(
+        "provider-reply-outlook-attachment.eml",
+        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
+    );
+    app.send("anna@elisa.example", &forward.from, &answer)
+        .await
+        .unwrap();
+    let out = app.wait_outbound(3).await;
+    let relay = &out[2];
+    assert_eq!(relay.to, "matti.meikalainen@example.fi");
+    let files = relay.attachments();
+    assert_eq!(files.len(), 1, "{}", relay.raw);
+    assert_eq!(files[0].0, "Hyvityslasku 2026-12.pdf");
+    assert!(files[0].1.starts_with(b"%PDF-1.4"));
+    assert!(
+        relay
+            .flat_text()
+            .contains("Liitteet (1) on välitetty vain sinulle")
+    );
+    app.wait_processed().await;
+    let (_, page) = app.get("/t/1").await;
+    assert_eq!(
+        page.matches("Julkaisemattomia liitteitä: 3").count(),
+        1,
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("Julkaisemattomia liitteitä: 1").count(),
+        1,
+        "{page}"
+    );
+    assert!(!page.contains("veloitukset.csv") && !page.contains("Hyvityslasku"));
+    app.stop().await;
+}
+
+/// Issue 21: what does not fit the configured total is named, with how to ask for it, and
+/// an answer that did not verify passes no file on.
+#[tokio::test]
+async fn attachments_over_the_limit_or_from_an_unverified_sender_are_named_not_sent() {
+    let mut app = TestApp::start_with(|c| c.outbound.attachment_bytes = 150).await;
+    app.send(
+        "matti.meikalainen@example.fi",
+        "palaute@nonono.localhost",
+        &fixture("new-feedback-gmail-attachments.eml", &[]),
+    )
+    .await
+    .unwrap();
+    let out = app.wait_outbound(2).await;
+    let forward = out
+        .iter()
+        .find(|m| m.to.ends_with("@elisa.example"))
+        .unwrap();
+    let ack = out.iter().find(|m| m.to.starts_with("matti")).unwrap();
+    let names: Vec<String> = forward.attachments().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        ["väärä tuote.png"],
+        "the spreadsheet does not fit beside it"
+    );
+    let told = forward.flat_text();
+    assert!(
+        told.contains("veloitukset.csv (96 t, yhteensä yli 150 t)"),
+        "{told}"
+    );
+    assert!(
+        told.contains("pyydä lähettäjää lähettämään ne pienempinä vastaamalla tähän viestiin"),
+        "{told}"
+    );
+    assert!(
+        ack.flat_text()
+            .contains("Voit lähettää ne pienempinä vastaamalla tähän viestiin."),
+        "{}",
+        ack.text
+    );
+
+    let claim = fixture(
+        "provider-reply-outlook-attachment.eml",
+        &[("to", &forward.from), ("in_reply_to", &forward.message_id)],
+    );
+    let claim = String::from_utf8(claim)
+        .unwrap()
+        .replace("anna@elisa.example", "anna@freemail.example");
+    app.send("anna@freemail.example", &forward.from, claim.as_bytes())
+        .await
+        .unwrap();
+    let out = app.wait_outbound(3).await;
+    assert!(out[2].attachments().is_empty(), "{}", out[2].raw);
+    assert!(
+        out[2]
+            .flat_text()
+            .contains("Hyvityslasku 2026-12.pdf (lähettäjää ei voitu varmistaa)"),
+        "{}",
+        out[2].text
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn an_out_of_office_reply_is_recorded_but_never_relayed() {
     let mut app = TestApp::start().await;

@@ -229,6 +229,9 @@ pub struct OutboundConfig {
     pub dkim_key: Option<PathBuf>,
     /// The DKIM selector: the key is published at `SELECTOR._domainkey.DOMAIN`.
     pub dkim_selector: String,
+    /// Most bytes of attachments (decoded) one relayed message carries to the other side;
+    /// what does not fit is named in the mail instead. `0` passes none on.
+    pub attachment_bytes: usize,
 }
 
 /// `[trust]`.
@@ -400,6 +403,9 @@ impl Default for OutboundConfig {
             dir: "outbox".into(),
             dkim_key: None,
             dkim_selector: "nonono".into(),
+            // Base64 makes this about 9.5 MB on the wire: under Postfix's default
+            // message_size_limit (10,240,000 bytes), which most smarthosts keep or exceed.
+            attachment_bytes: 7_000_000,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! values, so the rules are tested with unit tests over `fixtures/*.eml`.
 
 pub mod address;
+pub mod attachments;
 pub mod classify;
 pub mod dsn;
 pub mod envelope;
@@ -15,6 +16,7 @@ pub mod text;
 pub mod write;
 
 pub use address::{normalize_address, redact_addresses};
+pub use attachments::Attachments;
 pub use classify::{Class, classify};
 pub use envelope::Envelope;
 pub use parse::{Mailbox, ParsedMail, parse};

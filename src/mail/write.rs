@@ -6,6 +6,8 @@
 
 use base64::Engine as _;
 
+use super::attachments::Attachment;
+
 /// Longest line we write, without its CRLF (RFC 5322's "SHOULD" limit).
 const LINE: usize = 78;
 /// Longest encoded word (RFC 2047).
@@ -83,6 +85,59 @@ impl MessageWriter {
     /// it is short-lined ASCII, quoted-printable when it is mostly ASCII, base64 otherwise.
     pub fn text_body(mut self, body: &str) -> Vec<u8> {
         self.raw("MIME-Version", "1.0");
+        self.text_part(body);
+        self.out
+    }
+
+    /// Ends the header with a `multipart/mixed` body: the text, then each attachment in
+    /// base64 with its name (RFC 2231, so any name reads back as written).
+    pub fn mixed_body(mut self, body: &str, attachments: &[Attachment]) -> Vec<u8> {
+        if attachments.is_empty() {
+            return self.text_body(body);
+        }
+        let mut random = [0u8; 12];
+        aws_lc_rs::rand::fill(&mut random).expect("system randomness");
+        // No line of a base64 or quoted-printable body can hold "=_", so the boundary is
+        // never met inside a part.
+        let boundary = format!(
+            "=_{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
+        );
+        self.raw("MIME-Version", "1.0");
+        self.raw(
+            "Content-Type",
+            &format!("multipart/mixed; boundary=\"{boundary}\""),
+        );
+        self.out.extend_from_slice(b"\r\n");
+        let delimiter = format!("--{boundary}\r\n");
+        self.out.extend_from_slice(delimiter.as_bytes());
+        self.text_part(body);
+        for a in attachments {
+            self.out.extend_from_slice(delimiter.as_bytes());
+            let ascii = ascii_name(&a.name);
+            self.raw(
+                "Content-Type",
+                &format!("{}; name=\"{ascii}\"", a.content_type),
+            );
+            if ascii == a.name {
+                self.raw(
+                    "Content-Disposition",
+                    &format!("attachment; filename=\"{ascii}\""),
+                );
+            } else {
+                self.extended_name(&a.name);
+            }
+            self.raw("Content-Transfer-Encoding", "base64");
+            self.out.extend_from_slice(b"\r\n");
+            base64_lines(&a.bytes, &mut self.out);
+        }
+        self.out
+            .extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.out
+    }
+
+    /// The MIME fields and the body of a text part, in the encoding that suits it.
+    fn text_part(&mut self, body: &str) {
         self.raw("Content-Type", "text/plain; charset=utf-8");
         let ascii = body.is_ascii();
         // 7bit only for lines of printable text: a stray CR or control character is encoded.
@@ -100,13 +155,44 @@ impl MessageWriter {
             self.out.extend_from_slice(b"\r\n");
             let mut crlf = Vec::with_capacity(body.len() + body.len() / 32);
             crlf_lines(body, &mut crlf);
-            let encoded = base64::engine::general_purpose::STANDARD.encode(&crlf);
-            for chunk in encoded.as_bytes().chunks(76) {
-                self.out.extend_from_slice(chunk);
-                self.out.extend_from_slice(b"\r\n");
+            base64_lines(&crlf, &mut self.out);
+        }
+    }
+
+    /// `Content-Disposition` with a name beyond ASCII, percent-encoded in RFC 2231
+    /// continuations short enough for a line each.
+    fn extended_name(&mut self, name: &str) {
+        let mut encoded = String::with_capacity(name.len() * 3);
+        for &b in name.as_bytes() {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                encoded.push(char::from(b));
+            } else {
+                encoded.push_str(&format!("%{b:02X}"));
             }
         }
         self.out
+            .extend_from_slice(b"Content-Disposition: attachment");
+        let mut rest = encoded.as_str();
+        let mut n = 0;
+        while !rest.is_empty() {
+            // Never split a `%XX`.
+            let mut cut = rest.len().min(50);
+            while rest.as_bytes()[..cut]
+                .iter()
+                .rev()
+                .take(2)
+                .any(|&b| b == b'%')
+            {
+                cut -= 1;
+            }
+            let charset = if n == 0 { "utf-8''" } else { "" };
+            self.out.extend_from_slice(
+                format!(";\r\n filename*{n}*={charset}{}", &rest[..cut]).as_bytes(),
+            );
+            rest = &rest[cut..];
+            n += 1;
+        }
+        self.out.extend_from_slice(b"\r\n");
     }
 
     /// `Name: value` with the value broken at spaces so that lines stay within [`LINE`] where
@@ -171,6 +257,29 @@ impl MessageWriter {
 fn hex_escape(b: u8) -> [u8; 3] {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     [b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]
+}
+
+/// A name's ASCII stand-in for readers that know no RFC 2231: what is not printable ASCII,
+/// and the quote and backslash, become `_`.
+fn ascii_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if (' '..='~').contains(&c) && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Bytes as base64 in lines of 76 characters.
+fn base64_lines(bytes: &[u8], out: &mut Vec<u8>) {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    for chunk in encoded.as_bytes().chunks(76) {
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(b"\r\n");
+    }
 }
 
 /// Control characters and line breaks removed: header text is always one line.
@@ -437,5 +546,38 @@ mod tests {
             text.contains("=C3=A4\r\n=2Edot\r\nend=20\r\nx=3D1\r\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn attachments_read_back_with_their_names_and_bytes() {
+        use mail_parser::MimeHeaders;
+        let files = [
+            Attachment {
+                name: "väärä tuote – kuva ".repeat(4) + ".jpg",
+                content_type: "image/jpeg".into(),
+                bytes: (0..=255).cycle().take(5000).collect(),
+            },
+            Attachment {
+                name: "veloitukset.csv".into(),
+                content_type: "text/csv".into(),
+                bytes: b"pvm;summa\n".to_vec(),
+            },
+        ];
+        let mut w = MessageWriter::new();
+        w.text("Subject", "Palaute");
+        let raw = w.mixed_body("Hei, liitteenä kuva.\n", &files);
+        for line in raw.split(|&b| b == b'\n') {
+            assert!(line.len() <= LINE + 1, "{}", String::from_utf8_lossy(line));
+        }
+        let m = parsed(&raw);
+        assert_eq!(m.body_text(0).unwrap().trim_end(), "Hei, liitteenä kuva.");
+        let got: Vec<_> = m.attachments().collect();
+        assert_eq!(got.len(), 2);
+        for (part, file) in got.iter().zip(&files) {
+            assert_eq!(part.attachment_name(), Some(file.name.as_str()));
+            assert_eq!(part.contents(), file.bytes.as_slice());
+        }
+        let back = super::super::attachments::take(&raw, 1 << 20);
+        assert_eq!(back.carried, files);
     }
 }

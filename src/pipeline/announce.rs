@@ -1,11 +1,13 @@
 //! A thread going public: the forward to the company and the acknowledgement to the writer.
 
+use super::attachments;
 use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::outgoing::{Sending, queue, token_address, via};
 use super::texts;
 use crate::config::ProviderConfig;
 use crate::domain::token::Purpose;
+use crate::mail::attachments::LeftOut;
 use crate::store::OutboxPurpose;
 use crate::store::{Participant, Tx};
 
@@ -54,6 +56,19 @@ pub(crate) fn forward(
     company: &CompanySide<'_>,
 ) -> Result<(), PipelineError> {
     let url = ctx.config.thread_link(a.thread_id);
+    let full = company.provider.plan == crate::config::Plan::Full;
+    let files = attachments::of_opening(tx, ctx, a.thread_id)?;
+    let (note, files) = if full {
+        (
+            attachments::to_receiver(ctx, &files, &company.provider.name),
+            files.carried,
+        )
+    } else {
+        (
+            attachments::notice_only(ctx.config.language, &files),
+            Vec::new(),
+        )
+    };
     let (subject, text) = texts::forward_text(
         &texts::Forward {
             company: &company.provider.name,
@@ -61,8 +76,9 @@ pub(crate) fn forward(
             pseudonym: a.pseudonym,
             body: a.body,
             url: &url,
-            full: company.provider.plan == crate::config::Plan::Full,
+            full,
             has_representatives: !company.provider.representatives.is_empty(),
+            attachments: &note,
         },
         ctx.config.language,
     )?;
@@ -74,6 +90,7 @@ pub(crate) fn forward(
         body: text,
         references: Vec::new(),
         origin: Origin::Person,
+        attachments: files,
     };
     queue(
         tx,
@@ -127,6 +144,14 @@ pub(super) fn acknowledge(
     let config = ctx.config;
     let url = config.thread_link(a.thread_id);
     let erase_address = ctx.key.address(Purpose::Erase, a.consumer, &config.domain);
+    let mut files = attachments::of_opening(tx, ctx, a.thread_id)?;
+    if a.company
+        .as_ref()
+        .is_some_and(|c| c.provider.plan == crate::config::Plan::Notice)
+    {
+        files = files.withheld(LeftOut::NoticeOnly);
+    }
+    let files = attachments::to_writer(ctx, &files, a.company_name, a.company.is_some());
     let (subject, text) = texts::in_thread(
         texts::ack_text(
             &texts::Ack {
@@ -138,6 +163,7 @@ pub(super) fn acknowledge(
                 response_days: a.company.as_ref().map_or(0, |c| c.provider.response_days),
                 title: a.title,
                 reachable: a.company.is_some(),
+                attachments: &files,
             },
             config.language,
         )?,
@@ -151,6 +177,7 @@ pub(super) fn acknowledge(
         body: text,
         references: tx.references(a.consumer)?,
         origin: Origin::AutoReplied,
+        attachments: Vec::new(),
     };
     queue(
         tx,

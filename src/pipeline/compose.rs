@@ -6,6 +6,7 @@
 //! so (RFC 3834).
 
 use crate::config::{Config, Language};
+use crate::mail::attachments::Attachment;
 use crate::mail::parse::LOOP_HEADER;
 use crate::mail::reply::{MARKER_EN, MARKER_FI};
 use crate::mail::write::{BadAddress, MessageWriter};
@@ -50,6 +51,8 @@ pub struct Letter {
     /// Message-IDs (without brackets) this message follows, oldest first.
     pub references: Vec<String>,
     pub origin: Origin,
+    /// Files passed on with it (a person's, relayed privately).
+    pub attachments: Vec<Attachment>,
 }
 
 /// A built message.
@@ -122,7 +125,7 @@ pub fn build(letter: &Letter, config: &Config, now: i64) -> Result<Built, Compos
     }
     Ok(Built {
         message_id,
-        raw: m.text_body(&crate::mail::wrap(&letter.body, WIDTH)),
+        raw: m.mixed_body(&crate::mail::wrap(&letter.body, WIDTH), &letter.attachments),
     })
 }
 
@@ -155,6 +158,7 @@ mod tests {
             body: "text".into(),
             references: vec!["a@b".into()],
             origin: Origin::AutoReplied,
+            attachments: Vec::new(),
         };
         let built = build(&letter, &config, 0).unwrap();
         let text = String::from_utf8(built.raw).unwrap();
@@ -175,6 +179,7 @@ mod tests {
             body: "text".into(),
             references: vec!["ok@x".into(), "y".repeat(5000), "bad id@x".into()],
             origin: Origin::Person,
+            attachments: Vec::new(),
         };
         let built = build(&letter, &Config::default(), 0).unwrap();
         let text = String::from_utf8(built.raw).unwrap();

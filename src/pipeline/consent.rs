@@ -93,6 +93,7 @@ pub(super) fn ask_to_confirm(
         body,
         references: tx.references(c.consumer)?,
         origin: Origin::AutoReplied,
+        attachments: Vec::new(),
     };
     queue(
         tx,

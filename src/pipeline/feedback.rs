@@ -233,6 +233,7 @@ pub(super) fn help(
         body,
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
+        attachments: Vec::new(),
     };
     queue_automatic(
         tx,
@@ -290,6 +291,7 @@ pub(super) fn company_mail_without_thread(
                 body,
                 references: mail.message_id.iter().cloned().collect(),
                 origin: Origin::AutoReplied,
+                attachments: Vec::new(),
             };
             queue_automatic(
                 tx,

@@ -56,6 +56,7 @@ pub(crate) fn follow(
         body,
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
+        attachments: Vec::new(),
     };
     let asked = outgoing::queue_automatic(
         tx,
@@ -128,6 +129,7 @@ fn welcome(
             unsubscribe_url,
             unsubscribe_address: key.address(Purpose::Unsubscribe, follower, &config.domain),
         },
+        attachments: Vec::new(),
     };
     outgoing::queue(tx, ctx, &letter, Sending::new(OutboxPurpose::FollowWelcome))?;
     Ok(())
@@ -175,6 +177,7 @@ pub fn send_digests(
                 unsubscribe_url,
                 unsubscribe_address: key.address(Purpose::Unsubscribe, f.id, &config.domain),
             },
+            attachments: Vec::new(),
         };
         outgoing::queue(
             &tx,

@@ -10,6 +10,7 @@
 //! dispatch    one entry: read, then each recipient to its handler, in one transaction
 //! message     the message being processed: its writer, its reply address, whether to hold it
 //! announce    a thread going public: forward and acknowledgement
+//! attachments files passed on privately with a person's mail, and what each side is told
 //! feedback    new feedback: thread, forward, acknowledgement; company mail without a thread
 //! consent     the writer confirms, declines or erases
 //! reply       replies to a thread's token, from either side
@@ -24,6 +25,7 @@
 //! ```
 
 mod announce;
+mod attachments;
 pub mod auth;
 pub mod compose;
 mod consent;

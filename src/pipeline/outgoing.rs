@@ -41,6 +41,7 @@ pub(crate) fn write_to_company(
             body: body.to_owned(),
             references: tx.references(company.id)?,
             origin: Origin::Automatic,
+            attachments: Vec::new(),
         };
         queue(
             tx,
@@ -183,6 +184,7 @@ pub(crate) fn tell_operator(
         body,
         references: Vec::new(),
         origin: compose::Origin::Automatic,
+        attachments: Vec::new(),
     };
     let built = compose::build(&letter, config, now)?;
     tx.queue(

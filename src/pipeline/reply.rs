@@ -1,5 +1,6 @@
 //! Replies to a thread's token address, from either side: published, relayed, judged.
 
+use super::attachments;
 use super::compose::{Letter, Origin};
 use super::consent::HELD_PERSONAL_DATA;
 use super::context::{Context, PipelineError};
@@ -13,6 +14,7 @@ use crate::domain::route;
 use crate::domain::token::Purpose;
 use crate::domain::tone;
 use crate::domain::words::fill;
+use crate::mail::attachments::LeftOut;
 use crate::mail::classify::{Said, company_subject, company_text};
 use crate::mail::{self, Class};
 use crate::store::EventKind;
@@ -174,6 +176,11 @@ pub(super) fn reply(
     } else {
         texts::writer_subject(&thread)
     };
+    let mut files = attachments::of_message(ctx, &msg.entry.raw);
+    if kind == PostKind::Unverified {
+        files = files.withheld(LeftOut::Unverified);
+    }
+    let note = attachments::to_receiver(ctx, &files, &thread.company);
     for to in &recipients {
         let (subject, body) = texts::relay_text(
             &texts::Relay {
@@ -184,6 +191,7 @@ pub(super) fn reply(
                 title: &thread.title,
                 body: &text,
                 url: &url,
+                attachments: &note,
             },
             ctx.config.language,
         )?;
@@ -203,6 +211,7 @@ pub(super) fn reply(
             body,
             references: tx.references(to.id)?,
             origin: Origin::Person,
+            attachments: files.carried.clone(),
         };
         queue(
             tx,
@@ -272,6 +281,7 @@ pub(super) fn judge_answer(
         body,
         references: Vec::new(),
         origin: Origin::Automatic,
+        attachments: Vec::new(),
     };
     queue(
         tx,
@@ -376,6 +386,7 @@ pub(super) fn hold_personal_reply(
         body,
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
+        attachments: Vec::new(),
     };
     queue(
         tx,

@@ -95,6 +95,7 @@ pub fn ask_due(
             body,
             references: tx.references(writer.id)?,
             origin: Origin::Automatic,
+            attachments: Vec::new(),
         };
         outgoing::queue(
             &tx,

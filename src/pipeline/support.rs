@@ -88,6 +88,7 @@ pub(crate) fn support(
         body,
         references: msg.mail.message_id.iter().cloned().collect(),
         origin: Origin::AutoReplied,
+        attachments: Vec::new(),
     };
     outgoing::queue_automatic(
         tx,

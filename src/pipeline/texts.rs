@@ -36,6 +36,42 @@ pub struct Words {
     iban: String,
     card_number: String,
     phone_number: String,
+    pub attachments: AttachmentWords,
+}
+
+/// What a mail says of the files passed on with it, `[attachments]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentWords {
+    /// Blanks: `{count}`, `{names}`.
+    pub carried: String,
+    /// Blanks: `{company}`, `{names}`.
+    pub passed: String,
+    /// Blanks: `{company}`, `{names}`.
+    pub will_pass: String,
+    /// Blanks: `{names}`.
+    pub left_out: String,
+    /// Blanks: `{name}`, `{size}`, `{limit}`.
+    pub too_big: String,
+    /// Blanks: `{name}`.
+    pub too_many: String,
+    /// Blanks: `{name}`.
+    pub program: String,
+    /// Blanks: `{name}`.
+    pub unverified: String,
+    /// Blanks: `{name}`, `{company}`.
+    pub notice_only: String,
+    /// Blanks: `{count}`.
+    pub notice_count: String,
+    pub ask_sender: String,
+    pub resend: String,
+    pub never_published: String,
+    /// Blanks: `{n}`.
+    pub bytes: String,
+    /// Blanks: `{n}`.
+    pub kilobytes: String,
+    /// Blanks: `{n}`.
+    pub megabytes: String,
 }
 
 impl Words {
@@ -86,6 +122,7 @@ struct AckText<'a> {
     route_label: Option<&'a str>,
     response_days: u32,
     reachable: bool,
+    attachments: &'a str,
 }
 
 #[derive(Template)]
@@ -104,6 +141,7 @@ struct ForwardText<'a> {
     url: &'a str,
     full: bool,
     official_hint: bool,
+    attachments: &'a str,
 }
 
 #[derive(Template)]
@@ -121,6 +159,7 @@ struct RelayText<'a> {
     title: &'a str,
     body: &'a str,
     url: &'a str,
+    attachments: &'a str,
 }
 
 #[derive(Template)]
@@ -449,6 +488,8 @@ pub struct Ack<'a> {
     pub title: &'a str,
     /// The company is registered, so the feedback went to it; otherwise it waits.
     pub reachable: bool,
+    /// What became of the writer's files (empty when there were none).
+    pub attachments: &'a str,
 }
 
 /// Subject and body of the acknowledgement.
@@ -464,6 +505,7 @@ pub fn ack_text(a: &Ack<'_>, lang: Language) -> Result<(String, String), Compose
         route_label: a.route_label,
         response_days: a.response_days,
         reachable: a.reachable,
+        attachments: a.attachments,
     })
 }
 
@@ -476,6 +518,8 @@ pub struct Forward<'a> {
     pub url: &'a str,
     pub full: bool,
     pub has_representatives: bool,
+    /// What came with it (empty when nothing did).
+    pub attachments: &'a str,
 }
 
 /// Subject and body of a forward.
@@ -491,6 +535,7 @@ pub fn forward_text(f: &Forward<'_>, lang: Language) -> Result<(String, String),
         url: f.url,
         full: f.full,
         official_hint: f.has_representatives,
+        attachments: f.attachments,
     })
 }
 
@@ -561,6 +606,8 @@ pub struct Relay<'a> {
     pub title: &'a str,
     pub body: &'a str,
     pub url: &'a str,
+    /// What came with it (empty when nothing did).
+    pub attachments: &'a str,
 }
 
 /// Subject and body of a relayed post.
@@ -575,6 +622,7 @@ pub fn relay_text(r: &Relay<'_>, lang: Language) -> Result<(String, String), Com
         title: r.title,
         body: &excerpt(r.body, r.url, lang),
         url: r.url,
+        attachments: r.attachments,
     })
 }
 
@@ -647,6 +695,47 @@ pub fn set_aside_text(journal: i64, lang: Language) -> Result<(String, String), 
 mod tests {
     use super::*;
 
+    /// Every mail is wrapped at 72 columns when it is sent (`mail::wrap`), so a template writes
+    /// each paragraph on one line: a paragraph broken by hand at another width would come out
+    /// with every other line short.
+    #[test]
+    fn templates_leave_the_wrapping_to_the_sender() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/mail");
+        let prose = |l: &str| {
+            let l = l.trim();
+            // A link or an address alone on its line is set apart on purpose.
+            let alone = l.starts_with("{{") && l.ends_with("}}") && l.matches("{{").count() == 1;
+            !l.is_empty()
+                && !alone
+                && !["{%", "--", ">", "- ", "* ", "http"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+        };
+        let mut ragged = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "txt") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for pair in lines.windows(2) {
+                let soft = pair[0].chars().count() > 60
+                    && !pair[0].trim_end().ends_with(':')
+                    && !pair[0].trim_end().ends_with("%}")
+                    && !pair[0].trim_end().ends_with("%}.");
+                if soft && prose(pair[0]) && prose(pair[1]) {
+                    ragged.push(format!("{}: {}", path.display(), pair[0]));
+                }
+            }
+        }
+        assert!(
+            ragged.is_empty(),
+            "paragraphs broken by hand:\n{}",
+            ragged.join("\n")
+        );
+    }
+
     #[test]
     fn a_long_text_is_carried_in_part_with_the_way_to_the_rest() {
         let relay = |body: &str| {
@@ -659,6 +748,7 @@ mod tests {
                     title: "Lasku",
                     body,
                     url: "https://x.example/t/1",
+                    attachments: "",
                 },
                 Language::Fi,
             )

@@ -350,6 +350,7 @@ pub(super) fn set_aside(
             body,
             references: Vec::new(),
             origin: Origin::AutoReplied,
+            attachments: Vec::new(),
         };
         queue_automatic(
             &tx,

@@ -192,6 +192,19 @@ impl Tx<'_> {
             .ok_or(StoreError::Missing { what: "thread", id })
     }
 
+    /// The raw mail a thread was opened by, while it is kept (a writer's erasure forgets it).
+    pub fn opening_raw(&self, thread_id: i64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .tx
+            .one(
+                "SELECT r.raw FROM threads t JOIN journal_raw r ON r.id = t.journal_id
+                 WHERE t.id = ?1",
+                [thread_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Adds a participant to a thread.
     pub fn add_participant(
         &self,

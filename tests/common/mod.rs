@@ -417,6 +417,27 @@ impl Outbound {
             .unwrap_or("")
     }
 
+    /// The files it carries: name and decoded bytes.
+    pub fn attachments(&self) -> Vec<(String, Vec<u8>)> {
+        use mail_parser::MimeHeaders;
+        let msg = mail_parser::MessageParser::default()
+            .parse(self.raw.as_bytes())
+            .expect("outbound parses");
+        msg.attachments()
+            .map(|a| {
+                (
+                    a.attachment_name().unwrap_or_default().to_owned(),
+                    a.contents().to_vec(),
+                )
+            })
+            .collect()
+    }
+
+    /// The text with its lines joined by spaces: a sentence reads whole whatever the wrapping.
+    pub fn flat_text(&self) -> String {
+        self.text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
     fn read(path: &Path) -> Outbound {
         let raw = std::fs::read(path).unwrap();
         let msg = mail_parser::MessageParser::default()

@@ -1,0 +1,399 @@
+//! Files a person attached to their mail, passed on privately to the other side of the
+//! thread (they are never published): taken out of the raw message, within a size budget,
+//! leaving out what a click would run as a program.
+
+use mail_parser::{MessageParser, MimeHeaders};
+
+use crate::domain::names::is_invisible;
+
+/// One file to pass on, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file name to show, one line, no folders; made up from the type when none was given.
+    pub name: String,
+    /// `type/subtype`, lower-cased tokens (`application/octet-stream` when the mail's was not).
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Why a file was not passed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeftOut {
+    /// It did not fit in what is left of the budget.
+    TooBig,
+    /// A program or script: mail services refuse to carry these, and so do we.
+    Program,
+    /// More files than one message carries.
+    TooMany,
+    /// Its sender did not prove to be who they claim (an unverified answer).
+    Unverified,
+    /// The company gets a notice of feedback, not the feedback itself.
+    NoticeOnly,
+}
+
+impl LeftOut {
+    /// Whether sending it again, smaller or in parts, would get it through.
+    pub fn can_resend(self) -> bool {
+        matches!(self, LeftOut::TooBig | LeftOut::TooMany)
+    }
+}
+
+/// A file not passed on, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Omitted {
+    pub name: String,
+    /// Decoded size in bytes.
+    pub size: usize,
+    pub why: LeftOut,
+}
+
+/// A message's attachments, split into what is passed on and what is not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attachments {
+    pub carried: Vec<Attachment>,
+    pub left_out: Vec<Omitted>,
+}
+
+impl Attachments {
+    /// Whether the message had no attachments at all.
+    pub fn is_empty(&self) -> bool {
+        self.carried.is_empty() && self.left_out.is_empty()
+    }
+
+    /// The names of every attachment, passed on or not.
+    pub fn names(&self) -> Vec<&str> {
+        self.carried
+            .iter()
+            .map(|a| a.name.as_str())
+            .chain(self.left_out.iter().map(|o| o.name.as_str()))
+            .collect()
+    }
+
+    /// Everything left out, for the same reason: a message whose attachments are not passed
+    /// on at all (an unverified sender, a company on the notice plan).
+    pub fn withheld(self, why: LeftOut) -> Attachments {
+        let left_out = self
+            .carried
+            .into_iter()
+            .map(|a| Omitted {
+                size: a.bytes.len(),
+                name: a.name,
+                why,
+            })
+            .chain(self.left_out)
+            .collect();
+        Attachments {
+            carried: Vec::new(),
+            left_out,
+        }
+    }
+}
+
+/// Most files one message carries; the rest are named as left out.
+pub const MAX_CARRIED: usize = 20;
+
+/// Longest file name kept, in characters (the extension is kept whole).
+const MAX_NAME: usize = 80;
+
+/// Extensions that open as programs or scripts when clicked, after Gmail's list of blocked
+/// file types: a feedback gateway must not become a way to deliver them.
+const PROGRAMS: &[&str] = &[
+    "ade",
+    "adp",
+    "apk",
+    "appx",
+    "appxbundle",
+    "bat",
+    "cab",
+    "chm",
+    "cmd",
+    "com",
+    "cpl",
+    "dll",
+    "dmg",
+    "ex",
+    "ex_",
+    "exe",
+    "hta",
+    "img",
+    "ins",
+    "iso",
+    "isp",
+    "jar",
+    "jnlp",
+    "js",
+    "jse",
+    "lib",
+    "lnk",
+    "mde",
+    "msc",
+    "msi",
+    "msix",
+    "msixbundle",
+    "msp",
+    "mst",
+    "nsh",
+    "pif",
+    "ps1",
+    "reg",
+    "scr",
+    "sct",
+    "shb",
+    "sys",
+    "vb",
+    "vbe",
+    "vbs",
+    "vhd",
+    "vhdx",
+    "vxd",
+    "wsc",
+    "wsf",
+    "wsh",
+    "xll",
+];
+
+/// Content types that are programs whatever the name says.
+const PROGRAM_TYPES: &[&str] = &[
+    "application/x-msdownload",
+    "application/x-dosexec",
+    "application/x-executable",
+    "application/x-msdos-program",
+    "application/x-ms-installer",
+    "application/java-archive",
+    "application/vnd.microsoft.portable-executable",
+];
+
+/// The attachments of a raw message: passed on in order while their decoded sizes fit in
+/// `budget` bytes together, at most [`MAX_CARRIED`]. Never fails: a message that does not
+/// parse has none.
+pub fn take(raw: &[u8], budget: usize) -> Attachments {
+    let Some(msg) = std::panic::catch_unwind(|| MessageParser::default().parse(raw))
+        .ok()
+        .flatten()
+    else {
+        return Attachments::default();
+    };
+    let mut out = Attachments::default();
+    let mut left = budget;
+    for (n, part) in msg.attachments().enumerate() {
+        let content_type = part
+            .content_type()
+            .map(|ct| {
+                let subtype = ct.subtype().unwrap_or("octet-stream");
+                format!("{}/{}", ct.ctype(), subtype).to_ascii_lowercase()
+            })
+            .filter(|t| is_content_type(t))
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let name = file_name(part.attachment_name(), &content_type, n + 1);
+        let bytes = part.contents();
+        let why = if is_program(&name, &content_type) {
+            Some(LeftOut::Program)
+        } else if out.carried.len() == MAX_CARRIED {
+            Some(LeftOut::TooMany)
+        } else if bytes.len() > left {
+            Some(LeftOut::TooBig)
+        } else {
+            None
+        };
+        match why {
+            Some(why) => out.left_out.push(Omitted {
+                name,
+                size: bytes.len(),
+                why,
+            }),
+            None => {
+                left -= bytes.len();
+                out.carried.push(Attachment {
+                    name,
+                    content_type,
+                    bytes: bytes.to_vec(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `type/subtype` of RFC 2045 tokens.
+fn is_content_type(t: &str) -> bool {
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    t.split_once('/')
+        .is_some_and(|(ty, sub)| token(ty) && token(sub))
+}
+
+/// The name a file is shown and sent under: the writer's, one line, without folders or
+/// characters that hide what it is, shortened keeping its extension; `attachment-N.jpg` (the
+/// extension from the type) when it has none.
+fn file_name(given: Option<&str>, content_type: &str, n: usize) -> String {
+    let given = given.unwrap_or_default();
+    // The last path segment: a name may not say where it is saved.
+    let base = given.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = base
+        .split(|c: char| c.is_control() || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|&c| !is_invisible(c) && c != '"')
+        .collect();
+    let clean = clean.trim_matches(|c: char| c == '.' || c == ' ');
+    if clean.is_empty() {
+        let sub = content_type.split('/').nth(1).unwrap_or("bin");
+        let ext = match sub {
+            "jpeg" => "jpg",
+            "plain" => "txt",
+            "octet-stream" => "bin",
+            s if s.len() <= 5 && s.bytes().all(|b| b.is_ascii_alphanumeric()) => s,
+            _ => "bin",
+        };
+        return format!("attachment-{n}.{ext}");
+    }
+    if clean.chars().count() <= MAX_NAME {
+        return clean.to_owned();
+    }
+    let (stem, ext) = match clean.rsplit_once('.') {
+        Some((stem, ext)) if ext.chars().count() <= 10 => (stem, format!(".{ext}")),
+        _ => (clean, String::new()),
+    };
+    let keep = MAX_NAME - 1 - ext.chars().count();
+    format!("{}…{ext}", stem.chars().take(keep).collect::<String>())
+}
+
+/// Whether a file would run as a program: by its extension (what a click goes by, also
+/// with trailing dots or spaces, which Windows drops) or by its type.
+fn is_program(name: &str, content_type: &str) -> bool {
+    let name = name.trim_end_matches(['.', ' ']).to_lowercase();
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    PROGRAMS.contains(&ext) || PROGRAM_TYPES.contains(&content_type)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(parts: &[(&str, &str, &[u8])]) -> Vec<u8> {
+        use base64::Engine as _;
+        let mut m = b"From: a@example.net\r\nSubject: x\r\nMIME-Version: 1.0\r\n\
+            Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+            Content-Type: text/plain; charset=utf-8\r\n\r\nHei, liitteena kuva.\r\n"
+            .to_vec();
+        for (name, ty, bytes) in parts {
+            m.extend_from_slice(
+                format!(
+                    "--b\r\nContent-Type: {ty}\r\nContent-Disposition: attachment; \
+                     filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                )
+                .as_bytes(),
+            );
+        }
+        m.extend_from_slice(b"--b--\r\n");
+        m
+    }
+
+    #[test]
+    fn files_are_passed_on_decoded_with_their_names_and_types() {
+        let raw = mail(&[
+            ("väärä tuote.jpg", "image/jpeg", b"\xff\xd8\xff\xe0jpeg"),
+            ("veloitukset.csv", "text/csv", b"pvm;summa\n1.12.;39,90\n"),
+        ]);
+        let got = take(&raw, 1000);
+        assert!(got.left_out.is_empty(), "{got:?}");
+        assert_eq!(got.names(), ["väärä tuote.jpg", "veloitukset.csv"]);
+        assert_eq!(got.carried[0].content_type, "image/jpeg");
+        assert_eq!(got.carried[0].bytes, b"\xff\xd8\xff\xe0jpeg");
+        assert_eq!(got.carried[1].bytes, b"pvm;summa\n1.12.;39,90\n");
+    }
+
+    #[test]
+    fn what_does_not_fit_the_budget_is_named_not_carried() {
+        let raw = mail(&[
+            ("big.mov", "video/quicktime", &[7u8; 600]),
+            ("small.pdf", "application/pdf", &[1u8; 300]),
+            ("second.pdf", "application/pdf", &[2u8; 300]),
+        ]);
+        let got = take(&raw, 500);
+        assert_eq!(
+            got.carried.iter().map(|a| &a.name).collect::<Vec<_>>(),
+            ["small.pdf"]
+        );
+        assert_eq!(
+            got.left_out,
+            [
+                Omitted {
+                    name: "big.mov".into(),
+                    size: 600,
+                    why: LeftOut::TooBig
+                },
+                Omitted {
+                    name: "second.pdf".into(),
+                    size: 300,
+                    why: LeftOut::TooBig
+                }
+            ]
+        );
+        assert!(take(&raw, 0).carried.is_empty());
+    }
+
+    #[test]
+    fn programs_are_never_carried_whatever_they_pretend() {
+        let raw = mail(&[
+            ("lasku.pdf.exe", "application/pdf", b"MZ"),
+            ("LASKU.JS", "text/plain", b"x"),
+            ("kuitti.scr. . ", "image/png", b"x"),
+            ("kuva.png", "application/x-msdownload", b"MZ"),
+            ("ok.png", "image/png", b"png"),
+        ]);
+        let got = take(&raw, 1000);
+        assert_eq!(got.names()[0], "ok.png");
+        assert_eq!(got.left_out.len(), 4, "{got:?}");
+        assert!(got.left_out.iter().all(|o| o.why == LeftOut::Program));
+    }
+
+    #[test]
+    fn names_cannot_carry_folders_lines_or_hidden_characters() {
+        let long = format!("{}.pdf", "a".repeat(300));
+        let raw = mail(&[
+            ("../../etc/passwd", "text/plain", b"x"),
+            ("C:\\\\Users\\\\m\\\\kuva.jpg", "image/jpeg", b"x"),
+            ("lasku\u{202e}fdp.exe", "application/pdf", b"x"),
+            (&long, "application/pdf", b"x"),
+            ("", "image/jpeg", b"x"),
+        ]);
+        let got = take(&raw, 1000);
+        let names = got.names();
+        assert!(names.contains(&"passwd"), "{names:?}");
+        assert!(names.contains(&"kuva.jpg"), "{names:?}");
+        assert!(names.contains(&"laskufdp.exe"), "{names:?}");
+        assert!(
+            names
+                .iter()
+                .any(|n| n.ends_with("….pdf") && n.chars().count() == MAX_NAME)
+        );
+        assert!(names.contains(&"attachment-5.jpg"), "{names:?}");
+    }
+
+    #[test]
+    fn no_more_than_one_message_carries() {
+        let files: Vec<(String, &str, &[u8])> = (0..MAX_CARRIED + 3)
+            .map(|i| (format!("f{i}.txt"), "text/plain", &b"x"[..]))
+            .collect();
+        let parts: Vec<(&str, &str, &[u8])> =
+            files.iter().map(|(n, t, b)| (n.as_str(), *t, *b)).collect();
+        let got = take(&mail(&parts), 1 << 20);
+        assert_eq!(got.carried.len(), MAX_CARRIED);
+        assert_eq!(got.left_out.len(), 3);
+        assert!(got.left_out.iter().all(|o| o.why == LeftOut::TooMany));
+    }
+
+    #[test]
+    fn a_plain_message_has_none() {
+        assert!(take(b"From: a@b\r\n\r\nhei\r\n", 1000).is_empty());
+        assert!(take(b"", 1000).is_empty());
+    }
+}

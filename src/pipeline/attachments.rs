@@ -1,0 +1,167 @@
+//! Files that came with a person's mail, passed on privately to the other side of the thread
+//! (never published): which go, and what the mail to each side says of them.
+
+use super::context::{Context, PipelineError};
+use super::texts::{AttachmentWords, words};
+use crate::config::Language;
+use crate::domain::words::fill;
+use crate::mail::attachments::{self, Attachments, LeftOut, Omitted};
+use crate::store::Tx;
+
+/// The attachments of the mail that opened a thread; none once its writer erased it.
+pub(crate) fn of_opening(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    thread_id: i64,
+) -> Result<Attachments, PipelineError> {
+    Ok(tx
+        .opening_raw(thread_id)?
+        .map(|raw| of_message(ctx, &raw))
+        .unwrap_or_default())
+}
+
+/// The attachments of a message, within the configured budget.
+pub(crate) fn of_message(ctx: &Context<'_>, raw: &[u8]) -> Attachments {
+    attachments::take(raw, ctx.config.outbound.attachment_bytes)
+}
+
+/// What the mail carrying them tells its reader: which came with it, only for them, and which
+/// did not and how to get them. Empty when the message had none.
+pub(crate) fn to_receiver(ctx: &Context<'_>, att: &Attachments, company: &str) -> String {
+    let lang = ctx.config.language;
+    let w = &words(lang).attachments;
+    let mut lines = Vec::new();
+    if !att.carried.is_empty() {
+        lines.push(fill(
+            &w.carried,
+            &[
+                ("count", &att.carried.len()),
+                ("names", &names(att.carried.iter().map(|a| a.name.as_str()))),
+            ],
+        ));
+    }
+    if !att.left_out.is_empty() {
+        lines.push(left_out(ctx, &att.left_out, company));
+        if att.left_out.iter().any(|o| o.why.can_resend()) {
+            lines.push(w.ask_sender.clone());
+        }
+    }
+    lines.join("\n")
+}
+
+/// What a company on the notice plan is told: that there are files, not what they are.
+pub(crate) fn notice_only(lang: Language, att: &Attachments) -> String {
+    if att.is_empty() {
+        return String::new();
+    }
+    fill(
+        &words(lang).attachments.notice_count,
+        &[("count", &att.names().len())],
+    )
+}
+
+/// What the acknowledgement tells the writer of their files: passed on to the company (or to
+/// be, once it is reachable), not passed on and why, and that none is ever published.
+pub(crate) fn to_writer(
+    ctx: &Context<'_>,
+    att: &Attachments,
+    company: &str,
+    reachable: bool,
+) -> String {
+    if att.is_empty() {
+        return String::new();
+    }
+    let w = &words(ctx.config.language).attachments;
+    let mut lines = Vec::new();
+    if !att.carried.is_empty() {
+        let phrase = if reachable { &w.passed } else { &w.will_pass };
+        lines.push(fill(
+            phrase,
+            &[
+                ("company", &company),
+                ("names", &names(att.carried.iter().map(|a| a.name.as_str()))),
+            ],
+        ));
+    }
+    if !att.left_out.is_empty() {
+        lines.push(left_out(ctx, &att.left_out, company));
+        if att.left_out.iter().any(|o| o.why.can_resend()) {
+            lines.push(w.resend.clone());
+        }
+    }
+    lines.push(w.never_published.clone());
+    lines.join("\n")
+}
+
+/// The files not passed on, each with why.
+fn left_out(ctx: &Context<'_>, omitted: &[Omitted], company: &str) -> String {
+    let lang = ctx.config.language;
+    let w = &words(lang).attachments;
+    let limit = size(lang, ctx.config.outbound.attachment_bytes);
+    let each: Vec<String> = omitted
+        .iter()
+        .map(|o| {
+            let phrase = match o.why {
+                LeftOut::TooBig => &w.too_big,
+                LeftOut::TooMany => &w.too_many,
+                LeftOut::Program => &w.program,
+                LeftOut::Unverified => &w.unverified,
+                LeftOut::NoticeOnly => &w.notice_only,
+            };
+            fill(
+                phrase,
+                &[
+                    ("name", &o.name),
+                    ("size", &size(lang, o.size)),
+                    ("limit", &limit),
+                    ("company", &company),
+                ],
+            )
+        })
+        .collect();
+    fill(&w.left_out, &[("names", &each.join("; "))])
+}
+
+fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names.collect::<Vec<_>>().join(", ")
+}
+
+/// A size as people read it: `800 t`, `420 kt`, `7 Mt`, `9,5 Mt` (one decimal below ten).
+pub(crate) fn size(lang: Language, bytes: usize) -> String {
+    let w: &AttachmentWords = &words(lang).attachments;
+    let comma = |s: String| {
+        if lang == Language::Fi {
+            s.replace('.', ",")
+        } else {
+            s
+        }
+    };
+    if bytes < 1000 {
+        fill(&w.bytes, &[("n", &bytes)])
+    } else if bytes < 1_000_000 {
+        fill(&w.kilobytes, &[("n", &bytes.div_ceil(1000))])
+    } else {
+        let mb = bytes as f64 / 1e6;
+        let n = if mb < 10.0 && (mb * 10.0).round() % 10.0 != 0.0 {
+            comma(format!("{mb:.1}"))
+        } else {
+            format!("{}", mb.round() as u64)
+        };
+        fill(&w.megabytes, &[("n", &n)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(size(Language::Fi, 800), "800 t");
+        assert_eq!(size(Language::Fi, 419_200), "420 kt");
+        assert_eq!(size(Language::Fi, 7_000_000), "7 Mt");
+        assert_eq!(size(Language::Fi, 9_500_000), "9,5 Mt");
+        assert_eq!(size(Language::En, 9_500_000), "9.5 MB");
+        assert_eq!(size(Language::En, 31_400_000), "31 MB");
+    }
+}
