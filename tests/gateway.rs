@@ -234,6 +234,11 @@ async fn an_answer_from_outside_the_representatives_is_published_as_unverified()
     let (_, page) = app.get("/t/1").await;
     assert!(page.contains(r#"data-kind="unverified""#));
     assert!(!page.contains(r#"data-kind="official""#));
+    // Issue 21: why, in words a reader understands, also as the badge's tooltip.
+    let why = "Emme voineet varmistaa, että viesti tuli yritykseltä Elisa. Lähettäjän osoite ei \
+               ole yrityksen ilmoittama edustaja.";
+    assert!(page.contains(&format!("<p>{why}</p>")), "{page}");
+    assert!(page.contains(&format!(r#"title="{why}""#)), "{page}");
     app.stop().await;
 }
 

@@ -102,12 +102,18 @@ async fn answer(
     let posts = store.posts(thread.id).unwrap();
     let post = posts.last().unwrap();
     let (_, page) = w.app.get(&format!("/t/{}", thread.id)).await;
+    // The plain sentence, then the technical details behind a click, as text.
     let evidence = page
-        .split(r#"<p class="evidence" data-evidence="auth">"#)
+        .split(r#"<div class="evidence" data-evidence="auth">"#)
         .nth(1)
-        .and_then(|rest| rest.split("</p>").next())
+        .and_then(|rest| rest.split("</div>").next())
         .unwrap_or_default()
-        .to_owned();
+        .replace("<details><summary>", " [")
+        .replace("</summary>", ": ")
+        .replace("</details>", "]")
+        .replace("<p>", "")
+        .replace("</p>", "")
+        .replace("&#183;", "·");
     let operator = w.app.outbound()[before..]
         .iter()
         .filter(|m| m.to == OPERATOR)
@@ -126,7 +132,9 @@ async fn a_signature_of_the_company_makes_the_answer_official_with_its_evidence(
     assert_eq!(kind, "official");
     assert_eq!(
         evidence,
-        "Tarkistettu: allekirjoittaja elisa.example (DKIM), DMARC pass"
+        "Elisa allekirjoitti tämän viestin sähköisesti (DKIM). [Tekniset tiedot: DKIM: \
+         kelvollinen allekirjoitus, elisa.example · Todennettu verkkotunnus: elisa.example \
+         (DKIM) · DMARC: pass]"
     );
     assert!(operator.is_empty());
     let figures = w
@@ -144,7 +152,9 @@ async fn spf_of_an_aligned_subdomain_is_enough_without_a_signature() {
     assert_eq!(kind, "official");
     assert_eq!(
         evidence,
-        "Tarkistettu: lähettäjä mail.elisa.example (SPF), DMARC pass"
+        "Viesti lähetettiin palvelimelta, jonka Elisa on valtuuttanut lähettämään postiaan \
+         (SPF). [Tekniset tiedot: DKIM: ei allekirjoitusta · Todennettu verkkotunnus: \
+         mail.elisa.example (SPF) · DMARC: pass]"
     );
 }
 
@@ -156,12 +166,17 @@ async fn a_forged_from_is_unverified_uncounted_and_reported() {
     assert_eq!(kind, "unverified");
     assert_eq!(
         evidence,
-        "Tarkistettu: ei yrityksen allekirjoitusta, DMARC fail"
+        "Emme voineet varmistaa, että viesti tuli yritykseltä Elisa. Viestissä ei ollut \
+         yrityksen sähköistä allekirjoitusta, eikä se tullut yrityksen postipalvelimelta. \
+         [Tekniset tiedot: DKIM: ei allekirjoitusta · Todennettu verkkotunnus: ei mikään · \
+         DMARC: fail]"
     );
     assert_eq!(operator.len(), 1, "the operator is told");
     assert!(operator[0].subject.contains("Vahvistamaton vastaus: Elisa"));
     assert!(
-        operator[0].text.contains("dmarc=fail"),
+        operator[0]
+            .flat_text()
+            .contains("no aligned dkim or spf pass (dkim: no signature), dmarc=fail"),
         "{}",
         operator[0].text
     );
@@ -210,7 +225,7 @@ async fn a_second_from_behind_a_broken_header_line_speaks_for_no_one() {
 #[tokio::test]
 async fn a_broken_signature_is_unverified() {
     let w = world().await;
-    let (kind, _, operator) = answer(&w, "anna@elisa.example", |raw| {
+    let (kind, evidence, operator) = answer(&w, "anna@elisa.example", |raw| {
         let signed = w.elisa.sign(&raw, "elisa.example");
         String::from_utf8(signed)
             .unwrap()
@@ -219,7 +234,22 @@ async fn a_broken_signature_is_unverified() {
     })
     .await;
     assert_eq!(kind, "unverified");
+    assert!(
+        evidence.starts_with(
+            "Emme voineet varmistaa, että viesti tuli yritykseltä Elisa. Yrityksen sähköinen \
+             allekirjoitus ei täsmää viestiin: sitä on muutettu allekirjoittamisen jälkeen."
+        ),
+        "{evidence}"
+    );
+    assert!(evidence.contains("DKIM: allekirjoitus ei täsmää, elisa.example"));
     assert_eq!(operator.len(), 1);
+    assert!(
+        operator[0]
+            .flat_text()
+            .contains("the signature of elisa.example does not verify"),
+        "{}",
+        operator[0].text
+    );
 }
 
 #[tokio::test]
@@ -230,7 +260,13 @@ async fn a_valid_signature_of_another_domain_is_unverified() {
     })
     .await;
     assert_eq!(kind, "unverified");
-    assert!(evidence.ends_with("DMARC fail"), "{evidence}");
+    assert!(
+        evidence.contains(
+            "Viestin oli allekirjoittanut other.example, joka ei ole yrityksen verkkotunnus."
+        ),
+        "{evidence}"
+    );
+    assert!(evidence.ends_with("DMARC: fail]"), "{evidence}");
 }
 
 #[tokio::test]

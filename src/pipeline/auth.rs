@@ -23,7 +23,7 @@ use mail_auth::{
 use crate::config::TrustConfig;
 use crate::domain::txt_record::parse_record;
 use crate::mail::Envelope;
-use crate::store::Evidence;
+use crate::store::{Evidence, Signature};
 
 /// How long one message's checks may take before they count as a temporary failure.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(20);
@@ -123,6 +123,7 @@ impl Authenticator {
             let d = o.signature()?.d.to_lowercase();
             (*o.result() == DkimResult::Pass && aligned(&d, &from_domain)).then_some(d)
         });
+        let signature = signature(&dkim, &from_domain);
         let spf_pass = (spf.result() == SpfResult::Pass
             && aligned(&mail_from_domain, &from_domain))
         .then_some(mail_from_domain);
@@ -150,7 +151,42 @@ impl Authenticator {
             domain,
             method,
             dmarc: dmarc.to_owned(),
+            signature,
         }
+    }
+}
+
+/// What the DKIM signatures say of the From domain, the most telling first: the company's
+/// valid signature, then one of its signatures broken, then another domain's valid one.
+fn signature(dkim: &[mail_auth::DkimOutput<'_>], from_domain: &str) -> Signature {
+    let signed: Vec<(String, &DkimResult)> = dkim
+        .iter()
+        .filter_map(|o| Some((o.signature()?.d.to_lowercase(), o.result())))
+        .collect();
+    let find = |own: bool, pass: bool| {
+        signed
+            .iter()
+            .find(|(d, r)| aligned(d, from_domain) == own && (**r == DkimResult::Pass) == pass)
+            .map(|(d, _)| d.clone())
+    };
+    if let Some(d) = find(true, true) {
+        Signature::Aligned(d)
+    } else if let Some((d, _)) = signed.iter().find(|(d, r)| {
+        aligned(d, from_domain) && matches!(r, DkimResult::Fail(_) | DkimResult::Neutral(_))
+    }) {
+        Signature::Broken(d.clone())
+    } else if let Some(d) = find(false, true) {
+        Signature::Foreign(d)
+    } else if dkim
+        .iter()
+        .any(|o| matches!(o.result(), DkimResult::TempError(_)))
+    {
+        Signature::Unchecked
+    } else if let Some((d, _)) = signed.first() {
+        // Signatures that verify for no one: as good as none, but named.
+        Signature::Broken(d.clone())
+    } else {
+        Signature::None
     }
 }
 
@@ -160,6 +196,7 @@ fn unverified(dmarc: &str) -> Evidence {
         domain: None,
         method: None,
         dmarc: dmarc.to_owned(),
+        signature: Signature::Unchecked,
     }
 }
 

@@ -472,4 +472,11 @@ CREATE TABLE registry_followed (id INTEGER PRIMARY KEY CHECK (id = 1), version I
 INSERT INTO registry_followed (id, version) VALUES (1, 0);
 ALTER TABLE threads ADD COLUMN subject TEXT;
 "#,
+    // 21: how an answer's DKIM signature read (none, the company's, another domain's, broken),
+    // and whether its sender authenticated at all, so the page can say why an answer is not
+    // verified in plain words.
+    r#"
+ALTER TABLE posts ADD COLUMN auth_verified INTEGER;
+ALTER TABLE posts ADD COLUMN auth_dkim TEXT;
+"#,
 ];

@@ -43,7 +43,7 @@ pub use figures::StoreFigures;
 pub use outbox::{MessageOrigin, Outbound, OutboundRow, OutboxPurpose, QueueRow};
 pub use records::{
     Arrival, Event, EventKind, Evidence, JournalEntry, JournalOutcome, NewPost, NewThread,
-    Participant, Post, PostKind, Removal, RemovedBy, Role, Thread,
+    Participant, Post, PostKind, Removal, RemovedBy, Role, Signature, Thread,
 };
 
 /// Store fixtures for the unit tests of its modules.

@@ -15,14 +15,77 @@ pub struct Evidence {
     pub method: Option<String>,
     /// The DMARC result for the From domain: `pass`, `fail`, `none`, `temperror` or `permerror`.
     pub dmarc: String,
+    /// What the message's DKIM signatures said.
+    pub signature: Signature,
+}
+
+/// What a message's DKIM signatures said of its From domain: the difference between mail
+/// nobody signed, mail another domain signed, and mail changed after the company signed it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Signature {
+    /// Not checked (an answer from before this was kept), or DNS did not answer.
+    #[default]
+    Unchecked,
+    /// No signature at all.
+    None,
+    /// A valid signature of the From domain (or one aligned with it): this domain.
+    Aligned(String),
+    /// A valid signature, but of a domain unrelated to From (a mailing service's, a forger's).
+    Foreign(String),
+    /// A signature of the From domain that does not verify: the message changed after it was
+    /// signed, or the key is wrong.
+    Broken(String),
+}
+
+impl Signature {
+    /// How it is stored: `none`, `aligned:DOMAIN`, `foreign:DOMAIN`, `broken:DOMAIN`.
+    pub fn code(&self) -> String {
+        match self {
+            Signature::Unchecked => "unchecked".into(),
+            Signature::None => "none".into(),
+            Signature::Aligned(d) => format!("aligned:{d}"),
+            Signature::Foreign(d) => format!("foreign:{d}"),
+            Signature::Broken(d) => format!("broken:{d}"),
+        }
+    }
+
+    /// Read back from [`Signature::code`]; anything else is unchecked.
+    pub fn from_code(code: &str) -> Signature {
+        match code.split_once(':') {
+            Some(("aligned", d)) => Signature::Aligned(d.into()),
+            Some(("foreign", d)) => Signature::Foreign(d.into()),
+            Some(("broken", d)) => Signature::Broken(d.into()),
+            _ if code == "none" => Signature::None,
+            _ => Signature::Unchecked,
+        }
+    }
 }
 
 impl Evidence {
-    /// One line for logs and the operator: `dkim d=elisa.example, dmarc=pass`.
+    /// One line for logs and the operator, naming each check and what it found:
+    /// `dkim d=elisa.example, dmarc=pass`, or `no aligned dkim or spf pass (dkim: signed by
+    /// other.example, not the sender's domain), dmarc=fail`.
     pub fn summary(&self) -> String {
         match (&self.method, &self.domain) {
             (Some(method), Some(domain)) => format!("{method} d={domain}, dmarc={}", self.dmarc),
-            _ => format!("no aligned dkim or spf pass, dmarc={}", self.dmarc),
+            _ => {
+                let dkim = match &self.signature {
+                    Signature::Unchecked => "not checked".to_owned(),
+                    Signature::None => "no signature".to_owned(),
+                    Signature::Aligned(d) => format!("valid signature of {d}"),
+                    Signature::Foreign(d) => {
+                        format!("signed by {d}, not the sender's domain")
+                    }
+                    Signature::Broken(d) => format!(
+                        "the signature of {d} does not verify: the message was changed after \
+                         signing, or the key is wrong"
+                    ),
+                };
+                format!(
+                    "no aligned dkim or spf pass (dkim: {dkim}), dmarc={}",
+                    self.dmarc
+                )
+            }
         }
     }
 }

@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::connection::{Store, Tx};
 use super::error::{Result, StoreError};
 use super::records::{
-    Event, EventKind, Evidence, NewPost, NewThread, Participant, Post, PostKind, Role, Thread,
-    removal,
+    Event, EventKind, Evidence, NewPost, NewThread, Participant, Post, PostKind, Role, Signature,
+    Thread, removal,
 };
 use super::sqlite::Cached;
 use super::sqlite::next_id;
@@ -84,17 +84,25 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, thread_id, kind, author, body, trimmed, attachments, created_at, uncut,
                     removed, removed_reason, removed_at, auth_domain, auth_method, auth_dmarc,
-                    template
+                    template, auth_verified, auth_dkim
              FROM posts WHERE thread_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([thread_id], |r| {
             let kind = r.get::<_, PostKind>(2)?;
             let (domain, method) = (r.get(12)?, r.get(13)?);
+            let (verified, dkim) = (
+                r.get::<_, Option<bool>>(16)?,
+                r.get::<_, Option<String>>(17)?,
+            );
             let evidence = r.get::<_, Option<String>>(14)?.map(|dmarc| Evidence {
-                verified: kind == PostKind::Official,
+                // Answers from before this was kept: only official ones had passed.
+                verified: verified.unwrap_or(kind == PostKind::Official),
                 domain,
                 method,
                 dmarc,
+                signature: dkim
+                    .as_deref()
+                    .map_or(Signature::Unchecked, Signature::from_code),
             });
             Ok(Post {
                 id: r.get(0)?,
@@ -262,8 +270,8 @@ impl Tx<'_> {
         self.tx.run(
             "INSERT INTO posts (thread_id, participant_id, journal_id, kind, author, body, trimmed,
                                 attachments, message_id, created_at, uncut,
-                                auth_domain, auth_method, auth_dmarc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                                auth_domain, auth_method, auth_dmarc, auth_verified, auth_dkim)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 p.thread_id,
                 p.participant_id,
@@ -279,6 +287,8 @@ impl Tx<'_> {
                 p.evidence.and_then(|e| e.domain.as_deref()),
                 p.evidence.and_then(|e| e.method.as_deref()),
                 p.evidence.map(|e| e.dmarc.as_str()),
+                p.evidence.map(|e| e.verified),
+                p.evidence.map(|e| e.signature.code()),
             ],
         )?;
         let id = self.tx.last_insert_rowid();

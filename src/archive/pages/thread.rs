@@ -8,8 +8,8 @@ use crate::config::{Config, Language};
 use crate::domain::limits::MAX_REMINDERS;
 use crate::domain::mailbox;
 use crate::domain::words::fill;
-use crate::store::Evidence;
 use crate::store::{Event, EventKind, Post, RemovedBy, Thread};
+use crate::store::{Evidence, PostKind, Signature};
 
 /// A post or an event, in the order they happened.
 pub struct Item {
@@ -28,21 +28,76 @@ pub struct Item {
     pub is_event: bool,
     /// The tombstone of a removed post: who removed it, when and why.
     pub tombstone: Option<String>,
-    /// How an answer that claimed the company authenticated, in words.
-    pub evidence: Option<String>,
+    /// Why an answer that claims the company is, or is not, shown as the company's.
+    pub trust: Option<Trust>,
     /// A company's template answer.
     pub template: bool,
 }
 
-/// The evidence line beside a badge: which domain proved the answer, and how DMARC saw it.
-pub(super) fn evidence(lang: Language, e: &Evidence) -> String {
+/// Why an answer that claims the company is shown as the company's, or is not: a sentence
+/// anyone reads, and the checks behind it for those who want them.
+pub struct Trust {
+    pub plain: String,
+    pub details: Option<String>,
+}
+
+/// The trust line of a post of `kind` in a thread with `company`; none for the writer's posts.
+pub(super) fn trust(
+    lang: Language,
+    kind: PostKind,
+    company: &str,
+    evidence: Option<&Evidence>,
+) -> Option<Trust> {
     let t = words(lang);
-    let how = match (e.method.as_deref(), e.domain.as_deref()) {
-        (Some("dkim"), Some(d)) => fill(&t.signed_by, &[("domain", &d)]),
-        (Some(_), Some(d)) => fill(&t.sent_by, &[("domain", &d)]),
-        _ => t.no_signature.clone(),
+    let named = |phrase: &str| fill(phrase, &[("company", &company)]);
+    let plain = match kind {
+        PostKind::Official => match evidence.and_then(|e| e.method.as_deref()) {
+            Some("dkim") => named(&t.proof_dkim),
+            Some(_) => named(&t.proof_spf),
+            None => named(&t.proof_listed),
+        },
+        PostKind::Unverified => {
+            let why = match evidence {
+                None => t.doubt_not_listed.clone(),
+                Some(e) if e.verified => t.doubt_not_listed.clone(),
+                Some(e) => match &e.signature {
+                    Signature::Broken(_) => t.doubt_broken.clone(),
+                    Signature::Foreign(d) => fill(&t.doubt_foreign, &[("domain", d)]),
+                    Signature::None | Signature::Aligned(_) => t.doubt_unsigned.clone(),
+                    Signature::Unchecked if e.dmarc == "temperror" => t.doubt_unchecked.clone(),
+                    Signature::Unchecked => t.doubt_unsigned.clone(),
+                },
+            };
+            format!("{} {why}", named(&t.doubt))
+        }
+        _ => return None,
     };
-    fill(&t.checked, &[("how", &how), ("dmarc", &e.dmarc)])
+    Some(Trust {
+        plain,
+        details: evidence.map(|e| details(t, e)),
+    })
+}
+
+/// The checks an answer went through, as a mail administrator would name them.
+fn details(t: &Words, e: &Evidence) -> String {
+    let dkim = match &e.signature {
+        Signature::Aligned(d) => fill(&t.dkim_aligned, &[("domain", d)]),
+        Signature::Foreign(d) => fill(&t.dkim_foreign, &[("domain", d)]),
+        Signature::Broken(d) => fill(&t.dkim_broken, &[("domain", d)]),
+        Signature::None => t.dkim_none.clone(),
+        Signature::Unchecked => t.dkim_unchecked.clone(),
+    };
+    let passed = match (&e.domain, &e.method) {
+        (Some(domain), Some(method)) => fill(
+            &t.passed,
+            &[("domain", domain), ("method", &method.to_uppercase())],
+        ),
+        _ => t.passed_none.clone(),
+    };
+    fill(
+        &t.details_line,
+        &[("dkim", &dkim), ("passed", &passed), ("dmarc", &e.dmarc)],
+    )
 }
 
 /// `/t/ID`.
@@ -88,7 +143,7 @@ pub fn thread(
                     when: crate::domain::calendar::display(p.created_at, lang == Language::Fi),
                     is_event: false,
                     tombstone: p.removed.as_ref().map(|r| tombstone(lang, r)),
-                    evidence: p.evidence.as_ref().map(|e| evidence(lang, e)),
+                    trust: trust(lang, p.kind, &thread.company, p.evidence.as_ref()),
                     template: p.template,
                 },
             )
@@ -113,7 +168,7 @@ pub fn thread(
                 when: crate::domain::calendar::display(e.created_at, lang == Language::Fi),
                 is_event: true,
                 tombstone: None,
-                evidence: None,
+                trust: None,
                 template: false,
             },
         )

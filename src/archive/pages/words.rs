@@ -31,9 +31,7 @@ pub struct Words {
     pub template: String,
     pub template_note: String,
     pub verified: String,
-    pub verified_note: String,
     pub unverified: String,
-    pub unverified_note: String,
     pub attachments: String,
     pub uncut_note: String,
     pub search: String,
@@ -62,13 +60,34 @@ pub struct Words {
     pub waiting_days: String,
     /// Blanks: `{days}`.
     pub overdue_days: String,
+    /// Blanks: `{company}`.
+    pub proof_dkim: String,
+    /// Blanks: `{company}`.
+    pub proof_spf: String,
+    /// Blanks: `{company}`.
+    pub proof_listed: String,
+    /// Blanks: `{company}`.
+    pub doubt: String,
+    pub doubt_not_listed: String,
+    pub doubt_unsigned: String,
     /// Blanks: `{domain}`.
-    pub signed_by: String,
+    pub doubt_foreign: String,
+    pub doubt_broken: String,
+    pub doubt_unchecked: String,
+    pub details: String,
+    /// Blanks: `{dkim}`, `{passed}`, `{dmarc}`.
+    pub details_line: String,
     /// Blanks: `{domain}`.
-    pub sent_by: String,
-    pub no_signature: String,
-    /// Blanks: `{how}`, `{dmarc}`.
-    pub checked: String,
+    pub dkim_aligned: String,
+    /// Blanks: `{domain}`.
+    pub dkim_foreign: String,
+    /// Blanks: `{domain}`.
+    pub dkim_broken: String,
+    pub dkim_none: String,
+    pub dkim_unchecked: String,
+    /// Blanks: `{domain}`, `{method}`.
+    pub passed: String,
+    pub passed_none: String,
     pub removed_thread: String,
     /// Blanks: `{when}`.
     pub removed_by_writer: String,
