@@ -109,7 +109,7 @@ async fn the_thread_page_marks_the_official_answer_and_shows_the_status() {
     assert!(official.contains(r#"<span class="author">Elisa</span>"#));
     let (_, waiting) = app.get("/t/2").await;
     assert!(
-        waiting.contains("Odottaa vastausta, 0 arkipäivää"),
+        waiting.contains("Odottaa vastausta, lähti yritykselle tänään"),
         "{waiting}"
     );
     app.stop().await;
@@ -120,8 +120,15 @@ async fn company_pages_show_figures_and_filter_waiting_and_answered_threads() {
     let mut app = TestApp::filled().await;
     let (_, page) = app.get("/p/elisa").await;
     assert!(page.contains("<dt>Palautteita</dt><dd>2</dd>"), "{page}");
-    assert!(page.contains("<dt>Vastattu</dt><dd>50 %</dd>"));
-    assert!(page.contains("<dt>Vastausaika (mediaani)</dt><dd>1 min</dd>"));
+    // Issue 21: one answer of two threads is no rate; the count says what there is.
+    assert!(page.contains(
+        r#"<dt>Vastattu</dt><dd><span class="value few">liian vähän palautteita</span> <span class="count">(2)</span></dd>"#
+    ), "{page}");
+    assert!(page.contains(
+        r#"<dt>Vastausaika (mediaani)</dt><dd><span class="value few">liian vähän vastauksia</span> <span class="count">(1)</span></dd>"#
+    ));
+    assert!(page.contains("<dd>3 arkipäivää</dd>"));
+    assert!(page.contains(r#"<a href="/menetelma">Miten luvut lasketaan</a>"#));
     assert!(
         page.contains("elisa@nonono.localhost"),
         "how to write to them"
@@ -135,11 +142,49 @@ async fn company_pages_show_figures_and_filter_waiting_and_answered_threads() {
     assert!(answered.contains("Lasku tuli kahdesti") && !answered.contains("Verkko katkeilee"));
     let (_, home) = app.get("/").await;
     assert!(
-        home.contains(r#"<a href="/p/elisa">Elisa</a></th><td>2</td><td>50 %</td><td>1 min</td>"#),
+        home.contains(
+            r#"<a href="/p/elisa">Elisa</a></th><td data-label="Palautteita">2</td><td data-label="Vastattu"><span class="value few">liian vähän palautteita</span> <span class="count">(2)</span></td>"#
+        ),
         "{home}"
     );
     let (status, _) = app.get("/p/unknown").await;
     assert_eq!(status, 404);
+    app.stop().await;
+}
+
+/// Issue 21: every figure a company page shows is defined on the method page, with its time
+/// window, the working-day calendar and the smallest sample shown; both paths serve it.
+#[tokio::test]
+async fn the_method_page_defines_every_figure_a_company_page_shows() {
+    let mut app = TestApp::start_with(|c| c.extra_holidays = vec!["2026-12-31".into()]).await;
+    app.new_thread().await;
+    let (_, company) = app.get("/p/elisa").await;
+    let (status, method) = app.get("/menetelma").await;
+    assert_eq!(status, 200);
+    assert_eq!(app.get("/method").await, (status, method.clone()));
+    let terms: Vec<&str> = company
+        .split("<dt>")
+        .skip(1)
+        .filter_map(|d| d.split("</dt>").next())
+        .collect();
+    assert!(terms.len() >= 7, "{company}");
+    for term in terms.iter().filter(|t| **t != "Luvattu vastausaika") {
+        assert!(
+            method.contains(&format!("<dt>{term}</dt>")),
+            "{term} is not defined"
+        );
+    }
+    for said in [
+        "palvelun alusta lähtien",
+        "alle 5 tapaukseen",
+        "liian vähän palautteita",
+        "pitkäperjantai",
+        "juhannusaatto",
+        "31.12.2026",
+        "postipalvelin otti palautteen vastaan",
+    ] {
+        assert!(method.contains(said), "{said}:\n{method}");
+    }
     app.stop().await;
 }
 

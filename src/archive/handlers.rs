@@ -273,6 +273,14 @@ pub(super) async fn companies(
     )
 }
 
+/// `/menetelma` and `/method`: how the figures are counted.
+pub(super) async fn method(
+    State(archive): State<Archive>,
+    request: HeaderMap,
+) -> Result<Response, PageError> {
+    html(&request, pages::method(&archive.config()), Caching::Public)
+}
+
 #[derive(Deserialize)]
 pub(super) struct PageQuery {
     #[serde(default)]

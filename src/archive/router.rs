@@ -9,8 +9,8 @@ use axum::routing::get;
 
 use super::export::export;
 use super::handlers::{
-    companies, favicon, feed, index, not_found, provider, search, style, thread, unsubscribe,
-    unsubscribe_page,
+    companies, favicon, feed, index, method, not_found, provider, search, style, thread,
+    unsubscribe, unsubscribe_page,
 };
 use super::monitoring::{healthz, metrics};
 
@@ -22,6 +22,8 @@ pub fn router(archive: Archive) -> Router {
         .route("/p", get(companies))
         .route("/p/{slug}", get(provider))
         .route("/search", get(search))
+        .route("/menetelma", get(method))
+        .route("/method", get(method))
         .route("/feed.atom", get(feed))
         .route("/export.jsonl", get(export))
         .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))

@@ -1,10 +1,16 @@
 // Loads the archive's pages in headless Chromium at desktop and phone widths, checks what a
-// person sees, and saves screenshots. Usage: node check.mjs BASE_URL SCREENSHOT_DIR
+// person sees (and axe-core's WCAG 2.1 AA rules), and saves screenshots.
+// Usage: node check.mjs BASE_URL SCREENSHOT_DIR NAME=PATH...
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
-const [base, out] = process.argv.slice(2);
+const [base, out, ...listed] = process.argv.slice(2);
+// A browser that stops answering fails the test instead of hanging it.
+setTimeout(() => { console.log('FAILED: timed out after 5 minutes'); process.exit(2); }, 300_000).unref();
+const paths = Object.fromEntries(listed.map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 mkdirSync(out, { recursive: true });
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -50,19 +56,61 @@ async function lowContrast(page) {
   });
 }
 
-const pages = [
-  ['home', '/', async (page, where) => {
+// What is wider than the screen: the page itself, or any element a reader would have to
+// scroll sideways (a scroll box hides a figure as surely as a page that is too wide).
+async function overflow(page) {
+  return page.evaluate(() => {
+    const wide = [];
+    const page = document.documentElement.scrollWidth - window.innerWidth;
+    if (page > 0) wide.push(`the page by ${page}px`);
+    for (const el of document.body.querySelectorAll('*')) {
+      if (!el.checkVisibility()) continue;
+      const r = el.getBoundingClientRect();
+      if (r.right > window.innerWidth + 1) wide.push(`${el.tagName.toLowerCase()}.${el.className} ends at ${Math.round(r.right)}px`);
+      const style = getComputedStyle(el);
+      if (['auto', 'scroll'].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1) {
+        wide.push(`${el.tagName.toLowerCase()}.${el.className} scrolls by ${el.scrollWidth - el.clientWidth}px`);
+      }
+    }
+    return wide.slice(0, 5);
+  });
+}
+
+// axe-core's WCAG 2.0/2.1 A and AA rules. Its timers need scripting, which the reader's
+// pages do without: it runs in a context of its own that allows it (the pages have no
+// scripts, so they render the same), past the Content-Security-Policy that forbids it.
+const axeContext = await browser.newContext({ bypassCSP: true });
+async function axe(url, viewport) {
+  const page = await axeContext.newPage();
+  await page.setViewportSize(viewport);
+  await page.goto(url);
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    });
+    return result.violations.map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`);
+  }).finally(() => page.close());
+}
+
+const checks = {
+  home: async (page, where) => {
     check((await visibleText(page, 'h1')).includes('Uusimmat palautteet'), `${where}: heading`);
     check(await page.locator('table.figures').isVisible(), `${where}: company figures table`);
     check(await page.getByRole('link', { name: 'Lasku tuli kahdesti' }).first().isVisible(), `${where}: thread link`);
-    check((await visibleText(page, 'table.figures')).includes('Elisa'), `${where}: Elisa in the table`);
-  }],
-  ['company', '/p/elisa', async (page, where) => {
+    const figures = await visibleText(page, 'table.figures');
+    check(figures.includes('Elisa'), `${where}: Elisa in the table`);
+    // Issue 21: every column is on the screen, its numbers under its header.
+    check(figures.includes('Ratkaistu kirjoittajan mukaan'), `${where}: the last figure is visible`);
+    check(figures.includes('liian vähän palautteita'), `${where}: too small a sample says so`);
+  },
+  company: async (page, where) => {
     check((await visibleText(page, 'h1')) === 'Elisa', `${where}: company name`);
-    check((await visibleText(page, 'dl.figures')).includes('50 %'), `${where}: answered share`);
+    check(/liian vähän palautteita \(\d+\)/.test(await visibleText(page, 'dl.figures')), `${where}: answered share with its count`);
     check(await page.getByRole('link', { name: 'Odottaa vastausta' }).isVisible(), `${where}: waiting filter`);
-  }],
-  ['thread', '/t/1', async (page, where) => {
+    check(await page.getByRole('link', { name: 'Miten luvut lasketaan' }).first().isVisible(), `${where}: method link`);
+  },
+  thread: async (page, where) => {
     const official = page.locator('article[data-kind="official"]');
     check(await official.isVisible(), `${where}: official answer visible`);
     check((await official.innerText()).includes('Vahvistettu edustaja'), `${where}: badge text`);
@@ -74,16 +122,26 @@ const pages = [
     check(border !== consumerBorder, `${where}: official answer styled apart (${border} vs ${consumerBorder})`);
     // What the extraction cut (our own mail, quoted history) is not on the page (issue 18).
     check((await official.locator('details').count()) === 0, `${where}: no cut quote on the page`);
-  }],
-  ['search', '/search?q=lasku', async (page, where) => {
+    const unverified = page.locator('article[data-kind="unverified"]');
+    check((await unverified.innerText()).includes('Emme voineet varmistaa'), `${where}: why unverified, in words`);
+    check(await page.locator('article[data-kind="auto"]').isVisible(), `${where}: automatic reply event`);
+  },
+  'thread-attachments': async (page, where) => {
+    check((await visibleText(page, 'p.attachments')).includes('3'), `${where}: attachments counted, not shown`);
+  },
+  search: async (page, where) => {
     check(await page.locator('mark').first().isVisible(), `${where}: highlighted match`);
     check(await page.getByRole('link', { name: 'Lasku tuli kahdesti' }).first().isVisible(), `${where}: result link`);
-  }],
-];
+  },
+  method: async (page, where) => {
+    check((await visibleText(page, 'h1')) === 'Miten luvut lasketaan', `${where}: method heading`);
+    check((await page.locator('dl.definitions dt').count()) >= 7, `${where}: every figure defined`);
+  },
+};
 
 for (const [sizeName, viewport] of Object.entries(sizes)) {
   const context = await browser.newContext({ viewport, javaScriptEnabled: false });
-  for (const [name, path, checks] of pages) {
+  for (const [name, path] of Object.entries(paths)) {
     const page = await context.newPage();
     const where = `${name} (${sizeName})`;
     const errors = [];
@@ -91,15 +149,42 @@ for (const [sizeName, viewport] of Object.entries(sizes)) {
     const response = await page.goto(base + path);
     check(response.status() === 200, `${where}: status ${response.status()}`);
     check((await page.getAttribute('html', 'lang')) === 'fi', `${where}: lang attribute`);
-    await checks(page, where);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    check(overflow <= 0, `${where}: no sideways scrolling (${overflow}px too wide)`);
+    if (checks[name]) await checks[name](page, where);
+    const wide = await overflow(page);
+    check(wide.length === 0, `${where}: wider than the screen: ${wide.join('; ')}`);
     check(errors.length === 0, `${where}: console errors ${errors.join('; ')}`);
     const faint = await lowContrast(page);
     check(faint.length === 0, `${where}: text below WCAG AA contrast: ${faint.join(', ')}`);
+    const violations = await axe(base + path, viewport);
+    check(violations.length === 0, `${where}: axe-core: ${violations.join('; ')}`);
     await page.screenshot({ path: `${out}/${name}-${sizeName}.png`, fullPage: true });
     await page.close();
   }
+  await context.close();
+}
+
+// A keyboard user sees where they are: the first Tab shows the skip link, and every link and
+// control shows a focus ring.
+{
+  const context = await browser.newContext({ viewport: sizes.desktop, javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(base + paths.thread);
+  const unseen = [];
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    const seen = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const s = getComputedStyle(el);
+      const ring = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+      const r = el.getBoundingClientRect();
+      const onScreen = r.right > 0 && r.bottom > 0 && r.left < window.innerWidth;
+      return { what: `${el.tagName.toLowerCase()} ${el.textContent.trim().slice(0, 30)}`, ok: ring && onScreen };
+    });
+    if (!seen) break;
+    if (!seen.ok) unseen.push(seen.what);
+  }
+  check(unseen.length === 0, `keyboard focus not visible on: ${unseen.join('; ')}`);
   await context.close();
 }
 

@@ -40,9 +40,19 @@ pub(super) fn status(thread: &Thread, config: &Config, now: i64) -> (String, &'s
     let since = thread.delivered_at.unwrap_or(thread.created_at);
     let days = working_days_between(since, now, &config.extra_days_off());
     if thread.due_at.is_some_and(|due| due < now) {
-        (fill(&t.overdue_days, &[("days", &days)]), "overdue")
+        let phrase = if days == 1 {
+            &t.overdue_day
+        } else {
+            &t.overdue_days
+        };
+        (fill(phrase, &[("days", &days)]), "overdue")
     } else {
-        (fill(&t.waiting_days, &[("days", &days)]), "waiting")
+        let phrase = match days {
+            0 => &t.waiting_today,
+            1 => &t.waiting_day,
+            _ => &t.waiting_days,
+        };
+        (fill(phrase, &[("days", &days)]), "waiting")
     }
 }
 
@@ -61,34 +71,95 @@ pub(super) fn thread_row(thread: Thread, config: &Config, now: i64) -> ThreadRow
     }
 }
 
+/// Below this many threads (or answers, or writers' verdicts) a share or a median is not
+/// shown: one answer of two threads is no rate. The method page says so.
+pub const MIN_SAMPLE: i64 = 5;
+
+/// One figure as shown: its value and, beside it, what it was counted from.
+pub struct Figure {
+    /// `60 %`, `3 h`, or why it is not shown (`liian vähän palautteita`).
+    pub value: String,
+    /// `3/5`, `vastauksia: 5`, or the sample that was too small.
+    pub count: String,
+    /// Whether the sample was large enough for the value to be shown.
+    pub shown: bool,
+}
+
+/// What a figure is counted from, for the words of a sample too small.
+#[derive(Clone, Copy)]
+enum Sample {
+    Threads,
+    Answers,
+    Verdicts,
+}
+
+impl Figure {
+    /// `part` of `whole` as a share, when `whole` is a sample large enough.
+    fn share(part: i64, whole: i64, sample: Sample, lang: Language) -> Figure {
+        if whole < MIN_SAMPLE {
+            return Figure::too_few(whole, sample, lang);
+        }
+        Figure {
+            value: percent(part, whole, lang),
+            count: format!("{part}/{whole}"),
+            shown: true,
+        }
+    }
+
+    /// The median time to answer, from `answered` answers.
+    fn median(secs: Option<i64>, answered: i64, lang: Language) -> Figure {
+        match secs {
+            Some(secs) if answered >= MIN_SAMPLE => Figure {
+                value: duration(secs, lang),
+                count: fill(&words(lang).answers_count, &[("n", &answered)]),
+                shown: true,
+            },
+            _ => Figure::too_few(answered, Sample::Answers, lang),
+        }
+    }
+
+    fn too_few(n: i64, sample: Sample, lang: Language) -> Figure {
+        let t = words(lang);
+        let value = match sample {
+            Sample::Threads => &t.too_few_threads,
+            Sample::Answers => &t.too_few_answers,
+            Sample::Verdicts => &t.too_few_verdicts,
+        };
+        Figure {
+            value: value.clone(),
+            count: n.to_string(),
+            shown: false,
+        }
+    }
+}
+
 /// A company's figures as shown.
 pub struct CompanyRow {
     pub slug: String,
     pub name: String,
     pub threads: i64,
-    pub answered: String,
-    pub median: String,
-    pub overdue: String,
-    pub auto_only: String,
+    pub answered: Figure,
+    pub median: Figure,
+    pub overdue: Figure,
+    pub auto_only: Figure,
     /// Share of official answers written for their thread, not templates.
-    pub personal: String,
+    pub personal: Figure,
     /// Share of writers who said their problem was solved, of those who said either.
-    pub solved: String,
+    pub solved: Figure,
 }
 
 pub(super) fn company_row(p: &ProviderConfig, f: &Figures, lang: Language) -> CompanyRow {
+    let share = |part, whole, sample| Figure::share(part, whole, sample, lang);
     CompanyRow {
         slug: p.slug.clone(),
         name: p.name.clone(),
         threads: f.threads,
-        answered: percent(f.answered, f.threads, lang),
-        median: f
-            .median_answer_secs
-            .map_or_else(|| "–".into(), |s| duration(s, lang)),
-        overdue: percent(f.overdue, f.threads, lang),
-        auto_only: percent(f.auto_only, f.threads, lang),
-        personal: percent(f.answers - f.template_answers, f.answers, lang),
-        solved: percent(f.solved, f.solved + f.unsolved, lang),
+        answered: share(f.answered, f.threads, Sample::Threads),
+        median: Figure::median(f.median_answer_secs, f.answered, lang),
+        overdue: share(f.overdue, f.threads, Sample::Threads),
+        auto_only: share(f.auto_only, f.threads, Sample::Threads),
+        personal: share(f.answers - f.template_answers, f.answers, Sample::Answers),
+        solved: share(f.solved, f.solved + f.unsolved, Sample::Verdicts),
     }
 }
 
@@ -223,5 +294,79 @@ pub fn provider(
             ThreadFilter::Answered => "answered",
         },
         older,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_figure_is_shown_with_its_count_from_the_smallest_sample_up() {
+        let f = Figure::share(3, 5, Sample::Threads, Language::Fi);
+        assert_eq!(
+            (f.value.as_str(), f.count.as_str(), f.shown),
+            ("60 %", "3/5", true)
+        );
+        let f = Figure::share(1, 4, Sample::Threads, Language::Fi);
+        assert_eq!(
+            (f.value.as_str(), f.count.as_str(), f.shown),
+            ("liian vähän palautteita", "4", false)
+        );
+        let f = Figure::share(0, 0, Sample::Verdicts, Language::En);
+        assert_eq!(
+            (f.value.as_str(), f.count.as_str()),
+            ("too few verdicts", "0")
+        );
+        let f = Figure::median(Some(7200), 5, Language::Fi);
+        assert_eq!(
+            (f.value.as_str(), f.count.as_str()),
+            ("2 h", "vastauksia: 5")
+        );
+        assert!(!Figure::median(Some(7200), 4, Language::Fi).shown);
+    }
+
+    #[test]
+    fn waiting_reads_naturally_today_and_after_one_day() {
+        let config = Config::default();
+        // Monday 7 December 2026, 10:00 Finnish time.
+        let monday = 1_796_630_400;
+        let thread = |created_at, due_at| Thread {
+            id: 1,
+            provider: Some("elisa".into()),
+            company: "Elisa".into(),
+            title: "x".into(),
+            route_label: None,
+            created_at,
+            due_at: Some(due_at),
+            first_answer_at: None,
+            first_auto_at: None,
+            last_activity_at: created_at,
+            posts: 1,
+            held: None,
+            removed: None,
+            delivered_at: None,
+            undeliverable_at: None,
+            supporters: 0,
+            subject: None,
+        };
+        let day = 86_400;
+        let said = |created, due, now| status(&thread(created, due), &config, now).0;
+        assert_eq!(
+            said(monday, monday + 3 * day, monday + 60),
+            "Odottaa vastausta, lähti yritykselle tänään"
+        );
+        assert_eq!(
+            said(monday, monday + 3 * day, monday + day),
+            "Odottaa vastausta, 1 arkipäivä"
+        );
+        assert_eq!(
+            said(monday, monday + 3 * day, monday + 2 * day),
+            "Odottaa vastausta, 2 arkipäivää"
+        );
+        assert_eq!(
+            said(monday, monday + day / 2, monday + day),
+            "Odottanut vastausta 1 arkipäivän, vastausaika ylittynyt"
+        );
     }
 }

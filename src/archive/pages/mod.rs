@@ -3,6 +3,7 @@
 
 mod feed;
 mod lists;
+mod method;
 mod search;
 mod thread;
 mod unsubscribe;
@@ -12,6 +13,7 @@ pub(super) use words::words;
 
 pub(super) use feed::feed;
 pub(super) use lists::{companies, index, provider};
+pub(super) use method::method;
 pub(super) use search::search;
 pub(super) use thread::thread;
 pub(super) use unsubscribe::unsubscribe;

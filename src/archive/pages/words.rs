@@ -50,14 +50,18 @@ pub struct Words {
     pub write_to: String,
     pub response_time: String,
     pub working_days: String,
+    pub working_day: String,
     pub route: String,
     pub skip: String,
     /// Blanks: `{after}`.
     pub answered_after: String,
     pub not_delivered_yet: String,
     pub undeliverable: String,
+    pub waiting_today: String,
+    pub waiting_day: String,
     /// Blanks: `{days}`.
     pub waiting_days: String,
+    pub overdue_day: String,
     /// Blanks: `{days}`.
     pub overdue_days: String,
     /// Blanks: `{company}`.
@@ -127,6 +131,14 @@ pub struct Words {
     pub busy: String,
     /// Blanks: `{n}`. Finnish writes a space before %, English none.
     pub percent: String,
+    pub too_few_threads: String,
+    pub too_few_answers: String,
+    pub too_few_verdicts: String,
+    /// Blanks: `{n}`.
+    pub answers_count: String,
+    pub method: String,
+    /// Where the method page is in this language.
+    pub method_path: String,
 }
 
 static WORDS: Books<Words> = Books::new(
