@@ -410,12 +410,14 @@ async fn english_pages_when_the_language_is_english() {
     .await;
     let out = app.wait_outbound(2).await;
     let ack = out.iter().find(|m| m.to == CONSUMER).unwrap();
+    // Issue 21: the writer wrote in Finnish, and is answered in Finnish whatever the pages.
+    assert!(ack.text.contains("kiitos palautteestasi"), "{}", ack.text);
     assert!(
-        ack.text.contains("thank you for your feedback"),
-        "{}",
         ack.text
+            .contains("## Kirjoita vastauksesi tämän rivin yläpuolelle ##")
     );
-    assert!(ack.text.contains("## Reply above this line ##"));
+    let forward = out.iter().find(|m| m.to != CONSUMER).unwrap();
+    assert!(forward.text.contains("## Reply above this line ##"));
     let (_, page) = app.get("/t/1").await;
     assert!(page.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
     assert!(page.contains("Waiting for an answer"));

@@ -392,6 +392,89 @@ async fn attachments_over_the_limit_or_from_an_unverified_sender_are_named_not_s
     app.stop().await;
 }
 
+/// Issue 21: a writer who writes in Swedish or English gets the acknowledgement and the
+/// company's answers in that language; the company's side stays in the service's language.
+#[tokio::test]
+async fn writers_are_answered_in_the_language_they_wrote_in() {
+    let mut app = TestApp::start_with(common::no_limits).await;
+    for (from, fixture_name, ack_opens, answer_says) in [
+        (
+            "anna.lindholm@example.fi",
+            "new-feedback-swedish-outlook.eml",
+            "Din respons är publicerad: Fakturan kom två gånger",
+            "skrev i",
+        ),
+        (
+            "john.smith@example.com",
+            "new-feedback-english-iphone.eml",
+            "Your feedback is public: Roaming charges after I cancelled",
+            "wrote in",
+        ),
+    ] {
+        let before = app.outbound().len();
+        app.send(
+            from,
+            "palaute@nonono.localhost",
+            &fixture(fixture_name, &[]),
+        )
+        .await
+        .unwrap();
+        let out = app.wait_outbound(before + 2).await;
+        let new = &out[before..];
+        let forward = new
+            .iter()
+            .find(|m| m.to.ends_with("@elisa.example"))
+            .unwrap();
+        let ack = new.iter().find(|m| m.to == from).unwrap();
+        assert_eq!(ack.opening(), ack_opens, "{}", ack.text);
+        assert!(
+            forward.text.contains("Elisa on saanut julkista palautetta"),
+            "the company reads the service's language: {}",
+            forward.text
+        );
+        app.answer_as_company(forward).await;
+        let out = app.wait_outbound(before + 3).await;
+        let relay = &out[before + 2];
+        assert_eq!(relay.to, from);
+        assert!(relay.text.contains(answer_says), "{}", relay.text);
+    }
+    app.stop().await;
+}
+
+/// Issue 21: `language = "sv"` speaks Swedish on every page and in every refusal first.
+#[tokio::test]
+async fn a_swedish_service_speaks_swedish() {
+    let mut app = TestApp::start_with(|c| c.language = nonono::config::Language::Sv).await;
+    app.new_thread().await;
+    let (_, home) = app.get("/").await;
+    assert!(home.contains(r#"<html lang="sv">"#), "{home}");
+    assert!(home.contains("Senaste respons"), "{home}");
+    let (_, thread) = app.get("/t/1").await;
+    assert!(
+        thread.contains("Väntar på svar, skickades till företaget i dag"),
+        "{thread}"
+    );
+    let (status, method) = app.get("/metod").await;
+    assert_eq!(status, 200);
+    assert!(method.contains("<h1>Hur siffrorna räknas</h1>"));
+    let mut c = app.conversation().await;
+    c.command("EHLO client.example").await;
+    c.command("MAIL FROM:<x@example.fi>").await;
+    let refused = c.command("RCPT TO:<nobody@nonono.localhost>").await;
+    let lines: Vec<&str> = refused.lines().collect();
+    assert_eq!(lines.len(), 3, "{refused}");
+    assert!(
+        lines[0].starts_with("550-5.1.1 Adressen finns inte."),
+        "{refused}"
+    );
+    assert!(lines[1].contains("Osoitetta ei ole"), "{refused}");
+    assert!(
+        lines[2].starts_with("550 5.1.1 No such address here."),
+        "{refused}"
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn an_out_of_office_reply_is_recorded_but_never_relayed() {
     let mut app = TestApp::start().await;
@@ -493,14 +576,14 @@ async fn recipients_are_refused_at_rcpt_with_a_sentence() {
             .await
             .starts_with("250")
     );
-    // Issue 21: the writer reads the refusal in the bounce their server sends, in Finnish and
-    // in English, each naming where to write instead.
+    // Issue 21: the writer reads the refusal in the bounce their server sends, in Finnish,
+    // Swedish and English, each naming where to write instead.
     let other_domain = c.command("RCPT TO:<someone@gmail.com>").await;
     assert!(
         other_domain
             .starts_with("550-5.7.1 Otamme postia vastaan vain osoitteisiin @nonono.localhost")
             && other_domain.contains("\r\n550 5.7.1 Relaying denied")
-            && other_domain.matches("palaute@nonono.localhost").count() == 2,
+            && other_domain.matches("palaute@nonono.localhost").count() == 3,
         "{other_domain}"
     );
     let unknown = c.command("RCPT TO:<nobody@nonono.localhost>").await;

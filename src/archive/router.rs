@@ -23,6 +23,7 @@ pub fn router(archive: Archive) -> Router {
         .route("/p/{slug}", get(provider))
         .route("/search", get(search))
         .route("/menetelma", get(method))
+        .route("/metod", get(method))
         .route("/method", get(method))
         .route("/feed.atom", get(feed))
         .route("/export.jsonl", get(export))

@@ -12,8 +12,29 @@ pub enum Language {
     /// Finnish, the first market.
     #[default]
     Fi,
+    /// Swedish, Finland's second official language.
+    Sv,
     /// English.
     En,
+}
+
+impl Language {
+    /// Every language the service writes, Finland's official languages first.
+    pub const ALL: [Language; 3] = [Language::Fi, Language::Sv, Language::En];
+
+    /// The language of a code [`Language::code`] gave.
+    pub fn from_code(code: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// The language's code, as in `lang="fi"`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Fi => "fi",
+            Language::Sv => "sv",
+            Language::En => "en",
+        }
+    }
 }
 
 /// The whole configuration file.

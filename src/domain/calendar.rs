@@ -183,7 +183,8 @@ fn internet_date(secs: i64, http: bool) -> String {
     )
 }
 
-const MONTHS: [&str; 12] = [
+/// Month abbreviations as mail and HTTP dates (and English readers) write them.
+pub const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
@@ -210,20 +211,6 @@ pub fn rfc3339(secs: i64) -> String {
         s / 60 % 60,
         s % 60
     )
-}
-
-/// A time as a Finnish reader expects it: `23.11.2026 klo 22.20` (fi) or `23 Nov 2026 22:20`
-/// (en), in Finnish time.
-pub fn display(secs: i64, finnish: bool) -> String {
-    let local = secs + finnish_offset(secs);
-    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
-    let s = local.rem_euclid(86_400);
-    let (h, min) = (s / 3600, s / 60 % 60);
-    if finnish {
-        format!("{d}.{m}.{y} klo {h}.{min:02}")
-    } else {
-        format!("{d} {} {y} {h:02}:{min:02}", MONTHS[m as usize - 1])
-    }
 }
 
 /// `YYYY-MM-DD` as a day count.
@@ -392,11 +379,5 @@ mod tests {
     fn mail_dates_name_the_weekday() {
         assert_eq!(rfc5322(0), "Thu, 1 Jan 1970 00:00:00 +0000");
         assert_eq!(rfc5322(1_795_464_000), "Mon, 23 Nov 2026 20:00:00 +0000");
-    }
-
-    #[test]
-    fn display_is_in_finnish_time() {
-        assert_eq!(display(1_795_464_000, true), "23.11.2026 klo 22.00");
-        assert_eq!(display(1_795_464_000, false), "23 Nov 2026 22:00");
     }
 }

@@ -11,14 +11,16 @@ use crate::config::Language;
 /// A phrase book in each language of the service, each read on first use.
 pub struct Books<T> {
     fi: LazyLock<T>,
+    sv: LazyLock<T>,
     en: LazyLock<T>,
 }
 
 impl<T> Books<T> {
-    /// The books `fi` and `en` read (each a [`book`] call).
-    pub const fn new(fi: fn() -> T, en: fn() -> T) -> Books<T> {
+    /// The books `fi`, `sv` and `en` read (each a [`book`] call).
+    pub const fn new(fi: fn() -> T, sv: fn() -> T, en: fn() -> T) -> Books<T> {
         Books {
             fi: LazyLock::new(fi),
+            sv: LazyLock::new(sv),
             en: LazyLock::new(en),
         }
     }
@@ -27,6 +29,7 @@ impl<T> Books<T> {
     pub fn get(&self, lang: Language) -> &T {
         match lang {
             Language::Fi => &self.fi,
+            Language::Sv => &self.sv,
             Language::En => &self.en,
         }
     }

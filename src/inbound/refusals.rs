@@ -1,7 +1,7 @@
 //! Refusals a writer reads: the text their own mail server puts in the bounce it sends them
 //! when we refuse at `RCPT`, at `DATA` or for size. In the service's language and in the
-//! other, a line each, each saying where to write instead. The words are in
-//! `templates/smtp/refusals.{fi,en}.toml`; SMTP replies are ASCII.
+//! others, a line each, each saying where to write instead. The words are in
+//! `templates/smtp/refusals.{fi,sv,en}.toml`; SMTP replies are ASCII.
 
 use serde::Deserialize;
 
@@ -34,6 +34,12 @@ static BOOKS: Books<Refusals> = Books::new(
     },
     || {
         book(
+            "smtp/refusals.sv",
+            include_str!("../../templates/smtp/refusals.sv.toml"),
+        )
+    },
+    || {
+        book(
             "smtp/refusals.en",
             include_str!("../../templates/smtp/refusals.en.toml"),
         )
@@ -41,7 +47,8 @@ static BOOKS: Books<Refusals> = Books::new(
 );
 
 /// A refusal as an SMTP reply (`code`, enhanced `status`): the sentence `which` picks, with
-/// its blanks filled, in `first` language and then the other, one line each.
+/// its blanks filled, in `first` language and then in the others (Finland's two official
+/// languages and English), one line each.
 pub(super) fn reply(
     code: u16,
     status: &str,
@@ -49,16 +56,15 @@ pub(super) fn reply(
     blanks: &[(&str, &dyn std::fmt::Display)],
     first: Language,
 ) -> String {
-    let other = match first {
-        Language::Fi => Language::En,
-        Language::En => Language::Fi,
-    };
-    let line = |lang| fill(which(BOOKS.get(lang)), blanks);
-    format!(
-        "{code}-{status} {}\r\n{code} {status} {}\r\n",
-        line(first),
-        line(other)
-    )
+    let mut out = String::new();
+    let order = std::iter::once(first).chain(Language::ALL.into_iter().filter(|&l| l != first));
+    for (i, lang) in order.enumerate() {
+        let last = i + 1 == Language::ALL.len();
+        let separator = if last { ' ' } else { '-' };
+        let line = fill(which(BOOKS.get(lang)), blanks);
+        out.push_str(&format!("{code}{separator}{status} {line}\r\n"));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -78,7 +84,7 @@ mod tests {
                 r.too_big.clone(),
             ]
         };
-        for lang in [Language::Fi, Language::En] {
+        for lang in Language::ALL {
             for phrase in all(BOOKS.get(lang)) {
                 assert!(
                     phrase.is_ascii() && !phrase.contains(['\r', '\n']),
@@ -93,7 +99,7 @@ mod tests {
             &[("feedback", &"palaute@x.fi")],
             Language::Fi,
         );
-        assert_eq!(reply.lines().count(), 2);
+        assert_eq!(reply.lines().count(), 3);
         assert!(
             reply.starts_with("550-5.1.1 Osoitetta ei ole. Kirjoita osoitteeseen palaute@x.fi")
         );

@@ -14,8 +14,12 @@ use regex::Regex;
 
 /// The line at the top of every mail we send; a reply is cut where it survives.
 pub const MARKER_FI: &str = "## Kirjoita vastauksesi tämän rivin yläpuolelle ##";
+/// The Swedish form of [`MARKER_FI`].
+pub const MARKER_SV: &str = "## Skriv ditt svar ovanför den här raden ##";
 /// The English form of [`MARKER_FI`].
 pub const MARKER_EN: &str = "## Reply above this line ##";
+/// Every form of the marker.
+pub const MARKERS: [&str; 3] = [MARKER_FI, MARKER_SV, MARKER_EN];
 /// Put by the HTML converter where a mail client's quote container begins.
 pub const QUOTE_START: &str = "\u{E000}quote";
 
@@ -191,7 +195,7 @@ fn is_delimiter(line: &str) -> bool {
 }
 
 fn is_marker(line: &str) -> bool {
-    line.starts_with(QUOTE_START) || line.contains(MARKER_FI) || line.contains(MARKER_EN)
+    line.starts_with(QUOTE_START) || MARKERS.iter().any(|m| line.contains(m))
 }
 
 /// "On … wrote:" in the languages of mail clients, as one line. Only lines with a date or an

@@ -3,7 +3,7 @@
 use super::attachments;
 use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
-use super::outgoing::{Sending, queue, token_address, via};
+use super::outgoing::{Sending, language_of_id, queue, token_address, via};
 use super::texts;
 use crate::config::ProviderConfig;
 use crate::domain::token::Purpose;
@@ -60,7 +60,7 @@ pub(crate) fn forward(
     let files = attachments::of_opening(tx, ctx, a.thread_id)?;
     let (note, files) = if full {
         (
-            attachments::to_receiver(ctx, &files, &company.provider.name),
+            attachments::to_receiver(ctx, ctx.config.language, &files, &company.provider.name),
             files.carried,
         )
     } else {
@@ -151,7 +151,9 @@ pub(super) fn acknowledge(
     {
         files = files.withheld(LeftOut::NoticeOnly);
     }
-    let files = attachments::to_writer(ctx, &files, a.company_name, a.company.is_some());
+    // The writer reads it in the language they wrote in.
+    let lang = language_of_id(tx, ctx, a.consumer)?;
+    let files = attachments::to_writer(ctx, lang, &files, a.company_name, a.company.is_some());
     let (subject, text) = texts::in_thread(
         texts::ack_text(
             &texts::Ack {
@@ -165,12 +167,12 @@ pub(super) fn acknowledge(
                 reachable: a.company.is_some(),
                 attachments: &files,
             },
-            config.language,
+            lang,
         )?,
         texts::writer_subject(&tx.thread(a.thread_id)?),
     );
     let ack = Letter {
-        from_name: via(a.company_name, ctx.config.language),
+        from_name: via(a.company_name, lang),
         from_address: token_address(ctx, a.consumer),
         to: a.consumer_address.to_owned(),
         subject,

@@ -27,8 +27,12 @@ pub(crate) fn of_message(ctx: &Context<'_>, raw: &[u8]) -> Attachments {
 
 /// What the mail carrying them tells its reader: which came with it, only for them, and which
 /// did not and how to get them. Empty when the message had none.
-pub(crate) fn to_receiver(ctx: &Context<'_>, att: &Attachments, company: &str) -> String {
-    let lang = ctx.config.language;
+pub(crate) fn to_receiver(
+    ctx: &Context<'_>,
+    lang: Language,
+    att: &Attachments,
+    company: &str,
+) -> String {
     let w = &words(lang).attachments;
     let mut lines = Vec::new();
     if !att.carried.is_empty() {
@@ -41,7 +45,7 @@ pub(crate) fn to_receiver(ctx: &Context<'_>, att: &Attachments, company: &str) -
         ));
     }
     if !att.left_out.is_empty() {
-        lines.push(left_out(ctx, &att.left_out, company));
+        lines.push(left_out(ctx, lang, &att.left_out, company));
         if att.left_out.iter().any(|o| o.why.can_resend()) {
             lines.push(w.ask_sender.clone());
         }
@@ -64,6 +68,7 @@ pub(crate) fn notice_only(lang: Language, att: &Attachments) -> String {
 /// be, once it is reachable), not passed on and why, and that none is ever published.
 pub(crate) fn to_writer(
     ctx: &Context<'_>,
+    lang: Language,
     att: &Attachments,
     company: &str,
     reachable: bool,
@@ -71,7 +76,7 @@ pub(crate) fn to_writer(
     if att.is_empty() {
         return String::new();
     }
-    let w = &words(ctx.config.language).attachments;
+    let w = &words(lang).attachments;
     let mut lines = Vec::new();
     if !att.carried.is_empty() {
         let phrase = if reachable { &w.passed } else { &w.will_pass };
@@ -84,7 +89,7 @@ pub(crate) fn to_writer(
         ));
     }
     if !att.left_out.is_empty() {
-        lines.push(left_out(ctx, &att.left_out, company));
+        lines.push(left_out(ctx, lang, &att.left_out, company));
         if att.left_out.iter().any(|o| o.why.can_resend()) {
             lines.push(w.resend.clone());
         }
@@ -94,8 +99,7 @@ pub(crate) fn to_writer(
 }
 
 /// The files not passed on, each with why.
-fn left_out(ctx: &Context<'_>, omitted: &[Omitted], company: &str) -> String {
-    let lang = ctx.config.language;
+fn left_out(ctx: &Context<'_>, lang: Language, omitted: &[Omitted], company: &str) -> String {
     let w = &words(lang).attachments;
     let limit = size(lang, ctx.config.outbound.attachment_bytes);
     let each: Vec<String> = omitted

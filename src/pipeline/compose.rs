@@ -8,7 +8,7 @@
 use crate::config::{Config, Language};
 use crate::mail::attachments::Attachment;
 use crate::mail::parse::LOOP_HEADER;
-use crate::mail::reply::{MARKER_EN, MARKER_FI};
+use crate::mail::reply::{MARKER_EN, MARKER_FI, MARKER_SV};
 use crate::mail::write::{BadAddress, MessageWriter};
 
 /// Why a message could not be built.
@@ -139,6 +139,7 @@ pub fn new_message_id(domain: &str) -> String {
 pub(super) fn marker(lang: Language) -> &'static str {
     match lang {
         Language::Fi => MARKER_FI,
+        Language::Sv => MARKER_SV,
         Language::En => MARKER_EN,
     }
 }

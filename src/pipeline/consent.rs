@@ -79,7 +79,7 @@ pub(super) fn ask_to_confirm(
             c.company,
             c.title,
             c.personal,
-            ctx.config.language,
+            super::outgoing::language_of_id(tx, ctx, c.consumer)?,
         )?,
         texts::writer_subject(&tx.thread(c.thread_id)?),
     );

@@ -7,7 +7,7 @@ use super::outgoing::tell_operator;
 use super::texts;
 use std::sync::Arc;
 
-use crate::config::{Config, Language, Live};
+use crate::config::{Config, Live};
 use crate::domain::token::TokenKey;
 use crate::mail::Class;
 use crate::relay::{OnOutcome, Outcome};
@@ -171,7 +171,7 @@ pub fn delivery_failed(
         .map(|t| config.thread_link(t))
         .unwrap_or_else(|| "-".into());
     let (subject, body) = texts::letter(&texts::DeliveryFailed {
-        fi: config.language == Language::Fi,
+        lang: config.language,
         outbox: origin.outbox,
         purpose: origin.purpose.as_str(),
         thread: &thread,

@@ -128,6 +128,11 @@ pub(super) fn new_feedback(
         Some(person),
         now,
     )?;
+    // What goes back to the writer is in the language they wrote in, when it is clear.
+    let writer_language = crate::domain::language::detect(&format!("{title}\n{body}"));
+    if let Some(lang) = writer_language {
+        tx.set_language(consumer, lang.code())?;
+    }
     let company = match (provider, &choice) {
         (Some(provider), Some(choice)) => Some((
             provider,
@@ -159,7 +164,7 @@ pub(super) fn new_feedback(
     if let Some(why) = held {
         let found: Vec<&str> = personal
             .iter()
-            .map(|p| words(config.language).personal(*p))
+            .map(|p| words(writer_language.unwrap_or(config.language)).personal(*p))
             .collect();
         let asked = ask_to_confirm(
             tx,
@@ -224,7 +229,10 @@ pub(super) fn help(
     msg: &Message<'_>,
     sender: &str,
 ) -> Result<bool, PipelineError> {
-    let (subject, body) = texts::help_text(None, ctx.config, &msg.mail.subject)?;
+    // In the writer's language, when their text tells it.
+    let lang = crate::domain::language::detect(&format!("{}\n{}", msg.mail.subject, msg.mail.text))
+        .unwrap_or(ctx.config.language);
+    let (subject, body) = texts::help_text(None, ctx.config, &msg.mail.subject, lang)?;
     let letter = Letter {
         from_name: "nonono".into(),
         from_address: mailbox::at(mailbox::FEEDBACK, &ctx.config.domain),

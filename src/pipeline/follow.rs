@@ -9,7 +9,7 @@ use super::message::Message;
 use super::outgoing;
 use super::outgoing::Sending;
 use super::texts;
-use crate::config::{Config, Language};
+use crate::config::Config;
 use crate::domain::mailbox;
 use crate::domain::token::{Purpose, TokenKey};
 use crate::store::OutboxPurpose;
@@ -45,7 +45,7 @@ pub(crate) fn follow(
         .key
         .address(Purpose::Follow, follower.id, &ctx.config.domain);
     let (subject, body) = texts::letter(&texts::FollowConfirm {
-        fi: ctx.config.language == Language::Fi,
+        lang: ctx.config.language,
         company: &provider.name,
     })?;
     let letter = Letter {
@@ -113,7 +113,7 @@ fn welcome(
     let token = key.issue_for(Purpose::Unsubscribe, follower);
     let unsubscribe_url = config.public_link(&format!("/u/{token}"));
     let (subject, body) = texts::letter(&texts::FollowWelcome {
-        fi: config.language == Language::Fi,
+        lang: config.language,
         company: &provider.name,
         page: &config.public_link(&format!("/p/{}", provider.slug)),
         unsubscribe_url: &unsubscribe_url,
@@ -199,7 +199,7 @@ fn digest_text(
     unsubscribe_url: &str,
 ) -> Result<(String, String), PipelineError> {
     Ok(texts::letter(&texts::FollowDigest {
-        fi: config.language == Language::Fi,
+        lang: config.language,
         company,
         threads: &news.threads,
         answers: &news.answers,

@@ -3,7 +3,7 @@
 
 use super::compose::{self, Letter, Origin};
 use super::context::{Context, PipelineError};
-use crate::config::Config;
+use crate::config::{Config, Language};
 use crate::domain::mailbox;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
@@ -69,6 +69,26 @@ pub(crate) fn company_side(
     } else {
         Vec::new()
     })
+}
+
+/// The language mail to a participant is written in: the one they wrote in, else the
+/// service's.
+pub(crate) fn language_of(ctx: &Context<'_>, p: &crate::store::Participant) -> Language {
+    p.language
+        .as_deref()
+        .and_then(Language::from_code)
+        .unwrap_or(ctx.config.language)
+}
+
+/// [`language_of`] the participant with this id.
+pub(crate) fn language_of_id(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    participant_id: i64,
+) -> Result<Language, PipelineError> {
+    Ok(tx
+        .participant(participant_id)?
+        .map_or(ctx.config.language, |p| language_of(ctx, &p)))
 }
 
 /// Automatic mail of one kind goes to one address at most once in this span, however often

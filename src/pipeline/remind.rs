@@ -6,7 +6,7 @@
 use super::context::{Context, PipelineError};
 use super::outgoing;
 use super::texts;
-use crate::config::{Config, Language};
+use crate::config::Config;
 use crate::domain::calendar::{add_working_days, working_days_between};
 use crate::domain::limits::MAX_REMINDERS;
 use crate::domain::token::TokenKey;
@@ -38,7 +38,7 @@ pub fn send_due(
         let url = config.thread_link(thread.id);
         let (subject, body) = texts::in_thread(
             texts::letter(&texts::Reminder {
-                fi: config.language == Language::Fi,
+                lang: config.language,
                 title: &thread.title,
                 waited,
                 number,

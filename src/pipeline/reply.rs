@@ -5,10 +5,12 @@ use super::compose::{Letter, Origin};
 use super::consent::HELD_PERSONAL_DATA;
 use super::context::{Context, PipelineError};
 use super::message::{Message, hold};
-use super::outgoing::{Sending, company_side, queue, tell_operator, token_address, via};
+use super::outgoing::{
+    Sending, company_side, language_of, queue, tell_operator, token_address, via,
+};
 use super::published::{SENT_CONSIDERED, answer_text};
 use super::texts::{self, words};
-use crate::config::{Language, ProviderConfig};
+use crate::config::ProviderConfig;
 use crate::domain::mailbox;
 use crate::domain::route;
 use crate::domain::token::Purpose;
@@ -180,8 +182,13 @@ pub(super) fn reply(
     if kind == PostKind::Unverified {
         files = files.withheld(LeftOut::Unverified);
     }
-    let note = attachments::to_receiver(ctx, &files, &thread.company);
     for to in &recipients {
+        // The writer reads in the language they wrote in; the company in the service's.
+        let lang = match others {
+            Role::Consumer => language_of(ctx, to),
+            Role::Provider => ctx.config.language,
+        };
+        let note = attachments::to_receiver(ctx, lang, &files, &thread.company);
         let (subject, body) = texts::relay_text(
             &texts::Relay {
                 subject: &subject,
@@ -193,18 +200,15 @@ pub(super) fn reply(
                 url: &url,
                 attachments: &note,
             },
-            ctx.config.language,
+            lang,
         )?;
         let from_name = if kind == PostKind::Unverified {
-            fill(
-                &words(ctx.config.language).unverified_author,
-                &[("author", &post_author)],
-            )
+            fill(&words(lang).unverified_author, &[("author", &post_author)])
         } else {
             post_author.clone()
         };
         let letter = Letter {
-            from_name: via(&from_name, ctx.config.language),
+            from_name: via(&from_name, lang),
             from_address: token_address(ctx, to.id),
             to: to.address.clone(),
             subject,
@@ -266,7 +270,7 @@ pub(super) fn judge_answer(
     let url = ctx.config.thread_link(thread.id);
     let (subject, body) = texts::in_thread(
         texts::letter(&texts::BlameNote {
-            fi: ctx.config.language == Language::Fi,
+            lang: ctx.config.language,
             title: &thread.title,
             url: &url,
             phrase: &phrase,
@@ -306,7 +310,7 @@ pub(super) fn report_unverified(
         Evidence::summary,
     );
     let (subject, body) = texts::letter(&texts::UnverifiedAnswer {
-        fi: ctx.config.language == Language::Fi,
+        lang: ctx.config.language,
         company: &thread.company,
         url: &url,
         why: &why,
@@ -352,7 +356,7 @@ pub(super) fn hold_personal_reply(
         Ok(writer) => writer,
         Err(reason) => {
             let (subject, body) = texts::letter(&texts::OperatorHeldReply {
-                fi: ctx.config.language == Language::Fi,
+                lang: ctx.config.language,
                 thread: thread.id,
                 journal: msg.entry.id,
                 found: &found.join(", "),

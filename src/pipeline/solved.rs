@@ -10,7 +10,7 @@ use super::outgoing;
 use super::outgoing::Sending;
 use super::published::answer_text;
 use super::texts;
-use crate::config::{Config, Language};
+use crate::config::Config;
 use crate::domain::calendar::add_working_days;
 use crate::domain::token::{Purpose, TokenKey};
 use crate::store::EventKind;
@@ -31,17 +31,33 @@ pub fn verdict(subject: &str, text: &str) -> Option<bool> {
 }
 
 /// Words that say it was not solved, and that it was, as a reply starts ("Ratkaistu, kiitos!").
-const NOT_SOLVED: &[&str] = &["ei ratkaistu", "ei ratkennut", "not solved", "unsolved"];
-const SOLVED: &[&str] = &["ratkaistu", "ratkesi", "solved"];
+const NOT_SOLVED: &[&str] = &[
+    "ei ratkaistu",
+    "ei ratkennut",
+    "not solved",
+    "unsolved",
+    "inte löst",
+    "ej löst",
+    "olöst",
+];
+const SOLVED: &[&str] = &["ratkaistu", "ratkesi", "solved", "löst", "löstes"];
 /// Words that count only alone: "No en tiedä" is no "no".
-const ALONE: &[(&str, bool)] = &[("kyllä", true), ("yes", true), ("ei", false), ("no", false)];
+const ALONE: &[(&str, bool)] = &[
+    ("kyllä", true),
+    ("yes", true),
+    ("ja", true),
+    ("ei", false),
+    ("no", false),
+    ("nej", false),
+];
 
 fn word(line: &str) -> Option<bool> {
-    // Replies start "Re: ..." or "Vs: ..."; the word is what comes after.
+    // Replies start "Re: ...", "Vs: ..." or "Sv: ..."; the word is what comes after.
     let line = line
         .trim()
         .trim_start_matches("re:")
         .trim_start_matches("vs:")
+        .trim_start_matches("sv:")
         .trim();
     let starts = |phrase: &&str| {
         line.strip_prefix(*phrase)
@@ -78,7 +94,7 @@ pub fn ask_due(
         let url = config.thread_link(thread.id);
         let (subject, body) = texts::in_thread(
             texts::letter(&texts::SolvedQuestion {
-                fi: config.language == Language::Fi,
+                lang: super::outgoing::language_of(&ctx, &writer),
                 name: &writer.public_name,
                 company: &thread.company,
                 title: &thread.title,
@@ -165,5 +181,8 @@ mod tests {
         assert_eq!(verdict("not solved", ""), Some(false));
         assert_eq!(verdict("Re: Did it get solved?", "Solved"), Some(true));
         assert_eq!(verdict("Re: Ratkesiko asiasi?", "No en tiedä vielä"), None);
+        assert_eq!(verdict("SV: Blev det löst?", "Löst, tack!"), Some(true));
+        assert_eq!(verdict("inte löst", ""), Some(false));
+        assert_eq!(verdict("Sv: Blev det löst?", "Nej."), Some(false));
     }
 }

@@ -9,7 +9,6 @@ use super::message::Message;
 use super::outgoing;
 use super::outgoing::Sending;
 use super::texts;
-use crate::config::Language;
 use crate::domain::mailbox;
 use crate::domain::token::Purpose;
 use crate::store::OutboxPurpose;
@@ -54,12 +53,12 @@ pub(crate) fn support(
         ));
     };
     let url = ctx.config.thread_link(thread.id);
-    let fi = ctx.config.language == Language::Fi;
+    let lang = ctx.config.language;
     let (subject, body, from) = if confirmed {
         let count = tx.support_confirmed(support, ctx.now)?;
         tell_company(tx, ctx, thread.id, &thread.title, count)?;
         let (subject, body) = texts::letter(&texts::SupportCounted {
-            fi,
+            lang,
             title: &thread.title,
             count,
             url: &url,
@@ -74,7 +73,7 @@ pub(crate) fn support(
             .key
             .address(Purpose::Support, support, &ctx.config.domain);
         let (subject, body) = texts::letter(&texts::SupportConfirm {
-            fi,
+            lang,
             title: &thread.title,
             url: &url,
         })?;
@@ -159,7 +158,7 @@ fn tell_company(
     let url = ctx.config.thread_link(thread_id);
     let (subject, body) = texts::in_thread(
         texts::letter(&texts::SupportCount {
-            fi: ctx.config.language == Language::Fi,
+            lang: ctx.config.language,
             count,
             title,
             url: &url,

@@ -10,7 +10,7 @@ use crate::domain::mailbox;
 use crate::domain::names::fold;
 use crate::domain::screen::Personal;
 use crate::domain::words::{Books, book, fill};
-use crate::mail::reply::{MARKER_EN, MARKER_FI};
+use crate::mail::reply::MARKERS;
 use crate::mail::write::one_line;
 
 /// The short phrases of our mail and of what we publish from it, from
@@ -95,6 +95,12 @@ static WORDS: Books<Words> = Books::new(
     },
     || {
         book(
+            "mail/words.sv.toml",
+            include_str!("../../templates/mail/words.sv.toml"),
+        )
+    },
+    || {
+        book(
             "mail/words.en.toml",
             include_str!("../../templates/mail/words.en.toml"),
         )
@@ -108,11 +114,11 @@ pub fn words(lang: Language) -> &'static Words {
 
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/ack.fi.txt" %}{% else %}{% include "mail/ack.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/ack.fi.txt" %}{% when Language::Sv %}{% include "mail/ack.sv.txt" %}{% when Language::En %}{% include "mail/ack.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 struct AckText<'a> {
-    fi: bool,
+    lang: Language,
     title: &'a str,
     erase_address: &'a str,
     marker: &'a str,
@@ -127,11 +133,11 @@ struct AckText<'a> {
 
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/forward.fi.txt" %}{% else %}{% include "mail/forward.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/forward.fi.txt" %}{% when Language::Sv %}{% include "mail/forward.sv.txt" %}{% when Language::En %}{% include "mail/forward.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 struct ForwardText<'a> {
-    fi: bool,
+    lang: Language,
     subject: &'a str,
     marker: &'a str,
     company: &'a str,
@@ -146,11 +152,11 @@ struct ForwardText<'a> {
 
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/relay.fi.txt" %}{% else %}{% include "mail/relay.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/relay.fi.txt" %}{% when Language::Sv %}{% include "mail/relay.sv.txt" %}{% when Language::En %}{% include "mail/relay.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 struct RelayText<'a> {
-    fi: bool,
+    lang: Language,
     subject: &'a str,
     marker: &'a str,
     author: &'a str,
@@ -164,11 +170,11 @@ struct RelayText<'a> {
 
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/help.fi.txt" %}{% else %}{% include "mail/help.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/help.fi.txt" %}{% when Language::Sv %}{% include "mail/help.sv.txt" %}{% when Language::En %}{% include "mail/help.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 struct HelpText<'a> {
-    fi: bool,
+    lang: Language,
     subject: &'a str,
     unknown_tag: Option<&'a str>,
     example_address: &'a str,
@@ -207,11 +213,11 @@ fn companies_to_name<'a>(config: &'a Config, tag: Option<&str>) -> Vec<&'a str> 
 
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/confirm.fi.txt" %}{% else %}{% include "mail/confirm.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/confirm.fi.txt" %}{% when Language::Sv %}{% include "mail/confirm.sv.txt" %}{% when Language::En %}{% include "mail/confirm.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 struct ConfirmText<'a> {
-    fi: bool,
+    lang: Language,
     pseudonym: &'a str,
     company: &'a str,
     title: &'a str,
@@ -234,11 +240,11 @@ pub fn letter(text: &impl Template) -> Result<(String, String), ComposeError> {
 /// The operator's notice of mail that could not be delivered.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/delivery-failed.fi.txt" %}{% else %}{% include "mail/delivery-failed.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/delivery-failed.fi.txt" %}{% when Language::Sv %}{% include "mail/delivery-failed.sv.txt" %}{% when Language::En %}{% include "mail/delivery-failed.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct DeliveryFailed<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub outbox: i64,
     pub purpose: &'a str,
     pub thread: &'a str,
@@ -248,22 +254,22 @@ pub struct DeliveryFailed<'a> {
 /// Asking someone to confirm they follow a company.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/follow-confirm.fi.txt" %}{% else %}{% include "mail/follow-confirm.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/follow-confirm.fi.txt" %}{% when Language::Sv %}{% include "mail/follow-confirm.sv.txt" %}{% when Language::En %}{% include "mail/follow-confirm.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct FollowConfirm<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub company: &'a str,
 }
 
 /// A company past its response time.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/reminder.fi.txt" %}{% else %}{% include "mail/reminder.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/reminder.fi.txt" %}{% when Language::Sv %}{% include "mail/reminder.sv.txt" %}{% when Language::En %}{% include "mail/reminder.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct Reminder<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub title: &'a str,
     pub waited: i64,
     pub number: i64,
@@ -274,11 +280,11 @@ pub struct Reminder<'a> {
 /// The private note to a company whose answer blames the writer.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/blame-note.fi.txt" %}{% else %}{% include "mail/blame-note.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/blame-note.fi.txt" %}{% when Language::Sv %}{% include "mail/blame-note.sv.txt" %}{% when Language::En %}{% include "mail/blame-note.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct BlameNote<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub title: &'a str,
     pub url: &'a str,
     pub phrase: &'a str,
@@ -287,11 +293,11 @@ pub struct BlameNote<'a> {
 /// The operator's notice of a message the pipeline could not finish and set aside.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/operator-set-aside.fi.txt" %}{% else %}{% include "mail/operator-set-aside.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/operator-set-aside.fi.txt" %}{% when Language::Sv %}{% include "mail/operator-set-aside.sv.txt" %}{% when Language::En %}{% include "mail/operator-set-aside.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct OperatorSetAside<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub journal: i64,
     pub peer: &'a str,
     pub reason: &'a str,
@@ -300,11 +306,11 @@ pub struct OperatorSetAside<'a> {
 /// The operator's notice of a reply held for personal data whose writer cannot be asked.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/operator-held-reply.fi.txt" %}{% else %}{% include "mail/operator-held-reply.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/operator-held-reply.fi.txt" %}{% when Language::Sv %}{% include "mail/operator-held-reply.sv.txt" %}{% when Language::En %}{% include "mail/operator-held-reply.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct OperatorHeldReply<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub thread: i64,
     pub journal: i64,
     pub found: &'a str,
@@ -314,11 +320,11 @@ pub struct OperatorHeldReply<'a> {
 /// The operator's notice of an answer that claims a company and did not prove it.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/unverified-answer.fi.txt" %}{% else %}{% include "mail/unverified-answer.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/unverified-answer.fi.txt" %}{% when Language::Sv %}{% include "mail/unverified-answer.sv.txt" %}{% when Language::En %}{% include "mail/unverified-answer.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct UnverifiedAnswer<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub company: &'a str,
     pub url: &'a str,
     pub why: &'a str,
@@ -327,11 +333,11 @@ pub struct UnverifiedAnswer<'a> {
 /// Asking the writer whether the company solved their problem.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/solved-question.fi.txt" %}{% else %}{% include "mail/solved-question.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/solved-question.fi.txt" %}{% when Language::Sv %}{% include "mail/solved-question.sv.txt" %}{% when Language::En %}{% include "mail/solved-question.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct SolvedQuestion<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub name: &'a str,
     pub company: &'a str,
     pub title: &'a str,
@@ -341,22 +347,22 @@ pub struct SolvedQuestion<'a> {
 
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/publish-ask.fi.txt" %}{% else %}{% include "mail/publish-ask.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/publish-ask.fi.txt" %}{% when Language::Sv %}{% include "mail/publish-ask.sv.txt" %}{% when Language::En %}{% include "mail/publish-ask.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 struct PublishAsk<'a> {
-    fi: bool,
+    lang: Language,
     title: &'a str,
     found: &'a str,
 }
 
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/not-an-answer.fi.txt" %}{% else %}{% include "mail/not-an-answer.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/not-an-answer.fi.txt" %}{% when Language::Sv %}{% include "mail/not-an-answer.sv.txt" %}{% when Language::En %}{% include "mail/not-an-answer.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 struct NotAnAnswer<'a> {
-    fi: bool,
+    lang: Language,
     company: &'a str,
     subject: &'a str,
     domain: &'a str,
@@ -364,22 +370,22 @@ struct NotAnAnswer<'a> {
 
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/set-aside.fi.txt" %}{% else %}{% include "mail/set-aside.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/set-aside.fi.txt" %}{% when Language::Sv %}{% include "mail/set-aside.sv.txt" %}{% when Language::En %}{% include "mail/set-aside.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 struct SetAside {
-    fi: bool,
+    lang: Language,
     journal: i64,
 }
 
 /// Telling a company how many readers have the same problem.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/support-count.fi.txt" %}{% else %}{% include "mail/support-count.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/support-count.fi.txt" %}{% when Language::Sv %}{% include "mail/support-count.sv.txt" %}{% when Language::En %}{% include "mail/support-count.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct SupportCount<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub count: i64,
     pub title: &'a str,
     pub url: &'a str,
@@ -388,11 +394,11 @@ pub struct SupportCount<'a> {
 /// Telling a reader their "me too" is counted.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/support-counted.fi.txt" %}{% else %}{% include "mail/support-counted.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/support-counted.fi.txt" %}{% when Language::Sv %}{% include "mail/support-counted.sv.txt" %}{% when Language::En %}{% include "mail/support-counted.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct SupportCounted<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub title: &'a str,
     pub count: i64,
     pub url: &'a str,
@@ -401,11 +407,11 @@ pub struct SupportCounted<'a> {
 /// Asking a reader to confirm their "me too".
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/support-confirm.fi.txt" %}{% else %}{% include "mail/support-confirm.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/support-confirm.fi.txt" %}{% when Language::Sv %}{% include "mail/support-confirm.sv.txt" %}{% when Language::En %}{% include "mail/support-confirm.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct SupportConfirm<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub title: &'a str,
     pub url: &'a str,
 }
@@ -413,11 +419,11 @@ pub struct SupportConfirm<'a> {
 /// Telling a follower they now follow a company.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/follow-welcome.fi.txt" %}{% else %}{% include "mail/follow-welcome.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/follow-welcome.fi.txt" %}{% when Language::Sv %}{% include "mail/follow-welcome.sv.txt" %}{% when Language::En %}{% include "mail/follow-welcome.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct FollowWelcome<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub company: &'a str,
     pub page: &'a str,
     pub unsubscribe_url: &'a str,
@@ -426,11 +432,11 @@ pub struct FollowWelcome<'a> {
 /// A follower's daily digest of a company's new feedback and answers.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/follow-digest.fi.txt" %}{% else %}{% include "mail/follow-digest.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/follow-digest.fi.txt" %}{% when Language::Sv %}{% include "mail/follow-digest.sv.txt" %}{% when Language::En %}{% include "mail/follow-digest.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct FollowDigest<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub company: &'a str,
     /// New threads and new answers: (thread id, title).
     pub threads: &'a [(i64, String)],
@@ -444,11 +450,11 @@ pub struct FollowDigest<'a> {
 /// for.
 #[derive(Template)]
 #[template(
-    source = r#"{% if fi %}{% include "mail/operator-digest.fi.txt" %}{% else %}{% include "mail/operator-digest.en.txt" %}{% endif %}"#,
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/operator-digest.fi.txt" %}{% when Language::Sv %}{% include "mail/operator-digest.sv.txt" %}{% when Language::En %}{% include "mail/operator-digest.en.txt" %}{% endmatch %}"#,
     ext = "txt"
 )]
 pub struct OperatorDigest<'a> {
-    pub fi: bool,
+    pub lang: Language,
     pub held: i64,
     /// Days the oldest held message has waited.
     pub held_days: i64,
@@ -468,7 +474,7 @@ pub fn confirm_text(
     lang: Language,
 ) -> Result<(String, String), ComposeError> {
     letter(&ConfirmText {
-        fi: lang == Language::Fi,
+        lang,
         pseudonym,
         company,
         title,
@@ -495,7 +501,7 @@ pub struct Ack<'a> {
 /// Subject and body of the acknowledgement.
 pub fn ack_text(a: &Ack<'_>, lang: Language) -> Result<(String, String), ComposeError> {
     letter(&AckText {
-        fi: lang == Language::Fi,
+        lang,
         title: a.title,
         erase_address: a.erase_address,
         marker: marker(lang),
@@ -525,7 +531,7 @@ pub struct Forward<'a> {
 /// Subject and body of a forward.
 pub fn forward_text(f: &Forward<'_>, lang: Language) -> Result<(String, String), ComposeError> {
     letter(&ForwardText {
-        fi: lang == Language::Fi,
+        lang,
         subject: &forward_subject(f.title, lang),
         marker: marker(lang),
         company: f.company,
@@ -576,7 +582,7 @@ fn without_reply_prefixes(subject: &str) -> &str {
 /// subject said opens its text instead (below our reply marker, when the text begins with it).
 pub fn in_thread((subject, body): (String, String), thread_subject: String) -> (String, String) {
     let body = match body.split_once('\n') {
-        Some((first, rest)) if first == MARKER_FI || first == MARKER_EN => {
+        Some((first, rest)) if MARKERS.contains(&first) => {
             format!("{first}\n\n{subject}\n{rest}")
         }
         _ => format!("{subject}\n\n{body}"),
@@ -613,7 +619,7 @@ pub struct Relay<'a> {
 /// Subject and body of a relayed post.
 pub fn relay_text(r: &Relay<'_>, lang: Language) -> Result<(String, String), ComposeError> {
     letter(&RelayText {
-        fi: lang == Language::Fi,
+        lang,
         subject: r.subject,
         marker: marker(lang),
         author: r.author,
@@ -631,18 +637,19 @@ pub fn help_text(
     unknown_tag: Option<&str>,
     config: &Config,
     subject: &str,
+    lang: Language,
 ) -> Result<(String, String), ComposeError> {
     let (example_company, example_address) = match config.providers.first() {
         Some(p) => (p.name.clone(), mailbox::company(&p.slug, &config.domain)),
         None => {
-            let company = &words(config.language).example_company;
+            let company = &words(lang).example_company;
             let address = mailbox::company(&company.to_lowercase(), &config.domain);
             (company.clone(), address)
         }
     };
     let providers = companies_to_name(config, unknown_tag);
     letter(&HelpText {
-        fi: config.language == Language::Fi,
+        lang,
         // A subject line is one line: the writer's subject might hold a line break.
         subject: &one_line(subject),
         unknown_tag,
@@ -662,7 +669,7 @@ pub fn publish_text(
     lang: Language,
 ) -> Result<(String, String), ComposeError> {
     letter(&PublishAsk {
-        fi: lang == Language::Fi,
+        lang,
         title,
         found: &found.join(", "),
     })
@@ -676,7 +683,7 @@ pub fn not_an_answer_text(
     config: &Config,
 ) -> Result<(String, String), ComposeError> {
     letter(&NotAnAnswer {
-        fi: config.language == Language::Fi,
+        lang: config.language,
         company,
         subject: &one_line(subject),
         domain: &config.domain,
@@ -685,10 +692,7 @@ pub fn not_an_answer_text(
 
 /// Subject and body of the note to a writer whose message the pipeline set aside.
 pub fn set_aside_text(journal: i64, lang: Language) -> Result<(String, String), ComposeError> {
-    letter(&SetAside {
-        fi: lang == Language::Fi,
-        journal,
-    })
+    letter(&SetAside { lang, journal })
 }
 
 #[cfg(test)]
@@ -764,7 +768,7 @@ mod tests {
 
     #[test]
     fn both_phrase_books_have_every_phrase() {
-        for lang in [Language::Fi, Language::En] {
+        for lang in Language::ALL {
             let w = words(lang);
             assert!(w.continues.contains("{url}") && w.unverified_author.contains("{author}"));
             assert!(!w.personal(Personal::Iban).is_empty());
@@ -780,18 +784,21 @@ mod tests {
 
     #[test]
     fn operator_notes_are_in_the_language_of_the_service() {
-        let note = |fi| {
+        let note = |lang| {
             letter(&OperatorSetAside {
-                fi,
+                lang,
                 journal: 7,
                 peer: "192.0.2.1",
                 reason: "set aside",
             })
             .unwrap()
         };
-        assert_eq!(note(true).0, "Viesti 7 siirretty sivuun");
-        assert_eq!(note(false).0, "Message 7 set aside");
-        assert!(note(false).1.contains("192.0.2.1") && note(true).1.ends_with(".\n"));
+        assert_eq!(note(Language::Fi).0, "Viesti 7 siirretty sivuun");
+        assert_eq!(note(Language::Sv).0, "Meddelande 7 åsidosatt");
+        assert_eq!(note(Language::En).0, "Message 7 set aside");
+        assert!(
+            note(Language::En).1.contains("192.0.2.1") && note(Language::Fi).1.ends_with(".\n")
+        );
     }
 
     #[test]
@@ -809,18 +816,22 @@ mod tests {
             providers: companies(3),
             ..Config::default()
         };
-        let few = help_text(Some("Acme"), &config, "x").unwrap().1;
+        let few = help_text(Some("Acme"), &config, "x", Language::Fi)
+            .unwrap()
+            .1;
         assert!(
             few.contains("[Yritys 2 Oy]") && !few.contains("muuta"),
             "{few}"
         );
 
         config.providers = companies(5_000);
-        let many = help_text(Some("Yritys 499"), &config, "x").unwrap().1;
+        let many = help_text(Some("Yritys 499"), &config, "x", Language::Fi)
+            .unwrap()
+            .1;
         assert!(many.contains("[Yritys 499 Oy]"), "{many}");
         assert!(!many.contains("[Yritys 12 Oy]"), "{many}");
         assert!(many.contains(" muuta: http"), "{many}");
-        let none = help_text(None, &config, "x").unwrap().1;
+        let none = help_text(None, &config, "x", Language::Fi).unwrap().1;
         assert!(none.lines().count() < 30, "{none}");
         assert!(none.contains("Kaikki 5000 yritystä, joille palaute voidaan välittää: http"));
     }

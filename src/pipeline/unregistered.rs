@@ -7,7 +7,7 @@ use super::announce::{self, CompanySide, Opening};
 use super::context::{Context, PipelineError};
 use super::outgoing;
 use super::texts;
-use crate::config::{Config, Language};
+use crate::config::Config;
 use crate::domain::calendar::add_working_days;
 use crate::domain::route;
 use crate::domain::token::TokenKey;
@@ -85,7 +85,7 @@ pub fn send_digest(store: &mut Store, config: &Config, now: i64) -> Result<bool,
         return Ok(false);
     }
     let (subject, body) = texts::letter(&texts::OperatorDigest {
-        fi: config.language == Language::Fi,
+        lang: config.language,
         held,
         held_days: (now - oldest_held.unwrap_or(now)) / 86_400,
         companies: &companies,

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::config::{Language, Live};
+use crate::config::Live;
 use crate::domain::mailbox;
 use crate::domain::token::TokenKey;
 use crate::mail;
@@ -326,7 +326,7 @@ pub(super) fn set_aside(
     tx.journal_failed(entry.id, &reason, ctx.now)?;
     tx.hold(entry.id, None, &reason, ctx.now)?;
     let (subject, body) = texts::letter(&texts::OperatorSetAside {
-        fi: ctx.config.language == Language::Fi,
+        lang: ctx.config.language,
         journal: entry.id,
         peer: &entry.envelope.peer,
         reason: &reason,

@@ -348,6 +348,8 @@ impl Tx<'_> {
                     role: super::records::Role::Consumer,
                     address: r.get(5)?,
                     public_name: r.get(6)?,
+                    // Mail from here goes to the company, in the service's language.
+                    language: None,
                 },
                 company_participant: r.get::<_, Option<i64>>(7)?.unwrap_or_default(),
                 paused: r.get(8)?,
@@ -382,6 +384,8 @@ impl Tx<'_> {
                             role: super::records::Role::Consumer,
                             address: r.get(3)?,
                             public_name: r.get(4)?,
+                            // Mail from here goes to the company, in the service's language.
+                            language: None,
                         },
                     })
                 },

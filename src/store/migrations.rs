@@ -479,4 +479,8 @@ ALTER TABLE threads ADD COLUMN subject TEXT;
 ALTER TABLE posts ADD COLUMN auth_verified INTEGER;
 ALTER TABLE posts ADD COLUMN auth_dkim TEXT;
 "#,
+    // 22: the language a writer wrote in (`fi`, `sv`, `en`), which the mail to them is in.
+    r#"
+ALTER TABLE participants ADD COLUMN language TEXT;
+"#,
 ];

@@ -179,6 +179,8 @@ pub struct Participant {
     pub address: String,
     /// How this participant appears in public.
     pub public_name: String,
+    /// The language they wrote in (a code such as `sv`), when it was told.
+    pub language: Option<String>,
 }
 
 /// A public thread.

@@ -18,7 +18,7 @@ impl Tx<'_> {
             .collect::<Vec<_>>()
             .join(", ");
         let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {columns}, pa.id, pa.address, pa.public_name
+            "SELECT {columns}, pa.id, pa.address, pa.public_name, pa.language
              FROM threads t
              JOIN participants pa ON pa.id = (SELECT min(id) FROM participants
                                               WHERE thread_id = t.id AND role = 'consumer')
@@ -36,6 +36,7 @@ impl Tx<'_> {
                 role: Role::Consumer,
                 address: r.get(n + 1)?,
                 public_name: r.get(n + 2)?,
+                language: r.get(n + 3)?,
             };
             Ok((thread, writer))
         })?;

@@ -63,6 +63,7 @@ pub(super) fn participant_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pa
         role: r.get::<_, Role>(2)?,
         address: r.get(3)?,
         public_name: r.get(4)?,
+        language: r.get(5)?,
     })
 }
 
@@ -213,6 +214,15 @@ impl Tx<'_> {
             .optional()?)
     }
 
+    /// Records the language a participant writes in.
+    pub fn set_language(&self, participant_id: i64, code: &str) -> Result<()> {
+        self.tx.run(
+            "UPDATE participants SET language = ?2 WHERE id = ?1",
+            params![participant_id, code],
+        )?;
+        Ok(())
+    }
+
     /// Adds a participant to a thread.
     pub fn add_participant(
         &self,
@@ -248,7 +258,8 @@ impl Tx<'_> {
         Ok(self
             .tx
             .one(
-                "SELECT id, thread_id, role, address, public_name FROM participants WHERE id = ?1",
+                "SELECT id, thread_id, role, address, public_name, language FROM participants
+                 WHERE id = ?1",
                 [id],
                 participant_from_row,
             )
@@ -258,7 +269,7 @@ impl Tx<'_> {
     /// The participants of a thread on one side.
     pub fn participants(&self, thread_id: i64, role: Role) -> Result<Vec<Participant>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT id, thread_id, role, address, public_name FROM participants
+            "SELECT id, thread_id, role, address, public_name, language FROM participants
              WHERE thread_id = ?1 AND role = ?2 ORDER BY id",
         )?;
         let rows = stmt.query_map(params![thread_id, role.as_str()], participant_from_row)?;

@@ -54,6 +54,8 @@ impl Tx<'_> {
                     role: Role::Consumer,
                     address: r.get(5)?,
                     public_name: r.get(6)?,
+                    // Mail from here goes to the company, in the service's language.
+                    language: None,
                 },
             })
         })?;

@@ -13,7 +13,7 @@ use crate::domain::calendar::{civil_from_days, parse_date};
 #[template(path = "web/method.html")]
 pub struct MethodPage {
     pub t: &'static Words,
-    pub fi: bool,
+    pub lang: Language,
     pub min_sample: i64,
     /// The operator's days off beyond the Finnish holidays, as dates a reader writes.
     pub extra_days_off: Vec<String>,
@@ -21,10 +21,10 @@ pub struct MethodPage {
 
 /// Builds the method page in the service's language.
 pub fn method(config: &Config) -> MethodPage {
-    let fi = config.language == Language::Fi;
+    let lang = config.language;
     MethodPage {
-        t: words(config.language),
-        fi,
+        t: words(lang),
+        lang,
         min_sample: MIN_SAMPLE,
         extra_days_off: config
             .extra_holidays
@@ -32,10 +32,10 @@ pub fn method(config: &Config) -> MethodPage {
             .filter_map(|d| parse_date(d))
             .map(|day| {
                 let (y, m, d) = civil_from_days(day);
-                if fi {
-                    format!("{d}.{m}.{y}")
-                } else {
+                if lang == Language::En {
                     format!("{y}-{m:02}-{d:02}")
+                } else {
+                    format!("{d}.{m}.{y}")
                 }
             })
             .collect(),

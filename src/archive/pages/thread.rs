@@ -1,7 +1,7 @@
 //! A thread's page: its posts and events in order, with what authenticated each answer.
 
 use super::lists::{ThreadRow, thread_row};
-use super::words::{Words, duration, words};
+use super::words::{Words, duration, when, words};
 use askama::Template;
 
 use crate::config::{Config, Language};
@@ -140,7 +140,7 @@ pub fn thread(
                     uncut: p.uncut,
                     attachments: p.attachments,
                     created: crate::domain::calendar::rfc3339(p.created_at),
-                    when: crate::domain::calendar::display(p.created_at, lang == Language::Fi),
+                    when: when(p.created_at, lang),
                     is_event: false,
                     tombstone: p.removed.as_ref().map(|r| tombstone(lang, r)),
                     trust: trust(lang, p.kind, &thread.company, p.evidence.as_ref()),
@@ -165,7 +165,7 @@ pub fn thread(
                 uncut: false,
                 attachments: 0,
                 created: crate::domain::calendar::rfc3339(e.created_at),
-                when: crate::domain::calendar::display(e.created_at, lang == Language::Fi),
+                when: when(e.created_at, lang),
                 is_event: true,
                 tombstone: None,
                 trust: None,
@@ -185,7 +185,7 @@ pub fn thread(
         t: words(lang),
         route_label: thread.route_label.clone(),
         created: crate::domain::calendar::rfc3339(thread.created_at),
-        when: crate::domain::calendar::display(thread.created_at, lang == Language::Fi),
+        when: when(thread.created_at, lang),
         supporters: thread.supporters,
         support_address: mailbox::support(thread.id, &config.domain),
         row: thread_row(thread, config, now),
@@ -196,7 +196,7 @@ pub fn thread(
 /// What stands where removed text was: who removed it, when, and the public reason.
 pub(super) fn tombstone(lang: Language, r: &crate::store::Removal) -> String {
     let t = words(lang);
-    let when = crate::domain::calendar::display(r.at, lang == Language::Fi);
+    let when = when(r.at, lang);
     if r.by == RemovedBy::Writer {
         fill(&t.removed_by_writer, &[("when", &when)])
     } else {

@@ -150,6 +150,12 @@ static WORDS: Books<Words> = Books::new(
     },
     || {
         book(
+            "web/words.sv.toml",
+            include_str!("../../../templates/web/words.sv.toml"),
+        )
+    },
+    || {
+        book(
             "web/words.en.toml",
             include_str!("../../../templates/web/words.en.toml"),
         )
@@ -174,6 +180,21 @@ pub fn duration(secs: i64, lang: Language) -> String {
     fill(unit, &[("n", &n)])
 }
 
+/// A time as a reader in Finland expects it, in Finnish time: `23.11.2026 klo 22.20` (fi),
+/// `23.11.2026 kl. 22.20` (sv, as Finland's Swedish writes it) or `23 Nov 2026 22:20` (en).
+pub fn when(secs: i64, lang: Language) -> String {
+    use crate::domain::calendar::{MONTHS, civil_from_days, finnish_offset};
+    let local = secs + finnish_offset(secs);
+    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+    let s = local.rem_euclid(86_400);
+    let (h, min) = (s / 3600, s / 60 % 60);
+    match lang {
+        Language::Fi => format!("{d}.{m}.{y} klo {h}.{min:02}"),
+        Language::Sv => format!("{d}.{m}.{y} kl. {h}.{min:02}"),
+        Language::En => format!("{d} {} {y} {h:02}:{min:02}", MONTHS[m as usize - 1]),
+    }
+}
+
 /// `part` of `whole` as a reader of `lang` writes a share: "50 %" in Finnish, "50%" in English.
 pub(super) fn percent(part: i64, whole: i64, lang: Language) -> String {
     if whole == 0 {
@@ -192,10 +213,13 @@ mod tests {
 
     #[test]
     fn both_languages_have_every_word() {
-        for lang in [Language::Fi, Language::En] {
+        for lang in Language::ALL {
             assert!(!words(lang).tagline.is_empty());
         }
         assert_eq!(duration(7200, Language::Fi), "2 h");
+        assert_eq!(when(1_795_464_000, Language::Fi), "23.11.2026 klo 22.00");
+        assert_eq!(when(1_795_464_000, Language::Sv), "23.11.2026 kl. 22.00");
+        assert_eq!(when(1_795_464_000, Language::En), "23 Nov 2026 22:00");
         assert_eq!(duration(3 * 86_400, Language::En), "3 days");
         assert_eq!(percent(1, 2, Language::Fi), "50 %");
         assert_eq!(percent(1, 3, Language::En), "33%");
