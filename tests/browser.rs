@@ -14,8 +14,8 @@ use std::process::Command;
 use common::{TestApp, fixture, http_get, root};
 
 /// Every page kind, and a thread with every kind of post: the filled store, plus on thread 1
-/// an unverified answer, an automatic reply and the writer's follow-up, and a fourth thread
-/// whose attachments were not published.
+/// an unverified answer, an automatic reply and the writer's follow-up (hidden by the
+/// moderators), and a fourth thread whose attachments were not published.
 async fn every_page_kind() -> TestApp {
     let app = TestApp::filled().await;
     let out = app.outbound();
@@ -55,6 +55,15 @@ async fn every_page_kind() -> TestApp {
         app.send(from, to, &raw).await.unwrap();
         app.wait_processed().await;
     }
+    // A post the moderators hid, as its tombstone.
+    let follow_up = app.store().posts(1).unwrap().last().unwrap().id.to_string();
+    let config = app.cli_config();
+    let hidden = Command::new(env!("CARGO_BIN_EXE_nonono"))
+        .args(["moderate", "post", &follow_up, "--reason", "Henkilötietoja"])
+        .args(["--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(hidden.status.success(), "{hidden:?}");
     app
 }
 
