@@ -318,6 +318,27 @@ async fn attachments_reach_the_other_side_privately_and_each_side_is_told() {
             .flat_text()
             .contains("Liitteet (1) on välitetty vain sinulle")
     );
+    // Found by breaking it: the photo sent again, smaller, with no words of its own, as the
+    // acknowledgement advises, was held as "no text to publish" and reached no one.
+    let photo_only = format!(
+        "From: Matti <matti.meikalainen@example.fi>\r\nTo: {to}\r\nSubject: Re: x\r\n\
+         In-Reply-To: <{id}>\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\n\r\n--b\r\nContent-Type: image/png\r\n\
+         Content-Disposition: attachment; filename=\"pienempi.png\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n",
+        to = ack.from,
+        id = ack.message_id
+    );
+    app.send(
+        "matti.meikalainen@example.fi",
+        &ack.from,
+        photo_only.as_bytes(),
+    )
+    .await
+    .unwrap();
+    let out = app.wait_outbound(4).await;
+    assert_eq!(out[3].to, forward.to, "{:?}", out[3]);
+    assert_eq!(out[3].attachments()[0].0, "pienempi.png");
     app.wait_processed().await;
     let (_, page) = app.get("/t/1").await;
     assert_eq!(
@@ -327,7 +348,7 @@ async fn attachments_reach_the_other_side_privately_and_each_side_is_told() {
     );
     assert_eq!(
         page.matches("Julkaisemattomia liitteitä: 1").count(),
-        1,
+        2,
         "{page}"
     );
     assert!(!page.contains("veloitukset.csv") && !page.contains("Hyvityslasku"));

@@ -826,7 +826,8 @@ async fn empty_texts_are_held_and_forged_answers_are_reported_once_a_thread() {
     })
     .await;
     let (forward, _) = app.new_thread().await;
-    // Only an attached message, no text of its own.
+    // Only an attached message, no text of its own: since issue 21 it goes on privately, as
+    // a post that says so.
     let attached = "From: Anna <anna@elisa.example>\r\nSubject: Re\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: x@y.example\r\nSubject: liite\r\n\r\nLiitteen teksti.\r\n--b--\r\n";
     app.send("anna@elisa.example", &forward.from, attached.as_bytes())
         .await

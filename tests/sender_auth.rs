@@ -269,6 +269,38 @@ async fn a_valid_signature_of_another_domain_is_unverified() {
     assert!(evidence.ends_with("DMARC: fail]"), "{evidence}");
 }
 
+/// Found by breaking it (issue 21): another domain's signature that does not verify read as
+/// "the company's signature does not match", and a `d=` that is no domain went on the page.
+#[tokio::test]
+async fn a_broken_signature_of_another_domain_is_no_signature_of_the_company() {
+    let w = world().await;
+    let (kind, evidence, _) = answer(&w, "anna@elisa.example", |raw| {
+        String::from_utf8(w.other.sign(&raw, "other.example"))
+            .unwrap()
+            .replace("toisen veloituksen", "kaikki veloitukset")
+            .into_bytes()
+    })
+    .await;
+    assert_eq!(kind, "unverified");
+    assert!(
+        evidence.contains("Viestissä ei ollut yrityksen sähköistä allekirjoitusta"),
+        "{evidence}"
+    );
+    let (_, evidence, _) = answer(&w, "anna@elisa.example", |raw| {
+        let mut forged = "DKIM-Signature: v=1; a=rsa-sha256; d=elisa.example\u{202e}<b>x</b>; \
+                          s=s1; h=from; bh=AAAA; b=AAAA\r\n"
+            .as_bytes()
+            .to_vec();
+        forged.extend_from_slice(&raw);
+        forged
+    })
+    .await;
+    assert!(
+        !evidence.contains('\u{202e}') && !evidence.contains("&lt;b"),
+        "{evidence}"
+    );
+}
+
 #[tokio::test]
 async fn dkim_keygen_prints_the_record_and_everything_we_send_is_signed_with_it() {
     let app = TestApp::start().await;

@@ -31,6 +31,15 @@ impl Config {
                 self.outbound.dkim_selector
             ));
         }
+        // No message we relay can carry more than one we take in; bigger would only be named.
+        if self.outbound.attachment_bytes > self.smtp.max_message_bytes {
+            problems.push(format!(
+                "outbound.attachment_bytes: {} is more than smtp.max_message_bytes ({}); \
+                 keep it under what your smarthost takes (Postfix: 10,240,000 with base64's \
+                 third added)",
+                self.outbound.attachment_bytes, self.smtp.max_message_bytes
+            ));
+        }
         for day in &self.extra_holidays {
             if crate::domain::calendar::parse_date(day).is_none() {
                 problems.push(format!(
@@ -327,6 +336,22 @@ fn is_selector(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by breaking it (issue 21): 30 MB of attachments a message passed the check.
+    #[test]
+    fn attachments_may_not_outgrow_the_mail_they_come_in() {
+        let mut config = Config::default();
+        assert!(config.validate().is_empty(), "{:?}", config.validate());
+        config.outbound.attachment_bytes = 30_000_000;
+        assert!(
+            config
+                .validate()
+                .iter()
+                .any(|p| p.starts_with("outbound.attachment_bytes: 30000000")),
+            "{:?}",
+            config.validate()
+        );
+    }
 
     /// Helper-8 registered each of these from outside, and each did harm: a response time of
     /// four billion days froze the service, a terminal escape ran in the operator's terminal

@@ -91,19 +91,48 @@ const SWEDISH: &[&str] = &[
 ];
 const ENGLISH: &[&str] = &[
     "the", "and", "to", "of", "is", "it", "that", "was", "not", "my", "have", "with", "for",
-    "this", "but", "you", "hello", "thanks", "thank", "i", "me", "were", "would", "please",
-    "twice", "received", "again", "after", "regards", "your", "from", "are", "be", "bill",
+    "this", "but", "you", "hello", "thanks", "thank", "i", "were", "would", "please", "twice",
+    "received", "again", "after", "regards", "your", "from", "are", "be", "bill",
+];
+
+/// Endings of Finnish inflection (inessive, elative, adessive, ablative, plural persons,
+/// past participles, the conditional): Finnish says most in words no list holds.
+const FINNISH_ENDINGS: &[&str] = &[
+    "ssa", "ssä", "sta", "stä", "lla", "llä", "lta", "ltä", "mme", "tte", "nut", "nyt", "isi",
+    "ksi", "ään", "aan", "kaan", "kään",
 ];
 
 /// Words looked at: a long text tells its language in its first few hundred words.
 const WORDS_READ: usize = 400;
 
+/// Lines that start what the writer did not write themselves: a signature, a phone's
+/// footer, a disclaimer's usual opening.
+const NOT_THEIRS: &[&str] = &[
+    "--",
+    "sent from my",
+    "get outlook",
+    "lähetetty",
+    "skickat från",
+    "this email and any",
+    "this e-mail and any",
+    "tämä viesti ja",
+];
+
 /// The language `text` is written in, when one of the service's languages leads clearly: at
-/// least three of its common words, and twice as many as either other.
+/// least three of its common words, and twice as many as either other. Only the writer's own
+/// lines count: quoted lines, and a signature or footer and what follows, do not.
 pub fn detect(text: &str) -> Option<Language> {
     let mut counts = [0usize; 3];
-    let words = text
-        .split(|c: char| !c.is_alphabetic())
+    let own = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| {
+            let l = l.to_lowercase();
+            !NOT_THEIRS.iter().any(|start| l.starts_with(start))
+        })
+        .filter(|l| !l.starts_with('>'));
+    let words = own
+        .flat_map(|l| l.split(|c: char| !c.is_alphabetic()))
         .filter(|w| !w.is_empty())
         .take(WORDS_READ);
     for word in words {
@@ -112,6 +141,9 @@ pub fn detect(text: &str) -> Option<Language> {
             if list.contains(&word.as_str()) {
                 counts[i] += 1;
             }
+        }
+        if word.chars().count() >= 5 && FINNISH_ENDINGS.iter().any(|e| word.ends_with(e)) {
+            counts[0] += 1;
         }
     }
     let (best, &most) = counts.iter().enumerate().max_by_key(|&(_, n)| *n)?;
@@ -141,6 +173,20 @@ mod tests {
             detect("Hello, the November bill came twice and both were charged to my account."),
             Some(Language::En)
         );
+    }
+
+    /// Found by breaking it (issue 21): Finnish mail answered in English.
+    #[test]
+    fn finnish_with_english_around_it_is_finnish() {
+        for text in [
+            "Me muutimme viime kuussa. Me ilmoitimme osoitteen. Me emme saaneet laskua. Me soitimme.",
+            "Hei,\nsain saman laskun kahdesti. Korjatkaa.\n\nMatti\nSent from my iPhone\n\nThis email and any files transmitted with it are confidential and intended solely for the use of the individual.",
+            "Hei, sain tällaisen vastauksen:\n\n> Thank you for contacting us. We have received your request and will get back to you as soon as possible.\n\nTämä ei auta.",
+            "Invoice was sent to the wrong address\nHei, lasku tuli väärään osoitteeseen ja se on jo toisen kerran.",
+            "Hei,\nsovellus näyttää virheen:\nError: the connection to the server was reset. Please try again. If the problem persists contact your administrator.\nKiitos, odotan että asia korjataan pian.",
+        ] {
+            assert_ne!(detect(text), Some(Language::En), "{text}");
+        }
     }
 
     #[test]

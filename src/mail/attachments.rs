@@ -103,17 +103,23 @@ const PROGRAMS: &[&str] = &[
     "apk",
     "appx",
     "appxbundle",
+    "application",
+    "appref-ms",
     "bat",
     "cab",
     "chm",
     "cmd",
     "com",
     "cpl",
+    "diagcab",
+    "diagcfg",
+    "diagpkg",
     "dll",
     "dmg",
     "ex",
     "ex_",
     "exe",
+    "gadget",
     "hta",
     "img",
     "ins",
@@ -126,20 +132,27 @@ const PROGRAMS: &[&str] = &[
     "lib",
     "lnk",
     "mde",
+    "mjs",
     "msc",
+    "msh",
     "msi",
     "msix",
     "msixbundle",
     "msp",
     "mst",
+    "msu",
     "nsh",
     "pif",
     "ps1",
+    "psm1",
     "reg",
+    "scf",
     "scr",
     "sct",
+    "settingcontent-ms",
     "shb",
     "sys",
+    "url",
     "vb",
     "vbe",
     "vbs",
@@ -151,6 +164,9 @@ const PROGRAMS: &[&str] = &[
     "wsh",
     "xll",
 ];
+
+/// How deep forwarded mail inside forwarded mail is searched for programs.
+const NESTING: usize = 8;
 
 /// Content types that are programs whatever the name says.
 const PROGRAM_TYPES: &[&str] = &[
@@ -176,7 +192,7 @@ pub fn take(raw: &[u8], budget: usize) -> Attachments {
     let mut out = Attachments::default();
     let mut left = budget;
     for (n, part) in msg.attachments().enumerate() {
-        let content_type = part
+        let mut content_type = part
             .content_type()
             .map(|ct| {
                 let subtype = ct.subtype().unwrap_or("octet-stream");
@@ -184,9 +200,26 @@ pub fn take(raw: &[u8], budget: usize) -> Attachments {
             })
             .filter(|t| is_content_type(t))
             .unwrap_or_else(|| "application/octet-stream".into());
-        let name = file_name(part.attachment_name(), &content_type, n + 1);
         let bytes = part.contents();
-        let why = if is_program(&name, &content_type) {
+        let name = match part.message() {
+            // A forwarded mail goes as the .eml file mail programs open (message/rfc822 may
+            // not be base64), named by its subject.
+            Some(inner) => {
+                content_type = "application/octet-stream".into();
+                let name = file_name(inner.subject(), "message/eml", n + 1);
+                if name.starts_with("attachment-") {
+                    name
+                } else {
+                    format!("{name}.eml")
+                }
+            }
+            None => file_name(part.attachment_name(), &content_type, n + 1),
+        };
+        let why = if is_program(&name, &content_type)
+            || runs_as_program(bytes)
+            || zip_names(bytes).any(|inner| is_program(&inner, ""))
+            || part.message().is_some_and(|m| carries_program(m, NESTING))
+        {
             Some(LeftOut::Program)
         } else if out.carried.len() == MAX_CARRIED {
             Some(LeftOut::TooMany)
@@ -212,6 +245,61 @@ pub fn take(raw: &[u8], budget: usize) -> Attachments {
         }
     }
     out
+}
+
+/// Whether forwarded mail carries a program, in itself or in mail forwarded inside it.
+fn carries_program(msg: &mail_parser::Message<'_>, depth: usize) -> bool {
+    depth > 0
+        && msg.attachments().any(|part| {
+            let named = part.attachment_name().unwrap_or_default();
+            is_program(named, "")
+                || runs_as_program(part.contents())
+                || zip_names(part.contents()).any(|inner| is_program(&inner, ""))
+                || part
+                    .message()
+                    .is_some_and(|m| carries_program(m, depth - 1))
+        })
+}
+
+/// Whether bytes are a program whatever their name: a Windows or a Linux executable.
+fn runs_as_program(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"MZ") || bytes.starts_with(b"\x7fELF")
+}
+
+/// The names of the files in a zip archive, read from its central directory (what any unzip
+/// shows): mail services refuse an archive holding a program. Bounded by the archive's own
+/// entry count and size; anything that is not a well-formed zip has none.
+fn zip_names(bytes: &[u8]) -> impl Iterator<Item = String> + '_ {
+    const END: &[u8] = b"PK\x05\x06";
+    const ENTRY: &[u8] = b"PK\x01\x02";
+    let u16_at = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let u32_at = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    // The end record is in the last 64 KiB (its comment is at most 65,535 bytes).
+    let tail = bytes.len().saturating_sub(65_557);
+    let end = bytes[tail..]
+        .windows(4)
+        .rposition(|w| w == END)
+        .map(|i| tail + i);
+    let (count, mut at) = end
+        .and_then(|e| Some((u16_at(e + 10)?, u32_at(e + 16)?)))
+        .unwrap_or((0, 0));
+    (0..count).map_while(move |_| {
+        if bytes.get(at..at + 4) != Some(ENTRY) {
+            return None;
+        }
+        let (name_len, extra, comment) = (u16_at(at + 28)?, u16_at(at + 30)?, u16_at(at + 32)?);
+        let name = bytes.get(at + 46..at + 46 + name_len)?;
+        at += 46 + name_len + extra + comment;
+        Some(String::from_utf8_lossy(name).into_owned())
+    })
 }
 
 /// `type/subtype` of RFC 2045 tokens.
@@ -241,6 +329,9 @@ fn file_name(given: Option<&str>, content_type: &str, n: usize) -> String {
         .chars()
         .filter(|&c| !is_invisible(c) && c != '"')
         .collect();
+    // What a reader would take for an encoded word is not left for it to decode into another
+    // name (`=?utf-8?b?bGFza3UuZXhl?=` reads as `lasku.exe`).
+    let clean = clean.replace("=?", "=_");
     let clean = clean.trim_matches(|c: char| c == '.' || c == ' ');
     if clean.is_empty() {
         let sub = content_type.split('/').nth(1).unwrap_or("bin");
@@ -268,8 +359,13 @@ fn file_name(given: Option<&str>, content_type: &str, n: usize) -> String {
 /// with trailing dots or spaces, which Windows drops) or by its type.
 fn is_program(name: &str, content_type: &str) -> bool {
     let name = name.trim_end_matches(['.', ' ']).to_lowercase();
+    // The extension as a click reads it: what follows stands for nothing (`exe::$DATA`, a
+    // filler or a joiner after `exe`).
     let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
-    PROGRAMS.contains(&ext) || PROGRAM_TYPES.contains(&content_type)
+    let ext_len = ext
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .unwrap_or(ext.len());
+    PROGRAMS.contains(&&ext[..ext_len]) || PROGRAM_TYPES.contains(&content_type)
 }
 
 #[cfg(test)]
@@ -353,6 +449,79 @@ mod tests {
         assert_eq!(got.names()[0], "ok.png");
         assert_eq!(got.left_out.len(), 4, "{got:?}");
         assert!(got.left_out.iter().all(|o| o.why == LeftOut::Program));
+    }
+
+    /// Found by breaking it (issue 21): names that decode to a program, extensions with
+    /// something after them, a program named as a PDF, and archives holding one.
+    #[test]
+    fn programs_dressed_up_are_still_programs() {
+        let zip = |inner: &str| {
+            let mut z = b"PK\x03\x04local".to_vec();
+            let cd = z.len();
+            z.extend_from_slice(b"PK\x01\x02");
+            z.extend_from_slice(&[0; 24]);
+            z.extend_from_slice(&(inner.len() as u16).to_le_bytes());
+            z.extend_from_slice(&[0; 16]);
+            z.extend_from_slice(inner.as_bytes());
+            let size = z.len() - cd;
+            z.extend_from_slice(b"PK\x05\x06\0\0\0\0\x01\0\x01\0");
+            z.extend_from_slice(&(size as u32).to_le_bytes());
+            z.extend_from_slice(&(cd as u32).to_le_bytes());
+            z.extend_from_slice(b"\0\0");
+            z
+        };
+        let (bad_zip, good_zip) = (zip("lasku/lasku.exe"), zip("kuvat/kuva.jpg"));
+        let raw = mail(&[
+            ("=?utf-8?b?bGFza3UuZXhl?=", "application/pdf", b"%PDF"),
+            ("lasku.exe\u{3164}", "application/pdf", b"x"),
+            ("lasku.exe::$DATA", "application/pdf", b"x"),
+            ("skripti.mjs", "text/plain", b"x"),
+            ("linkki.url", "text/plain", b"x"),
+            ("lasku.pdf", "application/pdf", b"MZ\x90\0"),
+            ("laskut.zip", "application/zip", &bad_zip),
+            ("kuvat.zip", "application/zip", &good_zip),
+        ]);
+        let got = take(&raw, 1 << 20);
+        let carried: Vec<&str> = got.carried.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(carried, ["kuvat.zip"], "{got:?}");
+        assert_eq!(got.left_out.len(), 7);
+        assert!(got.left_out.iter().all(|o| o.why == LeftOut::Program));
+        // An encoded word written as the name itself (RFC 2231 percent-encoded) is not left
+        // for a reader to decode.
+        let literal = String::from_utf8(mail(&[("x", "application/pdf", b"%PDF")]))
+            .unwrap()
+            .replace(
+                "filename=\"x\"",
+                "filename*=utf-8''%3D%3Futf-8%3Fb%3FbGFza3UuZXhl%3F%3D",
+            );
+        let got = take(literal.as_bytes(), 1 << 20);
+        assert_eq!(got.carried[0].name, "=_utf-8?b?bGFza3UuZXhl?=", "{got:?}");
+    }
+
+    #[test]
+    fn forwarded_mail_goes_as_an_eml_file_unless_it_carries_a_program() {
+        let inner = |attached: &str| {
+            format!(
+                "From: a@b.fi\r\nSubject: Alkuperainen lasku\r\nContent-Type: multipart/mixed; \
+                 boundary=\"i\"\r\n\r\n--i\r\nContent-Type: text/plain\r\n\r\nteksti\r\n--i\r\n\
+                 Content-Type: application/octet-stream\r\nContent-Disposition: attachment; \
+                 filename=\"{attached}\"\r\n\r\nx\r\n--i--\r\n"
+            )
+        };
+        let outer = |inner: String| {
+            format!(
+                "From: m@x.fi\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=\"o\"\r\n\r\n\
+                 --o\r\nContent-Type: text/plain\r\n\r\nHei\r\n--o\r\nContent-Type: message/rfc822\r\n\
+                 Content-Disposition: attachment\r\n\r\n{inner}--o--\r\n"
+            )
+        };
+        let got = take(outer(inner("kuitti.pdf")).as_bytes(), 1 << 20);
+        assert_eq!(got.carried.len(), 1, "{got:?}");
+        assert_eq!(got.carried[0].name, "Alkuperainen lasku.eml");
+        assert_eq!(got.carried[0].content_type, "application/octet-stream");
+        let got = take(outer(inner("evil.exe")).as_bytes(), 1 << 20);
+        assert!(got.carried.is_empty(), "{got:?}");
+        assert_eq!(got.left_out[0].why, LeftOut::Program);
     }
 
     #[test]

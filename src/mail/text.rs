@@ -88,7 +88,9 @@ pub use crate::domain::names::is_invisible;
 /// Mail text as every letter of ours is sent: lines over `width` characters broken at spaces,
 /// the same for every template and for the words of the people we carry (as their own mail
 /// client would have), a quoted or indented line's prefix repeated on its continuations. A
-/// word longer than the line (a link) stays whole.
+/// word longer than the line (a link) stays whole. Linear in the text: a prefix longer than a
+/// quarter of the line is written once, not on every continuation (45,000 spaces before a
+/// paragraph once made a 99 KB mail a 70 MB forward).
 pub fn wrap(text: &str, width: usize) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / width);
     for line in text.split('\n') {
@@ -101,8 +103,13 @@ pub fn wrap(text: &str, width: usize) -> String {
         let prefix_len = line
             .find(|c: char| c != '>' && c != ' ')
             .unwrap_or(line.len());
-        let (prefix, rest) = line.split_at(prefix_len);
-        let room = width.saturating_sub(prefix.chars().count()).max(width / 2);
+        let (mut prefix, rest) = line.split_at(prefix_len);
+        let repeated = if prefix.chars().count() <= width / 4 {
+            prefix
+        } else {
+            ""
+        };
+        let room = width.saturating_sub(repeated.chars().count());
         let mut current = String::new();
         let mut current_len = 0;
         for word in rest.split(' ') {
@@ -111,6 +118,7 @@ pub fn wrap(text: &str, width: usize) -> String {
                 out.push_str(prefix);
                 out.push_str(&current);
                 out.push('\n');
+                prefix = repeated;
                 current.clear();
                 current_len = 0;
             }
@@ -132,6 +140,20 @@ pub fn wrap(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapping_stays_linear_whatever_the_indentation() {
+        let text = format!("Hei.\n{}{}\n", " ".repeat(45_000), "a ".repeat(27_000));
+        let wrapped = wrap(&text, 72);
+        assert!(
+            wrapped.len() < text.len() * 2,
+            "{} from {}",
+            wrapped.len(),
+            text.len()
+        );
+        let quoted = format!("> > {}", "sana ".repeat(100));
+        assert!(wrap(&quoted, 72).lines().all(|l| l.starts_with("> > ")));
+    }
 
     #[test]
     fn long_lines_wrap_at_the_width_and_short_ones_and_links_stay() {

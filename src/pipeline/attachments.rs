@@ -102,8 +102,9 @@ pub(crate) fn to_writer(
 fn left_out(ctx: &Context<'_>, lang: Language, omitted: &[Omitted], company: &str) -> String {
     let w = &words(lang).attachments;
     let limit = size(lang, ctx.config.outbound.attachment_bytes);
-    let each: Vec<String> = omitted
+    let mut each: Vec<String> = omitted
         .iter()
+        .take(NAMED)
         .map(|o| {
             let phrase = match o.why {
                 LeftOut::TooBig => &w.too_big,
@@ -123,8 +124,15 @@ fn left_out(ctx: &Context<'_>, lang: Language, omitted: &[Omitted], company: &st
             )
         })
         .collect();
+    if omitted.len() > NAMED {
+        each.push(fill(&w.and_more, &[("n", &(omitted.len() - NAMED))]));
+    }
     fill(&w.left_out, &[("names", &each.join("; "))])
 }
+
+/// Most files a mail names as not passed on; the rest are counted (165,000 one-byte files
+/// once made a 20 MB acknowledgement).
+const NAMED: usize = 10;
 
 fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
     names.collect::<Vec<_>>().join(", ")
@@ -133,11 +141,12 @@ fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
 /// A size as people read it: `800 t`, `420 kt`, `7 Mt`, `9,5 Mt` (one decimal below ten).
 pub(crate) fn size(lang: Language, bytes: usize) -> String {
     let w: &AttachmentWords = &words(lang).attachments;
+    // Finnish and Swedish write a decimal comma.
     let comma = |s: String| {
-        if lang == Language::Fi {
-            s.replace('.', ",")
-        } else {
+        if lang == Language::En {
             s
+        } else {
+            s.replace('.', ",")
         }
     };
     if bytes < 1000 {
@@ -159,6 +168,31 @@ pub(crate) fn size(lang: Language, bytes: usize) -> String {
 mod tests {
     use super::*;
 
+    /// Found by breaking it (issue 21): 165,000 tiny files once made a 20 MB acknowledgement.
+    #[test]
+    fn a_flood_of_files_is_named_in_part_and_counted() {
+        let config = crate::config::Config::default();
+        let key = crate::domain::token::TokenKey::new(b"k");
+        let ctx = Context::scheduled(&config, &key, 0);
+        let omitted: Vec<Omitted> = (0..165_000)
+            .map(|i| Omitted {
+                name: format!("f{i}.txt"),
+                size: 1,
+                why: LeftOut::TooMany,
+            })
+            .collect();
+        let att = Attachments {
+            carried: Vec::new(),
+            left_out: omitted,
+        };
+        let told = to_writer(&ctx, Language::Fi, &att, "Elisa", true);
+        assert!(told.len() < 2_000, "{}", told.len());
+        assert!(
+            told.contains("f9.txt (liian monta liitettä); ja 164990 muuta"),
+            "{told}"
+        );
+    }
+
     #[test]
     fn sizes_read_as_people_write_them() {
         assert_eq!(size(Language::Fi, 800), "800 t");
@@ -166,6 +200,7 @@ mod tests {
         assert_eq!(size(Language::Fi, 7_000_000), "7 Mt");
         assert_eq!(size(Language::Fi, 9_500_000), "9,5 Mt");
         assert_eq!(size(Language::En, 9_500_000), "9.5 MB");
+        assert_eq!(size(Language::Sv, 9_500_000), "9,5 MB");
         assert_eq!(size(Language::En, 31_400_000), "31 MB");
     }
 }

@@ -159,9 +159,12 @@ impl Authenticator {
 /// What the DKIM signatures say of the From domain, the most telling first: the company's
 /// valid signature, then one of its signatures broken, then another domain's valid one.
 fn signature(dkim: &[mail_auth::DkimOutput<'_>], from_domain: &str) -> Signature {
+    // A `d=` that is no domain name (markup, direction marks, 2,000 characters) names no one
+    // on a page.
     let signed: Vec<(String, &DkimResult)> = dkim
         .iter()
         .filter_map(|o| Some((o.signature()?.d.to_lowercase(), o.result())))
+        .filter(|(d, _)| crate::mail::write::is_domain(d))
         .collect();
     let find = |own: bool, pass: bool| {
         signed
@@ -182,10 +185,9 @@ fn signature(dkim: &[mail_auth::DkimOutput<'_>], from_domain: &str) -> Signature
         .any(|o| matches!(o.result(), DkimResult::TempError(_)))
     {
         Signature::Unchecked
-    } else if let Some((d, _)) = signed.first() {
-        // Signatures that verify for no one: as good as none, but named.
-        Signature::Broken(d.clone())
     } else {
+        // Another domain's signature that does not verify proves nothing of anyone: the
+        // company did not sign.
         Signature::None
     }
 }

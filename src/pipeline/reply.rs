@@ -103,16 +103,24 @@ pub(super) fn reply(
             return automatic();
         }
     }
-    let (text, trimmed) = (answer.text.clone(), answer.trimmed.clone());
+    let (mut text, mut trimmed) = (answer.text.clone(), answer.trimmed.clone());
     let provider = thread
         .provider
         .as_deref()
         .and_then(|s| ctx.config.provider(s));
-    if answer.ours_left && !msg.entry.released {
+    // Files sent back with nothing written of one's own (a PDF under the quoted forward, the
+    // photo the writer was asked to send smaller) are the message: published as a post that
+    // says so, whose files go on privately.
+    let files_only = msg.mail.attachments > 0
+        && (answer.ours_left || !mail::has_visible_text(&text))
+        && !msg.entry.released;
+    if files_only {
+        trimmed = std::mem::replace(&mut text, words(ctx.config.language).files_only.clone());
+    } else if answer.ours_left && !msg.entry.released {
         let reason = "the answer could not be told apart from the text we sent";
         return hold(tx, ctx, msg, Some(thread.id), "reply", reason);
     }
-    if !mail::has_visible_text(&text) {
+    if !files_only && !mail::has_visible_text(&text) {
         return hold(tx, ctx, msg, Some(thread.id), "reply", "no text to publish");
     }
     if !msg.entry.released {
@@ -154,7 +162,7 @@ pub(super) fn reply(
         author: &post_author,
         body: &text,
         trimmed: &trimmed,
-        uncut: answer.uncut,
+        uncut: answer.uncut && !files_only,
         attachments: msg.mail.attachments,
         message_id: msg.mail.message_id.as_deref(),
         created_at: now,

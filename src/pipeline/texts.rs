@@ -29,6 +29,7 @@ pub struct Words {
     /// Blanks: `{author}`.
     pub unverified_author: String,
     pub erased_by_writer: String,
+    pub files_only: String,
     /// Blanks: `{name}`.
     pub via: String,
     pub example_company: String,
@@ -63,6 +64,8 @@ pub struct AttachmentWords {
     pub notice_only: String,
     /// Blanks: `{count}`.
     pub notice_count: String,
+    /// Blanks: `{n}`.
+    pub and_more: String,
     pub ask_sender: String,
     pub resend: String,
     pub never_published: String,
