@@ -876,6 +876,53 @@ async fn a_bounce_is_traced_to_its_thread_marks_the_route_and_tells_the_operator
 /// A bounce after the smarthost took the mail is listed with its reason, the route heals when
 /// later mail to it gets through (the stopped clock starts again, and the page says so), and
 /// the bounced message can be sent again.
+/// Issue 22: the smarthost's success report (as Postfix writes it for a forward handed to
+/// the company's server) shows on the thread, once; the server's answer is kept for the
+/// operator and is not published.
+#[tokio::test]
+async fn a_success_report_shows_that_the_company_server_took_the_feedback() {
+    let mut app = TestApp::start().await;
+    let (forward, ack) = app.new_thread().await;
+    let report = |to: &str| {
+        fixture(
+            "delivery-report-success.eml",
+            &[("to", to), ("envid", "nonono-1")],
+        )
+    };
+    for _ in 0..2 {
+        app.send("", &forward.return_path, &report(&forward.return_path))
+            .await
+            .unwrap();
+    }
+    app.send("", &ack.return_path, &report(&ack.return_path))
+        .await
+        .unwrap();
+    app.wait_processed().await;
+    let (_, page) = app.get("/t/1").await;
+    assert_eq!(
+        page.matches("Palaute toimitettiin yrityksen postipalvelimelle")
+            .count(),
+        1,
+        "{page}"
+    );
+    assert!(
+        !page.contains("4Q8bXk0Zq2z9sW"),
+        "the server's answer stays private"
+    );
+    let events = app.store().events(1).unwrap();
+    let delivered = events
+        .iter()
+        .find(|e| e.kind.as_str() == "delivered")
+        .unwrap();
+    assert!(
+        delivered
+            .detail
+            .contains("relayed 2.0.0: smtp; 250 2.0.0 Ok: queued as 4Q8bXk0Zq2z9sW"),
+        "{delivered:?}"
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_bounce_after_acceptance_is_listed_healed_and_sent_again() {
     let app =

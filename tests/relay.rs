@@ -59,6 +59,48 @@ async fn mail_is_delivered_to_the_smarthost_with_our_envelope() {
     app.stop().await;
 }
 
+/// Issue 22: feedback to a company asks the smarthost for delivery reports, of success too,
+/// under an envelope id of its own (RFC 3461); other mail does not, and a smarthost without
+/// DSN is asked nothing.
+#[tokio::test]
+async fn forwards_ask_for_a_report_of_their_delivery() {
+    let sink = Sink::start("250 2.0.0 OK").await;
+    let mut app = app_with_smarthost(&sink).await;
+    app.send_feedback().await;
+    let got = sink.wait(2).await;
+    let forward = got
+        .iter()
+        .find(|m| m.rcpt_to == ["laskutus@elisa.example"])
+        .unwrap();
+    assert!(
+        forward
+            .mail_parameters
+            .starts_with("RET=HDRS ENVID=nonono-"),
+        "{}",
+        forward.mail_parameters
+    );
+    assert_eq!(
+        forward.rcpt_parameters,
+        "NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;laskutus@elisa.example"
+    );
+    let ack = got.iter().find(|m| m.rcpt_to != forward.rcpt_to).unwrap();
+    assert_eq!(
+        (ack.mail_parameters.as_str(), ack.rcpt_parameters.as_str()),
+        ("", "")
+    );
+    app.stop().await;
+
+    let sink = Sink::start("250 2.0.0 OK").await;
+    sink.state
+        .no_dsn
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut app = app_with_smarthost(&sink).await;
+    app.send_feedback().await;
+    let got = sink.wait(2).await;
+    assert!(got.iter().all(|m| m.rcpt_parameters.is_empty()), "{got:?}");
+    app.stop().await;
+}
+
 fn envelope(to: &str) -> Envelope {
     Envelope::new("b+test@nonono.localhost", to).unwrap()
 }

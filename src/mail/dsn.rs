@@ -22,6 +22,14 @@ impl Report {
             .any(|a| self.action.eq_ignore_ascii_case(a))
     }
 
+    /// Whether the receiving server took it: delivered there, or relayed on by a server that
+    /// reports no further (RFC 3464 2.3.3).
+    pub fn delivered(&self) -> bool {
+        ["delivered", "relayed", "expanded"]
+            .iter()
+            .any(|a| self.action.eq_ignore_ascii_case(a))
+    }
+
     /// `failed 5.1.1: smtp; 550 5.1.1 User unknown`, at most [`REASON`] characters, no
     /// control characters.
     pub fn reason(&self) -> String {

@@ -27,6 +27,9 @@ pub(super) fn bounce(
             // What the report says went wrong; its subject when it says nothing readable. A
             // report of a delay or of a delivery is no failure.
             let report = crate::mail::dsn::read(&msg.entry.raw);
+            if let Some(report) = report.as_ref().filter(|r| r.delivered()) {
+                return delivery_reported(tx, ctx, msg, outbox, report);
+            }
             if let Some(report) = report.as_ref().filter(|r| !r.failed()) {
                 return Ok(format!(
                     "delivery report for outbound {outbox} ({}): no failure, kept",
@@ -70,6 +73,37 @@ pub(super) fn bounce(
             "mail to the bounce address of outbound {outbox}: kept"
         )),
     }
+}
+
+/// A success report: the receiving server took our message. When it is feedback to a
+/// company, its thread shows when the company's server took it (the proof against "we never
+/// got it"); the server's answer is kept on the message for the operator.
+fn delivery_reported(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    outbox: i64,
+    report: &crate::mail::dsn::Report,
+) -> Result<String, PipelineError> {
+    let said = report.reason();
+    let Some(origin) = tx.delivery_reported(outbox, &said, ctx.now)? else {
+        return Ok(format!(
+            "delivery report for outbound {outbox}: reported before, or not ours to report"
+        ));
+    };
+    if let (Some(thread), OutboxPurpose::Forward) = (origin.thread_id, origin.purpose) {
+        tx.add_event(
+            thread,
+            Some(msg.entry.id),
+            EventKind::Delivered,
+            &said,
+            ctx.now,
+        )?;
+    }
+    Ok(format!(
+        "delivery report for outbound {outbox} ({}): delivered, recorded",
+        origin.purpose
+    ))
 }
 
 /// A message was accepted by its receiving server. When it went to a company, that company's

@@ -40,6 +40,8 @@ pub struct Envelope {
     to: String,
     /// An address has letters beyond ASCII: only a server that offers SMTPUTF8 takes it.
     smtputf8: bool,
+    /// Ask for delivery status notifications, of success too, under this envelope id.
+    report: Option<String>,
 }
 
 impl Envelope {
@@ -57,8 +59,37 @@ impl Envelope {
             from: from.to_owned(),
             to: to.to_owned(),
             smtputf8: needs_smtputf8(from) || needs_smtputf8(to),
+            report: None,
         })
     }
+
+    /// Asks for delivery status notifications (RFC 3461) where the smarthost offers DSN: of
+    /// the delivery as well as of a failure, so that the receiving server's acceptance can
+    /// be shown. `envid` tells the reports apart; it is ours, letters, digits and `-`.
+    pub fn with_delivery_report(self, envid: &str) -> Envelope {
+        let usable = !envid.is_empty()
+            && envid.len() <= 100
+            && envid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        Envelope {
+            report: usable.then(|| envid.to_owned()),
+            ..self
+        }
+    }
+}
+
+/// RFC 3461's xtext: `+` and `=`, and what is not printable ASCII, as `+XX`.
+fn xtext(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if (b'!'..=b'~').contains(&b) && b != b'+' && b != b'=' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("+{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A reply from the server: its code and its text, lines joined.
@@ -101,6 +132,8 @@ struct Connection {
     pipelining: bool,
     /// The server said SMTPUTF8 in its EHLO reply (RFC 6531).
     smtputf8: bool,
+    /// The server said DSN in its EHLO reply (RFC 3461).
+    dsn: bool,
 }
 
 /// The keywords of an EHLO reply, one a line (`PIPELINING`, `AUTH PLAIN LOGIN`); none after
@@ -150,6 +183,7 @@ impl Connection {
             stream: BufReader::new(stream),
             pipelining: false,
             smtputf8: false,
+            dsn: false,
         };
         let greeting = conn.reply().await?;
         if greeting.code != 220 {
@@ -201,6 +235,7 @@ impl Connection {
             }
             self.pipelining = false;
             self.smtputf8 = false;
+            self.dsn = false;
             return Ok(Extensions(Vec::new()));
         }
         // The first line is the server's name, the others its extensions.
@@ -213,6 +248,7 @@ impl Connection {
         );
         self.pipelining = extensions.offers("PIPELINING");
         self.smtputf8 = extensions.offers("SMTPUTF8");
+        self.dsn = extensions.offers("DSN");
         Ok(extensions)
     }
 
@@ -308,7 +344,8 @@ impl Connection {
     /// Sends one message: the envelope and `DATA` in one write when the server pipelines,
     /// then the message and its final dot in another.
     async fn send(&mut self, envelope: &Envelope, raw: &[u8]) -> Result<(), Failure> {
-        let mut parameters = "";
+        let mut parameters = String::new();
+        let mut recipient = String::new();
         if envelope.smtputf8 {
             if !self.smtputf8 {
                 // Postfix's words for the same case: there is no form of the address a hop
@@ -318,11 +355,20 @@ impl Connection {
                     text: "5.6.7 SMTPUTF8 is required for an address beyond ASCII, but the smarthost does not offer it".into(),
                 }));
             }
-            parameters = " SMTPUTF8";
+            parameters.push_str(" SMTPUTF8");
+        }
+        if let Some(envid) = envelope.report.as_deref().filter(|_| self.dsn) {
+            parameters.push_str(&format!(" RET=HDRS ENVID={envid}"));
+            recipient.push_str(" NOTIFY=SUCCESS,FAILURE");
+            // The original recipient, as the report will name it (RFC 3461 4.2); an address
+            // beyond ASCII would need RFC 6533's form, and goes without.
+            if envelope.to.is_ascii() {
+                recipient.push_str(&format!(" ORCPT=rfc822;{}", xtext(&envelope.to)));
+            }
         }
         let commands = [
             format!("MAIL FROM:<{}>{parameters}\r\n", envelope.from),
-            format!("RCPT TO:<{}>\r\n", envelope.to),
+            format!("RCPT TO:<{}>{recipient}\r\n", envelope.to),
             "DATA\r\n".to_owned(),
         ];
         let mut replies = Vec::with_capacity(3);

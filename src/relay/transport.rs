@@ -86,9 +86,18 @@ impl Transport {
             }
             // An empty sender is the null sender `<>`: nothing may bounce back.
             Transport::Smtp(smarthost) => match Envelope::new(&row.mail_from, &row.rcpt_to) {
+                Ok(envelope) if row.report_delivery => {
+                    let envelope = envelope.with_delivery_report(&envelope_id(row.id));
+                    smarthost.deliver(&envelope, raw).await
+                }
                 Ok(envelope) => smarthost.deliver(&envelope, raw).await,
                 Err(e) => Delivery::Permanent(e),
             },
         }
     }
+}
+
+/// The envelope id (RFC 3461 ENVID) an outbox row is sent under: its delivery reports name it.
+pub fn envelope_id(outbox: i64) -> String {
+    format!("nonono-{outbox}")
 }

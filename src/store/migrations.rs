@@ -483,4 +483,10 @@ ALTER TABLE posts ADD COLUMN auth_dkim TEXT;
     r#"
 ALTER TABLE participants ADD COLUMN language TEXT;
 "#,
+    // 23: what the receiving server said of a message, by the success report the smarthost
+    // sent (RFC 3464): the proof a thread shows that the company's server took the feedback.
+    r#"
+ALTER TABLE outbox ADD COLUMN delivery_report TEXT;
+ALTER TABLE outbox ADD COLUMN delivery_reported_at INTEGER;
+"#,
 ];

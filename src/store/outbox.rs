@@ -162,6 +162,9 @@ pub struct Outbound {
 #[derive(Debug, Clone)]
 pub struct OutboundRow {
     pub id: i64,
+    /// Feedback to a company: its delivery is asked to be reported, success too (the proof
+    /// the thread shows).
+    pub report_delivery: bool,
     pub mail_from: String,
     pub rcpt_to: String,
     pub raw: Vec<u8>,
@@ -304,6 +307,25 @@ impl Tx<'_> {
         Ok(record_failure(&self.tx, outbox, Some(journal_id), now)?)
     }
 
+    /// The receiving server took a message we sent, as a success report says (`report`: its
+    /// action, status and the server's answer). Once a message: the first report is kept.
+    pub fn delivery_reported(
+        &self,
+        outbox: i64,
+        report: &str,
+        now: i64,
+    ) -> Result<Option<MessageOrigin>> {
+        let marked = self.tx.run(
+            "UPDATE outbox SET delivery_report = ?2, delivery_reported_at = ?3
+             WHERE id = ?1 AND state = 'sent' AND delivery_report IS NULL",
+            params![outbox, report, now],
+        )?;
+        if marked == 0 {
+            return Ok(None);
+        }
+        Ok(origin(&self.tx, outbox)?)
+    }
+
     /// Where an outbox row came from.
     pub fn origin(&self, outbox: i64) -> Result<Option<MessageOrigin>> {
         Ok(origin(&self.tx, outbox)?)
@@ -391,7 +413,7 @@ impl Store {
             "?3",
         );
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT o.id, mail_from, rcpt_to, raw, attempts, created_at
+            "SELECT o.id, mail_from, rcpt_to, raw, attempts, created_at, purpose = 'forward'
              FROM outbox o JOIN outbox_raw r ON r.id = o.id
              WHERE o.id IN ({due}) ORDER BY next_attempt_at, o.id"
         ))?;
@@ -405,6 +427,7 @@ impl Store {
                     raw: r.get(3)?,
                     attempts: r.get(4)?,
                     created_at: r.get(5)?,
+                    report_delivery: r.get(6)?,
                 })
             },
         )?;

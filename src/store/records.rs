@@ -381,10 +381,13 @@ pub enum EventKind {
     /// Mail reached the company again after it had bounced: its clock runs again; the detail
     /// is how many seconds it was stopped.
     Resumed,
+    /// The company's mail server took the feedback, as the smarthost's success report says;
+    /// the detail is that server's answer (for the operator, not shown).
+    Delivered,
 }
 
 impl EventKind {
-    const ALL: [EventKind; 7] = [
+    const ALL: [EventKind; 8] = [
         EventKind::AutoReply,
         EventKind::Bounce,
         EventKind::Held,
@@ -392,6 +395,7 @@ impl EventKind {
         EventKind::Forwarded,
         EventKind::Solved,
         EventKind::Resumed,
+        EventKind::Delivered,
     ];
 
     /// The name stored in `events.kind`.
@@ -404,6 +408,7 @@ impl EventKind {
             EventKind::Forwarded => "forwarded",
             EventKind::Solved => "solved",
             EventKind::Resumed => "resumed",
+            EventKind::Delivered => "delivered",
         }
     }
 }

@@ -176,6 +176,8 @@ fn posts_are_searchable_once_committed_and_public() {
 /// its holding pen (18), its journal counted attempts (17), its companies' figures were kept
 /// (16) and its threads counted their answers (15).
 const TO_VERSION_14: &str = "
+        ALTER TABLE outbox DROP COLUMN delivery_report;
+        ALTER TABLE outbox DROP COLUMN delivery_reported_at;
         ALTER TABLE participants DROP COLUMN language;
         ALTER TABLE posts DROP COLUMN auth_verified;
         ALTER TABLE posts DROP COLUMN auth_dkim;

@@ -14,6 +14,9 @@ pub struct Received {
     pub data: String,
     /// MAIL FROM carried the SMTPUTF8 parameter (RFC 6531).
     pub smtputf8: bool,
+    /// What followed the address in MAIL FROM and in (the last) RCPT TO, as sent.
+    pub mail_parameters: String,
+    pub rcpt_parameters: String,
 }
 
 /// The sink's state, shared with the test.
@@ -35,6 +38,8 @@ pub struct SinkState {
     /// Leave SMTPUTF8 out of the EHLO reply, as a server without RFC 6531 support would: an
     /// address beyond ASCII is then refused, as Postfix refuses it.
     pub no_smtputf8: std::sync::atomic::AtomicBool,
+    /// Leave DSN out of the EHLO reply (RFC 3461), as a smarthost that sends no reports would.
+    pub no_dsn: std::sync::atomic::AtomicBool,
 }
 
 /// A running sink.
@@ -115,6 +120,7 @@ async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::i
     let mut s = BufReader::new(stream);
     s.get_mut().write_all(b"220 sink ESMTP\r\n").await?;
     let (mut from, mut to, mut smtputf8) = (String::new(), Vec::new(), false);
+    let (mut mail_parameters, mut rcpt_parameters) = (String::new(), String::new());
     let mut line = String::new();
     loop {
         line.clear();
@@ -134,6 +140,9 @@ async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::i
             if offers_utf8 {
                 ehlo.push_str("250-SMTPUTF8\r\n");
             }
+            if !state.no_dsn.load(Ordering::SeqCst) {
+                ehlo.push_str("250-DSN\r\n");
+            }
             ehlo + "250 8BITMIME\r\n"
         } else if upper.starts_with("MAIL FROM:") {
             let asked = upper.split_whitespace().any(|p| p == "SMTPUTF8");
@@ -145,6 +154,7 @@ async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::i
                 from = addr(&line);
                 to.clear();
                 smtputf8 = asked;
+                mail_parameters = parameters(&line);
                 "250 OK\r\n".into()
             }
         } else if upper.starts_with("RCPT TO:") {
@@ -152,6 +162,7 @@ async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::i
                 "553 5.6.7 SMTPUTF8 is required for this address\r\n".into()
             } else {
                 to.push(addr(&line));
+                rcpt_parameters = parameters(&line);
                 "250 OK\r\n".into()
             }
         } else if upper.starts_with("DATA") {
@@ -176,6 +187,8 @@ async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::i
                     rcpt_to: to.clone(),
                     data,
                     smtputf8,
+                    mail_parameters: mail_parameters.clone(),
+                    rcpt_parameters: rcpt_parameters.clone(),
                 });
             }
             if state.hang_up_after_message.load(Ordering::SeqCst) {
@@ -193,6 +206,14 @@ async fn session(stream: tokio::net::TcpStream, state: Arc<SinkState>) -> std::i
         };
         s.get_mut().write_all(reply.as_bytes()).await?;
     }
+}
+
+/// What follows the `<address>` of a MAIL or RCPT command.
+fn parameters(line: &str) -> String {
+    line.split_once('>')
+        .map_or("", |(_, rest)| rest)
+        .trim()
+        .to_owned()
 }
 
 fn addr(line: &str) -> String {

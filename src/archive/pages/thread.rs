@@ -240,5 +240,6 @@ pub(super) fn describe(lang: Language, e: &Event) -> String {
             }
         }
         EventKind::Held => t.event_held.clone(),
+        EventKind::Delivered => t.event_delivered.clone(),
     }
 }

@@ -112,6 +112,7 @@ pub struct Words {
     /// Blanks: `{after}`.
     pub event_resumed: String,
     pub event_held: String,
+    pub event_delivered: String,
     /// Blanks: `{n}`.
     pub minutes: String,
     /// Blanks: `{n}`.
