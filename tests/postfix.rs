@@ -1,7 +1,8 @@
 //! A real Postfix (Debian's, installed by `.ci/run`) in front of nonono, set up as README's
 //! production section says: it relays with XFORWARD, so many writers through one front MTA
 //! are many clients to nonono's limits; and it queues while nonono is down, as a backup MX
-//! does, delivering when nonono is back.
+//! does, delivering when nonono is back. And one behind it, as its smarthost: delivering the
+//! company's mail into a Maildir, it reports the delivery nonono asked it to.
 
 mod common;
 
@@ -17,18 +18,28 @@ struct Postfix {
     front: u16,
 }
 
+/// A port no one listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 impl Postfix {
     fn start(back: u16) -> Postfix {
+        Self::start_as(free_port(), back, &[])
+    }
+
+    /// Postfix on `front`, relaying nonono.localhost to `back`, with `postfix.sh`'s switches.
+    fn start_as(front: u16, back: u16, switches: &[(&str, &str)]) -> Postfix {
         let dir = tempfile::tempdir().unwrap();
-        let front = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let out = Command::new(root().join("tests/verify/postfix.sh"))
             .arg("start")
             .arg(dir.path())
             .args([front.to_string(), back.to_string()])
+            .envs(switches.iter().copied())
             .output()
             .expect("bash runs");
         assert!(
@@ -158,4 +169,43 @@ async fn postfix_holds_mail_while_nonono_is_down_and_delivers_it_after() {
         .await;
     postfix.flush();
     assert_eq!(clients_of(&app, 1, &postfix).await, ["127.0.0.7"]);
+}
+
+/// Issue 22: Postfix as the smarthost delivers the forward into Elisa's Maildir and sends the
+/// success report nonono asked for (NOTIFY=SUCCESS); the thread shows that the company's
+/// server took the feedback.
+#[tokio::test]
+async fn a_postfix_smarthost_reports_the_delivery_and_the_thread_shows_it() {
+    let smarthost = free_port();
+    let app = TestApp::start_with(|c| {
+        c.outbound.transport = nonono::config::Transport::Smtp;
+        c.outbound.smtp_host = "127.0.0.1".into();
+        c.outbound.smtp_port = smarthost;
+    })
+    .await;
+    let postfix = Postfix::start_as(smarthost, app.smtp_port(), &[("MAILDIR", "1")]);
+    app.send_feedback().await;
+    let delivered = "Palaute toimitettiin yrityksen postipalvelimelle";
+    for round in 0..300 {
+        if app.get("/t/1").await.1.contains(delivered) {
+            let maildir = postfix.dir.path().join("mail/elisa/new");
+            let forwards = std::fs::read_dir(&maildir).map_or(0, |d| d.count());
+            assert_eq!(forwards, 1, "the forward is in Elisa's Maildir");
+            let events = app.store().events(1).unwrap();
+            let event = events
+                .iter()
+                .find(|e| e.kind.as_str() == "delivered")
+                .unwrap();
+            assert!(event.detail.starts_with("delivered 2.0.0"), "{event:?}");
+            return;
+        }
+        if round % 40 == 39 {
+            postfix.flush();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "no delivery report on the thread; Postfix's log:\n{}",
+        postfix.log()
+    );
 }

@@ -7,7 +7,9 @@
 #   postfix.sh flush DIR    (deliver what is queued now, as `postqueue -f`)
 # Runs as root (Postfix's master does); its log is DIR/maillog. For the smarthost benchmark,
 # RELAY_TRANSPORT=discard: makes it a sink for mail to elisa.example too, and TLS_CERT and
-# TLS_KEY make it offer STARTTLS.
+# TLS_KEY make it offer STARTTLS. MAILDIR=1 makes it nonono's smarthost instead: mail to
+# elisa.example is delivered into DIR/mail/elisa/ (a Maildir), its delivery reports go back to
+# nonono on BACK, and mail anywhere else is dropped.
 set -euo pipefail
 action=$1 dir=$2
 if [ "$action" = stop ]; then
@@ -20,10 +22,21 @@ if [ "$action" = flush ]; then
 fi
 front=$3 back=$4
 command -v postfix >/dev/null || { echo "postfix is not installed (apt-get install postfix)" >&2; exit 1; }
-mkdir -p "$dir/etc" "$dir/queue" "$dir/data"
+mkdir -p "$dir/etc" "$dir/queue" "$dir/data" "$dir/mail"
 # Postfix's daemons run as postfix and must reach the queue: a test's folder is private.
 chmod 755 "$dir"
-chown postfix "$dir/data"
+chown postfix "$dir/data" "$dir/mail"
+relay_domains="nonono.localhost elisa.example"
+maildir=""
+if [ -n "${MAILDIR:-}" ]; then
+    relay_domains="nonono.localhost"
+    maildir="virtual_mailbox_domains = elisa.example
+virtual_mailbox_base = $dir/mail
+virtual_mailbox_maps = static:elisa/
+virtual_uid_maps = static:$(id -u postfix)
+virtual_gid_maps = static:$(id -g postfix)
+default_transport = discard"
+fi
 tls_level=none
 [ -n "${TLS_CERT:-}" ] && tls_level=may
 cat > "$dir/etc/main.cf" <<CF
@@ -39,7 +52,8 @@ mydestination =
 alias_maps =
 alias_database =
 local_recipient_maps =
-relay_domains = nonono.localhost elisa.example
+relay_domains = $relay_domains
+$maildir
 # Mail for relay_domains goes by relay_transport: to nonono.
 relay_transport = ${RELAY_TRANSPORT:-smtp:[127.0.0.1]:$back}
 mynetworks = 127.0.0.0/8
@@ -73,6 +87,7 @@ showq     unix  n - n -  - showq
 error     unix  - - n -  - error
 retry     unix  - - n -  - error
 discard   unix  - - n -  - discard
+virtual   unix  - n n -  - virtual
 anvil     unix  - - n -  1 anvil
 scache    unix  - - n -  1 scache
 postlog   unix-dgram n - n - 1 postlogd
