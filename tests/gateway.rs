@@ -972,6 +972,10 @@ async fn a_bounce_after_acceptance_is_listed_healed_and_sent_again() {
     }
     assert_eq!(healed.undeliverable_at, None, "the route works again");
     assert!(healed.due_at.is_some(), "its clock runs again");
+    // Found by breaking it (issue 21): the clock ran on, but the company never had this
+    // feedback. It went again by itself, and the clock ran on once it got through.
+    app.wait_queue(|rows| rows.iter().all(|r| r.id != bounced.id))
+        .await;
     let (_, page) = app.get("/t/1").await;
     assert!(
         page.contains("Posti meni taas perille yritykselle"),
@@ -979,6 +983,9 @@ async fn a_bounce_after_acceptance_is_listed_healed_and_sent_again() {
     );
     assert!(!page.contains("Ei toimitettavissa"), "{page}");
 
+    // Refused once more, it waits for the operator, who sends it again.
+    app.send("", &forward.return_path, &dsn).await.unwrap();
+    app.wait_processed().await;
     let resend = std::process::Command::new(env!("CARGO_BIN_EXE_nonono"))
         .args(["queue", "resend", &bounced.id.to_string(), "--config"])
         .arg(app.cli_config())

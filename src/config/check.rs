@@ -7,12 +7,22 @@ use crate::domain::mailbox::PUBLIC_MAILBOX_DOMAINS;
 use crate::domain::names::{fold, is_shown_as_written, is_slug};
 use crate::mail::write::{is_address, is_domain};
 
+/// Longest mail domain the service runs at.
+const MOST_DOMAIN: usize = 100;
+
 impl Config {
     /// Every problem with the values, each naming its key; empty when the config is usable.
     pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if !is_domain(&self.domain) {
             problems.push(format!("domain: {:?} is not a mail domain", self.domain));
+        } else if self.domain.len() > MOST_DOMAIN {
+            // Our refusals name the domain twice a line, and a reply line holds 512 bytes.
+            problems.push(format!(
+                "domain: {} characters; at most {MOST_DOMAIN} keep our SMTP replies within \
+                 the 512 bytes a line may have",
+                self.domain.len()
+            ));
         }
         if self.smtp.listen.parse::<SocketAddr>().is_err() {
             problems.push(format!(
@@ -336,6 +346,24 @@ fn is_selector(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by breaking it (issue 21): a 245-character domain made refusal lines of 619
+    /// bytes, past SMTP's 512.
+    #[test]
+    fn the_domain_fits_in_a_reply_line() {
+        let config = Config {
+            domain: format!("{}.fi", vec!["a".repeat(60); 4].join(".")),
+            ..Config::default()
+        };
+        assert!(
+            config
+                .validate()
+                .iter()
+                .any(|p| p.starts_with("domain: 246 characters")),
+            "{:?}",
+            config.validate()
+        );
+    }
 
     /// Found by breaking it (issue 21): 30 MB of attachments a message passed the check.
     #[test]

@@ -104,5 +104,19 @@ mod tests {
             reply.starts_with("550-5.1.1 Osoitetta ei ole. Kirjoita osoitteeseen palaute@x.fi")
         );
         assert!(reply.contains("\r\n550 5.1.1 No such address here. Write to palaute@x.fi"));
+        // The longest domain the config allows keeps every line within SMTP's 512 bytes.
+        let domain = format!("{}.fi", "a".repeat(97));
+        let feedback = format!("palaute@{domain}");
+        let longest = super::reply(
+            550,
+            "5.7.1",
+            |r| &r.other_domain,
+            &[("domain", &domain), ("feedback", &feedback)],
+            Language::Fi,
+        );
+        assert!(
+            longest.split("\r\n").all(|l| l.len() + 2 <= 512),
+            "{longest}"
+        );
     }
 }

@@ -29,6 +29,8 @@ pub enum LeftOut {
     Unverified,
     /// The company gets a notice of feedback, not the feedback itself.
     NoticeOnly,
+    /// The service passes no attachments on at all (a budget of 0).
+    NoneCarried,
 }
 
 impl LeftOut {
@@ -221,6 +223,8 @@ pub fn take(raw: &[u8], budget: usize) -> Attachments {
             || part.message().is_some_and(|m| carries_program(m, NESTING))
         {
             Some(LeftOut::Program)
+        } else if budget == 0 {
+            Some(LeftOut::NoneCarried)
         } else if out.carried.len() == MAX_CARRIED {
             Some(LeftOut::TooMany)
         } else if bytes.len() > left {
@@ -433,7 +437,14 @@ mod tests {
                 }
             ]
         );
-        assert!(take(&raw, 0).carried.is_empty());
+        let none = take(&raw, 0);
+        assert!(none.carried.is_empty());
+        assert!(
+            none.left_out
+                .iter()
+                .all(|o| o.why == LeftOut::NoneCarried && !o.why.can_resend()),
+            "sending them smaller would not help: {none:?}"
+        );
     }
 
     #[test]

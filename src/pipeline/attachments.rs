@@ -112,6 +112,7 @@ fn left_out(ctx: &Context<'_>, lang: Language, omitted: &[Omitted], company: &st
                 LeftOut::Program => &w.program,
                 LeftOut::Unverified => &w.unverified,
                 LeftOut::NoticeOnly => &w.notice_only,
+                LeftOut::NoneCarried => &w.none_carried,
             };
             fill(
                 phrase,

@@ -126,6 +126,15 @@ pub fn delivered(
         }
     }
     for (thread_id, paused_since) in reached {
+        // Other mail getting through proves the address, not that this thread's feedback
+        // arrived: feedback that was refused (for its content, say, where other mail passes)
+        // goes again, and its clock waits for it to get through.
+        if paused_since.is_some()
+            && Some(thread_id) != origin.thread_id
+            && tx.resend_failed_forward(thread_id, now)?
+        {
+            continue;
+        }
         let thread = tx.thread(thread_id)?;
         let Some(provider) = thread.provider.as_deref().and_then(|s| config.provider(s)) else {
             continue;

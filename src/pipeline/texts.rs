@@ -62,6 +62,8 @@ pub struct AttachmentWords {
     pub unverified: String,
     /// Blanks: `{name}`, `{company}`.
     pub notice_only: String,
+    /// Blanks: `{name}`.
+    pub none_carried: String,
     /// Blanks: `{count}`.
     pub notice_count: String,
     /// Blanks: `{n}`.

@@ -326,6 +326,17 @@ impl Tx<'_> {
         Ok(origin(&self.tx, outbox)?)
     }
 
+    /// Makes the newest failed forward of a thread due again; returns whether it had one.
+    pub fn resend_failed_forward(&self, thread_id: i64, now: i64) -> Result<bool> {
+        Ok(self.tx.run(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?2,
+                 last_error = NULL
+             WHERE id = (SELECT max(id) FROM outbox
+                         WHERE thread_id = ?1 AND purpose = 'forward' AND state = 'failed')",
+            params![thread_id, now],
+        )? > 0)
+    }
+
     /// Where an outbox row came from.
     pub fn origin(&self, outbox: i64) -> Result<Option<MessageOrigin>> {
         Ok(origin(&self.tx, outbox)?)
