@@ -197,6 +197,17 @@ async fn a_postfix_smarthost_reports_the_delivery_and_the_thread_shows_it() {
                 .find(|e| e.kind.as_str() == "delivered")
                 .unwrap();
             assert!(event.detail.starts_with("delivered 2.0.0"), "{event:?}");
+            // The operator reads the server's answer beside the route.
+            let shown = Command::new(env!("CARGO_BIN_EXE_nonono"))
+                .args(["providers", "show", "elisa", "--config"])
+                .arg(app.cli_config())
+                .output()
+                .unwrap();
+            let shown = String::from_utf8_lossy(&shown.stdout);
+            assert!(
+                shown.contains("their server reported") && shown.contains("delivered 2.0.0"),
+                "{shown}"
+            );
             return;
         }
         if round % 40 == 39 {

@@ -357,6 +357,21 @@ fn a_bounce_stops_the_clock_and_the_pause_is_added_not_a_fresh_start() {
     );
     let second = *forwards(&r).last().unwrap();
     accepted(&mut r, second);
+    // The address works, but this thread's feedback was refused: it goes again, and the
+    // clock waits for it to get through (issue 21).
+    assert!(
+        r.store
+            .thread(1)
+            .unwrap()
+            .unwrap()
+            .undeliverable_at
+            .is_some()
+    );
+    assert!(
+        forwards(&r).contains(&first),
+        "the refused forward goes again"
+    );
+    accepted(&mut r, first);
     let resumed = r.store.thread(1).unwrap().unwrap();
     assert_eq!(resumed.undeliverable_at, None);
     let pause = r.now - paused.undeliverable_at.unwrap();

@@ -397,6 +397,13 @@ fn route_state(h: &RouteHealth) -> String {
     if let Some(at) = h.last_delivered {
         line.push_str(&format!("; last delivered {}", rfc3339(at)));
     }
+    if let Some((at, said)) = &h.last_reported {
+        line.push_str(&format!(
+            "; their server reported {}: {}",
+            rfc3339(*at),
+            clip(&for_terminal(said), 120)
+        ));
+    }
     if let Some((at, why)) = &h.last_failed {
         line.push_str(&format!(
             "; last failed {}: {}",

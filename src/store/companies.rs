@@ -78,6 +78,9 @@ pub struct RouteHealth {
     pub last_delivered: Option<i64>,
     /// When the newest message that failed for good failed, and why.
     pub last_failed: Option<(i64, String)>,
+    /// What the company's own server said of the newest message reported delivered, and
+    /// when the report came (the proof against "we never got it").
+    pub last_reported: Option<(i64, String)>,
     /// Messages waiting to be delivered, and since when the oldest waits.
     pub waiting: i64,
     pub oldest_waiting: Option<i64>,
@@ -181,6 +184,17 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
+        let last_reported = self
+            .conn
+            .one(
+                "SELECT delivery_reported_at, delivery_report FROM outbox
+                 WHERE rcpt_to = ?1 AND purpose IN ('forward', 'reminder', 'relay')
+                     AND delivery_report IS NOT NULL
+                 ORDER BY id DESC LIMIT 1",
+                [route],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
         let (waiting, oldest_waiting) = self.conn.one(
             "SELECT count(*), min(created_at) FROM outbox
              WHERE rcpt_to = ?1 AND purpose IN ('forward', 'reminder', 'relay')
@@ -191,6 +205,7 @@ impl Store {
         Ok(RouteHealth {
             last_delivered,
             last_failed,
+            last_reported,
             waiting,
             oldest_waiting,
         })

@@ -597,7 +597,12 @@ fn the_purposes_sql_lists_are_the_ones_the_code_names_and_their_indexes_are_used
     );
     assert_eq!(
         lists(include_str!("companies.rs")),
-        [answerable.clone(), answerable.clone(), answerable.clone()]
+        [
+            answerable.clone(),
+            answerable.clone(),
+            answerable.clone(),
+            answerable.clone()
+        ]
     );
     assert_eq!(lists(include_str!("outbox.rs")), [once]);
     assert_eq!(lists(include_str!("traces.rs")), [answerable]);
