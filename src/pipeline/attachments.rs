@@ -139,7 +139,8 @@ fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
     names.collect::<Vec<_>>().join(", ")
 }
 
-/// A size as people read it: `800 t`, `420 kt`, `7 Mt`, `9,5 Mt` (one decimal below ten).
+/// A size as people read it: `800 t`, `420 kt`, `7 Mt`, `9,5 Mt` (one decimal below ten),
+/// rounded up, so that a file over a limit never reads as the limit itself.
 pub(crate) fn size(lang: Language, bytes: usize) -> String {
     let w: &AttachmentWords = &words(lang).attachments;
     // Finnish and Swedish write a decimal comma.
@@ -154,14 +155,17 @@ pub(crate) fn size(lang: Language, bytes: usize) -> String {
         fill(&w.bytes, &[("n", &bytes)])
     } else if bytes < 1_000_000 {
         fill(&w.kilobytes, &[("n", &bytes.div_ceil(1000))])
-    } else {
-        let mb = bytes as f64 / 1e6;
-        let n = if mb < 10.0 && (mb * 10.0).round() % 10.0 != 0.0 {
-            comma(format!("{mb:.1}"))
+    } else if bytes < 10_000_000 {
+        // Tenths of a megabyte, rounded up: 7,000,001 bytes is 7,1 Mt beside a 7 Mt limit.
+        let tenths = bytes.div_ceil(100_000);
+        let n = if tenths % 10 == 0 {
+            (tenths / 10).to_string()
         } else {
-            format!("{}", mb.round() as u64)
+            comma(format!("{}.{}", tenths / 10, tenths % 10))
         };
         fill(&w.megabytes, &[("n", &n)])
+    } else {
+        fill(&w.megabytes, &[("n", &bytes.div_ceil(1_000_000))])
     }
 }
 
@@ -202,6 +206,8 @@ mod tests {
         assert_eq!(size(Language::Fi, 9_500_000), "9,5 Mt");
         assert_eq!(size(Language::En, 9_500_000), "9.5 MB");
         assert_eq!(size(Language::Sv, 9_500_000), "9,5 MB");
-        assert_eq!(size(Language::En, 31_400_000), "31 MB");
+        assert_eq!(size(Language::En, 31_400_000), "32 MB");
+        // Found by breaking it (issue 21): "7 Mt, yhteensä yli 7 Mt".
+        assert_eq!(size(Language::Fi, 7_000_001), "7,1 Mt");
     }
 }

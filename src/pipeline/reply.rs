@@ -108,12 +108,12 @@ pub(super) fn reply(
         .provider
         .as_deref()
         .and_then(|s| ctx.config.provider(s));
-    // Files sent back with nothing written of one's own (a PDF under the quoted forward, the
-    // photo the writer was asked to send smaller) are the message: published as a post that
-    // says so, whose files go on privately.
-    let files_only = msg.mail.attachments > 0
-        && (answer.ours_left || !mail::has_visible_text(&text))
-        && !msg.entry.released;
+    // Files sent back with nothing written (the photo the writer was asked to send smaller)
+    // are the message: published as a post that says so, whose files go on privately. An
+    // answer that could not be told apart from our quote still waits for the operator: a
+    // signature's logo is no reason to publish it.
+    let files_only =
+        msg.mail.attachments > 0 && !mail::has_visible_text(&text) && !msg.entry.released;
     if files_only {
         trimmed = std::mem::replace(&mut text, words(ctx.config.language).files_only.clone());
     } else if answer.ours_left && !msg.entry.released {
