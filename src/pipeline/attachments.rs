@@ -158,7 +158,7 @@ pub(crate) fn size(lang: Language, bytes: usize) -> String {
     } else if bytes < 10_000_000 {
         // Tenths of a megabyte, rounded up: 7,000,001 bytes is 7,1 Mt beside a 7 Mt limit.
         let tenths = bytes.div_ceil(100_000);
-        let n = if tenths % 10 == 0 {
+        let n = if tenths.is_multiple_of(10) {
             (tenths / 10).to_string()
         } else {
             comma(format!("{}.{}", tenths / 10, tenths % 10))
