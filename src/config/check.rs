@@ -431,6 +431,8 @@ mod tests {
         );
         wrong(&|c| c.slug = "www".into(), "elisa.slug");
         wrong(&|c| c.slug = "info".into(), "elisa.slug");
+        wrong(&|c| c.slug = "yritys".into(), "elisa.slug");
+        wrong(&|c| c.slug = "company".into(), "elisa.slug");
         wrong(&|c| c.routes = vec!["a@127.0.0.1".into()], "elisa.routes");
         wrong(
             &|c| c.routes = vec!["a@printer.local".into()],

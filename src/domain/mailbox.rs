@@ -15,6 +15,11 @@ pub const BOUNCE: &str = "bounce";
 pub const SUPPORT: &str = "tuki+";
 /// Before a company's slug: someone follows it (read in [`crate::domain::route`]).
 pub const FOLLOW: &str = "follow+";
+/// Where companies will write to claim their page and keep it current (issue 22); kept
+/// from every company's slug now, so that no company holds it when the desk opens.
+pub const COMPANY_DESK: &str = "yritys";
+/// [`COMPANY_DESK`] as an English writer guesses it.
+pub const COMPANY_DESK_EN: &str = "company";
 
 /// `LOCAL@DOMAIN` for a fixed address.
 pub fn at(local: &str, domain: &str) -> String {
@@ -36,6 +41,8 @@ pub fn support(thread: i64, domain: &str) -> String {
 pub const RESERVED: &[&str] = &[
     FEEDBACK,
     FEEDBACK_EN,
+    COMPANY_DESK,
+    COMPANY_DESK_EN,
     POSTMASTER,
     ABUSE,
     BOUNCE,
