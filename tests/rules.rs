@@ -334,14 +334,8 @@ fn a_bounce_stops_the_clock_and_the_pause_is_added_not_a_fresh_start() {
     r.now = due + 86_400;
     let delayed = report(&mut r, first, "delayed", "4.4.1");
     assert!(delayed.contains("no failure"), "{delayed}");
-    assert!(
-        r.store
-            .thread(1)
-            .unwrap()
-            .unwrap()
-            .undeliverable_at
-            .is_none()
-    );
+    let paused_since = |r: &Rules| r.store.thread(1).unwrap().unwrap().undeliverable_at;
+    assert!(paused_since(&r).is_none());
 
     let bounced = report(&mut r, first, "failed", "5.2.2");
     assert!(bounced.contains("bounce for outbound"), "{bounced}");
@@ -359,14 +353,7 @@ fn a_bounce_stops_the_clock_and_the_pause_is_added_not_a_fresh_start() {
     accepted(&mut r, second);
     // The address works, but this thread's feedback was refused: it goes again, and the
     // clock waits for it to get through (issue 21).
-    assert!(
-        r.store
-            .thread(1)
-            .unwrap()
-            .unwrap()
-            .undeliverable_at
-            .is_some()
-    );
+    assert!(paused_since(&r).is_some());
     assert!(
         forwards(&r).contains(&first),
         "the refused forward goes again"

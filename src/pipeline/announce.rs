@@ -7,7 +7,7 @@ use super::outgoing::{Sending, language_of_id, queue, token_address, via};
 use super::texts;
 use crate::config::ProviderConfig;
 use crate::domain::token::Purpose;
-use crate::mail::attachments::LeftOut;
+use crate::mail::attachments::{Attachments, LeftOut};
 use crate::store::OutboxPurpose;
 use crate::store::{Participant, Tx};
 
@@ -42,10 +42,12 @@ pub(super) fn announce(
     ctx: &Context<'_>,
     a: &Announcement<'_>,
 ) -> Result<(), PipelineError> {
+    // Read once for both letters: the raw mail may be megabytes.
+    let files = attachments::of_opening(tx, ctx, a.thread_id)?;
     if let Some(company) = &a.company {
-        forward(tx, ctx, a, company)?;
+        forward(tx, ctx, a, company, &files)?;
     }
-    acknowledge(tx, ctx, a)
+    acknowledge(tx, ctx, a, files)
 }
 
 /// Queues the feedback to the company's route.
@@ -54,18 +56,18 @@ pub(crate) fn forward(
     ctx: &Context<'_>,
     a: &Announcement<'_>,
     company: &CompanySide<'_>,
+    files: &Attachments,
 ) -> Result<(), PipelineError> {
     let url = ctx.config.thread_link(a.thread_id);
     let full = company.provider.plan == crate::config::Plan::Full;
-    let files = attachments::of_opening(tx, ctx, a.thread_id)?;
     let (note, files) = if full {
         (
-            attachments::to_receiver(ctx, ctx.config.language, &files, &company.provider.name),
-            files.carried,
+            attachments::to_receiver(ctx, ctx.config.language, files, &company.provider.name),
+            files.carried.clone(),
         )
     } else {
         (
-            attachments::notice_only(ctx.config.language, &files),
+            attachments::notice_only(ctx.config.language, files),
             Vec::new(),
         )
     };
@@ -132,7 +134,8 @@ pub(crate) fn forward_opening(
         company_name: &company.provider.name,
         journal_id: None,
     };
-    forward(tx, ctx, &announcement, company)
+    let files = attachments::of_opening(tx, ctx, opening.thread_id)?;
+    forward(tx, ctx, &announcement, company, &files)
 }
 
 /// Queues the acknowledgement to the writer.
@@ -140,11 +143,11 @@ pub(super) fn acknowledge(
     tx: &Tx<'_>,
     ctx: &Context<'_>,
     a: &Announcement<'_>,
+    mut files: Attachments,
 ) -> Result<(), PipelineError> {
     let config = ctx.config;
     let url = config.thread_link(a.thread_id);
     let erase_address = ctx.key.address(Purpose::Erase, a.consumer, &config.domain);
-    let mut files = attachments::of_opening(tx, ctx, a.thread_id)?;
     if a.company
         .as_ref()
         .is_some_and(|c| c.provider.plan == crate::config::Plan::Notice)

@@ -186,7 +186,12 @@ pub(super) fn reply(
     } else {
         texts::writer_subject(&thread)
     };
-    let mut files = attachments::of_message(ctx, &msg.entry.raw);
+    // Most replies carry no file: their raw mail is not read again.
+    let mut files = if msg.mail.attachments > 0 {
+        attachments::of_message(ctx, &msg.entry.raw)
+    } else {
+        Default::default()
+    };
     if kind == PostKind::Unverified {
         files = files.withheld(LeftOut::Unverified);
     }
