@@ -127,8 +127,9 @@ pub fn detect(text: &str) -> Option<Language> {
         .lines()
         .map(str::trim)
         .take_while(|l| {
-            let l = l.to_lowercase();
-            !NOT_THEIRS.iter().any(|start| l.starts_with(start))
+            // Only a line's start is compared: a 25 MB line is not lowercased whole.
+            let start: String = l.chars().take(20).collect::<String>().to_lowercase();
+            !NOT_THEIRS.iter().any(|not| start.starts_with(not))
         })
         .filter(|l| !l.starts_with('>'));
     let words = own
