@@ -195,11 +195,9 @@ pub struct Running {
     checkpoints: std::thread::JoinHandle<()>,
 }
 
-/// The sender authenticator when `[trust] verify_sender_auth` is on.
+/// The sender authenticator: the badge needs it when `[trust] verify_sender_auth` is on, the
+/// company desk always.
 pub fn authenticator(config: &Config) -> Result<Option<Authenticator>, AppError> {
-    if !config.trust.verify_sender_auth {
-        return Ok(None);
-    }
     Authenticator::new(&config.trust, &config.domain)
         .map(Some)
         .map_err(AppError::SenderAuth)

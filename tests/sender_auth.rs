@@ -8,46 +8,13 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::Command;
 
+use common::signing::Key;
 use common::{Outbound, TestApp, fixture};
-use mail_auth::common::crypto::{RsaKey, Sha256};
-use mail_auth::common::headers::HeaderWriter;
-use mail_auth::dkim::DkimSigner;
 use nonono::config::TrustConfig;
 use nonono::mail::Envelope;
 use nonono::pipeline::auth::Authenticator;
-use nonono::relay::dkim;
-use rustls_pki_types::PrivateKeyDer;
-use rustls_pki_types::pem::PemObject;
 
 const OPERATOR: &str = "operator@nonono.test";
-
-/// A signing key and the TXT record that publishes it.
-struct Key {
-    pem: String,
-    record: String,
-}
-
-impl Key {
-    fn new() -> Key {
-        let k = dkim::generate().unwrap();
-        Key {
-            pem: k.private_pem,
-            record: k.record,
-        }
-    }
-
-    /// `raw` with a DKIM-Signature for `d=domain; s=s1` in front, made by mail-auth's signer.
-    fn sign(&self, raw: &[u8], domain: &str) -> Vec<u8> {
-        let der = PrivateKeyDer::from_pem_slice(self.pem.as_bytes()).unwrap();
-        let signer = DkimSigner::from_key(RsaKey::<Sha256>::from_key_der(der).unwrap())
-            .domain(domain)
-            .selector("s1")
-            .headers(["From", "To", "Subject", "Date", "Message-ID", "In-Reply-To"]);
-        let mut signed = signer.sign(raw).unwrap().to_header().into_bytes();
-        signed.extend_from_slice(raw);
-        signed
-    }
-}
 
 struct World {
     app: TestApp,

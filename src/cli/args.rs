@@ -111,6 +111,24 @@ pub enum ProviderAction {
     /// Register or replace every `[[providers]]` company of a TOML file (what `providers
     /// export` prints), all or none.
     Import { file: PathBuf },
+    /// Claims companies sent to yritys@DOMAIN by DKIM-signed mail, waiting for a decision:
+    /// who wrote, how their mail authenticated, the record proposed, the feedback waiting.
+    Pending,
+    /// Approve a claim: the company is registered (or takes the writer's domain as a
+    /// representative), the feedback that waited is forwarded, and the writer is told.
+    Approve {
+        id: i64,
+        /// `full` or `notice`; the company's plan, if not the one proposed.
+        #[arg(long, value_parser = parse_plan)]
+        plan: Option<Plan>,
+    },
+    /// Refuse a claim; the writer is told the reason.
+    Refuse {
+        id: i64,
+        /// Why, in words the writer reads.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// What `providers edit` changes.

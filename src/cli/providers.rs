@@ -12,6 +12,7 @@ use super::terminal::{clip, for_terminal, text_for_terminal};
 use crate::app;
 use crate::config::{Config, Plan, ProviderConfig};
 use crate::domain::calendar::rfc3339;
+use crate::pipeline::desk;
 use crate::pipeline::registry::{self, Expect};
 use crate::store::Store;
 use crate::store::companies::{ChangeKind, RouteHealth};
@@ -34,6 +35,7 @@ pub(super) fn providers(
     // Looking changes nothing: the declarations are applied by the commands that write.
     match &action {
         ProviderAction::List => return list(&app::open_store_readonly(config)?, config),
+        ProviderAction::Pending => return pending(&app::open_store_readonly(config)?),
         ProviderAction::Show { slug } => {
             return show(&app::open_store_readonly(config)?, config, slug);
         }
@@ -57,7 +59,38 @@ pub(super) fn providers(
     }
     let now = crate::clock::now();
     match action {
-        ProviderAction::List | ProviderAction::Show { .. } => Ok(()),
+        ProviderAction::List | ProviderAction::Show { .. } | ProviderAction::Pending => Ok(()),
+        ProviderAction::Approve { id, plan } => {
+            let key = app::token_key(config)?;
+            let (live, _) = registry::snapshot(&store, config)?;
+            let approved = desk::approve(&mut store, &live, &key, id, plan, &actor(), now)?;
+            let said = follow(&mut store, config)?;
+            let company = &approved.company;
+            if approved.joined {
+                println!(
+                    "Claim {id} approved: {} ({}) now has the writer's domain among its                      representatives. The writer is told.",
+                    company.name, company.slug
+                );
+            } else {
+                println!(
+                    "Claim {id} approved: registered {} ({}). {said}; the writer is told, and a                      running service routes to it within seconds.",
+                    company.name, company.slug
+                );
+            }
+            Ok(())
+        }
+        ProviderAction::Refuse { id, reason } => {
+            if reason.trim().is_empty() {
+                anyhow::bail!("providers refuse: --reason must say why; the writer reads it");
+            }
+            let key = app::token_key(config)?;
+            let request = desk::refuse(&mut store, config, &key, id, &reason, &actor(), now)?;
+            println!(
+                "Claim {id} for {} refused; the writer is told why.",
+                request.slug
+            );
+            Ok(())
+        }
         ProviderAction::Add {
             slug,
             name,
@@ -276,6 +309,36 @@ fn follow(store: &mut Store, file: &Config) -> anyhow::Result<String> {
         n => said.push_str(&format!("; {n} threads moved to the new route")),
     }
     Ok(said)
+}
+
+/// The claims waiting for the operator, each with what to check.
+fn pending(store: &Store) -> anyhow::Result<()> {
+    let claims = store.pending_claims()?;
+    if claims.is_empty() {
+        println!("No claims wait for a decision.");
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    for c in claims {
+        writeln!(
+            out,
+            "claim {}  {}  {}\n  from: {}\n  authentication: {}\n  proposed record:\n{}",
+            c.id,
+            rfc3339(c.created_at),
+            for_terminal(&c.slug),
+            for_terminal(&c.sender),
+            for_terminal(&c.evidence),
+            text_for_terminal(&c.record)
+                .lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>()
+        )?;
+    }
+    writeln!(
+        out,
+        "Decide: nonono providers approve ID [--plan full|notice], or refuse ID --reason \"…\""
+    )?;
+    Ok(())
 }
 
 fn declared_too(config: &Config, file: &Path, slug: &str) {

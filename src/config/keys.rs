@@ -345,6 +345,16 @@ impl ProviderConfig {
 }
 
 impl RuleConfig {
+    /// A rule: feedback matching `pattern` goes to `route`, shown as handled by `label`.
+    pub fn new(pattern: String, route: String, label: String) -> RuleConfig {
+        RuleConfig {
+            pattern,
+            route,
+            label,
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
     /// Whether the topic pattern matches any of the texts, ignoring case; a pattern that does
     /// not compile matches nothing.
     pub fn matches(&self, texts: &[&str]) -> bool {

@@ -15,8 +15,7 @@ pub const BOUNCE: &str = "bounce";
 pub const SUPPORT: &str = "tuki+";
 /// Before a company's slug: someone follows it (read in [`crate::domain::route`]).
 pub const FOLLOW: &str = "follow+";
-/// Where companies will write to claim their page and keep it current (issue 22); kept
-/// from every company's slug now, so that no company holds it when the desk opens.
+/// The company desk: where companies write to claim their page and keep it current.
 pub const COMPANY_DESK: &str = "yritys";
 /// [`COMPANY_DESK`] as an English writer guesses it.
 pub const COMPANY_DESK_EN: &str = "company";

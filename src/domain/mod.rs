@@ -2,6 +2,7 @@
 //! here is tested in memory; the pipeline, the receiver and the archive call it.
 
 pub mod calendar;
+pub mod desk;
 pub mod language;
 pub mod limits;
 pub mod mailbox;

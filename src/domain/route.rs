@@ -35,6 +35,10 @@ pub enum Recipient {
     Unsubscribe(i64),
     /// `p+TOKEN@`: the writer of the reply held in this journal entry says publish it.
     Publish(i64),
+    /// `yritys@` / `company@`: a company claims its page, or changes it, by signed mail.
+    CompanyDesk,
+    /// `k+TOKEN@`: a representative says yes (or no) to the change with this request id.
+    ConfirmChange(i64),
     /// `postmaster@` / `abuse@`: for the operator.
     Operator,
     /// `b+TOKEN@`: the envelope sender of one message of ours, where its delivery report
@@ -73,6 +77,7 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
             Purpose::Support => Recipient::ConfirmSupport(id),
             Purpose::Confirm => Recipient::Confirm(id),
             Purpose::Publish => Recipient::Publish(id),
+            Purpose::DeskChange => Recipient::ConfirmChange(id),
             Purpose::Bounce => Recipient::Bounce(Some(id)),
         });
     }
@@ -90,6 +95,7 @@ pub fn recipient(address: &str, config: &Config, key: &TokenKey) -> Result<Recip
     }
     match local {
         mailbox::FEEDBACK | mailbox::FEEDBACK_EN => Ok(Recipient::Feedback),
+        mailbox::COMPANY_DESK | mailbox::COMPANY_DESK_EN => Ok(Recipient::CompanyDesk),
         mailbox::POSTMASTER | mailbox::ABUSE => Ok(Recipient::Operator),
         mailbox::BOUNCE => Ok(Recipient::Bounce(None)),
         slug => config

@@ -1,6 +1,7 @@
 //! Tokens: the `TOKEN` in `PREFIX+TOKEN@DOMAIN`, one prefix a purpose ([`Purpose::prefix`]):
 //! `t+` a reply address, `b+` the envelope sender of one outbound message (where its bounce
-//! comes back), `c+`, `e+`, `s+`, `v+`, `f+`, `u+` and `p+` the writer's and readers' answers.
+//! comes back), `c+`, `e+`, `s+`, `v+`, `f+`, `u+` and `p+` the writer's and readers' answers, `k+` a
+//! company's "yes" to a change it asked of the desk.
 //!
 //! A reply token names one participant of one thread (the participant row knows its thread); a
 //! bounce token names one outbox row. Each carries an HMAC, keyed by what it names, so nobody can
@@ -46,10 +47,13 @@ pub enum Purpose {
     /// A writer saying publish a reply held for the personal data in it (`p+`, names the
     /// journal entry).
     Publish,
+    /// A company's representative confirming a change they asked of the company desk (`k+`,
+    /// for "kyllä"; names the request).
+    DeskChange,
 }
 
 impl Purpose {
-    const ALL: [Purpose; 9] = [
+    const ALL: [Purpose; 10] = [
         Purpose::Participant,
         Purpose::Bounce,
         Purpose::Confirm,
@@ -59,6 +63,7 @@ impl Purpose {
         Purpose::Follow,
         Purpose::Unsubscribe,
         Purpose::Publish,
+        Purpose::DeskChange,
     ];
 
     /// The local part's prefix of a token address of this purpose: the one table both writing
@@ -74,6 +79,7 @@ impl Purpose {
             Purpose::Follow => "f+",
             Purpose::Unsubscribe => "u+",
             Purpose::Publish => "p+",
+            Purpose::DeskChange => "k+",
         }
     }
 }
@@ -153,6 +159,7 @@ impl TokenKey {
             Purpose::Follow => "follow",
             Purpose::Unsubscribe => "unsubscribe",
             Purpose::Publish => "publish",
+            Purpose::DeskChange => "desk-change",
         };
         let tag = hmac::sign(&self.0, format!("{label}:{id}").as_bytes());
         base32(&tag.as_ref()[..10])

@@ -17,33 +17,50 @@ pub const HELD_NEW_ADDRESS: &str = "confirmation";
 /// Why a new thread waits for its writer: the text carries personal data.
 pub const HELD_PERSONAL_DATA: &str = "personal-data";
 
-/// Whether a reply to a confirmation request says no: its first line has a word of refusal
-/// and none of assent ("Tämä ei ollut minulta!", "No, not me"; but "Kyllä, ei muuta").
-pub(super) fn declines(text: &str) -> bool {
-    const NO: &[&str] = &[
-        "ei", "en", "enkä", "älä", "no", "not", "never", "wasn't", "didn't", "nej", "inte",
-    ];
-    const YES: &[&str] = &[
-        "kyllä",
-        "joo",
-        "juu",
-        "ok",
-        "vahvistan",
-        "julkaise",
-        "yes",
-        "confirm",
-        "publish",
-        "ja",
-    ];
+const NO: &[&str] = &[
+    "ei", "en", "enkä", "älä", "no", "not", "never", "wasn't", "didn't", "nej", "inte",
+];
+const YES: &[&str] = &[
+    "kyllä",
+    "joo",
+    "juu",
+    "ok",
+    "vahvistan",
+    "julkaise",
+    "yes",
+    "confirm",
+    "publish",
+    "ja",
+];
+
+/// Whether the first line of an answer has a word of refusal, and whether one of assent.
+fn first_line_says(text: &str) -> (bool, bool) {
     let Some(first) = text.lines().map(str::trim).find(|l| !l.is_empty()) else {
-        return false;
+        return (false, false);
     };
     let first = first.to_lowercase();
     let words: Vec<&str> = first
         .split(|c: char| !c.is_alphanumeric() && c != '\'')
         .filter(|w| !w.is_empty())
         .collect();
-    words.iter().any(|w| NO.contains(w)) && !words.iter().any(|w| YES.contains(w))
+    (
+        words.iter().any(|w| NO.contains(w)),
+        words.iter().any(|w| YES.contains(w)),
+    )
+}
+
+/// Whether a reply to a confirmation request says no: its first line has a word of refusal
+/// and none of assent ("Tämä ei ollut minulta!", "No, not me"; but "Kyllä, ei muuta").
+pub(super) fn declines(text: &str) -> bool {
+    let (no, yes) = first_line_says(text);
+    no && !yes
+}
+
+/// Whether a reply says yes: its first line has a word of assent and none of refusal
+/// ("Kyllä", "Yes, please"; not "Ei kyllä").
+pub(super) fn assents(text: &str) -> bool {
+    let (no, yes) = first_line_says(text);
+    yes && !no
 }
 
 /// A request to confirm a held thread.

@@ -30,7 +30,8 @@ impl PipelineError {
 pub struct Context<'a> {
     pub config: &'a Config,
     pub key: &'a TokenKey,
-    /// Present when `[trust] verify_sender_auth` is on.
+    /// Sender authentication (the badge's when `[trust] verify_sender_auth` is on, the company
+    /// desk's always); none for work on the clock.
     pub authenticator: Option<&'a Authenticator>,
     pub now: i64,
 }

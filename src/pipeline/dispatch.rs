@@ -35,18 +35,27 @@ pub(super) struct Read {
     mail: ParsedMail,
     class: Class,
     evidence: Option<Evidence>,
+    /// `[trust] verify_sender_auth`: whether `evidence` counts beyond the company desk.
+    badge: bool,
 }
 
 impl Read {
     pub(super) fn new(ctx: &Context<'_>, entry: &JournalEntry) -> Read {
         let mail = mail::parse(&entry.raw);
         let class = mail::classify(&mail, &entry.envelope);
-        // Every person's mail: a company's answer needs it for the badge, a consumer's reply
-        // to speak for the consumer, and automatic mail to go to a From that is not the
-        // envelope sender.
+        // Every person's mail when sender authentication is on: a company's answer needs it
+        // for the badge, a consumer's reply to speak for the consumer, and automatic mail to
+        // go to a From that is not the envelope sender. The company desk needs it always.
+        let badge = ctx.config.trust.verify_sender_auth;
+        let to_desk = entry.envelope.rcpt_to.iter().any(|r| {
+            matches!(
+                route::recipient(r, ctx.config, ctx.key),
+                Ok(Recipient::CompanyDesk | Recipient::ConfirmChange(_))
+            )
+        });
         let evidence = ctx
             .authenticator
-            .filter(|_| class == Class::Human)
+            .filter(|_| class == Class::Human && (badge || to_desk))
             .map(|a| {
                 let from = mail.from.as_ref().map_or("", |f| f.address.as_str());
                 a.check(&entry.raw, &entry.envelope, from)
@@ -55,7 +64,13 @@ impl Read {
             mail,
             class,
             evidence,
+            badge,
         }
+    }
+
+    /// The evidence the rest of the service goes by: only with sender authentication on.
+    fn badge_evidence(&self) -> Option<&Evidence> {
+        self.evidence.as_ref().filter(|_| self.badge)
     }
 }
 
@@ -82,7 +97,7 @@ pub(super) fn apply(
             entry,
             mail,
             class,
-            evidence: read.evidence.as_ref(),
+            evidence: read.badge_evidence(),
         };
         let outcome = format!(
             "assigned by the operator: {}",
@@ -117,7 +132,7 @@ pub(super) fn apply(
             entry,
             mail,
             class,
-            evidence: read.evidence.as_ref(),
+            evidence: read.badge_evidence(),
         };
         let outcome = match recipient {
             Recipient::Feedback | Recipient::Provider(_) if new_feedback_done => {
@@ -141,6 +156,10 @@ pub(super) fn apply(
             Recipient::ConfirmFollow(follower) => super::follow::confirm(tx, ctx, &msg, follower)?,
             Recipient::Unsubscribe(follower) => super::follow::leave(tx, follower)?,
             Recipient::Publish(held) => publish(tx, ctx, &msg, held)?,
+            Recipient::CompanyDesk => super::desk::desk(tx, ctx, &msg, read.evidence.as_ref())?,
+            Recipient::ConfirmChange(request) => {
+                super::desk::confirm_change(tx, ctx, &msg, read.evidence.as_ref(), request)?
+            }
             Recipient::Operator => to_operator(tx, ctx, &msg)?,
             Recipient::Bounce(Some(outbox)) => bounce(tx, ctx, &msg, outbox)?,
             Recipient::Bounce(None) => format!("{} to the bounce address: kept", class.as_str()),

@@ -13,6 +13,7 @@
 //! attachments files passed on privately with a person's mail, and what each side is told
 //! feedback    new feedback: thread, forward, acknowledgement; company mail without a thread
 //! consent     the writer confirms, declines or erases
+//! desk        the company desk: claims for the operator, changes by signed mail
 //! reply       replies to a thread's token, from either side
 //! delivery    delivered, bounced, failed
 //! follow, support, solved, remind, unregistered   the features on the clock and by mail
@@ -31,6 +32,7 @@ pub mod compose;
 mod consent;
 mod context;
 pub mod delivery;
+pub mod desk;
 mod dispatch;
 mod feedback;
 pub mod follow;

@@ -21,7 +21,7 @@ use crate::config::{
 use crate::domain::route;
 use crate::domain::token::TokenKey;
 use crate::store::companies::{ChangeKind, CompanyRecord};
-use crate::store::{Shared, Store, StoreError};
+use crate::store::{Shared, Store, StoreError, Tx};
 
 /// How often a running service looks for registry changes.
 pub const LOOK_EVERY: Duration = Duration::from_secs(2);
@@ -210,8 +210,23 @@ pub fn save(
     actor: &str,
     now: i64,
 ) -> Result<Vec<Option<ChangeKind>>, RegistryError> {
-    let changed: Vec<ProviderConfig> = changed.iter().map(normalized).collect();
     let tx = store.begin()?;
+    let changes = save_in(&tx, file, changed, expect, actor, now)?;
+    tx.commit()?;
+    Ok(changes)
+}
+
+/// [`save`] inside a transaction of the caller's (the pipeline's, applying a company's change
+/// by mail with the rest of what the mail does).
+pub fn save_in(
+    tx: &Tx<'_>,
+    file: &Config,
+    changed: &[ProviderConfig],
+    expect: Expect,
+    actor: &str,
+    now: i64,
+) -> Result<Vec<Option<ChangeKind>>, RegistryError> {
+    let changed: Vec<ProviderConfig> = changed.iter().map(normalized).collect();
     let (registered, _) = parse(tx.companies()?);
     for company in &changed {
         let exists = registered.iter().any(|p| p.slug == company.slug);
@@ -229,12 +244,26 @@ pub fn save(
             problems.into_iter().map(|(_, problem)| problem).collect(),
         ));
     }
-    let changes = changed
+    Ok(changed
         .iter()
         .map(|c| tx.put_company(&c.slug, &c.to_record(), FROM_CLI, actor, now))
-        .collect::<Result<Vec<_>, _>>()?;
-    tx.commit()?;
-    Ok(changes)
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// What would keep `company` from being saved as it is, beside every registered company:
+/// nothing is written.
+pub fn problems_in(
+    tx: &Tx<'_>,
+    company: &ProviderConfig,
+    our_domain: &str,
+) -> Result<Vec<String>, StoreError> {
+    let (registered, _) = parse(tx.companies()?);
+    Ok(
+        problems_beside(registered, &[normalized(company)], our_domain)
+            .into_iter()
+            .map(|(_, problem)| problem)
+            .collect(),
+    )
 }
 
 /// What is wrong with `changed` companies beside the `registered` ones (those of the same

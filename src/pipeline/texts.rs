@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::compose::{ComposeError, marker};
 use crate::config::{Config, Language};
+use crate::domain::desk::NotTaken;
 use crate::domain::mailbox;
 use crate::domain::names::fold;
 use crate::domain::screen::Personal;
@@ -38,6 +39,48 @@ pub struct Words {
     card_number: String,
     phone_number: String,
     pub attachments: AttachmentWords,
+    pub desk: DeskWords,
+}
+
+/// The company desk's short phrases, `[desk]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskWords {
+    pub already_there: String,
+    pub not_there: String,
+    pub name_by_operator: String,
+    unsigned: String,
+    /// Blanks: `{domain}`.
+    other_domain: String,
+    /// Blanks: `{domain}`.
+    broken: String,
+    unchecked: String,
+    /// Blanks: `{domain}`.
+    public_mailbox: String,
+    /// Blanks: `{problems}`.
+    problems: String,
+    /// Blanks: `{names}`.
+    which_company: String,
+}
+
+impl DeskWords {
+    /// Why the desk took nothing from a mail, as its writer reads it.
+    pub fn refusal(&self, why: &NotTaken) -> String {
+        match why {
+            NotTaken::Unsigned => self.unsigned.clone(),
+            NotTaken::OtherDomain(d) => fill(&self.other_domain, &[("domain", d)]),
+            NotTaken::Broken(d) => fill(&self.broken, &[("domain", d)]),
+            NotTaken::Unchecked => self.unchecked.clone(),
+            NotTaken::PublicMailbox(d) => fill(&self.public_mailbox, &[("domain", d)]),
+            NotTaken::Problems(p) => fill(&self.problems, &[("problems", &p.join("; "))]),
+            NotTaken::WhichCompany(n) => fill(&self.which_company, &[("names", n)]),
+        }
+    }
+}
+
+/// The company desk's phrases in a language.
+pub fn desk_words(lang: Language) -> &'static DeskWords {
+    &words(lang).desk
 }
 
 /// What a mail says of the files passed on with it, `[attachments]`.
@@ -471,6 +514,141 @@ pub struct OperatorDigest<'a> {
 
 /// Subject and body of the request to confirm held feedback; `personal` names the personal
 /// data found, empty when the address is simply new.
+/// A company's settings as the company desk's letters list them.
+pub struct DeskSettings<'a> {
+    pub name: &'a str,
+    /// `SLUG@DOMAIN`.
+    pub address: String,
+    pub page: String,
+    pub routes: &'a [String],
+    pub representatives: &'a [String],
+    pub aliases: &'a [String],
+    pub response_days: u32,
+    /// Each topic rule in words.
+    pub topics: Vec<String>,
+    pub full: bool,
+}
+
+/// Why the company desk did nothing with a mail.
+#[derive(Template)]
+#[template(
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/desk-not-taken.fi.txt" %}{% when Language::Sv %}{% include "mail/desk-not-taken.sv.txt" %}{% when Language::En %}{% include "mail/desk-not-taken.en.txt" %}{% endmatch %}"#,
+    ext = "txt"
+)]
+pub struct DeskNotTaken<'a> {
+    pub lang: Language,
+    pub why: &'a str,
+    pub desk: &'a str,
+    pub operator: &'a str,
+}
+
+/// A company's settings and the commands.
+#[derive(Template)]
+#[template(
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/desk-help.fi.txt" %}{% when Language::Sv %}{% include "mail/desk-help.sv.txt" %}{% when Language::En %}{% include "mail/desk-help.en.txt" %}{% endmatch %}"#,
+    ext = "txt"
+)]
+pub struct DeskHelp<'a> {
+    pub lang: Language,
+    pub settings: DeskSettings<'a>,
+    pub desk: &'a str,
+    pub skipped: &'a [String],
+    pub not_understood: &'a [String],
+}
+
+/// A change as it would be, to be confirmed by replying "yes".
+#[derive(Template)]
+#[template(
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/desk-confirm.fi.txt" %}{% when Language::Sv %}{% include "mail/desk-confirm.sv.txt" %}{% when Language::En %}{% include "mail/desk-confirm.en.txt" %}{% endmatch %}"#,
+    ext = "txt"
+)]
+pub struct DeskConfirm<'a> {
+    pub lang: Language,
+    pub company: &'a str,
+    pub changes: &'a [String],
+    pub skipped: &'a [String],
+    pub not_understood: &'a [String],
+    pub settings: DeskSettings<'a>,
+    pub days: i64,
+}
+
+/// A change made, refused or cancelled.
+#[derive(Template)]
+#[template(
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/desk-done.fi.txt" %}{% when Language::Sv %}{% include "mail/desk-done.sv.txt" %}{% when Language::En %}{% include "mail/desk-done.en.txt" %}{% endmatch %}"#,
+    ext = "txt"
+)]
+pub struct DeskDone<'a> {
+    pub lang: Language,
+    pub company: &'a str,
+    pub applied: bool,
+    pub changes: &'a [String],
+    pub problems: &'a [String],
+    pub page: &'a str,
+}
+
+/// A change, to the company's other addresses.
+#[derive(Template)]
+#[template(
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/desk-announce.fi.txt" %}{% when Language::Sv %}{% include "mail/desk-announce.sv.txt" %}{% when Language::En %}{% include "mail/desk-announce.en.txt" %}{% endmatch %}"#,
+    ext = "txt"
+)]
+pub struct DeskAnnounce<'a> {
+    pub lang: Language,
+    pub company: &'a str,
+    pub sender: &'a str,
+    pub changes: &'a [String],
+    pub operator: &'a str,
+    pub page: &'a str,
+}
+
+/// A claim received: what the operator checks, what the company could do.
+#[derive(Template)]
+#[template(
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/desk-claim.fi.txt" %}{% when Language::Sv %}{% include "mail/desk-claim.sv.txt" %}{% when Language::En %}{% include "mail/desk-claim.en.txt" %}{% endmatch %}"#,
+    ext = "txt"
+)]
+pub struct DeskClaim<'a> {
+    pub lang: Language,
+    pub registered: bool,
+    pub waiting: usize,
+    pub settings: DeskSettings<'a>,
+    pub desk: &'a str,
+}
+
+/// The operator's decision on a claim.
+#[derive(Template)]
+#[template(
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/desk-decision.fi.txt" %}{% when Language::Sv %}{% include "mail/desk-decision.sv.txt" %}{% when Language::En %}{% include "mail/desk-decision.en.txt" %}{% endmatch %}"#,
+    ext = "txt"
+)]
+pub struct DeskDecision<'a> {
+    pub lang: Language,
+    pub approved: bool,
+    pub reason: &'a str,
+    pub waiting: usize,
+    pub settings: DeskSettings<'a>,
+    pub desk: &'a str,
+}
+
+/// A claim, to the operator.
+#[derive(Template)]
+#[template(
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/operator-claim.fi.txt" %}{% when Language::Sv %}{% include "mail/operator-claim.sv.txt" %}{% when Language::En %}{% include "mail/operator-claim.en.txt" %}{% endmatch %}"#,
+    ext = "txt"
+)]
+pub struct OperatorClaim<'a> {
+    pub lang: Language,
+    pub id: i64,
+    pub name: &'a str,
+    pub slug: &'a str,
+    pub registered: bool,
+    pub sender: &'a str,
+    pub evidence: &'a str,
+    pub waiting: usize,
+    pub record: &'a str,
+}
+
 pub fn confirm_text(
     pseudonym: &str,
     company: &str,

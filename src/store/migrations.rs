@@ -489,4 +489,32 @@ ALTER TABLE participants ADD COLUMN language TEXT;
 ALTER TABLE outbox ADD COLUMN delivery_report TEXT;
 ALTER TABLE outbox ADD COLUMN delivery_reported_at INTEGER;
 "#,
+    // 24: the company desk (`yritys@`): a company's claim of its page, waiting for the
+    // operator, and a representative's change, waiting for its own "yes"; each with who wrote
+    // (the operator's eyes only), how their mail authenticated, and what became of it. The
+    // desk's refusals go to an address once a day, as the other automatic answers.
+    r#"
+CREATE TABLE desk_requests (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('claim', 'change')),
+    slug TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    language TEXT NOT NULL,
+    record TEXT NOT NULL DEFAULT '',
+    commands TEXT NOT NULL DEFAULT '',
+    evidence TEXT NOT NULL,
+    journal_id INTEGER,
+    created_at INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending'
+        CHECK (state IN ('pending', 'approved', 'refused', 'applied', 'cancelled', 'replaced')),
+    decided_at INTEGER,
+    decided_by TEXT,
+    reason TEXT
+);
+CREATE INDEX desk_requests_pending ON desk_requests(kind, slug) WHERE state = 'pending';
+DROP INDEX outbox_recipient;
+CREATE INDEX outbox_recipient ON outbox(rcpt_to, purpose, created_at)
+    WHERE purpose IN ('help', 'confirm', 'follow-confirm', 'support', 'set-aside',
+                      'not-an-answer', 'publish-ask', 'desk-refusal');
+"#,
 ];

@@ -10,6 +10,7 @@ pub mod companies;
 pub mod company_clock;
 mod connection;
 pub mod consent;
+pub mod desk;
 pub mod error;
 pub mod export;
 mod figures;

@@ -51,10 +51,15 @@ pub enum OutboxPurpose {
     Operator,
     /// The operator's daily digest.
     OperatorDigest,
+    /// The company desk's answer to a company, or its notice of a change to the company's
+    /// other addresses.
+    Desk,
+    /// Why the company desk took nothing from a mail (unsigned, from a public mail domain).
+    DeskRefusal,
 }
 
 impl OutboxPurpose {
-    const ALL: [OutboxPurpose; 18] = [
+    const ALL: [OutboxPurpose; 20] = [
         OutboxPurpose::Forward,
         OutboxPurpose::Ack,
         OutboxPurpose::Relay,
@@ -73,6 +78,8 @@ impl OutboxPurpose {
         OutboxPurpose::BlameNote,
         OutboxPurpose::Operator,
         OutboxPurpose::OperatorDigest,
+        OutboxPurpose::Desk,
+        OutboxPurpose::DeskRefusal,
     ];
 
     /// The name stored in `outbox.purpose` (and in the indexes of migrations 17 and 18).
@@ -96,12 +103,14 @@ impl OutboxPurpose {
             OutboxPurpose::BlameNote => "blame-note",
             OutboxPurpose::Operator => "operator",
             OutboxPurpose::OperatorDigest => "operator-digest",
+            OutboxPurpose::Desk => "desk",
+            OutboxPurpose::DeskRefusal => "desk-refusal",
         }
     }
 
     /// Automatic mail that goes to one mailbox at most once a day ([`Tx::queued_since`]): the
-    /// rows migration 18's index `outbox_recipient` holds, in the order it lists them.
-    pub const ONCE_A_DAY: [OutboxPurpose; 7] = [
+    /// rows migration 24's index `outbox_recipient` holds, in the order it lists them.
+    pub const ONCE_A_DAY: [OutboxPurpose; 8] = [
         OutboxPurpose::Help,
         OutboxPurpose::Confirm,
         OutboxPurpose::FollowConfirm,
@@ -109,6 +118,7 @@ impl OutboxPurpose {
         OutboxPurpose::SetAside,
         OutboxPurpose::NotAnAnswer,
         OutboxPurpose::PublishAsk,
+        OutboxPurpose::DeskRefusal,
     ];
 
     /// Mail to a company whose Message-ID its answer may cite ([`Tx::company_side_of_sent`]):
@@ -364,7 +374,7 @@ impl Tx<'_> {
         Ok(self.tx.one(
             "SELECT EXISTS (SELECT 1 FROM outbox
                 WHERE purpose IN ('help', 'confirm', 'follow-confirm', 'support', 'set-aside',
-                                  'not-an-answer', 'publish-ask')
+                                  'not-an-answer', 'publish-ask', 'desk-refusal')
                   AND purpose = ?2 AND created_at >= ?3
                   AND (rcpt_to = ?1 OR rcpt_to = ?4 || '@' || ?5
                        OR (rcpt_to >= ?4 || '+' AND rcpt_to < ?4 || ','

@@ -541,4 +541,5 @@ impl Conversation {
         }
     }
 }
+pub mod signing;
 pub mod sink;

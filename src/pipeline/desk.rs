@@ -1,0 +1,815 @@
+//! The company desk, `yritys@` (`company@`): a company claims its page, and its
+//! representatives keep it current, by mail alone. Only mail signed with DKIM by the From
+//! address's own domain counts: anyone can write a company's address into From, nobody else
+//! can sign for its domain.
+//!
+//! - A company not registered (or a registered one, from a domain it does not list) claims: the
+//!   claim waits for the operator (`nonono providers pending`, `approve`, `refuse`), the
+//!   writer is told what the operator checks, the operator what to decide.
+//! - A representative (or a route address) of a registered company writes commands
+//!   ([`crate::domain::desk`]); the desk answers with the change as it would be, from an
+//!   address that names the request (`k+TOKEN@`); their "kyllä" applies it, writes it in the
+//!   registry's history and tells every other address of the company, so that a mailbox taken
+//!   over cannot change the company quietly.
+//! - `ohje` / `help` answers with the company's settings and the commands.
+
+use super::compose::{Letter, Origin};
+use super::consent::{assents, declines};
+use super::context::{Context, PipelineError};
+use super::message::Message;
+use super::outgoing::{self, Sending};
+use super::registry::{self, Expect, RegistryError};
+use super::texts::{self, DeskSettings};
+use crate::config::{Companies, Config, Language, Plan, ProviderConfig};
+use crate::domain::desk::{self, Command, NotTaken, Skipped};
+use crate::domain::mailbox;
+use crate::domain::route::{self, Tag};
+use crate::domain::token::{Purpose, TokenKey};
+use crate::store::desk::{NewRequest, Request, RequestKind};
+use crate::store::{Evidence, OutboxPurpose, Signature, Store, Tx};
+
+/// A change not confirmed within a week is not applied: the record has moved on by then, and
+/// an old "yes" must not apply what nobody remembers asking.
+pub const CONFIRM_WITHIN: i64 = 7 * 86_400;
+
+/// Lines not understood that an answer quotes back, at most (the rest is a signature).
+const NOT_UNDERSTOOD_SHOWN: usize = 10;
+
+/// Other addresses of a company told of a change, at most.
+const TOLD_AT_MOST: usize = 20;
+
+/// Who changes the registry by mail, in its history.
+fn actor(sender: &str) -> String {
+    format!("mail:{sender}")
+}
+
+/// Mail to `yritys@`.
+pub(super) fn desk(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    evidence: Option<&Evidence>,
+) -> Result<String, PipelineError> {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
+        return Ok(format!("company desk: not taken: {reason}"));
+    }
+    let Some(sender) = msg.sender() else {
+        return Ok("company desk: no sender".into());
+    };
+    let text = crate::mail::reply::extract_answer(&msg.mail.text, &[]).text;
+    let mut parsed = desk::parse(&text);
+    if parsed.commands.is_empty() {
+        let subject = route::subject_title(&msg.mail.subject);
+        let from_subject = desk::parse(&subject);
+        if !from_subject.commands.is_empty() {
+            parsed = from_subject;
+        }
+    }
+    parsed.not_understood.truncate(NOT_UNDERSTOOD_SHOWN);
+    let lang = parsed
+        .language
+        .or_else(|| crate::domain::language::detect(&text))
+        .unwrap_or(ctx.config.language);
+    if let Err(why) = signed_by_sender(evidence) {
+        return not_taken(tx, ctx, msg, &sender, lang, why);
+    }
+    let speaks_for: Vec<&ProviderConfig> = ctx
+        .config
+        .providers
+        .iter()
+        .filter(|p| speaks_for(p, &sender))
+        .collect();
+    let subject = &msg.mail.subject;
+    let named = match route::find_tag(subject, &ctx.config.providers) {
+        Tag::Known { slug, .. } => Some(slug),
+        _ => None,
+    };
+    let company = match speaks_for.as_slice() {
+        [] => None,
+        [one] => Some(*one),
+        several => match several.iter().find(|p| Some(&p.slug) == named.as_ref()) {
+            Some(p) => Some(*p),
+            None => {
+                let names: Vec<&str> = several.iter().map(|p| p.name.as_str()).collect();
+                let why = NotTaken::WhichCompany(names.join(", "));
+                return not_taken(tx, ctx, msg, &sender, lang, why);
+            }
+        },
+    };
+    let asked = Asked {
+        msg,
+        sender: &sender,
+        lang,
+        evidence: describe(evidence),
+        commands: &parsed.commands,
+        not_understood: &parsed.not_understood,
+    };
+    match company {
+        Some(company) => {
+            let company = stored(tx, &company.slug)?.unwrap_or_else(|| company.clone());
+            change(tx, ctx, &asked, &company)
+        }
+        None => claim(tx, ctx, &asked),
+    }
+}
+
+/// A company as the registry holds it in this transaction: a change made a moment ago counts
+/// before the running service's config catches up with it.
+fn stored(tx: &Tx<'_>, slug: &str) -> Result<Option<ProviderConfig>, PipelineError> {
+    Ok(tx
+        .company(slug)?
+        .and_then(|c| ProviderConfig::from_record(&c.record).ok()))
+}
+
+/// What a mail to the desk asked, and of whom.
+struct Asked<'a> {
+    msg: &'a Message<'a>,
+    sender: &'a str,
+    lang: Language,
+    /// How the mail authenticated, for the operator and the history.
+    evidence: String,
+    commands: &'a [Command],
+    not_understood: &'a [String],
+}
+
+/// Whether `sender` writes for `company`: one of its representatives, or one of its routes.
+fn speaks_for(company: &ProviderConfig, sender: &str) -> bool {
+    route::is_representative(company, sender)
+        || company
+            .routes
+            .iter()
+            .chain(company.rules.iter().map(|r| &r.route))
+            .any(|r| r.eq_ignore_ascii_case(sender))
+}
+
+/// Ok when the mail carries a valid DKIM signature of its From address's domain (or a parent
+/// of it, as DMARC aligns); otherwise why not, in the writer's words.
+fn signed_by_sender(evidence: Option<&Evidence>) -> Result<(), NotTaken> {
+    match evidence.map(|e| &e.signature) {
+        Some(Signature::Aligned(_)) => Ok(()),
+        Some(Signature::None) => Err(NotTaken::Unsigned),
+        Some(Signature::Foreign(d)) => Err(NotTaken::OtherDomain(d.clone())),
+        Some(Signature::Broken(d)) => Err(NotTaken::Broken(d.clone())),
+        Some(Signature::Unchecked) | None => Err(NotTaken::Unchecked),
+    }
+}
+
+fn describe(evidence: Option<&Evidence>) -> String {
+    let Some(e) = evidence else {
+        return "not checked".into();
+    };
+    let signature = match &e.signature {
+        Signature::Aligned(d) => format!("DKIM signature of {d}"),
+        other => format!("{other:?}"),
+    };
+    format!("{signature}, DMARC {}", e.dmarc)
+}
+
+/// Tells the writer why nothing was done, at most once a day an address (anyone can write a
+/// company's address into From, and must not have the desk mail it every minute).
+fn not_taken(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    sender: &str,
+    lang: Language,
+    why: NotTaken,
+) -> Result<String, PipelineError> {
+    let outcome = format!("company desk: nothing done: {why:?}");
+    let Ok(to) = msg.reply_address(ctx) else {
+        return Ok(outcome);
+    };
+    if to != sender {
+        return Ok(outcome);
+    }
+    let (subject, body) = texts::letter(&texts::DeskNotTaken {
+        lang,
+        why: &texts::desk_words(lang).refusal(&why),
+        desk: &desk_address(ctx.config),
+        operator: &mailbox::at(mailbox::POSTMASTER, &ctx.config.domain),
+    })?;
+    outgoing::queue_automatic(
+        tx,
+        ctx,
+        &desk_letter(desk_address(ctx.config), &to, subject, body, msg),
+        Sending::new(OutboxPurpose::DeskRefusal).for_message(msg.entry.id),
+    )?;
+    Ok(outcome)
+}
+
+fn desk_address(config: &Config) -> String {
+    mailbox::at(mailbox::COMPANY_DESK, &config.domain)
+}
+
+fn desk_letter(from: String, to: &str, subject: String, body: String, msg: &Message<'_>) -> Letter {
+    Letter {
+        from_name: "nonono".into(),
+        from_address: from,
+        to: to.to_owned(),
+        subject,
+        body,
+        references: msg.mail.message_id.iter().cloned().collect(),
+        origin: Origin::AutoReplied,
+        attachments: Vec::new(),
+    }
+}
+
+/// A company's settings as the desk's letters list them.
+pub(crate) fn settings<'a>(config: &Config, c: &'a ProviderConfig) -> DeskSettings<'a> {
+    DeskSettings {
+        name: &c.name,
+        address: mailbox::company(&c.slug, &config.domain),
+        page: config.public_link(&format!("/p/{}", c.slug)),
+        routes: &c.routes,
+        representatives: &c.representatives,
+        aliases: &c.aliases,
+        response_days: c.response_days,
+        topics: c
+            .rules
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} -> {} ({})",
+                    desk::topic_words(&r.pattern),
+                    r.route,
+                    r.label
+                )
+            })
+            .collect(),
+        full: c.plan == Plan::Full,
+    }
+}
+
+/// A registered company's representative: help, or a change to confirm.
+fn change(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    asked: &Asked<'_>,
+    company: &ProviderConfig,
+) -> Result<String, PipelineError> {
+    let lang = asked.lang;
+    let changes: Vec<Command> = asked
+        .commands
+        .iter()
+        .filter(|c| **c != Command::Help)
+        .cloned()
+        .collect();
+    let (after, skipped) = desk::apply(company, &changes);
+    // In order: of two same commands, one is done and one skipped.
+    let mut not_done = skipped.iter().peekable();
+    let done: Vec<&Command> = changes
+        .iter()
+        .filter(|c| not_done.next_if(|s| s.command() == *c).is_none())
+        .collect();
+    let skipped = skipped_lines(&skipped, lang);
+    let desk_from = desk_address(ctx.config);
+    if done.is_empty() || after.to_record() == company.to_record() {
+        let (subject, body) = texts::letter(&texts::DeskHelp {
+            lang,
+            settings: settings(ctx.config, company),
+            desk: &desk_address(ctx.config),
+            skipped: &skipped,
+            not_understood: asked.not_understood,
+        })?;
+        reply(tx, ctx, asked, desk_from, subject, body)?;
+        return Ok(format!(
+            "company desk: {}: settings and commands sent",
+            company.slug
+        ));
+    }
+    let problems = registry::problems_in(tx, &after, &ctx.config.domain)?;
+    if !problems.is_empty() {
+        return refuse_change(tx, ctx, asked, company, problems);
+    }
+    let lines: Vec<String> = done.iter().map(|c| c.line(Language::En)).collect();
+    let (id, _) = tx.add_request(
+        &NewRequest {
+            kind: RequestKind::Change,
+            slug: &company.slug,
+            sender: asked.sender,
+            language: lang.code(),
+            record: &company.to_record(),
+            commands: &lines.join("\n"),
+            evidence: &asked.evidence,
+            journal_id: Some(asked.msg.entry.id),
+        },
+        ctx.now,
+    )?;
+    let shown: Vec<String> = done.iter().map(|c| c.line(lang)).collect();
+    let (subject, body) = texts::letter(&texts::DeskConfirm {
+        lang,
+        company: &company.name,
+        changes: &shown,
+        skipped: &skipped,
+        not_understood: asked.not_understood,
+        settings: settings(ctx.config, &after),
+        days: CONFIRM_WITHIN / 86_400,
+    })?;
+    let confirm = ctx.key.address(Purpose::DeskChange, id, &ctx.config.domain);
+    reply(tx, ctx, asked, confirm, subject, body)?;
+    Ok(format!(
+        "company desk: {}: change {id} waits for its writer's yes",
+        company.slug
+    ))
+}
+
+fn refuse_change(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    asked: &Asked<'_>,
+    company: &ProviderConfig,
+    problems: Vec<String>,
+) -> Result<String, PipelineError> {
+    let outcome = format!(
+        "company desk: {}: change refused: {}",
+        company.slug,
+        problems.join("; ")
+    );
+    let (subject, body) = texts::letter(&texts::DeskDone {
+        lang: asked.lang,
+        company: &company.name,
+        applied: false,
+        changes: &[],
+        problems: &problems,
+        page: &ctx.config.public_link(&format!("/p/{}", company.slug)),
+    })?;
+    reply(tx, ctx, asked, desk_address(ctx.config), subject, body)?;
+    Ok(outcome)
+}
+
+/// The commands that could not be applied, each with why, in the writer's language.
+fn skipped_lines(skipped: &[Skipped], lang: Language) -> Vec<String> {
+    let words = texts::desk_words(lang);
+    skipped
+        .iter()
+        .map(|s| {
+            let why = match s {
+                Skipped::AlreadyThere(_) => &words.already_there,
+                Skipped::NotThere(_) => &words.not_there,
+                Skipped::NameByOperator(_) => &words.name_by_operator,
+            };
+            format!("{} ({why})", s.command().line(lang))
+        })
+        .collect()
+}
+
+fn reply(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    asked: &Asked<'_>,
+    from: String,
+    subject: String,
+    body: String,
+) -> Result<(), PipelineError> {
+    outgoing::queue(
+        tx,
+        ctx,
+        &desk_letter(from, asked.sender, subject, body, asked.msg),
+        Sending::new(OutboxPurpose::Desk).for_message(asked.msg.entry.id),
+    )
+}
+
+/// A company not registered, or registered without this address: a claim for the operator.
+fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, PipelineError> {
+    let domain = asked
+        .sender
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_lowercase())
+        .unwrap_or_default();
+    if mailbox::PUBLIC_MAILBOX_DOMAINS.contains(&domain.as_str()) {
+        return not_taken(
+            tx,
+            ctx,
+            asked.msg,
+            asked.sender,
+            asked.lang,
+            NotTaken::PublicMailbox(domain),
+        );
+    }
+    let subject = &asked.msg.mail.subject;
+    let tag = route::find_tag(subject, &ctx.config.providers);
+    let tagged = match &tag {
+        Tag::Known { slug, .. } => ctx.config.provider(slug),
+        Tag::Unknown { tag, .. } => ctx.config.providers.by_name(tag),
+        _ => None,
+    };
+    let named = match &tag {
+        Tag::Unknown { tag, .. } => Some(tag.as_str()),
+        _ => None,
+    };
+    let Some(proposed) = desk::claim(asked.sender, named, asked.commands) else {
+        return Ok("company desk: claim without a sender domain".into());
+    };
+    // A company registered already, named by the claim: the claim is to be recognised as it.
+    let registered = tagged
+        .or_else(|| ctx.config.provider(&proposed.slug))
+        .or_else(|| ctx.config.providers.by_name(&proposed.name));
+    let proposed = match registered {
+        Some(company) => {
+            let mut joined = company.clone();
+            if !joined.representatives.contains(&domain) {
+                joined.representatives.push(domain.clone());
+            }
+            joined
+        }
+        None => proposed,
+    };
+    let problems = registry::problems_in(tx, &proposed, &ctx.config.domain)?;
+    if !problems.is_empty() {
+        return not_taken(
+            tx,
+            ctx,
+            asked.msg,
+            asked.sender,
+            asked.lang,
+            NotTaken::Problems(problems),
+        );
+    }
+    let waiting = waiting_for(tx, &proposed)?;
+    let (id, replaced) = tx.add_request(
+        &NewRequest {
+            kind: RequestKind::Claim,
+            slug: &proposed.slug,
+            sender: asked.sender,
+            language: asked.lang.code(),
+            record: &proposed.to_record(),
+            commands: "",
+            evidence: &asked.evidence,
+            journal_id: Some(asked.msg.entry.id),
+        },
+        ctx.now,
+    )?;
+    let (subject, body) = texts::letter(&texts::DeskClaim {
+        lang: asked.lang,
+        registered: registered.is_some(),
+        waiting,
+        settings: settings(ctx.config, &proposed),
+        desk: &desk_address(ctx.config),
+    })?;
+    reply(tx, ctx, asked, desk_address(ctx.config), subject, body)?;
+    if replaced {
+        // The operator heard of this writer's claim already; `providers pending` shows it as
+        // it is now.
+        return Ok(format!(
+            "company desk: claim {id} for {} replaces its writer's earlier one",
+            proposed.slug
+        ));
+    }
+    let operator_lang = ctx.config.language;
+    let (subject, body) = texts::letter(&texts::OperatorClaim {
+        lang: operator_lang,
+        id,
+        name: &proposed.name,
+        slug: &proposed.slug,
+        registered: registered.is_some(),
+        sender: asked.sender,
+        evidence: &asked.evidence,
+        waiting,
+        record: &proposed.to_record(),
+    })?;
+    outgoing::tell_operator(
+        tx,
+        ctx.config,
+        OutboxPurpose::Operator,
+        subject,
+        body,
+        ctx.now,
+    )?;
+    Ok(format!(
+        "company desk: claim {id} for {} waits for the operator",
+        proposed.slug
+    ))
+}
+
+/// How many public threads wait for the company `proposed` would be.
+fn waiting_for(tx: &Tx<'_>, proposed: &ProviderConfig) -> Result<usize, PipelineError> {
+    let alone = Companies::indexed(vec![proposed.clone()]);
+    Ok(tx
+        .waiting_unregistered()?
+        .iter()
+        .filter(|w| alone.by_name(&w.company).is_some())
+        .count())
+}
+
+/// Mail to `k+TOKEN@`: the representative says yes, or no, to the change they asked for.
+pub(super) fn confirm_change(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    msg: &Message<'_>,
+    evidence: Option<&Evidence>,
+    id: i64,
+) -> Result<String, PipelineError> {
+    if let Some(reason) = msg.hold_reason(tx, ctx)? {
+        return Ok(format!(
+            "company desk: yes to change {id} not taken: {reason}"
+        ));
+    }
+    let Some(request) = tx.request(id)? else {
+        return Ok(format!("company desk: change {id}: no such request"));
+    };
+    if request.kind != RequestKind::Change || request.state != "pending" {
+        return Ok(format!(
+            "company desk: change {id} is {} already",
+            request.state
+        ));
+    }
+    // The same address, signed again: the token alone could be read over someone's shoulder.
+    if signed_by_sender(evidence).is_err() || msg.sender().as_deref() != Some(&request.sender) {
+        return Ok(format!(
+            "company desk: answer to change {id} not taken: not signed by its writer"
+        ));
+    }
+    let lang = Language::from_code(&request.language).unwrap_or(ctx.config.language);
+    let answer = crate::mail::reply::extract_answer(&msg.mail.text, &[]).text;
+    let answer = if answer.trim().is_empty() {
+        msg.mail.subject.clone()
+    } else {
+        answer
+    };
+    let asked = Asked {
+        msg,
+        sender: &request.sender,
+        lang,
+        evidence: describe(evidence),
+        commands: &[],
+        not_understood: &[],
+    };
+    let Some(company) = stored(tx, &request.slug)? else {
+        tx.decide_request(
+            id,
+            "cancelled",
+            &actor(&request.sender),
+            Some("company removed"),
+            ctx.now,
+        )?;
+        return Ok(format!(
+            "company desk: change {id}: the company is no longer registered"
+        ));
+    };
+    if declines(&answer) || ctx.now - request.created_at > CONFIRM_WITHIN {
+        let why = if declines(&answer) {
+            "declined"
+        } else {
+            "too late"
+        };
+        tx.decide_request(id, "cancelled", &actor(&request.sender), Some(why), ctx.now)?;
+        let (subject, body) = texts::letter(&texts::DeskDone {
+            lang,
+            company: &company.name,
+            applied: false,
+            changes: &[],
+            problems: &[],
+            page: &ctx.config.public_link(&format!("/p/{}", company.slug)),
+        })?;
+        reply(tx, ctx, &asked, desk_address(ctx.config), subject, body)?;
+        return Ok(format!("company desk: change {id} cancelled: {why}"));
+    }
+    if !assents(&answer) {
+        return Ok(format!(
+            "company desk: change {id}: the answer says neither yes nor no; still pending"
+        ));
+    }
+    let commands = desk::parse(&request.commands).commands;
+    let (after, _) = desk::apply(&company, &commands);
+    match registry::save_in(
+        tx,
+        ctx.config,
+        std::slice::from_ref(&after),
+        Expect::Registered,
+        &actor(&request.sender),
+        ctx.now,
+    ) {
+        Ok(_) => {}
+        Err(RegistryError::Invalid(problems)) => {
+            tx.decide_request(
+                id,
+                "cancelled",
+                &actor(&request.sender),
+                Some(&problems.join("; ")),
+                ctx.now,
+            )?;
+            return refuse_change(tx, ctx, &asked, &company, problems);
+        }
+        Err(RegistryError::Store(e)) => return Err(e.into()),
+        Err(e) => return Ok(format!("company desk: change {id} not applied: {e}")),
+    }
+    tx.decide_request(id, "applied", &actor(&request.sender), None, ctx.now)?;
+    let changes: Vec<String> = commands.iter().map(|c| c.line(lang)).collect();
+    let (subject, body) = texts::letter(&texts::DeskDone {
+        lang,
+        company: &company.name,
+        applied: true,
+        changes: &changes,
+        problems: &[],
+        page: &ctx.config.public_link(&format!("/p/{}", company.slug)),
+    })?;
+    reply(tx, ctx, &asked, desk_address(ctx.config), subject, body)?;
+    let told = tell_the_others(tx, ctx, &request, &company, &after, &commands)?;
+    Ok(format!(
+        "company desk: change {id} to {} applied; {told} other addresses told",
+        company.slug
+    ))
+}
+
+/// Tells every other address of the company, before and after the change, what changed and
+/// who asked: a mailbox taken over cannot change the company without the others knowing.
+fn tell_the_others(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    request: &Request,
+    before: &ProviderConfig,
+    after: &ProviderConfig,
+    commands: &[Command],
+) -> Result<usize, PipelineError> {
+    let mut others: Vec<String> = Vec::new();
+    for c in [before, after] {
+        let addresses = c
+            .routes
+            .iter()
+            .chain(c.rules.iter().map(|r| &r.route))
+            .chain(c.representatives.iter().filter(|r| r.contains('@')));
+        for a in addresses {
+            let a = a.to_lowercase();
+            if a != request.sender && !others.contains(&a) {
+                others.push(a);
+            }
+        }
+    }
+    others.truncate(TOLD_AT_MOST);
+    let lang = ctx.config.language;
+    let changes: Vec<String> = commands.iter().map(|c| c.line(lang)).collect();
+    let (subject, body) = texts::letter(&texts::DeskAnnounce {
+        lang,
+        company: &after.name,
+        sender: &request.sender,
+        changes: &changes,
+        operator: &mailbox::at(mailbox::ABUSE, &ctx.config.domain),
+        page: &ctx.config.public_link(&format!("/p/{}", after.slug)),
+    })?;
+    for to in &others {
+        outgoing::queue(
+            tx,
+            ctx,
+            &Letter {
+                from_name: "nonono".into(),
+                from_address: desk_address(ctx.config),
+                to: to.clone(),
+                subject: subject.clone(),
+                body: body.clone(),
+                references: Vec::new(),
+                origin: Origin::Automatic,
+                attachments: Vec::new(),
+            },
+            Sending::new(OutboxPurpose::Desk),
+        )?;
+    }
+    Ok(others.len())
+}
+
+/// Why the operator's decision on a claim was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum DecisionError {
+    #[error("no claim {0}; `nonono providers pending` lists them")]
+    NoClaim(i64),
+    #[error("claim {0} is {1} already")]
+    Decided(i64, String),
+    #[error("claim {0}: its record does not read: {1}")]
+    Unreadable(i64, String),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// What approving a claim did.
+#[derive(Debug)]
+pub struct Approved {
+    pub company: ProviderConfig,
+    /// Registered already: the claim added the writer's domain as a representative.
+    pub joined: bool,
+}
+
+/// The operator approves claim `id`: the company is registered (or its record takes the
+/// writer's domain), on `plan` when given, and the writer is told. The caller then makes the
+/// threads follow the registry ([`registry::follow`]), which forwards the feedback that waited.
+pub fn approve(
+    store: &mut Store,
+    config: &Config,
+    key: &TokenKey,
+    id: i64,
+    plan: Option<Plan>,
+    operator: &str,
+    now: i64,
+) -> Result<Approved, DecisionError> {
+    let tx = store.begin()?;
+    let request = pending_claim(&tx, id)?;
+    let claimed = ProviderConfig::from_record(&request.record)
+        .map_err(|e| DecisionError::Unreadable(id, e.message().to_owned()))?;
+    // Registered since (by another claim, or the operator): the claim adds its writer's
+    // domain to the company as it is, and replaces nothing.
+    let current = stored(&tx, &claimed.slug)?;
+    let joined = current.is_some();
+    let mut company = match current {
+        Some(mut company) => {
+            let domain = request.sender.rsplit_once('@').map_or("", |(_, d)| d);
+            if !company.representatives.iter().any(|r| r == domain) {
+                company.representatives.push(domain.to_owned());
+            }
+            company
+        }
+        None => claimed,
+    };
+    if let Some(plan) = plan {
+        company.plan = plan;
+    }
+    registry::save_in(
+        &tx,
+        config,
+        std::slice::from_ref(&company),
+        Expect::Any,
+        &format!("{}, claimed by {}", operator, actor(&request.sender)),
+        now,
+    )?;
+    tx.decide_request(id, "approved", operator, None, now)?;
+    let waiting = waiting_for(&tx, &company)?;
+    let lang = Language::from_code(&request.language).unwrap_or(config.language);
+    let (subject, body) = texts::letter(&texts::DeskDecision {
+        lang,
+        approved: true,
+        reason: "",
+        waiting,
+        settings: settings(config, &company),
+        desk: &desk_address(config),
+    })
+    .map_err(PipelineError::from)?;
+    tell_claimer(&tx, config, key, &request, subject, body, now)?;
+    tx.commit()?;
+    Ok(Approved { company, joined })
+}
+
+/// The operator refuses claim `id` for `reason`, which the writer is told.
+pub fn refuse(
+    store: &mut Store,
+    config: &Config,
+    key: &TokenKey,
+    id: i64,
+    reason: &str,
+    operator: &str,
+    now: i64,
+) -> Result<Request, DecisionError> {
+    let tx = store.begin()?;
+    let request = pending_claim(&tx, id)?;
+    let company = ProviderConfig::from_record(&request.record)
+        .map_err(|e| DecisionError::Unreadable(id, e.message().to_owned()))?;
+    tx.decide_request(id, "refused", operator, Some(reason), now)?;
+    let lang = Language::from_code(&request.language).unwrap_or(config.language);
+    let (subject, body) = texts::letter(&texts::DeskDecision {
+        lang,
+        approved: false,
+        reason,
+        waiting: 0,
+        settings: settings(config, &company),
+        desk: &desk_address(config),
+    })
+    .map_err(PipelineError::from)?;
+    tell_claimer(&tx, config, key, &request, subject, body, now)?;
+    tx.commit()?;
+    Ok(request)
+}
+
+fn pending_claim(tx: &Tx<'_>, id: i64) -> Result<Request, DecisionError> {
+    match tx.request(id)? {
+        Some(r) if r.kind == RequestKind::Claim && r.state == "pending" => Ok(r),
+        Some(r) if r.kind == RequestKind::Claim => Err(DecisionError::Decided(id, r.state)),
+        _ => Err(DecisionError::NoClaim(id)),
+    }
+}
+
+fn tell_claimer(
+    tx: &Tx<'_>,
+    config: &Config,
+    key: &TokenKey,
+    request: &Request,
+    subject: String,
+    body: String,
+    now: i64,
+) -> Result<(), PipelineError> {
+    let ctx = Context::scheduled(config, key, now);
+    outgoing::queue(
+        tx,
+        &ctx,
+        &Letter {
+            from_name: "nonono".into(),
+            from_address: desk_address(config),
+            to: request.sender.clone(),
+            subject,
+            body,
+            references: Vec::new(),
+            origin: Origin::Automatic,
+            attachments: Vec::new(),
+        },
+        Sending::new(OutboxPurpose::Desk),
+    )
+}

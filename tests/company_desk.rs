@@ -1,0 +1,447 @@
+//! The company desk: a company claims its page and keeps it current by mail alone, through the
+//! real SMTP path. Only mail DKIM-signed by the From address's own domain counts; the keys are
+//! pinned in `[trust] dns_records`, so everything runs offline. The development default
+//! (`verify_sender_auth = false`) is kept on purpose: the desk checks signatures regardless.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::signing::Key;
+use common::{Outbound, TestApp, fixture};
+
+const OPERATOR: &str = "operaattori@nonono.test";
+const DESK: &str = "yritys@nonono.localhost";
+const ANNA: &str = "anna.asiakas@acme.example";
+
+struct World {
+    app: TestApp,
+    acme: Key,
+    other: Key,
+    gmail: Key,
+}
+
+/// Acme publishes its DKIM key and DMARC; `other.example` and `gmail.com` have keys of their
+/// own. Elisa, Kierrätyskeskus and VR are registered by the default config.
+async fn world() -> World {
+    let (acme, other, gmail) = (Key::new(), Key::new(), Key::new());
+    let records: BTreeMap<String, String> = [
+        ("s1._domainkey.acme.example", acme.record.as_str()),
+        ("_dmarc.acme.example", "v=DMARC1; p=reject"),
+        ("s1._domainkey.other.example", other.record.as_str()),
+        ("s1._domainkey.gmail.com", gmail.record.as_str()),
+        ("s1._domainkey.elisa.example", other.record.as_str()),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+    .collect();
+    let app = TestApp::start_with(|c| {
+        c.trust.dns_records = records;
+        c.operator_address = Some(OPERATOR.into());
+    })
+    .await;
+    World {
+        app,
+        acme,
+        other,
+        gmail,
+    }
+}
+
+/// Runs the real `nonono` binary on the app's data folder: (success, stdout, stderr).
+fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    let config = app.cli_config();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nonono"))
+        .args(args)
+        .args(["--config", config.to_str().unwrap()])
+        .env("USER", "operaattori")
+        .output()
+        .expect("run nonono");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(app: &TestApp, args: &[&str]) -> String {
+    let (ok, out, err) = cli(app, args);
+    assert!(ok, "nonono {args:?}: {err}");
+    out
+}
+
+/// Waits (up to 10 s: the relay looks every 5 s when idle) for the `n`th mail to `to`.
+async fn nth_mail_to(app: &TestApp, to: &str, n: usize) -> Outbound {
+    for _ in 0..400 {
+        if let Some(m) = app.outbound().into_iter().filter(|m| m.to == to).nth(n - 1) {
+            return m;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no mail {n} to {to}");
+}
+
+fn mails_to(app: &TestApp, to: &str) -> Vec<Outbound> {
+    app.outbound().into_iter().filter(|m| m.to == to).collect()
+}
+
+async fn send(app: &TestApp, from: &str, to: &str, raw: &[u8]) {
+    app.send(from, to, raw).await.unwrap();
+    app.wait_processed().await;
+    app.wait_delivered().await;
+}
+
+/// The company's record as the registry keeps it.
+fn record(app: &TestApp, slug: &str) -> Option<String> {
+    app.store().company(slug).unwrap().map(|c| c.record)
+}
+
+#[tokio::test]
+async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
+    let w = world().await;
+    let app = &w.app;
+    // Feedback about Acme waits: nobody has registered it.
+    app.send_fixture(
+        "pekka@example.fi",
+        "palaute@nonono.localhost",
+        "new-feedback-unknown-tag.eml",
+    )
+    .await;
+    app.wait_processed().await;
+
+    // Anna claims it from Outlook, signed by acme.example.
+    let claim = w
+        .acme
+        .sign(&fixture("desk-claim-outlook.eml", &[]), "acme.example");
+    send(app, ANNA, DESK, &claim).await;
+    let received = nth_mail_to(app, ANNA, 1).await;
+    assert_eq!(received.from, DESK);
+    assert_eq!(received.subject, "Pyyntönne on vastaanotettu: Acme Oy");
+    let text = received.flat_text();
+    assert!(
+        text.contains("Yritystä koskevaa palautetta odottaa välitystä: 1."),
+        "{text}"
+    );
+    assert!(text.contains("Ylläpito tarkistaa"), "{text}");
+    assert!(text.contains("ilmoitus (maksuton)"), "{text}");
+    assert!(
+        received
+            .text
+            .contains("\n  - asiakaspalvelu@acme.example\n")
+    );
+    assert!(received.text.contains("\n  - acme.example\n"));
+    let told = nth_mail_to(app, OPERATOR, 1).await;
+    assert_eq!(told.subject, "Yrityssivun pyyntö 1: Acme Oy");
+    assert!(
+        told.text.contains("nonono providers approve 1"),
+        "{}",
+        told.text
+    );
+    assert!(record(app, "acme-oy").is_none(), "nothing registered yet");
+
+    let pending = ok(app, &["providers", "pending"]);
+    assert!(pending.contains("claim 1"), "{pending}");
+    assert!(pending.contains(ANNA), "{pending}");
+    assert!(
+        pending.contains("DKIM signature of acme.example, DMARC pass"),
+        "{pending}"
+    );
+
+    // The operator approves: the company is registered, what waited goes to its route, Anna
+    // is welcomed.
+    let approved = ok(app, &["providers", "approve", "1", "--plan", "notice"]);
+    assert!(
+        approved.contains("registered Acme Oy (acme-oy)"),
+        "{approved}"
+    );
+    assert!(
+        approved.contains("1 waiting thread forwarded"),
+        "{approved}"
+    );
+    let waited = nth_mail_to(app, "asiakaspalvelu@acme.example", 1).await;
+    assert!(waited.text.contains("Paketti"), "{}", waited.text);
+    let welcome = nth_mail_to(app, ANNA, 2).await;
+    assert_eq!(welcome.subject, "Tervetuloa: Acme Oy on nyt palvelussa");
+    let (again, _, err) = cli(app, &["providers", "approve", "1"]);
+    assert!(
+        !again && err.contains("claim 1 is approved already"),
+        "{err}"
+    );
+
+    // Anna changes a route, a representative domain and the response time from Gmail: the
+    // desk answers with the change as it would be, from an address for her "yes".
+    let commands = w
+        .acme
+        .sign(&fixture("desk-commands-gmail.eml", &[]), "acme.example");
+    send(app, ANNA, DESK, &commands).await;
+    let confirm = nth_mail_to(app, ANNA, 3).await;
+    assert_eq!(confirm.subject, "Vahvistatteko muutoksen? Acme Oy");
+    assert!(confirm.from.starts_with("k+"), "{}", confirm.from);
+    assert_eq!(confirm.reply_to, confirm.from);
+    let text = &confirm.text;
+    for line in [
+        "  - reitti lisää laskutus@acme.example",
+        "  - edustaja lisää acme.zendesk.example",
+        "  - vastausaika 2",
+        "  > Hei,",
+    ] {
+        assert!(text.contains(line), "{line}: {text}");
+    }
+    let before = record(app, "acme-oy").unwrap();
+    assert!(!before.contains("laskutus@acme.example"), "{before}");
+
+    // Her "Kyllä" from the iPhone, signed again, applies it.
+    let yes = fixture(
+        "desk-yes-iphone.eml",
+        &[
+            ("to", &confirm.from),
+            ("in_reply_to", &confirm.message_id),
+            ("subject", &confirm.subject),
+        ],
+    );
+    send(app, ANNA, &confirm.from, &w.acme.sign(&yes, "acme.example")).await;
+    let after = record(app, "acme-oy").unwrap();
+    assert!(after.contains("laskutus@acme.example"), "{after}");
+    assert!(after.contains("acme.zendesk.example"), "{after}");
+    assert!(after.contains("response_days = 2"), "{after}");
+    assert!(after.contains("plan = \"notice\""), "{after}");
+    let done = nth_mail_to(app, ANNA, 4).await;
+    assert_eq!(done.subject, "Muutokset tehty: Acme Oy");
+    // Every other address of the company hears of it: a mailbox taken over changes nothing
+    // quietly.
+    let announced = nth_mail_to(app, "asiakaspalvelu@acme.example", 2).await;
+    assert_eq!(announced.subject, "Yrityksen Acme Oy tietoja muutettiin");
+    assert!(announced.flat_text().contains(ANNA), "{}", announced.text);
+    assert!(announced.flat_text().contains("abuse@nonono.localhost"));
+    assert_eq!(mails_to(app, "laskutus@acme.example").len(), 1);
+    // The audit trail names who changed it, and how.
+    let show = ok(app, &["providers", "show", "acme-oy"]);
+    assert!(show.contains(&format!("mail:{ANNA}")), "{show}");
+    assert!(show.contains("claimed by mail:"), "{show}");
+
+    // A second "yes" to the same request changes nothing more.
+    let count = app.outbound().len();
+    let yes_again = w.acme.sign(&yes, "acme.example");
+    send(app, ANNA, &confirm.from, &yes_again).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.outbound().len(), count);
+
+    // "ohje" mails the settings as they are now, and the commands.
+    let help = w.acme.sign(
+        b"From: Anna Asiakas <anna.asiakas@acme.example>\r\nTo: yritys@nonono.localhost\r\nSubject: ohje\r\nMessage-ID: <ohje-1@acme.example>\r\nDate: Mon, 7 Dec 2026 11:00:00 +0200\r\n\r\n\r\n",
+        "acme.example",
+    );
+    send(app, ANNA, DESK, &help).await;
+    let settings = nth_mail_to(app, ANNA, 5).await;
+    assert_eq!(settings.subject, "Yrityksen Acme Oy asetukset");
+    let text = &settings.text;
+    assert!(text.contains("Luvattu vastausaika: 2 arkipäivää"), "{text}");
+    assert!(text.contains("  - laskutus@acme.example"), "{text}");
+    assert!(text.contains("reitti poista vanha@yritys.fi"), "{text}");
+}
+
+/// The same command mail, as each kind of sender that must not change anything.
+#[tokio::test]
+async fn an_unsigned_or_misaligned_command_changes_nothing_and_says_why() {
+    let w = world().await;
+    let app = &w.app;
+    let elisa_before = record(app, "elisa").unwrap();
+    let commands = |from: &str, id: &str| -> Vec<u8> {
+        format!(
+            "From: {from}\r\nTo: yritys@nonono.localhost\r\nSubject: Muutos\r\n\
+             Message-ID: <{id}@example>\r\nDate: Mon, 7 Dec 2026 11:00:00 +0200\r\n\r\n\
+             reitti lisää kaappaaja@evil.example\r\nreitti poista asiakaspalvelu@elisa.example\r\n"
+        )
+        .into_bytes()
+    };
+    let sender = "anna@elisa.example";
+    // Unsigned.
+    send(app, sender, DESK, &commands(sender, "a")).await;
+    let why = nth_mail_to(app, sender, 1).await;
+    assert_eq!(why.subject, "Viestiänne ei käsitelty");
+    assert!(
+        why.flat_text()
+            .contains("viestissä ei ollut DKIM-allekirjoitusta."),
+        "{}",
+        why.text
+    );
+    // Signed by another domain: told once a day, not again (anyone can write this From).
+    let foreign = w.other.sign(&commands(sender, "b"), "other.example");
+    send(app, sender, DESK, &foreign).await;
+    assert_eq!(mails_to(app, sender).len(), 1);
+    // Each reads its own reason, to a sender not yet told today.
+    let carl = "carl@elisa.example";
+    send(
+        app,
+        carl,
+        DESK,
+        &w.other.sign(&commands(carl, "c"), "other.example"),
+    )
+    .await;
+    let why = nth_mail_to(app, carl, 1).await;
+    assert!(
+        why.flat_text()
+            .contains("viestin allekirjoitti other.example, ei lähettäjän osoitteen"),
+        "{}",
+        why.text
+    );
+    // Signed by Elisa's domain, then changed on the way.
+    let dora = "dora@elisa.example";
+    let tampered = String::from_utf8(w.other.sign(&commands(dora, "d"), "elisa.example"))
+        .unwrap()
+        .replace("kaappaaja@evil", "toinen@evil")
+        .into_bytes();
+    send(app, dora, DESK, &tampered).await;
+    let why = nth_mail_to(app, dora, 1).await;
+    assert!(
+        why.flat_text()
+            .contains("verkkotunnuksen elisa.example allekirjoitus ei täsmää"),
+        "{}",
+        why.text
+    );
+    assert_eq!(record(app, "elisa").unwrap(), elisa_before);
+
+    // A claim from a public mail domain, signed by it: anyone can have that address.
+    let gmail = "acme.oy@gmail.com";
+    let claim = w.gmail.sign(
+        format!(
+            "From: {gmail}\r\nTo: company@nonono.localhost\r\nSubject: [Acme] claim\r\n\
+             Message-ID: <e@gmail.com>\r\nDate: Mon, 7 Dec 2026 11:00:00 +0200\r\n\r\nHello\r\n"
+        )
+        .as_bytes(),
+        "gmail.com",
+    );
+    send(app, gmail, "company@nonono.localhost", &claim).await;
+    let why = nth_mail_to(app, gmail, 1).await;
+    assert!(
+        why.flat_text()
+            .contains("osoitteen gmail.com voi saada kuka tahansa"),
+        "{}",
+        why.text
+    );
+    assert!(app.store().pending_claims().unwrap().is_empty());
+    assert!(mails_to(app, OPERATOR).is_empty());
+}
+
+/// A change's "yes" counts only from the address that asked, signed again: the confirmation
+/// address alone, read over a shoulder or forwarded, applies nothing.
+#[tokio::test]
+async fn only_the_asker_signed_again_confirms_a_change() {
+    let w = world().await;
+    let app = &w.app;
+    ok(
+        app,
+        &[
+            "providers",
+            "add",
+            "acme",
+            "--name",
+            "Acme Oy",
+            "--route",
+            "asiakaspalvelu@acme.example",
+            "--representative",
+            "acme.example",
+        ],
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let commands = w
+        .acme
+        .sign(&fixture("desk-commands-gmail.eml", &[]), "acme.example");
+    send(app, ANNA, DESK, &commands).await;
+    let confirm = nth_mail_to(app, ANNA, 1).await;
+    assert!(confirm.from.starts_with("k+"), "{}", confirm.subject);
+    let yes = |from: &str| {
+        String::from_utf8(fixture(
+            "desk-yes-iphone.eml",
+            &[
+                ("to", &confirm.from),
+                ("in_reply_to", &confirm.message_id),
+                ("subject", &confirm.subject),
+            ],
+        ))
+        .unwrap()
+        .replace(ANNA, from)
+        .into_bytes()
+    };
+    let before = record(app, "acme").unwrap();
+    // Another representative of the same company, signed: not the asker.
+    let bob = "bob@acme.example";
+    send(
+        app,
+        bob,
+        &confirm.from,
+        &w.acme.sign(&yes(bob), "acme.example"),
+    )
+    .await;
+    // The asker's address, unsigned.
+    send(app, ANNA, &confirm.from, &yes(ANNA)).await;
+    assert_eq!(record(app, "acme").unwrap(), before);
+    // "Ei" cancels it; a later "kyllä" finds nothing to apply.
+    let no = String::from_utf8(yes(ANNA))
+        .unwrap()
+        .replace("Kyll=C3=A4=20", "Ei, en pyyt=C3=A4nyt t=C3=A4t=C3=A4")
+        .into_bytes();
+    send(app, ANNA, &confirm.from, &w.acme.sign(&no, "acme.example")).await;
+    let cancelled = nth_mail_to(app, ANNA, 2).await;
+    assert_eq!(cancelled.subject, "Muutoksia ei tehty: Acme Oy");
+    send(
+        app,
+        ANNA,
+        &confirm.from,
+        &w.acme.sign(&yes(ANNA), "acme.example"),
+    )
+    .await;
+    assert_eq!(record(app, "acme").unwrap(), before);
+}
+
+#[tokio::test]
+async fn a_refused_claim_tells_its_writer_why() {
+    let w = world().await;
+    let app = &w.app;
+    let claim = w.acme.sign(
+        b"From: anna.asiakas@acme.example\r\nTo: company@nonono.localhost\r\nSubject: Our page\r\nMessage-ID: <claim-en@acme.example>\r\nDate: Mon, 7 Dec 2026 11:00:00 +0200\r\n\r\nHello, we would like to answer our customers here.\r\nname Acme Corporation\r\nroute add support@acme.example\r\n\r\nBest regards\r\nAnna\r\n",
+        "acme.example",
+    );
+    send(app, ANNA, "company@nonono.localhost", &claim).await;
+    let received = nth_mail_to(app, ANNA, 1).await;
+    assert_eq!(
+        received.subject,
+        "We received your request: Acme Corporation"
+    );
+    assert!(
+        received.text.contains("support@acme.example"),
+        "{}",
+        received.text
+    );
+    let (refused, _, err) = cli(app, &["providers", "refuse", "1", "--reason", ""]);
+    assert!(!refused && err.contains("--reason must say why"), "{err}");
+    let out = ok(
+        app,
+        &[
+            "providers",
+            "refuse",
+            "1",
+            "--reason",
+            "Acme Corporation is not the company at acme.example.",
+        ],
+    );
+    assert!(
+        out.contains("Claim 1 for acme-corporation refused"),
+        "{out}"
+    );
+    let decision = nth_mail_to(app, ANNA, 2).await;
+    assert_eq!(
+        decision.subject,
+        "Your request was not approved: Acme Corporation"
+    );
+    assert!(
+        decision
+            .flat_text()
+            .contains("The reason: Acme Corporation is not the company at acme.example."),
+        "{}",
+        decision.text
+    );
+    assert!(record(app, "acme-corporation").is_none());
+    assert!(ok(app, &["providers", "pending"]).contains("No claims wait"));
+}
