@@ -92,6 +92,19 @@ async fn send(app: &TestApp, from: &str, to: &str, raw: &[u8]) {
     app.wait_delivered().await;
 }
 
+/// Waits until the running service goes by the registry as it is in the store.
+async fn seen(app: &TestApp) {
+    let version = app.store().registry_version().unwrap();
+    let want = format!("\nnonono_registry_version {version}\n");
+    for _ in 0..100 {
+        if app.get("/metrics").await.1.contains(&want) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the service never saw registry change {version}");
+}
+
 /// The company's record as the registry keeps it.
 fn record(app: &TestApp, slug: &str) -> Option<String> {
     app.store().company(slug).unwrap().map(|c| c.record)
@@ -220,6 +233,25 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     assert!(show.contains(&format!("mail:{ANNA}")), "{show}");
     assert!(show.contains("claimed by mail:"), "{show}");
 
+    // The helpdesk domain she added answers the waiting feedback as the company, once the
+    // running service goes by the change (within seconds).
+    seen(app).await;
+    let answer = String::from_utf8(fixture(
+        "provider-reply-official.eml",
+        &[("to", &waited.from), ("in_reply_to", &waited.message_id)],
+    ))
+    .unwrap()
+    .replace("anna@elisa.example", "agentti@acme.zendesk.example");
+    send(
+        app,
+        "agentti@acme.zendesk.example",
+        &waited.from,
+        answer.as_bytes(),
+    )
+    .await;
+    let posts = app.store().posts(1).unwrap();
+    assert_eq!(posts.last().unwrap().kind.as_str(), "official");
+
     // A second "yes" to the same request changes nothing more.
     let count = app.outbound().len();
     let yes_again = w.acme.sign(&yes, "acme.example");
@@ -344,7 +376,7 @@ async fn only_the_asker_signed_again_confirms_a_change() {
             "acme.example",
         ],
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    seen(app).await;
     let commands = w
         .acme
         .sign(&fixture("desk-commands-gmail.eml", &[]), "acme.example");

@@ -883,6 +883,10 @@ async fn a_bounce_is_traced_to_its_thread_marks_the_route_and_tells_the_operator
 async fn a_success_report_shows_that_the_company_server_took_the_feedback() {
     let mut app = TestApp::start().await;
     let (forward, ack) = app.new_thread().await;
+    // Before any report, the thread says when the feedback left us.
+    let (_, page) = app.get("/t/1").await;
+    let left = "Lähti yrityksen postipalvelimelle päin <time datetime=";
+    assert!(page.contains(left), "{page}");
     let report = |to: &str| {
         fixture(
             "delivery-report-success.eml",
@@ -909,6 +913,7 @@ async fn a_success_report_shows_that_the_company_server_took_the_feedback() {
         !page.contains("4Q8bXk0Zq2z9sW"),
         "the server's answer stays private"
     );
+    assert!(!page.contains(left), "the report says more: {page}");
     let events = app.store().events(1).unwrap();
     let delivered = events
         .iter()

@@ -593,8 +593,12 @@ pub fn claim(
                 .map(|c| c.to_uppercase().chain(chars).collect())
                 .unwrap_or_default()
         });
+    // A name of no Latin letters (Яндекс) gives no slug: the domain's first label does.
+    let slug = Some(slug_of(&name))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| slug_of(domain.split('.').next().unwrap_or_default()));
     let mut company = ProviderConfig {
-        slug: slug_of(&name),
+        slug,
         name,
         routes: Vec::new(),
         representatives: vec![domain],
@@ -785,5 +789,10 @@ mod tests {
         assert_eq!(named.name, "Kierrätyskeskus Oy");
         assert_eq!(named.routes, ["palaute@kierratys.example"]);
         assert_eq!(slug_of("Åbo Akademi & Co."), "abo-akademi-co");
+        let cyrillic = claim("info@yandex-team.example", Some("Яндекс"), &[]).unwrap();
+        assert_eq!(
+            (cyrillic.slug.as_str(), cyrillic.name.as_str()),
+            ("yandex-team", "Яндекс")
+        );
     }
 }

@@ -175,7 +175,11 @@ fn not_taken(
     lang: Language,
     why: NotTaken,
 ) -> Result<String, PipelineError> {
-    let outcome = format!("company desk: nothing done: {why:?}");
+    // The log's words: no addresses (a problem may quote one).
+    let outcome = match &why {
+        NotTaken::Problems(p) => format!("company desk: nothing done: {} problems", p.len()),
+        why => format!("company desk: nothing done: {why:?}"),
+    };
     let Ok(to) = msg.reply_address(ctx) else {
         return Ok(outcome);
     };

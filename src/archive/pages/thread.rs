@@ -115,6 +115,15 @@ pub struct ThreadPage {
     /// Readers who confirmed they had the same problem, and where more can say so.
     pub supporters: i64,
     pub support_address: String,
+    /// When our forward left for the company's server, where no delivery report says it
+    /// arrived: the company's clock runs from then.
+    pub sent: Option<Moment>,
+}
+
+/// A time on a page: as machines read it, and as people do.
+pub struct Moment {
+    pub at: String,
+    pub when: String,
 }
 
 /// Builds the thread page: posts and events merged by time.
@@ -173,6 +182,14 @@ pub fn thread(
             },
         )
     }));
+    let reported = events.iter().any(|e| e.kind == EventKind::Delivered);
+    let sent = thread
+        .delivered_at
+        .filter(|_| !reported && thread.provider.is_some())
+        .map(|at| Moment {
+            at: crate::domain::calendar::rfc3339(at),
+            when: when(at, lang),
+        });
     timeline.sort_by_key(|(at, order, _)| (*at, *order));
     let removed = thread.removed.as_ref().map(|r| tombstone(lang, r));
     let mut thread = thread;
@@ -188,6 +205,7 @@ pub fn thread(
         when: when(thread.created_at, lang),
         supporters: thread.supporters,
         support_address: mailbox::support(thread.id, &config.domain),
+        sent,
         row: thread_row(thread, config, now),
         items: timeline.into_iter().map(|(_, _, item)| item).collect(),
     }

@@ -113,6 +113,8 @@ pub struct Words {
     pub event_resumed: String,
     pub event_held: String,
     pub event_delivered: String,
+    /// A time follows.
+    pub sent_to_company: String,
     /// Blanks: `{n}`.
     pub minutes: String,
     /// Blanks: `{n}`.
