@@ -49,28 +49,6 @@ async fn world() -> World {
     }
 }
 
-/// Runs the real `nonono` binary on the app's data folder: (success, stdout, stderr).
-fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
-    let config = app.cli_config();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nonono"))
-        .args(args)
-        .args(["--config", config.to_str().unwrap()])
-        .env("USER", "operaattori")
-        .output()
-        .expect("run nonono");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(app: &TestApp, args: &[&str]) -> String {
-    let (ok, out, err) = cli(app, args);
-    assert!(ok, "nonono {args:?}: {err}");
-    out
-}
-
 /// Waits (up to 10 s: the relay looks every 5 s when idle) for the `n`th mail to `to`.
 async fn nth_mail_to(app: &TestApp, to: &str, n: usize) -> Outbound {
     for _ in 0..400 {
@@ -90,19 +68,6 @@ async fn send(app: &TestApp, from: &str, to: &str, raw: &[u8]) {
     app.send(from, to, raw).await.unwrap();
     app.wait_processed().await;
     app.wait_delivered().await;
-}
-
-/// Waits until the running service goes by the registry as it is in the store.
-async fn seen(app: &TestApp) {
-    let version = app.store().registry_version().unwrap();
-    let want = format!("\nnonono_registry_version {version}\n");
-    for _ in 0..100 {
-        if app.get("/metrics").await.1.contains(&want) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the service never saw registry change {version}");
 }
 
 /// The company's record as the registry keeps it.
@@ -153,7 +118,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     );
     assert!(record(app, "acme-oy").is_none(), "nothing registered yet");
 
-    let pending = ok(app, &["providers", "pending"]);
+    let pending = app.cli_ok(&["providers", "pending"]);
     assert!(pending.contains("claim 1"), "{pending}");
     assert!(pending.contains(ANNA), "{pending}");
     assert!(
@@ -163,7 +128,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
 
     // The operator approves: the company is registered, what waited goes to its route, Anna
     // is welcomed.
-    let approved = ok(app, &["providers", "approve", "1", "--plan", "notice"]);
+    let approved = app.cli_ok(&["providers", "approve", "1", "--plan", "notice"]);
     assert!(
         approved.contains("registered Acme Oy (acme-oy)"),
         "{approved}"
@@ -176,7 +141,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     assert!(waited.text.contains("Paketti"), "{}", waited.text);
     let welcome = nth_mail_to(app, ANNA, 2).await;
     assert_eq!(welcome.subject, "Tervetuloa: Acme Oy on nyt palvelussa");
-    let (again, _, err) = cli(app, &["providers", "approve", "1"]);
+    let (again, _, err) = app.cli(&["providers", "approve", "1"]);
     assert!(
         !again && err.contains("claim 1 is approved already"),
         "{err}"
@@ -229,13 +194,13 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     assert!(announced.flat_text().contains("abuse@nonono.localhost"));
     assert_eq!(mails_to(app, "laskutus@acme.example").len(), 1);
     // The audit trail names who changed it, and how.
-    let show = ok(app, &["providers", "show", "acme-oy"]);
+    let show = app.cli_ok(&["providers", "show", "acme-oy"]);
     assert!(show.contains(&format!("mail:{ANNA}")), "{show}");
     assert!(show.contains("claimed by mail:"), "{show}");
 
     // The helpdesk domain she added answers the waiting feedback as the company, once the
     // running service goes by the change (within seconds).
-    seen(app).await;
+    app.registry_seen().await;
     let answer = String::from_utf8(fixture(
         "provider-reply-official.eml",
         &[("to", &waited.from), ("in_reply_to", &waited.message_id)],
@@ -362,21 +327,18 @@ async fn an_unsigned_or_misaligned_command_changes_nothing_and_says_why() {
 async fn only_the_asker_signed_again_confirms_a_change() {
     let w = world().await;
     let app = &w.app;
-    ok(
-        app,
-        &[
-            "providers",
-            "add",
-            "acme",
-            "--name",
-            "Acme Oy",
-            "--route",
-            "asiakaspalvelu@acme.example",
-            "--representative",
-            "acme.example",
-        ],
-    );
-    seen(app).await;
+    app.cli_ok(&[
+        "providers",
+        "add",
+        "acme",
+        "--name",
+        "Acme Oy",
+        "--route",
+        "asiakaspalvelu@acme.example",
+        "--representative",
+        "acme.example",
+    ]);
+    app.registry_seen().await;
     let commands = w
         .acme
         .sign(&fixture("desk-commands-gmail.eml", &[]), "acme.example");
@@ -446,18 +408,15 @@ async fn a_refused_claim_tells_its_writer_why() {
         "{}",
         received.text
     );
-    let (refused, _, err) = cli(app, &["providers", "refuse", "1", "--reason", ""]);
+    let (refused, _, err) = app.cli(&["providers", "refuse", "1", "--reason", ""]);
     assert!(!refused && err.contains("--reason must say why"), "{err}");
-    let out = ok(
-        app,
-        &[
-            "providers",
-            "refuse",
-            "1",
-            "--reason",
-            "Acme Corporation is not the company at acme.example.",
-        ],
-    );
+    let out = app.cli_ok(&[
+        "providers",
+        "refuse",
+        "1",
+        "--reason",
+        "Acme Corporation is not the company at acme.example.",
+    ]);
     assert!(
         out.contains("Claim 1 for acme-corporation refused"),
         "{out}"
@@ -475,5 +434,8 @@ async fn a_refused_claim_tells_its_writer_why() {
         decision.text
     );
     assert!(record(app, "acme-corporation").is_none());
-    assert!(ok(app, &["providers", "pending"]).contains("No claims wait"));
+    assert!(
+        app.cli_ok(&["providers", "pending"])
+            .contains("No claims wait")
+    );
 }

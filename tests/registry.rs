@@ -10,29 +10,6 @@ use std::time::Duration;
 use common::sink::Sink;
 use common::{Conversation, TestApp, fixture};
 
-/// Runs the real `nonono` binary on the app's data folder, with the embedded defaults as its
-/// config file: (success, stdout, stderr).
-fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
-    let config = app.cli_config();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nonono"))
-        .args(args)
-        .args(["--config", config.to_str().unwrap()])
-        .env("USER", "operaattori")
-        .output()
-        .expect("run nonono");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(app: &TestApp, args: &[&str]) -> String {
-    let (ok, out, err) = cli(app, args);
-    assert!(ok, "nonono {args:?}: {err}");
-    out
-}
-
 /// Polls the archive until `path` answers `status`; the registry is looked at every 2 s.
 async fn wait_page(app: &TestApp, path: &str, status: u16) -> String {
     for _ in 0..100 {
@@ -43,20 +20,6 @@ async fn wait_page(app: &TestApp, path: &str, status: u16) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{path} never answered {status}");
-}
-
-/// Waits until the running service goes by the registry as it is in the store: `/metrics`
-/// says which change it has seen.
-async fn seen(app: &TestApp) {
-    let version = app.store().registry_version().unwrap();
-    let want = format!("\nnonono_registry_version {version}\n");
-    for _ in 0..100 {
-        if app.get("/metrics").await.1.contains(&want) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the service never saw registry change {version}");
 }
 
 /// What the receiver answers to RCPT TO this address now.
@@ -101,20 +64,17 @@ async fn a_company_added_while_the_service_runs_gets_its_page_its_mail_and_what_
     assert_eq!(app.get("/p/acme").await.0, 404);
     assert!(rcpt(&app, "acme@nonono.localhost").await.starts_with("550"));
 
-    let out = ok(
-        &app,
-        &[
-            "providers",
-            "add",
-            "acme",
-            "--name",
-            "Acme Oy",
-            "--route",
-            "palaute@acme.example",
-            "--representative",
-            "acme.example",
-        ],
-    );
+    let out = app.cli_ok(&[
+        "providers",
+        "add",
+        "acme",
+        "--name",
+        "Acme Oy",
+        "--route",
+        "palaute@acme.example",
+        "--representative",
+        "acme.example",
+    ]);
     assert!(out.contains("1 waiting thread forwarded"), "{out}");
     let page = wait_page(&app, "/p/acme", 200).await;
     assert!(page.contains("Acme Oy"), "{page}");
@@ -158,24 +118,21 @@ async fn a_company_added_while_the_service_runs_gets_its_page_its_mail_and_what_
 #[tokio::test]
 async fn an_edited_route_takes_the_next_forward_and_a_removed_company_takes_no_more_mail() {
     let app = TestApp::start_with(common::no_limits).await;
-    let out = ok(
-        &app,
-        &[
-            "providers",
-            "edit",
-            "vr",
-            "--route",
-            "palaute@vr.example",
-            "--add-alias",
-            "Valtionrautatiet",
-        ],
-    );
+    let out = app.cli_ok(&[
+        "providers",
+        "edit",
+        "vr",
+        "--route",
+        "palaute@vr.example",
+        "--add-alias",
+        "Valtionrautatiet",
+    ]);
     assert!(out.contains("Changed vr"), "{out}");
     // The tag the alias added routes too, once the service has seen the change.
     let tagged = "From: liisa@example.fi\r\nTo: palaute@nonono.localhost\r\n\
         Subject: [Valtionrautatiet] Juna myöhässä\r\nMessage-ID: <vr-1@example.fi>\r\n\r\n\
         Nimimerkki: Matkustaja\r\nJuna oli tunnin myöhässä.\r\n";
-    seen(&app).await;
+    app.registry_seen().await;
     app.send(
         "liisa@example.fi",
         "palaute@nonono.localhost",
@@ -192,7 +149,7 @@ async fn an_edited_route_takes_the_next_forward_and_a_removed_company_takes_no_m
         "the old route gets nothing"
     );
 
-    let out = ok(&app, &["providers", "remove", "vr"]);
+    let out = app.cli_ok(&["providers", "remove", "vr"]);
     assert!(out.contains("Its thread stays public"), "{out}");
     assert!(out.contains("routes = [\"palaute@vr.example\"]"), "{out}");
     wait_rcpt(&app, "vr@nonono.localhost", "550").await;
@@ -202,20 +159,17 @@ async fn an_edited_route_takes_the_next_forward_and_a_removed_company_takes_no_m
     let (status, page) = app.get(&format!("/t/{}", thread.id)).await;
     assert_eq!(status, 200);
     assert!(!page.contains("href=\"/p/vr\""), "{page}");
-    let (_, listing, _) = cli(&app, &["providers"]);
+    let (_, listing, _) = app.cli(&["providers"]);
     assert!(!listing.contains("\nvr "), "{listing}");
 }
 
 #[tokio::test]
 async fn declarations_apply_at_start_and_the_command_lines_edits_hold_until_they_change() {
     let mut app = TestApp::start().await;
-    ok(
-        &app,
-        &["providers", "edit", "elisa", "--response-days", "7"],
-    );
-    ok(&app, &["providers", "remove", "vr"]);
+    app.cli_ok(&["providers", "edit", "elisa", "--response-days", "7"]);
+    app.cli_ok(&["providers", "remove", "vr"]);
     let days = |app: &TestApp| -> String {
-        let out = ok(app, &["providers", "show", "elisa"]);
+        let out = app.cli_ok(&["providers", "show", "elisa"]);
         out.lines()
             .find(|l| l.starts_with("response_days"))
             .unwrap()
@@ -227,7 +181,7 @@ async fn declarations_apply_at_start_and_the_command_lines_edits_hold_until_they
     app.restart(|_| {}).await;
     assert_eq!(days(&app), "response_days = 7");
     wait_page(&app, "/p/vr", 404).await;
-    let show = ok(&app, &["providers", "show", "elisa"]);
+    let show = app.cli_ok(&["providers", "show", "elisa"]);
     assert!(show.contains("edit    by cli:operaattori"), "{show}");
 
     // The operator changes the declaration: it wins at the next start.
@@ -254,7 +208,7 @@ async fn declarations_apply_at_start_and_the_command_lines_edits_hold_until_they
 async fn import_is_all_or_none_and_names_what_is_wrong() {
     let app = TestApp::start().await;
     let file = app.dir.path().join("companies.toml");
-    let exported = ok(&app, &["providers", "export"]);
+    let exported = app.cli_ok(&["providers", "export"]);
     assert!(exported.contains("[[providers.rules]]"), "{exported}");
     std::fs::write(
         &file,
@@ -265,7 +219,7 @@ async fn import_is_all_or_none_and_names_what_is_wrong() {
         ),
     )
     .unwrap();
-    let (done, _, err) = cli(&app, &["providers", "import", file.to_str().unwrap()]);
+    let (done, _, err) = app.cli(&["providers", "import", file.to_str().unwrap()]);
     assert!(!done);
     assert!(err.contains("posti.rules[0].pattern"), "{err}");
     assert!(app.store().company("posti").unwrap().is_none(), "none");
@@ -274,7 +228,7 @@ async fn import_is_all_or_none_and_names_what_is_wrong() {
         .unwrap()
         .replace("(paketti", "paketti|lähetys");
     std::fs::write(&file, fixed).unwrap();
-    let out = ok(&app, &["providers", "import", file.to_str().unwrap()]);
+    let out = app.cli_ok(&["providers", "import", file.to_str().unwrap()]);
     assert!(
         out.contains("Companies added: 1, changed: 0, as they were: 3"),
         "{out}"
@@ -284,17 +238,17 @@ async fn import_is_all_or_none_and_names_what_is_wrong() {
 
     // The record `remove` prints is one `import` takes back whole, topic rules too
     // (helper-9: they came back empty).
-    let removed = ok(&app, &["providers", "remove", "elisa"]);
+    let removed = app.cli_ok(&["providers", "remove", "elisa"]);
     let record = &removed[removed.find("[[providers]]").expect(&removed)..];
     std::fs::write(&file, record).unwrap();
-    ok(&app, &["providers", "import", file.to_str().unwrap()]);
-    let show = ok(&app, &["providers", "show", "elisa"]);
+    app.cli_ok(&["providers", "import", file.to_str().unwrap()]);
+    let show = app.cli_ok(&["providers", "show", "elisa"]);
     assert!(
         show.contains("route = \"laskutus@elisa.example\""),
         "{show}"
     );
     std::fs::write(&file, "[[rules]]\npattern = \"x\"\n").unwrap();
-    let (done, _, err) = cli(&app, &["providers", "import", file.to_str().unwrap()]);
+    let (done, _, err) = app.cli(&["providers", "import", file.to_str().unwrap()]);
     assert!(!done && err.contains("rules"), "{err}");
 }
 
@@ -327,7 +281,7 @@ async fn feedback_to_vr_bounces() -> (Sink, TestApp) {
 #[tokio::test]
 async fn providers_show_tells_whether_mail_to_each_route_gets_through() {
     let (sink, app) = feedback_to_vr_bounces().await;
-    let show = ok(&app, &["providers", "show", "vr"]);
+    let show = app.cli_ok(&["providers", "show", "vr"]);
     assert!(
         show.contains("asiakaspalvelu@vr.example: FAILING; last failed"),
         "{show}"
@@ -336,17 +290,14 @@ async fn providers_show_tells_whether_mail_to_each_route_gets_through() {
     assert!(show.contains("1 with the clock paused"), "{show}");
 
     sink.set_reply("250 2.0.0 OK");
-    ok(
-        &app,
-        &["queue", "resend", "--to", "asiakaspalvelu@vr.example"],
-    );
+    app.cli_ok(&["queue", "resend", "--to", "asiakaspalvelu@vr.example"]);
     app.wait_queue(|rows| {
         !rows
             .iter()
             .any(|r| r.rcpt_to == "asiakaspalvelu@vr.example")
     })
     .await;
-    let show = ok(&app, &["providers", "show", "vr"]);
+    let show = app.cli_ok(&["providers", "show", "vr"]);
     assert!(
         show.contains("asiakaspalvelu@vr.example: ok; last delivered"),
         "{show}"
@@ -368,9 +319,9 @@ async fn with_hundreds_of_companies_the_front_page_shows_the_busiest_and_links_t
         })
         .collect();
     std::fs::write(&file, many).unwrap();
-    let out = ok(&app, &["providers", "import", file.to_str().unwrap()]);
+    let out = app.cli_ok(&["providers", "import", file.to_str().unwrap()]);
     assert!(out.contains("Companies added: 250,"), "{out}");
-    seen(&app).await;
+    app.registry_seen().await;
 
     let (_, home) = app.get("/").await;
     let rows = home.matches("<th scope=\"row\">").count();
@@ -409,8 +360,8 @@ async fn mail_taken_for_a_company_removed_meanwhile_waits_for_it() {
             .await
             .starts_with("250")
     );
-    ok(&app, &["providers", "remove", "vr"]);
-    seen(&app).await;
+    app.cli_ok(&["providers", "remove", "vr"]);
+    app.registry_seen().await;
     assert!(c.command("DATA").await.starts_with("354"));
     let data = "From: liisa@example.fi\r\nTo: vr@nonono.localhost\r\nSubject: Juna myöhässä\r\n\
         Message-ID: <vr-3@example.fi>\r\n\r\nNimimerkki: Matkustaja\r\nJuna oli tunnin myöhässä.\r\n.";
@@ -422,18 +373,15 @@ async fn mail_taken_for_a_company_removed_meanwhile_waits_for_it() {
         (None, "vr")
     );
 
-    ok(
-        &app,
-        &[
-            "providers",
-            "add",
-            "vr",
-            "--name",
-            "VR",
-            "--route",
-            "palaute@vr.example",
-        ],
-    );
+    app.cli_ok(&[
+        "providers",
+        "add",
+        "vr",
+        "--name",
+        "VR",
+        "--route",
+        "palaute@vr.example",
+    ]);
     let forward = wait_mail_to(&app, "palaute@vr.example").await;
     assert!(forward.text.contains("tunnin myöhässä"), "{}", forward.text);
 }
@@ -494,10 +442,7 @@ async fn a_corrected_route_takes_the_feedback_that_bounced_at_the_old_one() {
     assert!(paused.undeliverable_at.is_some());
 
     sink.set_reply("250 2.0.0 OK");
-    let out = ok(
-        &app,
-        &["providers", "edit", "vr", "--route", "palaute@vr.example"],
-    );
+    let out = app.cli_ok(&["providers", "edit", "vr", "--route", "palaute@vr.example"]);
     assert!(out.contains("1 thread moved to the new route"), "{out}");
     for _ in 0..400 {
         let thread = app.store().thread(paused.id).unwrap().unwrap();
@@ -540,10 +485,7 @@ async fn a_report_from_the_old_route_after_a_move_sends_the_feedback_to_the_new_
         .iter()
         .find(|m| m.rcpt_to == ["asiakaspalvelu@vr.example"])
         .expect("the forward");
-    let out = ok(
-        &app,
-        &["providers", "edit", "vr", "--route", "palaute@vr.example"],
-    );
+    let out = app.cli_ok(&["providers", "edit", "vr", "--route", "palaute@vr.example"]);
     assert!(out.contains("1 thread moved"), "{out}");
 
     app.send(

@@ -195,7 +195,7 @@ fn not_taken(
     outgoing::queue_automatic(
         tx,
         ctx,
-        &desk_letter(desk_address(ctx.config), &to, subject, body, msg),
+        &desk_letter(desk_address(ctx.config), &to, (subject, body), Some(msg)),
         Sending::new(OutboxPurpose::DeskRefusal).for_message(msg.entry.id),
     )?;
     Ok(outcome)
@@ -205,15 +205,28 @@ fn desk_address(config: &Config) -> String {
     mailbox::at(mailbox::COMPANY_DESK, &config.domain)
 }
 
-fn desk_letter(from: String, to: &str, subject: String, body: String, msg: &Message<'_>) -> Letter {
+/// A letter of the desk: an answer to `answering`, threaded under it, or a notice of its own.
+fn desk_letter(
+    from: String,
+    to: &str,
+    (subject, body): (String, String),
+    answering: Option<&Message<'_>>,
+) -> Letter {
     Letter {
         from_name: "nonono".into(),
         from_address: from,
         to: to.to_owned(),
         subject,
         body,
-        references: msg.mail.message_id.iter().cloned().collect(),
-        origin: Origin::AutoReplied,
+        references: answering
+            .and_then(|m| m.mail.message_id.clone())
+            .into_iter()
+            .collect(),
+        origin: if answering.is_some() {
+            Origin::AutoReplied
+        } else {
+            Origin::Automatic
+        },
         attachments: Vec::new(),
     }
 }
@@ -368,7 +381,7 @@ fn reply(
     outgoing::queue(
         tx,
         ctx,
-        &desk_letter(from, asked.sender, subject, body, asked.msg),
+        &desk_letter(from, asked.sender, (subject, body), Some(asked.msg)),
         Sending::new(OutboxPurpose::Desk).for_message(asked.msg.entry.id),
     )
 }
@@ -654,16 +667,12 @@ fn tell_the_others(
         outgoing::queue(
             tx,
             ctx,
-            &Letter {
-                from_name: "nonono".into(),
-                from_address: desk_address(ctx.config),
-                to: to.clone(),
-                subject: subject.clone(),
-                body: body.clone(),
-                references: Vec::new(),
-                origin: Origin::Automatic,
-                attachments: Vec::new(),
-            },
+            &desk_letter(
+                desk_address(ctx.config),
+                to,
+                (subject.clone(), body.clone()),
+                None,
+            ),
             Sending::new(OutboxPurpose::Desk),
         )?;
     }
@@ -804,16 +813,7 @@ fn tell_claimer(
     outgoing::queue(
         tx,
         &ctx,
-        &Letter {
-            from_name: "nonono".into(),
-            from_address: desk_address(config),
-            to: request.sender.clone(),
-            subject,
-            body,
-            references: Vec::new(),
-            origin: Origin::Automatic,
-            attachments: Vec::new(),
-        },
+        &desk_letter(desk_address(config), &request.sender, (subject, body), None),
         Sending::new(OutboxPurpose::Desk),
     )
 }

@@ -169,6 +169,44 @@ impl TestApp {
         done
     }
 
+    /// Runs the real `nonono` binary on this app's data folder, with its config file:
+    /// (success, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let config = self.cli_config();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_nonono"))
+            .args(args)
+            .args(["--config", config.to_str().unwrap()])
+            .env("USER", "operaattori")
+            .output()
+            .expect("run nonono");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// [`TestApp::cli`] that must succeed: its stdout.
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.cli(args);
+        assert!(ok, "nonono {args:?}: {err}");
+        out
+    }
+
+    /// Waits until the running service goes by the registry as it is in the store (it looks
+    /// every 2 s): `/metrics` says which change it has seen.
+    pub async fn registry_seen(&self) {
+        let version = self.store().registry_version().unwrap();
+        let want = format!("\nnonono_registry_version {version}\n");
+        for _ in 0..100 {
+            if self.get("/metrics").await.1.contains(&want) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the service never saw registry change {version}");
+    }
+
     /// A config file for the command line: the embedded defaults the app runs on (its
     /// companies too), pointed at this app's data folder.
     pub fn cli_config(&self) -> PathBuf {
