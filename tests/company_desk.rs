@@ -70,6 +70,32 @@ async fn send(app: &TestApp, from: &str, to: &str, raw: &[u8]) {
     app.wait_delivered().await;
 }
 
+/// `Date:` as a mail written now has it: the desk takes no old signed mail.
+fn now_date() -> String {
+    nonono::domain::calendar::rfc5322(nonono::clock::now())
+}
+
+/// A fixture of `fixtures/inbound/`, written now.
+fn written_now(name: &str, fill: &[(&str, &str)]) -> Vec<u8> {
+    let date = now_date();
+    let mut fill = fill.to_vec();
+    fill.push(("date", &date));
+    fixture(name, &fill)
+}
+
+/// A plain mail as a script or a quick client writes it, now.
+fn plain(from: &str, to: &str, subject: &str, body: &str) -> Vec<u8> {
+    static SENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <plain-{n}@test>\r\n\
+         Date: {}\r\n\r\n{}\r\n",
+        now_date(),
+        body.replace('\n', "\r\n")
+    )
+    .into_bytes()
+}
+
 /// The company's record as the registry keeps it.
 fn record(app: &TestApp, slug: &str) -> Option<String> {
     app.store().company(slug).unwrap().map(|c| c.record)
@@ -91,7 +117,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     // Anna claims it from Outlook, signed by acme.example.
     let claim = w
         .acme
-        .sign(&fixture("desk-claim-outlook.eml", &[]), "acme.example");
+        .sign(&written_now("desk-claim-outlook.eml", &[]), "acme.example");
     send(app, ANNA, DESK, &claim).await;
     let received = nth_mail_to(app, ANNA, 1).await;
     assert_eq!(received.from, DESK);
@@ -151,7 +177,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     // desk answers with the change as it would be, from an address for her "yes".
     let commands = w
         .acme
-        .sign(&fixture("desk-commands-gmail.eml", &[]), "acme.example");
+        .sign(&written_now("desk-commands-gmail.eml", &[]), "acme.example");
     send(app, ANNA, DESK, &commands).await;
     let confirm = nth_mail_to(app, ANNA, 3).await;
     assert_eq!(confirm.subject, "Vahvistatteko muutoksen? Acme Oy");
@@ -170,7 +196,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     assert!(!before.contains("laskutus@acme.example"), "{before}");
 
     // Her "Kyllä" from the iPhone, signed again, applies it.
-    let yes = fixture(
+    let yes = written_now(
         "desk-yes-iphone.eml",
         &[
             ("to", &confirm.from),
@@ -225,10 +251,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     assert_eq!(app.outbound().len(), count);
 
     // "ohje" mails the settings as they are now, and the commands.
-    let help = w.acme.sign(
-        b"From: Anna Asiakas <anna.asiakas@acme.example>\r\nTo: yritys@nonono.localhost\r\nSubject: ohje\r\nMessage-ID: <ohje-1@acme.example>\r\nDate: Mon, 7 Dec 2026 11:00:00 +0200\r\n\r\n\r\n",
-        "acme.example",
-    );
+    let help = w.acme.sign(&plain(ANNA, DESK, "ohje", ""), "acme.example");
     send(app, ANNA, DESK, &help).await;
     let settings = nth_mail_to(app, ANNA, 5).await;
     assert_eq!(settings.subject, "Yrityksen Acme Oy asetukset");
@@ -244,13 +267,13 @@ async fn an_unsigned_or_misaligned_command_changes_nothing_and_says_why() {
     let w = world().await;
     let app = &w.app;
     let elisa_before = record(app, "elisa").unwrap();
-    let commands = |from: &str, id: &str| -> Vec<u8> {
-        format!(
-            "From: {from}\r\nTo: yritys@nonono.localhost\r\nSubject: Muutos\r\n\
-             Message-ID: <{id}@example>\r\nDate: Mon, 7 Dec 2026 11:00:00 +0200\r\n\r\n\
-             reitti lisää kaappaaja@evil.example\r\nreitti poista asiakaspalvelu@elisa.example\r\n"
+    let commands = |from: &str, _: &str| -> Vec<u8> {
+        plain(
+            from,
+            DESK,
+            "Muutos",
+            "reitti lisää kaappaaja@evil.example\nreitti poista asiakaspalvelu@elisa.example",
         )
-        .into_bytes()
     };
     let sender = "anna@elisa.example";
     // Unsigned.
@@ -302,11 +325,7 @@ async fn an_unsigned_or_misaligned_command_changes_nothing_and_says_why() {
     // A claim from a public mail domain, signed by it: anyone can have that address.
     let gmail = "acme.oy@gmail.com";
     let claim = w.gmail.sign(
-        format!(
-            "From: {gmail}\r\nTo: company@nonono.localhost\r\nSubject: [Acme] claim\r\n\
-             Message-ID: <e@gmail.com>\r\nDate: Mon, 7 Dec 2026 11:00:00 +0200\r\n\r\nHello\r\n"
-        )
-        .as_bytes(),
+        &plain(gmail, "company@nonono.localhost", "[Acme] claim", "Hello"),
         "gmail.com",
     );
     send(app, gmail, "company@nonono.localhost", &claim).await;
@@ -341,12 +360,12 @@ async fn only_the_asker_signed_again_confirms_a_change() {
     app.registry_seen().await;
     let commands = w
         .acme
-        .sign(&fixture("desk-commands-gmail.eml", &[]), "acme.example");
+        .sign(&written_now("desk-commands-gmail.eml", &[]), "acme.example");
     send(app, ANNA, DESK, &commands).await;
     let confirm = nth_mail_to(app, ANNA, 1).await;
     assert!(confirm.from.starts_with("k+"), "{}", confirm.subject);
     let yes = |from: &str| {
-        String::from_utf8(fixture(
+        String::from_utf8(written_now(
             "desk-yes-iphone.eml",
             &[
                 ("to", &confirm.from),
@@ -368,16 +387,39 @@ async fn only_the_asker_signed_again_confirms_a_change() {
         &w.acme.sign(&yes(bob), "acme.example"),
     )
     .await;
-    // The asker's address, unsigned.
+    // The asker's address, unsigned: she is told why.
     send(app, ANNA, &confirm.from, &yes(ANNA)).await;
     assert_eq!(record(app, "acme").unwrap(), before);
+    let unsigned = nth_mail_to(app, ANNA, 2).await;
+    assert_eq!(unsigned.subject, "Viestiänne ei käsitelty");
+    // Helper-11: "ja" ("and") on an answer's first line applied the change. Now an answer
+    // that opens with neither yes nor no settles nothing, and says so.
+    let answer = |text: &str| {
+        String::from_utf8(yes(ANNA))
+            .unwrap()
+            .replace("Kyll=C3=A4=20", text)
+            .into_bytes()
+    };
+    let later = answer("Tarkistan asian kollegalta ja palaan huomenna.");
+    send(
+        app,
+        ANNA,
+        &confirm.from,
+        &w.acme.sign(&later, "acme.example"),
+    )
+    .await;
+    assert_eq!(record(app, "acme").unwrap(), before);
+    let unclear = nth_mail_to(app, ANNA, 3).await;
+    assert_eq!(unclear.subject, "Vahvistatteko muutoksen? Acme Oy");
+    assert!(
+        unclear.flat_text().contains("Vastauksestanne ei selvinnyt"),
+        "{}",
+        unclear.text
+    );
     // "Ei" cancels it; a later "kyllä" finds nothing to apply.
-    let no = String::from_utf8(yes(ANNA))
-        .unwrap()
-        .replace("Kyll=C3=A4=20", "Ei, en pyyt=C3=A4nyt t=C3=A4t=C3=A4")
-        .into_bytes();
+    let no = answer("Ei, en pyyt=C3=A4nyt t=C3=A4t=C3=A4");
     send(app, ANNA, &confirm.from, &w.acme.sign(&no, "acme.example")).await;
-    let cancelled = nth_mail_to(app, ANNA, 2).await;
+    let cancelled = nth_mail_to(app, ANNA, 4).await;
     assert_eq!(cancelled.subject, "Muutoksia ei tehty: Acme Oy");
     send(
         app,
@@ -394,7 +436,13 @@ async fn a_refused_claim_tells_its_writer_why() {
     let w = world().await;
     let app = &w.app;
     let claim = w.acme.sign(
-        b"From: anna.asiakas@acme.example\r\nTo: company@nonono.localhost\r\nSubject: Our page\r\nMessage-ID: <claim-en@acme.example>\r\nDate: Mon, 7 Dec 2026 11:00:00 +0200\r\n\r\nHello, we would like to answer our customers here.\r\nname Acme Corporation\r\nroute add support@acme.example\r\n\r\nBest regards\r\nAnna\r\n",
+        &plain(
+            ANNA,
+            "company@nonono.localhost",
+            "Our page",
+            "Hello, we would like to answer our customers here.\nname Acme Corporation\n\
+             route add support@acme.example\n\nBest regards\nAnna",
+        ),
         "acme.example",
     );
     send(app, ANNA, "company@nonono.localhost", &claim).await;
@@ -437,5 +485,220 @@ async fn a_refused_claim_tells_its_writer_why() {
     assert!(
         app.cli_ok(&["providers", "pending"])
             .contains("No claims wait")
+    );
+}
+
+/// Registers Acme (asiakaspalvelu@ its route, acme.example and `more` its representatives)
+/// and waits until the running service goes by it.
+async fn acme(app: &TestApp, more: &[&str]) {
+    let mut args = vec![
+        "providers",
+        "add",
+        "acme",
+        "--name",
+        "Acme Oy",
+        "--route",
+        "asiakaspalvelu@acme.example",
+        "--representative",
+        "acme.example",
+    ];
+    for r in more {
+        args.extend(["--representative", r]);
+    }
+    app.cli_ok(&args);
+    app.registry_seen().await;
+}
+
+/// Sends `commands` signed by `key` for `domain` from `from`, and answers the desk's
+/// confirmation with `answer`, signed the same way. Returns the confirmation.
+async fn ask_and_answer(
+    app: &TestApp,
+    (key, domain): (&Key, &str),
+    from: &str,
+    commands: &str,
+    answer: Option<&str>,
+) -> Outbound {
+    let before = mails_to(app, from).len();
+    send(
+        app,
+        from,
+        DESK,
+        &key.sign(&plain(from, DESK, "Muutos", commands), domain),
+    )
+    .await;
+    let confirm = nth_mail_to(app, from, before + 1).await;
+    assert!(confirm.from.starts_with("k+"), "{}", confirm.text);
+    if let Some(answer) = answer {
+        let reply = plain(
+            from,
+            &confirm.from,
+            &format!("Re: {}", confirm.subject),
+            answer,
+        );
+        send(app, from, &confirm.from, &key.sign(&reply, domain)).await;
+    }
+    confirm
+}
+
+/// Helper-11: a representative removed since could still confirm the change they had asked
+/// for, and took the company over.
+#[tokio::test]
+async fn a_representative_removed_since_cannot_confirm_what_they_asked() {
+    let w = world().await;
+    let app = &w.app;
+    acme(app, &["ext@other.example"]).await;
+    let ext = "ext@other.example";
+    let takeover = "reitti lisää rogue@other.example\nreitti poista asiakaspalvelu@acme.example";
+    let pending = ask_and_answer(app, (&w.other, "other.example"), ext, takeover, None).await;
+    // Anna removes the outside representative; his pending change goes with him.
+    ask_and_answer(
+        app,
+        (&w.acme, "acme.example"),
+        ANNA,
+        "edustaja poista ext@other.example",
+        Some("Kyllä"),
+    )
+    .await;
+    let before = record(app, "acme").unwrap();
+    assert!(!before.contains("ext@other.example"), "{before}");
+    let yes = plain(ext, &pending.from, "Re: muutos", "Kyllä");
+    send(
+        app,
+        ext,
+        &pending.from,
+        &w.other.sign(&yes, "other.example"),
+    )
+    .await;
+    assert_eq!(record(app, "acme").unwrap(), before);
+}
+
+/// Helper-11: the change applied was the English form of the commands read again, cut at the
+/// line bound: a topic of many words lost the end of its address.
+#[tokio::test]
+async fn what_is_applied_is_what_was_confirmed_and_a_greeting_comes_first() {
+    let w = world().await;
+    let app = &w.app;
+    acme(app, &[]).await;
+    let words: Vec<String> = (0..69)
+        .map(|i| format!("a{}", (b'a' + (i % 26) as u8) as char))
+        .collect();
+    let topic = format!("aihe lisää {} x@acme.example", words.join(","));
+    // Most Finnish mail opens with a greeting: the yes is on the line after it.
+    ask_and_answer(
+        app,
+        (&w.acme, "acme.example"),
+        ANNA,
+        &topic,
+        Some("Hei,\n\nkyllä, tehkää muutos.\n\nYstävällisin terveisin\nAnna"),
+    )
+    .await;
+    let after = record(app, "acme").unwrap();
+    assert!(after.contains("route = \"x@acme.example\""), "{after}");
+    // A line too long to be a command is quoted back short.
+    let long = format!("Hei, {}", "pitkä rivi ".repeat(500));
+    send(
+        app,
+        ANNA,
+        DESK,
+        &w.acme
+            .sign(&plain(ANNA, DESK, "ohje", &long), "acme.example"),
+    )
+    .await;
+    let help = mails_to(app, ANNA).pop().unwrap();
+    assert!(help.raw.len() < 8_000, "{} bytes", help.raw.len());
+    // `providers show` names the mail as the change's writer.
+    let show = app.cli_ok(&["providers", "show", "acme"]);
+    assert!(show.contains("written by mail"), "{show}");
+}
+
+/// Helper-11: anyone who received a company's signed mail (a newsletter) could send it on to
+/// the desk as a claim, or an old one again.
+#[tokio::test]
+async fn a_signed_mail_meant_for_someone_else_or_long_ago_asks_nothing() {
+    let w = world().await;
+    let app = &w.app;
+    let newsletter = plain(
+        ANNA,
+        "asiakas@kuluttaja.example",
+        "Uutiskirje joulukuu",
+        "Hei!",
+    );
+    send(app, ANNA, DESK, &w.acme.sign(&newsletter, "acme.example")).await;
+    let old = String::from_utf8(plain(ANNA, DESK, "[Acme] sivu", "Hei"))
+        .unwrap()
+        .replace(&now_date(), "Thu, 01 Jan 2015 10:00:00 +0000")
+        .into_bytes();
+    send(app, ANNA, DESK, &w.acme.sign(&old, "acme.example")).await;
+    assert!(app.store().pending_claims().unwrap().is_empty());
+    assert!(mails_to(app, ANNA).is_empty());
+    assert!(mails_to(app, OPERATOR).is_empty());
+}
+
+/// Helper-11: 30 claims from one domain made 30 operator mails.
+#[tokio::test]
+async fn claims_from_one_domain_are_few_and_the_operator_hears_once() {
+    let w = world().await;
+    let app = &w.app;
+    for n in 1..=4 {
+        let from = format!("u{n}@acme.example");
+        let claim = plain(&from, DESK, &format!("[Firma {n}] sivu"), "Hei");
+        send(app, &from, DESK, &w.acme.sign(&claim, "acme.example")).await;
+    }
+    assert_eq!(app.store().pending_claims().unwrap().len(), 3);
+    assert_eq!(mails_to(app, OPERATOR).len(), 1);
+    let fourth = nth_mail_to(app, "u4@acme.example", 1).await;
+    assert_eq!(fourth.subject, "Viestiänne ei käsitelty");
+}
+
+/// Helper-11: a company could take another's route or domain by mail, and approving a claim
+/// for a new company made its writer a representative of one registered since.
+#[tokio::test]
+async fn no_company_takes_another_companys_addresses() {
+    let w = world().await;
+    let app = &w.app;
+    acme(app, &[]).await;
+    let elisa = record(app, "elisa").unwrap();
+    for taking in [
+        "reitti lisää asiakaspalvelu@elisa.example",
+        "edustaja lisää elisa.example",
+        "edustaja lisää hotmail.se",
+    ] {
+        let before = mails_to(app, ANNA).len();
+        send(
+            app,
+            ANNA,
+            DESK,
+            &w.acme
+                .sign(&plain(ANNA, DESK, "Muutos", taking), "acme.example"),
+        )
+        .await;
+        let refused = nth_mail_to(app, ANNA, before + 1).await;
+        assert_eq!(refused.subject, "Muutoksia ei tehty: Acme Oy", "{taking}");
+    }
+    assert_eq!(record(app, "elisa").unwrap(), elisa);
+
+    let claim = plain("u@other.example", DESK, "[Firma Kaksi] sivu", "Hei");
+    send(
+        app,
+        "u@other.example",
+        DESK,
+        &w.other.sign(&claim, "other.example"),
+    )
+    .await;
+    app.cli_ok(&[
+        "providers",
+        "add",
+        "firma-kaksi",
+        "--name",
+        "Firma Kaksi",
+        "--route",
+        "real@firma2.example",
+    ]);
+    let (approved, _, err) = app.cli(&["providers", "approve", "1"]);
+    assert!(!approved && err.contains("registered since"), "{err}");
+    assert!(
+        !record(app, "firma-kaksi")
+            .unwrap()
+            .contains("other.example")
     );
 }

@@ -197,6 +197,19 @@ fn changed_on_the_way(signed: Vec<u8>) -> Vec<u8> {
         .into_bytes()
 }
 
+/// Helper-11: a signature that leaves From out of what it signs (RFC 6376 requires it)
+/// counted as the company's.
+#[tokio::test]
+async fn a_signature_that_does_not_cover_from_proves_nothing() {
+    let w = world().await;
+    let (kind, evidence, _) = answer(&w, "anna@elisa.example", |raw| {
+        w.elisa
+            .sign_headers(&raw, "elisa.example", &["To", "Subject", "Date"])
+    })
+    .await;
+    assert_eq!(kind, "unverified", "{evidence}");
+}
+
 #[tokio::test]
 async fn a_broken_signature_is_unverified() {
     let w = world().await;

@@ -68,12 +68,12 @@ pub(super) fn providers(
             let company = &approved.company;
             if approved.joined {
                 println!(
-                    "Claim {id} approved: {} ({}) now has the writer's domain among its                      representatives. The writer is told.",
+                    "Claim {id} approved: {} ({}) now has the writer's domain among its representatives. The writer is told.",
                     company.name, company.slug
                 );
             } else {
                 println!(
-                    "Claim {id} approved: registered {} ({}). {said}; the writer is told, and a                      running service routes to it within seconds.",
+                    "Claim {id} approved: registered {} ({}). {said}; the writer is told, and a running service routes to it within seconds.",
                     company.name, company.slug
                 );
             }

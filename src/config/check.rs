@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use super::keys::{Config, OutboundTls, ProviderConfig, Transport};
-use crate::domain::mailbox::PUBLIC_MAILBOX_DOMAINS;
+use crate::domain::mailbox::is_public_mailbox_domain;
 use crate::domain::names::{fold, is_shown_as_written, is_slug};
 use crate::mail::write::{is_address, is_domain};
 
@@ -214,9 +214,7 @@ pub fn company_problems(p: &ProviderConfig, key: &str, our_domain: &str) -> Vec<
             problems.push(format!(
                 "{key}.representatives: {r:?} is neither an address nor a domain"
             ));
-        } else if !r.contains('@')
-            && (PUBLIC_MAILBOX_DOMAINS.contains(&domain.as_str()) || !domain.contains('.'))
-        {
+        } else if !r.contains('@') && is_public_mailbox_domain(&domain) {
             problems.push(format!(
                 "{key}.representatives: anyone can have an address at {r:?}; name the \
                  company's own domain, or its addresses there"

@@ -16,14 +16,15 @@ pub const MOST_COMMANDS: usize = 30;
 const MOST_LINE_CHARS: usize = 300;
 
 /// Adding or removing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Op {
     Add,
     Remove,
 }
 
-/// One command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One command. A change waiting for its "yes" keeps its commands as they were read (JSON),
+/// so what is applied is what was confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Command {
     /// The current settings and the commands, by mail.
     Help,
@@ -221,7 +222,6 @@ fn op_of(folded: &str) -> Option<(Op, Language)> {
 
 /// A line's words without list bullets, quotes around them or a colon after the first.
 fn tokens(line: &str) -> Vec<String> {
-    let line: String = line.chars().take(MOST_LINE_CHARS).collect();
     let mut words: Vec<String> = line
         .split_whitespace()
         .map(|w| w.trim_matches(|c| matches!(c, '"' | '\'' | '“' | '”' | '„')))
@@ -282,6 +282,10 @@ pub fn parse(text: &str) -> Parsed {
 
 /// One line's commands and the language of its command word, or `None` when it is not one.
 fn parse_line(line: &str) -> Option<(Vec<Command>, Language)> {
+    // Longer is no command: cutting it could cut an address into another one.
+    if line.chars().nth(MOST_LINE_CHARS).is_some() {
+        return None;
+    }
     let words = tokens(line);
     let first = fold(words.first()?);
     let second = words.get(1).map(|w| fold(w)).unwrap_or_default();
@@ -310,6 +314,10 @@ fn parse_line(line: &str) -> Option<(Vec<Command>, Language)> {
         (Object::ResponseDays, None) => {
             let mut days = None;
             for w in rest {
+                // Folding drops a minus sign: "-1" is no response time.
+                if w.starts_with(['-', '−']) {
+                    return None;
+                }
                 let w = fold(w);
                 if let Ok(n) = w.parse::<u32>() {
                     if days.replace(n).is_some() {
@@ -429,6 +437,82 @@ impl Command {
     }
 }
 
+/// What a reply to a change's confirmation says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    /// Neither: an out-of-office note, "I'll check and come back", a question.
+    Unclear,
+}
+
+/// Words that open an answer of assent, folded.
+const YES: &[&str] = &[
+    "kylla",
+    "joo",
+    "juu",
+    "ok",
+    "okei",
+    "okay",
+    "vahvistan",
+    "yes",
+    "yep",
+    "confirm",
+    "confirmed",
+    "ja",
+    "javisst",
+    "godkand",
+    "godkanner",
+];
+/// Words that open an answer of refusal, folded.
+const NO: &[&str] = &[
+    "ei",
+    "en",
+    "ala",
+    "no",
+    "nope",
+    "nej",
+    "peru",
+    "peruuta",
+    "peruutetaan",
+    "cancel",
+];
+/// Words that open a greeting line, folded: the answer is the line after it.
+const GREETINGS: &[&str] = &[
+    "hei", "hej", "hi", "hello", "moi", "moikka", "terve", "hyva", "dear", "huomenta", "paivaa",
+    "good", "god", "hejsan",
+];
+
+/// Reads a reply to a confirmation: its first line after a greeting must open with a word of
+/// assent or refusal ("Kyllä, tehkää muutos", "Ei"). Anything else is unclear, however many
+/// yes-like words it holds ("Tarkistan asian ja palaan huomenna", an out-of-office note).
+pub fn answer(text: &str) -> Answer {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first_word = |line: &str| {
+        line.split(|c: char| !c.is_alphanumeric())
+            .find(|w| !w.is_empty())
+            .map(fold)
+            .unwrap_or_default()
+    };
+    let Some(mut line) = lines.next() else {
+        return Answer::Unclear;
+    };
+    if GREETINGS.contains(&first_word(line).as_str()) && line.split_whitespace().count() <= 4 {
+        match lines.next() {
+            Some(next) => line = next,
+            None => return Answer::Unclear,
+        }
+    }
+    let word = first_word(line);
+    if YES.contains(&word.as_str()) {
+        Answer::Yes
+    } else if NO.contains(&word.as_str()) {
+        Answer::No
+    } else {
+        Answer::Unclear
+    }
+}
+
 /// Why a command could not be applied to a company's record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skipped {
@@ -466,6 +550,8 @@ pub enum NotTaken {
     Problems(Vec<String>),
     /// Several companies' address: which one, by a tag in the subject.
     WhichCompany(String),
+    /// Its domain's claims wait for the operator already, as many as one domain may have.
+    TooManyClaims,
 }
 
 /// Applies `commands` to `company`: the record as it would be, and the commands that could not
@@ -694,6 +780,7 @@ mod tests {
             "edustaja lisää gmail",
             "vastausaika pian",
             "vastausaika 2 tai 3",
+            "vastausaika -1",
             "ohje kiitos paljon",
             "lisää kahvia",
             "aihe lisää laskutus@elisa.example",
@@ -712,6 +799,39 @@ mod tests {
         assert_eq!(parsed.commands.len(), MOST_COMMANDS);
         let line = format!("reitti lisää {}", "a".repeat(100_000));
         assert!(parse(&line).commands.is_empty());
+        // Helper-11: a line cut at the bound cut its address into another one.
+        let words: Vec<String> = (0..100).map(|i| format!("w{i}")).collect();
+        let long = format!("aihe lisää {} x@acme.example", words.join(","));
+        assert!(long.chars().count() > MOST_LINE_CHARS);
+        assert!(parse(&long).commands.is_empty());
+    }
+
+    /// Helper-11: "ja" (Finnish "and") anywhere on the first line applied a change, and a
+    /// yes after a greeting was not read.
+    #[test]
+    fn a_confirmation_is_read_from_the_word_that_opens_the_answer() {
+        for yes in [
+            "Kyllä",
+            "kyllä, tehkää muutos",
+            "Hei,\n\nkyllä, tehkää muutos.\n\nTerveisin Anna",
+            "Yes please",
+            "Ja, gör det.",
+            "OK",
+        ] {
+            assert_eq!(answer(yes), Answer::Yes, "{yes}");
+        }
+        for no in ["Ei", "Hei!\nEi, en pyytänyt tätä", "No.", "Nej tack"] {
+            assert_eq!(answer(no), Answer::No, "{no}");
+        }
+        for unclear in [
+            "Tarkistan asian kollegalta ja palaan huomenna.",
+            "Olen lomalla 2.1. asti ja luen sähköpostini palattuani. Ok?",
+            "Hei,",
+            "",
+            "Mitä tämä tarkoittaa?",
+        ] {
+            assert_eq!(answer(unclear), Answer::Unclear, "{unclear}");
+        }
     }
 
     #[test]

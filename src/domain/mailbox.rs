@@ -95,3 +95,102 @@ pub const PUBLIC_MAILBOX_DOMAINS: &[&str] = &[
     "elisanet.fi",
     "saunalahti.fi",
 ];
+
+/// The first label of the free mail services' domains in every country (`hotmail.se`,
+/// `yahoo.co.uk`, `gmx.de`).
+const FREE_MAIL_BRANDS: &[&str] = &[
+    "gmail",
+    "googlemail",
+    "hotmail",
+    "outlook",
+    "live",
+    "msn",
+    "yahoo",
+    "ymail",
+    "aol",
+    "gmx",
+    "web",
+    "mail",
+    "icloud",
+    "proton",
+    "protonmail",
+    "yandex",
+    "tutanota",
+    "tuta",
+    "zohomail",
+    "fastmail",
+    "posteo",
+    "mailbox",
+    "seznam",
+    "libero",
+    "laposte",
+    "orange",
+    "free",
+    "wp",
+    "onet",
+    "interia",
+    "rambler",
+    "inbox",
+    "qq",
+    "163",
+    "126",
+    "naver",
+    "rediffmail",
+];
+
+/// Second-level labels under which anyone registers (`co.uk`, `com.au`).
+const OPEN_SECOND_LEVELS: &[&str] = &[
+    "co", "com", "net", "org", "ac", "gov", "edu", "ltd", "plc", "or", "ne", "go", "nom", "sch",
+];
+
+/// Whether anyone can have an address at `domain`: a free mail service's domain in any
+/// country, or a public suffix alone (`fi`, `co.uk`). As a representative domain, each of its
+/// users would answer as the company; as a claim's, anyone could claim.
+pub fn is_public_mailbox_domain(domain: &str) -> bool {
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    if PUBLIC_MAILBOX_DOMAINS.contains(&domain.as_str()) {
+        return true;
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let is_suffix = |labels: &[&str]| match labels {
+        [_] => true,
+        [second, country] => OPEN_SECOND_LEVELS.contains(second) && country.len() == 2,
+        _ => false,
+    };
+    is_suffix(&labels)
+        || labels
+            .split_first()
+            .is_some_and(|(first, rest)| FREE_MAIL_BRANDS.contains(first) && is_suffix(rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Helper-11: `hotmail.se`, `yahoo.co.uk` and `co.uk` passed as representative domains.
+    #[test]
+    fn free_mail_in_every_country_and_public_suffixes_are_anyones() {
+        for d in [
+            "gmail.com",
+            "hotmail.se",
+            "yahoo.co.uk",
+            "gmx.de",
+            "web.de",
+            "co.uk",
+            "com.au",
+            "fi",
+            "outlook.fi.",
+        ] {
+            assert!(is_public_mailbox_domain(d), "{d}");
+        }
+        for d in [
+            "elisa.fi",
+            "mail.elisa.fi",
+            "acme.co.uk",
+            "elisa.zendesk.com",
+            "yahoo.example.fi",
+        ] {
+            assert!(!is_public_mailbox_domain(d), "{d}");
+        }
+    }
+}

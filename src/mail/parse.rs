@@ -36,6 +36,10 @@ pub struct ParsedMail {
     /// disagree on such mail (sender authentication may read one From, this parser another),
     /// so it speaks for no one.
     pub sender_doubt: Option<&'static str>,
+    /// The addresses of `To` and `Cc`, lower-cased: whom the writer meant the message for.
+    pub addressed_to: Vec<String>,
+    /// `Date`, in seconds since the epoch, when it reads.
+    pub date: Option<i64>,
 }
 
 /// Header fields that say a message was written by a program.
@@ -51,6 +55,9 @@ const AUTO_HEADERS: &[&str] = &[
     "x-failed-recipients",
     "feedback-id",
 ];
+
+/// Addresses of `To` and `Cc` kept at most: a mail to thousands says no more.
+const MOST_ADDRESSED: usize = 100;
 
 /// The header nonono puts on every message it sends, to recognise its own mail coming back.
 pub const LOOP_HEADER: &str = "X-Nonono-Loop";
@@ -133,6 +140,16 @@ fn parse_parts(raw: &[u8]) -> ParsedMail {
         part_types,
         loop_marker,
         sender_doubt: header_doubt(raw).or((mailboxes > 1).then_some("several mailboxes in From")),
+        addressed_to: msg
+            .to()
+            .into_iter()
+            .chain(msg.cc())
+            .flat_map(|a| a.iter())
+            .filter_map(|a| a.address())
+            .take(MOST_ADDRESSED)
+            .map(|a| a.trim().to_lowercase())
+            .collect(),
+        date: msg.date().map(|d| d.to_timestamp()),
     }
 }
 

@@ -97,6 +97,8 @@ impl Authenticator {
         };
         let c = &self.caches;
         let dkim = self.resolver.verify_dkim(c.parameters(&message)).await;
+        // For the badge, the desk and DMARC alike.
+        let dkim: Vec<_> = dkim.into_iter().filter(signs_from).collect();
         let helo = envelope.helo.as_str();
         let spf_params = if envelope.mail_from.is_empty() {
             SpfParameters::verify_ehlo(ip, helo, &self.host)
@@ -158,6 +160,13 @@ impl Authenticator {
 
 /// What the DKIM signatures say of the From domain, the most telling first: the company's
 /// valid signature, then one of its signatures broken, then another domain's valid one.
+/// Whether a DKIM signature covers `From`, as RFC 6376 (5.4) requires: one that leaves it
+/// out says nothing of who wrote the message.
+fn signs_from(o: &mail_auth::DkimOutput<'_>) -> bool {
+    o.signature()
+        .is_some_and(|s| s.h.iter().any(|h| h.eq_ignore_ascii_case("from")))
+}
+
 fn signature(dkim: &[mail_auth::DkimOutput<'_>], from_domain: &str) -> Signature {
     // A `d=` that is no domain name (markup, direction marks, 2,000 characters) names no one
     // on a page.

@@ -17,50 +17,33 @@ pub const HELD_NEW_ADDRESS: &str = "confirmation";
 /// Why a new thread waits for its writer: the text carries personal data.
 pub const HELD_PERSONAL_DATA: &str = "personal-data";
 
-const NO: &[&str] = &[
-    "ei", "en", "enkä", "älä", "no", "not", "never", "wasn't", "didn't", "nej", "inte",
-];
-const YES: &[&str] = &[
-    "kyllä",
-    "joo",
-    "juu",
-    "ok",
-    "vahvistan",
-    "julkaise",
-    "yes",
-    "confirm",
-    "publish",
-    "ja",
-];
-
-/// Whether the first line of an answer has a word of refusal, and whether one of assent.
-fn first_line_says(text: &str) -> (bool, bool) {
+/// Whether a reply to a confirmation request says no: its first line has a word of refusal
+/// and none of assent ("Tämä ei ollut minulta!", "No, not me"; but "Kyllä, ei muuta").
+pub(super) fn declines(text: &str) -> bool {
+    const NO: &[&str] = &[
+        "ei", "en", "enkä", "älä", "no", "not", "never", "wasn't", "didn't", "nej", "inte",
+    ];
+    const YES: &[&str] = &[
+        "kyllä",
+        "joo",
+        "juu",
+        "ok",
+        "vahvistan",
+        "julkaise",
+        "yes",
+        "confirm",
+        "publish",
+        "ja",
+    ];
     let Some(first) = text.lines().map(str::trim).find(|l| !l.is_empty()) else {
-        return (false, false);
+        return false;
     };
     let first = first.to_lowercase();
     let words: Vec<&str> = first
         .split(|c: char| !c.is_alphanumeric() && c != '\'')
         .filter(|w| !w.is_empty())
         .collect();
-    (
-        words.iter().any(|w| NO.contains(w)),
-        words.iter().any(|w| YES.contains(w)),
-    )
-}
-
-/// Whether a reply to a confirmation request says no: its first line has a word of refusal
-/// and none of assent ("Tämä ei ollut minulta!", "No, not me"; but "Kyllä, ei muuta").
-pub(super) fn declines(text: &str) -> bool {
-    let (no, yes) = first_line_says(text);
-    no && !yes
-}
-
-/// Whether a reply says yes: its first line has a word of assent and none of refusal
-/// ("Kyllä", "Yes, please"; not "Ei kyllä").
-pub(super) fn assents(text: &str) -> bool {
-    let (no, yes) = first_line_says(text);
-    yes && !no
+    words.iter().any(|w| NO.contains(w)) && !words.iter().any(|w| YES.contains(w))
 }
 
 /// A request to confirm a held thread.

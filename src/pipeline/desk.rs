@@ -14,14 +14,13 @@
 //! - `ohje` / `help` answers with the company's settings and the commands.
 
 use super::compose::{Letter, Origin};
-use super::consent::{assents, declines};
 use super::context::{Context, PipelineError};
 use super::message::Message;
 use super::outgoing::{self, Sending};
 use super::registry::{self, Expect, RegistryError};
 use super::texts::{self, DeskSettings};
 use crate::config::{Companies, Config, Language, Plan, ProviderConfig};
-use crate::domain::desk::{self, Command, NotTaken, Skipped};
+use crate::domain::desk::{self, Answer, Command, NotTaken, Skipped};
 use crate::domain::mailbox;
 use crate::domain::route::{self, Tag};
 use crate::domain::token::{Purpose, TokenKey};
@@ -32,8 +31,16 @@ use crate::store::{Evidence, OutboxPurpose, Signature, Store, Tx};
 /// an old "yes" must not apply what nobody remembers asking.
 pub const CONFIRM_WITHIN: i64 = 7 * 86_400;
 
-/// Lines not understood that an answer quotes back, at most (the rest is a signature).
+/// Lines not understood that an answer quotes back, at most (the rest is a signature), and
+/// characters of each.
 const NOT_UNDERSTOOD_SHOWN: usize = 10;
+const NOT_UNDERSTOOD_CHARS: usize = 100;
+
+/// A signed mail older than this (by its `Date`) asks nothing: it is being sent again.
+const MOST_DAYS_OLD: i64 = 3;
+
+/// Claims from one domain waiting for the operator at most: more are a flood, not a company.
+const PENDING_CLAIMS_A_DOMAIN: i64 = 3;
 
 /// Other addresses of a company told of a change, at most.
 const TOLD_AT_MOST: usize = 20;
@@ -66,12 +73,25 @@ pub(super) fn desk(
         }
     }
     parsed.not_understood.truncate(NOT_UNDERSTOOD_SHOWN);
+    for line in &mut parsed.not_understood {
+        if let Some((cut, _)) = line.char_indices().nth(NOT_UNDERSTOOD_CHARS) {
+            line.truncate(cut);
+            line.push('…');
+        }
+    }
     let lang = parsed
         .language
         .or_else(|| crate::domain::language::detect(&text))
         .unwrap_or(ctx.config.language);
     if let Err(why) = signed_by_sender(evidence) {
         return not_taken(tx, ctx, msg, &sender, lang, why);
+    }
+    let desk_addresses = [
+        mailbox::at(mailbox::COMPANY_DESK, &ctx.config.domain),
+        mailbox::at(mailbox::COMPANY_DESK_EN, &ctx.config.domain),
+    ];
+    if let Err(why) = meant_for(msg, &desk_addresses, ctx.now) {
+        return Ok(format!("company desk: not taken: {why}"));
     }
     let speaks_for: Vec<&ProviderConfig> = ctx
         .config
@@ -110,6 +130,25 @@ pub(super) fn desk(
             change(tx, ctx, &asked, &company)
         }
         None => claim(tx, ctx, &asked),
+    }
+}
+
+/// Ok when the signed mail was written to one of `addresses` (its `To` or `Cc`), lately: a
+/// company's signed mail to someone else (a newsletter), or an old one, sent on to the desk
+/// by whoever received it, asks nothing of it.
+fn meant_for(msg: &Message<'_>, addresses: &[String], now: i64) -> Result<(), &'static str> {
+    let to_us = msg
+        .mail
+        .addressed_to
+        .iter()
+        .any(|a| addresses.iter().any(|d| d.eq_ignore_ascii_case(a)));
+    if !to_us {
+        return Err("its To and Cc do not name the desk (a signed mail sent on by someone else)");
+    }
+    match msg.mail.date {
+        Some(date) if (now - MOST_DAYS_OLD * 86_400..=now + 86_400).contains(&date) => Ok(()),
+        Some(_) => Err("its Date is not recent (an old signed mail sent again)"),
+        None => Err("it has no Date"),
     }
 }
 
@@ -294,11 +333,11 @@ fn change(
             company.slug
         ));
     }
-    let problems = registry::problems_in(tx, &after, &ctx.config.domain)?;
+    let mut problems = registry::problems_in(tx, &after, &ctx.config.domain)?;
+    problems.extend(others_addresses(ctx.config, company, &done, lang));
     if !problems.is_empty() {
         return refuse_change(tx, ctx, asked, company, problems);
     }
-    let lines: Vec<String> = done.iter().map(|c| c.line(Language::En)).collect();
     let (id, _) = tx.add_request(
         &NewRequest {
             kind: RequestKind::Change,
@@ -306,7 +345,7 @@ fn change(
             sender: asked.sender,
             language: lang.code(),
             record: &company.to_record(),
-            commands: &lines.join("\n"),
+            commands: &serde_json::to_string(&done).unwrap_or_default(),
             evidence: &asked.evidence,
             journal_id: Some(asked.msg.entry.id),
         },
@@ -328,6 +367,45 @@ fn change(
         "company desk: {}: change {id} waits for its writer's yes",
         company.slug
     ))
+}
+
+/// The addresses and domains `done` would add that another registered company has (its
+/// routes, its representatives, its routes' domains), each as a problem: only the operator
+/// gives one company's mailbox to another.
+fn others_addresses(
+    config: &Config,
+    company: &ProviderConfig,
+    done: &[&Command],
+    lang: Language,
+) -> Vec<String> {
+    let added = done.iter().filter_map(|c| match c {
+        Command::Route(desk::Op::Add, a)
+        | Command::Representative(desk::Op::Add, a)
+        | Command::TopicAdd { route: a, .. } => Some(a),
+        _ => None,
+    });
+    let theirs = |p: &ProviderConfig, item: &str| {
+        let domain = item.rsplit('@').next().unwrap_or(item);
+        p.routes
+            .iter()
+            .chain(p.rules.iter().map(|r| &r.route))
+            .any(|r| {
+                r.eq_ignore_ascii_case(item)
+                    || r.rsplit('@').next().unwrap_or(r).eq_ignore_ascii_case(item)
+            })
+            || p.representatives
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(item) || r.eq_ignore_ascii_case(domain))
+    };
+    added
+        .filter(|item| {
+            config
+                .providers
+                .iter()
+                .any(|p| p.slug != company.slug && theirs(p, item))
+        })
+        .map(|item| texts::desk_words(lang).taken(item))
+        .collect()
 }
 
 fn refuse_change(
@@ -393,7 +471,7 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
         .rsplit_once('@')
         .map(|(_, d)| d.to_lowercase())
         .unwrap_or_default();
-    if mailbox::PUBLIC_MAILBOX_DOMAINS.contains(&domain.as_str()) {
+    if mailbox::is_public_mailbox_domain(&domain) {
         return not_taken(
             tx,
             ctx,
@@ -442,10 +520,25 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
             NotTaken::Problems(problems),
         );
     }
+    let earlier = tx.pending_claims_from(&domain)?;
+    if earlier >= PENDING_CLAIMS_A_DOMAIN {
+        return not_taken(
+            tx,
+            ctx,
+            asked.msg,
+            asked.sender,
+            asked.lang,
+            NotTaken::TooManyClaims,
+        );
+    }
     let waiting = waiting_for(tx, &proposed)?;
     let (id, replaced) = tx.add_request(
         &NewRequest {
-            kind: RequestKind::Claim,
+            kind: if registered.is_some() {
+                RequestKind::Join
+            } else {
+                RequestKind::Claim
+            },
             slug: &proposed.slug,
             sender: asked.sender,
             language: asked.lang.code(),
@@ -464,11 +557,11 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
         desk: &desk_address(ctx.config),
     })?;
     reply(tx, ctx, asked, desk_address(ctx.config), subject, body)?;
-    if replaced {
-        // The operator heard of this writer's claim already; `providers pending` shows it as
-        // it is now.
+    if replaced || earlier > 0 {
+        // The operator heard of this domain's claim already; `providers pending` lists them
+        // all as they are now.
         return Ok(format!(
-            "company desk: claim {id} for {} replaces its writer's earlier one",
+            "company desk: claim {id} for {} waits beside its domain's earlier ones",
             proposed.slug
         ));
     }
@@ -518,31 +611,28 @@ pub(super) fn confirm_change(
 ) -> Result<String, PipelineError> {
     if let Some(reason) = msg.hold_reason(tx, ctx)? {
         return Ok(format!(
-            "company desk: yes to change {id} not taken: {reason}"
+            "company desk: answer to change {id} not taken: {reason}"
         ));
     }
-    let Some(request) = tx.request(id)? else {
+    let Some(request) = tx.request(id)?.filter(|r| r.kind == RequestKind::Change) else {
         return Ok(format!("company desk: change {id}: no such request"));
     };
-    if request.kind != RequestKind::Change || request.state != "pending" {
-        return Ok(format!(
-            "company desk: change {id} is {} already",
-            request.state
-        ));
-    }
     // The same address, signed again: the token alone could be read over someone's shoulder.
-    if signed_by_sender(evidence).is_err() || msg.sender().as_deref() != Some(&request.sender) {
+    if msg.sender().as_deref() != Some(&request.sender) {
         return Ok(format!(
-            "company desk: answer to change {id} not taken: not signed by its writer"
+            "company desk: answer to change {id} not taken: not from its writer"
         ));
     }
     let lang = Language::from_code(&request.language).unwrap_or(ctx.config.language);
-    let answer = crate::mail::reply::extract_answer(&msg.mail.text, &[]).text;
-    let answer = if answer.trim().is_empty() {
-        msg.mail.subject.clone()
-    } else {
-        answer
-    };
+    if let Err(why) = signed_by_sender(evidence) {
+        return not_taken(tx, ctx, msg, &request.sender, lang, why);
+    }
+    let confirmation = ctx.key.address(Purpose::DeskChange, id, &ctx.config.domain);
+    if let Err(why) = meant_for(msg, &[confirmation], ctx.now) {
+        return Ok(format!(
+            "company desk: answer to change {id} not taken: {why}"
+        ));
+    }
     let asked = Asked {
         msg,
         sender: &request.sender,
@@ -551,25 +641,54 @@ pub(super) fn confirm_change(
         commands: &[],
         not_understood: &[],
     };
-    let Some(company) = stored(tx, &request.slug)? else {
-        tx.decide_request(
-            id,
-            "cancelled",
-            &actor(&request.sender),
-            Some("company removed"),
-            ctx.now,
-        )?;
+    let company = stored(tx, &request.slug)?;
+    let name = company
+        .as_ref()
+        .map_or(request.slug.as_str(), |c| c.name.as_str());
+    let words = texts::desk_words(lang);
+    match request.state.as_str() {
+        "pending" => {}
+        "replaced" => {
+            unclear(tx, ctx, &asked, name, &words.replaced)?;
+            return Ok(format!(
+                "company desk: change {id} was replaced by a newer one"
+            ));
+        }
+        // Applied or cancelled: its writer was told so.
+        state => return Ok(format!("company desk: change {id} is {state} already")),
+    }
+    let writer = actor(&request.sender);
+    let cancel = |why: &str| tx.decide_request(id, "cancelled", &writer, Some(why), ctx.now);
+    let Some(company) = company else {
+        cancel("company removed")?;
         return Ok(format!(
             "company desk: change {id}: the company is no longer registered"
         ));
     };
-    if declines(&answer) || ctx.now - request.created_at > CONFIRM_WITHIN {
-        let why = if declines(&answer) {
-            "declined"
-        } else {
-            "too late"
-        };
-        tx.decide_request(id, "cancelled", &actor(&request.sender), Some(why), ctx.now)?;
+    // Removed from the company since they asked: their change is not theirs to make.
+    if !speaks_for(&company, &request.sender) {
+        cancel("its writer no longer speaks for the company")?;
+        return Ok(format!(
+            "company desk: change {id} cancelled: its writer no longer speaks for {}",
+            company.slug
+        ));
+    }
+    let text = crate::mail::reply::extract_answer(&msg.mail.text, &[]).text;
+    let answer = match desk::answer(&text) {
+        Answer::Unclear => desk::answer(&route::subject_title(&msg.mail.subject)),
+        answer => answer,
+    };
+    let late = ctx.now - request.created_at > CONFIRM_WITHIN;
+    if answer == Answer::Unclear && !late {
+        unclear(tx, ctx, &asked, &company.name, &words.unclear)?;
+        return Ok(format!(
+            "company desk: change {id}: the answer says neither yes nor no; still pending"
+        ));
+    }
+    let commands: Option<Vec<Command>> = serde_json::from_str(&request.commands).ok();
+    let (Answer::Yes, false, Some(commands)) = (answer, late, commands) else {
+        let why = if late { "too late" } else { "declined" };
+        cancel(why)?;
         let (subject, body) = texts::letter(&texts::DeskDone {
             lang,
             company: &company.name,
@@ -580,37 +699,37 @@ pub(super) fn confirm_change(
         })?;
         reply(tx, ctx, &asked, desk_address(ctx.config), subject, body)?;
         return Ok(format!("company desk: change {id} cancelled: {why}"));
-    }
-    if !assents(&answer) {
-        return Ok(format!(
-            "company desk: change {id}: the answer says neither yes nor no; still pending"
-        ));
-    }
-    let commands = desk::parse(&request.commands).commands;
+    };
     let (after, _) = desk::apply(&company, &commands);
     match registry::save_in(
         tx,
         ctx.config,
         std::slice::from_ref(&after),
         Expect::Registered,
-        &actor(&request.sender),
+        &writer,
         ctx.now,
     ) {
         Ok(_) => {}
         Err(RegistryError::Invalid(problems)) => {
-            tx.decide_request(
-                id,
-                "cancelled",
-                &actor(&request.sender),
-                Some(&problems.join("; ")),
-                ctx.now,
-            )?;
+            cancel(&problems.join("; "))?;
             return refuse_change(tx, ctx, &asked, &company, problems);
         }
         Err(RegistryError::Store(e)) => return Err(e.into()),
         Err(e) => return Ok(format!("company desk: change {id} not applied: {e}")),
     }
-    tx.decide_request(id, "applied", &actor(&request.sender), None, ctx.now)?;
+    tx.decide_request(id, "applied", &writer, None, ctx.now)?;
+    // Whoever this change removed from the company can no longer confirm what they asked.
+    for other in tx.pending_changes(&company.slug)? {
+        if !speaks_for(&after, &other.sender) {
+            tx.decide_request(
+                other.id,
+                "cancelled",
+                &writer,
+                Some("its writer no longer speaks for the company"),
+                ctx.now,
+            )?;
+        }
+    }
     let changes: Vec<String> = commands.iter().map(|c| c.line(lang)).collect();
     let (subject, body) = texts::letter(&texts::DeskDone {
         lang,
@@ -626,6 +745,22 @@ pub(super) fn confirm_change(
         "company desk: change {id} to {} applied; {told} other addresses told",
         company.slug
     ))
+}
+
+/// Tells the writer of a change that their answer settled nothing, and why.
+fn unclear(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    asked: &Asked<'_>,
+    company: &str,
+    why: &str,
+) -> Result<(), PipelineError> {
+    let (subject, body) = texts::letter(&texts::DeskUnclear {
+        lang: asked.lang,
+        company,
+        why,
+    })?;
+    reply(tx, ctx, asked, desk_address(ctx.config), subject, body)
 }
 
 /// Tells every other address of the company, before and after the change, what changed and
@@ -686,6 +821,13 @@ pub enum DecisionError {
     NoClaim(i64),
     #[error("claim {0} is {1} already")]
     Decided(i64, String),
+    #[error(
+        "claim {0} asks to register {1}, which was registered since; refuse it, or add the \
+         writer's domain with `nonono providers edit {1} --add-representative DOMAIN`"
+    )]
+    RegisteredSince(i64, String),
+    #[error("claim {0} asks to join {1}, which was removed since; refuse it")]
+    RemovedSince(i64, String),
     #[error("claim {0}: its record does not read: {1}")]
     Unreadable(i64, String),
     #[error(transparent)]
@@ -720,19 +862,22 @@ pub fn approve(
     let request = pending_claim(&tx, id)?;
     let claimed = ProviderConfig::from_record(&request.record)
         .map_err(|e| DecisionError::Unreadable(id, e.message().to_owned()))?;
-    // Registered since (by another claim, or the operator): the claim adds its writer's
-    // domain to the company as it is, and replaces nothing.
+    // A join adds its writer's domain to the company as it is now, and replaces nothing. A
+    // claim for a new company that was registered since (by another claim, or by the
+    // operator) is no join: the operator decides that knowing it.
     let current = stored(&tx, &claimed.slug)?;
-    let joined = current.is_some();
-    let mut company = match current {
-        Some(mut company) => {
+    let joined = request.kind == RequestKind::Join;
+    let mut company = match (current, joined) {
+        (Some(mut company), true) => {
             let domain = request.sender.rsplit_once('@').map_or("", |(_, d)| d);
             if !company.representatives.iter().any(|r| r == domain) {
                 company.representatives.push(domain.to_owned());
             }
             company
         }
-        None => claimed,
+        (None, false) => claimed,
+        (Some(_), false) => return Err(DecisionError::RegisteredSince(id, claimed.slug)),
+        (None, true) => return Err(DecisionError::RemovedSince(id, claimed.slug)),
     };
     if let Some(plan) = plan {
         company.plan = plan;
@@ -794,8 +939,8 @@ pub fn refuse(
 
 fn pending_claim(tx: &Tx<'_>, id: i64) -> Result<Request, DecisionError> {
     match tx.request(id)? {
-        Some(r) if r.kind == RequestKind::Claim && r.state == "pending" => Ok(r),
-        Some(r) if r.kind == RequestKind::Claim => Err(DecisionError::Decided(id, r.state)),
+        Some(r) if r.kind != RequestKind::Change && r.state == "pending" => Ok(r),
+        Some(r) if r.kind != RequestKind::Change => Err(DecisionError::Decided(id, r.state)),
         _ => Err(DecisionError::NoClaim(id)),
     }
 }

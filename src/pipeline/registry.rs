@@ -244,9 +244,11 @@ pub fn save_in(
             problems.into_iter().map(|(_, problem)| problem).collect(),
         ));
     }
+    // Who wrote it, for `providers show`: the actor's kind (`cli:NAME`, `mail:ADDRESS`).
+    let source = actor.split(':').next().unwrap_or(FROM_CLI);
     Ok(changed
         .iter()
-        .map(|c| tx.put_company(&c.slug, &c.to_record(), FROM_CLI, actor, now))
+        .map(|c| tx.put_company(&c.slug, &c.to_record(), source, actor, now))
         .collect::<Result<Vec<_>, _>>()?)
 }
 

@@ -61,6 +61,13 @@ pub struct DeskWords {
     problems: String,
     /// Blanks: `{names}`.
     which_company: String,
+    /// Blanks: `{item}`.
+    taken: String,
+    too_many_claims: String,
+    /// A confirmation's answer that says neither yes nor no.
+    pub unclear: String,
+    /// A confirmation's answer to a request a newer one replaced.
+    pub replaced: String,
 }
 
 impl DeskWords {
@@ -74,7 +81,15 @@ impl DeskWords {
             NotTaken::PublicMailbox(d) => fill(&self.public_mailbox, &[("domain", d)]),
             NotTaken::Problems(p) => fill(&self.problems, &[("problems", &p.join("; "))]),
             NotTaken::WhichCompany(n) => fill(&self.which_company, &[("names", n)]),
+            NotTaken::TooManyClaims => self.too_many_claims.clone(),
         }
+    }
+}
+
+impl DeskWords {
+    /// An address or domain another company has, as a problem.
+    pub fn taken(&self, item: &str) -> String {
+        fill(&self.taken, &[("item", &item)])
     }
 }
 
@@ -629,6 +644,18 @@ pub struct DeskDecision<'a> {
     pub waiting: usize,
     pub settings: DeskSettings<'a>,
     pub desk: &'a str,
+}
+
+/// An answer to a confirmation that settled nothing.
+#[derive(Template)]
+#[template(
+    source = r#"{% match lang %}{% when Language::Fi %}{% include "mail/desk-unclear.fi.txt" %}{% when Language::Sv %}{% include "mail/desk-unclear.sv.txt" %}{% when Language::En %}{% include "mail/desk-unclear.en.txt" %}{% endmatch %}"#,
+    ext = "txt"
+)]
+pub struct DeskUnclear<'a> {
+    pub lang: Language,
+    pub company: &'a str,
+    pub why: &'a str,
 }
 
 /// A claim, to the operator.

@@ -10,9 +10,11 @@ use super::sqlite::Cached;
 /// What a request asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestKind {
-    /// A company asks to be registered, or to be recognised as a registered one: the
-    /// operator decides.
+    /// A company asks to be registered: the operator decides.
     Claim,
+    /// A company registered already is asked to take the writer's domain as a
+    /// representative: the operator decides.
+    Join,
     /// A representative asks to change its company: applied when they confirm.
     Change,
 }
@@ -21,6 +23,7 @@ impl RequestKind {
     fn as_str(self) -> &'static str {
         match self {
             RequestKind::Claim => "claim",
+            RequestKind::Join => "join",
             RequestKind::Change => "change",
         }
     }
@@ -36,7 +39,7 @@ pub struct NewRequest<'a> {
     pub language: &'a str,
     /// A claim's proposed company record.
     pub record: &'a str,
-    /// A change's commands, one a line, in English.
+    /// A change's commands, as JSON.
     pub commands: &'a str,
     /// How the sender's mail authenticated, in words.
     pub evidence: &'a str,
@@ -66,10 +69,10 @@ fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Request> {
     let kind: String = r.get(1)?;
     Ok(Request {
         id: r.get(0)?,
-        kind: if kind == "claim" {
-            RequestKind::Claim
-        } else {
-            RequestKind::Change
+        kind: match kind.as_str() {
+            "claim" => RequestKind::Claim,
+            "join" => RequestKind::Join,
+            _ => RequestKind::Change,
         },
         slug: r.get(2)?,
         sender: r.get(3)?,
@@ -86,8 +89,8 @@ impl Store {
     /// The claims waiting for the operator, oldest first.
     pub fn pending_claims(&self) -> Result<Vec<Request>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM desk_requests WHERE state = 'pending' AND kind = 'claim'
-             ORDER BY id"
+            "SELECT {COLUMNS} FROM desk_requests
+             WHERE state = 'pending' AND kind IN ('claim', 'join') ORDER BY id"
         ))?;
         let rows = stmt.query_map([], request_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -121,6 +124,26 @@ impl Tx<'_> {
             ],
         )?;
         Ok((self.tx.last_insert_rowid(), replaced > 0))
+    }
+
+    /// Claims from writers at `domain` waiting for the operator.
+    pub fn pending_claims_from(&self, domain: &str) -> Result<i64> {
+        Ok(self.tx.one(
+            "SELECT count(*) FROM desk_requests
+             WHERE state = 'pending' AND kind IN ('claim', 'join') AND substr(sender, -length(?1) - 1) = '@' || ?1",
+            [domain],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The changes to `slug` waiting for their writers' yes.
+    pub fn pending_changes(&self, slug: &str) -> Result<Vec<Request>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM desk_requests
+             WHERE state = 'pending' AND kind = 'change' AND slug = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([slug], request_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// A request by id.

@@ -489,14 +489,15 @@ ALTER TABLE participants ADD COLUMN language TEXT;
 ALTER TABLE outbox ADD COLUMN delivery_report TEXT;
 ALTER TABLE outbox ADD COLUMN delivery_reported_at INTEGER;
 "#,
-    // 24: the company desk (`yritys@`): a company's claim of its page, waiting for the
-    // operator, and a representative's change, waiting for its own "yes"; each with who wrote
+    // 24: the company desk (`yritys@`): a company's claim of its page (or to be recognised as
+    // a company registered already), waiting for the operator, and a representative's change,
+    // waiting for its own "yes"; each with who wrote
     // (the operator's eyes only), how their mail authenticated, and what became of it. The
     // desk's refusals go to an address once a day, as the other automatic answers.
     r#"
 CREATE TABLE desk_requests (
     id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('claim', 'change')),
+    kind TEXT NOT NULL CHECK (kind IN ('claim', 'join', 'change')),
     slug TEXT NOT NULL,
     sender TEXT NOT NULL,
     language TEXT NOT NULL,

@@ -25,11 +25,20 @@ impl Key {
 
     /// `raw` with a DKIM-Signature for `d=domain; s=s1` in front, made by mail-auth's signer.
     pub fn sign(&self, raw: &[u8], domain: &str) -> Vec<u8> {
+        self.sign_headers(
+            raw,
+            domain,
+            &["From", "To", "Subject", "Date", "Message-ID", "In-Reply-To"],
+        )
+    }
+
+    /// [`Key::sign`] over these header fields only.
+    pub fn sign_headers(&self, raw: &[u8], domain: &str, headers: &[&str]) -> Vec<u8> {
         let der = PrivateKeyDer::from_pem_slice(self.pem.as_bytes()).unwrap();
         let signer = DkimSigner::from_key(RsaKey::<Sha256>::from_key_der(der).unwrap())
             .domain(domain)
             .selector("s1")
-            .headers(["From", "To", "Subject", "Date", "Message-ID", "In-Reply-To"]);
+            .headers(headers.iter().copied());
         let mut signed = signer.sign(raw).unwrap().to_header().into_bytes();
         signed.extend_from_slice(raw);
         signed
