@@ -186,7 +186,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     let text = &confirm.text;
     for line in [
         "  - reitti lisää laskutus@acme.example",
-        "  - edustaja lisää acme.zendesk.example",
+        "  - edustaja lisää acme.zendesk.com",
         "  - vastausaika 2",
         "  > Hei,",
     ] {
@@ -207,7 +207,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     send(app, ANNA, &confirm.from, &w.acme.sign(&yes, "acme.example")).await;
     let after = record(app, "acme-oy").unwrap();
     assert!(after.contains("laskutus@acme.example"), "{after}");
-    assert!(after.contains("acme.zendesk.example"), "{after}");
+    assert!(after.contains("acme.zendesk.com"), "{after}");
     assert!(after.contains("response_days = 2"), "{after}");
     assert!(after.contains("plan = \"notice\""), "{after}");
     let done = nth_mail_to(app, ANNA, 4).await;
@@ -232,10 +232,10 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
         &[("to", &waited.from), ("in_reply_to", &waited.message_id)],
     ))
     .unwrap()
-    .replace("anna@elisa.example", "agentti@acme.zendesk.example");
+    .replace("anna@elisa.example", "agentti@acme.zendesk.com");
     send(
         app,
-        "agentti@acme.zendesk.example",
+        "agentti@acme.zendesk.com",
         &waited.from,
         answer.as_bytes(),
     )
@@ -639,14 +639,15 @@ async fn a_signed_mail_meant_for_someone_else_or_long_ago_asks_nothing() {
 async fn claims_from_one_domain_are_few_and_the_operator_hears_once() {
     let w = world().await;
     let app = &w.app;
+    // Helper-12: subdomains' addresses, signed by the parent, counted apart.
     for n in 1..=4 {
-        let from = format!("u{n}@acme.example");
+        let from = format!("u{n}@s{n}.acme.example");
         let claim = plain(&from, DESK, &format!("[Firma {n}] sivu"), "Hei");
         send(app, &from, DESK, &w.acme.sign(&claim, "acme.example")).await;
     }
     assert_eq!(app.store().pending_claims().unwrap().len(), 3);
     assert_eq!(mails_to(app, OPERATOR).len(), 1);
-    let fourth = nth_mail_to(app, "u4@acme.example", 1).await;
+    let fourth = nth_mail_to(app, "u4@s4.acme.example", 1).await;
     assert_eq!(fourth.subject, "Viestiänne ei käsitelty");
 }
 
@@ -701,4 +702,104 @@ async fn no_company_takes_another_companys_addresses() {
             .unwrap()
             .contains("other.example")
     );
+}
+
+/// Helper-12: a company took an unregistered company's domain as its representative by mail
+/// (whose people then wrote commands for it instead of claiming their own page); a claim
+/// took other companies' routes and domains unchecked, also when approved later; a writer at
+/// a registered company's domain made a claim for a new company.
+#[tokio::test]
+async fn a_claim_or_a_change_takes_nothing_that_is_not_its_own() {
+    let w = world().await;
+    let app = &w.app;
+    acme(app, &["pr@other.example"]).await;
+    let refused = ask_refused(app, &w, "edustaja lisää beta.example").await;
+    assert!(
+        refused
+            .flat_text()
+            .contains("beta.example ei ole yrityksenne omassa"),
+        "{}",
+        refused.text
+    );
+
+    // From other.example, where Acme has a representative's address: a join, not a new
+    // company.
+    let x = "x@other.example";
+    let claim = plain(x, DESK, "Sivu", "nimi Other Oy");
+    send(app, x, DESK, &w.other.sign(&claim, "other.example")).await;
+    let pending = app.store().pending_claims().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].slug, "acme");
+    assert_eq!(pending[0].kind, nonono::store::desk::RequestKind::Join);
+    app.cli_ok(&[
+        "providers",
+        "refuse",
+        &pending[0].id.to_string(),
+        "--reason",
+        "Ei.",
+    ]);
+
+    // A new company's claim that names Elisa's route.
+    let y = "y@gamma.other.example";
+    let claim = plain(
+        y,
+        DESK,
+        "[Gamma Oy] sivu",
+        "reitti lisää asiakaspalvelu@elisa.example",
+    );
+    app.cli_ok(&["providers", "remove", "acme"]);
+    app.registry_seen().await;
+    send(app, y, DESK, &w.other.sign(&claim, "other.example")).await;
+    let why = nth_mail_to(app, y, 1).await;
+    assert!(
+        why.flat_text()
+            .contains("asiakaspalvelu@elisa.example kuuluu toiselle yritykselle"),
+        "{}",
+        why.text
+    );
+
+    // A claim fine when made, taken by a company registered before it is approved.
+    let claim = plain(y, DESK, "[Gamma Oy] sivu", "Hei");
+    send(app, y, DESK, &w.other.sign(&claim, "other.example")).await;
+    let id = app.store().pending_claims().unwrap()[0].id.to_string();
+    app.cli_ok(&[
+        "providers",
+        "add",
+        "vendor",
+        "--name",
+        "Vendor",
+        "--route",
+        "info@gamma.other.example",
+    ]);
+    let (approved, _, err) = app.cli(&["providers", "approve", &id]);
+    assert!(!approved && err.contains("another company has"), "{err}");
+}
+
+/// Helper-12: a Date the signature does not cover could be rewritten by whoever sends a
+/// company's old signed mail on.
+#[tokio::test]
+async fn a_date_outside_the_signature_makes_no_request() {
+    let w = world().await;
+    let app = &w.app;
+    let claim = plain(ANNA, DESK, "[Acme Oy] sivu", "Hei");
+    let signed = w.acme.sign_headers(
+        &claim,
+        "acme.example",
+        &["From", "To", "Subject", "Message-ID"],
+    );
+    send(app, ANNA, DESK, &signed).await;
+    assert!(app.store().pending_claims().unwrap().is_empty());
+    assert!(mails_to(app, ANNA).is_empty());
+}
+
+/// A change asked of the desk that it refuses: the refusal.
+async fn ask_refused(app: &TestApp, w: &World, commands: &str) -> Outbound {
+    let before = mails_to(app, ANNA).len();
+    let mail = w
+        .acme
+        .sign(&plain(ANNA, DESK, "Muutos", commands), "acme.example");
+    send(app, ANNA, DESK, &mail).await;
+    let refused = nth_mail_to(app, ANNA, before + 1).await;
+    assert_eq!(refused.subject, "Muutoksia ei tehty: Acme Oy", "{commands}");
+    refused
 }

@@ -437,6 +437,70 @@ impl Command {
     }
 }
 
+/// Helpdesk services whose tenants' subdomains (`acme.zendesk.com`) send a company's answers
+/// from the company's own account.
+const HELPDESK_HOSTS: &[&str] = &[
+    "zendesk.com",
+    "freshdesk.com",
+    "service-now.com",
+    "helpscout.net",
+    "zohodesk.com",
+    "kayako.com",
+    "gorgias.help",
+];
+
+/// Whether `domain` is `parent` or under it.
+fn within(domain: &str, parent: &str) -> bool {
+    let (domain, parent) = (domain.to_ascii_lowercase(), parent.to_ascii_lowercase());
+    domain == parent || domain.ends_with(&format!(".{parent}"))
+}
+
+/// The domain of an address, or a domain as it is.
+fn domain_of(item: &str) -> &str {
+    item.rsplit('@').next().unwrap_or(item)
+}
+
+/// Whether a company may take `representative` (an address or a domain) by mail, asked by
+/// `asker`: within its own domains (the asker's, its representative domains), or a tenant of a
+/// helpdesk service. Any other domain would make its people the company's voice, and could
+/// be another company's, which would then not be able to claim its page: the operator's.
+pub fn own_representative(company: &ProviderConfig, asker: &str, representative: &str) -> bool {
+    let domain = domain_of(representative);
+    within(domain, domain_of(asker))
+        || company
+            .representatives
+            .iter()
+            .filter(|r| !r.contains('@'))
+            .any(|r| within(domain, r))
+        || HELPDESK_HOSTS
+            .iter()
+            .any(|h| within(domain, h) && !domain.eq_ignore_ascii_case(h))
+}
+
+/// Whether `item` (an address or a domain) is `other` company's: one of its addresses, or at
+/// or under one of its domains (its representative domains, and the domains of its routes
+/// and representative addresses), a public mail domain's addresses compared one by one.
+pub fn belongs_to(other: &ProviderConfig, item: &str) -> bool {
+    let addresses = other
+        .routes
+        .iter()
+        .chain(other.rules.iter().map(|r| &r.route))
+        .chain(other.representatives.iter().filter(|r| r.contains('@')));
+    let mut domains = addresses
+        .clone()
+        .map(|a| domain_of(a))
+        .chain(
+            other
+                .representatives
+                .iter()
+                .filter(|r| !r.contains('@'))
+                .map(String::as_str),
+        )
+        .filter(|d| !crate::domain::mailbox::is_public_mailbox_domain(d));
+    let mut addresses = addresses;
+    addresses.any(|a| a.eq_ignore_ascii_case(item)) || domains.any(|d| within(domain_of(item), d))
+}
+
 /// What a reply to a change's confirmation says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
@@ -446,7 +510,8 @@ pub enum Answer {
     Unclear,
 }
 
-/// Words that open an answer of assent, folded.
+/// Words that open an answer of assent, folded; `ja` only in Swedish (in Finnish it is
+/// "and").
 const YES: &[&str] = &[
     "kylla",
     "joo",
@@ -459,7 +524,6 @@ const YES: &[&str] = &[
     "yep",
     "confirm",
     "confirmed",
-    "ja",
     "javisst",
     "godkand",
     "godkanner",
@@ -477,36 +541,61 @@ const NO: &[&str] = &[
     "peruutetaan",
     "cancel",
 ];
-/// Words that open a greeting line, folded: the answer is the line after it.
+/// Words that open a greeting, folded: the answer comes after it.
 const GREETINGS: &[&str] = &[
     "hei", "hej", "hi", "hello", "moi", "moikka", "terve", "hyva", "dear", "huomenta", "paivaa",
     "good", "god", "hejsan",
 ];
+/// Words in the line that opens a yes or a no, at most: a longer one says something else
+/// ("Ok, tarkistan asian kollegalta ja palaan huomenna").
+const ANSWER_WORDS: usize = 6;
 
-/// Reads a reply to a confirmation: its first line after a greeting must open with a word of
-/// assent or refusal ("Kyllä, tehkää muutos", "Ei"). Anything else is unclear, however many
-/// yes-like words it holds ("Tarkistan asian ja palaan huomenna", an out-of-office note).
-pub fn answer(text: &str) -> Answer {
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first_word = |line: &str| {
+/// Reads a reply to a confirmation asked in `lang`: its first line, after a greeting, must
+/// be a short answer that opens with a word of assent or refusal and asks nothing ("Kyllä,
+/// tehkää muutos", "Hei, kyllä", "Ei"). Anything else is unclear, however many yes-like words
+/// it holds (an out-of-office note, "Tarkistan asian ja palaan huomenna").
+pub fn answer(text: &str, lang: Language) -> Answer {
+    let words_of = |line: &str| -> Vec<String> {
         line.split(|c: char| !c.is_alphanumeric())
-            .find(|w| !w.is_empty())
+            .filter(|w| !w.is_empty())
             .map(fold)
-            .unwrap_or_default()
+            .collect()
     };
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let Some(mut line) = lines.next() else {
         return Answer::Unclear;
     };
-    if GREETINGS.contains(&first_word(line).as_str()) && line.split_whitespace().count() <= 4 {
-        match lines.next() {
-            Some(next) => line = next,
-            None => return Answer::Unclear,
+    let mut words = words_of(line);
+    if words
+        .first()
+        .is_some_and(|w| GREETINGS.contains(&w.as_str()))
+    {
+        let answers = |w: &String| YES.contains(&w.as_str()) || NO.contains(&w.as_str());
+        match words.iter().position(answers) {
+            // "Hei, kyllä" or "Hei Anna, kyllä": the answer is on the greeting's line.
+            Some(at) if at <= 2 => {
+                words.drain(..at);
+            }
+            _ if words.len() <= 4 => match lines.next() {
+                Some(next) => {
+                    line = next;
+                    words = words_of(line);
+                }
+                None => return Answer::Unclear,
+            },
+            _ => return Answer::Unclear,
         }
     }
-    let word = first_word(line);
-    if YES.contains(&word.as_str()) {
+    let Some(first) = words.first() else {
+        return Answer::Unclear;
+    };
+    if words.len() > ANSWER_WORDS || line.contains('?') {
+        return Answer::Unclear;
+    }
+    let yes = YES.contains(&first.as_str()) || (lang == Language::Sv && first == "ja");
+    if yes {
         Answer::Yes
-    } else if NO.contains(&word.as_str()) {
+    } else if NO.contains(&first.as_str()) {
         Answer::No
     } else {
         Answer::Unclear
@@ -814,23 +903,31 @@ mod tests {
             "Kyllä",
             "kyllä, tehkää muutos",
             "Hei,\n\nkyllä, tehkää muutos.\n\nTerveisin Anna",
+            "Hei, kyllä\n\nTerveisin Anna",
+            "Hei Anna, kyllä kiitos",
+            "Moi,\nok",
             "Yes please",
-            "Ja, gör det.",
             "OK",
         ] {
-            assert_eq!(answer(yes), Answer::Yes, "{yes}");
+            assert_eq!(answer(yes, Language::Fi), Answer::Yes, "{yes}");
         }
+        assert_eq!(answer("Ja, gör det.", Language::Sv), Answer::Yes);
         for no in ["Ei", "Hei!\nEi, en pyytänyt tätä", "No.", "Nej tack"] {
-            assert_eq!(answer(no), Answer::No, "{no}");
+            assert_eq!(answer(no, Language::Fi), Answer::No, "{no}");
         }
+        // Helper-12: "Ja" opening a Finnish question, and a yes-word opening a longer
+        // sentence, were taken as yes.
         for unclear in [
             "Tarkistan asian kollegalta ja palaan huomenna.",
             "Olen lomalla 2.1. asti ja luen sähköpostini palattuani. Ok?",
+            "Hei,\nJa mitä tämä oikein tarkoittaa? En pyytänyt mitään.",
+            "Ok, tarkistan asian kollegalta ja palaan huomenna.",
+            "Kyllä?",
             "Hei,",
             "",
             "Mitä tämä tarkoittaa?",
         ] {
-            assert_eq!(answer(unclear), Answer::Unclear, "{unclear}");
+            assert_eq!(answer(unclear, Language::Fi), Answer::Unclear, "{unclear}");
         }
     }
 
@@ -890,6 +987,59 @@ mod tests {
         for lang in [Language::Fi, Language::Sv, Language::En] {
             let lines: Vec<String> = commands.iter().map(|c| c.line(lang)).collect();
             assert_eq!(parse(&lines.join("\n")).commands, commands, "{lang:?}");
+        }
+    }
+
+    /// Helper-12: a company took an unregistered company's domain as its representative by
+    /// mail, and that company could then not claim its page; another's route domain or
+    /// representative address went unseen.
+    #[test]
+    fn a_company_takes_by_mail_only_what_is_its_own() {
+        let elisa = elisa();
+        let anna = "anna@elisa.example";
+        for own in [
+            "elisa.example",
+            "asiakaspalvelu.elisa.example",
+            "matti@elisa.example",
+            "elisa.zendesk.com",
+        ] {
+            assert!(own_representative(&elisa, anna, own), "{own}");
+        }
+        for theirs in [
+            "beta.example",
+            "zendesk.com",
+            "ceo@beta.example",
+            "elisa.example.evil",
+        ] {
+            assert!(!own_representative(&elisa, anna, theirs), "{theirs}");
+        }
+        let beta = ProviderConfig {
+            slug: "beta".into(),
+            name: "Beta".into(),
+            routes: vec![
+                "tiketit@beta-help.example".into(),
+                "beta.oy@gmail.com".into(),
+            ],
+            representatives: vec!["beta.example".into(), "pr@agency.example".into()],
+            ..ProviderConfig::from_record("").unwrap()
+        };
+        for taken in [
+            "x@beta-help.example",
+            "beta-help.example",
+            "agency.example",
+            "mail.beta.example",
+            "BETA.example",
+            "beta.oy@gmail.com",
+        ] {
+            assert!(belongs_to(&beta, taken), "{taken}");
+        }
+        for free in [
+            "someone@gmail.com",
+            "gmail.com",
+            "acme.example",
+            "notbeta.example",
+        ] {
+            assert!(!belongs_to(&beta, free), "{free}");
         }
     }
 

@@ -94,6 +94,16 @@ pub const PUBLIC_MAILBOX_DOMAINS: &[&str] = &[
     "kolumbus.fi",
     "elisanet.fi",
     "saunalahti.fi",
+    "mac.com",
+    "rocketmail.com",
+    "ya.ru",
+    "t-online.de",
+    "zoho.com",
+    "hey.com",
+    "duck.com",
+    "email.com",
+    "tutamail.com",
+    "aim.com",
 ];
 
 /// The first label of the free mail services' domains in every country (`hotmail.se`,

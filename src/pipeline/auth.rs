@@ -98,7 +98,7 @@ impl Authenticator {
         let c = &self.caches;
         let dkim = self.resolver.verify_dkim(c.parameters(&message)).await;
         // For the badge, the desk and DMARC alike.
-        let dkim: Vec<_> = dkim.into_iter().filter(signs_from).collect();
+        let dkim: Vec<_> = dkim.into_iter().filter(|o| signs(o, "from")).collect();
         let helo = envelope.helo.as_str();
         let spf_params = if envelope.mail_from.is_empty() {
             SpfParameters::verify_ehlo(ip, helo, &self.host)
@@ -121,10 +121,13 @@ impl Authenticator {
             )))
             .await;
 
-        let dkim_pass = dkim.iter().find_map(|o| {
-            let d = o.signature()?.d.to_lowercase();
-            (*o.result() == DkimResult::Pass && aligned(&d, &from_domain)).then_some(d)
+        let aligned_pass = dkim.iter().find(|o| {
+            o.signature().is_some_and(|s| {
+                *o.result() == DkimResult::Pass && aligned(&s.d.to_lowercase(), &from_domain)
+            })
         });
+        let signs_date = aligned_pass.is_some_and(|o| signs(o, "date"));
+        let dkim_pass = aligned_pass.and_then(|o| Some(o.signature()?.d.to_lowercase()));
         let signature = signature(&dkim, &from_domain);
         let spf_pass = (spf.result() == SpfResult::Pass
             && aligned(&mail_from_domain, &from_domain))
@@ -154,19 +157,20 @@ impl Authenticator {
             method,
             dmarc: dmarc.to_owned(),
             signature,
+            signs_date,
         }
     }
 }
 
-/// What the DKIM signatures say of the From domain, the most telling first: the company's
-/// valid signature, then one of its signatures broken, then another domain's valid one.
-/// Whether a DKIM signature covers `From`, as RFC 6376 (5.4) requires: one that leaves it
-/// out says nothing of who wrote the message.
-fn signs_from(o: &mail_auth::DkimOutput<'_>) -> bool {
+/// Whether a DKIM signature covers the header field `name`. One that leaves out `From`
+/// says nothing of who wrote the message (RFC 6376 5.4 requires it).
+fn signs(o: &mail_auth::DkimOutput<'_>, name: &str) -> bool {
     o.signature()
-        .is_some_and(|s| s.h.iter().any(|h| h.eq_ignore_ascii_case("from")))
+        .is_some_and(|s| s.h.iter().any(|h| h.eq_ignore_ascii_case(name)))
 }
 
+/// What the DKIM signatures say of the From domain, the most telling first: the company's
+/// valid signature, then one of its signatures broken, then another domain's valid one.
 fn signature(dkim: &[mail_auth::DkimOutput<'_>], from_domain: &str) -> Signature {
     // A `d=` that is no domain name (markup, direction marks, 2,000 characters) names no one
     // on a page.
@@ -208,6 +212,7 @@ fn unverified(dmarc: &str) -> Evidence {
         method: None,
         dmarc: dmarc.to_owned(),
         signature: Signature::Unchecked,
+        signs_date: false,
     }
 }
 

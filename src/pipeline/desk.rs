@@ -90,7 +90,8 @@ pub(super) fn desk(
         mailbox::at(mailbox::COMPANY_DESK, &ctx.config.domain),
         mailbox::at(mailbox::COMPANY_DESK_EN, &ctx.config.domain),
     ];
-    if let Err(why) = meant_for(msg, &desk_addresses, ctx.now) {
+    let signs_date = evidence.is_some_and(|e| e.signs_date);
+    if let Err(why) = meant_for(msg, signs_date, &desk_addresses, ctx.now) {
         return Ok(format!("company desk: not taken: {why}"));
     }
     let speaks_for: Vec<&ProviderConfig> = ctx
@@ -121,6 +122,7 @@ pub(super) fn desk(
         sender: &sender,
         lang,
         evidence: describe(evidence),
+        signer: evidence.and_then(|e| e.domain.clone()),
         commands: &parsed.commands,
         not_understood: &parsed.not_understood,
     };
@@ -136,7 +138,12 @@ pub(super) fn desk(
 /// Ok when the signed mail was written to one of `addresses` (its `To` or `Cc`), lately: a
 /// company's signed mail to someone else (a newsletter), or an old one, sent on to the desk
 /// by whoever received it, asks nothing of it.
-fn meant_for(msg: &Message<'_>, addresses: &[String], now: i64) -> Result<(), &'static str> {
+fn meant_for(
+    msg: &Message<'_>,
+    signs_date: bool,
+    addresses: &[String],
+    now: i64,
+) -> Result<(), &'static str> {
     let to_us = msg
         .mail
         .addressed_to
@@ -144,6 +151,9 @@ fn meant_for(msg: &Message<'_>, addresses: &[String], now: i64) -> Result<(), &'
         .any(|a| addresses.iter().any(|d| d.eq_ignore_ascii_case(a)));
     if !to_us {
         return Err("its To and Cc do not name the desk (a signed mail sent on by someone else)");
+    }
+    if !signs_date {
+        return Err("its signature does not cover its Date");
     }
     match msg.mail.date {
         Some(date) if (now - MOST_DAYS_OLD * 86_400..=now + 86_400).contains(&date) => Ok(()),
@@ -167,22 +177,22 @@ struct Asked<'a> {
     lang: Language,
     /// How the mail authenticated, for the operator and the history.
     evidence: String,
+    /// The domain whose signature it carries.
+    signer: Option<String>,
     commands: &'a [Command],
     not_understood: &'a [String],
 }
 
-/// Whether `sender` writes for `company`: one of its representatives, or one of its routes.
+/// Whether `sender` writes for `company`: one of its representatives. A route is where its
+/// feedback goes, no proof of who speaks for it: a company without representatives joins by
+/// a claim the operator decides.
 fn speaks_for(company: &ProviderConfig, sender: &str) -> bool {
     route::is_representative(company, sender)
-        || company
-            .routes
-            .iter()
-            .chain(company.rules.iter().map(|r| &r.route))
-            .any(|r| r.eq_ignore_ascii_case(sender))
 }
 
-/// Ok when the mail carries a valid DKIM signature of its From address's domain (or a parent
-/// of it, as DMARC aligns); otherwise why not, in the writer's words.
+/// Ok when the mail carries a valid DKIM signature of its From address's domain (or of one
+/// sharing its organisational domain, as DMARC's relaxed alignment has it); otherwise why
+/// not, in the writer's words.
 fn signed_by_sender(evidence: Option<&Evidence>) -> Result<(), NotTaken> {
     match evidence.map(|e| &e.signature) {
         Some(Signature::Aligned(_)) => Ok(()),
@@ -334,7 +344,13 @@ fn change(
         ));
     }
     let mut problems = registry::problems_in(tx, &after, &ctx.config.domain)?;
-    problems.extend(others_addresses(ctx.config, company, &done, lang));
+    problems.extend(mail_change_problems(
+        ctx.config,
+        company,
+        asked.sender,
+        &done,
+        lang,
+    ));
     if !problems.is_empty() {
         return refuse_change(tx, ctx, asked, company, problems);
     }
@@ -369,42 +385,57 @@ fn change(
     ))
 }
 
-/// The addresses and domains `done` would add that another registered company has (its
-/// routes, its representatives, its routes' domains), each as a problem: only the operator
-/// gives one company's mailbox to another.
-fn others_addresses(
+/// What keeps a change asked by mail from being made, besides the registry's checks: an
+/// address or domain another registered company has (only the operator gives one company's
+/// mailbox to another), and a representative outside the company's own domains
+/// ([`desk::own_representative`]).
+fn mail_change_problems(
     config: &Config,
     company: &ProviderConfig,
+    asker: &str,
     done: &[&Command],
     lang: Language,
 ) -> Vec<String> {
-    let added = done.iter().filter_map(|c| match c {
-        Command::Route(desk::Op::Add, a)
-        | Command::Representative(desk::Op::Add, a)
-        | Command::TopicAdd { route: a, .. } => Some(a),
-        _ => None,
-    });
-    let theirs = |p: &ProviderConfig, item: &str| {
-        let domain = item.rsplit('@').next().unwrap_or(item);
-        p.routes
-            .iter()
-            .chain(p.rules.iter().map(|r| &r.route))
-            .any(|r| {
-                r.eq_ignore_ascii_case(item)
-                    || r.rsplit('@').next().unwrap_or(r).eq_ignore_ascii_case(item)
-            })
-            || p.representatives
+    let words = texts::desk_words(lang);
+    let others: Vec<&ProviderConfig> = config
+        .providers
+        .iter()
+        .filter(|p| p.slug != company.slug)
+        .collect();
+    done.iter()
+        .filter_map(|c| match c {
+            Command::Route(desk::Op::Add, a) | Command::TopicAdd { route: a, .. } => others
                 .iter()
-                .any(|r| r.eq_ignore_ascii_case(item) || r.eq_ignore_ascii_case(domain))
-    };
-    added
+                .any(|p| desk::belongs_to(p, a))
+                .then(|| words.taken(a)),
+            Command::Representative(desk::Op::Add, r) => {
+                if others.iter().any(|p| desk::belongs_to(p, r)) {
+                    Some(words.taken(r))
+                } else {
+                    (!desk::own_representative(company, asker, r)).then(|| words.not_own(r))
+                }
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The addresses of a company's record that another registered company has, each as a
+/// problem: what a claim may not take.
+fn others_in_record(config: &Config, company: &ProviderConfig, lang: Language) -> Vec<String> {
+    let words = texts::desk_words(lang);
+    company
+        .routes
+        .iter()
+        .chain(company.rules.iter().map(|r| &r.route))
+        .chain(&company.representatives)
         .filter(|item| {
             config
                 .providers
                 .iter()
-                .any(|p| p.slug != company.slug && theirs(p, item))
+                .any(|p| p.slug != company.slug && desk::belongs_to(p, item))
         })
-        .map(|item| texts::desk_words(lang).taken(item))
+        .map(|item| words.taken(item))
         .collect()
 }
 
@@ -495,10 +526,17 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
     let Some(proposed) = desk::claim(asked.sender, named, asked.commands) else {
         return Ok("company desk: claim without a sender domain".into());
     };
-    // A company registered already, named by the claim: the claim is to be recognised as it.
+    // A company registered already, named by the claim or holding the writer's domain: the
+    // claim is to be recognised as it.
     let registered = tagged
         .or_else(|| ctx.config.provider(&proposed.slug))
-        .or_else(|| ctx.config.providers.by_name(&proposed.name));
+        .or_else(|| ctx.config.providers.by_name(&proposed.name))
+        .or_else(|| {
+            ctx.config
+                .providers
+                .iter()
+                .find(|p| desk::belongs_to(p, &domain))
+        });
     let proposed = match registered {
         Some(company) => {
             let mut joined = company.clone();
@@ -509,7 +547,8 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
         }
         None => proposed,
     };
-    let problems = registry::problems_in(tx, &proposed, &ctx.config.domain)?;
+    let mut problems = registry::problems_in(tx, &proposed, &ctx.config.domain)?;
+    problems.extend(others_in_record(ctx.config, &proposed, asked.lang));
     if !problems.is_empty() {
         return not_taken(
             tx,
@@ -520,7 +559,9 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
             NotTaken::Problems(problems),
         );
     }
-    let earlier = tx.pending_claims_from(&domain)?;
+    // Counted by the signing domain: its subdomains' addresses are one writer.
+    let signer = asked.signer.as_deref().unwrap_or(&domain);
+    let earlier = tx.pending_claims_under(signer)?;
     if earlier >= PENDING_CLAIMS_A_DOMAIN {
         return not_taken(
             tx,
@@ -628,7 +669,8 @@ pub(super) fn confirm_change(
         return not_taken(tx, ctx, msg, &request.sender, lang, why);
     }
     let confirmation = ctx.key.address(Purpose::DeskChange, id, &ctx.config.domain);
-    if let Err(why) = meant_for(msg, &[confirmation], ctx.now) {
+    let signs_date = evidence.is_some_and(|e| e.signs_date);
+    if let Err(why) = meant_for(msg, signs_date, &[confirmation], ctx.now) {
         return Ok(format!(
             "company desk: answer to change {id} not taken: {why}"
         ));
@@ -638,6 +680,7 @@ pub(super) fn confirm_change(
         sender: &request.sender,
         lang,
         evidence: describe(evidence),
+        signer: evidence.and_then(|e| e.domain.clone()),
         commands: &[],
         not_understood: &[],
     };
@@ -674,8 +717,8 @@ pub(super) fn confirm_change(
         ));
     }
     let text = crate::mail::reply::extract_answer(&msg.mail.text, &[]).text;
-    let answer = match desk::answer(&text) {
-        Answer::Unclear => desk::answer(&route::subject_title(&msg.mail.subject)),
+    let answer = match desk::answer(&text, lang) {
+        Answer::Unclear => desk::answer(&route::subject_title(&msg.mail.subject), lang),
         answer => answer,
     };
     let late = ctx.now - request.created_at > CONFIRM_WITHIN;
@@ -700,6 +743,13 @@ pub(super) fn confirm_change(
         reply(tx, ctx, &asked, desk_address(ctx.config), subject, body)?;
         return Ok(format!("company desk: change {id} cancelled: {why}"));
     };
+    // The registry may have changed in the days the change waited.
+    let done: Vec<&Command> = commands.iter().collect();
+    let problems = mail_change_problems(ctx.config, &company, &request.sender, &done, lang);
+    if !problems.is_empty() {
+        cancel(&problems.join("; "))?;
+        return refuse_change(tx, ctx, &asked, &company, problems);
+    }
     let (after, _) = desk::apply(&company, &commands);
     match registry::save_in(
         tx,
@@ -826,6 +876,8 @@ pub enum DecisionError {
          writer's domain with `nonono providers edit {1} --add-representative DOMAIN`"
     )]
     RegisteredSince(i64, String),
+    #[error("claim {0} asks for what another company has: {1}; refuse it")]
+    Taken(i64, String),
     #[error("claim {0} asks to join {1}, which was removed since; refuse it")]
     RemovedSince(i64, String),
     #[error("claim {0}: its record does not read: {1}")]
@@ -875,7 +927,13 @@ pub fn approve(
             }
             company
         }
-        (None, false) => claimed,
+        (None, false) => {
+            let taken = others_in_record(config, &claimed, config.language);
+            if !taken.is_empty() {
+                return Err(DecisionError::Taken(id, taken.join("; ")));
+            }
+            claimed
+        }
         (Some(_), false) => return Err(DecisionError::RegisteredSince(id, claimed.slug)),
         (None, true) => return Err(DecisionError::RemovedSince(id, claimed.slug)),
     };

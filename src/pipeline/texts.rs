@@ -63,6 +63,8 @@ pub struct DeskWords {
     which_company: String,
     /// Blanks: `{item}`.
     taken: String,
+    /// Blanks: `{item}`.
+    not_own: String,
     too_many_claims: String,
     /// A confirmation's answer that says neither yes nor no.
     pub unclear: String,
@@ -90,6 +92,11 @@ impl DeskWords {
     /// An address or domain another company has, as a problem.
     pub fn taken(&self, item: &str) -> String {
         fill(&self.taken, &[("item", &item)])
+    }
+
+    /// A representative outside the company's own domains, as a problem.
+    pub fn not_own(&self, item: &str) -> String {
+        fill(&self.not_own, &[("item", &item)])
     }
 }
 

@@ -126,11 +126,13 @@ impl Tx<'_> {
         Ok((self.tx.last_insert_rowid(), replaced > 0))
     }
 
-    /// Claims from writers at `domain` waiting for the operator.
-    pub fn pending_claims_from(&self, domain: &str) -> Result<i64> {
+    /// Claims from writers at `domain` or under it waiting for the operator.
+    pub fn pending_claims_under(&self, domain: &str) -> Result<i64> {
         Ok(self.tx.one(
             "SELECT count(*) FROM desk_requests
-             WHERE state = 'pending' AND kind IN ('claim', 'join') AND substr(sender, -length(?1) - 1) = '@' || ?1",
+             WHERE state = 'pending' AND kind IN ('claim', 'join')
+               AND (substr(sender, -length(?1) - 1) = '@' || ?1
+                    OR substr(sender, -length(?1) - 1) = '.' || ?1)",
             [domain],
             |r| r.get(0),
         )?)

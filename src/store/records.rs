@@ -17,6 +17,9 @@ pub struct Evidence {
     pub dmarc: String,
     /// What the message's DKIM signatures said.
     pub signature: Signature,
+    /// Whether the company's valid signature covers `Date` (not kept with a post): the
+    /// company desk takes only mail it can tell is recent.
+    pub signs_date: bool,
 }
 
 /// What a message's DKIM signatures said of its From domain: the difference between mail

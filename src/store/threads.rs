@@ -104,6 +104,7 @@ impl Store {
                 signature: dkim
                     .as_deref()
                     .map_or(Signature::Unchecked, Signature::from_code),
+                signs_date: false,
             });
             Ok(Post {
                 id: r.get(0)?,
