@@ -194,6 +194,11 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     }
     let before = record(app, "acme-oy").unwrap();
     assert!(!before.contains("laskutus@acme.example"), "{before}");
+    let show = app.cli_ok(&["providers", "show", "acme-oy"]);
+    assert!(
+        show.contains("route add laskutus@acme.example; representative add acme.zendesk.com"),
+        "{show}"
+    );
 
     // Her "Kyllä" from the iPhone, signed again, applies it.
     let yes = written_now(

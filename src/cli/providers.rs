@@ -424,6 +424,28 @@ fn show(store: &Store, config: &Config, slug: &str) -> anyhow::Result<()> {
         "\nThreads: {}, {} without its answer, {} with the clock paused (mail to it bounced)",
         threads.threads, threads.unanswered, threads.paused
     )?;
+    let asked = store.pending_changes(slug)?;
+    if !asked.is_empty() {
+        writeln!(out, "\nAsked by mail, waiting for the writer's yes:")?;
+        for r in asked {
+            let commands: Vec<String> =
+                serde_json::from_str::<Vec<crate::domain::desk::Command>>(&r.commands)
+                    .map(|c| {
+                        c.iter()
+                            .map(|c| c.line(crate::config::Language::En))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            writeln!(
+                out,
+                "  change {}  {}  by {}: {}",
+                r.id,
+                rfc3339(r.created_at),
+                for_terminal(&r.sender),
+                for_terminal(&commands.join("; "))
+            )?;
+        }
+    }
     let changes = store.company_changes(slug, 5)?;
     if !changes.is_empty() {
         writeln!(out, "\nLatest changes:")?;

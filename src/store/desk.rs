@@ -85,7 +85,21 @@ fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Request> {
     })
 }
 
+fn pending_changes(conn: &rusqlite::Connection, slug: &str) -> rusqlite::Result<Vec<Request>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM desk_requests
+         WHERE state = 'pending' AND kind = 'change' AND slug = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([slug], request_row)?;
+    rows.collect()
+}
+
 impl Store {
+    /// The changes to `slug` waiting for their writers' yes.
+    pub fn pending_changes(&self, slug: &str) -> Result<Vec<Request>> {
+        Ok(pending_changes(&self.conn, slug)?)
+    }
+
     /// The claims waiting for the operator, oldest first.
     pub fn pending_claims(&self) -> Result<Vec<Request>> {
         let mut stmt = self.conn.prepare_cached(&format!(
@@ -140,12 +154,7 @@ impl Tx<'_> {
 
     /// The changes to `slug` waiting for their writers' yes.
     pub fn pending_changes(&self, slug: &str) -> Result<Vec<Request>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM desk_requests
-             WHERE state = 'pending' AND kind = 'change' AND slug = ?1 ORDER BY id"
-        ))?;
-        let rows = stmt.query_map([slug], request_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(pending_changes(&self.tx, slug)?)
     }
 
     /// A request by id.
