@@ -105,13 +105,24 @@ fn record(app: &TestApp, slug: &str) -> Option<String> {
 async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     let w = world().await;
     let app = &w.app;
-    // Feedback about Acme waits: nobody has registered it.
+    // Feedback about Acme waits: nobody has registered it. Writers name it as they like.
     app.send_fixture(
         "pekka@example.fi",
         "palaute@nonono.localhost",
         "new-feedback-unknown-tag.eml",
     )
     .await;
+    let short = String::from_utf8(fixture("new-feedback-unknown-tag.eml", &[]))
+        .unwrap()
+        .replace("[Acme Oy] Paketti hukassa", "[ACME] Toinen paketti")
+        .replace("feedback-4@", "feedback-44@");
+    app.send(
+        "pekka@example.fi",
+        "palaute@nonono.localhost",
+        short.as_bytes(),
+    )
+    .await
+    .unwrap();
     app.wait_processed().await;
 
     // Anna claims it from Outlook, signed by acme.example.
@@ -124,7 +135,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     assert_eq!(received.subject, "Pyyntönne on vastaanotettu: Acme Oy");
     let text = received.flat_text();
     assert!(
-        text.contains("Yritystä koskevaa palautetta odottaa välitystä: 1."),
+        text.contains("Yritystä koskevaa palautetta odottaa välitystä: 2."),
         "{text}"
     );
     assert!(text.contains("Ylläpito tarkistaa"), "{text}");
@@ -160,7 +171,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
         "{approved}"
     );
     assert!(
-        approved.contains("1 waiting thread forwarded"),
+        approved.contains("2 waiting threads forwarded"),
         "{approved}"
     );
     let waited = nth_mail_to(app, "asiakaspalvelu@acme.example", 1).await;
@@ -219,7 +230,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
     assert_eq!(done.subject, "Muutokset tehty: Acme Oy");
     // Every other address of the company hears of it: a mailbox taken over changes nothing
     // quietly.
-    let announced = nth_mail_to(app, "asiakaspalvelu@acme.example", 2).await;
+    let announced = nth_mail_to(app, "asiakaspalvelu@acme.example", 3).await;
     assert_eq!(announced.subject, "Yrityksen Acme Oy tietoja muutettiin");
     assert!(announced.flat_text().contains(ANNA), "{}", announced.text);
     assert!(announced.flat_text().contains("abuse@nonono.localhost"));

@@ -537,7 +537,7 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
                 .iter()
                 .find(|p| desk::belongs_to(p, &domain))
         });
-    let proposed = match registered {
+    let mut proposed = match registered {
         Some(company) => {
             let mut joined = company.clone();
             if !joined.representatives.contains(&domain) {
@@ -547,6 +547,9 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
         }
         None => proposed,
     };
+    if registered.is_none() {
+        take_waiting_names(tx, ctx.config, &mut proposed, &domain)?;
+    }
     let mut problems = registry::problems_in(tx, &proposed, &ctx.config.domain)?;
     problems.extend(others_in_record(ctx.config, &proposed, asked.lang));
     if !problems.is_empty() {
@@ -630,6 +633,40 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
         "company desk: claim {id} for {} waits for the operator",
         proposed.slug
     ))
+}
+
+/// Names feedback waits under that are the claimed company's by its domain or the start of
+/// its name (`[Acme]` for Acme Oy at acme.fi) become its aliases, so that approving the claim
+/// forwards that feedback too; a name another company has is left alone.
+fn take_waiting_names(
+    tx: &Tx<'_>,
+    config: &Config,
+    proposed: &mut ProviderConfig,
+    domain: &str,
+) -> Result<(), PipelineError> {
+    use crate::domain::names::fold;
+    let label = fold(domain.split('.').next().unwrap_or_default());
+    let name = fold(&proposed.name);
+    for waiting in tx.unregistered_companies()?.into_iter().take(1_000) {
+        let folded = fold(&waiting.company);
+        let ours = folded.chars().count() >= 3 && (folded == label || name.starts_with(&folded));
+        if !ours
+            || Companies::indexed(vec![proposed.clone()])
+                .by_name(&waiting.company)
+                .is_some()
+        {
+            continue;
+        }
+        let mut with = proposed.clone();
+        with.aliases.push(waiting.company);
+        if registry::problems_in(tx, &with, &config.domain)?.is_empty() {
+            *proposed = with;
+        }
+        if proposed.aliases.len() >= 5 {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// How many public threads wait for the company `proposed` would be.
