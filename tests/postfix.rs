@@ -1,8 +1,9 @@
 //! A real Postfix (Debian's, installed by `.ci/run`) in front of nonono, set up as README's
 //! production section says: it relays with XFORWARD, so many writers through one front MTA
 //! are many clients to nonono's limits; and it queues while nonono is down, as a backup MX
-//! does, delivering when nonono is back. And one behind it, as its smarthost: delivering the
-//! company's mail into a Maildir, it reports the delivery nonono asked it to.
+//! does, delivering when nonono is back; a company's DKIM-signed mail to the company desk still
+//! verifies after it. And one behind it, as its smarthost: delivering the company's mail into
+//! a Maildir, it reports the delivery nonono asked it to.
 
 mod common;
 
@@ -10,6 +11,7 @@ use std::net::IpAddr;
 use std::process::Command;
 use std::time::Duration;
 
+use common::signing::Key;
 use common::{Conversation, TestApp, root};
 
 /// A Postfix instance of its own, relaying nonono.localhost to 127.0.0.1:`back`.
@@ -62,6 +64,24 @@ impl Postfix {
 
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("maillog")).unwrap_or_default()
+    }
+
+    /// `raw` from `from` to `to`, handed to Postfix from 127.0.0.2; Postfix's reply to its
+    /// data.
+    async fn hand(&self, from: &str, to: &str, raw: &str) -> String {
+        let mut c = Conversation::connect_from(IpAddr::from([127, 0, 0, 2]), self.front).await;
+        assert!(c.command("EHLO mail.acme.example").await.starts_with("250"));
+        assert!(
+            c.command(&format!("MAIL FROM:<{from}>"))
+                .await
+                .starts_with("250")
+        );
+        let rcpt = c.command(&format!("RCPT TO:<{to}>")).await;
+        assert!(rcpt.starts_with("250"), "{rcpt}");
+        assert!(c.command("DATA").await.starts_with("354"));
+        let reply = c.command(&format!("{raw}.")).await;
+        c.command("QUIT").await;
+        reply
     }
 
     /// Feedback from writer `n`, who connects from 127.0.0.`n`; Postfix's reply to its data.
@@ -219,4 +239,47 @@ async fn a_postfix_smarthost_reports_the_delivery_and_the_thread_shows_it() {
         "no delivery report on the thread; Postfix's log:\n{}",
         postfix.log()
     );
+}
+
+/// A company's signed mail to the company desk through Postfix in front: Postfix adds its
+/// Received line and relays; the signature still verifies, and the desk answers.
+#[tokio::test]
+async fn a_company_s_signed_mail_reaches_the_desk_through_postfix() {
+    let key = Key::new();
+    let record = key.record.clone();
+    let app = TestApp::start_with(|c| {
+        c.smtp.trusted_relays = vec!["127.0.0.1".into()];
+        c.trust.dns_records = [("s1._domainkey.acme.example".to_owned(), record)].into();
+    })
+    .await;
+    app.cli_ok(&[
+        "providers",
+        "add",
+        "acme",
+        "--name",
+        "Acme Oy",
+        "--route",
+        "asiakaspalvelu@acme.example",
+        "--representative",
+        "acme.example",
+    ]);
+    app.registry_seen().await;
+    let postfix = Postfix::start(app.smtp_port());
+    let anna = "anna@acme.example";
+    let raw = format!(
+        "From: Anna <{anna}>\r\nTo: yritys@nonono.localhost\r\nSubject: ohje\r\n\
+         Message-ID: <ohje@acme.example>\r\nDate: {}\r\n\r\nohje\r\n",
+        nonono::domain::calendar::rfc5322(nonono::clock::now())
+    );
+    let signed = String::from_utf8(key.sign(raw.as_bytes(), "acme.example")).unwrap();
+    let queued = postfix.hand(anna, "yritys@nonono.localhost", &signed).await;
+    assert!(queued.starts_with("250"), "{queued}");
+    for _ in 0..600 {
+        if let Some(help) = app.outbound().into_iter().find(|m| m.to == anna) {
+            assert_eq!(help.subject, "Yrityksen Acme Oy asetukset", "{}", help.text);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no answer from the desk; Postfix's log:\n{}", postfix.log());
 }
