@@ -6,11 +6,12 @@
 //! - A company not registered (or a registered one, from a domain it does not list) claims: the
 //!   claim waits for the operator (`nonono providers pending`, `approve`, `refuse`), the
 //!   writer is told what the operator checks, the operator what to decide.
-//! - A representative (or a route address) of a registered company writes commands
+//! - A representative (an address or a domain of its record) of a registered company writes
+//!   commands
 //!   ([`crate::domain::desk`]); the desk answers with the change as it would be, from an
-//!   address that names the request (`k+TOKEN@`); their "kyllä" applies it, writes it in the
-//!   registry's history and tells every other address of the company, so that a mailbox taken
-//!   over cannot change the company quietly.
+//!   address that names the request (`k+TOKEN@`); their "kyllä" applies it, writes it in
+//!   the registry's history and tells every other address of the company, so that a mailbox
+//!   taken over cannot change the company quietly.
 //! - `ohje` / `help` answers with the company's settings and the commands.
 
 use super::compose::{Letter, Origin};
@@ -39,7 +40,7 @@ const NOT_UNDERSTOOD_CHARS: usize = 100;
 /// A signed mail older than this (by its `Date`) asks nothing: it is being sent again.
 const MOST_DAYS_OLD: i64 = 3;
 
-/// Claims from one domain waiting for the operator at most: more are a flood, not a company.
+/// Claims under one signing domain waiting for the operator at most: more are a flood, not a company.
 const PENDING_CLAIMS_A_DOMAIN: i64 = 3;
 
 /// Other addresses of a company told of a change, at most.
@@ -90,8 +91,7 @@ pub(super) fn desk(
         mailbox::at(mailbox::COMPANY_DESK, &ctx.config.domain),
         mailbox::at(mailbox::COMPANY_DESK_EN, &ctx.config.domain),
     ];
-    let signs_date = evidence.is_some_and(|e| e.signs_date);
-    if let Err(why) = meant_for(msg, signs_date, &desk_addresses, ctx.now) {
+    if let Err(why) = meant_for(msg, evidence, &desk_addresses, ctx.now) {
         return Ok(format!("company desk: not taken: {why}"));
     }
     let speaks_for: Vec<&ProviderConfig> = ctx
@@ -140,7 +140,7 @@ pub(super) fn desk(
 /// by whoever received it, asks nothing of it.
 fn meant_for(
     msg: &Message<'_>,
-    signs_date: bool,
+    evidence: Option<&Evidence>,
     addresses: &[String],
     now: i64,
 ) -> Result<(), &'static str> {
@@ -152,7 +152,7 @@ fn meant_for(
     if !to_us {
         return Err("its To and Cc do not name the desk (a signed mail sent on by someone else)");
     }
-    if !signs_date {
+    if !evidence.is_some_and(|e| e.signs_date) {
         return Err("its signature does not cover its Date");
     }
     match msg.mail.date {
@@ -706,8 +706,7 @@ pub(super) fn confirm_change(
         return not_taken(tx, ctx, msg, &request.sender, lang, why);
     }
     let confirmation = ctx.key.address(Purpose::DeskChange, id, &ctx.config.domain);
-    let signs_date = evidence.is_some_and(|e| e.signs_date);
-    if let Err(why) = meant_for(msg, signs_date, &[confirmation], ctx.now) {
+    if let Err(why) = meant_for(msg, evidence, &[confirmation], ctx.now) {
         return Ok(format!(
             "company desk: answer to change {id} not taken: {why}"
         ));
