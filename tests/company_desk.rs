@@ -362,18 +362,7 @@ async fn an_unsigned_or_misaligned_command_changes_nothing_and_says_why() {
 async fn only_the_asker_signed_again_confirms_a_change() {
     let w = world().await;
     let app = &w.app;
-    app.cli_ok(&[
-        "providers",
-        "add",
-        "acme",
-        "--name",
-        "Acme Oy",
-        "--route",
-        "asiakaspalvelu@acme.example",
-        "--representative",
-        "acme.example",
-    ]);
-    app.registry_seen().await;
+    acme(app, &[]).await;
     let commands = w
         .acme
         .sign(&written_now("desk-commands-gmail.eml", &[]), "acme.example");

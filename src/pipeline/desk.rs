@@ -947,9 +947,7 @@ pub fn approve(
     now: i64,
 ) -> Result<Approved, DecisionError> {
     let tx = store.begin()?;
-    let request = pending_claim(&tx, id)?;
-    let claimed = ProviderConfig::from_record(&request.record)
-        .map_err(|e| DecisionError::Unreadable(id, e.message().to_owned()))?;
+    let (request, claimed) = pending_claim(&tx, id)?;
     // A join adds its writer's domain to the company as it is now, and replaces nothing. A
     // claim for a new company that was registered since (by another claim, or by the
     // operator) is no join: the operator decides that knowing it.
@@ -1012,9 +1010,7 @@ pub fn refuse(
     now: i64,
 ) -> Result<Request, DecisionError> {
     let tx = store.begin()?;
-    let request = pending_claim(&tx, id)?;
-    let company = ProviderConfig::from_record(&request.record)
-        .map_err(|e| DecisionError::Unreadable(id, e.message().to_owned()))?;
+    let (request, company) = pending_claim(&tx, id)?;
     tx.decide_request(id, "refused", operator, Some(reason), now)?;
     let lang = Language::from_code(&request.language).unwrap_or(config.language);
     let (subject, body) = texts::letter(&texts::DeskDecision {
@@ -1031,12 +1027,18 @@ pub fn refuse(
     Ok(request)
 }
 
-fn pending_claim(tx: &Tx<'_>, id: i64) -> Result<Request, DecisionError> {
-    match tx.request(id)? {
-        Some(r) if r.kind != RequestKind::Change && r.state == "pending" => Ok(r),
-        Some(r) if r.kind != RequestKind::Change => Err(DecisionError::Decided(id, r.state)),
-        _ => Err(DecisionError::NoClaim(id)),
-    }
+/// Claim `id`, waiting for the operator, and the company it proposes.
+fn pending_claim(tx: &Tx<'_>, id: i64) -> Result<(Request, ProviderConfig), DecisionError> {
+    let request = match tx.request(id)? {
+        Some(r) if r.kind != RequestKind::Change && r.state == "pending" => r,
+        Some(r) if r.kind != RequestKind::Change => {
+            return Err(DecisionError::Decided(id, r.state));
+        }
+        _ => return Err(DecisionError::NoClaim(id)),
+    };
+    let company = ProviderConfig::from_record(&request.record)
+        .map_err(|e| DecisionError::Unreadable(id, e.message().to_owned()))?;
+    Ok((request, company))
 }
 
 fn tell_claimer(
