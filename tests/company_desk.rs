@@ -718,6 +718,21 @@ async fn a_claim_or_a_change_takes_nothing_that_is_not_its_own() {
     let w = world().await;
     let app = &w.app;
     acme(app, &["pr@other.example"]).await;
+    // What the record cannot be is said in the writer's language.
+    for (commands, said) in [
+        (
+            "reitti poista asiakaspalvelu@acme.example",
+            "vähintään yksi reitti",
+        ),
+        ("vastausaika 400", "vastausaika on 1–250 arkipäivää"),
+        (
+            "edustaja lisää gmail.com",
+            "gmail.com voi saada kuka tahansa",
+        ),
+    ] {
+        let refused = ask_refused(app, &w, commands).await;
+        assert!(refused.flat_text().contains(said), "{}", refused.text);
+    }
     let refused = ask_refused(app, &w, "edustaja lisää beta.example").await;
     assert!(
         refused

@@ -343,14 +343,12 @@ fn change(
             company.slug
         ));
     }
-    let mut problems = registry::problems_in(tx, &after, &ctx.config.domain)?;
-    problems.extend(mail_change_problems(
-        ctx.config,
-        company,
-        asked.sender,
-        &done,
-        lang,
-    ));
+    // The writer's own words first; the registry's check (in English) for what they miss.
+    let mut problems = mail_change_problems(ctx.config, company, asked.sender, &done, lang);
+    problems.extend(record_problems(&after, lang));
+    if problems.is_empty() {
+        problems = registry::problems_in(tx, &after, &ctx.config.domain)?;
+    }
     if !problems.is_empty() {
         return refuse_change(tx, ctx, asked, company, problems);
     }
@@ -418,6 +416,28 @@ fn mail_change_problems(
             _ => None,
         })
         .collect()
+}
+
+/// What a company's record as a change would leave it cannot be, in the writer's words: no
+/// route, a response time out of range, a representative domain anyone has an address at.
+fn record_problems(after: &ProviderConfig, lang: Language) -> Vec<String> {
+    let words = texts::desk_words(lang);
+    let most = crate::domain::calendar::MOST_WORKING_DAYS;
+    let mut problems = Vec::new();
+    if after.routes.is_empty() {
+        problems.push(words.no_route.clone());
+    }
+    if !(1..=most).contains(&after.response_days) {
+        problems.push(words.response_days(most));
+    }
+    problems.extend(
+        after
+            .representatives
+            .iter()
+            .filter(|r| !r.contains('@') && mailbox::is_public_mailbox_domain(r))
+            .map(|r| words.anyones(r)),
+    );
+    problems
 }
 
 /// The addresses of a company's record that another registered company has, each as a

@@ -66,6 +66,11 @@ pub struct DeskWords {
     /// Blanks: `{item}`.
     not_own: String,
     too_many_claims: String,
+    pub no_route: String,
+    /// Blanks: `{most}`.
+    response_days: String,
+    /// Blanks: `{item}`.
+    anyones: String,
     /// A confirmation's answer that says neither yes nor no.
     pub unclear: String,
     /// A confirmation's answer to a request a newer one replaced.
@@ -97,6 +102,16 @@ impl DeskWords {
     /// A representative outside the company's own domains, as a problem.
     pub fn not_own(&self, item: &str) -> String {
         fill(&self.not_own, &[("item", &item)])
+    }
+
+    /// A response time out of range, as a problem.
+    pub fn response_days(&self, most: u32) -> String {
+        fill(&self.response_days, &[("most", &most)])
+    }
+
+    /// A representative domain anyone has an address at, as a problem.
+    pub fn anyones(&self, item: &str) -> String {
+        fill(&self.anyones, &[("item", &item)])
     }
 }
 
