@@ -362,7 +362,7 @@ async fn an_unsigned_or_misaligned_command_changes_nothing_and_says_why() {
 async fn only_the_asker_signed_again_confirms_a_change() {
     let w = world().await;
     let app = &w.app;
-    acme(app, &[]).await;
+    app.add_acme(&[]).await;
     let commands = w
         .acme
         .sign(&written_now("desk-commands-gmail.eml", &[]), "acme.example");
@@ -493,27 +493,6 @@ async fn a_refused_claim_tells_its_writer_why() {
     );
 }
 
-/// Registers Acme (asiakaspalvelu@ its route, acme.example and `more` its representatives)
-/// and waits until the running service goes by it.
-async fn acme(app: &TestApp, more: &[&str]) {
-    let mut args = vec![
-        "providers",
-        "add",
-        "acme",
-        "--name",
-        "Acme Oy",
-        "--route",
-        "asiakaspalvelu@acme.example",
-        "--representative",
-        "acme.example",
-    ];
-    for r in more {
-        args.extend(["--representative", r]);
-    }
-    app.cli_ok(&args);
-    app.registry_seen().await;
-}
-
 /// Sends `commands` signed by `key` for `domain` from `from`, and answers the desk's
 /// confirmation with `answer`, signed the same way. Returns the confirmation.
 async fn ask_and_answer(
@@ -551,7 +530,7 @@ async fn ask_and_answer(
 async fn a_representative_removed_since_cannot_confirm_what_they_asked() {
     let w = world().await;
     let app = &w.app;
-    acme(app, &["ext@other.example"]).await;
+    app.add_acme(&["ext@other.example"]).await;
     let ext = "ext@other.example";
     let takeover = "reitti lisää rogue@other.example\nreitti poista asiakaspalvelu@acme.example";
     let pending = ask_and_answer(app, (&w.other, "other.example"), ext, takeover, None).await;
@@ -583,7 +562,7 @@ async fn a_representative_removed_since_cannot_confirm_what_they_asked() {
 async fn what_is_applied_is_what_was_confirmed_and_a_greeting_comes_first() {
     let w = world().await;
     let app = &w.app;
-    acme(app, &[]).await;
+    app.add_acme(&[]).await;
     let words: Vec<String> = (0..69)
         .map(|i| format!("a{}", (b'a' + (i % 26) as u8) as char))
         .collect();
@@ -662,7 +641,7 @@ async fn claims_from_one_domain_are_few_and_the_operator_hears_once() {
 async fn no_company_takes_another_companys_addresses() {
     let w = world().await;
     let app = &w.app;
-    acme(app, &[]).await;
+    app.add_acme(&[]).await;
     let elisa = record(app, "elisa").unwrap();
     for taking in [
         "reitti lisää asiakaspalvelu@elisa.example",
@@ -717,7 +696,7 @@ async fn no_company_takes_another_companys_addresses() {
 async fn a_claim_or_a_change_takes_nothing_that_is_not_its_own() {
     let w = world().await;
     let app = &w.app;
-    acme(app, &["pr@other.example"]).await;
+    app.add_acme(&["pr@other.example"]).await;
     // What the record cannot be is said in the writer's language.
     for (commands, said) in [
         (

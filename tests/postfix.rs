@@ -252,18 +252,7 @@ async fn a_company_s_signed_mail_reaches_the_desk_through_postfix() {
         c.trust.dns_records = [("s1._domainkey.acme.example".to_owned(), record)].into();
     })
     .await;
-    app.cli_ok(&[
-        "providers",
-        "add",
-        "acme",
-        "--name",
-        "Acme Oy",
-        "--route",
-        "asiakaspalvelu@acme.example",
-        "--representative",
-        "acme.example",
-    ]);
-    app.registry_seen().await;
+    app.add_acme(&[]).await;
     let postfix = Postfix::start(app.smtp_port());
     let anna = "anna@acme.example";
     let raw = format!(

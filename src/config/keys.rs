@@ -507,6 +507,11 @@ impl Config {
         self.public_link(&format!("/t/{thread_id}"))
     }
 
+    /// The public page of the company `slug`.
+    pub fn company_link(&self, slug: &str) -> String {
+        self.public_link(&format!("/p/{slug}"))
+    }
+
     /// The provider with this slug.
     pub fn provider(&self, slug: &str) -> Option<&ProviderConfig> {
         self.providers.by_slug(slug)

@@ -285,7 +285,7 @@ pub(crate) fn settings<'a>(config: &Config, c: &'a ProviderConfig) -> DeskSettin
     DeskSettings {
         name: &c.name,
         address: mailbox::company(&c.slug, &config.domain),
-        page: config.public_link(&format!("/p/{}", c.slug)),
+        page: config.company_link(&c.slug),
         routes: &c.routes,
         representatives: &c.representatives,
         aliases: &c.aliases,
@@ -395,19 +395,13 @@ fn mail_change_problems(
     lang: Language,
 ) -> Vec<String> {
     let words = texts::desk_words(lang);
-    let others: Vec<&ProviderConfig> = config
-        .providers
-        .iter()
-        .filter(|p| p.slug != company.slug)
-        .collect();
     done.iter()
         .filter_map(|c| match c {
-            Command::Route(desk::Op::Add, a) | Command::TopicAdd { route: a, .. } => others
-                .iter()
-                .any(|p| desk::belongs_to(p, a))
-                .then(|| words.taken(a)),
+            Command::Route(desk::Op::Add, a) | Command::TopicAdd { route: a, .. } => {
+                another_companys(config, company, a).then(|| words.taken(a))
+            }
             Command::Representative(desk::Op::Add, r) => {
-                if others.iter().any(|p| desk::belongs_to(p, r)) {
+                if another_companys(config, company, r) {
                     Some(words.taken(r))
                 } else {
                     (!desk::own_representative(company, asker, r)).then(|| words.not_own(r))
@@ -416,6 +410,14 @@ fn mail_change_problems(
             _ => None,
         })
         .collect()
+}
+
+/// Whether `item` (an address or a domain) is a registered company's other than `company`.
+fn another_companys(config: &Config, company: &ProviderConfig, item: &str) -> bool {
+    config
+        .providers
+        .iter()
+        .any(|p| p.slug != company.slug && desk::belongs_to(p, item))
 }
 
 /// What a company's record as a change would leave it cannot be, in the writer's words: no
@@ -449,12 +451,7 @@ fn others_in_record(config: &Config, company: &ProviderConfig, lang: Language) -
         .iter()
         .chain(company.rules.iter().map(|r| &r.route))
         .chain(&company.representatives)
-        .filter(|item| {
-            config
-                .providers
-                .iter()
-                .any(|p| p.slug != company.slug && desk::belongs_to(p, item))
-        })
+        .filter(|item| another_companys(config, company, item))
         .map(|item| words.taken(item))
         .collect()
 }
@@ -471,16 +468,29 @@ fn refuse_change(
         company.slug,
         problems.join("; ")
     );
+    tell_done(tx, ctx, asked, company, &[], &problems)?;
+    Ok(outcome)
+}
+
+/// Tells the writer of a change what became of it: made (`changes`), or not (for `problems`,
+/// or, with none, cancelled or lapsed).
+fn tell_done(
+    tx: &Tx<'_>,
+    ctx: &Context<'_>,
+    asked: &Asked<'_>,
+    company: &ProviderConfig,
+    changes: &[String],
+    problems: &[String],
+) -> Result<(), PipelineError> {
     let (subject, body) = texts::letter(&texts::DeskDone {
         lang: asked.lang,
         company: &company.name,
-        applied: false,
-        changes: &[],
-        problems: &problems,
-        page: &ctx.config.public_link(&format!("/p/{}", company.slug)),
+        applied: !changes.is_empty(),
+        changes,
+        problems,
+        page: &ctx.config.company_link(&company.slug),
     })?;
-    reply(tx, ctx, asked, desk_address(ctx.config), subject, body)?;
-    Ok(outcome)
+    reply(tx, ctx, asked, desk_address(ctx.config), subject, body)
 }
 
 /// The commands that could not be applied, each with why, in the writer's language.
@@ -670,11 +680,11 @@ fn take_waiting_names(
     for waiting in tx.unregistered_companies()?.into_iter().take(1_000) {
         let folded = fold(&waiting.company);
         let ours = folded.chars().count() >= 3 && (folded == label || name.starts_with(&folded));
-        if !ours
-            || Companies::indexed(vec![proposed.clone()])
-                .by_name(&waiting.company)
-                .is_some()
-        {
+        let named = [&proposed.slug, &proposed.name]
+            .into_iter()
+            .chain(&proposed.aliases)
+            .any(|n| fold(n) == folded);
+        if !ours || named {
             continue;
         }
         let mut with = proposed.clone();
@@ -788,15 +798,7 @@ pub(super) fn confirm_change(
     let (Answer::Yes, false, Some(commands)) = (answer, late, commands) else {
         let why = if late { "too late" } else { "declined" };
         cancel(why)?;
-        let (subject, body) = texts::letter(&texts::DeskDone {
-            lang,
-            company: &company.name,
-            applied: false,
-            changes: &[],
-            problems: &[],
-            page: &ctx.config.public_link(&format!("/p/{}", company.slug)),
-        })?;
-        reply(tx, ctx, &asked, desk_address(ctx.config), subject, body)?;
+        tell_done(tx, ctx, &asked, &company, &[], &[])?;
         return Ok(format!("company desk: change {id} cancelled: {why}"));
     };
     // The registry may have changed in the days the change waited.
@@ -837,15 +839,7 @@ pub(super) fn confirm_change(
         }
     }
     let changes: Vec<String> = commands.iter().map(|c| c.line(lang)).collect();
-    let (subject, body) = texts::letter(&texts::DeskDone {
-        lang,
-        company: &company.name,
-        applied: true,
-        changes: &changes,
-        problems: &[],
-        page: &ctx.config.public_link(&format!("/p/{}", company.slug)),
-    })?;
-    reply(tx, ctx, &asked, desk_address(ctx.config), subject, body)?;
+    tell_done(tx, ctx, &asked, &company, &changes, &[])?;
     let told = tell_the_others(tx, ctx, &request, &company, &after, &commands)?;
     Ok(format!(
         "company desk: change {id} to {} applied; {told} other addresses told",
@@ -902,7 +896,7 @@ fn tell_the_others(
         sender: &request.sender,
         changes: &changes,
         operator: &mailbox::at(mailbox::ABUSE, &ctx.config.domain),
-        page: &ctx.config.public_link(&format!("/p/{}", after.slug)),
+        page: &ctx.config.company_link(&after.slug),
     })?;
     for to in &others {
         outgoing::queue(

@@ -37,6 +37,9 @@ pub(super) struct Read {
     evidence: Option<Evidence>,
     /// `[trust] verify_sender_auth`: whether `evidence` counts beyond the company desk.
     badge: bool,
+    /// What each envelope recipient stands for, in the envelope's order (read once: a token
+    /// address is verified by its MAC).
+    recipients: Vec<Result<Recipient, route::Refusal>>,
 }
 
 impl Read {
@@ -47,12 +50,15 @@ impl Read {
         // for the badge, a consumer's reply to speak for the consumer, and automatic mail to
         // go to a From that is not the envelope sender. The company desk needs it always.
         let badge = ctx.config.trust.verify_sender_auth;
-        let to_desk = entry.envelope.rcpt_to.iter().any(|r| {
-            matches!(
-                route::recipient(r, ctx.config, ctx.key),
-                Ok(Recipient::CompanyDesk | Recipient::ConfirmChange(_))
-            )
-        });
+        let recipients: Vec<_> = entry
+            .envelope
+            .rcpt_to
+            .iter()
+            .map(|r| route::recipient(r, ctx.config, ctx.key))
+            .collect();
+        let to_desk = recipients
+            .iter()
+            .any(|r| matches!(r, Ok(Recipient::CompanyDesk | Recipient::ConfirmChange(_))));
         let evidence = ctx
             .authenticator
             .filter(|_| class == Class::Human && (badge || to_desk))
@@ -65,6 +71,7 @@ impl Read {
             class,
             evidence,
             badge,
+            recipients,
         }
     }
 
@@ -109,8 +116,8 @@ pub(super) fn apply(
     let mut outcomes = Vec::new();
     let mut new_feedback_done = false;
     let mut seen = Vec::new();
-    for rcpt in &entry.envelope.rcpt_to {
-        let recipient = match route::recipient(rcpt, ctx.config, ctx.key) {
+    for (rcpt, recipient) in entry.envelope.rcpt_to.iter().zip(&read.recipients) {
+        let recipient = match recipient.clone() {
             Ok(r) => r,
             // Taken for a company removed since: it waits as feedback about a company not
             // registered, as the operator was told it would.

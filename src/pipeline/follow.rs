@@ -115,7 +115,7 @@ fn welcome(
     let (subject, body) = texts::letter(&texts::FollowWelcome {
         lang: config.language,
         company: &provider.name,
-        page: &config.public_link(&format!("/p/{}", provider.slug)),
+        page: &config.company_link(&provider.slug),
         unsubscribe_url: &unsubscribe_url,
     })?;
     let letter = Letter {

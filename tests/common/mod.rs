@@ -193,6 +193,28 @@ impl TestApp {
         out
     }
 
+    /// Registers Acme Oy by the command line (`asiakaspalvelu@acme.example` its route,
+    /// `acme.example` and `more` its representatives) and waits until the running service goes
+    /// by it.
+    pub async fn add_acme(&self, more: &[&str]) {
+        let mut args = vec![
+            "providers",
+            "add",
+            "acme",
+            "--name",
+            "Acme Oy",
+            "--route",
+            "asiakaspalvelu@acme.example",
+            "--representative",
+            "acme.example",
+        ];
+        for r in more {
+            args.extend(["--representative", r]);
+        }
+        self.cli_ok(&args);
+        self.registry_seen().await;
+    }
+
     /// Waits until the running service goes by the registry as it is in the store (it looks
     /// every 2 s): `/metrics` says which change it has seen.
     pub async fn registry_seen(&self) {
