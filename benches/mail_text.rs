@@ -1,6 +1,7 @@
-//! The work on untrusted mail this service added for issue 21, at the sizes a hostile or a
-//! heavy sender reaches (the receiver takes 25 MB): taking the attachments out, wrapping the
-//! text we send, and telling the writer's language. Each must stay linear in its input.
+//! The work on untrusted mail this service added for issues 21 and 22, at the sizes a hostile
+//! or a heavy sender reaches (the receiver takes 25 MB): taking the attachments out, wrapping
+//! the text we send, telling the writer's language, and reading a mail to the company desk
+//! (its commands, and a yes or a no). Each must stay linear in its input.
 //!
 //! ```text
 //! cargo bench --bench mail_text
@@ -9,6 +10,8 @@
 use std::time::Instant;
 
 use base64::Engine as _;
+use nonono::config::Language;
+use nonono::domain::desk;
 use nonono::domain::language::detect;
 use nonono::mail::{attachments, wrap};
 
@@ -93,6 +96,36 @@ fn main() {
         5,
         || {
             assert!(detect(&prose).is_some());
+        },
+    );
+    let one_line = "reitti lisää a@elisa.example ".repeat(850_000);
+    time(
+        &format!("desk commands of a {} MB line", one_line.len() / 1_000_000),
+        5,
+        || {
+            assert!(desk::parse(&one_line).commands.is_empty());
+        },
+    );
+    let blank = format!("{}reitti lisää a@elisa.example\n", "\n".repeat(25_000_000));
+    time("desk commands after 25 MB of empty lines", 5, || {
+        assert!(desk::parse(&blank).commands.is_empty());
+    });
+    let lines = "reitti lisää a@elisa.example\n".repeat(850_000);
+    time(
+        &format!(
+            "desk commands of {} MB of command lines",
+            lines.len() / 1_000_000
+        ),
+        5,
+        || {
+            assert_eq!(desk::parse(&lines).commands.len(), desk::MOST_COMMANDS);
+        },
+    );
+    time(
+        &format!("desk yes or no of a {} MB line", one_line.len() / 1_000_000),
+        5,
+        || {
+            assert_eq!(desk::answer(&one_line, Language::Fi), desk::Answer::Unclear);
         },
     );
 }

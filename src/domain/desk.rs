@@ -14,6 +14,18 @@ pub const MOST_LINES: usize = 60;
 pub const MOST_COMMANDS: usize = 30;
 /// Characters of a line read at most.
 const MOST_LINE_CHARS: usize = 300;
+/// Bytes of a mail's text read at most: 60 commands fit many times over, and a hostile mail
+/// of 25 MB of empty lines is not walked to its end.
+const MOST_BYTES: usize = 64 * 1024;
+
+/// `text` to at most [`MOST_BYTES`], cut at a character's start.
+fn head(text: &str) -> &str {
+    let mut end = text.len().min(MOST_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
 
 /// Adding or removing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -249,11 +261,12 @@ fn bare(word: &str) -> String {
 }
 
 /// Reads the commands of a mail's text, at most [`MOST_LINES`] lines and [`MOST_COMMANDS`]
-/// commands. Lines starting with `>` (a quote) and empty ones are skipped.
+/// commands, in its first [`MOST_BYTES`]. Lines starting with `>` (a quote) and empty ones
+/// are skipped.
 pub fn parse(text: &str) -> Parsed {
     let mut parsed = Parsed::default();
     let mut votes = [0usize; 3];
-    for line in text
+    for line in head(text)
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('>'))
@@ -555,13 +568,16 @@ const ANSWER_WORDS: usize = 6;
 /// tehkää muutos", "Hei, kyllä", "Ei"). Anything else is unclear, however many yes-like words
 /// it holds (an out-of-office note, "Tarkistan asian ja palaan huomenna").
 pub fn answer(text: &str, lang: Language) -> Answer {
+    // One word past the most an answer has is enough to tell it is longer (a hostile line
+    // can be 25 MB).
     let words_of = |line: &str| -> Vec<String> {
         line.split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
+            .take(ANSWER_WORDS + 1)
             .map(fold)
             .collect()
     };
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut lines = head(text).lines().map(str::trim).filter(|l| !l.is_empty());
     let Some(mut line) = lines.next() else {
         return Answer::Unclear;
     };
@@ -893,6 +909,10 @@ mod tests {
         let long = format!("aihe lisää {} x@acme.example", words.join(","));
         assert!(long.chars().count() > MOST_LINE_CHARS);
         assert!(parse(&long).commands.is_empty());
+        // 25 MB of empty lines are not walked to their end for a command behind them.
+        let blank = format!("{}reitti lisää a@elisa.example\n", "\n".repeat(MOST_BYTES));
+        assert!(parse(&blank).commands.is_empty());
+        assert_eq!(parse(&blank[MOST_BYTES - 100..]).commands.len(), 1);
     }
 
     /// Helper-11: "ja" (Finnish "and") anywhere on the first line applied a change, and a
