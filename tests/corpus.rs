@@ -270,3 +270,50 @@ fn mail_parser_messages_decode_to_the_expected_text_and_never_panic() {
 }
 
 const FLOOR_MAIL_PARSER: usize = 95;
+
+/// Mail written by other people for other readers (replies, messages of every shape, bounces)
+/// sent to the company desk: none reads as a command, so a stray mail, a forwarded thread or
+/// an autoresponder's text changes no company. And a yes to a change is rare in it.
+#[test]
+fn mail_nobody_wrote_for_the_desk_reads_as_no_command() {
+    use nonono::config::Language;
+    use nonono::domain::desk;
+    let mut texts = Vec::new();
+    let trimmer = corpora().join("email-reply-trimmer/test/emails");
+    for name in files(&trimmer, ".txt") {
+        texts.push((
+            name.clone(),
+            String::from_utf8_lossy(&std::fs::read(trimmer.join(&name)).unwrap()).into_owned(),
+        ));
+    }
+    let eml = corpora().join("mail-parser-eml/resources/eml");
+    for folder in ["rfc", "thirdparty", "malformed"] {
+        for name in files(&eml.join(folder), ".eml") {
+            let raw = std::fs::read(eml.join(folder).join(&name)).unwrap();
+            texts.push((format!("{folder}/{name}"), mail::parse(&raw).text));
+        }
+    }
+    let mut tally = Tally::default();
+    let mut wrong = Vec::new();
+    let mut yes = Vec::new();
+    for (name, text) in &texts {
+        let answer = mail::reply::extract_answer(text, &[]).text;
+        let commands = desk::parse(&answer).commands;
+        let right = commands.iter().all(|c| *c == desk::Command::Help);
+        tally.add("no command read", right);
+        if !right {
+            wrong.push(format!("{name}: {commands:?}"));
+        }
+        if desk::answer(&answer, Language::Fi) == desk::Answer::Yes {
+            yes.push(name.clone());
+        }
+    }
+    println!("read as a yes: {yes:?}");
+    assert!(yes.len() * 20 <= texts.len(), "{yes:?}");
+    tally.check(
+        "the company desk (no command in mail not written for it)",
+        &wrong,
+        100,
+        texts.len(),
+    );
+}
