@@ -802,3 +802,62 @@ async fn ask_refused(app: &TestApp, w: &World, commands: &str) -> Outbound {
     assert_eq!(refused.subject, "Muutoksia ei tehty: Acme Oy", "{commands}");
     refused
 }
+
+/// Whatever a change would leave the record unable to be is said in the language the
+/// commands were written in: a Finnish letter used to quote the registry's English for a name
+/// another company has, a route off the internet or at our own domain.
+#[tokio::test]
+async fn what_the_record_cannot_be_is_said_in_the_writers_language() {
+    let w = world().await;
+    let app = &w.app;
+    app.add_acme(&[]).await;
+    let before = record(app, "acme").unwrap();
+    for (commands, said, not_said) in [
+        (
+            "alias lisää Elisa",
+            "nimi Elisa on jo yrityksen elisa käytössä",
+            "is also",
+        ),
+        (
+            "reitti lisää palvelu@acme.local",
+            "osoitteen palvelu@acme.local verkkotunnusta ei ole internetissä",
+            "names no domain",
+        ),
+        (
+            "reitti lisää palaute@nonono.localhost",
+            "palaute@nonono.localhost on palvelumme oma osoite",
+            "our own domain",
+        ),
+        (
+            "aihe lisää lasku -> laskut@acme.local Laskutus",
+            "osoitteen laskut@acme.local verkkotunnusta ei ole internetissä",
+            "rules[0]",
+        ),
+    ] {
+        let refused = ask_refused(app, &w, commands).await;
+        let text = refused.flat_text();
+        assert!(text.contains(said), "{commands}: {}", refused.text);
+        assert!(!text.contains(not_said), "{commands}: {}", refused.text);
+    }
+    // In Swedish and English alike.
+    for (commands, said) in [
+        (
+            "rutt lägg till palvelu@acme.local",
+            "domänen i palvelu@acme.local finns inte på internet",
+        ),
+        ("alias add VR", "the name VR is already used by vr"),
+    ] {
+        let before = mails_to(app, ANNA).len();
+        let mail = w
+            .acme
+            .sign(&plain(ANNA, DESK, "Change", commands), "acme.example");
+        send(app, ANNA, DESK, &mail).await;
+        let refused = nth_mail_to(app, ANNA, before + 1).await;
+        assert!(
+            refused.flat_text().contains(said),
+            "{commands}: {}",
+            refused.text
+        );
+    }
+    assert_eq!(record(app, "acme").unwrap(), before);
+}

@@ -9,8 +9,9 @@ mod check;
 mod keys;
 mod live;
 mod read;
+mod record;
 
-pub use check::{companies_problems, company_problems};
 pub use keys::*;
 pub use live::Live;
 pub use read::ConfigError;
+pub use record::{Field, Problem, RecordProblem, companies_problems, company_problems};

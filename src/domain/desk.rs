@@ -190,6 +190,8 @@ const REMOVE: &[Word] = &[
     en("delete"),
     en("del"),
 ];
+/// Objects written alike in Finnish, Swedish and English: the verb says which was meant.
+const SHARED: &[&str] = &["alias"];
 /// Words after the verb that belong to it (`lägg till`, `ta bort`).
 const VERB_TAILS: &[&str] = &["till", "bort"];
 /// Words around a response time's number.
@@ -305,6 +307,8 @@ fn parse_line(line: &str) -> Option<(Vec<Command>, Language)> {
     // The object first ("reitti lisää x"), or the verb ("lisää reitti x").
     let (object, lang, op, rest) = if let Some((object, lang)) = object_of(&first) {
         match op_of(&second) {
+            // A word every language writes alike ("alias add"): the verb's language.
+            Some((op, verbs)) if SHARED.contains(&first.as_str()) => (object, verbs, Some(op), 2),
             Some((op, _)) => (object, lang, Some(op), 2),
             None => (object, lang, None, 1),
         }
@@ -875,6 +879,10 @@ mod tests {
         assert_eq!(parse("help").commands, [Command::Help]);
         assert_eq!(parse("Ohje").language, Some(Language::Fi));
         assert_eq!(parse("add route a@b.example").language, Some(Language::En));
+        // "alias" is every language's word: the verb tells.
+        assert_eq!(parse("alias add Acme").language, Some(Language::En));
+        assert_eq!(parse("alias lägg till Acme").language, Some(Language::Sv));
+        assert_eq!(parse("alias lisää Acme").language, Some(Language::Fi));
     }
 
     #[test]

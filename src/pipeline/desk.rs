@@ -343,12 +343,8 @@ fn change(
             company.slug
         ));
     }
-    // The writer's own words first; the registry's check (in English) for what they miss.
     let mut problems = mail_change_problems(ctx.config, company, asked.sender, &done, lang);
-    problems.extend(record_problems(&after, lang));
-    if problems.is_empty() {
-        problems = registry::problems_in(tx, &after, &ctx.config.domain)?;
-    }
+    problems.extend(record_problems(tx, ctx.config, &after, lang)?);
     if !problems.is_empty() {
         return refuse_change(tx, ctx, asked, company, problems);
     }
@@ -420,26 +416,19 @@ fn another_companys(config: &Config, company: &ProviderConfig, item: &str) -> bo
         .any(|p| p.slug != company.slug && desk::belongs_to(p, item))
 }
 
-/// What a company's record as a change would leave it cannot be, in the writer's words: no
-/// route, a response time out of range, a representative domain anyone has an address at.
-fn record_problems(after: &ProviderConfig, lang: Language) -> Vec<String> {
+/// What would keep a company's record as a change or claim would leave it from being saved,
+/// in the writer's words.
+fn record_problems(
+    tx: &Tx<'_>,
+    config: &Config,
+    record: &ProviderConfig,
+    lang: Language,
+) -> Result<Vec<String>, PipelineError> {
     let words = texts::desk_words(lang);
-    let most = crate::domain::calendar::MOST_WORKING_DAYS;
-    let mut problems = Vec::new();
-    if after.routes.is_empty() {
-        problems.push(words.no_route.clone());
-    }
-    if !(1..=most).contains(&after.response_days) {
-        problems.push(words.response_days(most));
-    }
-    problems.extend(
-        after
-            .representatives
-            .iter()
-            .filter(|r| !r.contains('@') && mailbox::is_public_mailbox_domain(r))
-            .map(|r| words.anyones(r)),
-    );
-    problems
+    Ok(registry::problems_in(tx, record, &config.domain)?
+        .iter()
+        .map(|p| words.record(p))
+        .collect())
 }
 
 /// The addresses of a company's record that another registered company has, each as a
@@ -580,7 +569,7 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
     if registered.is_none() {
         take_waiting_names(tx, ctx.config, &mut proposed, &domain)?;
     }
-    let mut problems = registry::problems_in(tx, &proposed, &ctx.config.domain)?;
+    let mut problems = record_problems(tx, ctx.config, &proposed, asked.lang)?;
     problems.extend(others_in_record(ctx.config, &proposed, asked.lang));
     if !problems.is_empty() {
         return not_taken(
@@ -819,7 +808,11 @@ pub(super) fn confirm_change(
     ) {
         Ok(_) => {}
         Err(RegistryError::Invalid(problems)) => {
-            cancel(&problems.join("; "))?;
+            // The operator's record in the registry's words, the writer's letter in theirs.
+            let said: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            cancel(&said.join("; "))?;
+            let words = texts::desk_words(lang);
+            let problems = problems.iter().map(|p| words.record(p)).collect();
             return refuse_change(tx, ctx, &asked, &company, problems);
         }
         Err(RegistryError::Store(e)) => return Err(e.into()),

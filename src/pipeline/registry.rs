@@ -16,7 +16,7 @@ use tokio::sync::{Notify, watch};
 use super::announce::{self, CompanySide, Opening};
 use super::context::{Context, PipelineError};
 use crate::config::{
-    Companies, Config, Live, ProviderConfig, companies_problems, company_problems,
+    Companies, Config, Live, ProviderConfig, RecordProblem, companies_problems, company_problems,
 };
 use crate::domain::route;
 use crate::domain::token::TokenKey;
@@ -33,8 +33,8 @@ pub const FROM_CLI: &str = "cli";
 /// Why a registry change was not made.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    #[error("{}", .0.join("; "))]
-    Invalid(Vec<String>),
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<RecordProblem>),
     #[error("{0:?} is registered already; `nonono providers edit {0}` changes it")]
     Exists(String),
     #[error("no company {0:?}; `nonono providers` lists them")]
@@ -99,7 +99,10 @@ pub fn apply_declarations(
         tx.set_declaration(&p.slug, &record)?;
         applied.written.push(p.slug.clone());
     }
-    applied.refused = refused.into_iter().map(|(_, problem)| problem).collect();
+    applied.refused = refused
+        .iter()
+        .map(|(_, problem)| problem.to_string())
+        .collect();
     for slug in tx.declared()? {
         if config.provider(&slug).is_none() && tx.company(&slug)?.is_some() {
             applied.undeclared.push(slug);
@@ -157,7 +160,7 @@ pub fn companies(
         if problems.is_empty() {
             alone_fine.push(p);
         } else {
-            unusable.extend(problems);
+            unusable.extend(problems.iter().map(ToString::to_string));
         }
     }
     let clashing = problems_beside(Vec::new(), &alone_fine, our_domain);
@@ -166,7 +169,7 @@ pub fn companies(
         .filter(|p| !clashing.iter().any(|(slug, _)| *slug == p.slug))
         .collect();
     usable.sort_by(|a, b| a.slug.cmp(&b.slug));
-    unusable.extend(clashing.into_iter().map(|(_, problem)| problem));
+    unusable.extend(clashing.iter().map(|(_, problem)| problem.to_string()));
     Ok((usable, unusable))
 }
 
@@ -258,7 +261,7 @@ pub fn problems_in(
     tx: &Tx<'_>,
     company: &ProviderConfig,
     our_domain: &str,
-) -> Result<Vec<String>, StoreError> {
+) -> Result<Vec<RecordProblem>, StoreError> {
     let (registered, _) = parse(tx.companies()?);
     Ok(
         problems_beside(registered, &[normalized(company)], our_domain)
@@ -274,7 +277,7 @@ fn problems_beside(
     mut registered: Vec<ProviderConfig>,
     changed: &[ProviderConfig],
     our_domain: &str,
-) -> Vec<(String, String)> {
+) -> Vec<(String, RecordProblem)> {
     registered.retain(|p| !changed.iter().any(|c| c.slug == p.slug));
     let first = registered.len();
     registered.extend(changed.iter().cloned());

@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::compose::{ComposeError, marker};
-use crate::config::{Config, Language};
+use crate::config::{Config, Field, Language, Problem, RecordProblem};
 use crate::domain::desk::NotTaken;
 use crate::domain::mailbox;
 use crate::domain::names::fold;
@@ -66,11 +66,9 @@ pub struct DeskWords {
     /// Blanks: `{item}`.
     not_own: String,
     too_many_claims: String,
-    pub no_route: String,
-    /// Blanks: `{most}`.
-    response_days: String,
-    /// Blanks: `{item}`.
-    anyones: String,
+    /// What a company's record may not be (`config::Problem`). Blanks: `{field}`, `{item}`,
+    /// `{other}`, `{most}`, as each one's comment in `words.*.toml` says.
+    record: RecordWords,
     /// A confirmation's answer that says neither yes nor no.
     pub unclear: String,
     /// A confirmation's answer to a request a newer one replaced.
@@ -104,14 +102,87 @@ impl DeskWords {
         fill(&self.not_own, &[("item", &item)])
     }
 
-    /// A response time out of range, as a problem.
-    pub fn response_days(&self, most: u32) -> String {
-        fill(&self.response_days, &[("most", &most)])
+    /// A problem of a company's record, as its writer reads it.
+    pub fn record(&self, problem: &RecordProblem) -> String {
+        let w = &self.record;
+        let field = w.field(problem.field);
+        let item = |text: &str, item: &str| fill(text, &[("field", &field), ("item", &item)]);
+        match &problem.what {
+            Problem::SlugForm(s) => item(&w.slug_form, s),
+            Problem::SlugReserved(s) => item(&w.slug_reserved, s),
+            Problem::Twice(s) => item(&w.twice, s),
+            Problem::Empty => item(&w.empty, ""),
+            Problem::NotShown(s) => item(&w.not_shown, s),
+            Problem::NameShared { name, other } => {
+                fill(&w.name_shared, &[("item", name), ("other", other)])
+            }
+            Problem::NoRoute => w.no_route.clone(),
+            Problem::NotAddress(r) => item(&w.not_address, r),
+            Problem::RouteOurs(r) => item(&w.route_ours, r),
+            Problem::NotOnTheInternet(r) => item(&w.not_on_the_internet, r),
+            Problem::NeitherAddressNorDomain(r) => item(&w.neither, r),
+            Problem::Anyones(r) => item(&w.anyones, r),
+            Problem::RepresentativeOurs(r) => item(&w.representative_ours, r),
+            Problem::ResponseDays(_) => fill(
+                &w.response_days,
+                &[("most", &crate::domain::calendar::MOST_WORKING_DAYS)],
+            ),
+            Problem::Pattern(why) => item(&w.pattern, why),
+        }
     }
+}
 
-    /// A representative domain anyone has an address at, as a problem.
-    pub fn anyones(&self, item: &str) -> String {
-        fill(&self.anyones, &[("item", &item)])
+/// What a company's record may not be, in the desk's letters: `[desk.record]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordWords {
+    slug_form: String,
+    slug_reserved: String,
+    twice: String,
+    empty: String,
+    not_shown: String,
+    name_shared: String,
+    no_route: String,
+    not_address: String,
+    route_ours: String,
+    not_on_the_internet: String,
+    neither: String,
+    anyones: String,
+    representative_ours: String,
+    response_days: String,
+    pattern: String,
+    /// What each field of the record is called.
+    fields: FieldWords,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldWords {
+    slug: String,
+    name: String,
+    alias: String,
+    route: String,
+    representative: String,
+    response_time: String,
+    topic_words: String,
+    topic_label: String,
+    topic_route: String,
+}
+
+impl RecordWords {
+    fn field(&self, field: Field) -> &str {
+        let f = &self.fields;
+        match field {
+            Field::Slug => &f.slug,
+            Field::Name | Field::Names => &f.name,
+            Field::Aliases => &f.alias,
+            Field::Routes => &f.route,
+            Field::Representatives => &f.representative,
+            Field::ResponseDays => &f.response_time,
+            Field::RulePattern => &f.topic_words,
+            Field::RuleLabel => &f.topic_label,
+            Field::RuleRoute => &f.topic_route,
+        }
     }
 }
 
