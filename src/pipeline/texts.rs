@@ -8,7 +8,7 @@ use super::compose::{ComposeError, marker};
 use crate::config::{Config, Field, Language, Problem, RecordProblem};
 use crate::domain::desk::NotTaken;
 use crate::domain::mailbox;
-use crate::domain::names::fold;
+use crate::domain::names::{self, fold};
 use crate::domain::screen::Personal;
 use crate::domain::words::{Books, book, fill};
 use crate::mail::reply::MARKERS;
@@ -106,16 +106,18 @@ impl DeskWords {
     pub fn record(&self, problem: &RecordProblem) -> String {
         let w = &self.record;
         let field = w.field(problem.field);
-        let item = |text: &str, item: &str| fill(text, &[("field", &field), ("item", &item)]);
+        let item =
+            |text: &str, item: &str| fill(text, &[("field", &field), ("item", &visible(item))]);
         match &problem.what {
             Problem::SlugForm(s) => item(&w.slug_form, s),
             Problem::SlugReserved(s) => item(&w.slug_reserved, s),
             Problem::Twice(s) => item(&w.twice, s),
             Problem::Empty => item(&w.empty, ""),
             Problem::NotShown(s) => item(&w.not_shown, s),
-            Problem::NameShared { name, other } => {
-                fill(&w.name_shared, &[("item", name), ("other", other)])
-            }
+            Problem::NameShared { name, other } => fill(
+                &w.name_shared,
+                &[("item", &visible(name)), ("other", &visible(other))],
+            ),
             Problem::NoRoute => w.no_route.clone(),
             Problem::NotAddress(r) => item(&w.not_address, r),
             Problem::RouteOurs(r) => item(&w.route_ours, r),
@@ -130,6 +132,26 @@ impl DeskWords {
             Problem::Pattern(why) => item(&w.pattern, why),
         }
     }
+}
+
+/// A value a problem is about as a letter can show it: what shows nothing or moves the text
+/// around it (control, invisible and direction characters) named by its code point, and at
+/// most 100 characters.
+fn visible(value: &str) -> String {
+    const MOST: usize = 100;
+    let mut shown = String::with_capacity(value.len().min(4 * MOST));
+    for (i, c) in value.chars().enumerate() {
+        if i == MOST {
+            shown.push('…');
+            break;
+        }
+        if c.is_control() || names::is_invisible(c) {
+            shown.push_str(&format!("<U+{:04X}>", u32::from(c)));
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 /// What a company's record may not be, in the desk's letters: `[desk.record]`.
@@ -1001,6 +1023,62 @@ pub fn set_aside_text(journal: i64, lang: Language) -> Result<(String, String), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every problem of a record reads whole in each language, and a value that would hide or
+    /// turn the text around it is shown by its code points.
+    #[test]
+    fn every_record_problem_is_said_in_each_language() {
+        let value = "Acme\u{202E}yO\u{1b}[31m";
+        let problems = [
+            Problem::SlugForm(value.into()),
+            Problem::SlugReserved("www".into()),
+            Problem::Twice(value.into()),
+            Problem::Empty,
+            Problem::NotShown(value.into()),
+            Problem::NameShared {
+                name: value.into(),
+                other: "elisa".into(),
+            },
+            Problem::NoRoute,
+            Problem::NotAddress(value.into()),
+            Problem::RouteOurs(value.into()),
+            Problem::NotOnTheInternet(value.into()),
+            Problem::NeitherAddressNorDomain(value.into()),
+            Problem::Anyones(value.into()),
+            Problem::RepresentativeOurs(value.into()),
+            Problem::ResponseDays(0),
+            Problem::Pattern(value.into()),
+        ];
+        for lang in Language::ALL {
+            for what in &problems {
+                let problem = RecordProblem {
+                    place: "acme.routes".into(),
+                    field: Field::Routes,
+                    what: what.clone(),
+                };
+                let said = desk_words(lang).record(&problem);
+                assert!(
+                    !said.contains('{') && !said.contains("acme.routes") && said.len() > 10,
+                    "{lang:?} {what:?}: {said}"
+                );
+                assert!(
+                    !said
+                        .chars()
+                        .any(|c| c.is_control() || names::is_invisible(c)),
+                    "{lang:?} {what:?}: {said:?}"
+                );
+            }
+        }
+        let said = desk_words(Language::Fi).record(&RecordProblem {
+            place: "acme.aliases".into(),
+            field: Field::Aliases,
+            what: Problem::NotShown(value.into()),
+        });
+        assert!(
+            said.starts_with("alias Acme<U+202E>yO<U+001B>[31m tarvitsee"),
+            "{said}"
+        );
+    }
 
     /// Every mail is wrapped at 72 columns when it is sent (`mail::wrap`), so a template writes
     /// each paragraph on one line: a paragraph broken by hand at another width would come out
