@@ -46,10 +46,11 @@ pub enum Problem {
     Empty,
     /// No letters or digits, or control or invisible characters.
     NotShown(String),
-    /// A name or alias that folds to another company's.
+    /// A name or alias that folds to another company's: its slug and its name.
     NameShared {
         name: String,
         other: String,
+        other_name: String,
     },
     NoRoute,
     NotAddress(String),
@@ -81,7 +82,7 @@ impl fmt::Display for RecordProblem {
                 f,
                 "{place}: {s:?} needs letters or digits, and no control or invisible characters"
             ),
-            Problem::NameShared { name, other } => write!(
+            Problem::NameShared { name, other, .. } => write!(
                 f,
                 "{place}: the name {name:?} is also {other:?}'s; a tag must name one company"
             ),
@@ -126,7 +127,7 @@ pub fn companies_problems(
 ) -> Vec<(usize, RecordProblem)> {
     let mut problems = Vec::new();
     let mut slugs = std::collections::HashSet::new();
-    let mut names = std::collections::HashMap::<String, &str>::new();
+    let mut names = std::collections::HashMap::<String, &ProviderConfig>::new();
     for (i, p) in providers.iter().enumerate() {
         let key = key(i, p);
         let mut push = |problem| problems.push((i, problem));
@@ -143,16 +144,17 @@ pub fn companies_problems(
                 continue;
             }
             match names.get(&folded) {
-                Some(other) if *other != p.slug.as_str() => push(RecordProblem {
+                Some(other) if other.slug != p.slug => push(RecordProblem {
                     place: key.clone(),
                     field: Field::Names,
                     what: Problem::NameShared {
                         name: name.clone(),
-                        other: (*other).to_owned(),
+                        other: other.slug.clone(),
+                        other_name: other.name.clone(),
                     },
                 }),
                 _ => {
-                    names.insert(folded, p.slug.as_str());
+                    names.insert(folded, p);
                 }
             }
         }

@@ -268,6 +268,9 @@ fn bare(word: &str) -> String {
 pub fn parse(text: &str) -> Parsed {
     let mut parsed = Parsed::default();
     let mut votes = [0usize; 3];
+    // Lines that start as a command but do not finish as one: their language, when no line
+    // is a whole command ("route add bob-at-acme" is answered in English).
+    let mut tried = [0usize; 3];
     for line in head(text)
         .lines()
         .map(str::trim)
@@ -283,8 +286,16 @@ pub fn parse(text: &str) -> Parsed {
                 let room = MOST_COMMANDS - parsed.commands.len();
                 parsed.commands.extend(commands.into_iter().take(room));
             }
-            None => parsed.not_understood.push(line.to_owned()),
+            None => {
+                if let Some(lang) = started_in(line) {
+                    tried[lang as usize] += 1;
+                }
+                parsed.not_understood.push(line.to_owned());
+            }
         }
+    }
+    if votes.iter().all(|v| *v == 0) {
+        votes = tried;
     }
     let most = votes.iter().copied().max().unwrap_or(0);
     if most > 0 {
@@ -293,6 +304,18 @@ pub fn parse(text: &str) -> Parsed {
             .find(|l| votes[*l as usize] == most);
     }
     parsed
+}
+
+/// The language of a line's command word, whether or not the rest is a command.
+fn started_in(line: &str) -> Option<Language> {
+    let words = tokens(line);
+    let first = fold(words.first()?);
+    let second = words.get(1).map(|w| fold(w)).unwrap_or_default();
+    match (object_of(&first), op_of(&second)) {
+        (Some(_), Some((_, verbs))) if SHARED.contains(&first.as_str()) => Some(verbs),
+        (Some((_, lang)), _) => Some(lang),
+        (None, _) => op_of(&first).map(|(_, lang)| lang),
+    }
 }
 
 /// One line's commands and the language of its command word, or `None` when it is not one.
@@ -494,6 +517,25 @@ pub fn own_representative(company: &ProviderConfig, asker: &str, representative:
             .any(|h| within(domain, h) && !domain.eq_ignore_ascii_case(h))
 }
 
+/// Whether `name`, one feedback waits under, is `company`'s own as a writer at `domain` would
+/// say: the first label of that domain or of one of the company's representative domains
+/// ("Acme" for acme.example), or the start of the company's name ("Acme" of "Acme Oy"). Three
+/// letters at least: shorter names are anyone's.
+pub fn own_name(company: &ProviderConfig, domain: &str, name: &str) -> bool {
+    let folded = fold(name);
+    let label = |d: &str| fold(d.split('.').next().unwrap_or_default());
+    let domains = company
+        .representatives
+        .iter()
+        .filter(|r| !r.contains('@'))
+        .map(String::as_str);
+    folded.chars().count() >= 3
+        && (fold(&company.name).starts_with(&folded)
+            || std::iter::once(domain)
+                .chain(domains)
+                .any(|d| label(d) == folded))
+}
+
 /// Whether `item` (an address or a domain) is `other` company's: one of its addresses, or at
 /// or under one of its domains (its representative domains, and the domains of its routes
 /// and representative addresses), a public mail domain's addresses compared one by one.
@@ -655,12 +697,28 @@ pub enum NotTaken {
     Unchecked,
     /// From a domain where anyone can have an address.
     PublicMailbox(String),
-    /// What the registry would not take, in its words.
+    /// What the record would not take, each said in the writer's language.
     Problems(Vec<String>),
     /// Several companies' address: which one, by a tag in the subject.
     WhichCompany(String),
     /// Its domain's claims wait for the operator already, as many as one domain may have.
     TooManyClaims,
+}
+
+impl NotTaken {
+    /// Whether the mail was not taken for how it was signed: the writer may not be who the
+    /// From says, and learns how a company's mail counts. Otherwise the signature showed the
+    /// From writes to us.
+    pub fn is_about_signature(&self) -> bool {
+        matches!(
+            self,
+            NotTaken::Unsigned
+                | NotTaken::OtherDomain(_)
+                | NotTaken::Broken(_)
+                | NotTaken::Unchecked
+                | NotTaken::PublicMailbox(_)
+        )
+    }
 }
 
 /// Applies `commands` to `company`: the record as it would be, and the commands that could not
@@ -883,6 +941,20 @@ mod tests {
         assert_eq!(parse("alias add Acme").language, Some(Language::En));
         assert_eq!(parse("alias lägg till Acme").language, Some(Language::Sv));
         assert_eq!(parse("alias lisää Acme").language, Some(Language::Fi));
+        // A line that starts as a command says its language though it is none.
+        for (text, lang) in [
+            ("Hej,\nrutt lägg till bob-at-acme", Language::Sv),
+            ("route add bob-at-acme", Language::En),
+            ("response time 9999999999", Language::En),
+            ("alias add", Language::En),
+            (
+                "rutt lägg till bob-at-acme\nroute add a@b.example",
+                Language::En,
+            ),
+        ] {
+            assert_eq!(parse(text).language, Some(lang), "{text}");
+        }
+        assert_eq!(parse("Hei, kiitos").language, None);
     }
 
     #[test]

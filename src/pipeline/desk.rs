@@ -14,6 +14,8 @@
 //!   taken over cannot change the company quietly.
 //! - `ohje` / `help` answers with the company's settings and the commands.
 
+use std::collections::HashSet;
+
 use super::compose::{Letter, Origin};
 use super::context::{Context, PipelineError};
 use super::message::Message;
@@ -23,6 +25,7 @@ use super::texts::{self, DeskSettings};
 use crate::config::{Companies, Config, Language, Plan, ProviderConfig};
 use crate::domain::desk::{self, Answer, Command, NotTaken, Skipped};
 use crate::domain::mailbox;
+use crate::domain::names::fold;
 use crate::domain::route::{self, Tag};
 use crate::domain::token::{Purpose, TokenKey};
 use crate::store::desk::{NewRequest, Request, RequestKind};
@@ -36,6 +39,10 @@ pub const CONFIRM_WITHIN: i64 = 7 * 86_400;
 /// characters of each.
 const NOT_UNDERSTOOD_SHOWN: usize = 10;
 const NOT_UNDERSTOOD_CHARS: usize = 100;
+
+/// Characters of an alias or a topic's label a company gives by mail, at most: each is shown
+/// in our own words, to every writer whose feedback it routes.
+const MOST_NAME_CHARS: usize = 60;
 
 /// A signed mail older than this (by its `Date`) asks nothing: it is being sent again.
 const MOST_DAYS_OLD: i64 = 3;
@@ -235,18 +242,27 @@ fn not_taken(
     if to != sender {
         return Ok(outcome);
     }
+    let problems = match &why {
+        NotTaken::Problems(p) => p.as_slice(),
+        _ => &[],
+    };
     let (subject, body) = texts::letter(&texts::DeskNotTaken {
         lang,
         why: &texts::desk_words(lang).refusal(&why),
+        problems,
+        about_signature: why.is_about_signature(),
         desk: &desk_address(ctx.config),
         operator: &mailbox::at(mailbox::POSTMASTER, &ctx.config.domain),
     })?;
-    outgoing::queue_automatic(
-        tx,
-        ctx,
-        &desk_letter(desk_address(ctx.config), &to, (subject, body), Some(msg)),
-        Sending::new(OutboxPurpose::DeskRefusal).for_message(msg.entry.id),
-    )?;
+    let letter = desk_letter(desk_address(ctx.config), &to, (subject, body), Some(msg));
+    let sending = Sending::new(OutboxPurpose::DeskRefusal).for_message(msg.entry.id);
+    if why.is_about_signature() {
+        // Once a day an address: the From may be forged, and its owner did not write.
+        outgoing::queue_automatic(tx, ctx, &letter, sending)?;
+    } else {
+        // Signed by the From's own domain: its writer fixing a claim hears of each try.
+        outgoing::queue(tx, ctx, &letter, sending)?;
+    }
     Ok(outcome)
 }
 
@@ -343,7 +359,7 @@ fn change(
             company.slug
         ));
     }
-    let mut problems = mail_change_problems(ctx.config, company, asked.sender, &done, lang);
+    let mut problems = mail_change_problems(tx, ctx.config, company, asked.sender, &done, lang)?;
     problems.extend(record_problems(tx, ctx.config, &after, lang)?);
     if !problems.is_empty() {
         return refuse_change(tx, ctx, asked, company, problems);
@@ -384,28 +400,65 @@ fn change(
 /// mailbox to another), and a representative outside the company's own domains
 /// ([`desk::own_representative`]).
 fn mail_change_problems(
+    tx: &Tx<'_>,
     config: &Config,
     company: &ProviderConfig,
     asker: &str,
     done: &[&Command],
     lang: Language,
-) -> Vec<String> {
+) -> Result<Vec<String>, PipelineError> {
     let words = texts::desk_words(lang);
-    done.iter()
+    let adds_alias = done
+        .iter()
+        .any(|c| matches!(c, Command::Alias(desk::Op::Add, _)));
+    // The names feedback waits under for a company not registered: the operator gives them.
+    let waiting: HashSet<String> = if adds_alias {
+        tx.unregistered_companies()?
+            .iter()
+            .map(|w| fold(&w.company))
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    let asker_domain = asker.rsplit('@').next().unwrap_or_default();
+    Ok(done
+        .iter()
         .filter_map(|c| match c {
-            Command::Route(desk::Op::Add, a) | Command::TopicAdd { route: a, .. } => {
+            Command::Route(desk::Op::Add, a) => {
                 another_companys(config, company, a).then(|| words.taken(a))
+            }
+            Command::TopicAdd { route, label, .. } => {
+                if another_companys(config, company, route) {
+                    Some(words.taken(route))
+                } else {
+                    (label.chars().count() > MOST_NAME_CHARS)
+                        .then(|| words.too_long(label, MOST_NAME_CHARS))
+                }
             }
             Command::Representative(desk::Op::Add, r) => {
                 if another_companys(config, company, r) {
                     Some(words.taken(r))
+                } else if !r.contains('@') && mailbox::is_public_mailbox_domain(r) {
+                    // The record's check says why: anyone has an address there.
+                    None
                 } else {
                     (!desk::own_representative(company, asker, r)).then(|| words.not_own(r))
                 }
             }
+            Command::Alias(desk::Op::Add, name) => {
+                let folded = fold(name);
+                if name.chars().count() > MOST_NAME_CHARS {
+                    Some(words.too_long(name, MOST_NAME_CHARS))
+                } else if mailbox::RESERVED.iter().any(|r| fold(r) == folded) {
+                    Some(words.name_reserved(name))
+                } else {
+                    (waiting.contains(&folded) && !desk::own_name(company, asker_domain, name))
+                        .then(|| words.waiting(name))
+                }
+            }
             _ => None,
         })
-        .collect()
+        .collect())
 }
 
 /// Whether `item` (an address or a domain) is a registered company's other than `company`.
@@ -663,12 +716,9 @@ fn take_waiting_names(
     proposed: &mut ProviderConfig,
     domain: &str,
 ) -> Result<(), PipelineError> {
-    use crate::domain::names::fold;
-    let label = fold(domain.split('.').next().unwrap_or_default());
-    let name = fold(&proposed.name);
     for waiting in tx.unregistered_companies()?.into_iter().take(1_000) {
         let folded = fold(&waiting.company);
-        let ours = folded.chars().count() >= 3 && (folded == label || name.starts_with(&folded));
+        let ours = desk::own_name(proposed, domain, &waiting.company);
         let named = [&proposed.slug, &proposed.name]
             .into_iter()
             .chain(&proposed.aliases)
@@ -792,7 +842,7 @@ pub(super) fn confirm_change(
     };
     // The registry may have changed in the days the change waited.
     let done: Vec<&Command> = commands.iter().collect();
-    let problems = mail_change_problems(ctx.config, &company, &request.sender, &done, lang);
+    let problems = mail_change_problems(tx, ctx.config, &company, &request.sender, &done, lang)?;
     if !problems.is_empty() {
         cancel(&problems.join("; "))?;
         return refuse_change(tx, ctx, &asked, &company, problems);

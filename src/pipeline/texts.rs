@@ -57,7 +57,9 @@ pub struct DeskWords {
     unchecked: String,
     /// Blanks: `{domain}`.
     public_mailbox: String,
-    /// Blanks: `{problems}`.
+    /// The heading of one problem, listed under it.
+    problem: String,
+    /// The heading of several.
     problems: String,
     /// Blanks: `{names}`.
     which_company: String,
@@ -66,6 +68,12 @@ pub struct DeskWords {
     /// Blanks: `{item}`.
     not_own: String,
     too_many_claims: String,
+    /// Blanks: `{item}`, `{most}`.
+    too_long: String,
+    /// Blanks: `{item}`.
+    name_reserved: String,
+    /// Blanks: `{item}`.
+    waiting: String,
     /// What a company's record may not be (`config::Problem`). Blanks: `{field}`, `{item}`,
     /// `{other}`, `{most}`, as each one's comment in `words.*.toml` says.
     record: RecordWords,
@@ -84,7 +92,8 @@ impl DeskWords {
             NotTaken::Broken(d) => fill(&self.broken, &[("domain", d)]),
             NotTaken::Unchecked => self.unchecked.clone(),
             NotTaken::PublicMailbox(d) => fill(&self.public_mailbox, &[("domain", d)]),
-            NotTaken::Problems(p) => fill(&self.problems, &[("problems", &p.join("; "))]),
+            NotTaken::Problems(p) if p.len() == 1 => self.problem.clone(),
+            NotTaken::Problems(_) => self.problems.clone(),
             NotTaken::WhichCompany(n) => fill(&self.which_company, &[("names", n)]),
             NotTaken::TooManyClaims => self.too_many_claims.clone(),
         }
@@ -94,12 +103,27 @@ impl DeskWords {
 impl DeskWords {
     /// An address or domain another company has, as a problem.
     pub fn taken(&self, item: &str) -> String {
-        fill(&self.taken, &[("item", &item)])
+        fill(&self.taken, &[("item", &visible(item))])
     }
 
     /// A representative outside the company's own domains, as a problem.
     pub fn not_own(&self, item: &str) -> String {
-        fill(&self.not_own, &[("item", &item)])
+        fill(&self.not_own, &[("item", &visible(item))])
+    }
+
+    /// An alias or a label longer than `most` characters, as a problem.
+    pub fn too_long(&self, item: &str, most: usize) -> String {
+        fill(&self.too_long, &[("item", &visible(item)), ("most", &most)])
+    }
+
+    /// An alias that is one of our own addresses' names, as a problem.
+    pub fn name_reserved(&self, item: &str) -> String {
+        fill(&self.name_reserved, &[("item", &visible(item))])
+    }
+
+    /// An alias feedback waits under for another company, as a problem.
+    pub fn waiting(&self, item: &str) -> String {
+        fill(&self.waiting, &[("item", &visible(item))])
     }
 
     /// A problem of a company's record, as its writer reads it.
@@ -114,9 +138,11 @@ impl DeskWords {
             Problem::Twice(s) => item(&w.twice, s),
             Problem::Empty => item(&w.empty, ""),
             Problem::NotShown(s) => item(&w.not_shown, s),
-            Problem::NameShared { name, other } => fill(
+            Problem::NameShared {
+                name, other_name, ..
+            } => fill(
                 &w.name_shared,
-                &[("item", &visible(name)), ("other", &visible(other))],
+                &[("item", &visible(name)), ("other", &visible(other_name))],
             ),
             Problem::NoRoute => w.no_route.clone(),
             Problem::NotAddress(r) => item(&w.not_address, r),
@@ -668,6 +694,10 @@ pub struct DeskSettings<'a> {
 pub struct DeskNotTaken<'a> {
     pub lang: Language,
     pub why: &'a str,
+    /// What the record would not take, listed under `why`.
+    pub problems: &'a [String],
+    /// Whether to say how a company's mail counts: it was not taken for its signature.
+    pub about_signature: bool,
     pub desk: &'a str,
     pub operator: &'a str,
 }
@@ -1038,6 +1068,7 @@ mod tests {
             Problem::NameShared {
                 name: value.into(),
                 other: "elisa".into(),
+                other_name: "Elisa Oyj".into(),
             },
             Problem::NoRoute,
             Problem::NotAddress(value.into()),
