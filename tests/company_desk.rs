@@ -896,39 +896,45 @@ async fn a_company_takes_by_mail_no_name_that_waits_for_another() {
     app.wait_processed().await;
     let before = record(app, "acme").unwrap();
     let long = "L".repeat(61);
-    for (commands, said) in [
-        (
-            "alias lisää Sonera".to_owned(),
-            "nimellä Sonera odottaa palautetta yritykselle, jota ei ole rekisteröity",
-        ),
-        (
-            "alias lisää Postmaster".to_owned(),
-            "nimi Postmaster on palvelun omassa käytössä",
-        ),
-        (
-            "alias lisää Palaute".to_owned(),
-            "nimi Palaute on palvelun omassa käytössä",
-        ),
-        (format!("alias lisää {long}"), "enintään 60 merkkiä"),
-        (
-            format!("aihe lisää lasku -> laskutus@acme.example {long}"),
-            "enintään 60 merkkiä",
-        ),
+    let refused = ask_refused(app, &w, "alias lisää Sonera").await;
+    assert!(
+        refused
+            .flat_text()
+            .contains("nimellä Sonera odottaa palautetta yritykselle, jota ei ole rekisteröity"),
+        "{}",
+        refused.text
+    );
+    // Several in one mail: each is listed.
+    let commands = format!(
+        "alias lisää Postmaster\nalias lisää Palaute\nalias lisää Telia\nalias lisää {long}\n\
+         aihe lisää lasku -> laskutus@acme.example {long}"
+    );
+    let refused = ask_refused(app, &w, &commands).await;
+    assert!(
+        refused.text.contains("ongelmia:\n  - nimi Postmaster"),
+        "{}",
+        refused.text
+    );
+    for said in [
+        "nimi Postmaster on palvelun omassa käytössä",
+        "nimi Palaute on palvelun omassa käytössä",
+        "nimi Telia ei ole yrityksenne nimen tai verkkotunnuksen muoto",
+        "LLLL on liian pitkä: enintään 60 merkkiä",
     ] {
-        let refused = ask_refused(app, &w, &commands).await;
         assert!(
             refused.flat_text().contains(said),
-            "{commands}: {}",
+            "{said}: {}",
             refused.text
         );
     }
+    assert_eq!(refused.text.matches("enintään 60 merkkiä").count(), 2);
     assert_eq!(record(app, "acme").unwrap(), before);
     // A name of its own that feedback waits under is the company's to take.
     let confirm = ask_and_answer(
         app,
         (&w.acme, "acme.example"),
         ANNA,
-        "alias lisää ACME",
+        "alias lisää ACME\nalias lisää Acme Finland",
         Some("Kyllä"),
     )
     .await;
@@ -943,7 +949,11 @@ async fn a_company_takes_by_mail_no_name_that_waits_for_another() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(record(app, "acme").unwrap().contains("\"ACME\""));
+    let after = record(app, "acme").unwrap();
+    assert!(
+        after.contains("\"ACME\"") && after.contains("\"Acme Finland\""),
+        "{after}"
+    );
 }
 
 /// Helper-13: a claim refused for its record was answered once a day, as mail whose From may

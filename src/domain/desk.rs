@@ -517,13 +517,14 @@ pub fn own_representative(company: &ProviderConfig, asker: &str, representative:
             .any(|h| within(domain, h) && !domain.eq_ignore_ascii_case(h))
 }
 
-/// Whether `name`, one feedback waits under, is `company`'s own as a writer at `domain` would
-/// say: the first label of that domain or of one of the company's representative domains
-/// ("Acme" for acme.example), or the start of the company's name ("Acme" of "Acme Oy"). Three
-/// letters at least: shorter names are anyone's.
+/// Whether `name` (an alias, or one feedback waits under) is `company`'s own as a writer at
+/// `domain` would say: the start of the company's name ("Acme" of "Acme Oy"), or a name that
+/// starts with the first label of that domain or of one of the company's representative
+/// domains ("Acme Finland" for acme.example). Three letters at least: shorter names are
+/// anyone's. Any other name could be another company's, which writers would then reach us
+/// for in vain: the operator's to give.
 pub fn own_name(company: &ProviderConfig, domain: &str, name: &str) -> bool {
     let folded = fold(name);
-    let label = |d: &str| fold(d.split('.').next().unwrap_or_default());
     let domains = company
         .representatives
         .iter()
@@ -531,9 +532,10 @@ pub fn own_name(company: &ProviderConfig, domain: &str, name: &str) -> bool {
         .map(String::as_str);
     folded.chars().count() >= 3
         && (fold(&company.name).starts_with(&folded)
-            || std::iter::once(domain)
-                .chain(domains)
-                .any(|d| label(d) == folded))
+            || std::iter::once(domain).chain(domains).any(|d| {
+                let label = fold(d.split('.').next().unwrap_or_default());
+                label.chars().count() >= 3 && folded.starts_with(&label)
+            }))
 }
 
 /// Whether `item` (an address or a domain) is `other` company's: one of its addresses, or at
@@ -1141,6 +1143,14 @@ mod tests {
         ] {
             assert!(!belongs_to(&beta, free), "{free}");
         }
+        // Names: forms of its name or its domains', three letters at least.
+        for own in ["Elisa", "ELISA", "Elisa Viihde", "Eli", "elisa.example"] {
+            assert!(own_name(&elisa, "elisa.example", own), "{own}");
+        }
+        for theirs in ["Sonera", "El", "DNA Elisa", "Telia", "E l"] {
+            assert!(!own_name(&elisa, "elisa.example", theirs), "{theirs}");
+        }
+        assert!(own_name(&elisa, "saunalahti.example", "Saunalahti"));
     }
 
     #[test]

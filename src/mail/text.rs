@@ -109,6 +109,13 @@ pub fn wrap(text: &str, width: usize) -> String {
         } else {
             ""
         };
+        // A list item's lines after its first hang under its text, not under its dash.
+        let hanging = if ["- ", "* ", "• "].iter().any(|b| rest.starts_with(b)) {
+            format!("{repeated}  ")
+        } else {
+            repeated.to_owned()
+        };
+        let repeated = hanging.as_str();
         let room = width.saturating_sub(repeated.chars().count());
         let mut current = String::new();
         let mut current_len = 0;
@@ -173,6 +180,14 @@ mod tests {
             text.replace("\n> ", " ").replace('\n', " ")
         );
         assert_eq!(wrap("lyhyt\n", 72), "lyhyt\n");
+        // A list item hangs under its text.
+        let item = format!("  - {}", "sana ".repeat(30));
+        let lines: Vec<String> = wrap(&item, 72).lines().map(str::to_owned).collect();
+        assert!(lines[0].starts_with("  - sana"), "{lines:?}");
+        assert!(
+            lines[1..].iter().all(|l| l.starts_with("    sana")),
+            "{lines:?}"
+        );
     }
 
     #[test]

@@ -451,9 +451,12 @@ fn mail_change_problems(
                     Some(words.too_long(name, MOST_NAME_CHARS))
                 } else if mailbox::RESERVED.iter().any(|r| fold(r) == folded) {
                     Some(words.name_reserved(name))
+                } else if desk::own_name(company, asker_domain, name) {
+                    None
+                } else if waiting.contains(&folded) {
+                    Some(words.waiting(name))
                 } else {
-                    (waiting.contains(&folded) && !desk::own_name(company, asker_domain, name))
-                        .then(|| words.waiting(name))
+                    Some(words.alias_not_own(name))
                 }
             }
             _ => None,

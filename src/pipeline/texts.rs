@@ -74,6 +74,8 @@ pub struct DeskWords {
     name_reserved: String,
     /// Blanks: `{item}`.
     waiting: String,
+    /// Blanks: `{item}`.
+    alias_not_own: String,
     /// What a company's record may not be (`config::Problem`). Blanks: `{field}`, `{item}`,
     /// `{other}`, `{most}`, as each one's comment in `words.*.toml` says.
     record: RecordWords,
@@ -119,6 +121,11 @@ impl DeskWords {
     /// An alias that is one of our own addresses' names, as a problem.
     pub fn name_reserved(&self, item: &str) -> String {
         fill(&self.name_reserved, &[("item", &visible(item))])
+    }
+
+    /// An alias that is not a form of the company's name or domain, as a problem.
+    pub fn alias_not_own(&self, item: &str) -> String {
+        fill(&self.alias_not_own, &[("item", &visible(item))])
     }
 
     /// An alias feedback waits under for another company, as a problem.
