@@ -1003,3 +1003,33 @@ async fn a_signed_claim_hears_of_each_problem_in_a_list() {
     );
     assert!(app.store().pending_claims().unwrap().is_empty());
 }
+
+/// Helper-13: our help letter pasted back without a quote's marks (no "wrote:" line, no `>`)
+/// asked to apply its examples: `reitti lisää laskutus@yritys.fi`, `edustaja lisää
+/// yritys.zendesk.com` and the rest.
+#[tokio::test]
+async fn our_examples_pasted_back_are_not_commands() {
+    let w = world().await;
+    let app = &w.app;
+    app.add_acme(&[]).await;
+    let help = plain(ANNA, DESK, "Ohje", "ohje");
+    send(app, ANNA, DESK, &w.acme.sign(&help, "acme.example")).await;
+    let letter = nth_mail_to(app, ANNA, 1).await;
+    assert!(
+        letter.text.contains("reitti lisää laskutus@yritys.fi"),
+        "{}",
+        letter.text
+    );
+    let confirm = ask_and_answer(
+        app,
+        (&w.acme, "acme.example"),
+        ANNA,
+        &format!("vastausaika 4\n\nKiitos!\n\n{}", letter.text),
+        None,
+    )
+    .await;
+    let text = confirm.flat_text();
+    assert!(text.contains("vastausaika 4"), "{}", confirm.text);
+    assert!(!text.contains("yritys.fi"), "{}", confirm.text);
+    assert!(!text.contains("yritys.zendesk.com"), "{}", confirm.text);
+}

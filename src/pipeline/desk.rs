@@ -72,7 +72,7 @@ pub(super) fn desk(
         return Ok("company desk: no sender".into());
     };
     let text = crate::mail::reply::extract_answer(&msg.mail.text, &[]).text;
-    let mut parsed = desk::parse(&text);
+    let mut parsed = desk::parse(before_our_commands(&text));
     if parsed.commands.is_empty() {
         let subject = route::subject_title(&msg.mail.subject);
         let from_subject = desk::parse(&subject);
@@ -264,6 +264,25 @@ fn not_taken(
         outgoing::queue(tx, ctx, &letter, sending)?;
     }
     Ok(outcome)
+}
+
+/// The text above our own list of commands, when a letter of ours is pasted in without a
+/// quote's marks: its examples (`reitti lisää laskutus@yritys.fi`) are not the writer's.
+fn before_our_commands(text: &str) -> &str {
+    let headings = [
+        include_str!("../../templates/mail/desk-commands.fi.txt"),
+        include_str!("../../templates/mail/desk-commands.sv.txt"),
+        include_str!("../../templates/mail/desk-commands.en.txt"),
+    ]
+    .map(|t| t.split("{{").next().unwrap_or(t).trim());
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if headings.iter().any(|h| line.trim_start().starts_with(h)) {
+            return &text[..at];
+        }
+        at += line.len();
+    }
+    text
 }
 
 fn desk_address(config: &Config) -> String {
