@@ -416,8 +416,10 @@ fn change(
 
 /// What keeps a change asked by mail from being made, besides the registry's checks: an
 /// address or domain another registered company has (only the operator gives one company's
-/// mailbox to another), and a representative outside the company's own domains
-/// ([`desk::own_representative`]).
+/// mailbox to another), a representative outside the company's own domains
+/// ([`desk::own_representative`]), an alias that is no form of its own name or domain
+/// ([`desk::own_name`]) or is one of our addresses' names, and aliases and labels over
+/// [`MOST_NAME_CHARS`].
 fn mail_change_problems(
     tx: &Tx<'_>,
     config: &Config,
