@@ -97,6 +97,18 @@ fn plain(from: &str, to: &str, subject: &str, body: &str) -> Vec<u8> {
 }
 
 /// The company's record as the registry keeps it.
+/// The record of `slug` once it holds `text` (a change applies as its yes is processed).
+async fn wait_for_record(app: &TestApp, slug: &str, text: &str) -> String {
+    for _ in 0..100 {
+        let now = record(app, slug).unwrap_or_default();
+        if now.contains(text) {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{slug} never held {text}: {:?}", record(app, slug));
+}
+
 fn record(app: &TestApp, slug: &str) -> Option<String> {
     app.store().company(slug).unwrap().map(|c| c.record)
 }
@@ -880,7 +892,10 @@ async fn a_company_takes_by_mail_no_name_that_waits_for_another() {
     let w = world().await;
     let app = &w.app;
     app.add_acme(&[]).await;
-    for (n, tag) in [(41, "[Sonera] Lasku on sekaisin"), (42, "[ACME] Paketti")] {
+    for (n, tag) in [
+        (41, "[Sonera] Lasku on sekaisin"),
+        (42, "[Acme Suomi] Paketti"),
+    ] {
         let mail = String::from_utf8(fixture("new-feedback-unknown-tag.eml", &[]))
             .unwrap()
             .replace("[Acme Oy] Paketti hukassa", tag)
@@ -929,29 +944,46 @@ async fn a_company_takes_by_mail_no_name_that_waits_for_another() {
     }
     assert_eq!(refused.text.matches("enintään 60 merkkiä").count(), 2);
     assert_eq!(record(app, "acme").unwrap(), before);
-    // A name of its own that feedback waits under is the company's to take.
-    let confirm = ask_and_answer(
+    // Feedback waits under a form of its own name: the operator gives that too.
+    let refused = ask_refused(app, &w, "alias lisää Acme Suomi").await;
+    assert!(
+        refused
+            .flat_text()
+            .contains("nimellä Acme Suomi odottaa palautetta"),
+        "{}",
+        refused.text
+    );
+    // Helper-14: a subdomain or a helpdesk tenant named after another company, added by mail,
+    // makes no name of that company the asker's own.
+    ask_and_answer(
         app,
         (&w.acme, "acme.example"),
         ANNA,
-        "alias lisää ACME\nalias lisää Acme Finland",
+        "edustaja lisää sonera.acme.example\nedustaja lisää telia.zendesk.com",
         Some("Kyllä"),
     )
     .await;
+    wait_for_record(app, "acme", "telia.zendesk.com").await;
+    let refused = ask_refused(app, &w, "alias lisää Sonera\nalias lisää Telia").await;
+    let text = refused.flat_text();
+    assert!(text.contains("nimellä Sonera odottaa"), "{}", refused.text);
     assert!(
-        confirm.flat_text().contains("alias lisää ACME"),
+        text.contains("nimi Telia ei ole yrityksenne nimen"),
         "{}",
-        confirm.text
+        refused.text
     );
-    for _ in 0..50 {
-        if record(app, "acme").unwrap().contains("ACME") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let after = record(app, "acme").unwrap();
+    // A form of its name nobody waits under is the company's to take.
+    ask_and_answer(
+        app,
+        (&w.acme, "acme.example"),
+        ANNA,
+        "alias lisää Acme Finland",
+        Some("Kyllä"),
+    )
+    .await;
+    let after = wait_for_record(app, "acme", "Acme Finland").await;
     assert!(
-        after.contains("\"ACME\"") && after.contains("\"Acme Finland\""),
+        !after.contains("Acme Suomi") && !after.contains("Sonera"),
         "{after}"
     );
 }
@@ -1002,6 +1034,41 @@ async fn a_signed_claim_hears_of_each_problem_in_a_list() {
         second.text
     );
     assert!(app.store().pending_claims().unwrap().is_empty());
+
+    // Helper-14: a claim took any alias (a name feedback waits under, our own addresses'
+    // names, another brand), and the operator's approval registered them.
+    let dna = String::from_utf8(fixture("new-feedback-unknown-tag.eml", &[]))
+        .unwrap()
+        .replace("[Acme Oy] Paketti hukassa", "[DNA] Liittymä ei toimi")
+        .replace("feedback-4@", "feedback-43@");
+    app.send(
+        "pekka@example.fi",
+        "palaute@nonono.localhost",
+        dna.as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.wait_processed().await;
+    let claim = plain(
+        y,
+        DESK,
+        "[Evil Oy] sivu",
+        "alias lisää DNA\nalias lisää Postmaster\nalias lisää Gigantti",
+    );
+    send(app, y, DESK, &w.other.sign(&claim, "other.example")).await;
+    let refused = nth_mail_to(app, y, 3).await;
+    let text = refused.flat_text();
+    for said in [
+        "nimellä DNA odottaa palautetta",
+        "nimi Postmaster on palvelun omassa käytössä",
+        "nimi Gigantti ei ole yrityksenne nimen",
+    ] {
+        assert!(text.contains(said), "{said}: {}", refused.text);
+    }
+    assert!(app.store().pending_claims().unwrap().is_empty());
+    // Nor does the operator give one of our addresses' names by mistake.
+    let (edited, _, err) = app.cli(&["providers", "edit", "elisa", "--add-alias", "Yritys"]);
+    assert!(!edited && err.contains("\"Yritys\" is reserved"), "{err}");
 }
 
 /// Helper-13: our help letter pasted back without a quote's marks (no "wrote:" line, no `>`)
@@ -1031,5 +1098,47 @@ async fn our_examples_pasted_back_are_not_commands() {
     let text = confirm.flat_text();
     assert!(text.contains("vastausaika 4"), "{}", confirm.text);
     assert!(!text.contains("yritys.fi"), "{}", confirm.text);
+    // Helper-14: a client that turned the heading's spaces into no-break ones.
+    let nbsp = letter.text.replace(
+        "Komennot, yksi riville,",
+        "Komennot,\u{a0}yksi\u{a0}riville,",
+    );
+    let confirm = ask_and_answer(
+        app,
+        (&w.acme, "acme.example"),
+        ANNA,
+        &format!("vastausaika 5\n\n{nbsp}"),
+        None,
+    )
+    .await;
+    let text = confirm.flat_text();
+    assert!(text.contains("vastausaika 5"), "{}", confirm.text);
+    assert!(!text.contains("yritys.fi"), "{}", confirm.text);
     assert!(!text.contains("yritys.zendesk.com"), "{}", confirm.text);
+}
+
+/// Helper-14: unsigned mail to the desk from 80 forged addresses was answered 80 times, once
+/// a day each: a flood of forged Froms made us a sender of backscatter. A few an hour in all.
+#[tokio::test]
+async fn forged_senders_get_a_few_refusals_an_hour_in_all() {
+    let w = world().await;
+    let app = &w.app;
+    for n in 0..25 {
+        let from = format!("victim{n}@somewhere.example");
+        app.send(
+            &from,
+            DESK,
+            &plain(&from, DESK, "Muutos", "reitti lisää x@y.example"),
+        )
+        .await
+        .unwrap();
+    }
+    app.wait_processed().await;
+    app.wait_delivered().await;
+    let told = app
+        .outbound()
+        .iter()
+        .filter(|m| m.to.starts_with("victim"))
+        .count();
+    assert_eq!(told, 20);
 }

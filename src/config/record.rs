@@ -40,8 +40,9 @@ pub enum Field {
 pub enum Problem {
     /// Not lowercase letters, digits and '-'.
     SlugForm(String),
-    /// A slug our own addresses or pages use.
-    SlugReserved(String),
+    /// A slug, name or alias our own addresses use (`palaute`, `postmaster`, `www`): a tag of
+    /// it would be anyone's subject.
+    Reserved(String),
     Twice(String),
     Empty,
     /// No letters or digits, or control or invisible characters.
@@ -75,7 +76,7 @@ impl fmt::Display for RecordProblem {
                 f,
                 "{place}: {s:?} must be lowercase letters, digits and '-'"
             ),
-            Problem::SlugReserved(s) => write!(f, "{place}: {s:?} is reserved"),
+            Problem::Reserved(s) => write!(f, "{place}: {s:?} is reserved"),
             Problem::Twice(s) => write!(f, "{place}: {s:?} appears twice"),
             Problem::Empty => write!(f, "{place}: must not be empty"),
             Problem::NotShown(s) => write!(
@@ -169,15 +170,21 @@ pub fn company_problems(p: &ProviderConfig, key: &str, our_domain: &str) -> Vec<
     if !is_slug(&p.slug) {
         push(Field::Slug, Problem::SlugForm(p.slug.clone()));
     } else if crate::domain::mailbox::RESERVED.contains(&p.slug.as_str()) {
-        push(Field::Slug, Problem::SlugReserved(p.slug.clone()));
+        push(Field::Slug, Problem::Reserved(p.slug.clone()));
     }
     if p.name.trim().is_empty() {
         push(Field::Name, Problem::Empty);
     } else if !is_shown_as_written(&p.name) {
         push(Field::Name, Problem::NotShown(p.name.clone()));
+    } else if is_reserved_name(&p.name) {
+        push(Field::Name, Problem::Reserved(p.name.clone()));
     }
-    for alias in p.aliases.iter().filter(|a| !is_shown_as_written(a)) {
-        push(Field::Aliases, Problem::NotShown(alias.clone()));
+    for alias in &p.aliases {
+        if !is_shown_as_written(alias) {
+            push(Field::Aliases, Problem::NotShown(alias.clone()));
+        } else if is_reserved_name(alias) {
+            push(Field::Aliases, Problem::Reserved(alias.clone()));
+        }
     }
     if p.routes.is_empty() {
         push(Field::Routes, Problem::NoRoute);
@@ -237,6 +244,15 @@ pub fn company_problems(p: &ProviderConfig, key: &str, our_domain: &str) -> Vec<
         }
     }
     problems
+}
+
+/// Whether a name folds to one of our own addresses' (`[Palaute]`, `[Postmaster]`): writers
+/// put such words in brackets without meaning any company.
+fn is_reserved_name(name: &str) -> bool {
+    let folded = fold(name);
+    crate::domain::mailbox::RESERVED
+        .iter()
+        .any(|r| fold(r) == folded)
 }
 
 /// A problem in `field` of the company (or topic rule) named `key`.
@@ -348,6 +364,9 @@ mod tests {
         wrong(&|c| c.slug = "info".into(), "elisa.slug");
         wrong(&|c| c.slug = "yritys".into(), "elisa.slug");
         wrong(&|c| c.slug = "company".into(), "elisa.slug");
+        wrong(&|c| c.aliases = vec!["Palaute".into()], "elisa.aliases");
+        wrong(&|c| c.aliases = vec!["Post-Master".into()], "elisa.aliases");
+        wrong(&|c| c.name = "Yritys".into(), "elisa.name");
         wrong(&|c| c.routes = vec!["a@127.0.0.1".into()], "elisa.routes");
         wrong(
             &|c| c.routes = vec!["a@printer.local".into()],

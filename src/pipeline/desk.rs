@@ -44,6 +44,9 @@ const NOT_UNDERSTOOD_CHARS: usize = 100;
 /// in our own words, to every writer whose feedback it routes.
 const MOST_NAME_CHARS: usize = 60;
 
+/// Refusals of mail not taken for how it was signed, at most, an hour in all.
+const UNSIGNED_REFUSALS_AN_HOUR: i64 = 20;
+
 /// A signed mail older than this (by its `Date`) asks nothing: it is being sent again.
 const MOST_DAYS_OLD: i64 = 3;
 
@@ -257,7 +260,14 @@ fn not_taken(
     let letter = desk_letter(desk_address(ctx.config), &to, (subject, body), Some(msg));
     let sending = Sending::new(OutboxPurpose::DeskRefusal).for_message(msg.entry.id);
     if why.is_about_signature() {
-        // Once a day an address: the From may be forged, and its owner did not write.
+        // Once a day an address, and a few an hour in all: the From may be forged, and its
+        // owner did not write (a flood of forged Froms would make us a sender of backscatter).
+        let since = ctx.now - 3_600;
+        let sent =
+            tx.queued_count_since(OutboxPurpose::DeskRefusal, since, UNSIGNED_REFUSALS_AN_HOUR)?;
+        if sent >= UNSIGNED_REFUSALS_AN_HOUR {
+            return Ok(format!("{outcome}; not told: {sent} refusals this hour"));
+        }
         outgoing::queue_automatic(tx, ctx, &letter, sending)?;
     } else {
         // Signed by the From's own domain: its writer fixing a claim hears of each try.
@@ -274,10 +284,12 @@ fn before_our_commands(text: &str) -> &str {
         include_str!("../../templates/mail/desk-commands.sv.txt"),
         include_str!("../../templates/mail/desk-commands.en.txt"),
     ]
-    .map(|t| t.split("{{").next().unwrap_or(t).trim());
+    .map(|t| -> Vec<&str> { t.split_whitespace().take(4).collect() });
     let mut at = 0;
     for line in text.split_inclusive('\n') {
-        if headings.iter().any(|h| line.trim_start().starts_with(h)) {
+        // By words: a client may have turned a space into a no-break one, or wrapped the rest.
+        let words: Vec<&str> = line.split_whitespace().take(4).collect();
+        if headings.contains(&words) {
             return &text[..at];
         }
         at += line.len();
@@ -378,7 +390,15 @@ fn change(
             company.slug
         ));
     }
-    let mut problems = mail_change_problems(tx, ctx.config, company, asked.sender, &done, lang)?;
+    let mut problems = mail_problems(
+        tx,
+        ctx.config,
+        company,
+        asked.sender,
+        &done,
+        RequestKind::Change,
+        lang,
+    )?;
     problems.extend(record_problems(tx, ctx.config, &after, lang)?);
     if !problems.is_empty() {
         return refuse_change(tx, ctx, asked, company, problems);
@@ -414,25 +434,26 @@ fn change(
     ))
 }
 
-/// What keeps a change asked by mail from being made, besides the registry's checks: an
-/// address or domain another registered company has (only the operator gives one company's
-/// mailbox to another), a representative outside the company's own domains
-/// ([`desk::own_representative`]), an alias that is no form of its own name or domain
-/// ([`desk::own_name`]) or is one of our addresses' names, and aliases and labels over
-/// [`MOST_NAME_CHARS`].
-fn mail_change_problems(
+/// What keeps a change or a claim asked by mail from being made, besides the registry's
+/// checks: an address or domain another registered company has (only the operator gives one
+/// company's mailbox to another), a representative outside the company's own domains
+/// ([`desk::own_representative`]), an alias that is no form of its own name
+/// ([`desk::own_name`]), and aliases and labels over [`MOST_NAME_CHARS`]. A change takes no
+/// name feedback waits under for a company not registered, though it be a form of its own: the
+/// operator gives those, as they approve a claim that takes them.
+fn mail_problems(
     tx: &Tx<'_>,
     config: &Config,
     company: &ProviderConfig,
     asker: &str,
     done: &[&Command],
+    asked: RequestKind,
     lang: Language,
 ) -> Result<Vec<String>, PipelineError> {
     let words = texts::desk_words(lang);
     let adds_alias = done
         .iter()
         .any(|c| matches!(c, Command::Alias(desk::Op::Add, _)));
-    // The names feedback waits under for a company not registered: the operator gives them.
     let waiting: HashSet<String> = if adds_alias {
         tx.unregistered_companies()?
             .iter()
@@ -441,7 +462,9 @@ fn mail_change_problems(
     } else {
         HashSet::new()
     };
-    let asker_domain = asker.rsplit('@').next().unwrap_or_default();
+    let too_long = |item: &str| {
+        (item.chars().count() > MOST_NAME_CHARS).then(|| words.too_long(item, MOST_NAME_CHARS))
+    };
     Ok(done
         .iter()
         .filter_map(|c| match c {
@@ -452,8 +475,7 @@ fn mail_change_problems(
                 if another_companys(config, company, route) {
                     Some(words.taken(route))
                 } else {
-                    (label.chars().count() > MOST_NAME_CHARS)
-                        .then(|| words.too_long(label, MOST_NAME_CHARS))
+                    too_long(label)
                 }
             }
             Command::Representative(desk::Op::Add, r) => {
@@ -466,20 +488,15 @@ fn mail_change_problems(
                     (!desk::own_representative(company, asker, r)).then(|| words.not_own(r))
                 }
             }
-            Command::Alias(desk::Op::Add, name) => {
-                let folded = fold(name);
-                if name.chars().count() > MOST_NAME_CHARS {
-                    Some(words.too_long(name, MOST_NAME_CHARS))
-                } else if mailbox::RESERVED.iter().any(|r| fold(r) == folded) {
-                    Some(words.name_reserved(name))
-                } else if desk::own_name(company, asker_domain, name) {
-                    None
-                } else if waiting.contains(&folded) {
-                    Some(words.waiting(name))
-                } else {
-                    Some(words.alias_not_own(name))
+            Command::Alias(desk::Op::Add, name) => too_long(name).or_else(|| {
+                let waits = waiting.contains(&fold(name));
+                match (desk::own_name(company, name), asked) {
+                    (true, RequestKind::Change) if waits => Some(words.waiting(name)),
+                    (true, _) => None,
+                    (false, _) if waits => Some(words.waiting(name)),
+                    (false, _) => Some(words.alias_not_own(name)),
                 }
-            }
+            }),
             _ => None,
         })
         .collect())
@@ -644,10 +661,27 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
         None => proposed,
     };
     if registered.is_none() {
-        take_waiting_names(tx, ctx.config, &mut proposed, &domain)?;
+        take_waiting_names(tx, ctx.config, &mut proposed)?;
     }
     let mut problems = record_problems(tx, ctx.config, &proposed, asked.lang)?;
     problems.extend(others_in_record(ctx.config, &proposed, asked.lang));
+    let commands: Vec<&Command> = asked.commands.iter().collect();
+    let kind = match registered {
+        Some(_) => RequestKind::Join,
+        None => RequestKind::Claim,
+    };
+    problems.extend(mail_problems(
+        tx,
+        ctx.config,
+        &proposed,
+        asked.sender,
+        &commands,
+        kind,
+        asked.lang,
+    )?);
+    // Said once, though two checks find it.
+    let mut seen = HashSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
     if !problems.is_empty() {
         return not_taken(
             tx,
@@ -731,18 +765,17 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
     ))
 }
 
-/// Names feedback waits under that are the claimed company's by its domain or the start of
-/// its name (`[Acme]` for Acme Oy at acme.fi) become its aliases, so that approving the claim
-/// forwards that feedback too; a name another company has is left alone.
+/// Names feedback waits under that are forms of the claimed company's name
+/// ([`desk::own_name`]: `[ACME]`, `[Acme Finland]` for Acme Oy) become its aliases, so that
+/// approving the claim forwards that feedback too; a name another company has is left alone.
 fn take_waiting_names(
     tx: &Tx<'_>,
     config: &Config,
     proposed: &mut ProviderConfig,
-    domain: &str,
 ) -> Result<(), PipelineError> {
     for waiting in tx.unregistered_companies()?.into_iter().take(1_000) {
         let folded = fold(&waiting.company);
-        let ours = desk::own_name(proposed, domain, &waiting.company);
+        let ours = desk::own_name(proposed, &waiting.company);
         let named = [&proposed.slug, &proposed.name]
             .into_iter()
             .chain(&proposed.aliases)
@@ -866,7 +899,15 @@ pub(super) fn confirm_change(
     };
     // The registry may have changed in the days the change waited.
     let done: Vec<&Command> = commands.iter().collect();
-    let problems = mail_change_problems(tx, ctx.config, &company, &request.sender, &done, lang)?;
+    let problems = mail_problems(
+        tx,
+        ctx.config,
+        &company,
+        &request.sender,
+        &done,
+        RequestKind::Change,
+        lang,
+    )?;
     if !problems.is_empty() {
         cancel(&problems.join("; "))?;
         return refuse_change(tx, ctx, &asked, &company, problems);

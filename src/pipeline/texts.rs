@@ -141,7 +141,8 @@ impl DeskWords {
             |text: &str, item: &str| fill(text, &[("field", &field), ("item", &visible(item))]);
         match &problem.what {
             Problem::SlugForm(s) => item(&w.slug_form, s),
-            Problem::SlugReserved(s) => item(&w.slug_reserved, s),
+            Problem::Reserved(s) if problem.field == Field::Slug => item(&w.slug_reserved, s),
+            Problem::Reserved(s) => self.name_reserved(s),
             Problem::Twice(s) => item(&w.twice, s),
             Problem::Empty => item(&w.empty, ""),
             Problem::NotShown(s) => item(&w.not_shown, s),
@@ -1068,7 +1069,7 @@ mod tests {
         let value = "Acme\u{202E}yO\u{1b}[31m";
         let problems = [
             Problem::SlugForm(value.into()),
-            Problem::SlugReserved("www".into()),
+            Problem::Reserved("www".into()),
             Problem::Twice(value.into()),
             Problem::Empty,
             Problem::NotShown(value.into()),

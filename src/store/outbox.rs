@@ -361,6 +361,16 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// How many mails for `purpose` were queued at or after `since`, counted up to `most`.
+    pub fn queued_count_since(&self, purpose: OutboxPurpose, since: i64, most: i64) -> Result<i64> {
+        Ok(self.tx.one(
+            "SELECT count(*) FROM (SELECT 1 FROM outbox
+                WHERE purpose = ?1 AND created_at >= ?2 LIMIT ?3)",
+            params![purpose.as_str(), since, most],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Whether mail for `purpose` was queued at or after `since` to `rcpt_to`, or to another
     /// address of the same mailbox (`local+tag@domain`: one box, however tagged).
     pub fn queued_since(&self, rcpt_to: &str, purpose: OutboxPurpose, since: i64) -> Result<bool> {
