@@ -475,6 +475,16 @@ async fn a_refused_claim_tells_its_writer_why() {
     );
     let (refused, _, err) = app.cli(&["providers", "refuse", "1", "--reason", ""]);
     assert!(!refused && err.contains("--reason must say why"), "{err}");
+    // Helper-14: the reason went into the letter raw, escapes, direction overrides and a
+    // signature line as written.
+    for (reason, said) in [
+        ("Ei\u{1b}[31m", "U+001B"),
+        ("Ei \u{202E}kiitos", "U+202E"),
+        ("Ei.\n-- \nYlläpito", "\"-- \""),
+    ] {
+        let (refused, _, err) = app.cli(&["providers", "refuse", "1", "--reason", reason]);
+        assert!(!refused && err.contains(said), "{err}");
+    }
     let out = app.cli_ok(&[
         "providers",
         "refuse",

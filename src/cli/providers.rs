@@ -83,6 +83,24 @@ pub(super) fn providers(
             if reason.trim().is_empty() {
                 anyhow::bail!("providers refuse: --reason must say why; the writer reads it");
             }
+            // The writer's letter carries it as written: nothing a mail client would hide,
+            // turn around, or read as the letter's end.
+            if let Some(c) = reason
+                .chars()
+                .find(|c| (c.is_control() && *c != '\n') || crate::domain::names::is_invisible(*c))
+            {
+                anyhow::bail!(
+                    "providers refuse: --reason has a control or invisible character (U+{:04X}); \
+                     write it as plain text",
+                    u32::from(c)
+                );
+            }
+            if reason.lines().any(|l| l.trim_end() == "--") {
+                anyhow::bail!(
+                    "providers refuse: --reason has a line \"-- \", which mail programs read as \
+                     the start of a signature and hide; write it otherwise"
+                );
+            }
             let key = app::token_key(config)?;
             let request = desk::refuse(&mut store, config, &key, id, &reason, &actor(), now)?;
             println!(
