@@ -110,10 +110,13 @@ pub fn wrap(text: &str, width: usize) -> String {
             ""
         };
         // A list item's lines after its first hang under its text, not under its dash.
-        let hanging = if ["- ", "* ", "• "].iter().any(|b| rest.starts_with(b)) {
-            format!("{repeated}  ")
-        } else {
-            repeated.to_owned()
+        let dash = ["- ", "* ", "• "]
+            .iter()
+            .find(|b| rest.starts_with(*b))
+            .map(|b| b.trim_end());
+        let hanging = match dash {
+            Some(_) => format!("{repeated}  "),
+            None => repeated.to_owned(),
         };
         let repeated = hanging.as_str();
         let room = width.saturating_sub(repeated.chars().count());
@@ -121,7 +124,9 @@ pub fn wrap(text: &str, width: usize) -> String {
         let mut current_len = 0;
         for word in rest.split(' ') {
             let len = word.chars().count();
-            if current_len > 0 && current_len + 1 + len > room {
+            // A dash keeps its first word, however long.
+            let alone = dash.is_some_and(|d| current == d);
+            if current_len > 0 && current_len + 1 + len > room && !alone {
                 out.push_str(prefix);
                 out.push_str(&current);
                 out.push('\n');
@@ -187,6 +192,12 @@ mod tests {
         assert!(
             lines[1..].iter().all(|l| l.starts_with("    sana")),
             "{lines:?}"
+        );
+        let long = format!("  - {} on liian pitkä", "L".repeat(80));
+        assert!(
+            wrap(&long, 72).starts_with("  - LLLL"),
+            "{}",
+            wrap(&long, 72)
         );
     }
 
