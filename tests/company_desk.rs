@@ -109,6 +109,23 @@ async fn wait_for_record(app: &TestApp, slug: &str, text: &str) -> String {
     panic!("{slug} never held {text}: {:?}", record(app, slug));
 }
 
+/// A consumer's feedback with the subject `tag` (Message-ID number `n`), for a company not
+/// registered: it waits under the tag's name.
+async fn feedback_waits(app: &TestApp, n: u32, tag: &str) {
+    let mail = String::from_utf8(fixture("new-feedback-unknown-tag.eml", &[]))
+        .unwrap()
+        .replace("[Acme Oy] Paketti hukassa", tag)
+        .replace("feedback-4@", &format!("feedback-{n}@"));
+    app.send(
+        "pekka@example.fi",
+        "palaute@nonono.localhost",
+        mail.as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.wait_processed().await;
+}
+
 fn record(app: &TestApp, slug: &str) -> Option<String> {
     app.store().company(slug).unwrap().map(|c| c.record)
 }
@@ -124,18 +141,7 @@ async fn a_company_claims_its_page_is_approved_and_keeps_it_current_by_mail() {
         "new-feedback-unknown-tag.eml",
     )
     .await;
-    let short = String::from_utf8(fixture("new-feedback-unknown-tag.eml", &[]))
-        .unwrap()
-        .replace("[Acme Oy] Paketti hukassa", "[ACME] Toinen paketti")
-        .replace("feedback-4@", "feedback-44@");
-    app.send(
-        "pekka@example.fi",
-        "palaute@nonono.localhost",
-        short.as_bytes(),
-    )
-    .await
-    .unwrap();
-    app.wait_processed().await;
+    feedback_waits(app, 44, "[ACME] Toinen paketti").await;
 
     // Anna claims it from Outlook, signed by acme.example.
     let claim = w
@@ -902,23 +908,8 @@ async fn a_company_takes_by_mail_no_name_that_waits_for_another() {
     let w = world().await;
     let app = &w.app;
     app.add_acme(&[]).await;
-    for (n, tag) in [
-        (41, "[Sonera] Lasku on sekaisin"),
-        (42, "[Acme Suomi] Paketti"),
-    ] {
-        let mail = String::from_utf8(fixture("new-feedback-unknown-tag.eml", &[]))
-            .unwrap()
-            .replace("[Acme Oy] Paketti hukassa", tag)
-            .replace("feedback-4@", &format!("feedback-{n}@"));
-        app.send(
-            "pekka@example.fi",
-            "palaute@nonono.localhost",
-            mail.as_bytes(),
-        )
-        .await
-        .unwrap();
-    }
-    app.wait_processed().await;
+    feedback_waits(app, 41, "[Sonera] Lasku on sekaisin").await;
+    feedback_waits(app, 42, "[Acme Suomi] Paketti").await;
     let before = record(app, "acme").unwrap();
     let long = "L".repeat(61);
     let refused = ask_refused(app, &w, "alias lisää Sonera").await;
@@ -1047,18 +1038,7 @@ async fn a_signed_claim_hears_of_each_problem_in_a_list() {
 
     // Helper-14: a claim took any alias (a name feedback waits under, our own addresses'
     // names, another brand), and the operator's approval registered them.
-    let dna = String::from_utf8(fixture("new-feedback-unknown-tag.eml", &[]))
-        .unwrap()
-        .replace("[Acme Oy] Paketti hukassa", "[DNA] Liittymä ei toimi")
-        .replace("feedback-4@", "feedback-43@");
-    app.send(
-        "pekka@example.fi",
-        "palaute@nonono.localhost",
-        dna.as_bytes(),
-    )
-    .await
-    .unwrap();
-    app.wait_processed().await;
+    feedback_waits(app, 43, "[DNA] Liittymä ei toimi").await;
     let claim = plain(
         y,
         DESK,

@@ -308,13 +308,27 @@ pub fn parse(text: &str) -> Parsed {
 
 /// The language of a line's command word, whether or not the rest is a command.
 fn started_in(line: &str) -> Option<Language> {
-    let words = tokens(line);
+    command_words(&tokens(line)).map(|(_, _, lang, _)| lang)
+}
+
+/// A line's command words, the object first ("reitti lisää x") or the verb ("lisää reitti x"):
+/// the object (none when a verb has none after it), the verb, the language they are in, and
+/// how many of the words they are.
+fn command_words(words: &[String]) -> Option<(Option<Object>, Option<Op>, Language, usize)> {
     let first = fold(words.first()?);
     let second = words.get(1).map(|w| fold(w)).unwrap_or_default();
-    match (object_of(&first), op_of(&second)) {
-        (Some(_), Some((_, verbs))) if SHARED.contains(&first.as_str()) => Some(verbs),
-        (Some((_, lang)), _) => Some(lang),
-        (None, _) => op_of(&first).map(|(_, lang)| lang),
+    if let Some((object, lang)) = object_of(&first) {
+        Some(match op_of(&second) {
+            // A word every language writes alike ("alias add"): the verb's language.
+            Some((op, verbs)) if SHARED.contains(&first.as_str()) => {
+                (Some(object), Some(op), verbs, 2)
+            }
+            Some((op, _)) => (Some(object), Some(op), lang, 2),
+            None => (Some(object), None, lang, 1),
+        })
+    } else {
+        let (op, lang) = op_of(&first)?;
+        Some((object_of(&second).map(|(o, _)| o), Some(op), lang, 2))
     }
 }
 
@@ -325,20 +339,8 @@ fn parse_line(line: &str) -> Option<(Vec<Command>, Language)> {
         return None;
     }
     let words = tokens(line);
-    let first = fold(words.first()?);
-    let second = words.get(1).map(|w| fold(w)).unwrap_or_default();
-    // The object first ("reitti lisää x"), or the verb ("lisää reitti x").
-    let (object, lang, op, rest) = if let Some((object, lang)) = object_of(&first) {
-        match op_of(&second) {
-            // A word every language writes alike ("alias add"): the verb's language.
-            Some((op, verbs)) if SHARED.contains(&first.as_str()) => (object, verbs, Some(op), 2),
-            Some((op, _)) => (object, lang, Some(op), 2),
-            None => (object, lang, None, 1),
-        }
-    } else {
-        let (op, lang) = op_of(&first)?;
-        let (object, _) = object_of(&second)?;
-        (object, lang, Some(op), 2)
+    let (Some(object), op, lang, rest) = command_words(&words)? else {
+        return None;
     };
     let mut rest = &words[rest..];
     if op.is_some()

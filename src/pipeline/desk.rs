@@ -44,7 +44,8 @@ const NOT_UNDERSTOOD_CHARS: usize = 100;
 /// in our own words, to every writer whose feedback it routes.
 const MOST_NAME_CHARS: usize = 60;
 
-/// Refusals of mail not taken for how it was signed, at most, an hour in all.
+/// Desk refusals an hour (of any kind) past which mail not taken for how it was signed is
+/// not answered: its From may be forged.
 const UNSIGNED_REFUSALS_AN_HOUR: i64 = 20;
 
 /// A signed mail older than this (by its `Date`) asks nothing: it is being sent again.
@@ -249,17 +250,18 @@ fn not_taken(
         NotTaken::Problems(p) => p.as_slice(),
         _ => &[],
     };
+    let about_signature = why.is_about_signature();
     let (subject, body) = texts::letter(&texts::DeskNotTaken {
         lang,
         why: &texts::desk_words(lang).refusal(&why),
         problems,
-        about_signature: why.is_about_signature(),
+        about_signature,
         desk: &desk_address(ctx.config),
         operator: &mailbox::at(mailbox::POSTMASTER, &ctx.config.domain),
     })?;
     let letter = desk_letter(desk_address(ctx.config), &to, (subject, body), Some(msg));
     let sending = Sending::new(OutboxPurpose::DeskRefusal).for_message(msg.entry.id);
-    if why.is_about_signature() {
+    if about_signature {
         // Once a day an address, and a few an hour in all: the From may be forged, and its
         // owner did not write (a flood of forged Froms would make us a sender of backscatter).
         let since = ctx.now - 3_600;
@@ -650,6 +652,10 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
                 .iter()
                 .find(|p| desk::belongs_to(p, &domain))
         });
+    let kind = match registered {
+        Some(_) => RequestKind::Join,
+        None => RequestKind::Claim,
+    };
     let mut proposed = match registered {
         Some(company) => {
             let mut joined = company.clone();
@@ -660,16 +666,12 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
         }
         None => proposed,
     };
-    if registered.is_none() {
+    if kind == RequestKind::Claim {
         take_waiting_names(tx, ctx.config, &mut proposed)?;
     }
     let mut problems = record_problems(tx, ctx.config, &proposed, asked.lang)?;
     problems.extend(others_in_record(ctx.config, &proposed, asked.lang));
     let commands: Vec<&Command> = asked.commands.iter().collect();
-    let kind = match registered {
-        Some(_) => RequestKind::Join,
-        None => RequestKind::Claim,
-    };
     problems.extend(mail_problems(
         tx,
         ctx.config,
@@ -708,11 +710,7 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
     let waiting = waiting_for(tx, &proposed)?;
     let (id, replaced) = tx.add_request(
         &NewRequest {
-            kind: if registered.is_some() {
-                RequestKind::Join
-            } else {
-                RequestKind::Claim
-            },
+            kind,
             slug: &proposed.slug,
             sender: asked.sender,
             language: asked.lang.code(),
