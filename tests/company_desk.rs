@@ -758,7 +758,9 @@ async fn a_claim_or_a_change_takes_nothing_that_is_not_its_own() {
     // From other.example, where Acme has a representative's address: a join, not a new
     // company.
     let x = "x@other.example";
-    let claim = plain(x, DESK, "Sivu", "nimi Other Oy");
+    // A join asks for the writer's domain only: its other lines are not applied, and do not
+    // keep it from being asked.
+    let claim = plain(x, DESK, "Sivu", "nimi Other Oy\nalias lisää Gigantti");
     send(app, x, DESK, &w.other.sign(&claim, "other.example")).await;
     let pending = app.store().pending_claims().unwrap();
     assert_eq!(pending.len(), 1);

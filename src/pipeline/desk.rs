@@ -671,16 +671,19 @@ fn claim(tx: &Tx<'_>, ctx: &Context<'_>, asked: &Asked<'_>) -> Result<String, Pi
     }
     let mut problems = record_problems(tx, ctx.config, &proposed, asked.lang)?;
     problems.extend(others_in_record(ctx.config, &proposed, asked.lang));
-    let commands: Vec<&Command> = asked.commands.iter().collect();
-    problems.extend(mail_problems(
-        tx,
-        ctx.config,
-        &proposed,
-        asked.sender,
-        &commands,
-        kind,
-        asked.lang,
-    )?);
+    // A join applies none of its lines (it asks for the writer's domain); a claim applies them.
+    if kind == RequestKind::Claim {
+        let commands: Vec<&Command> = asked.commands.iter().collect();
+        problems.extend(mail_problems(
+            tx,
+            ctx.config,
+            &proposed,
+            asked.sender,
+            &commands,
+            kind,
+            asked.lang,
+        )?);
+    }
     // Said once, though two checks find it.
     let mut seen = HashSet::new();
     problems.retain(|p| seen.insert(p.clone()));
