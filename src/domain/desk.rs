@@ -19,7 +19,7 @@ const MOST_LINE_CHARS: usize = 300;
 const MOST_BYTES: usize = 64 * 1024;
 
 /// `text` to at most [`MOST_BYTES`], cut at a character's start.
-fn head(text: &str) -> &str {
+pub fn head(text: &str) -> &str {
     let mut end = text.len().min(MOST_BYTES);
     while !text.is_char_boundary(end) {
         end -= 1;

@@ -76,7 +76,8 @@ pub(super) fn desk(
         return Ok("company desk: no sender".into());
     };
     let text = crate::mail::reply::extract_answer(&msg.mail.text, &[]).text;
-    let mut parsed = desk::parse(before_our_commands(&text));
+    // Only the head is read: a pasted letter's heading is looked for no further than that.
+    let mut parsed = desk::parse(before_our_commands(desk::head(&text)));
     if parsed.commands.is_empty() {
         let subject = route::subject_title(&msg.mail.subject);
         let from_subject = desk::parse(&subject);
